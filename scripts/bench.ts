@@ -1,0 +1,111 @@
+/**
+ * npm run bench: loads, on one server and in one run, a bare "hello" route (the baseline), a
+ * household page and a catalogue search, and prints req/s, p50 and p99 for each with each page's
+ * ratio to "hello". Rounds are interleaved so that noise from a shared machine hits all alike.
+ *
+ * Options (env): BENCH_SECONDS per round (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { projectRoot } from '../src/db/index.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-bench-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, [path.join(projectRoot, 'dist', 'src', 'server.js')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_BASE_URL: base,
+      MASHANG_DB: path.join(dir, 'bench.sqlite'),
+      MASHANG_ADMIN_PASSWORD: 'bench-password-not-used',
+      MASHANG_BENCH_HELLO: '1',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const household = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+      const poll = setInterval(() => {
+        const m = /Sample household page: (\S+)/.exec(out);
+        if (m) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve(new URL(m[1]!).pathname);
+        }
+      }, 100);
+    });
+    const targets = [
+      { name: 'hello', path: '/hello' },
+      { name: 'household page', path: household },
+      { name: 'catalogue search', path: `/services?q=${encodeURIComponent('医保')}` },
+    ];
+    for (const t of targets) {
+      const res = await fetch(base + t.path);
+      if (res.status !== 200) throw new Error(`${t.path} answered ${res.status}`);
+    }
+    // warm-up
+    for (const t of targets) await run(base + t.path, 2);
+
+    const results = new Map<string, Array<{ rps: number; p50: number; p99: number }>>();
+    for (let r = 0; r < rounds; r++) {
+      for (const t of targets) {
+        const res = await run(base + t.path, seconds);
+        if (res.non2xx || res.errors) throw new Error(`${t.name}: ${res.non2xx} non-2xx, ${res.errors} errors`);
+        results.set(t.name, [...(results.get(t.name) ?? []), { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99 }]);
+      }
+    }
+    const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const summary = targets.map((t) => {
+      const rs = results.get(t.name)!;
+      return { name: t.name, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)) };
+    });
+    const hello = summary[0]!.rps;
+    console.log(`\nMashang benchmark — ${rounds} interleaved rounds × ${seconds} s, ${connections} connections, ${os.cpus().length} cores, node ${process.version}`);
+    console.log('| route | req/s | p50 ms | p99 ms | ratio to hello |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const s of summary) {
+      console.log(`| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${(s.rps / hello).toFixed(2)} |`);
+    }
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function run(url: string, duration: number): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections, duration }, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type Db = Database.Database;
+
+/** The folder holding package.json, whether running from src/ or from the build in dist/. */
+export const projectRoot = findUp(path.dirname(fileURLToPath(import.meta.url)));
+
+function findUp(dir: string): string {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'package.json'))) return d;
+    if (path.dirname(d) === d) throw new Error(`package.json not found above ${dir}`);
+  }
+}
+const migrationsDir = path.join(projectRoot, 'db', 'migrations');
+
+/** Opens the database with the settings every connection needs. */
+export function openDb(file: string): Db {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  if (file !== ':memory:') db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+/** Applies db/migrations/NNN_name.sql in order, each in its own transaction. Returns the names applied. */
+export function migrate(db: Db, dir = migrationsDir): string[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    name TEXT PRIMARY KEY,
+    applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+  )`);
+  const done = new Set(db.prepare('SELECT name FROM schema_migrations').pluck().all() as string[]);
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f))
+    .sort();
+  const applied: string[] = [];
+  for (const file of files) {
+    if (done.has(file)) continue;
+    const sql = fs.readFileSync(path.join(dir, file), 'utf8');
+    transaction(db, () => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (name) VALUES (?)').run(file);
+    });
+    applied.push(file);
+  }
+  return applied;
+}
+
+/** Runs fn in one transaction: all of it is written, or none of it. */
+export function transaction<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn)();
+}

@@ -1,0 +1,47 @@
+/** Domain errors; the error middleware maps each to a status and a page. */
+export class AppError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = 'Not found') {
+    super(message, 404);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'Forbidden') {
+    super(message, 403);
+  }
+}
+
+/** A form post without a valid CSRF token. */
+export class CsrfError extends AppError {
+  constructor() {
+    super('Invalid CSRF token', 403);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message = 'Conflict') {
+    super(message, 409);
+  }
+}
+
+export interface FieldError {
+  field: string;
+  text: string;
+  href: string;
+}
+
+export class ValidationError extends AppError {
+  constructor(readonly errors: FieldError[]) {
+    super('Validation failed', 400);
+  }
+}

@@ -1,0 +1,26 @@
+import type { CalendarRepo } from './repo.js';
+import { addDays, addWorkingDays, chinaDate, endOfChinaDay, isWorkingDay, workingDaysBetween, type DayKind } from './workdays.js';
+
+/** Working-day arithmetic over the calendar table (editable, importable; never hard-coded). */
+export function createCalendarService(repo: CalendarRepo) {
+  const exceptions = (from: string, to: string) => new Map(repo.between(from, to).map((d) => [d.date, d.kind as DayKind]));
+  return {
+    /** The deadline n working days after the instant `from`: the end of that China-time day. */
+    dueAfter(from: Date, workingDays: number): Date {
+      const start = chinaDate(from);
+      // n working days never span more than ~2n + 30 calendar days, even across the Spring Festival.
+      const ex = exceptions(start, addDays(start, workingDays * 2 + 40));
+      return endOfChinaDay(addWorkingDays(start, workingDays, ex));
+    },
+    isWorkingDay(date: string): boolean {
+      return isWorkingDay(date, exceptions(date, date));
+    },
+    workingDaysBetween(from: Date, to: Date): number {
+      const a = chinaDate(from);
+      const b = chinaDate(to);
+      return workingDaysBetween(a, b, exceptions(a, b));
+    },
+  };
+}
+
+export type CalendarService = ReturnType<typeof createCalendarService>;

@@ -1,0 +1,56 @@
+/**
+ * Working days (工作日) in China: Monday to Friday, less holidays (放假), plus the weekend days
+ * declared working days (调休上班). Dates are local calendar dates 'YYYY-MM-DD' in China time.
+ */
+export type DayKind = 'holiday' | 'workday';
+
+/** Exceptions to the weekly pattern, by date. */
+export type Exceptions = ReadonlyMap<string, DayKind>;
+
+const CHINA_OFFSET_MS = 8 * 3600 * 1000;
+
+/** The China-time calendar date of an instant. */
+export function chinaDate(at: Date): string {
+  return new Date(at.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The instant at the end of a China-time date (23:59:59.999 +08:00). */
+export function endOfChinaDay(date: string): Date {
+  return new Date(Date.parse(`${date}T23:59:59.999+08:00`));
+}
+
+export function addDays(date: string, n: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+export function isWorkingDay(date: string, exceptions: Exceptions): boolean {
+  const kind = exceptions.get(date);
+  if (kind === 'holiday') return false;
+  if (kind === 'workday') return true;
+  const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
+  return weekday !== 0 && weekday !== 6;
+}
+
+/**
+ * The date n working days after `date`, not counting `date` itself: a case filed on a Friday
+ * with one working day to answer is due on Monday; one filed on a Saturday is due on Monday too.
+ */
+export function addWorkingDays(date: string, n: number, exceptions: Exceptions): string {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`working days must be a positive whole number, got ${n}`);
+  let d = date;
+  let left = n;
+  for (let guard = 0; guard < 3660; guard++) {
+    d = addDays(d, 1);
+    if (isWorkingDay(d, exceptions) && --left === 0) return d;
+  }
+  throw new RangeError('no working day found within ten years');
+}
+
+/** Working days from `from` (exclusive) to `to` (inclusive); 0 when `to` is not after `from`. */
+export function workingDaysBetween(from: string, to: string, exceptions: Exceptions): number {
+  let count = 0;
+  for (let d = addDays(from, 1); d <= to; d = addDays(d, 1)) if (isWorkingDay(d, exceptions)) count++;
+  return count;
+}

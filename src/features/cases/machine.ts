@@ -1,0 +1,51 @@
+import { ConflictError } from '../../errors.js';
+
+/**
+ * The case state machine (DESIGN.md "Cases"):
+ *
+ *   submitted ─accept→ accepted ─start→ in_progress ─resolve→ resolved ─rate / auto-close→ closed
+ *   submitted ─reject→ rejected;  resolved ─reopen (within 7 days)→ in_progress
+ *   open ─merge→ merged.  Reply, note, assign and extend keep the state.
+ *
+ * A case may also be resolved straight from accepted: a quick answer needs no separate "start".
+ */
+export const STATES = ['submitted', 'accepted', 'in_progress', 'resolved', 'closed', 'rejected', 'merged'] as const;
+export type CaseState = (typeof STATES)[number];
+
+export const OPEN_STATES: readonly CaseState[] = ['submitted', 'accepted', 'in_progress'];
+
+export const ACTIONS = ['accept', 'reject', 'start', 'resolve', 'rate', 'auto_close', 'reopen', 'merge', 'reply', 'note', 'assign', 'extend'] as const;
+export type CaseAction = (typeof ACTIONS)[number];
+
+const RULES: Record<CaseAction, { from: readonly CaseState[]; to?: CaseState }> = {
+  accept: { from: ['submitted'], to: 'accepted' },
+  reject: { from: ['submitted'], to: 'rejected' },
+  start: { from: ['accepted'], to: 'in_progress' },
+  resolve: { from: ['accepted', 'in_progress'], to: 'resolved' },
+  rate: { from: ['resolved'], to: 'closed' },
+  auto_close: { from: ['resolved'], to: 'closed' },
+  reopen: { from: ['resolved'], to: 'in_progress' },
+  merge: { from: OPEN_STATES, to: 'merged' },
+  reply: { from: OPEN_STATES },
+  note: { from: STATES },
+  assign: { from: OPEN_STATES },
+  extend: { from: ['accepted', 'in_progress'] },
+};
+
+export function canDo(state: CaseState, action: CaseAction): boolean {
+  return RULES[action].from.includes(state);
+}
+
+/** The state after the action; ConflictError (409) when the state does not allow it. */
+export function transition(state: CaseState, action: CaseAction): CaseState {
+  if (!canDo(state, action)) throw new ConflictError(`cannot ${action} a case that is ${state}`);
+  return RULES[action].to ?? state;
+}
+
+export function allowedActions(state: CaseState): CaseAction[] {
+  return ACTIONS.filter((a) => canDo(state, a));
+}
+
+export function isOpen(state: CaseState): boolean {
+  return OPEN_STATES.includes(state);
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { t } from '../../i18n/index.js';
+import type { FieldError } from '../../errors.js';
+
+/** Mainland mobile: +86 / 0086, spaces and dashes are stripped first (DOMAIN.md). */
+export function normalisePhone(raw: string): string {
+  return raw
+    .normalize('NFKC')
+    .replace(/[\s-]/g, '')
+    .replace(/^(\+86|0086)/, '');
+}
+export const MOBILE = /^1[3-9]\d{9}$/;
+
+export const CATEGORIES = ['suggestion', 'complaint', 'enquiry', 'request', 'praise'] as const;
+export const CALLBACK_TIMES = ['any', 'morning', 'afternoon', 'evening'] as const;
+
+const text = (min: number, max: number, key: string) =>
+  z
+    .string({ error: t(`cases.errors.${key}Required`) })
+    .transform((s) => s.trim())
+    .pipe(
+      z
+        .string()
+        .min(min, { error: min <= 1 ? t(`cases.errors.${key}Required`) : t(`cases.errors.${key}TooShort`, { min }) })
+        .max(max, { error: t(`cases.errors.${key}TooLong`, { max }) }),
+    );
+
+const name = text(1, 20, 'name');
+const phone = z
+  .string({ error: t('cases.errors.phoneRequired') })
+  .transform(normalisePhone)
+  .pipe(z.string().min(1, { error: t('cases.errors.phoneRequired') }).regex(MOBILE, { error: t('cases.errors.phoneInvalid') }));
+const content = text(5, 1000, 'content');
+const checkbox = z
+  .string()
+  .optional()
+  .transform((v) => v === '1' || v === 'on');
+const key = z.string().regex(/^[A-Za-z0-9_-]{22}$/).optional().catch(undefined);
+
+export const applyForm = z.object({
+  item: z.string({ error: t('cases.errors.itemRequired') }).regex(/^[0-9A-Za-z]{6,40}$/, { error: t('cases.errors.itemRequired') }),
+  name,
+  phone,
+  content,
+  callbackTime: z.enum(CALLBACK_TIMES, { error: t('cases.errors.callbackTime') }),
+  idempotencyKey: key,
+});
+
+export const helpForm = z.object({
+  name,
+  phone,
+  content,
+  callbackTime: z.enum(CALLBACK_TIMES, { error: t('cases.errors.callbackTime') }),
+  idempotencyKey: key,
+});
+
+export const speakForm = z
+  .object({
+    category: z.enum(CATEGORIES, { error: t('cases.errors.category') }),
+    content,
+    anonymous: checkbox,
+    name: z.string().optional(),
+    phone: z.string().optional(),
+    idempotencyKey: key,
+  })
+  .transform((v, ctx) => {
+    if (v.anonymous) return { ...v, name: null, phone: null };
+    const n = name.safeParse(v.name ?? '');
+    const p = phone.safeParse(v.phone ?? '');
+    if (!n.success) ctx.addIssue({ code: 'custom', path: ['name'], message: n.error.issues[0]!.message });
+    if (!p.success) ctx.addIssue({ code: 'custom', path: ['phone'], message: p.error.issues[0]!.message });
+    return { ...v, name: n.success ? n.data : null, phone: p.success ? p.data : null };
+  });
+
+export const rateForm = z.object({
+  rating: z.coerce.number({ error: t('cases.errors.rating') }).int({ error: t('cases.errors.rating') }).min(1, { error: t('cases.errors.rating') }).max(5, { error: t('cases.errors.rating') }),
+  comment: z
+    .string()
+    .optional()
+    .transform((s) => (s ?? '').trim())
+    .pipe(z.string().max(500, { error: t('cases.errors.commentTooLong', { max: 500 }) }))
+    .transform((s) => s || null),
+});
+
+export const reopenForm = z.object({ reason: text(5, 500, 'reason') });
+
+export const lookupForm = z.object({
+  trackingNo: z
+    .string({ error: t('cases.errors.trackingNo') })
+    .transform((s) => s.normalize('NFKC').replace(/\s/g, ''))
+    .pipe(z.string().regex(/^\d{8}-?\d{4}$/, { error: t('cases.errors.trackingNo') }))
+    .transform((s) => (s.includes('-') ? s : `${s.slice(0, 8)}-${s.slice(8)}`)),
+  last4: z
+    .string({ error: t('cases.errors.last4') })
+    .transform((s) => s.normalize('NFKC').trim())
+    .pipe(z.string().regex(/^\d{4}$/, { error: t('cases.errors.last4') })),
+});
+
+/** zod issues → errors for the summary and beside each field (first message per field). */
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const issue of error.issues) {
+    const field = String(issue.path[0] ?? 'form');
+    if (seen.has(field)) continue;
+    seen.add(field);
+    out.push({ field, text: issue.message, href: `#${field}` });
+  }
+  return out;
+}

@@ -1,0 +1,91 @@
+import { NotFoundError } from '../../errors.js';
+import type { CatalogRepo, ItemIndexRow, ServiceItem, ThemeCount } from './repo.js';
+import { MAX_QUERY_LENGTH, rank } from './search.js';
+
+export const PAGE_SIZE = 20;
+
+export interface CatalogSearch {
+  q?: string;
+  theme?: string;
+  online?: boolean;
+  hf?: boolean;
+  page?: number;
+}
+
+export interface CatalogResult {
+  items: ItemIndexRow[];
+  total: number;
+  page: number;
+  pages: number;
+  /** the query as searched, after trimming to the maximum length */
+  q: string;
+  queryTooLong: boolean;
+}
+
+export function createCatalogService(repo: CatalogRepo) {
+  // The published items are few (hundreds) and read on every search: keep them in memory, and
+  // reload when the catalogue's revision (bumped by triggers on any write, from any process) moves.
+  let cache: { rev: number; rows: ItemIndexRow[]; themes: ThemeCount[]; browseOrder: ItemIndexRow[] } | undefined;
+  const current = () => {
+    const rev = repo.revision();
+    if (!cache || cache.rev !== rev) {
+      const rows = repo.indexRows();
+      const browseOrder = rows
+        .slice()
+        .sort((a, b) => b.highFrequency - a.highFrequency || a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code));
+      cache = { rev, rows, themes: repo.themes(), browseOrder };
+    }
+    return cache;
+  };
+
+  return {
+    themes(): ThemeCount[] {
+      return current().themes.filter((t) => t.count > 0);
+    },
+    total(): number {
+      return current().rows.length;
+    },
+    search(params: CatalogSearch): CatalogResult {
+      const { rows, browseOrder } = current();
+      const raw = params.q ?? '';
+      const queryTooLong = Array.from(raw).length > MAX_QUERY_LENGTH;
+      const q = Array.from(raw).slice(0, MAX_QUERY_LENGTH).join('');
+      const matched = q ? rank(rows, q) : browseOrder;
+      const filtered = matched.filter(
+        (r) =>
+          (!params.theme || r.themeCode === params.theme) &&
+          (!params.online || r.online === 1) &&
+          (!params.hf || r.highFrequency === 1),
+      );
+      const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
+      const page = Math.min(Math.max(1, params.page ?? 1), pages);
+      return {
+        items: filtered.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE),
+        total: filtered.length,
+        page,
+        pages,
+        q,
+        queryTooLong,
+      };
+    },
+    /** An item that can be applied for through 码上办, or undefined. */
+    applicableItem(code: string): ServiceItem | undefined {
+      if (!/^[0-9A-Za-z]{6,40}$/.test(code)) return undefined;
+      const item = repo.getByCode(code);
+      return item?.canApply ? item : undefined;
+    },
+    /** The picker on 码上办: high-frequency items that can be applied for, by theme. */
+    applicableItems(): ItemIndexRow[] {
+      return current()
+        .rows.filter((r) => r.canApply === 1 && r.highFrequency === 1)
+        .sort((a, b) => a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code));
+    },
+    item(code: string): ServiceItem {
+      const item = repo.getByCode(code);
+      if (!item) throw new NotFoundError('service item');
+      return item;
+    },
+  };
+}
+
+export type CatalogService = ReturnType<typeof createCatalogService>;

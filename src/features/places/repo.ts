@@ -1,0 +1,49 @@
+import type { Db } from '../../db/index.js';
+
+export interface PlateView {
+  plateId: number;
+  token: string;
+  kind: 'household' | 'village';
+  status: 'active' | 'replaced';
+  householdId: number | null;
+  address: string | null;
+  villageId: number;
+  villageCode: string;
+  villageName: string;
+  townName: string;
+  districtName: string;
+}
+
+export interface VillageRow {
+  id: number;
+  code: string;
+  name: string;
+  townId: number;
+  townName: string;
+}
+
+export function createPlacesRepo(db: Db) {
+  const byToken = db.prepare(`
+    SELECT p.id AS plateId, p.token, p.kind, p.status, p.household_id AS householdId, h.address,
+           v.id AS villageId, v.code AS villageCode, v.name AS villageName, t.name AS townName, d.name AS districtName
+    FROM plates p
+    JOIN villages v ON v.id = p.village_id
+    JOIN towns t ON t.id = v.town_id
+    JOIN districts d ON d.id = t.district_id
+    LEFT JOIN households h ON h.id = p.household_id
+    WHERE p.token = ?`);
+  const sampleHouseholdPlate = db.prepare(`
+    SELECT token FROM plates WHERE kind = 'household' AND status = 'active' ORDER BY id LIMIT 1`);
+  const sampleVillagePlate = db.prepare(`
+    SELECT token FROM plates WHERE kind = 'village' AND status = 'active' ORDER BY id LIMIT 1`);
+  const countHouseholds = db.prepare('SELECT count(*) FROM households').pluck();
+
+  return {
+    findPlate: (token: string) => byToken.get(token) as PlateView | undefined,
+    sampleHouseholdToken: () => sampleHouseholdPlate.pluck().get() as string | undefined,
+    sampleVillageToken: () => sampleVillagePlate.pluck().get() as string | undefined,
+    countHouseholds: () => countHouseholds.get() as number,
+  };
+}
+
+export type PlacesRepo = ReturnType<typeof createPlacesRepo>;

@@ -1,0 +1,44 @@
+import crypto from 'node:crypto';
+import type { Config } from './config.js';
+import type { Db } from './db/index.js';
+import { createCadresRepo } from './features/cadres/repo.js';
+import { createCadresService } from './features/cadres/service.js';
+import { createCatalogRepo } from './features/catalog/repo.js';
+import { createCatalogService } from './features/catalog/service.js';
+import { createPlacesRepo } from './features/places/repo.js';
+import { createPlacesService } from './features/places/service.js';
+import { createCalendarRepo } from './features/calendar/repo.js';
+import { createCalendarService } from './features/calendar/service.js';
+import { createCasesRepo } from './features/cases/repo.js';
+import { createCasesService } from './features/cases/service.js';
+import { createPhotoStore } from './features/cases/photos.js';
+import { createStaffRepo } from './features/staff/repo.js';
+import { createStaffService } from './features/staff/service.js';
+
+/** Wires repos into services. createApp takes the result, so tests build the same app on :memory:. */
+export function createServices(db: Db, config: Config, opts: { now?: () => Date } = {}) {
+  const calendar = createCalendarService(createCalendarRepo(db));
+  return {
+    config,
+    db,
+    places: createPlacesService(createPlacesRepo(db)),
+    cadres: createCadresService(createCadresRepo(db)),
+    catalog: createCatalogService(createCatalogRepo(db)),
+    staff: createStaffService(createStaffRepo(db)),
+    calendar,
+    cases: createCasesService({ db, repo: createCasesRepo(db), calendar, photos: createPhotoStore(config.dataDir), now: opts.now }),
+    /** The installation's signing secret: MASHANG_SECRET, else a random one kept in settings. */
+    secret: (): string => {
+      if (config.secret) return config.secret;
+      const found = db.prepare("SELECT value FROM settings WHERE key = 'secret'").pluck().get() as string | undefined;
+      if (found) return found;
+      const fresh = crypto.randomBytes(32).toString('base64url');
+      db.prepare("INSERT INTO settings (key, value) VALUES ('secret', ?) ON CONFLICT(key) DO NOTHING").run(fresh);
+      return db.prepare("SELECT value FROM settings WHERE key = 'secret'").pluck().get() as string;
+    },
+    /** true when the database answers */
+    health: (): boolean => db.prepare('SELECT 1').pluck().get() === 1,
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;
