@@ -51,6 +51,19 @@ CREATE INDEX plates_village ON plates(village_id, kind);
 CREATE UNIQUE INDEX plates_one_active_household ON plates(household_id) WHERE status = 'active' AND kind = 'household';
 CREATE UNIQUE INDEX plates_one_active_village ON plates(village_id) WHERE status = 'active' AND kind = 'village';
 
+-- The app caches plate look-ups (every scan reads one) and checks this revision first, so a
+-- change made by any process (reissue, import, rename) is seen on the next scan.
+CREATE TABLE places_revision (id INTEGER PRIMARY KEY CHECK (id = 1), rev INTEGER NOT NULL);
+INSERT INTO places_revision (id, rev) VALUES (1, 0);
+CREATE TRIGGER plates_ai AFTER INSERT ON plates BEGIN UPDATE places_revision SET rev = rev + 1; END;
+CREATE TRIGGER plates_au AFTER UPDATE ON plates BEGIN UPDATE places_revision SET rev = rev + 1; END;
+CREATE TRIGGER plates_ad AFTER DELETE ON plates BEGIN UPDATE places_revision SET rev = rev + 1; END;
+CREATE TRIGGER households_au AFTER UPDATE ON households BEGIN UPDATE places_revision SET rev = rev + 1; END;
+CREATE TRIGGER households_ad AFTER DELETE ON households BEGIN UPDATE places_revision SET rev = rev + 1; END;
+CREATE TRIGGER villages_au AFTER UPDATE ON villages BEGIN UPDATE places_revision SET rev = rev + 1; END;
+CREATE TRIGGER towns_au AFTER UPDATE ON towns BEGIN UPDATE places_revision SET rev = rev + 1; END;
+CREATE TRIGGER districts_au AFTER UPDATE ON districts BEGIN UPDATE places_revision SET rev = rev + 1; END;
+
 -- Cadres who serve villages (码上帮).
 CREATE TABLE cadres (
   id INTEGER PRIMARY KEY,

@@ -11,17 +11,6 @@ export const BROWSER_ID_COOKIE = 'mashang_bid';
  * hidden `_csrf` field.
  */
 export function setUpCsrf(app: Express, opts: { secret: string; secure: boolean }): { protect: RequestHandler } {
-  // A random id per browser that the token is bound to.
-  app.use((req, res, next) => {
-    let id = req.cookies?.[BROWSER_ID_COOKIE] as string | undefined;
-    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(id)) {
-      id = crypto.randomBytes(16).toString('base64url');
-      req.cookies[BROWSER_ID_COOKIE] = id;
-      res.cookie(BROWSER_ID_COOKIE, id, { httpOnly: true, sameSite: 'lax', secure: opts.secure, path: '/' });
-    }
-    next();
-  });
-
   const { generateCsrfToken, validateRequest } = doubleCsrf({
     getSecret: () => opts.secret,
     getSessionIdentifier: (req: Request) => String(req.cookies?.[BROWSER_ID_COOKIE] ?? ''),
@@ -30,14 +19,21 @@ export function setUpCsrf(app: Express, opts: { secret: string; secure: boolean 
     getCsrfTokenFromRequest: (req: Request) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
   });
 
-  // Every page can render a form: give it a token lazily (only pages that ask set the cookie).
+  // A function, not a value: only pages that render a form create a token and set the cookies
+  // (Express copies locals into every render, which would run a getter on every page).
   app.use((req, res, next) => {
     let token: string | undefined;
-    Object.defineProperty(res.locals, 'csrfToken', {
-      get: () => (token ??= generateCsrfToken(req, res)),
-      enumerable: true,
-      configurable: true,
-    });
+    res.locals.csrfToken = (): string => {
+      if (token) return token;
+      // The random per-browser id the token is bound to.
+      const id = req.cookies?.[BROWSER_ID_COOKIE] as unknown;
+      if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(id)) {
+        const fresh = crypto.randomBytes(16).toString('base64url');
+        req.cookies[BROWSER_ID_COOKIE] = fresh;
+        res.cookie(BROWSER_ID_COOKIE, fresh, { httpOnly: true, sameSite: 'lax', secure: opts.secure, path: '/' });
+      }
+      return (token = generateCsrfToken(req, res));
+    };
     next();
   });
 

@@ -5,7 +5,8 @@ import helmet from 'helmet';
 /** Security headers with a fresh CSP nonce per request (res.locals.cspNonce). No 'unsafe-inline'. */
 export function setUpWebSecurity(app: Express, opts: { https: boolean }): void {
   app.use((_req, res, next) => {
-    res.locals.cspNonce = crypto.randomBytes(16).toString('base64');
+    // randomUUID draws from a pooled CSPRNG: 122 random bits, cheaper than randomBytes per request.
+    res.locals.cspNonce = crypto.randomUUID().replaceAll('-', '');
     next();
   });
   const nonce = (_req: unknown, res: unknown) => `'nonce-${(res as Response).locals.cspNonce as string}'`;

@@ -18,8 +18,13 @@ function lookup(dict: unknown, key: string): unknown {
 
 /** Returns a translator; an unknown key throws so that a typo fails a test rather than showing a key to a villager. */
 export function translator(locale: Locale = 'zh-CN'): Translate {
+  const memo = new Map<string, unknown>();
   return (key, params) => {
-    const found = lookup(dictionaries[locale], key) ?? lookup(zhCN, key);
+    let found = memo.get(key);
+    if (found === undefined) {
+      found = lookup(dictionaries[locale], key) ?? lookup(zhCN, key);
+      if (typeof found === 'string') memo.set(key, found);
+    }
     if (typeof found !== 'string') throw new Error(`Missing message: ${key}`);
     if (!params) return found;
     return found.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));

@@ -142,3 +142,15 @@ describe('errors', () => {
     expect(forged.headers.location).toBe('/services');
   });
 });
+
+describe('cookies', () => {
+  it('a plate page sets no CSRF cookie; a page with a form does', async () => {
+    const { app, db } = buildApp();
+    const h = demoHousehold(db);
+    const landing = await request(app).get(`/p/${h.token}`).expect(200);
+    expect(String(landing.headers['set-cookie'] ?? '')).not.toMatch(/csrf|mashang_bid/);
+    const form = await request(app).get(`/p/${h.token}/speak`).expect(200);
+    expect(String(form.headers['set-cookie'])).toMatch(/mashang_csrf=/);
+    expect(String(form.headers['set-cookie'])).toMatch(/mashang_bid=/);
+  });
+});

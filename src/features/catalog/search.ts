@@ -38,6 +38,29 @@ export interface Searchable {
   code: string;
 }
 
+/** Lower-cased copies of the searched fields, made once per catalogue revision, not per query. */
+interface Prepared<T> {
+  item: T;
+  name: string;
+  keywords: string;
+  keywordList: string[];
+  body: string;
+}
+
+const preparedCache = new WeakMap<readonly Searchable[], Prepared<Searchable>[]>();
+
+function prepare<T extends Searchable>(items: readonly T[]): Prepared<T>[] {
+  let p = preparedCache.get(items) as Prepared<T>[] | undefined;
+  if (!p) {
+    p = items.map((item) => {
+      const keywords = item.keywords.toLowerCase();
+      return { item, name: item.name.toLowerCase(), keywords, keywordList: keywords.split(/\s+/), body: item.body.toLowerCase() };
+    });
+    preparedCache.set(items, p as Prepared<Searchable>[]);
+  }
+  return p;
+}
+
 export const MAX_QUERY_LENGTH = 40;
 
 /** Splits a query into terms: full-width spaces and punctuation separate words; letters are lower-cased. */
@@ -50,8 +73,8 @@ export function queryTerms(q: string): string[] {
     .slice(0, 5);
 }
 
-function termScore(item: Searchable, term: string): number {
-  const name = item.name.toLowerCase();
+function termScore(item: Prepared<Searchable>, term: string): number {
+  const name = item.name;
   let best = 0;
   if (name === term) best = 1000;
   else if (name.startsWith(term)) best = 800;
@@ -62,9 +85,9 @@ function termScore(item: Searchable, term: string): number {
     else if (name.includes(official)) best = Math.max(best, 550);
   }
   if (best > 0) return best;
-  if (item.keywords.toLowerCase().split(/\s+/).includes(term)) return 450;
-  if (item.keywords.toLowerCase().includes(term)) return 400;
-  const body = item.body.toLowerCase();
+  if (item.keywordList.includes(term)) return 450;
+  if (item.keywords.includes(term)) return 400;
+  const body = item.body;
   if (body.includes(term) || (EVERYDAY_WORDS[term] ?? []).some((o) => body.includes(o))) return 100;
   return 0;
 }
@@ -74,17 +97,17 @@ export function rank<T extends Searchable>(items: readonly T[], q: string): T[] 
   const terms = queryTerms(q);
   if (terms.length === 0) return [];
   const scored: Array<{ item: T; score: number }> = [];
-  for (const item of items) {
+  for (const p of prepare(items)) {
     let score = 0;
     for (const term of terms) {
-      const s = termScore(item, term);
+      const s = termScore(p as Prepared<Searchable>, term);
       if (s === 0) {
         score = 0;
         break;
       }
       score += s;
     }
-    if (score > 0) scored.push({ item, score });
+    if (score > 0) scored.push({ item: p.item, score });
   }
   scored.sort(
     (a, b) =>

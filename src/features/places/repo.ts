@@ -37,12 +37,14 @@ export function createPlacesRepo(db: Db) {
   const sampleVillagePlate = db.prepare(`
     SELECT token FROM plates WHERE kind = 'village' AND status = 'active' ORDER BY id LIMIT 1`);
   const countHouseholds = db.prepare('SELECT count(*) FROM households').pluck();
+  const revision = db.prepare('SELECT rev FROM places_revision WHERE id = 1').pluck();
 
   return {
     findPlate: (token: string) => byToken.get(token) as PlateView | undefined,
     sampleHouseholdToken: () => sampleHouseholdPlate.pluck().get() as string | undefined,
     sampleVillageToken: () => sampleVillagePlate.pluck().get() as string | undefined,
     countHouseholds: () => countHouseholds.get() as number,
+    revision: () => revision.get() as number,
   };
 }
 

@@ -48,7 +48,7 @@ export function placesRoutes(services: Services): Router {
       const plate = activePlate(services, req, res, kind);
       if (!plate) return;
       const base = `/${prefix}/${plate.token}`;
-      res.cookie(HOME_COOKIE, base, cookieOptions(req));
+      if (req.cookies?.[HOME_COOKIE] !== base) res.cookie(HOME_COOKIE, base, cookieOptions(req));
       res.locals.homePath = base;
       res.render('places/landing', { plate, base, mine: services.cases.listByTokens(mineTokens(req)) });
     });

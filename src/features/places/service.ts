@@ -2,12 +2,24 @@ import { NotFoundError } from '../../errors.js';
 import type { PlacesRepo, PlateView } from './repo.js';
 import { isPlateTokenShape } from './tokens.js';
 
+const PLATE_CACHE_LIMIT = 20_000;
+
 export function createPlacesService(repo: PlacesRepo) {
+  // Every scan reads a plate; plates change rarely. Cached look-ups are dropped whenever the
+  // places revision (bumped by triggers on any write, from any process) moves.
+  let cache = { rev: -1, plates: new Map<string, PlateView>() };
   return {
     /** The plate behind a scanned token, active or replaced; NotFoundError when there is none. */
     plateByToken(token: string): PlateView {
-      const plate = isPlateTokenShape(token) ? repo.findPlate(token) : undefined;
-      if (!plate) throw new NotFoundError('plate');
+      if (!isPlateTokenShape(token)) throw new NotFoundError('plate');
+      const rev = repo.revision();
+      if (rev !== cache.rev || cache.plates.size >= PLATE_CACHE_LIMIT) cache = { rev, plates: new Map() };
+      let plate = cache.plates.get(token);
+      if (!plate) {
+        plate = repo.findPlate(token);
+        if (!plate) throw new NotFoundError('plate');
+        cache.plates.set(token, plate);
+      }
       return plate;
     },
     sampleTokens(): { household?: string; village?: string } {
