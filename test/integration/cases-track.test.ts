@@ -1,0 +1,237 @@
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../helpers/app.js';
+import { aCase } from '../helpers/cases.js';
+import { agentFor, openForm } from '../helpers/forms.js';
+import { demoHousehold } from '../helpers/builders.js';
+
+describe("the villager's case page /track/:caseToken", () => {
+  it('shows the state in words, due dates and the public timeline, never internal notes', async () => {
+    const { app, db, services } = buildApp();
+    const c = aCase(db, services, { internalNote: '内部：此户有欠费记录，注意核实', publicReply: '您好，已安排水务站明天上午上门。' });
+    const res = await request(app).get(`/track/${c.token}`).expect(200);
+    expect(res.text).toContain('待受理');
+    expect(res.text).toContain(c.trackingNo);
+    expect(res.text).toContain('答复期限');
+    expect(res.text).toContain('办结期限');
+    expect(res.text).toContain('您好，已安排水务站明天上午上门。');
+    expect(res.text).not.toContain('欠费');
+    expect(res.text).not.toContain('内部');
+  });
+
+  it('never shows the phone number in full', async () => {
+    const { app, db, services } = buildApp();
+    const c = aCase(db, services, { phone: '13712345678' });
+    const res = await request(app).get(`/track/${c.token}`).expect(200);
+    expect(res.text).not.toContain('13712345678');
+  });
+
+  it('a wrong or malformed case token gets 404', async () => {
+    const { app, db, services } = buildApp();
+    const c = aCase(db, services);
+    await request(app).get(`/track/${c.token.slice(0, -1)}A`).expect(404);
+    await request(app).get('/track/short').expect(404);
+    await request(app).get(`/track/${c.trackingNo}`).expect(404); // a tracking number alone opens nothing
+  });
+
+  it('a case merged into another points to the kept case', async () => {
+    const { app, db, services } = buildApp();
+    const kept = aCase(db, services);
+    const dup = aCase(db, services);
+    db.prepare("UPDATE cases SET state = 'merged', merged_into_id = ? WHERE id = ?").run(kept.id, dup.id);
+    const res = await request(app).get(`/track/${dup.token}`).expect(200);
+    expect(res.text).toContain(`已合并到受理编号 ${kept.trackingNo}`);
+    expect(res.text).toContain(`href="/track/${kept.token}"`);
+  });
+});
+
+describe('rating', () => {
+  it('is offered only when resolved, and works once', async () => {
+    const { app, db, services } = buildApp();
+    const open = aCase(db, services);
+    const agent = agentFor(app);
+    const page = await agent.get(`/track/${open.token}`).expect(200);
+    expect(page.text).not.toContain('这件事办得怎么样');
+    const { csrf } = await openForm(agent, `/p/${open.household.token}/speak`);
+    await agent.post(`/track/${open.token}/rate`).type('form').send({ _csrf: csrf, rating: '5' }).expect(409);
+    expect(db.prepare('SELECT rating FROM cases WHERE id = ?').pluck().get(open.id)).toBeNull();
+
+    const done = aCase(db, services, { state: 'resolved' });
+    const form = await openForm(agent, `/track/${done.token}`);
+    expect(form.html).toContain('这件事办得怎么样');
+    await agent.post(`/track/${done.token}/rate`).type('form').send({ _csrf: form.csrf, rating: '4', comment: '修得很快' }).expect(303);
+    const row = db.prepare('SELECT state, rating, rating_comment AS comment FROM cases WHERE id = ?').get(done.id);
+    expect(row).toEqual({ state: 'closed', rating: 4, comment: '修得很快' });
+    const after = await agent.get(`/track/${done.token}`).expect(200);
+    expect(after.text).toContain('您的评价：4 星');
+    expect(after.text).not.toContain('提交评价');
+    await agent.post(`/track/${done.token}/rate`).type('form').send({ _csrf: form.csrf, rating: '1' }).expect(409);
+    expect(db.prepare('SELECT rating FROM cases WHERE id = ?').pluck().get(done.id)).toBe(4);
+  });
+
+  it('refuses a rating outside 1–5 beside the field', async () => {
+    const { app, db, services } = buildApp();
+    const done = aCase(db, services, { state: 'resolved' });
+    const agent = agentFor(app);
+    const form = await openForm(agent, `/track/${done.token}`);
+    const res = await agent.post(`/track/${done.token}/rate`).type('form').send({ _csrf: form.csrf, rating: '9' }).expect(400);
+    expect(res.text).toContain('请选择 1 到 5 星');
+  });
+
+  it('without a CSRF token is refused', async () => {
+    const { app, db, services } = buildApp();
+    const done = aCase(db, services, { state: 'resolved' });
+    await request(app).post(`/track/${done.token}/rate`).type('form').send({ rating: '5' }).expect(403);
+  });
+});
+
+describe('reopening', () => {
+  it('within 7 days of resolution, 未解决 reopens the case with a public event', async () => {
+    const { app, db, services } = buildApp();
+    const done = aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 6 * 24 * 3600 * 1000) });
+    const agent = agentFor(app);
+    const form = await openForm(agent, `/track/${done.token}`);
+    expect(form.html).toContain('未解决，重新办理');
+    await agent.post(`/track/${done.token}/reopen`).type('form').send({ _csrf: form.csrf, reason: '水管还是漏水，没有修好' }).expect(303);
+    expect(db.prepare('SELECT state, reopen_count AS n FROM cases WHERE id = ?').get(done.id)).toEqual({ state: 'in_progress', n: 1 });
+    const page = await agent.get(`/track/${done.token}`).expect(200);
+    expect(page.text).toContain('您表示未解决，已重新办理');
+    expect(page.text).toContain('水管还是漏水，没有修好');
+  });
+
+  it('after 7 days it is no longer offered and is refused', async () => {
+    const { app, db, services } = buildApp();
+    const old = aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 8 * 24 * 3600 * 1000) });
+    const agent = agentFor(app);
+    const form = await openForm(agent, `/track/${old.token}`);
+    expect(form.html).not.toContain('未解决，重新办理');
+    await agent.post(`/track/${old.token}/reopen`).type('form').send({ _csrf: form.csrf, reason: '水管还是漏水，没有修好' }).expect(409);
+    expect(db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(old.id)).toBe('resolved');
+  });
+
+  it('a case that is not resolved cannot be reopened', async () => {
+    const { app, db, services } = buildApp();
+    const c = aCase(db, services, { state: 'accepted' });
+    const agent = agentFor(app);
+    const page = await agent.get(`/track/${c.token}`).expect(200);
+    expect(page.text).not.toContain('未解决，重新办理');
+    const form = await openForm(agent, '/track');
+    await agent.post(`/track/${c.token}/reopen`).type('form').send({ _csrf: form.csrf, reason: '还没有人来处理' }).expect(409);
+  });
+});
+
+describe('finding a case by tracking number and the last 4 digits of the phone', () => {
+  it('opens the case with the right digits, and gives one answer for no such case and wrong digits', async () => {
+    const { app, db, services } = buildApp();
+    const c = aCase(db, services, { phone: '13912346789' });
+    const agent = agentFor(app);
+    let form = await openForm(agent, '/track');
+    const ok = await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo, last4: '6789' }).expect(303);
+    expect(ok.headers.location).toBe(`/track/${c.token}`);
+    form = await openForm(agent, '/track');
+    const wrong = await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo, last4: '0000' }).expect(404);
+    form = await openForm(agent, '/track');
+    const none = await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: '20200101-0001', last4: '6789' }).expect(404);
+    const message = (html: string) => /<div class="card notice" role="alert"><p>([^<]+)<\/p>/.exec(html)?.[1];
+    expect(message(wrong.text)).toBeDefined();
+    expect(message(wrong.text)).toBe(message(none.text));
+  });
+
+  it('accepts the number without its dash, and explains a malformed one beside the field', async () => {
+    const { app, db, services } = buildApp();
+    const c = aCase(db, services, { phone: '13912346789' });
+    const agent = agentFor(app);
+    let form = await openForm(agent, '/track');
+    await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo.replace('-', ''), last4: '6789' }).expect(303);
+    form = await openForm(agent, '/track');
+    const bad = await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: 'abc', last4: '67' }).expect(400);
+    expect(bad.text).toContain('受理编号应为 8 位日期加 4 位序号');
+    expect(bad.text).toContain('请填写手机号后 4 位数字');
+    expect(bad.text).toContain('value="abc"');
+  });
+
+  it('is tightly rate limited', async () => {
+    const { app, db, services } = buildApp({ rateLimits: { lookupPerIp: 3 } });
+    const c = aCase(db, services);
+    const agent = agentFor(app);
+    for (let i = 0; i < 3; i++) {
+      const form = await openForm(agent, '/track');
+      await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo, last4: String(1000 + i) }).expect(404);
+    }
+    const form = await openForm(agent, '/track');
+    const res = await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo, last4: '5678' }).expect(429);
+    expect(res.text).toContain('操作太频繁了');
+  });
+
+  it('an anonymous case cannot be found this way', async () => {
+    const { app, db, services } = buildApp();
+    const c = aCase(db, services);
+    db.prepare('UPDATE cases SET anonymous = 1, name = NULL, phone = NULL WHERE id = ?').run(c.id);
+    const agent = agentFor(app);
+    const form = await openForm(agent, '/track');
+    await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo, last4: '5678' }).expect(404);
+  });
+});
+
+describe('本机诉求: the cases this phone filed', () => {
+  it('are listed on plate pages for this phone only', async () => {
+    const { app, db } = buildApp();
+    const h = demoHousehold(db);
+    const phone = agentFor(app);
+    const form = await openForm(phone, `/p/${h.token}/help/request`);
+    const res = await phone
+      .post(`/p/${h.token}/help/request`)
+      .field('_csrf', form.csrf)
+      .field('idempotencyKey', form.idempotencyKey)
+      .field('name', '赵大娘')
+      .field('phone', '13612345678')
+      .field('content', '想问问高龄补贴什么时候发')
+      .field('callbackTime', 'any')
+      .expect(303);
+    const trackingNo = db.prepare('SELECT tracking_no FROM cases').pluck().get() as string;
+    const mine = await phone.get(`/p/${h.token}`).expect(200);
+    expect(mine.text).toContain('本机提交的事项');
+    expect(mine.text).toContain(trackingNo);
+    expect(mine.text).toContain(res.headers.location!.replace('?new=1', ''));
+    const neighbour = await request(app).get(`/p/${h.token}`).expect(200);
+    expect(neighbour.text).not.toContain('本机提交的事项');
+    expect(neighbour.text).not.toContain(trackingNo);
+  });
+});
+
+describe('due dates', () => {
+  it('a case filed on a Friday evening must be answered by Monday, resolved within 5 working days', async () => {
+    const friday = new Date('2026-11-27T12:00:00Z'); // 20:00 in China
+    const { db, services } = buildApp({ now: () => friday });
+    const c = aCase(db, services);
+    const row = db.prepare('SELECT first_response_due AS first, resolution_due AS resolve, tracking_no AS no FROM cases WHERE id = ?').get(c.id) as Record<string, string>;
+    expect(row.first).toBe('2026-11-30T15:59:59.999Z'); // end of Monday 30 Nov, China time
+    expect(row.resolve).toBe('2026-12-04T15:59:59.999Z'); // Friday 4 Dec
+    expect(row.no).toBe('20261127-0001');
+  });
+
+  it('across the National Day holiday the first answer is due on 8 October', async () => {
+    const { db, services } = buildApp({ now: () => new Date('2026-09-30T02:00:00Z') });
+    const c = aCase(db, services);
+    expect(db.prepare('SELECT first_response_due FROM cases WHERE id = ?').pluck().get(c.id)).toBe('2026-10-08T15:59:59.999Z');
+  });
+
+  it('an application gets the item promised time limit', async () => {
+    const { db, services } = buildApp({ now: () => new Date('2026-11-23T02:00:00Z') }); // Monday
+    const h = demoHousehold(db);
+    const plate = services.places.plateByToken(h.token);
+    const item = services.catalog.applicableItem(db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string)!;
+    const { token } = services.cases.submit({
+      kind: 'apply', category: null, item: { id: item.id, promisedLimit: 3, promisedLimitUnit: '工作日' }, villageId: plate.villageId, householdId: plate.householdId,
+      plateId: plate.plateId, name: '孔令华', phone: '13912345678', anonymous: false, content: '申请最低生活保障', callbackTime: 'any', idempotencyKey: null, photos: [],
+    });
+    expect(db.prepare('SELECT resolution_due FROM cases WHERE token = ?').pluck().get(token)).toBe('2026-11-26T15:59:59.999Z');
+  });
+
+  it('tracking numbers count up within a day', async () => {
+    const { db, services } = buildApp({ now: () => new Date('2026-11-27T02:00:00Z') });
+    const a = aCase(db, services);
+    const b = aCase(db, services);
+    expect([a.trackingNo, b.trackingNo]).toEqual(['20261127-0001', '20261127-0002']);
+  });
+});
