@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { demoHousehold } from '../helpers/builders.js';
+import { jpegWithGps } from '../helpers/images.js';
+import { expectAccessible, phoneContext, snap, startStack, type Running } from './browser.js';
+
+/** Page objects for the villager's forms and case page. */
+class SpeakForm {
+  constructor(readonly page: Page) {}
+  static async open(page: Page, token: string) {
+    await page.goto(`/p/${token}`);
+    await page.getByRole('link', { name: /码上说/ }).click();
+    return new SpeakForm(page);
+  }
+  async fill(o: { category: string; content: string; name?: string; phone?: string }) {
+    await this.page.getByLabel(o.category, { exact: true }).check();
+    await this.page.getByLabel('您想说的内容').fill(o.content);
+    if (o.name !== undefined) await this.page.getByLabel('您的姓名').fill(o.name);
+    if (o.phone !== undefined) await this.page.getByLabel('手机号').fill(o.phone);
+  }
+  async attach(name: string, buffer: Buffer) {
+    await this.page.setInputFiles('#photos', { name, mimeType: 'image/jpeg', buffer });
+  }
+  async submit() {
+    await this.page.getByRole('button', { name: '提交' }).click();
+  }
+}
+
+describe('a villager files 码上说 feedback with a photo on a 375×667 phone', () => {
+  let stack: Running;
+  let ctx: BrowserContext;
+  let page: Page;
+  let token: string;
+
+  beforeAll(async () => {
+    stack = await startStack();
+    ctx = await phoneContext(stack.browser, stack.baseUrl);
+    page = await ctx.newPage();
+    token = demoHousehold(stack.db).token;
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    await stack?.close();
+  });
+
+  it('bad input is explained beside the field and nothing typed is lost', async () => {
+    const form = await SpeakForm.open(page, token);
+    await expectAccessible(page);
+    await snap(page, 'speak-form');
+    await form.fill({ category: '投诉', content: '村西头的路灯坏了两个星期了，晚上出门很不方便', name: '王建国', phone: '1391234' });
+    await form.submit();
+    await expect(page.locator('.error-summary').textContent()).resolves.toContain('手机号应为 11 位数字');
+    await expect(page.getByLabel('您想说的内容').inputValue()).resolves.toContain('路灯坏了两个星期');
+    await expect(page.getByLabel('投诉', { exact: true }).isChecked()).resolves.toBe(true);
+    await expectAccessible(page);
+    await snap(page, 'speak-form-errors');
+  });
+
+  it('a good submission with a photo gives a receipt, and the private page shows the case', async () => {
+    const form = await SpeakForm.open(page, token);
+    await form.fill({ category: '投诉', content: '村西头的路灯坏了两个星期了，晚上出门很不方便', name: '王建国', phone: '13912345678' });
+    await form.attach('IMG_2031.jpg', await jpegWithGps());
+    await form.submit();
+    await expect(page.locator('h1').textContent()).resolves.toBe('提交成功');
+    const receipt = await page.locator('.receipt').textContent();
+    expect(receipt).toMatch(/受理编号：\d{8}-\d{4}/);
+    expect(receipt).toContain('1个工作日内答复');
+    await expectAccessible(page);
+    await snap(page, 'receipt');
+
+    await page.locator('.receipt a.break').click();
+    await expect(page.locator('.state').textContent()).resolves.toBe('待受理');
+    const img = page.locator('.photos img');
+    await expect(img.count()).resolves.toBe(1);
+    expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await expectAccessible(page);
+    await snap(page, 'track');
+
+    await page.goto(`/p/${token}`);
+    await expect(page.locator('.mine').textContent()).resolves.toContain('待受理');
+  });
+});
