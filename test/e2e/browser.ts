@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { demoHousehold } from '../helpers/builders.js';
 import { buildApp, type TestApp } from '../helpers/app.js';
 
 export const PHONE = { width: 375, height: 667 };
@@ -56,4 +57,31 @@ export async function snap(page: Page, name: string): Promise<void> {
   const dir = path.resolve('screenshots');
   fs.mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+export interface PhoneSession {
+  stack: Running;
+  page: Page;
+  /** the demo's first household plate token */
+  token: string;
+}
+
+/**
+ * Registers beforeAll/afterAll that start the stack and a phone-sized page; the returned object is
+ * filled in before the first test runs.
+ */
+export function usePhone(): PhoneSession {
+  const session = {} as PhoneSession;
+  let ctx: BrowserContext | undefined;
+  beforeAll(async () => {
+    session.stack = await startStack();
+    ctx = await phoneContext(session.stack.browser, session.stack.baseUrl);
+    session.page = await ctx.newPage();
+    session.token = demoHousehold(session.stack.db).token;
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    await session.stack?.close();
+  });
+  return session;
 }

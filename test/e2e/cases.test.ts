@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import { demoHousehold } from '../helpers/builders.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { jpegWithGps } from '../helpers/images.js';
-import { expectAccessible, phoneContext, snap, startStack, type Running } from './browser.js';
+import { expectAccessible, snap, usePhone } from './browser.js';
 
 /** Page objects for the villager's forms and case page. */
 class SpeakForm {
@@ -27,56 +26,42 @@ class SpeakForm {
 }
 
 describe('a villager files 码上说 feedback with a photo on a 375×667 phone', () => {
-  let stack: Running;
-  let ctx: BrowserContext;
-  let page: Page;
-  let token: string;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    ctx = await phoneContext(stack.browser, stack.baseUrl);
-    page = await ctx.newPage();
-    token = demoHousehold(stack.db).token;
-  });
-  afterAll(async () => {
-    await ctx?.close();
-    await stack?.close();
-  });
+  const session = usePhone();
 
   it('bad input is explained beside the field and nothing typed is lost', async () => {
-    const form = await SpeakForm.open(page, token);
-    await expectAccessible(page);
-    await snap(page, 'speak-form');
+    const form = await SpeakForm.open(session.page, session.token);
+    await expectAccessible(session.page);
+    await snap(session.page, 'speak-form');
     await form.fill({ category: '投诉', content: '村西头的路灯坏了两个星期了，晚上出门很不方便', name: '王建国', phone: '1391234' });
     await form.submit();
-    await expect(page.locator('.error-summary').textContent()).resolves.toContain('手机号应为 11 位数字');
-    await expect(page.getByLabel('您想说的内容').inputValue()).resolves.toContain('路灯坏了两个星期');
-    await expect(page.getByLabel('投诉', { exact: true }).isChecked()).resolves.toBe(true);
-    await expectAccessible(page);
-    await snap(page, 'speak-form-errors');
+    await expect(session.page.locator('.error-summary').textContent()).resolves.toContain('手机号应为 11 位数字');
+    await expect(session.page.getByLabel('您想说的内容').inputValue()).resolves.toContain('路灯坏了两个星期');
+    await expect(session.page.getByLabel('投诉', { exact: true }).isChecked()).resolves.toBe(true);
+    await expectAccessible(session.page);
+    await snap(session.page, 'speak-form-errors');
   });
 
-  it('a good submission with a photo gives a receipt, and the private page shows the case', async () => {
-    const form = await SpeakForm.open(page, token);
+  it('a good submission with a photo gives a receipt, and the private session.page shows the case', async () => {
+    const form = await SpeakForm.open(session.page, session.token);
     await form.fill({ category: '投诉', content: '村西头的路灯坏了两个星期了，晚上出门很不方便', name: '王建国', phone: '13912345678' });
     await form.attach('IMG_2031.jpg', await jpegWithGps());
     await form.submit();
-    await expect(page.locator('h1').textContent()).resolves.toBe('提交成功');
-    const receipt = await page.locator('.receipt').textContent();
+    await expect(session.page.locator('h1').textContent()).resolves.toBe('提交成功');
+    const receipt = await session.page.locator('.receipt').textContent();
     expect(receipt).toMatch(/受理编号：\d{8}-\d{4}/);
     expect(receipt).toContain('1个工作日内答复');
-    await expectAccessible(page);
-    await snap(page, 'receipt');
+    await expectAccessible(session.page);
+    await snap(session.page, 'receipt');
 
-    await page.locator('.receipt a.break').click();
-    await expect(page.locator('.state').textContent()).resolves.toBe('待受理');
-    const img = page.locator('.photos img');
+    await session.page.locator('.receipt a.break').click();
+    await expect(session.page.locator('.state').textContent()).resolves.toBe('待受理');
+    const img = session.page.locator('.photos img');
     await expect(img.count()).resolves.toBe(1);
     expect(await img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
-    await expectAccessible(page);
-    await snap(page, 'track');
+    await expectAccessible(session.page);
+    await snap(session.page, 'track');
 
-    await page.goto(`/p/${token}`);
-    await expect(page.locator('.mine').textContent()).resolves.toContain('待受理');
+    await session.page.goto(`/p/${session.token}`);
+    await expect(session.page.locator('.mine').textContent()).resolves.toContain('待受理');
   });
 });

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import { demoHousehold } from '../helpers/builders.js';
-import { expectAccessible, phoneContext, snap, startStack, type Running } from './browser.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expectAccessible, snap, usePhone } from './browser.js';
 
 /** Page objects: what a villager sees and taps. */
 class LandingPage {
@@ -27,84 +26,70 @@ class CataloguePage {
 }
 
 describe('resident pages on a 375×667 phone', () => {
-  let stack: Running;
-  let ctx: BrowserContext;
-  let page: Page;
-  let token: string;
-
-  beforeAll(async () => {
-    stack = await startStack();
-    ctx = await phoneContext(stack.browser, stack.baseUrl);
-    page = await ctx.newPage();
-    token = demoHousehold(stack.db).token;
-  });
-  afterAll(async () => {
-    await ctx?.close();
-    await stack?.close();
-  });
+  const session = usePhone();
 
   it('household page: place, four tiles, accessible, nothing wider than the screen', async () => {
-    const landing = await LandingPage.open(page, token);
+    const landing = await LandingPage.open(session.page, session.token);
     for (const name of ['码上帮', '码上查', '码上办', '码上说']) await expect(landing.tile(name).isVisible()).resolves.toBe(true);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await session.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     const tileBox = await landing.tile('码上帮').boundingBox();
     expect(tileBox!.height).toBeGreaterThanOrEqual(48);
-    await expectAccessible(page);
-    await snap(page, 'household');
+    await expectAccessible(session.page);
+    await snap(session.page, 'household');
   });
 
   it('码上帮: cadres with call buttons of at least 48px', async () => {
-    const landing = await LandingPage.open(page, token);
+    const landing = await LandingPage.open(session.page, session.token);
     await landing.tile('码上帮').click();
-    await expect(page.locator('h1').textContent()).resolves.toContain('码上帮');
-    const call = page.locator('a.call').first();
+    await expect(session.page.locator('h1').textContent()).resolves.toContain('码上帮');
+    const call = session.page.locator('a.call').first();
     expect(await call.getAttribute('href')).toMatch(/^tel:1990000\d{4}$/);
     expect((await call.boundingBox())!.height).toBeGreaterThanOrEqual(48);
-    await expectAccessible(page);
-    await snap(page, 'help');
+    await expectAccessible(session.page);
+    await snap(session.page, 'help');
   });
 
   it('码上查: 低保 finds 最低生活保障 first, and its guide opens', async () => {
-    const landing = await LandingPage.open(page, token);
+    const landing = await LandingPage.open(session.page, session.token);
     await landing.tile('码上查').click();
-    await expectAccessible(page);
-    await snap(page, 'services');
-    const catalogue = new CataloguePage(page);
+    await expectAccessible(session.page);
+    await snap(session.page, 'services');
+    const catalogue = new CataloguePage(session.page);
     await catalogue.search('低保');
     expect((await catalogue.results())[0]).toBe('最低生活保障');
-    await expectAccessible(page);
-    await snap(page, 'services-search');
-    await page.getByRole('link', { name: /最低生活保障/ }).first().click();
-    await expect(page.locator('h1').textContent()).resolves.toBe('最低生活保障');
-    await expect(page.getByRole('link', { name: '码上办 · 在线申请' }).getAttribute('href')).resolves.toContain(`/p/${token}/apply?item=`);
-    await expectAccessible(page);
-    await snap(page, 'item');
+    await expectAccessible(session.page);
+    await snap(session.page, 'services-search');
+    await session.page.getByRole('link', { name: /最低生活保障/ }).first().click();
+    await expect(session.page.locator('h1').textContent()).resolves.toBe('最低生活保障');
+    await expect(session.page.getByRole('link', { name: '码上办 · 在线申请' }).getAttribute('href')).resolves.toContain(`/p/${session.token}/apply?item=`);
+    await expectAccessible(session.page);
+    await snap(session.page, 'item');
   });
 
   it('the 长辈版 switch makes text and targets larger, and is remembered', async () => {
-    await LandingPage.open(page, token);
-    const before = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
-    await page.getByRole('link', { name: /长辈版/ }).click();
-    expect(page.url()).toContain(`/p/${token}`);
-    const after = await page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+    await LandingPage.open(session.page, session.token);
+    const before = await session.page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
+    await session.page.getByRole('link', { name: /长辈版/ }).click();
+    expect(session.page.url()).toContain(`/p/${session.token}`);
+    const after = await session.page.evaluate(() => parseFloat(getComputedStyle(document.body).fontSize));
     expect(before).toBeGreaterThanOrEqual(18);
     expect(after).toBeGreaterThanOrEqual(24);
-    const heights = await page.locator('a.tile, a.mode').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+    const heights = await session.page.locator('a.tile, a.mode').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
     for (const h of heights) expect(h).toBeGreaterThanOrEqual(60);
-    await expectAccessible(page);
-    await snap(page, 'household-elder');
-    await page.goto('/services');
-    expect(await page.evaluate(() => document.documentElement.className)).toBe('elder');
-    await page.getByRole('link', { name: /标准版/ }).click();
-    expect(await page.evaluate(() => document.documentElement.className)).toBe('');
+    await expectAccessible(session.page);
+    await snap(session.page, 'household-elder');
+    await session.page.goto('/services');
+    expect(await session.page.evaluate(() => document.documentElement.className)).toBe('elder');
+    await session.page.getByRole('link', { name: /标准版/ }).click();
+    expect(await session.page.evaluate(() => document.documentElement.className)).toBe('');
   });
 
-  it('unknown plate: helpful page, accessible', async () => {
-    const res = await page.goto('/p/AAAAAAAAAAAA');
+  it('unknown plate: helpful session.page, accessible', async () => {
+    const res = await session.page.goto('/p/AAAAAAAAAAAA');
     expect(res!.status()).toBe(404);
-    await expect(page.locator('h1').textContent()).resolves.toBe('没有找到这个门牌');
-    await expectAccessible(page);
-    await snap(page, 'plate-not-found');
+    await expect(session.page.locator('h1').textContent()).resolves.toBe('没有找到这个门牌');
+    await expectAccessible(session.page);
+    await snap(session.page, 'plate-not-found');
   });
 });
