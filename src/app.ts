@@ -12,6 +12,9 @@ import { formatDate, formatDateTime, icon, phoneLinks } from './http/view-helper
 import { placesRoutes } from './features/places/routes.js';
 import { catalogRoutes } from './features/catalog/routes.js';
 import { casesRoutes } from './features/cases/routes.js';
+import { caseOfficeRoutes } from './features/cases/office-routes.js';
+import { adminRoutes } from './features/admin/routes.js';
+import { loadUser, setUpSessions } from './http/auth.js';
 import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limits.js';
 
@@ -33,10 +36,15 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   app.use(cookieParser());
   setUpLocals(app);
   setUpRequestLog(app, logger);
-  const { protect } = setUpCsrf(app, { secret: services.secret(), secure: config.publicBaseUrl.startsWith('https:') });
+  const secure = config.publicBaseUrl.startsWith('https:');
+  const { protect } = setUpCsrf(app, { secret: services.secret(), secure });
+  setUpSessions(app, { db: services.db, secret: services.secret(), secure, idleMinutes: config.idleMinutes });
+  app.use(loadUser(services.staff));
   const limits = createRateLimits({ ...DEFAULT_RATE_LIMITS, ...opts.rateLimits });
   setUpRoutes(app, services);
   app.use(casesRoutes(services, limits, protect));
+  app.use(adminRoutes(services, { protect, loginLimit: limits.login }));
+  app.use(caseOfficeRoutes(services, protect));
 
   app.use(notFound);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));
@@ -54,7 +62,8 @@ const TEMPLATE_NAMES = [
   'formatDateTime', 'icon', 'errors', 'values', 'action', 'idempotencyKey', 'callbackTimes', 'categories', 'items',
   'failed', 'c', 'events', 'photos', 'canRate', 'canReopen', 'reopenUntil', 'mergedInto', 'receipt', 'notice',
   'publicBaseUrl', 'status', 'body', 'stack', 'name', 'label', 'hint', 'type', 'autocomplete', 'max',
-  'csrfToken',
+  'csrfToken', 'user', 'd', 'chart', 'rows', 'page', 'q', 'params', 'villages', 'maskPhone', 'states', 'actions',
+  'assignable', 'flag', 'openAction', 'expired', 'done',
 ];
 
 function setUpViews(app: Express): void {

@@ -18,6 +18,7 @@ const schema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TRUST_PROXY: z.string().optional(),
     MASHANG_BENCH_HELLO: boolish.default(false),
+    MASHANG_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
     MASHANG_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   })
   .transform((env, ctx) => {
@@ -38,6 +39,8 @@ const schema = z
       benchHello: env.MASHANG_BENCH_HELLO,
       /** signs CSRF tokens; when unset, a random one is kept in the database's settings */
       secret: env.MASHANG_SECRET,
+      /** back-office sessions end after this many minutes without a request */
+      idleMinutes: env.MASHANG_IDLE_MINUTES,
     };
   });
 

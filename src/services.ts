@@ -12,21 +12,28 @@ import { createCalendarService } from './features/calendar/service.js';
 import { createCasesRepo } from './features/cases/repo.js';
 import { createCasesService } from './features/cases/service.js';
 import { createPhotoStore } from './features/cases/photos.js';
+import { createCaseOffice } from './features/cases/office.js';
+import { createStatsRepo } from './features/stats/repo.js';
+import { createStatsService } from './features/stats/service.js';
 import { createStaffRepo } from './features/staff/repo.js';
 import { createStaffService } from './features/staff/service.js';
 
 /** Wires repos into services. createApp takes the result, so tests build the same app on :memory:. */
 export function createServices(db: Db, config: Config, opts: { now?: () => Date } = {}) {
   const calendar = createCalendarService(createCalendarRepo(db));
+  const staff = createStaffService(createStaffRepo(db), opts.now);
+  const casesRepo = createCasesRepo(db);
   return {
     config,
     db,
     places: createPlacesService(createPlacesRepo(db)),
     cadres: createCadresService(createCadresRepo(db)),
     catalog: createCatalogService(createCatalogRepo(db)),
-    staff: createStaffService(createStaffRepo(db)),
+    staff,
     calendar,
-    cases: createCasesService({ db, repo: createCasesRepo(db), calendar, photos: createPhotoStore(config.dataDir), now: opts.now }),
+    cases: createCasesService({ db, repo: casesRepo, calendar, photos: createPhotoStore(config.dataDir), now: opts.now }),
+    caseOffice: createCaseOffice({ db, repo: casesRepo, calendar, staff, now: opts.now }),
+    stats: createStatsService(createStatsRepo(db), calendar, opts.now),
     /** The installation's signing secret: MASHANG_SECRET, else a random one kept in settings. */
     secret: (): string => {
       if (config.secret) return config.secret;

@@ -13,6 +13,7 @@ export function setUpLocals(app: Express): void {
     const home = req.cookies?.[HOME_COOKIE];
     res.locals.homePath = typeof home === 'string' && /^\/[pv]\/[A-Za-z0-9_-]{12}$/.test(home) ? home : null;
     res.locals.currentPath = req.originalUrl;
+    res.locals.user = undefined;
     next();
   });
 }

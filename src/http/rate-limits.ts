@@ -13,9 +13,11 @@ export interface RateLimitSettings {
   submitPerPlate: number;
   /** case look-ups by tracking number per IP per 15 minutes */
   lookupPerIp: number;
+  /** sign-in attempts per IP per 15 minutes (accounts also lock after 5 failures) */
+  loginPerIp: number;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimitSettings = { submitPerIp: 10, submitPerPlate: 20, lookupPerIp: 5 };
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = { submitPerIp: 10, submitPerPlate: 20, lookupPerIp: 5, loginPerIp: 20 };
 
 /** Friendly 429 pages in Chinese; counters in memory (one process). */
 export function createRateLimits(s: RateLimitSettings) {
@@ -57,7 +59,16 @@ export function createRateLimits(s: RateLimitSettings) {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
   });
-  return { submitPerIp, submitPerPlate, lookup, villagerAction };
+  const login: RequestHandler = rateLimit({
+    windowMs: 15 * 60_000,
+    limit: s.loginPerIp,
+    keyGenerator: ipKey,
+    skip: onlyPosts,
+    handler: tooMany,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+  });
+  return { submitPerIp, submitPerPlate, lookup, villagerAction, login };
 }
 
 export type RateLimits = ReturnType<typeof createRateLimits>;

@@ -39,6 +39,26 @@ export interface CaseRow {
   reopenCount: number;
   createdAt: string;
   updatedAt: string;
+  assignedUserId: number | null;
+  extensionReason: string | null;
+}
+
+export interface InboxFilter {
+  villageIds: number[];
+  state?: CaseState;
+  kind?: CaseKind;
+  villageId?: number;
+  category?: SpeakCategory;
+  assignedTo?: number;
+  flag?: 'yellow' | 'red';
+  q?: string;
+  now: string;
+  yellowBefore: string;
+}
+
+export interface InboxRow extends CaseRow {
+  effectiveDue: string | null;
+  assignedName: string | null;
 }
 
 export interface CaseEvent {
@@ -91,7 +111,11 @@ const CASE_COLUMNS = `
   c.name, c.phone, c.anonymous, c.content, c.callback_time AS callbackTime, c.state, c.merged_into_id AS mergedIntoId,
   c.version, c.first_response_due AS firstResponseDue, c.resolution_due AS resolutionDue,
   c.first_responded_at AS firstRespondedAt, c.extended, c.resolved_at AS resolvedAt, c.closed_at AS closedAt,
-  c.rating, c.rating_comment AS ratingComment, c.reopen_count AS reopenCount, c.created_at AS createdAt, c.updated_at AS updatedAt`;
+  c.rating, c.rating_comment AS ratingComment, c.reopen_count AS reopenCount, c.created_at AS createdAt, c.updated_at AS updatedAt,
+  c.assigned_user_id AS assignedUserId, c.extension_reason AS extensionReason`;
+/** The deadline that matters now: the first response while none was given, then the resolution. */
+const EFFECTIVE_DUE = `CASE WHEN c.state NOT IN ('submitted', 'accepted', 'in_progress') THEN NULL
+  WHEN c.first_responded_at IS NULL THEN c.first_response_due ELSE c.resolution_due END`;
 const CASE_FROM = `
   FROM cases c JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id
   LEFT JOIN households h ON h.id = c.household_id LEFT JOIN catalog_items i ON i.id = c.item_id`;
@@ -110,8 +134,8 @@ export function createCasesRepo(db: Db) {
         anonymous, content, callback_time, first_response_due, resolution_due, idempotency_key, created_at, updated_at)
       VALUES (@token, @trackingNo, @kind, @category, @itemId, @villageId, @householdId, @plateId, @name, @phone,
         @anonymous, @content, @callbackTime, @firstResponseDue, @resolutionDue, @idempotencyKey, @now, @now)`),
-    event: db.prepare(`INSERT INTO case_events (case_id, at, actor, user_id, type, from_state, to_state, public, body, data)
-      VALUES (@caseId, @at, @actor, @userId, @type, @fromState, @toState, @public, @body, @data)`),
+    event: db.prepare(`INSERT INTO case_events (case_id, at, actor, user_id, type, from_state, to_state, public, body, data, ip)
+      VALUES (@caseId, @at, @actor, @userId, @type, @fromState, @toState, @public, @body, @data, @ip)`),
     events: db.prepare(`SELECT id, at, actor, user_id AS userId, type, from_state AS fromState, to_state AS toState, public, body, data
       FROM case_events WHERE case_id = ? ORDER BY id`),
     publicEvents: db.prepare(`SELECT id, at, actor, user_id AS userId, type, from_state AS fromState, to_state AS toState, public, body, data
@@ -126,7 +150,82 @@ export function createCasesRepo(db: Db) {
       WHERE id = @id AND version = @version`),
   };
 
+  const inboxWhere = (f: InboxFilter): { sql: string; params: unknown[] } => {
+    const where = ['c.village_id IN (SELECT value FROM json_each(?))'];
+    const params: unknown[] = [JSON.stringify(f.villageIds)];
+    if (f.state) (where.push('c.state = ?'), params.push(f.state));
+    if (f.kind) (where.push('c.kind = ?'), params.push(f.kind));
+    if (f.villageId) (where.push('c.village_id = ?'), params.push(f.villageId));
+    if (f.category) (where.push('c.category = ?'), params.push(f.category));
+    if (f.assignedTo) (where.push('c.assigned_user_id = ?'), params.push(f.assignedTo));
+    if (f.flag === 'red') (where.push(`(${EFFECTIVE_DUE}) < ?`), params.push(f.now));
+    if (f.flag === 'yellow') (where.push(`(${EFFECTIVE_DUE}) >= ? AND (${EFFECTIVE_DUE}) <= ?`), params.push(f.now, f.yellowBefore));
+    if (f.q) {
+      where.push("(c.tracking_no = ? OR instr(c.content, ?) > 0 OR instr(coalesce(c.name, ''), ?) > 0 OR instr(coalesce(i.name, ''), ?) > 0)");
+      params.push(f.q, f.q, f.q, f.q);
+    }
+    return { sql: where.join(' AND '), params };
+  };
+  const stateCounts = db.prepare(
+    'SELECT state, count(*) AS n FROM cases WHERE village_id IN (SELECT value FROM json_each(?)) GROUP BY state',
+  );
+  const updateStaff = db.prepare(`UPDATE cases SET state = @state, version = version + 1, updated_at = @now,
+      first_responded_at = coalesce(first_responded_at, @firstRespondedAt),
+      resolved_at = CASE WHEN @state = 'resolved' THEN @now ELSE resolved_at END,
+      assigned_user_id = coalesce(@assignedUserId, assigned_user_id),
+      merged_into_id = coalesce(@mergedIntoId, merged_into_id),
+      resolution_due = coalesce(@resolutionDue, resolution_due),
+      extended = extended + @extended,
+      extension_reason = coalesce(@extensionReason, extension_reason)
+    WHERE id = @id AND version = @version`);
+  const dueForClosing = db.prepare("SELECT id, version FROM cases WHERE state = 'resolved' AND resolved_at <= ?");
+
   return {
+    inbox(f: InboxFilter, limit: number, offset: number): { rows: InboxRow[]; total: number } {
+      const w = inboxWhere(f);
+      const total = db.prepare(`SELECT count(*) ${CASE_FROM} WHERE ${w.sql}`).pluck().get(...w.params) as number;
+      const rows = db
+        .prepare(
+          `SELECT ${CASE_COLUMNS}, (${EFFECTIVE_DUE}) AS effectiveDue, u.display_name AS assignedName ${CASE_FROM}
+           LEFT JOIN users u ON u.id = c.assigned_user_id
+           WHERE ${w.sql} ORDER BY (${EFFECTIVE_DUE}) IS NULL, (${EFFECTIVE_DUE}), c.id DESC LIMIT ? OFFSET ?`,
+        )
+        .all(...w.params, limit, offset) as InboxRow[];
+      return { rows, total };
+    },
+    inboxAll(f: InboxFilter): InboxRow[] {
+      const w = inboxWhere(f);
+      return db
+        .prepare(
+          `SELECT ${CASE_COLUMNS}, (${EFFECTIVE_DUE}) AS effectiveDue, u.display_name AS assignedName ${CASE_FROM}
+           LEFT JOIN users u ON u.id = c.assigned_user_id WHERE ${w.sql} ORDER BY c.id LIMIT 50000`,
+        )
+        .all(...w.params) as InboxRow[];
+    },
+    stateCounts: (villageIds: number[]) =>
+      stateCounts.all(JSON.stringify(villageIds)) as Array<{ state: CaseState; n: number }>,
+    updateStaff: (u: {
+      id: number;
+      version: number;
+      state: CaseState;
+      now: string;
+      firstRespondedAt?: string | null;
+      assignedUserId?: number | null;
+      mergedIntoId?: number | null;
+      resolutionDue?: string | null;
+      extended?: number;
+      extensionReason?: string | null;
+    }) =>
+      updateStaff.run({
+        firstRespondedAt: null,
+        assignedUserId: null,
+        mergedIntoId: null,
+        resolutionDue: null,
+        extensionReason: null,
+        ...u,
+        extended: u.extended ?? 0,
+      }).changes === 1,
+    resolvedBefore: (iso: string) => dueForClosing.all(iso) as Array<{ id: number; version: number }>,
     findByToken: (token: string) => s.byToken.get(token) as CaseRow | undefined,
     findById: (id: number) => s.byId.get(id) as CaseRow | undefined,
     findByTrackingNo: (no: string) => s.byTrackingNo.get(no) as CaseRow | undefined,
@@ -135,8 +234,8 @@ export function createCasesRepo(db: Db) {
     /** the next number in the day's sequence (call inside the submission's transaction) */
     nextTrackingSeq: (day: string) => s.nextSeq.pluck().get(day) as number,
     insert: (c: NewCase) => Number(s.insert.run({ ...c, anonymous: c.anonymous ? 1 : 0 }).lastInsertRowid),
-    addEvent: (e: Omit<CaseEvent, 'id' | 'public'> & { caseId: number; public: boolean }) =>
-      Number(s.event.run({ ...e, public: e.public ? 1 : 0 }).lastInsertRowid),
+    addEvent: (e: Omit<CaseEvent, 'id' | 'public'> & { caseId: number; public: boolean; ip?: string }) =>
+      Number(s.event.run({ ip: '', ...e, public: e.public ? 1 : 0 }).lastInsertRowid),
     events: (caseId: number) => s.events.all(caseId) as CaseEvent[],
     publicEvents: (caseId: number) => s.publicEvents.all(caseId) as CaseEvent[],
     addPhoto: (caseId: number, p: Omit<PhotoRow, 'id' | 'caseId'>, now: string) =>

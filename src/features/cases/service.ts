@@ -193,6 +193,8 @@ export function createCasesService(deps: {
       change(c, 'reopen', { body: reason });
     },
 
+    photoPath: (fileName: string) => photos.path(fileName),
+
     /** A photo of the case behind this token, for its private page. */
     photo(token: string, photoId: number): { path: string; mime: string } {
       const c = byToken(token);

@@ -37,6 +37,8 @@ export function createPlacesRepo(db: Db) {
   const sampleVillagePlate = db.prepare(`
     SELECT token FROM plates WHERE kind = 'village' AND status = 'active' ORDER BY id LIMIT 1`);
   const countHouseholds = db.prepare('SELECT count(*) FROM households').pluck();
+  const villages = db.prepare(`SELECT v.id, v.code, v.name, t.id AS townId, t.name AS townName
+    FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY t.code, v.code`);
   const revision = db.prepare('SELECT rev FROM places_revision WHERE id = 1').pluck();
 
   return {
@@ -45,6 +47,7 @@ export function createPlacesRepo(db: Db) {
     sampleVillageToken: () => sampleVillagePlate.pluck().get() as string | undefined,
     countHouseholds: () => countHouseholds.get() as number,
     revision: () => revision.get() as number,
+    villages: () => villages.all() as VillageRow[],
   };
 }
 

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../errors.js';
-import type { PlacesRepo, PlateView } from './repo.js';
+import type { PlacesRepo, PlateView, VillageRow } from './repo.js';
 import { isPlateTokenShape } from './tokens.js';
 
 const PLATE_CACHE_LIMIT = 20_000;
@@ -24,6 +24,10 @@ export function createPlacesService(repo: PlacesRepo) {
     },
     sampleTokens(): { household?: string; village?: string } {
       return { household: repo.sampleHouseholdToken(), village: repo.sampleVillageToken() };
+    },
+    /** The villages a user may see, by township. */
+    villagesIn(scope: { villageIds: ReadonlySet<number> }): VillageRow[] {
+      return repo.villages().filter((v) => scope.villageIds.has(v.id));
     },
     isEmpty(): boolean {
       return repo.countHouseholds() === 0;

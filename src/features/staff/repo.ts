@@ -1,6 +1,7 @@
 import type { Db } from '../../db/index.js';
 
 export type Role = 'admin' | 'staff' | 'cadre';
+export type ScopeLevel = 'district' | 'town' | 'village';
 
 export interface UserRow {
   id: number;
@@ -8,16 +9,73 @@ export interface UserRow {
   displayName: string;
   passwordHash: string;
   role: Role;
+  cadreId: number | null;
+  active: number;
+  failedLogins: number;
+  lockedUntil: string | null;
 }
 
+const USER = `SELECT id, username, display_name AS displayName, password_hash AS passwordHash, role, cadre_id AS cadreId,
+  active, failed_logins AS failedLogins, locked_until AS lockedUntil FROM users`;
+
 export function createStaffRepo(db: Db) {
-  const insert = db.prepare('INSERT INTO users (username, display_name, password_hash, role) VALUES (?, ?, ?, ?)');
-  const byName = db.prepare(
-    'SELECT id, username, display_name AS displayName, password_hash AS passwordHash, role FROM users WHERE username = ?',
-  );
+  const s = {
+    insert: db.prepare('INSERT INTO users (username, display_name, password_hash, role, cadre_id) VALUES (?, ?, ?, ?, ?)'),
+    byName: db.prepare(`${USER} WHERE username = ?`),
+    byId: db.prepare(`${USER} WHERE id = ?`),
+    scopes: db.prepare('SELECT level, code FROM user_scopes WHERE user_id = ?'),
+    addScope: db.prepare('INSERT OR IGNORE INTO user_scopes (user_id, level, code) VALUES (?, ?, ?)'),
+    allVillages: db.prepare('SELECT id FROM villages').pluck(),
+    districtVillages: db.prepare(
+      'SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id JOIN districts d ON d.id = t.district_id WHERE d.code = ?',
+    ).pluck(),
+    townVillages: db.prepare('SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ?').pluck(),
+    village: db.prepare('SELECT id FROM villages WHERE code = ?').pluck(),
+    cadreVillages: db.prepare('SELECT village_id FROM cadre_villages WHERE cadre_id = ?').pluck(),
+    failure: db.prepare('UPDATE users SET failed_logins = failed_logins + 1, locked_until = ? WHERE id = ?'),
+    success: db.prepare('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?'),
+    password: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
+    audit: db.prepare('INSERT INTO audit_log (at, user_id, ip, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)'),
+    auditList: db.prepare(
+      `SELECT a.id, a.at, a.ip, a.action, a.target, a.detail, u.username FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
+       ORDER BY a.id DESC LIMIT ? OFFSET ?`,
+    ),
+    usersInVillages: (n: number) =>
+      db.prepare(
+        `SELECT DISTINCT u.id, u.display_name AS displayName, u.role FROM users u
+         LEFT JOIN user_scopes s ON s.user_id = u.id
+         LEFT JOIN towns t ON s.level = 'town' AND t.code = s.code
+         LEFT JOIN villages v ON (s.level = 'village' AND v.code = s.code) OR (s.level = 'town' AND v.town_id = t.id)
+         LEFT JOIN cadre_villages cv ON cv.cadre_id = u.cadre_id
+         WHERE u.active = 1 AND u.role != 'admin' AND (s.level = 'district' OR v.id IN (${Array(n).fill('?').join(',')}) OR cv.village_id IN (${Array(n).fill('?').join(',')}))
+         ORDER BY u.display_name`,
+      ),
+  };
   return {
-    insert: (u: Omit<UserRow, 'id'>) => Number(insert.run(u.username, u.displayName, u.passwordHash, u.role).lastInsertRowid),
-    findByUsername: (username: string) => byName.get(username) as UserRow | undefined,
+    insert: (u: { username: string; displayName: string; passwordHash: string; role: Role; cadreId?: number | null }) =>
+      Number(s.insert.run(u.username, u.displayName, u.passwordHash, u.role, u.cadreId ?? null).lastInsertRowid),
+    findByUsername: (username: string) => s.byName.get(username) as UserRow | undefined,
+    findById: (id: number) => s.byId.get(id) as UserRow | undefined,
+    scopes: (userId: number) => s.scopes.all(userId) as Array<{ level: ScopeLevel; code: string }>,
+    addScope: (userId: number, level: ScopeLevel, code: string) => s.addScope.run(userId, level, code),
+    villageIdsFor(level: ScopeLevel | 'all' | 'cadre', code: string | number): number[] {
+      if (level === 'all') return s.allVillages.all() as number[];
+      if (level === 'district') return s.districtVillages.all(code) as number[];
+      if (level === 'town') return s.townVillages.all(code) as number[];
+      if (level === 'cadre') return s.cadreVillages.all(code) as number[];
+      return s.village.all(code) as number[];
+    },
+    recordFailure: (id: number, lockedUntil: string | null) => s.failure.run(lockedUntil, id),
+    recordSuccess: (id: number) => s.success.run(id),
+    setPassword: (id: number, hash: string) => s.password.run(hash, id),
+    audit: (e: { at: string; userId: number | null; ip: string; action: string; target: string; detail: string }) =>
+      s.audit.run(e.at, e.userId, e.ip, e.action, e.target, e.detail),
+    auditList: (limit: number, offset: number) =>
+      s.auditList.all(limit, offset) as Array<{ id: number; at: string; ip: string; action: string; target: string; detail: string; username: string | null }>,
+    usersInVillages(villageIds: number[]): Array<{ id: number; displayName: string; role: Role }> {
+      if (villageIds.length === 0) return [];
+      return s.usersInVillages(villageIds.length).all(...villageIds, ...villageIds) as Array<{ id: number; displayName: string; role: Role }>;
+    },
   };
 }
 

@@ -1,0 +1,110 @@
+import express, { Router } from 'express';
+import { z } from 'zod';
+import type { Services } from '../../services.js';
+import type { RequestHandler } from 'express';
+import { currentUser, requireUser } from '../../http/auth.js';
+import { t } from '../../i18n/index.js';
+import { barChartSvg } from '../stats/service.js';
+import { safeBackPath } from '../../http/locals.js';
+
+const loginForm = z.object({
+  username: z.string().trim().min(1).max(64),
+  password: z.string().min(1).max(200),
+  next: z.string().optional(),
+});
+
+const passwordForm = z
+  .object({
+    current: z.string().min(1, { error: t('admin.password.wrongCurrent') }),
+    next: z.string().min(10, { error: t('admin.password.tooShort') }).max(200),
+    confirm: z.string(),
+  })
+  .refine((v) => v.next === v.confirm, { path: ['confirm'], error: t('admin.password.mismatch') });
+
+/** Sign-in, sign-out, password change, the dashboard and the audit log. */
+export function adminRoutes(services: Services, opts: { protect: RequestHandler; loginLimit: RequestHandler }): Router {
+  const router = Router();
+  const urlencoded = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+
+  router.get('/admin/login', (req, res) => {
+    if (currentUser(res)) {
+      res.redirect(303, '/admin');
+      return;
+    }
+    res.render('admin/login', { values: { next: typeof req.query.next === 'string' ? req.query.next : '' }, failed: false, expired: req.query.expired === '1' });
+  });
+
+  router.post('/admin/login', opts.loginLimit, urlencoded, opts.protect, async (req, res, next) => {
+    try {
+      const parsed = loginForm.safeParse(req.body ?? {});
+      const values = { username: String(req.body?.username ?? ''), next: String(req.body?.next ?? '') };
+      if (!parsed.success) {
+        res.status(400).render('admin/login', { values, failed: true, expired: false });
+        return;
+      }
+      const user = await services.staff.authenticate(parsed.data.username, parsed.data.password);
+      if (!user) {
+        services.staff.audit({ userId: null, ip: req.ip ?? '', action: 'login_failed', target: parsed.data.username.slice(0, 64) });
+        res.status(401).render('admin/login', { values, failed: true, expired: false });
+        return;
+      }
+      // A new session id at sign-in, so a session id planted before cannot be ridden.
+      req.session.regenerate((err) => {
+        if (err) return next(err);
+        req.session.userId = user.id;
+        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'login' });
+        const target = safeBackPath(parsed.data.next);
+        res.redirect(303, target.startsWith('/admin') || target.startsWith('/p/') ? target : '/admin');
+      });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post('/admin/logout', urlencoded, opts.protect, (req, res, next) => {
+    const user = currentUser(res);
+    if (user) services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'logout' });
+    req.session.destroy((err) => {
+      if (err) return next(err);
+      res.clearCookie('mashang.sid', { path: '/' });
+      res.redirect(303, '/admin/login');
+    });
+  });
+
+  router.get('/admin/password', requireUser(), (_req, res) => {
+    res.render('admin/password', { errors: [], done: false });
+  });
+
+  router.post('/admin/password', requireUser(), opts.loginLimit, urlencoded, opts.protect, async (req, res, next) => {
+    try {
+      const user = currentUser(res)!;
+      const parsed = passwordForm.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        const errors = parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#${String(i.path[0])}` }));
+        res.status(400).render('admin/password', { errors, done: false });
+        return;
+      }
+      if (!(await services.staff.changePassword(user.id, parsed.data.current, parsed.data.next))) {
+        res.status(400).render('admin/password', { errors: [{ field: 'current', text: t('admin.password.wrongCurrent'), href: '#current' }], done: false });
+        return;
+      }
+      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'password_changed' });
+      res.render('admin/password', { errors: [], done: true });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.get('/admin', requireUser(), (_req, res) => {
+    const user = currentUser(res)!;
+    const d = services.stats.dashboard(user.scope);
+    res.render('admin/dashboard', { d, chart: barChartSvg(d.days, t('admin.dashboard.chart')) });
+  });
+
+  router.get('/admin/audit', requireUser('admin'), (req, res) => {
+    const page = Math.max(1, Math.min(1000, Number(req.query.page) || 1));
+    res.render('admin/audit', { rows: services.staff.auditList(page), page });
+  });
+
+  return router;
+}

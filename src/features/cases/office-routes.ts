@@ -1,0 +1,134 @@
+import express, { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Services } from '../../services.js';
+import { currentUser, requireUser } from '../../http/auth.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { t } from '../../i18n/index.js';
+import { CATEGORIES } from './schema.js';
+import { STATES } from './machine.js';
+import type { InboxQuery, StaffAction } from './office.js';
+import { MAX_EXTENSION_DAYS } from './office.js';
+import { toCsv } from '../../http/csv.js';
+
+const inboxQuery = z.object({
+  state: z.enum(STATES).optional().catch(undefined),
+  kind: z.enum(['help', 'apply', 'speak']).optional().catch(undefined),
+  village: z.coerce.number().int().positive().optional().catch(undefined),
+  category: z.enum(CATEGORIES).optional().catch(undefined),
+  mine: z.literal('1').optional().catch(undefined),
+  flag: z.enum(['yellow', 'red']).optional().catch(undefined),
+  q: z.string().trim().max(50).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(10000).optional().catch(undefined),
+});
+
+const text = z.string({ error: t('admin.case.textRequired') }).trim().min(1, { error: t('admin.case.textRequired') }).max(2000, { error: t('admin.case.textTooLong') });
+const actionForm = z.object({ version: z.coerce.number().int().min(1) }).and(
+  z.discriminatedUnion('action', [
+    z.object({ action: z.enum(['accept', 'start']) }),
+    z.object({ action: z.enum(['reject', 'reply', 'note', 'resolve']), text }),
+    z.object({ action: z.literal('assign'), userId: z.coerce.number().int().positive() }),
+    z.object({
+      action: z.literal('extend'),
+      days: z.coerce.number({ error: t('admin.case.daysInvalid') }).int({ error: t('admin.case.daysInvalid') }).min(1, { error: t('admin.case.daysInvalid') }).max(MAX_EXTENSION_DAYS, { error: t('admin.case.daysInvalid') }),
+      text,
+    }),
+    z.object({ action: z.literal('merge'), trackingNo: z.string().trim().regex(/^\d{8}-\d{4}$/, { error: '请填写受理编号，例如 20261128-0001' }) }),
+  ]),
+);
+
+function toQuery(q: z.output<typeof inboxQuery>): InboxQuery {
+  return { state: q.state, kind: q.kind, villageId: q.village, category: q.category, mine: q.mine === '1', flag: q.flag, q: q.q || undefined, page: q.page };
+}
+
+/** Masks a mobile number for lists: 139****5678. */
+export function maskPhone(phone: string | null): string {
+  if (!phone) return '';
+  return phone.length === 11 ? `${phone.slice(0, 3)}****${phone.slice(7)}` : '****';
+}
+
+/** The back office's case pages: inbox, case page with its actions, CSV export, photos. */
+export function caseOfficeRoutes(services: Services, protect: RequestHandler): Router {
+  const router = Router();
+  const urlencoded = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 20 });
+  const office = services.caseOffice;
+
+  router.get('/admin/cases', requireUser(), (req, res) => {
+    const user = currentUser(res)!;
+    const parsed = inboxQuery.parse(req.query);
+    const result = office.inbox(user, toQuery(parsed));
+    const params = (over: Record<string, string | undefined>) => {
+      const p = new URLSearchParams();
+      for (const [k, v] of Object.entries({ ...parsed, page: undefined, ...over })) if (v !== undefined && v !== '') p.set(k, String(v));
+      const s = p.toString();
+      return s ? `?${s}` : '';
+    };
+    res.render('admin/inbox', { q: parsed, result, params, villages: services.places.villagesIn(user.scope), maskPhone, states: STATES, categories: CATEGORIES });
+  });
+
+  router.get('/admin/cases.csv', requireUser(), (req, res) => {
+    const user = currentUser(res)!;
+    const rows = office.exportRows(user, toQuery(inboxQuery.parse(req.query)));
+    const header = ['受理编号', '类型', '类别', '事项', '镇街', '村（社区）', '门牌', '联系人', '电话', '内容', '状态', '提交时间', '答复期限', '办结期限', '时限', '指派给', '评分'];
+    const body = rows.map((r) => [
+      r.trackingNo, t(`cases.kinds.${r.kind}`), r.category ? t(`cases.categories.${r.category}`) : '', r.itemName ?? '', r.townName, r.villageName,
+      r.address ?? '', r.anonymous ? t('admin.inbox.anonymous') : (r.name ?? ''), user.role === 'admin' ? (r.phone ?? '') : maskPhone(r.phone), r.content,
+      t(`cases.states.${r.state}`), r.createdAt, r.firstResponseDue, r.resolutionDue, r.flag ? t(`admin.inbox.flags.${r.flag}`) : '', r.assignedName ?? '', r.rating === null ? '' : String(r.rating),
+    ]);
+    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cases_exported', detail: `${rows.length}` });
+    res.set('Content-Disposition', `attachment; filename="cases-${new Date().toISOString().slice(0, 10)}.csv"`);
+    res.type('text/csv; charset=utf-8').send(toCsv([header, ...body]));
+  });
+
+  const caseId = (raw: unknown): number => {
+    const id = Number(raw);
+    if (!Number.isInteger(id) || id < 1) throw new NotFoundError('case');
+    return id;
+  };
+
+  const renderCase = (res: express.Response, id: number, extra: Record<string, unknown> = {}, status = 200) => {
+    const user = currentUser(res)!;
+    const view = office.get(user, id);
+    res.status(status).render('admin/case', { ...view, c: view.case, maskPhone, errors: [], values: {}, notice: null, openAction: null, ...extra });
+  };
+
+  router.get('/admin/cases/:id', requireUser(), (req, res) => {
+    renderCase(res, caseId(req.params.id));
+  });
+
+  router.get('/admin/cases/:id/photos/:photoId', requireUser(), (req, res) => {
+    const user = currentUser(res)!;
+    const p = office.photo(user, caseId(req.params.id), caseId(req.params.photoId));
+    res.set('Cache-Control', 'private, max-age=86400');
+    res.type(p.mime).sendFile(services.cases.photoPath(p.fileName));
+  });
+
+  router.post('/admin/cases/:id/action', requireUser(), urlencoded, protect, (req, res) => {
+    const user = currentUser(res)!;
+    const id = caseId(req.params.id);
+    office.get(user, id); // 404 before anything else when the case is not in scope
+    const parsed = actionForm.safeParse(req.body ?? {});
+    const action = String(req.body?.action ?? '');
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'text'), text: i.message, href: `#${action}-${String(i.path[0] ?? 'text')}` }));
+      renderCase(res, id, { errors, values: req.body, openAction: action }, 400);
+      return;
+    }
+    const { version, ...rest } = parsed.data;
+    try {
+      office.act(user, id, version, rest as StaffAction, req.ip ?? '');
+    } catch (err) {
+      if (err instanceof ConflictError) {
+        renderCase(res, id, { notice: err.message === 'stale' ? t('admin.case.stale') : t('admin.case.notAllowed') }, 409);
+        return;
+      }
+      if (err instanceof ValidationError) {
+        renderCase(res, id, { errors: err.errors.map((e) => ({ ...e, href: `#${action}-${e.field}` })), values: req.body, openAction: action }, 400);
+        return;
+      }
+      throw err;
+    }
+    res.redirect(303, `/admin/cases/${id}#timeline`);
+  });
+
+  return router;
+}

@@ -1,0 +1,213 @@
+import type { Db } from '../../db/index.js';
+import { transaction } from '../../db/index.js';
+import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../../errors.js';
+import type { CalendarService } from '../calendar/service.js';
+import type { Scope, SignedInUser, StaffService } from '../staff/service.js';
+import { allowedActions, isOpen, transition, type CaseAction, type CaseState } from './machine.js';
+import type { CaseKind, CaseRow, CasesRepo, InboxRow, SpeakCategory } from './repo.js';
+import { REOPEN_DAYS } from './service.js';
+
+export const INBOX_PAGE_SIZE = 25;
+export const MAX_EXTENSION_DAYS = 10;
+
+export interface InboxQuery {
+  state?: CaseState;
+  kind?: CaseKind;
+  villageId?: number;
+  category?: SpeakCategory;
+  mine?: boolean;
+  flag?: 'yellow' | 'red';
+  q?: string;
+  page?: number;
+}
+
+export type Flag = 'red' | 'yellow' | null;
+
+/** An action a cadre takes on a case, with what it carries. */
+export type StaffAction =
+  | { action: 'accept' | 'start' }
+  | { action: 'reject' | 'reply' | 'note' | 'resolve'; text: string }
+  | { action: 'assign'; userId: number }
+  | { action: 'extend'; days: number; text: string }
+  | { action: 'merge'; trackingNo: string };
+
+const PUBLIC: Record<CaseAction, boolean> = {
+  accept: true, reject: true, start: true, resolve: true, rate: true, auto_close: true, reopen: true,
+  merge: true, reply: true, note: false, assign: false, extend: true,
+};
+const EVENT_TYPE: Partial<Record<CaseAction, string>> = { start: 'started', resolve: 'resolved', accept: 'accepted', reject: 'rejected', merge: 'merged', extend: 'extended', assign: 'assigned' };
+
+/** The back office's side of cases: every read and change is limited to the caller's villages. */
+export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: CalendarService; staff: StaffService; now?: () => Date }) {
+  const { db, repo, calendar, staff } = deps;
+  const now = deps.now ?? (() => new Date());
+  const ids = (scope: Scope) => [...scope.villageIds];
+
+  const inScope = (scope: Scope, id: number): CaseRow => {
+    const c = repo.findById(id);
+    if (!c || !scope.villageIds.has(c.villageId)) throw new NotFoundError('case');
+    return c;
+  };
+
+  const flagOf = (due: string | null, at: Date, yellowBefore: string): Flag => {
+    if (!due) return null;
+    if (due < at.toISOString()) return 'red';
+    return due <= yellowBefore ? 'yellow' : null;
+  };
+
+  return {
+    flagOf,
+    /** Due within one working day → yellow. */
+    yellowBefore: (at: Date = now()) => calendar.dueAfter(at, 1).toISOString(),
+
+    inbox(user: SignedInUser, q: InboxQuery) {
+      const at = now();
+      const yellowBefore = calendar.dueAfter(at, 1).toISOString();
+      const filter = {
+        villageIds: ids(user.scope),
+        state: q.state,
+        kind: q.kind,
+        villageId: q.villageId,
+        category: q.category,
+        assignedTo: q.mine ? user.id : undefined,
+        flag: q.flag,
+        q: q.q,
+        now: at.toISOString(),
+        yellowBefore,
+      };
+      const { total } = repo.inbox(filter, 0, 0);
+      const pages = Math.max(1, Math.ceil(total / INBOX_PAGE_SIZE));
+      const page = Math.min(Math.max(1, q.page ?? 1), pages);
+      const { rows } = repo.inbox(filter, INBOX_PAGE_SIZE, (page - 1) * INBOX_PAGE_SIZE);
+      const counts = Object.fromEntries(repo.stateCounts(filter.villageIds).map((r) => [r.state, r.n])) as Partial<Record<CaseState, number>>;
+      return {
+        rows: rows.map((r) => ({ ...r, flag: flagOf(r.effectiveDue, at, yellowBefore) })),
+        total,
+        page,
+        pages,
+        counts,
+      };
+    },
+
+    /** Every case of the filter, for the CSV export (same scope and filters as the inbox). */
+    exportRows(user: SignedInUser, q: InboxQuery): Array<InboxRow & { flag: Flag }> {
+      const at = now();
+      const yellowBefore = calendar.dueAfter(at, 1).toISOString();
+      return repo
+        .inboxAll({
+          villageIds: ids(user.scope), state: q.state, kind: q.kind, villageId: q.villageId, category: q.category,
+          assignedTo: q.mine ? user.id : undefined, flag: q.flag, q: q.q, now: at.toISOString(), yellowBefore,
+        })
+        .map((r) => ({ ...r, flag: flagOf(r.effectiveDue, at, yellowBefore) }));
+    },
+
+    /** One case with its whole timeline (public and internal) and what may be done now. */
+    get(user: SignedInUser, id: number) {
+      const c = inScope(user.scope, id);
+      const at = now();
+      const merged = c.mergedIntoId ? repo.findById(c.mergedIntoId) : undefined;
+      return {
+        case: c,
+        events: repo.events(c.id),
+        photos: repo.photos(c.id),
+        actions: allowedActions(c.state).filter((a) => !['rate', 'auto_close', 'reopen'].includes(a) && !(a === 'extend' && c.extended > 0)),
+        assignable: staff.assignable([c.villageId]),
+        flag: flagOf(c.state === 'submitted' && !c.firstRespondedAt ? c.firstResponseDue : isOpen(c.state) ? c.resolutionDue : null, at, calendar.dueAfter(at, 1).toISOString()),
+        mergedInto: merged ? { id: merged.id, trackingNo: merged.trackingNo } : null,
+      };
+    },
+
+    photo(user: SignedInUser, caseId: number, photoId: number) {
+      const c = inScope(user.scope, caseId);
+      const p = repo.photoById(photoId);
+      if (!p || p.caseId !== c.id) throw new NotFoundError('photo');
+      return p;
+    },
+
+    /**
+     * Applies an action if the state allows it (else ConflictError) and nobody changed the case
+     * since `version` was read (else ConflictError 'stale'), with its event, in one transaction.
+     */
+    act(user: SignedInUser, id: number, version: number, a: StaffAction, ip: string): void {
+      const c = inScope(user.scope, id);
+      if (c.version !== version) throw new ConflictError('stale');
+      const to = transition(c.state, a.action);
+      const at = now().toISOString();
+      const fields: Parameters<CasesRepo['updateStaff']>[0] = { id: c.id, version, state: to, now: at };
+      let body = '';
+      let data: unknown = null;
+      const errors: FieldError[] = [];
+      switch (a.action) {
+        case 'accept':
+          fields.firstRespondedAt = at;
+          break;
+        case 'start':
+          break;
+        case 'reject':
+        case 'reply':
+          fields.firstRespondedAt = at;
+          body = a.text;
+          break;
+        case 'note':
+        case 'resolve':
+          body = a.text;
+          if (a.action === 'resolve') fields.firstRespondedAt = at;
+          break;
+        case 'assign': {
+          const target = staff.assignable([c.villageId]).find((u) => u.id === a.userId);
+          if (!target) errors.push({ field: 'userId', text: '只能指派给负责这个村的人员', href: '#userId' });
+          else {
+            fields.assignedUserId = target.id;
+            body = target.displayName;
+            data = { userId: target.id };
+          }
+          break;
+        }
+        case 'extend': {
+          if (c.extended > 0) throw new ConflictError('already extended');
+          fields.resolutionDue = calendar.dueAfter(new Date(c.resolutionDue), a.days).toISOString();
+          fields.extended = 1;
+          fields.extensionReason = a.text;
+          body = a.text;
+          data = { days: a.days, resolutionDue: fields.resolutionDue };
+          break;
+        }
+        case 'merge': {
+          const target = repo.findByTrackingNo(a.trackingNo);
+          if (!target || target.id === c.id || target.villageId !== c.villageId || !isOpen(target.state)) {
+            errors.push({ field: 'trackingNo', text: '请填写同一个村、仍在办理中的另一件事项的受理编号', href: '#trackingNo' });
+          } else {
+            fields.mergedIntoId = target.id;
+            data = { into: target.trackingNo };
+          }
+          break;
+        }
+      }
+      if (errors.length) throw new ValidationError(errors);
+      transaction(db, () => {
+        if (!repo.updateStaff(fields)) throw new ConflictError('stale');
+        repo.addEvent({
+          caseId: c.id, at, actor: 'user', userId: user.id, type: EVENT_TYPE[a.action] ?? a.action, fromState: c.state, toState: to,
+          public: PUBLIC[a.action], body, data: data === null ? null : JSON.stringify(data), ip,
+        });
+      });
+    },
+
+    /** Resolved cases with no rating close themselves REOPEN_DAYS after resolution. Returns how many. */
+    autoClose(at: Date = now()): number {
+      const cutoff = new Date(at.getTime() - REOPEN_DAYS * 24 * 3600 * 1000).toISOString();
+      let closed = 0;
+      for (const { id, version } of repo.resolvedBefore(cutoff)) {
+        const iso = at.toISOString();
+        transaction(db, () => {
+          if (!repo.update({ id, version, state: 'closed', now: iso, closedAt: iso })) return;
+          repo.addEvent({ caseId: id, at: iso, actor: 'system', userId: null, type: 'auto_closed', fromState: 'resolved', toState: 'closed', public: true, body: '', data: null });
+          closed++;
+        });
+      }
+      return closed;
+    },
+  };
+}
+
+export type CaseOffice = ReturnType<typeof createCaseOffice>;

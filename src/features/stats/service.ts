@@ -1,0 +1,56 @@
+import type { CalendarService } from '../calendar/service.js';
+import { addDays, chinaDate } from '../calendar/workdays.js';
+import type { Scope } from '../staff/service.js';
+import type { StatsRepo } from './repo.js';
+
+/** The dashboard's figures for the caller's villages. */
+export function createStatsService(repo: StatsRepo, calendar: CalendarService, now: () => Date = () => new Date()) {
+  return {
+    dashboard(scope: Scope) {
+      const at = now();
+      const villages = JSON.stringify([...scope.villageIds]);
+      const today = chinaDate(at);
+      const todayStart = new Date(Date.parse(`${today}T00:00:00+08:00`)).toISOString();
+      const t = repo.totals({ villages, now: at.toISOString(), yellowBefore: calendar.dueAfter(at, 1).toISOString(), todayStart });
+      const counts = new Map(repo.perDay({ villages, since: new Date(Date.parse(`${addDays(today, -29)}T00:00:00+08:00`)).toISOString() }).map((d) => [d.day, d.n]));
+      const days = Array.from({ length: 30 }, (_, i) => {
+        const day = addDays(today, i - 29);
+        return { day, n: counts.get(day) ?? 0 };
+      });
+      const resolved = t.resolvedCount ?? 0;
+      return {
+        newToday: t.newToday ?? 0,
+        open: t.open ?? 0,
+        red: t.red ?? 0,
+        yellow: t.yellow ?? 0,
+        avgFirstResponseHours: t.avgFirstResponseHours,
+        avgResolutionDays: t.avgResolutionDays,
+        onTimeRate: resolved ? (t.onTime ?? 0) / resolved : null,
+        avgRating: t.avgRating,
+        ratedShare: resolved ? (t.ratedCount ?? 0) / resolved : null,
+        reopenRate: resolved ? (t.reopened ?? 0) / resolved : null,
+        villages: repo.byVillage({ villages, now: at.toISOString() }),
+        days,
+      };
+    },
+  };
+}
+
+export type StatsService = ReturnType<typeof createStatsService>;
+
+/** A 30-day bar chart as inline SVG, drawn on the server (no script). */
+export function barChartSvg(days: Array<{ day: string; n: number }>, label: string): string {
+  const w = 600;
+  const h = 160;
+  const max = Math.max(1, ...days.map((d) => d.n));
+  const bw = w / days.length;
+  const bars = days
+    .map((d, i) => {
+      const bh = Math.round((d.n / max) * (h - 30));
+      return `<rect x="${(i * bw + 2).toFixed(1)}" y="${h - 20 - bh}" width="${(bw - 4).toFixed(1)}" height="${bh}" fill="#0b57a4"><title>${d.day}：${d.n}</title></rect>`;
+    })
+    .join('');
+  const first = days[0]?.day.slice(5) ?? '';
+  const last = days[days.length - 1]?.day.slice(5) ?? '';
+  return `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="${label}" class="chart"><line x1="0" y1="${h - 20}" x2="${w}" y2="${h - 20}" stroke="#767676"/>${bars}<text x="0" y="${h - 4}" font-size="12" fill="#4a4a4a">${first}</text><text x="${w}" y="${h - 4}" font-size="12" text-anchor="end" fill="#4a4a4a">${last}</text><text x="0" y="12" font-size="12" fill="#4a4a4a">${max}</text></svg>`;
+}

@@ -1,0 +1,241 @@
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../helpers/app.js';
+import { aCadre, aHousehold, aVillage } from '../helpers/builders.js';
+import { aUser, csrfFor, signIn } from '../helpers/staff.js';
+import type { Db } from '../../src/db/index.js';
+import type { Services } from '../../src/services.js';
+
+/** A case filed from a household of this village through the real service. */
+function fileCase(services: Services, db: Db, villageId: number, o: { content?: string; phone?: string; name?: string } = {}) {
+  const h = aHousehold(db, { villageId });
+  const plate = services.places.plateByToken(h.token);
+  const r = services.cases.submit({
+    kind: 'speak', category: 'complaint', item: null, villageId, householdId: plate.householdId, plateId: plate.plateId,
+    name: o.name ?? '刘长海', phone: o.phone ?? '13912345678', anonymous: false, content: o.content ?? '村里垃圾桶满了好几天没人清运', callbackTime: null, idempotencyKey: null, photos: [],
+  });
+  const id = db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(r.token) as number;
+  return { ...r, id };
+}
+
+async function setup() {
+  const stack = buildApp();
+  const { db, services } = stack;
+  const a = aVillage(db, { name: '甲庄村', townCode: '370812103' });
+  const b = aVillage(db, { name: '乙屯村', townCode: '370812107' });
+  const cadreA = aCadre(db, { villageId: a.id, name: '甲村书记', role: 'party_secretary' });
+  const userA = await aUser(services, { role: 'cadre', cadreId: cadreA.id });
+  const staffB = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
+  const admin = await aUser(services, { role: 'admin' });
+  const caseA = fileCase(services, db, a.id, { content: '甲村的事：路灯坏了' });
+  const caseB = fileCase(services, db, b.id, { content: '乙村的事：水渠堵了' });
+  return { ...stack, a, b, userA, staffB, admin, caseA, caseB };
+}
+
+const act = async (agent: ReturnType<typeof request.agent>, id: number, fields: Record<string, string | number>) => {
+  const csrf = await csrfFor(agent);
+  return agent.post(`/admin/cases/${id}/action`).type('form').send({ _csrf: csrf, ...fields });
+};
+
+describe('scope: every back-office URL shows only the caller’s villages', () => {
+  it('a cadre sees only their village in the inbox, counts, export and dashboard; another village’s case is 404', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    const inbox = await agent.get('/admin/cases').expect(200);
+    expect(inbox.text).toContain(s.caseA.trackingNo);
+    expect(inbox.text).not.toContain(s.caseB.trackingNo);
+    expect(inbox.text).toContain('共 1 件');
+    expect(inbox.text).not.toContain('乙屯村');
+    await agent.get(`/admin/cases/${s.caseA.id}`).expect(200);
+    await agent.get(`/admin/cases/${s.caseB.id}`).expect(404);
+    const before = s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseB.id);
+    await act(agent, s.caseB.id, { action: 'accept', version: 1 }).then((r) => expect(r.status).toBe(404));
+    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseB.id)).toBe(before);
+    const csv = await agent.get('/admin/cases.csv').expect(200);
+    expect(csv.text).toContain(s.caseA.trackingNo);
+    expect(csv.text).not.toContain(s.caseB.trackingNo);
+    const dash = await agent.get('/admin').expect(200);
+    expect(dash.text).toContain('甲庄村');
+    expect(dash.text).not.toContain('乙屯村');
+  });
+
+  it('staff of another township get 404 for this township’s case and see none of it', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.staffB.username);
+    await agent.get(`/admin/cases/${s.caseA.id}`).expect(404);
+    const inbox = await agent.get('/admin/cases').expect(200);
+    expect(inbox.text).toContain(s.caseB.trackingNo);
+    expect(inbox.text).not.toContain(s.caseA.trackingNo);
+    await agent.get(`/admin/cases?village=${s.a.id}`).expect(200).then((r) => expect(r.text).not.toContain(s.caseA.trackingNo));
+  });
+
+  it('the admin sees everything', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.admin.username);
+    const inbox = await agent.get('/admin/cases').expect(200);
+    expect(inbox.text).toContain(s.caseA.trackingNo);
+    expect(inbox.text).toContain(s.caseB.trackingNo);
+  });
+
+  it('phones are masked in lists', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    const inbox = await agent.get('/admin/cases').expect(200);
+    expect(inbox.text).toContain('139****5678');
+    expect(inbox.text).not.toContain('13912345678');
+  });
+});
+
+describe('working a case', () => {
+  it('accept, public reply, internal note, resolve: each is an event; the villager sees only public ones', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    await act(agent, s.caseA.id, { action: 'accept', version: 1 }).then((r) => expect(r.status).toBe(303));
+    await act(agent, s.caseA.id, { action: 'reply', version: 2, text: '已联系电工，明天修好。' }).then((r) => expect(r.status).toBe(303));
+    await act(agent, s.caseA.id, { action: 'note', version: 3, text: '内部：电工老孙负责' }).then((r) => expect(r.status).toBe(303));
+    await act(agent, s.caseA.id, { action: 'resolve', version: 4, text: '路灯已修复。' }).then((r) => expect(r.status).toBe(303));
+    const row = s.db.prepare('SELECT state, first_responded_at AS fr, resolved_at AS ra FROM cases WHERE id = ?').get(s.caseA.id) as Record<string, string>;
+    expect(row.state).toBe('resolved');
+    expect(row.fr).toBeTruthy();
+    expect(row.ra).toBeTruthy();
+    const page = await agent.get(`/admin/cases/${s.caseA.id}`).expect(200);
+    expect(page.text).toContain('内部：电工老孙负责');
+    const villager = await request(s.app).get(`/track/${s.caseA.token}`).expect(200);
+    expect(villager.text).toContain('已联系电工，明天修好。');
+    expect(villager.text).toContain('路灯已修复。');
+    expect(villager.text).not.toContain('电工老孙');
+    expect(villager.text).toContain('这件事办得怎么样');
+  });
+
+  it('an action the state no longer allows → 409 with a message', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    const res = await act(agent, s.caseA.id, { action: 'resolve', version: 1, text: '办好了' });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('当前状态下不能进行这个操作');
+    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('submitted');
+  });
+
+  it('two cadres acting at once: the second is told the case changed, nothing is overwritten', async () => {
+    const s = await setup();
+    const one = await signIn(s.app, s.userA.username);
+    const other = await aUser(s.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
+    const two = await signIn(s.app, other.username);
+    await act(one, s.caseA.id, { action: 'reject', version: 1, text: '不属于本村事务' }).then((r) => expect(r.status).toBe(303));
+    const late = await act(two, s.caseA.id, { action: 'accept', version: 1 });
+    expect(late.status).toBe(409);
+    expect(late.text).toContain('刚刚被其他人更新过');
+    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('rejected');
+  });
+
+  it('reject needs a public reason, shown beside the field', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    const res = await act(agent, s.caseA.id, { action: 'reject', version: 1, text: '  ' });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('请填写内容');
+  });
+
+  it('extends once, by at most 10 working days, with a reason', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    await act(agent, s.caseA.id, { action: 'accept', version: 1 });
+    const tooLong = await act(agent, s.caseA.id, { action: 'extend', version: 2, days: 11, text: '需要协调' });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.text).toContain('延期天数应为 1 到 10 个工作日');
+    const before = s.db.prepare('SELECT resolution_due FROM cases WHERE id = ?').pluck().get(s.caseA.id) as string;
+    await act(agent, s.caseA.id, { action: 'extend', version: 2, days: 3, text: '需要等配件' }).then((r) => expect(r.status).toBe(303));
+    const after = s.db.prepare('SELECT resolution_due, extended FROM cases WHERE id = ?').get(s.caseA.id) as { resolution_due: string; extended: number };
+    expect(after.extended).toBe(1);
+    expect(after.resolution_due > before).toBe(true);
+    const again = await act(agent, s.caseA.id, { action: 'extend', version: 3, days: 2, text: '还要等' });
+    expect(again.status).toBe(409);
+  });
+
+  it('assigns only to someone serving the village', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    const bad = await act(agent, s.caseA.id, { action: 'assign', version: 1, userId: s.staffB.id });
+    expect(bad.status).toBe(400);
+    const colleague = await aUser(s.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
+    await act(agent, s.caseA.id, { action: 'assign', version: 1, userId: colleague.id }).then((r) => expect(r.status).toBe(303));
+    expect(s.db.prepare('SELECT assigned_user_id FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe(colleague.id);
+  });
+
+  it('merges a duplicate into another case of the same village; the villager page points to the kept case', async () => {
+    const s = await setup();
+    const dup = fileCase(s.services, s.db, s.a.id, { content: '甲村的事：路灯又坏了' });
+    const agent = await signIn(s.app, s.userA.username);
+    const other = await act(agent, dup.id, { action: 'merge', version: 1, trackingNo: s.caseB.trackingNo });
+    expect(other.status).toBe(400);
+    await act(agent, dup.id, { action: 'merge', version: 1, trackingNo: s.caseA.trackingNo }).then((r) => expect(r.status).toBe(303));
+    const villager = await request(s.app).get(`/track/${dup.token}`).expect(200);
+    expect(villager.text).toContain(`已合并到受理编号 ${s.caseA.trackingNo}`);
+  });
+
+  it('refuses an action without a CSRF token', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    await agent.post(`/admin/cases/${s.caseA.id}/action`).type('form').send({ action: 'accept', version: 1 }).expect(403);
+    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('submitted');
+  });
+});
+
+describe('deadlines, auto-close and export', () => {
+  it('flags red when overdue and yellow when due within one working day', async () => {
+    const s = await setup();
+    s.db.prepare("UPDATE cases SET first_response_due = '2000-01-01T00:00:00.000Z' WHERE id = ?").run(s.caseA.id);
+    const agent = await signIn(s.app, s.admin.username);
+    const red = await agent.get('/admin/cases?flag=red').expect(200);
+    expect(red.text).toContain(s.caseA.trackingNo);
+    expect(red.text).not.toContain(s.caseB.trackingNo);
+    const yellow = await agent.get('/admin/cases?flag=yellow').expect(200);
+    expect(yellow.text).toContain(s.caseB.trackingNo); // due by the end of the next working day
+    expect(yellow.text).not.toContain(s.caseA.trackingNo);
+  });
+
+  it('resolved cases with no rating close themselves after 7 days, as an event', async () => {
+    const s = await setup();
+    s.db.prepare("UPDATE cases SET state = 'resolved', resolved_at = ? WHERE id = ?").run(new Date(Date.now() - 8 * 86400_000).toISOString(), s.caseA.id);
+    s.db.prepare("UPDATE cases SET state = 'resolved', resolved_at = ? WHERE id = ?").run(new Date(Date.now() - 2 * 86400_000).toISOString(), s.caseB.id);
+    expect(s.services.caseOffice.autoClose()).toBe(1);
+    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('closed');
+    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseB.id)).toBe('resolved');
+    expect(s.db.prepare("SELECT count(*) FROM case_events WHERE case_id = ? AND type = 'auto_closed' AND actor = 'system'").pluck().get(s.caseA.id)).toBe(1);
+    expect(s.services.caseOffice.autoClose()).toBe(0);
+  });
+
+  it('CSV: UTF-8 with BOM, formula-like cells neutralised, phones masked unless admin', async () => {
+    const s = await setup();
+    fileCase(s.services, s.db, s.a.id, { content: '=HYPERLINK("http://evil.example","点我")', name: '@王' });
+    const cadre = await signIn(s.app, s.userA.username);
+    const csv = await cadre.get('/admin/cases.csv').expect(200);
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.text.charCodeAt(0)).toBe(0xfeff);
+    expect(csv.text).toContain(`"'=HYPERLINK(""http://evil.example"",""点我"")"`);
+    expect(csv.text).toContain(`"'@王"`);
+    expect(csv.text).toContain('139****5678');
+    expect(csv.text).not.toContain('13912345678');
+    const admin = await signIn(s.app, s.admin.username);
+    expect((await admin.get('/admin/cases.csv').expect(200)).text).toContain('13912345678');
+  });
+});
+
+describe('dashboard', () => {
+  it('shows figures computed from a hand-built fixture', async () => {
+    const s = await setup();
+    const day = 86400_000;
+    const now = Date.now();
+    // caseA: answered after 2 h, resolved after 2 days on time, rated 4, reopened once.
+    s.db.prepare(`UPDATE cases SET state = 'closed', created_at = ?, first_responded_at = ?, resolved_at = ?, resolution_due = ?, rating = 4, reopen_count = 1 WHERE id = ?`)
+      .run(new Date(now - 3 * day).toISOString(), new Date(now - 3 * day + 2 * 3600_000).toISOString(), new Date(now - day).toISOString(), new Date(now).toISOString(), s.caseA.id);
+    const agent = await signIn(s.app, s.userA.username);
+    const res = await agent.get('/admin').expect(200);
+    expect(res.text).toContain('2.0 小时');
+    expect(res.text).toContain('2.0 天');
+    expect(res.text).toContain('4.0 / 5');
+    expect(res.text).toMatch(/<b>100%<\/b><span>按时办结率/);
+    expect(res.text).toMatch(/<b>100%<\/b><span>重办率/);
+    expect(res.text).toContain('<svg viewBox="0 0 600 160" role="img"');
+  });
+});
