@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       household ? `  Sample household page: ${config.publicBaseUrl}/p/${household}` : '',
       village ? `  Sample village page:   ${config.publicBaseUrl}/v/${village}` : '',
       `  Service catalogue:     ${config.publicBaseUrl}/services`,
+      `  Back office:           ${config.publicBaseUrl}/admin/login`,
       adminCreated
         ? adminPassword
           ? `  Back-office user "admin" created with password: ${adminPassword}  (shown once; change it after signing in)`
@@ -35,6 +36,20 @@ async function main(): Promise<void> {
     ].filter((l, i, all) => l !== '' || i === 0 || i === all.length - 1);
     process.stdout.write(lines.join('\n') + '\n');
   });
+  // Background jobs: close unrated resolved cases after 7 days, drop expired sessions.
+  const runJobs = () => {
+    try {
+      const closed = services.caseOffice.autoClose();
+      const pruned = services.pruneSessions();
+      if (closed || pruned) logger.info({ closed, pruned }, 'jobs ran');
+    } catch (err) {
+      logger.error({ err }, 'jobs failed');
+    }
+  };
+  runJobs();
+  const jobs = setInterval(runJobs, 10 * 60_000);
+  jobs.unref();
+
   server.on('error', (err) => {
     logger.fatal({ err }, 'server failed');
     process.exit(1);
@@ -45,6 +60,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    clearInterval(jobs);
     // Stop accepting, let requests in flight finish, then close the database.
     server.close(() => {
       db.close();

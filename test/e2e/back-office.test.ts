@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { aUser, PASSWORD } from '../helpers/staff.js';
+import { expectAccessible, snap, usePhone } from './browser.js';
+
+describe('a villager files a case, a cadre answers it from a phone, the villager rates it', () => {
+  const session = usePhone();
+
+  it('the whole loop, accessible on every back-office page', async () => {
+    const { page, stack, token } = session;
+    const plate = stack.services.places.plateByToken(token);
+    const cadreId = stack.db.prepare('SELECT cadre_id FROM cadre_villages WHERE village_id = ? LIMIT 1').pluck().get(plate.villageId) as number;
+    const cadre = await aUser(stack.services, { role: 'cadre', cadreId, username: 'cadre-e2e' });
+
+    // The villager asks for a call back.
+    await page.goto(`/p/${token}/help/request`);
+    await page.getByLabel('您的姓名').fill('孟凡英');
+    await page.getByLabel('手机号').fill('13512345678');
+    await page.getByLabel('想问干部什么事').fill('想问问老年人优待证怎么办理');
+    await page.getByRole('button', { name: '提交' }).click();
+    const trackUrl = new URL((await page.locator('.receipt a.break').getAttribute('href'))!, stack.baseUrl).pathname;
+
+    // The cadre signs in on the same kind of phone.
+    await page.goto('/admin/login');
+    await expectAccessible(page);
+    await snap(page, 'admin-login');
+    await page.getByLabel('用户名').fill(cadre.username);
+    await page.getByLabel('密码').fill(PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+    await expect(page.locator('h1').textContent()).resolves.toBe('工作台');
+    await expectAccessible(page);
+    await snap(page, 'admin-dashboard');
+
+    await page.getByRole('link', { name: '事项办理' }).click();
+    await expectAccessible(page);
+    await snap(page, 'admin-inbox');
+    await page.locator('table.inbox a').first().click();
+    await expectAccessible(page);
+    await snap(page, 'admin-case');
+    await page.getByRole('button', { name: '受理', exact: true }).click();
+    await page.locator('#reply-text').fill('您好，优待证可以在村里代办，明天我带表格上门。');
+    await page.locator('details[open] form').getByRole('button', { name: '公开回复' }).click();
+    await page.locator('summary', { hasText: '办结' }).click();
+    await page.locator('#resolve-text').fill('已上门帮老人填好表格，优待证下周送到家。');
+    await page.locator('details[open] form').getByRole('button', { name: '办结' }).click();
+    await expect(page.locator('.state').first().textContent()).resolves.toBe('已办结');
+    await expectAccessible(page);
+    await snap(page, 'admin-case-resolved');
+
+    // The villager reads the answer and rates it.
+    await page.goto(trackUrl);
+    await expect(page.locator('.timeline').textContent()).resolves.toContain('明天我带表格上门');
+    await page.getByLabel('5 星 非常满意').check();
+    await page.getByRole('button', { name: '提交评价' }).click();
+    await expect(page.locator('#rated').textContent()).resolves.toContain('5 星');
+    await expectAccessible(page);
+
+    // The dashboard shows it.
+    await page.goto('/admin');
+    await expect(page.locator('.kpis').textContent()).resolves.toContain('5.0 / 5');
+  });
+});
