@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import cookieParser from 'cookie-parser';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,7 +41,7 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   setUpSessions(app, { db: services.db, secret: services.secret(), secure, idleMinutes: config.idleMinutes });
   app.use(loadUser(services.staff));
   const limits = createRateLimits({ ...DEFAULT_RATE_LIMITS, ...opts.rateLimits });
-  setUpRoutes(app, services);
+  setUpRoutes(app, services, protect);
   app.use(casesRoutes(services, limits, protect));
   app.use(adminRoutes(services, { protect, loginLimit: limits.login }));
   app.use(caseOfficeRoutes(services, protect));
@@ -63,7 +63,7 @@ const TEMPLATE_NAMES = [
   'failed', 'c', 'events', 'photos', 'canRate', 'canReopen', 'reopenUntil', 'mergedInto', 'receipt', 'notice',
   'publicBaseUrl', 'status', 'body', 'stack', 'name', 'label', 'hint', 'type', 'autocomplete', 'max',
   'csrfToken', 'user', 'd', 'chart', 'rows', 'page', 'q', 'params', 'villages', 'maskPhone', 'states', 'actions',
-  'assignable', 'flag', 'openAction', 'expired', 'done',
+  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases',
 ];
 
 function setUpViews(app: Express): void {
@@ -110,7 +110,7 @@ function setUpRequestLog(app: Express, logger: Logger): void {
   });
 }
 
-function setUpRoutes(app: Express, services: Services): void {
+function setUpRoutes(app: Express, services: Services, protect: RequestHandler): void {
   app.get('/', (_req, res) => {
     res.redirect(303, res.locals.homePath ?? '/services');
   });
@@ -136,6 +136,6 @@ function setUpRoutes(app: Express, services: Services): void {
     else res.clearCookie(ELDER_COOKIE, { path: '/' });
     res.redirect(303, safeBackPath(req.query.back));
   });
-  app.use(placesRoutes(services));
+  app.use(placesRoutes(services, protect));
   app.use(catalogRoutes(services));
 }

@@ -117,6 +117,11 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
       };
     },
 
+    /** The cases filed from a household, newest first (the caller must already be allowed to see it). */
+    ofHousehold(user: SignedInUser, householdId: number): CaseRow[] {
+      return repo.byHousehold(householdId).filter((c) => user.scope.villageIds.has(c.villageId));
+    },
+
     photo(user: SignedInUser, caseId: number, photoId: number) {
       const c = inScope(user.scope, caseId);
       const p = repo.photoById(photoId);

@@ -124,6 +124,7 @@ export function createCasesRepo(db: Db) {
   const s = {
     byToken: db.prepare(`SELECT ${CASE_COLUMNS} ${CASE_FROM} WHERE c.token = ?`),
     byId: db.prepare(`SELECT ${CASE_COLUMNS} ${CASE_FROM} WHERE c.id = ?`),
+    byHousehold: db.prepare(`SELECT ${CASE_COLUMNS} ${CASE_FROM} WHERE c.household_id = ? ORDER BY c.id DESC LIMIT 200`),
     byTrackingNo: db.prepare(`SELECT ${CASE_COLUMNS} ${CASE_FROM} WHERE c.tracking_no = ?`),
     byIdempotencyKey: db.prepare(`SELECT ${CASE_COLUMNS} ${CASE_FROM} WHERE c.idempotency_key = ?`),
     byTokens: (n: number) => db.prepare(`SELECT ${CASE_COLUMNS} ${CASE_FROM} WHERE c.token IN (${Array(n).fill('?').join(',')}) ORDER BY c.id DESC`),
@@ -228,6 +229,7 @@ export function createCasesRepo(db: Db) {
     resolvedBefore: (iso: string) => dueForClosing.all(iso) as Array<{ id: number; version: number }>,
     findByToken: (token: string) => s.byToken.get(token) as CaseRow | undefined,
     findById: (id: number) => s.byId.get(id) as CaseRow | undefined,
+    byHousehold: (householdId: number) => s.byHousehold.all(householdId) as CaseRow[],
     findByTrackingNo: (no: string) => s.byTrackingNo.get(no) as CaseRow | undefined,
     findByIdempotencyKey: (key: string) => s.byIdempotencyKey.get(key) as CaseRow | undefined,
     findByTokens: (tokens: string[]) => (tokens.length ? (s.byTokens(tokens.length).all(...tokens) as CaseRow[]) : []),

@@ -14,6 +14,24 @@ export interface PlateView {
   districtName: string;
 }
 
+export interface HouseholdFile {
+  id: number;
+  address: string;
+  contactName: string | null;
+  contactPhone: string | null;
+  notes: string;
+  villageId: number;
+  villageName: string;
+  townName: string;
+}
+
+export interface Visit {
+  id: number;
+  visitedOn: string;
+  notes: string;
+  userName: string;
+}
+
 export interface VillageRow {
   id: number;
   code: string;
@@ -40,6 +58,13 @@ export function createPlacesRepo(db: Db) {
   const villages = db.prepare(`SELECT v.id, v.code, v.name, t.id AS townId, t.name AS townName
     FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY t.code, v.code`);
   const revision = db.prepare('SELECT rev FROM places_revision WHERE id = 1').pluck();
+  const household = db.prepare(`SELECT h.id, h.address, h.contact_name AS contactName, h.contact_phone AS contactPhone, h.notes,
+      v.id AS villageId, v.name AS villageName, t.name AS townName
+    FROM households h JOIN villages v ON v.id = h.village_id JOIN towns t ON t.id = v.town_id WHERE h.id = ?`);
+  const visits = db.prepare(`SELECT hv.id, hv.visited_on AS visitedOn, hv.notes, u.display_name AS userName
+    FROM household_visits hv JOIN users u ON u.id = hv.user_id WHERE hv.household_id = ? ORDER BY hv.visited_on DESC, hv.id DESC LIMIT 100`);
+  const plateOfHousehold = db.prepare("SELECT token FROM plates WHERE household_id = ? AND status = 'active'").pluck();
+  const addVisit = db.prepare('INSERT INTO household_visits (household_id, user_id, visited_on, notes, created_at) VALUES (?, ?, ?, ?, ?)');
 
   return {
     findPlate: (token: string) => byToken.get(token) as PlateView | undefined,
@@ -48,6 +73,11 @@ export function createPlacesRepo(db: Db) {
     countHouseholds: () => countHouseholds.get() as number,
     revision: () => revision.get() as number,
     villages: () => villages.all() as VillageRow[],
+    household: (id: number) => household.get(id) as HouseholdFile | undefined,
+    activePlateToken: (householdId: number) => plateOfHousehold.get(householdId) as string | undefined,
+    visits: (householdId: number) => visits.all(householdId) as Visit[],
+    addVisit: (householdId: number, userId: number, visitedOn: string, notes: string, at: string) =>
+      Number(addVisit.run(householdId, userId, visitedOn, notes, at).lastInsertRowid),
   };
 }
 

@@ -1,8 +1,13 @@
-import { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { t } from '../../i18n/index.js';
+import { requireUser } from '../../http/auth.js';
+import { chinaDate } from '../calendar/workdays.js';
 import type { Services } from '../../services.js';
 import { HOME_COOKIE, cookieOptions } from '../../http/locals.js';
 import { NotFoundError } from '../../errors.js';
 import type { PlateView } from './repo.js';
+import type { SignedInUser } from '../staff/service.js';
 
 export type PlateKind = PlateView['kind'];
 export const prefixOf = (kind: PlateKind) => (kind === 'household' ? 'p' : 'v');
@@ -39,8 +44,36 @@ export function mineTokens(req: Request): string[] {
 }
 
 /** The scan pages: /p/:token (household plate) and /v/:token (village plate), each with its 码上帮 page. */
-export function placesRoutes(services: Services): Router {
+const visitForm = z.object({
+  visitedOn: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, { error: t('visits.dateInvalid') })
+    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), { error: t('visits.dateInvalid') })
+    .refine((d) => d <= chinaDate(new Date()), { error: t('visits.dateFuture') }),
+  notes: z.string().trim().min(2, { error: t('visits.notesRequired') }).max(1000, { error: t('visits.notesTooLong') }),
+});
+
+export function placesRoutes(services: Services, protect: RequestHandler): Router {
   const router = Router();
+  const urlencoded = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 10 });
+
+  router.post('/admin/households/:id/visits', requireUser(), urlencoded, protect, (req, res) => {
+    const user = res.locals.user as SignedInUser;
+    const id = Number(req.params.id);
+    const file = Number.isInteger(id) ? services.places.householdFile(user.scope, id) : undefined;
+    const token = file ? services.places.activePlateToken(id) : undefined;
+    if (!file || !token) throw new NotFoundError('household');
+    const parsed = visitForm.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#${String(i.path[0])}` }));
+      const plate = services.places.plateByToken(token);
+      res.status(400).render('places/household-file', { plate, base: `/p/${token}`, ...file, cases: services.caseOffice.ofHousehold(user, id), errors, values: req.body, today: chinaDate(new Date()) });
+      return;
+    }
+    services.places.recordVisit(user.scope, user.id, id, parsed.data.visitedOn, parsed.data.notes);
+    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'visit_recorded', target: `household:${id}` });
+    res.redirect(303, `/p/${token}#visits`);
+  });
 
   for (const kind of ['household', 'village'] as const) {
     const prefix = prefixOf(kind);
@@ -48,6 +81,15 @@ export function placesRoutes(services: Services): Router {
       const plate = activePlate(services, req, res, kind);
       if (!plate) return;
       const base = `/${prefix}/${plate.token}`;
+      // A signed-in cadre whose villages include this household sees its file instead.
+      const user = res.locals.user as SignedInUser | undefined;
+      if (user && plate.householdId !== null && req.query.public !== '1') {
+        const file = services.places.householdFile(user.scope, plate.householdId);
+        if (file) {
+          res.render('places/household-file', { plate, base, ...file, cases: services.caseOffice.ofHousehold(user, plate.householdId), errors: [], values: {}, today: chinaDate(new Date()) });
+          return;
+        }
+      }
       if (req.cookies?.[HOME_COOKIE] !== base) res.cookie(HOME_COOKIE, base, cookieOptions(req));
       res.locals.homePath = base;
       res.render('places/landing', { plate, base, mine: services.cases.listByTokens(mineTokens(req)) });

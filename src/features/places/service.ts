@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../errors.js';
-import type { PlacesRepo, PlateView, VillageRow } from './repo.js';
+import type { HouseholdFile, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
 import { isPlateTokenShape } from './tokens.js';
 
 const PLATE_CACHE_LIMIT = 20_000;
@@ -25,6 +25,22 @@ export function createPlacesService(repo: PlacesRepo) {
     sampleTokens(): { household?: string; village?: string } {
       return { household: repo.sampleHouseholdToken(), village: repo.sampleVillageToken() };
     },
+    /** A household's file for a user whose scope covers it; undefined otherwise. */
+    householdFile(scope: { villageIds: ReadonlySet<number> }, householdId: number): { household: HouseholdFile; visits: Visit[] } | undefined {
+      const household = repo.household(householdId);
+      if (!household || !scope.villageIds.has(household.villageId)) return undefined;
+      return { household, visits: repo.visits(householdId) };
+    },
+
+    activePlateToken: (householdId: number) => repo.activePlateToken(householdId),
+
+    /** Records a visit (走访) to a household in the user's scope. */
+    recordVisit(scope: { villageIds: ReadonlySet<number> }, userId: number, householdId: number, visitedOn: string, notes: string): void {
+      const household = repo.household(householdId);
+      if (!household || !scope.villageIds.has(household.villageId)) throw new NotFoundError('household');
+      repo.addVisit(householdId, userId, visitedOn, notes, new Date().toISOString());
+    },
+
     /** The villages a user may see, by township. */
     villagesIn(scope: { villageIds: ReadonlySet<number> }): VillageRow[] {
       return repo.villages().filter((v) => scope.villageIds.has(v.id));
