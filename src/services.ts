@@ -13,6 +13,7 @@ import { createCasesRepo } from './features/cases/repo.js';
 import { createCasesService } from './features/cases/service.js';
 import { createPhotoStore } from './features/cases/photos.js';
 import { createCaseOffice } from './features/cases/office.js';
+import { createTemplatesService } from './features/templates/service.js';
 import { createStatsRepo } from './features/stats/repo.js';
 import { createStatsService } from './features/stats/service.js';
 import { createStaffRepo } from './features/staff/repo.js';
@@ -33,6 +34,7 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date 
     calendar,
     cases: createCasesService({ db, repo: casesRepo, calendar, photos: createPhotoStore(config.dataDir), now: opts.now }),
     caseOffice: createCaseOffice({ db, repo: casesRepo, calendar, staff, now: opts.now }),
+    templates: createTemplatesService(db, opts.now),
     stats: createStatsService(createStatsRepo(db), calendar, opts.now),
     /** The installation's signing secret: MASHANG_SECRET, else a random one kept in settings. */
     secret: (): string => {

@@ -88,11 +88,16 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
   const renderCase = (res: express.Response, id: number, extra: Record<string, unknown> = {}, status = 200) => {
     const user = currentUser(res)!;
     const view = office.get(user, id);
-    res.status(status).render('admin/case', { ...view, c: view.case, maskPhone, errors: [], values: {}, notice: null, openAction: null, ...extra });
+    res.status(status).render('admin/case', {
+      ...view, c: view.case, maskPhone, errors: [], values: {}, notice: null, openAction: null,
+      templates: services.templates.forCase(view.case.kind, view.case.category), templateText: null, ...extra,
+    });
   };
 
   router.get('/admin/cases/:id', requireUser(), (req, res) => {
-    renderCase(res, caseId(req.params.id));
+    // ?tpl=ID puts a reply template into the reply box: works without JavaScript.
+    const tpl = typeof req.query.tpl === 'string' ? services.templates.get(Number(req.query.tpl)) : undefined;
+    renderCase(res, caseId(req.params.id), tpl ? { openAction: 'reply', values: { text: tpl.body } } : {});
   });
 
   router.get('/admin/cases/:id/photos/:photoId', requireUser(), (req, res) => {
