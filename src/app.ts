@@ -15,6 +15,7 @@ import { casesRoutes } from './features/cases/routes.js';
 import { caseOfficeRoutes } from './features/cases/office-routes.js';
 import { adminRoutes } from './features/admin/routes.js';
 import { templatesRoutes } from './features/templates/routes.js';
+import { calendarRoutes } from './features/calendar/routes.js';
 import { loadUser, setUpSessions } from './http/auth.js';
 import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limits.js';
@@ -47,6 +48,7 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   app.use(adminRoutes(services, { protect, loginLimit: limits.login }));
   app.use(caseOfficeRoutes(services, protect));
   app.use(templatesRoutes(services, protect));
+  app.use(calendarRoutes(services, protect));
 
   app.use(notFound);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));
@@ -65,7 +67,7 @@ const TEMPLATE_NAMES = [
   'failed', 'c', 'events', 'photos', 'canRate', 'canReopen', 'reopenUntil', 'mergedInto', 'receipt', 'notice',
   'publicBaseUrl', 'status', 'body', 'stack', 'name', 'label', 'hint', 'type', 'autocomplete', 'max',
   'csrfToken', 'user', 'd', 'chart', 'rows', 'page', 'q', 'params', 'villages', 'maskPhone', 'states', 'actions',
-  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText',
+  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText', 'year',
 ];
 
 function setUpViews(app: Express): void {

@@ -12,6 +12,13 @@ export function createCalendarService(repo: CalendarRepo) {
       const ex = exceptions(start, addDays(start, workingDays * 2 + 40));
       return endOfChinaDay(addWorkingDays(start, workingDays, ex));
     },
+    /** The holidays and make-up workdays of a year. */
+    year: (year: number) => repo.between(`${year}-01-01`, `${year}-12-31`),
+    /** Adds or changes one day's entry (放假 or 调休上班). */
+    setDay: (d: { date: string; kind: DayKind; note: string }) => {
+      repo.upsert(d);
+    },
+    removeDay: (date: string) => repo.remove(date),
     isWorkingDay(date: string): boolean {
       return isWorkingDay(date, exceptions(date, date));
     },

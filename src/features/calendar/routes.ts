@@ -1,0 +1,54 @@
+import express, { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Services } from '../../services.js';
+import { currentUser, requireUser } from '../../http/auth.js';
+import { t } from '../../i18n/index.js';
+import { chinaDate } from './workdays.js';
+
+const realDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: t('calendar.dateInvalid') })
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), { error: t('calendar.dateInvalid') });
+
+const dayForm = z.object({
+  date: realDate,
+  kind: z.enum(['holiday', 'workday'], { error: t('calendar.kindInvalid') }),
+  note: z.string().trim().max(30, { error: t('calendar.noteTooLong') }).default(''),
+});
+
+/** Admins keep the working-day calendar: each year's holidays and make-up workdays. */
+export function calendarRoutes(services: Services, protect: RequestHandler): Router {
+  const router = Router();
+  const urlencoded = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
+  const yearOf = (raw: unknown) => {
+    const y = Number(raw);
+    return Number.isInteger(y) && y >= 2000 && y <= 2100 ? y : Number(chinaDate(new Date()).slice(0, 4));
+  };
+  const render = (res: express.Response, year: number, extra: Record<string, unknown> = {}, status = 200) =>
+    res.status(status).render('admin/calendar', { year, rows: services.calendar.year(year), errors: [], values: {}, ...extra });
+
+  router.get('/admin/calendar', requireUser('admin'), (req, res) => render(res, yearOf(req.query.year)));
+
+  router.post('/admin/calendar', requireUser('admin'), urlencoded, protect, (req, res) => {
+    const user = currentUser(res)!;
+    const parsed = dayForm.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#cal-${String(i.path[0])}` }));
+      render(res, yearOf(String(req.body?.date ?? '').slice(0, 4)), { errors, values: req.body }, 400);
+      return;
+    }
+    services.calendar.setDay(parsed.data);
+    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'calendar_set', target: parsed.data.date, detail: `${parsed.data.kind} ${parsed.data.note}` });
+    res.redirect(303, `/admin/calendar?year=${parsed.data.date.slice(0, 4)}`);
+  });
+
+  router.post('/admin/calendar/:date/delete', requireUser('admin'), urlencoded, protect, (req, res) => {
+    const user = currentUser(res)!;
+    const parsed = realDate.safeParse(req.params.date);
+    if (parsed.success && services.calendar.removeDay(parsed.data)) {
+      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'calendar_removed', target: parsed.data });
+    }
+    res.redirect(303, `/admin/calendar?year=${String(req.params.date).slice(0, 4)}`);
+  });
+  return router;
+}
