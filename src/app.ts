@@ -16,6 +16,7 @@ import { caseOfficeRoutes } from './features/cases/office-routes.js';
 import { adminRoutes } from './features/admin/routes.js';
 import { templatesRoutes } from './features/templates/routes.js';
 import { calendarRoutes } from './features/calendar/routes.js';
+import { staffRoutes } from './features/staff/routes.js';
 import { loadUser, setUpSessions } from './http/auth.js';
 import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limits.js';
@@ -49,6 +50,7 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   app.use(caseOfficeRoutes(services, protect));
   app.use(templatesRoutes(services, protect));
   app.use(calendarRoutes(services, protect));
+  app.use(staffRoutes(services, protect));
 
   app.use(notFound);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));

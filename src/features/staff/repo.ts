@@ -35,6 +35,14 @@ export function createStaffRepo(db: Db) {
     failure: db.prepare('UPDATE users SET failed_logins = failed_logins + 1, locked_until = ? WHERE id = ?'),
     success: db.prepare('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?'),
     password: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
+    list: db.prepare(`SELECT u.id, u.username, u.display_name AS displayName, u.role, u.active, c.name AS cadreName,
+        (SELECT group_concat(level || ':' || code, ' ') FROM user_scopes s WHERE s.user_id = u.id) AS scopes
+      FROM users u LEFT JOIN cadres c ON c.id = u.cadre_id ORDER BY u.role, u.username`),
+    setActive: db.prepare('UPDATE users SET active = ? WHERE id = ?'),
+    cadreByPhone: db.prepare('SELECT id FROM cadres WHERE phone = ?').pluck(),
+    townExists: db.prepare('SELECT 1 FROM towns WHERE code = ?').pluck(),
+    villageExists: db.prepare('SELECT 1 FROM villages WHERE code = ?').pluck(),
+    districtExists: db.prepare('SELECT 1 FROM districts WHERE code = ?').pluck(),
     audit: db.prepare('INSERT INTO audit_log (at, user_id, ip, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)'),
     auditList: db.prepare(
       `SELECT a.id, a.at, a.ip, a.action, a.target, a.detail, u.username FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
@@ -70,6 +78,12 @@ export function createStaffRepo(db: Db) {
     setPassword: (id: number, hash: string) => s.password.run(hash, id),
     audit: (e: { at: string; userId: number | null; ip: string; action: string; target: string; detail: string }) =>
       s.audit.run(e.at, e.userId, e.ip, e.action, e.target, e.detail),
+    list: () =>
+      s.list.all() as Array<{ id: number; username: string; displayName: string; role: Role; active: number; cadreName: string | null; scopes: string | null }>,
+    setActive: (id: number, active: boolean) => s.setActive.run(active ? 1 : 0, id).changes === 1,
+    cadreIdByPhone: (phone: string) => s.cadreByPhone.get(phone) as number | undefined,
+    placeExists: (level: ScopeLevel, code: string) =>
+      (level === 'district' ? s.districtExists : level === 'town' ? s.townExists : s.villageExists).get(code) === 1,
     auditList: (limit: number, offset: number) =>
       s.auditList.all(limit, offset) as Array<{ id: number; at: string; ip: string; action: string; target: string; detail: string; username: string | null }>,
     usersInVillages(villageIds: number[]): Array<{ id: number; displayName: string; role: Role }> {

@@ -71,6 +71,10 @@ export function createStaffService(repo: StaffRepo, now: () => Date = () => new 
     },
 
     findUser: (username: string) => repo.findByUsername(username),
+    list: () => repo.list(),
+    setActive: (id: number, active: boolean) => repo.setActive(id, active),
+    cadreIdByPhone: (phone: string) => repo.cadreIdByPhone(phone),
+    placeExists: (level: ScopeLevel, code: string) => repo.placeExists(level, code),
 
     /** The signed-in user behind a session's user id, or undefined if gone or deactivated. */
     sessionUser(id: number): SignedInUser | undefined {

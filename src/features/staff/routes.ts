@@ -1,0 +1,79 @@
+import express, { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Services } from '../../services.js';
+import { currentUser, requireUser } from '../../http/auth.js';
+import { t } from '../../i18n/index.js';
+import type { FieldError } from '../../errors.js';
+import type { ScopeLevel } from './repo.js';
+
+const codes = (len: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(/[\s,，]+/).filter(Boolean))
+    .pipe(z.array(z.string().regex(new RegExp(`^\\d{${len}}$`), { error: t('users.codeInvalid') })).max(50));
+
+const userForm = z.object({
+  username: z.string().trim().regex(/^[A-Za-z0-9_.-]{3,32}$/, { error: t('users.usernameInvalid') }),
+  displayName: z.string().trim().min(1, { error: t('users.nameRequired') }).max(20, { error: t('users.nameRequired') }),
+  role: z.enum(['admin', 'staff', 'cadre'], { error: t('users.roleInvalid') }),
+  password: z.string().min(10, { error: t('admin.password.tooShort') }).max(200),
+  district: z.literal(['', '1']).optional(),
+  towns: codes(9),
+  villages: codes(12),
+  cadrePhone: z.string().trim().optional(),
+});
+
+/** Admins manage back-office users and their scopes. */
+export function staffRoutes(services: Services, protect: RequestHandler): Router {
+  const router = Router();
+  const urlencoded = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+  const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) =>
+    res.status(status).render('admin/users', { rows: services.staff.list(), errors: [], values: {}, ...extra });
+
+  router.get('/admin/users', requireUser('admin'), (_req, res) => render(res));
+
+  router.post('/admin/users', requireUser('admin'), urlencoded, protect, async (req, res, next) => {
+    try {
+      const user = currentUser(res)!;
+      const parsed = userForm.safeParse(req.body ?? {});
+      const errors: FieldError[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#u-${String(i.path[0])}` }));
+      let cadreId: number | null = null;
+      const scopes: Array<{ level: ScopeLevel; code: string }> = [];
+      if (parsed.success) {
+        const v = parsed.data;
+        if (services.staff.findUser(v.username)) errors.push({ field: 'username', text: t('users.taken'), href: '#u-username' });
+        if (v.cadrePhone) {
+          cadreId = services.staff.cadreIdByPhone(v.cadrePhone) ?? null;
+          if (cadreId === null) errors.push({ field: 'cadrePhone', text: t('users.noCadre'), href: '#u-cadrePhone' });
+        }
+        if (v.district === '1') scopes.push({ level: 'district', code: '370812' });
+        for (const code of v.towns) scopes.push({ level: 'town', code });
+        for (const code of v.villages) scopes.push({ level: 'village', code });
+        for (const s of scopes) if (!services.staff.placeExists(s.level, s.code)) errors.push({ field: s.level === 'town' ? 'towns' : 'villages', text: t('users.unknownPlace', { code: s.code }), href: `#u-${s.level}s` });
+        if (v.role !== 'admin' && scopes.length === 0 && cadreId === null) errors.push({ field: 'towns', text: t('users.scopeRequired'), href: '#u-towns' });
+      }
+      if (!parsed.success || errors.length) {
+        render(res, { errors, values: { ...req.body, password: '' } }, 400);
+        return;
+      }
+      const v = parsed.data;
+      const id = await services.staff.createUser({ username: v.username, displayName: v.displayName, password: v.password, role: v.role, cadreId, scopes });
+      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'user_added', target: `user:${id}`, detail: `${v.username} ${v.role} ${scopes.map((s) => `${s.level}:${s.code}`).join(' ')}` });
+      res.redirect(303, '/admin/users');
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post('/admin/users/:id/active', requireUser('admin'), urlencoded, protect, (req, res) => {
+    const user = currentUser(res)!;
+    const id = Number(req.params.id);
+    const active = req.body?.active === '1';
+    if (id !== user.id && Number.isInteger(id) && services.staff.setActive(id, active)) {
+      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: active ? 'user_activated' : 'user_deactivated', target: `user:${id}` });
+    }
+    res.redirect(303, '/admin/users');
+  });
+  return router;
+}

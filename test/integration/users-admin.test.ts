@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../helpers/app.js';
+import { aCadre, aVillage } from '../helpers/builders.js';
+import { aUser, csrfFor, PASSWORD, signIn } from '../helpers/staff.js';
+import { agentFor, openForm } from '../helpers/forms.js';
+
+describe('admins manage users', () => {
+  it('adds a township staff member who then sees only that township; bad input is refused beside the field', async () => {
+    const { app, services, db } = buildApp();
+    const admin = await aUser(services, { role: 'admin' });
+    const agent = await signIn(app, admin.username);
+    let csrf = await csrfFor(agent);
+    const bad = await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'x', displayName: '', role: 'staff', password: 'short', towns: '999999999' }).expect(400);
+    expect(bad.text).toContain('用户名应为 3-32 位');
+    expect(bad.text).toContain('请填写姓名');
+    expect(bad.text).toContain('新密码至少 10 位');
+    csrf = await csrfFor(agent);
+    const unknown = await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812999' }).expect(400);
+    expect(unknown.text).toContain('没有代码为 370812999 的镇街或村居');
+    expect(unknown.text).toContain('value="wang.yd"');
+    csrf = await csrfFor(agent);
+    await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812103' }).expect(303);
+    const u = services.staff.sessionUser(services.staff.findUser('wang.yd')!.id)!;
+    const yandian = db.prepare("SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = '370812103'").pluck().all() as number[];
+    expect([...u.scope.villageIds].sort()).toEqual(yandian.sort());
+    await signIn(app, 'wang.yd', 'town-password-1');
+  });
+
+  it('links a cadre user to a cadre profile by phone', async () => {
+    const { app, services, db } = buildApp();
+    const admin = await aUser(services, { role: 'admin' });
+    const v = aVillage(db);
+    aCadre(db, { villageId: v.id, phone: '19900007001' });
+    const agent = await signIn(app, admin.username);
+    const csrf = await csrfFor(agent);
+    await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'li.cadre', displayName: '李干部', role: 'cadre', password: 'cadre-password-1', cadrePhone: '19900007001' }).expect(303);
+    const u = services.staff.sessionUser(services.staff.findUser('li.cadre')!.id)!;
+    expect([...u.scope.villageIds]).toEqual([v.id]);
+  });
+
+  it('a deactivated user can no longer sign in, and their session ends', async () => {
+    const { app, services } = buildApp();
+    const admin = await aUser(services, { role: 'admin' });
+    const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'district', code: '370812' }] });
+    const staffAgent = await signIn(app, staff.username);
+    const agent = await signIn(app, admin.username);
+    const csrf = await csrfFor(agent);
+    await agent.post(`/admin/users/${staff.id}/active`).type('form').send({ _csrf: csrf, active: '0' }).expect(303);
+    await staffAgent.get('/admin').expect(303);
+    const fresh = agentFor(app);
+    const form = await openForm(fresh, '/admin/login');
+    await fresh.post('/admin/login').type('form').send({ _csrf: form.csrf, username: staff.username, password: PASSWORD }).expect(401);
+  });
+
+  it('only admins manage users', async () => {
+    const { app, services } = buildApp();
+    const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'district', code: '370812' }] });
+    const agent = await signIn(app, staff.username);
+    await agent.get('/admin/users').expect(403);
+    const csrf = await csrfFor(agent);
+    await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'sneaky', displayName: '偷偷', role: 'admin', password: 'sneaky-password-1' }).expect(403);
+    expect(services.staff.findUser('sneaky')).toBeUndefined();
+  });
+});
