@@ -90,7 +90,8 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
     const view = office.get(user, id);
     res.status(status).render('admin/case', {
       ...view, c: view.case, maskPhone, errors: [], values: {}, notice: null, openAction: null,
-      templates: services.templates.forCase(view.case.kind, view.case.category), templateText: null, ...extra,
+      templates: services.templates.forCase(view.case.kind, view.case.category), templateText: null,
+      householdToken: view.case.householdId ? services.places.activePlateToken(view.case.householdId) : undefined, ...extra,
     });
   };
 

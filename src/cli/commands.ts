@@ -1,0 +1,134 @@
+import crypto from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { migrate, openDb } from '../db/index.js';
+import { seedDemo } from '../features/seed/service.js';
+import { createServices } from '../services.js';
+import { randomPassword } from '../features/staff/passwords.js';
+
+const usage = `Usage: mashang <command>
+
+Commands:
+  migrate              apply pending database migrations
+  seed [--key KEY]     load the demo district into an empty database (KEY makes plate tokens repeatable)
+  info                 print counts and a sample household URL
+  jobs run             close unrated cases resolved over 7 days ago; drop expired sessions
+  user add USERNAME --role admin|staff|cadre --name NAME [--town CODE]... [--village CODE]... [--district CODE] [--cadre-phone PHONE]
+                       create a back-office user; the password is read from MASHANG_NEW_PASSWORD or printed once
+  user passwd USERNAME set a new password (MASHANG_NEW_PASSWORD, or a random one printed once)
+
+The database is MASHANG_DB (default db/mashang.sqlite).`;
+
+/** Runs one command; returns the exit code. The environment is read as the server reads it. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  const config = loadConfig(env);
+  switch (command) {
+    case 'migrate': {
+      const db = openDb(config.dbFile);
+      const applied = migrate(db);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'up to date');
+      db.close();
+      return 0;
+    }
+    case 'seed': {
+      const { values } = parseArgs({ args: rest, options: { key: { type: 'string' } } });
+      const db = openDb(config.dbFile);
+      migrate(db);
+      const services = createServices(db, config);
+      if (!services.places.isEmpty()) {
+        console.error('The database already holds places; seed only loads an empty one.');
+        db.close();
+        return 1;
+      }
+      const started = Date.now();
+      const counts = seedDemo(db, { tokenKey: values.key ?? crypto.randomBytes(32).toString('base64url') });
+      console.log(`seeded in ${Date.now() - started} ms:`, counts);
+      db.close();
+      return 0;
+    }
+    case 'info': {
+      const db = openDb(config.dbFile);
+      migrate(db);
+      const services = createServices(db, config);
+      const { household } = services.places.sampleTokens();
+      console.log(`catalogue items: ${services.catalog.total()}`);
+      if (household) console.log(`sample household: ${config.publicBaseUrl}/p/${household}`);
+      db.close();
+      return 0;
+    }
+    case 'jobs': {
+      if (rest[0] !== 'run') break;
+      const db = openDb(config.dbFile);
+      migrate(db);
+      const services = createServices(db, config);
+      const closed = services.caseOffice.autoClose();
+      const pruned = services.pruneSessions();
+      console.log(`closed ${closed} case(s), removed ${pruned} expired session(s)`);
+      db.close();
+      return 0;
+    }
+    case 'user': {
+      const [sub, username, ...more] = rest;
+      if (!username || (sub !== 'add' && sub !== 'passwd')) break;
+      const db = openDb(config.dbFile);
+      migrate(db);
+      const services = createServices(db, config);
+      const given = env.MASHANG_NEW_PASSWORD;
+      if (given !== undefined && given.length < 10) {
+        console.error('MASHANG_NEW_PASSWORD must be at least 10 characters');
+        return 2;
+      }
+      const password = given ?? randomPassword();
+      try {
+        if (sub === 'passwd') {
+          if (!(await services.staff.setPassword(username, password))) {
+            console.error(`no user ${username}`);
+            return 1;
+          }
+          services.staff.audit({ userId: null, ip: 'cli', action: 'password_set', target: username });
+        } else {
+          const { values } = parseArgs({
+            args: more,
+            options: {
+              role: { type: 'string' },
+              name: { type: 'string' },
+              town: { type: 'string', multiple: true },
+              village: { type: 'string', multiple: true },
+              district: { type: 'string' },
+              'cadre-phone': { type: 'string' },
+            },
+          });
+          const role = values.role;
+          if (role !== 'admin' && role !== 'staff' && role !== 'cadre') {
+            console.error('--role must be admin, staff or cadre');
+            return 2;
+          }
+          const cadreId = values['cadre-phone']
+            ? (db.prepare('SELECT id FROM cadres WHERE phone = ?').pluck().get(values['cadre-phone']) as number | undefined)
+            : undefined;
+          if (values['cadre-phone'] && cadreId === undefined) {
+            console.error(`no cadre with phone ${values['cadre-phone']}`);
+            return 1;
+          }
+          const scopes = [
+            ...(values.district ? [{ level: 'district' as const, code: values.district }] : []),
+            ...(values.town ?? []).map((code) => ({ level: 'town' as const, code })),
+            ...(values.village ?? []).map((code) => ({ level: 'village' as const, code })),
+          ];
+          await services.staff.createUser({ username, displayName: values.name ?? username, password, role, cadreId: cadreId ?? null, scopes });
+          services.staff.audit({ userId: null, ip: 'cli', action: 'user_added', target: username, detail: role });
+        }
+      } finally {
+        db.close();
+      }
+      console.log(given ? 'done' : `done; password: ${password}  (shown once)`);
+      return 0;
+    }
+    default:
+      break;
+  }
+  console.log(usage);
+  return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+}
+

@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/commands.js';
+import { openDb } from '../../src/db/index.js';
+import { verifyPassword } from '../../src/features/staff/passwords.js';
+
+const dirs: string[] = [];
+const env = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-cli-'));
+  dirs.push(dir);
+  return { MASHANG_DB: path.join(dir, 'm.sqlite'), LOG_LEVEL: 'silent' };
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  vi.restoreAllMocks();
+});
+
+describe('the mashang command', () => {
+  it('seeds an empty database once, adds a user with scopes, changes a password and runs the jobs', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const e = env();
+    expect(await main(['seed', '--key', 'k'], e)).toBe(0);
+    expect(await main(['seed'], e)).toBe(1);
+    expect(await main(['user', 'add', 'kong', '--role', 'staff', '--name', '孔干事', '--town', '370812103'], { ...e, MASHANG_NEW_PASSWORD: 'town-password-9' })).toBe(0);
+    expect(await main(['user', 'add', 'bad', '--role', 'boss'], e)).toBe(2);
+    expect(await main(['user', 'passwd', 'nobody'], e)).toBe(1);
+    expect(await main(['user', 'passwd', 'kong'], e)).toBe(0);
+    const printed = log.mock.calls.map((c) => String(c[0])).find((l) => l.includes('password:'))!;
+    const password = /password: (\S+)/.exec(printed)![1]!;
+    expect(await main(['jobs', 'run'], e)).toBe(0);
+    expect(await main(['nonsense'], e)).toBe(2);
+    expect(error).toHaveBeenCalled();
+
+    const db = openDb(e.MASHANG_DB);
+    const user = db.prepare("SELECT id, role, password_hash AS hash FROM users WHERE username = 'kong'").get() as { id: number; role: string; hash: string };
+    expect(user.role).toBe('staff');
+    expect(await verifyPassword(password, user.hash)).toBe(true);
+    expect(db.prepare('SELECT level, code FROM user_scopes WHERE user_id = ?').all(user.id)).toEqual([{ level: 'town', code: '370812103' }]);
+    expect(db.prepare("SELECT count(*) FROM audit_log WHERE ip = 'cli'").pluck().get()).toBe(2);
+    db.close();
+  });
+});
