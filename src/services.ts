@@ -13,6 +13,8 @@ import { createCasesRepo } from './features/cases/repo.js';
 import { createCasesService } from './features/cases/service.js';
 import { createPhotoStore } from './features/cases/photos.js';
 import { createCaseOffice } from './features/cases/office.js';
+import { createPlatesRepo } from './features/plates/repo.js';
+import { createPlatesService } from './features/plates/service.js';
 import { createTemplatesService } from './features/templates/service.js';
 import { createStatsRepo } from './features/stats/repo.js';
 import { createStatsService } from './features/stats/service.js';
@@ -24,11 +26,13 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date 
   const calendar = createCalendarService(createCalendarRepo(db));
   const staff = createStaffService(createStaffRepo(db), opts.now);
   const casesRepo = createCasesRepo(db);
+  const cadres = createCadresService(createCadresRepo(db));
   return {
     config,
     db,
     places: createPlacesService(createPlacesRepo(db)),
-    cadres: createCadresService(createCadresRepo(db)),
+    cadres,
+    plates: createPlatesService({ db, repo: createPlatesRepo(db), cadres, publicBaseUrl: config.publicBaseUrl, now: opts.now }),
     catalog: createCatalogService(createCatalogRepo(db)),
     staff,
     calendar,

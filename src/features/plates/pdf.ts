@@ -1,0 +1,158 @@
+import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
+import PDFDocument from 'pdfkit';
+import { t } from '../../i18n/index.js';
+import type { CadreCard } from '../cadres/service.js';
+import { qrRuns } from './qr.js';
+import type { PrintablePlate } from './repo.js';
+import { A4, MM, VILLAGE_PLATE, plateCode, type PlateSize } from './sizes.js';
+
+const require = createRequire(import.meta.url);
+/** Noto Sans SC from @fontsource: embedded as a subset of the characters used. */
+export const FONT_FILE = require.resolve('@fontsource/noto-sans-sc/files/noto-sans-sc-chinese-simplified-400-normal.woff');
+
+const NAVY = '#0b3f75';
+type Doc = PDFKit.PDFDocument;
+
+function newDoc(out: Writable, title: string): Doc {
+  const doc = new PDFDocument({ size: 'A4', margin: 0, autoFirstPage: false, info: { Title: title, Creator: '码上服务' } });
+  doc.registerFont('sc', FONT_FILE);
+  doc.pipe(out);
+  return doc;
+}
+
+/** Draws a QR code with its quiet zone as filled runs: a few hundred operations per code. */
+function drawQr(doc: Doc, url: string, x: number, y: number, side: number): void {
+  const { size, runs } = qrRuns(url);
+  const cell = side / (size + 8);
+  doc.save().rect(x, y, side, side).fill('#ffffff');
+  for (const [row, col, len] of runs) doc.rect(x + (col + 4) * cell, y + (row + 4) * cell, len * cell + 0.01, cell + 0.01);
+  doc.fill('#000000').restore();
+}
+
+/** Fits text on one line by shrinking the font; returns the size used. */
+function fitText(doc: Doc, text: string, x: number, y: number, width: number, size: number, color: string): number {
+  let s = size;
+  doc.font('sc').fontSize(s);
+  while (s > 6 && doc.widthOfString(text) > width) doc.fontSize((s -= 1));
+  doc.fillColor(color).text(text, x, y, { width, lineBreak: false });
+  return s;
+}
+
+function drawHouseholdPlate(doc: Doc, p: PrintablePlate, url: string, x: number, y: number, size: PlateSize): void {
+  const W = size.width * MM;
+  const H = size.height * MM;
+  const k = size.width / 200; // everything scales with the plate
+  const pad = 6 * MM * k;
+  const band = H * 0.2;
+  doc.save();
+  doc.roundedRect(x + 1, y + 1, W - 2, H - 2, 4 * MM * k).lineWidth(1.2 * k + 0.3).strokeColor(NAVY).stroke();
+  doc.rect(x + 1, y + 1, W - 2, band).fill(NAVY);
+  fitText(doc, `${p.townName} · ${p.villageName}`, x + pad, y + band * 0.22, W - 2 * pad, 20 * k, '#ffffff');
+  const qrSide = H - band - 2 * pad;
+  drawQr(doc, url, x + pad, y + band + pad, qrSide);
+  const tx = x + 2 * pad + qrSide;
+  const tw = W - (tx - x) - pad;
+  let ty = y + band + pad;
+  const addrSize = fitText(doc, p.address, tx, ty, tw, 34 * k, '#000000');
+  ty += addrSize * 1.5;
+  fitText(doc, t('plates.caption'), tx, ty, tw, 15 * k, NAVY);
+  ty += 15 * k * 1.6;
+  fitText(doc, t('plates.flows'), tx, ty, tw, 11 * k, '#222222');
+  fitText(doc, `${t('plates.code')} ${plateCode(p.plateId)}`, tx, y + H - pad - 10 * k, tw, 9 * k, '#444444');
+  doc.restore();
+}
+
+/** Short cut marks in the page margins, in line with every plate edge. */
+function drawCutMarks(doc: Doc, left: number, top: number, size: PlateSize): void {
+  const W = size.width * MM;
+  const H = size.height * MM;
+  const len = 4 * MM;
+  const gap = 1 * MM;
+  doc.save().lineWidth(0.3).strokeColor('#000000');
+  const bottom = top + size.rows * H;
+  const right = left + size.columns * W;
+  for (let c = 0; c <= size.columns; c++) {
+    const x = left + c * W;
+    doc.moveTo(x, top - gap - len).lineTo(x, top - gap).stroke();
+    doc.moveTo(x, bottom + gap).lineTo(x, bottom + gap + len).stroke();
+  }
+  for (let r = 0; r <= size.rows; r++) {
+    const yy = top + r * H;
+    doc.moveTo(left - gap - len, yy).lineTo(left - gap, yy).stroke();
+    doc.moveTo(right + gap, yy).lineTo(right + gap + len, yy).stroke();
+  }
+  doc.restore();
+}
+
+/**
+ * Streams household plates into a PDF, `size.columns × size.rows` to an A4 page. Pages are written
+ * as they fill, so memory stays flat however many plates there are. Resolves with the plate count.
+ */
+export function writeHouseholdPlatesPdf(out: Writable, plates: Iterable<PrintablePlate>, opts: { size: PlateSize; url: (token: string) => string; title: string }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const doc = newDoc(out, opts.title);
+    out.on('error', reject);
+    const perPage = opts.size.columns * opts.size.rows;
+    const left = ((A4.width - opts.size.columns * opts.size.width) / 2) * MM;
+    const top = ((A4.height - opts.size.rows * opts.size.height) / 2) * MM;
+    let n = 0;
+    try {
+      for (const p of plates) {
+        const slot = n % perPage;
+        if (slot === 0) {
+          doc.addPage();
+          drawCutMarks(doc, left, top, opts.size);
+        }
+        const col = slot % opts.size.columns;
+        const row = Math.floor(slot / opts.size.columns);
+        drawHouseholdPlate(doc, p, opts.url(p.token), left + col * opts.size.width * MM, top + row * opts.size.height * MM, opts.size);
+        n++;
+      }
+      if (n === 0) {
+        doc.addPage();
+        doc.font('sc').fontSize(14).fillColor('#000000').text(t('plates.none'), 40 * MM / 2, 40 * MM / 2);
+      }
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    out.on('finish', () => resolve(n));
+    doc.end();
+  });
+}
+
+/** A village's plate for its notice board: one A4 page, the QR large, and the cadres who serve it. */
+export function writeVillagePlatePdf(
+  out: Writable,
+  v: { plateId: number; villageName: string; townName: string; cadres: CadreCard[] },
+  url: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const doc = newDoc(out, v.villageName);
+    out.on('error', reject);
+    out.on('finish', () => resolve());
+    doc.addPage();
+    const x = ((A4.width - VILLAGE_PLATE.width) / 2) * MM;
+    const y = ((A4.height - VILLAGE_PLATE.height) / 2) * MM;
+    const W = VILLAGE_PLATE.width * MM;
+    const H = VILLAGE_PLATE.height * MM;
+    doc.roundedRect(x, y, W, H, 6 * MM).lineWidth(2).strokeColor(NAVY).stroke();
+    doc.rect(x, y, W, 40 * MM).fill(NAVY);
+    fitText(doc, v.villageName, x + 10 * MM, y + 8 * MM, W - 20 * MM, 40, '#ffffff');
+    fitText(doc, v.townName, x + 10 * MM, y + 26 * MM, W - 20 * MM, 16, '#ffffff');
+    const side = 110 * MM;
+    drawQr(doc, url, x + (W - side) / 2, y + 48 * MM, side);
+    fitText(doc, t('plates.caption'), x + 10 * MM, y + 162 * MM, W - 20 * MM, 24, NAVY);
+    fitText(doc, t('plates.flows'), x + 10 * MM, y + 176 * MM, W - 20 * MM, 16, '#222222');
+    let cy = y + 192 * MM;
+    fitText(doc, t('plates.cadres'), x + 10 * MM, cy, W - 20 * MM, 16, NAVY);
+    cy += 10 * MM;
+    for (const c of v.cadres.slice(0, 6)) {
+      fitText(doc, `${t(`help.roles.${c.role}`)}  ${c.name}  ${c.phone}`, x + 10 * MM, cy, W - 20 * MM, 14, '#000000');
+      cy += 8 * MM;
+    }
+    fitText(doc, `${t('plates.code')} ${plateCode(v.plateId)}`, x + 10 * MM, y + H - 10 * MM, W - 20 * MM, 10, '#444444');
+    doc.end();
+  });
+}

@@ -1,0 +1,143 @@
+import express, { Router, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { Services } from '../../services.js';
+import { currentUser, requireUser } from '../../http/auth.js';
+import { NotFoundError } from '../../errors.js';
+import { isPlateTokenShape } from '../places/tokens.js';
+import { writeHouseholdPlatesPdf, writeVillagePlatePdf } from './pdf.js';
+import { qrPng, qrSvg } from './qr.js';
+import type { PlateSelection } from './repo.js';
+import { plateCode, sizeOf, SIZES } from './sizes.js';
+
+/** The most plates an HTML print view shows; more go to the PDF. */
+const HTML_PRINT_LIMIT = 400;
+
+const selection = z.object({
+  village: z.string().regex(/^\d{12}$/).optional().catch(undefined),
+  town: z.string().regex(/^\d{9}$/).optional().catch(undefined),
+  households: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : (Array.isArray(v) ? v : v.split(',')).map(Number).filter((n) => Number.isInteger(n) && n > 0).slice(0, 2000)))
+    .catch(undefined),
+  since: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().catch(undefined),
+  size: z.enum(['plate', 'sticker']).optional().catch(undefined),
+});
+
+/** QR images, print sheets, PDFs and reissuing plates: staff and admins, within their scope. */
+export function platesRoutes(services: Services, protect: RequestHandler): Router {
+  const router = Router();
+  const staffOnly = requireUser('admin', 'staff');
+  const urlencoded = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 });
+
+  const toSelection = (res: Response, q: z.output<typeof selection>): PlateSelection => {
+    const user = currentUser(res)!;
+    if (!q.village && !q.town && !q.households?.length) throw new NotFoundError('selection');
+    // A village or township outside the caller's scope is not there for them.
+    const visible = services.places.villagesIn(user.scope);
+    if (q.village && !visible.some((v) => v.code === q.village)) throw new NotFoundError('village');
+    if (q.town && !visible.some((v) => v.code.startsWith(q.town!))) throw new NotFoundError('town');
+    return {
+      villageIds: [...user.scope.villageIds],
+      villageCode: q.village,
+      townCode: q.town,
+      householdIds: q.households?.length ? q.households : undefined,
+      since: q.since ? new Date(Date.parse(`${q.since}T00:00:00+08:00`)).toISOString() : undefined,
+    };
+  };
+
+  router.get('/qr/:file', staffOnly, async (req, res, next) => {
+    try {
+      const m = /^([A-Za-z0-9_-]{12})\.(svg|png)$/.exec(String(req.params.file));
+      if (!m || !isPlateTokenShape(m[1]!)) throw new NotFoundError('plate');
+      const plate = services.places.plateByToken(m[1]!);
+      if (!currentUser(res)!.scope.villageIds.has(plate.villageId)) throw new NotFoundError('plate');
+      const url = services.plates.url(plate.kind, plate.token);
+      res.set('Cache-Control', 'private, max-age=3600');
+      if (m[2] === 'svg') res.type('image/svg+xml').send(await qrSvg(url));
+      else res.type('image/png').send(await qrPng(url, Math.min(20, Math.max(2, Number(req.query.scale) || 10))));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.get('/admin/plates', staffOnly, (req, res) => {
+    const user = currentUser(res)!;
+    const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 20) : '';
+    const villages = services.places.villagesIn(user.scope).filter((v) => !q || v.name.includes(q) || v.townName.includes(q) || v.code.startsWith(q));
+    res.render('admin/plates', { villages, q });
+  });
+
+  router.get('/admin/plates/village/:code', staffOnly, (req, res) => {
+    const user = currentUser(res)!;
+    const village = services.places.villagesIn(user.scope).find((v) => v.code === req.params.code);
+    if (!village) throw new NotFoundError('village');
+    res.render('admin/plates-village', {
+      village,
+      rows: services.plates.households(user.scope, village.id),
+      sizes: Object.values(SIZES),
+      plateCode,
+      notice: req.query.reissued === '1' ? 'reissued' : null,
+    });
+  });
+
+  router.get('/admin/plates/print', staffOnly, async (req, res, next) => {
+    try {
+      const q = selection.parse(req.query);
+      const sel = toSelection(res, q);
+      const size = sizeOf(q.size);
+      const plates = [];
+      for (const p of services.plates.iterate(sel)) {
+        if (plates.length >= HTML_PRINT_LIMIT) break;
+        plates.push({ ...p, code: plateCode(p.plateId), svg: await qrSvg(services.plates.url('household', p.token)) });
+      }
+      const pages = [];
+      const perPage = size.columns * size.rows;
+      for (let i = 0; i < plates.length; i += perPage) pages.push(plates.slice(i, i + perPage));
+      res.render('admin/plates-print', { pages, size, total: services.plates.count(sel), limit: HTML_PRINT_LIMIT, query: new URLSearchParams(req.query as Record<string, string>).toString() });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.get('/admin/plates.pdf', staffOnly, async (req, res, next) => {
+    try {
+      const q = selection.parse(req.query);
+      const sel = toSelection(res, q);
+      const user = currentUser(res)!;
+      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'plates_printed', target: q.village ?? q.town ?? 'households', detail: `${services.plates.count(sel)} ${sizeOf(q.size).key}` });
+      res.type('application/pdf');
+      res.set('Content-Disposition', `attachment; filename="plates-${q.village ?? q.town ?? 'selected'}.pdf"`);
+      await writeHouseholdPlatesPdf(res, services.plates.iterate(sel), {
+        size: sizeOf(q.size),
+        url: (token) => services.plates.url('household', token),
+        title: '码上服务 门牌',
+      });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.get('/admin/plates/village/:code/village.pdf', staffOnly, async (req, res, next) => {
+    try {
+      const v = services.plates.villagePlate(currentUser(res)!.scope, String(req.params.code));
+      if (!v) throw new NotFoundError('village');
+      res.type('application/pdf');
+      res.set('Content-Disposition', `attachment; filename="village-${v.villageCode}.pdf"`);
+      await writeVillagePlatePdf(res, v, services.plates.url('village', v.token));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post('/admin/plates/households/:id/reissue', staffOnly, urlencoded, protect, (req, res) => {
+    const user = currentUser(res)!;
+    const id = Number(req.params.id);
+    const { plateId } = services.plates.reissue(user.scope, Number.isInteger(id) ? id : 0);
+    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'plate_reissued', target: `household:${id}`, detail: plateCode(plateId) });
+    const village = String(req.body?.village ?? '');
+    res.redirect(303, /^\d{12}$/.test(village) ? `/admin/plates/village/${village}?reissued=1#h${id}` : '/admin/plates');
+  });
+
+  return router;
+}

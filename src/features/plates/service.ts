@@ -1,0 +1,36 @@
+import { transaction, type Db } from '../../db/index.js';
+import { NotFoundError } from '../../errors.js';
+import type { CadresService } from '../cadres/service.js';
+import { newPlateToken } from '../places/tokens.js';
+import type { PlateSelection, PlatesRepo } from './repo.js';
+import { plateUrl } from './qr.js';
+
+export function createPlatesService(deps: { db: Db; repo: PlatesRepo; cadres: CadresService; publicBaseUrl: string; now?: () => Date }) {
+  const { db, repo, cadres } = deps;
+  const now = deps.now ?? (() => new Date());
+  return {
+    url: (kind: 'household' | 'village', token: string) => plateUrl(deps.publicBaseUrl, kind, token),
+    count: (s: PlateSelection) => repo.count(s),
+    iterate: (s: PlateSelection) => repo.iterate(s),
+    /** The village's own plate (notice board) with its cadres, if the village is in scope. */
+    villagePlate(scope: { villageIds: ReadonlySet<number> }, code: string) {
+      const v = repo.villagePlate(code);
+      if (!v || !scope.villageIds.has(v.villageId)) return undefined;
+      return { ...v, cadres: cadres.forVillage(v.villageId) };
+    },
+    households(scope: { villageIds: ReadonlySet<number> }, villageId: number) {
+      if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');
+      return repo.households(villageId);
+    },
+    /** A new plate for a household (lost or damaged): the old QR then says the plate was replaced. */
+    reissue(scope: { villageIds: ReadonlySet<number> }, householdId: number): { token: string; plateId: number } {
+      const villageId = repo.householdVillage(householdId);
+      if (villageId === undefined || !scope.villageIds.has(villageId)) throw new NotFoundError('household');
+      const token = newPlateToken();
+      const plateId = transaction(db, () => repo.reissue(householdId, villageId, token, now().toISOString()));
+      return { token, plateId };
+    },
+  };
+}
+
+export type PlatesService = ReturnType<typeof createPlatesService>;

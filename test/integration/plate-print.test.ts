@@ -1,0 +1,128 @@
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../helpers/app.js';
+import { aCadre, aHousehold, aVillage } from '../helpers/builders.js';
+import { decodeQrPng } from '../helpers/qr.js';
+import { aUser, csrfFor, signIn } from '../helpers/staff.js';
+
+// http, so the test client sends its cookies back (https would mark them Secure).
+const BASE = 'http://mashang.example.gov.cn';
+
+async function setup() {
+  const stack = buildApp({ config: { publicBaseUrl: BASE } });
+  const v = aVillage(stack.db, { name: '门牌村', townCode: '370812103' });
+  const h1 = aHousehold(stack.db, { villageId: v.id, address: '1胡同1号' });
+  const h2 = aHousehold(stack.db, { villageId: v.id, address: '1胡同2号' });
+  const h3 = aHousehold(stack.db, { villageId: v.id, address: '2胡同5号' });
+  stack.db.prepare("UPDATE plates SET issued_at = '2026-01-05T00:00:00.000Z' WHERE village_id = ?").run(v.id);
+  const staff = await aUser(stack.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
+  const otherStaff = await aUser(stack.services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
+  const cadre = await aUser(stack.services, { role: 'cadre', cadreId: aCadre(stack.db, { villageId: v.id }).id });
+  return { ...stack, v, h1, h2, h3, staff, otherStaff, cadre };
+}
+
+describe('QR images /qr/:token.svg|.png', () => {
+  it('the PNG decodes to the plate URL built from PUBLIC_BASE_URL, whatever Host the request came with', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.staff.username);
+    const png = await agent.get(`/qr/${s.h1.token}.png`).set('Host', 'evil.example').buffer(true).parse((res, cb) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => cb(null, Buffer.concat(chunks)));
+    }).expect(200);
+    expect(png.headers['content-type']).toBe('image/png');
+    expect(decodeQrPng(png.body as Buffer)).toBe(`${BASE}/p/${s.h1.token}`);
+  });
+
+  it('the SVG is drawn with a path, not thousands of rectangles', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.staff.username);
+    const svg = await agent.get(`/qr/${s.h1.token}.svg`).expect(200);
+    expect(svg.headers['content-type']).toMatch(/image\/svg\+xml/);
+    const text = svg.body instanceof Buffer ? svg.body.toString() : svg.text;
+    expect(text).toContain('<path');
+    expect((text.match(/<rect/g) ?? []).length).toBeLessThanOrEqual(1);
+  });
+
+  it('anonymous visitors, cadres and staff of another township cannot fetch QR images', async () => {
+    const s = await setup();
+    await request(s.app).get(`/qr/${s.h1.token}.png`).expect(303);
+    await (await signIn(s.app, s.cadre.username)).get(`/qr/${s.h1.token}.png`).expect(403);
+    await (await signIn(s.app, s.otherStaff.username)).get(`/qr/${s.h1.token}.png`).expect(404);
+  });
+});
+
+describe('print sheets and PDFs', () => {
+  it('the HTML print view shows each household with its QR, caption and plate code, tiled for A4', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.staff.username);
+    const res = await agent.get(`/admin/plates/print?village=${s.v.code}&size=sticker`).expect(200);
+    for (const a of ['1胡同1号', '1胡同2号', '2胡同5号']) expect(res.text).toContain(a);
+    expect(res.text).toContain('扫码办事 · 码上服务');
+    expect(res.text).toContain('码上帮 · 码上查 · 码上办 · 码上说');
+    expect(res.text).toMatch(/门牌编号 MP\d{6}/);
+    expect((res.text.match(/<article class="plate">/g) ?? []).length).toBe(3);
+    expect(res.text).toContain('class="size-sticker"');
+    expect(res.text).not.toMatch(/style="/);
+  });
+
+  it('the PDF has one A4 page per two 200×120 plates, and a village PDF exists', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.staff.username);
+    const pdf = await agent.get(`/admin/plates.pdf?village=${s.v.code}&size=plate`).buffer(true).parse((res, cb) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => cb(null, Buffer.concat(chunks)));
+    }).expect(200);
+    const text = (pdf.body as Buffer).toString('latin1');
+    expect(text.startsWith('%PDF-')).toBe(true);
+    expect((text.match(/\/Type \/Page\b/g) ?? []).length).toBe(2);
+    expect(text).toMatch(/FontFile2|NotoSans/);
+    const village = await agent.get(`/admin/plates/village/${s.v.code}/village.pdf`).expect(200);
+    expect(village.headers['content-type']).toBe('application/pdf');
+  });
+
+  it('staff of another township cannot print this township’s plates; cadres cannot print at all', async () => {
+    const s = await setup();
+    const other = await signIn(s.app, s.otherStaff.username);
+    await other.get(`/admin/plates.pdf?village=${s.v.code}`).expect(404);
+    await other.get(`/admin/plates/print?village=${s.v.code}`).expect(404);
+    await other.get(`/admin/plates/village/${s.v.code}`).expect(404);
+    await other.get(`/admin/plates.pdf?town=370812103`).expect(404);
+    const cadre = await signIn(s.app, s.cadre.username);
+    await cadre.get(`/admin/plates.pdf?village=${s.v.code}`).expect(403);
+    await request(s.app).get(`/admin/plates.pdf?village=${s.v.code}`).expect(303);
+  });
+});
+
+describe('reissuing a plate', () => {
+  it('gives a new token; the old URL says the plate was replaced, the new one works; it is audited and reprinted alone', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.staff.username);
+    const csrf = await csrfFor(agent);
+    await agent.post(`/admin/plates/households/${s.h2.id}/reissue`).type('form').send({ _csrf: csrf, village: s.v.code }).expect(303);
+    const fresh = s.db.prepare("SELECT token FROM plates WHERE household_id = ? AND status = 'active'").pluck().get(s.h2.id) as string;
+    expect(fresh).not.toBe(s.h2.token);
+    const old = await request(s.app).get(`/p/${s.h2.token}`).expect(410);
+    expect(old.text).toContain('此门牌已更换');
+    await request(s.app).get(`/p/${fresh}`).expect(200);
+    expect(s.db.prepare("SELECT count(*) FROM audit_log WHERE action = 'plate_reissued'").pluck().get()).toBe(1);
+
+    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    const changed = await agent.get(`/admin/plates/print?village=${s.v.code}&since=${today}`).expect(200);
+    expect((changed.text.match(/<article class="plate">/g) ?? []).length).toBe(1);
+    expect(changed.text).toContain('1胡同2号');
+    const chosen = await agent.get(`/admin/plates/print?households=${s.h1.id}&households=${s.h3.id}`).expect(200);
+    expect((chosen.text.match(/<article class="plate">/g) ?? []).length).toBe(2);
+  });
+
+  it('refuses without a CSRF token and outside the scope', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.staff.username);
+    await agent.post(`/admin/plates/households/${s.h1.id}/reissue`).type('form').send({}).expect(403);
+    const other = await signIn(s.app, s.otherStaff.username);
+    const csrf = await csrfFor(other);
+    await other.post(`/admin/plates/households/${s.h1.id}/reissue`).type('form').send({ _csrf: csrf }).expect(404);
+    expect(s.db.prepare("SELECT token FROM plates WHERE household_id = ? AND status = 'active'").pluck().get(s.h1.id)).toBe(s.h1.token);
+  });
+});
