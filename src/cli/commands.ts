@@ -5,6 +5,9 @@ import { migrate, openDb } from '../db/index.js';
 import { seedDemo } from '../features/seed/service.js';
 import { createServices } from '../services.js';
 import { randomPassword } from '../features/staff/passwords.js';
+import { writeHouseholdPlatesPdf } from '../features/plates/pdf.js';
+import { sizeOf } from '../features/plates/sizes.js';
+import fs from 'node:fs';
 
 const usage = `Usage: mashang <command>
 
@@ -12,6 +15,8 @@ Commands:
   migrate              apply pending database migrations
   seed [--key KEY]     load the demo district into an empty database (KEY makes plate tokens repeatable)
   info                 print counts and a sample household URL
+  plates --village CODE|--town CODE [--size plate|sticker] [--since YYYY-MM-DD] --out FILE.pdf
+                       print a village's or township's household plates as a PDF
   jobs run             close unrated cases resolved over 7 days ago; drop expired sessions
   user add USERNAME --role admin|staff|cadre --name NAME [--town CODE]... [--village CODE]... [--district CODE] [--cadre-phone PHONE]
                        create a back-office user; the password is read from MASHANG_NEW_PASSWORD or printed once
@@ -55,6 +60,51 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       console.log(`catalogue items: ${services.catalog.total()}`);
       if (household) console.log(`sample household: ${config.publicBaseUrl}/p/${household}`);
       db.close();
+      return 0;
+    }
+    case 'plates': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { village: { type: 'string' }, town: { type: 'string' }, size: { type: 'string' }, since: { type: 'string' }, out: { type: 'string' } },
+      });
+      if ((!values.village && !values.town) || !values.out || (values.size && !['plate', 'sticker'].includes(values.size))) break;
+      if (values.since && !/^\d{4}-\d{2}-\d{2}$/.test(values.since)) break;
+      const db = openDb(config.dbFile);
+      migrate(db);
+      const services = createServices(db, config);
+      const selection = {
+        villageIds: db.prepare('SELECT id FROM villages').pluck().all() as number[],
+        villageCode: values.village,
+        townCode: values.town,
+        since: values.since ? new Date(Date.parse(`${values.since}T00:00:00+08:00`)).toISOString() : undefined,
+      };
+      const total = services.plates.count(selection);
+      if (total === 0) {
+        console.error('no plates match');
+        db.close();
+        return 1;
+      }
+      const started = Date.now();
+      let done = 0;
+      const progress = setInterval(() => process.stderr.write(`\r${done}/${total} plates`), 1000);
+      const counted = (function* () {
+        for (const p of services.plates.iterate(selection)) {
+          done++;
+          yield p;
+        }
+      })();
+      try {
+        const n = await writeHouseholdPlatesPdf(fs.createWriteStream(values.out), counted, {
+          size: sizeOf(values.size),
+          url: (token) => services.plates.url('household', token),
+          title: '码上服务 门牌',
+        });
+        services.staff.audit({ userId: null, ip: 'cli', action: 'plates_printed', target: values.village ?? values.town ?? '', detail: `${n}` });
+        console.log(`\r${n} plates → ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      } finally {
+        clearInterval(progress);
+        db.close();
+      }
       return 0;
     }
     case 'jobs': {

@@ -8,14 +8,20 @@ import type { PrintablePlate } from './repo.js';
 import { A4, MM, VILLAGE_PLATE, plateCode, type PlateSize } from './sizes.js';
 
 const require = createRequire(import.meta.url);
-/** Noto Sans SC from @fontsource: embedded as a subset of the characters used. */
-export const FONT_FILE = require.resolve('@fontsource/noto-sans-sc/files/noto-sans-sc-chinese-simplified-400-normal.woff');
+/**
+ * Noto Sans SC from @fontsource, embedded as a subset of the characters used. The WOFF2 file, not
+ * the WOFF: fontkit inflates a WOFF table again on every glyph look-up (~20 ms a plate), while it
+ * decodes WOFF2 once, which makes a 10,000-plate PDF a matter of seconds rather than minutes.
+ */
+export const FONT_FILE = require.resolve('@fontsource/noto-sans-sc/files/noto-sans-sc-chinese-simplified-400-normal.woff2');
 
 const NAVY = '#0b3f75';
 type Doc = PDFKit.PDFDocument;
 
 function newDoc(out: Writable, title: string): Doc {
-  const doc = new PDFDocument({ size: 'A4', margin: 0, autoFirstPage: false, info: { Title: title, Creator: '码上服务' } });
+  // No layout cache: pdfkit would keep every distinct string (each address, each plate code) until the
+  // end; without it memory stays flat however many plates (10,000: ~215 MB; 20,000: ~227 MB).
+  const doc = new PDFDocument({ size: 'A4', margin: 0, autoFirstPage: false, fontLayoutCache: false, info: { Title: title, Creator: '码上服务' } });
   doc.registerFont('sc', FONT_FILE);
   doc.pipe(out);
   return doc;
@@ -46,8 +52,10 @@ function drawHouseholdPlate(doc: Doc, p: PrintablePlate, url: string, x: number,
   const pad = 6 * MM * k;
   const band = H * 0.2;
   doc.save();
-  doc.roundedRect(x + 1, y + 1, W - 2, H - 2, 4 * MM * k).lineWidth(1.2 * k + 0.3).strokeColor(NAVY).stroke();
-  doc.rect(x + 1, y + 1, W - 2, band).fill(NAVY);
+  const radius = 4 * MM * k;
+  // The band follows the plate's rounded corners.
+  doc.save().roundedRect(x + 1, y + 1, W - 2, H - 2, radius).clip().rect(x + 1, y + 1, W - 2, band).fill(NAVY).restore();
+  doc.roundedRect(x + 1, y + 1, W - 2, H - 2, radius).lineWidth(1.2 * k + 0.3).strokeColor(NAVY).stroke();
   fitText(doc, `${p.townName} · ${p.villageName}`, x + pad, y + band * 0.22, W - 2 * pad, 20 * k, '#ffffff');
   const qrSide = H - band - 2 * pad;
   drawQr(doc, url, x + pad, y + band + pad, qrSide);
@@ -86,40 +94,52 @@ function drawCutMarks(doc: Doc, left: number, top: number, size: PlateSize): voi
 }
 
 /**
- * Streams household plates into a PDF, `size.columns × size.rows` to an A4 page. Pages are written
- * as they fill, so memory stays flat however many plates there are. Resolves with the plate count.
+ * Streams household plates into a PDF, `size.columns × size.rows` to an A4 page. After each page it
+ * lets the event loop run and waits while the destination is full, so pages leave memory as they
+ * are written however many plates there are. Resolves with the plate count once all is written.
  */
-export function writeHouseholdPlatesPdf(out: Writable, plates: Iterable<PrintablePlate>, opts: { size: PlateSize; url: (token: string) => string; title: string }): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const doc = newDoc(out, opts.title);
+export async function writeHouseholdPlatesPdf(
+  out: Writable,
+  plates: Iterable<PrintablePlate>,
+  opts: { size: PlateSize; url: (token: string) => string; title: string },
+): Promise<number> {
+  const finished = new Promise<void>((resolve, reject) => {
+    out.on('finish', resolve);
+    out.on('close', resolve);
     out.on('error', reject);
-    const perPage = opts.size.columns * opts.size.rows;
-    const left = ((A4.width - opts.size.columns * opts.size.width) / 2) * MM;
-    const top = ((A4.height - opts.size.rows * opts.size.height) / 2) * MM;
-    let n = 0;
-    try {
-      for (const p of plates) {
-        const slot = n % perPage;
-        if (slot === 0) {
-          doc.addPage();
-          drawCutMarks(doc, left, top, opts.size);
-        }
-        const col = slot % opts.size.columns;
-        const row = Math.floor(slot / opts.size.columns);
-        drawHouseholdPlate(doc, p, opts.url(p.token), left + col * opts.size.width * MM, top + row * opts.size.height * MM, opts.size);
-        n++;
-      }
-      if (n === 0) {
-        doc.addPage();
-        doc.font('sc').fontSize(14).fillColor('#000000').text(t('plates.none'), 40 * MM / 2, 40 * MM / 2);
-      }
-    } catch (err) {
-      reject(err);
-      return;
-    }
-    out.on('finish', () => resolve(n));
-    doc.end();
   });
+  const doc = newDoc(out, opts.title);
+  const perPage = opts.size.columns * opts.size.rows;
+  const left = ((A4.width - opts.size.columns * opts.size.width) / 2) * MM;
+  const top = ((A4.height - opts.size.rows * opts.size.height) / 2) * MM;
+  let n = 0;
+  for (const p of plates) {
+    const slot = n % perPage;
+    if (slot === 0) {
+      if (n > 0) await drained(doc, out);
+      doc.addPage();
+      drawCutMarks(doc, left, top, opts.size);
+    }
+    const col = slot % opts.size.columns;
+    const row = Math.floor(slot / opts.size.columns);
+    drawHouseholdPlate(doc, p, opts.url(p.token), left + col * opts.size.width * MM, top + row * opts.size.height * MM, opts.size);
+    n++;
+  }
+  if (n === 0) {
+    doc.addPage();
+    doc.font('sc').fontSize(14).fillColor('#000000').text(t('plates.none'), 20 * MM, 20 * MM);
+  }
+  doc.end();
+  await finished;
+  return n;
+}
+
+/** Gives the stream a turn, and waits while the destination asks to slow down. */
+async function drained(doc: Doc, out: Writable): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  while ((out.writableNeedDrain || doc.readableLength > 1 << 20) && !out.destroyed) {
+    await new Promise((resolve) => out.once('drain', resolve));
+  }
 }
 
 /** A village's plate for its notice board: one A4 page, the QR large, and the cadres who serve it. */
@@ -137,8 +157,8 @@ export function writeVillagePlatePdf(
     const y = ((A4.height - VILLAGE_PLATE.height) / 2) * MM;
     const W = VILLAGE_PLATE.width * MM;
     const H = VILLAGE_PLATE.height * MM;
+    doc.save().roundedRect(x, y, W, H, 6 * MM).clip().rect(x, y, W, 40 * MM).fill(NAVY).restore();
     doc.roundedRect(x, y, W, H, 6 * MM).lineWidth(2).strokeColor(NAVY).stroke();
-    doc.rect(x, y, W, 40 * MM).fill(NAVY);
     fitText(doc, v.villageName, x + 10 * MM, y + 8 * MM, W - 20 * MM, 40, '#ffffff');
     fitText(doc, v.townName, x + 10 * MM, y + 26 * MM, W - 20 * MM, 16, '#ffffff');
     const side = 110 * MM;
