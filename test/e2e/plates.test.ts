@@ -1,0 +1,72 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { aUser, PASSWORD } from '../helpers/staff.js';
+import { decodeQrPng } from '../helpers/qr.js';
+import { expectAccessible, snap, usePhone } from './browser.js';
+
+describe('staff print a village’s plates, and every QR opens the right household', () => {
+  const session = usePhone();
+
+  it('from the browser: plates page, print sheet and PDF; the PDF rendered to an image scans to the household page', async () => {
+    const { stack } = session;
+    const code = stack.db.prepare("SELECT code FROM villages WHERE name = '史村'").pluck().get() as string;
+    const staff = await aUser(stack.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }], username: 'printer' });
+    const ctx = await stack.browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: stack.baseUrl, locale: 'zh-CN' });
+    const page = await ctx.newPage();
+    try {
+      await page.goto('/admin/login');
+      await page.getByLabel('用户名').fill(staff.username);
+      await page.getByLabel('密码').fill(PASSWORD);
+      await page.getByRole('button', { name: '登录' }).click();
+      await page.goto('/admin/plates?q=史村');
+      await expectAccessible(page);
+      await page.getByRole('link', { name: /史村/ }).first().click();
+      await expectAccessible(page);
+      await snap(page, 'admin-plates-village');
+
+      await page.goto(`/admin/plates/print?village=${code}&size=sticker`);
+      await page.emulateMedia({ media: 'print' });
+      await snap(page, 'plates-print-sticker');
+      const sheets = await page.locator('.sheet').count();
+      const plates = await page.locator('article.plate').count();
+      const households = stack.db.prepare('SELECT count(*) FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ?').pluck().get(code) as number;
+      expect(plates).toBe(households);
+      expect(sheets).toBe(Math.ceil(households / 8));
+      const box = await page.locator('article.plate').first().boundingBox();
+      expect(Math.round(box!.width)).toBe(Math.round((100 / 25.4) * 96)); // 100 mm at 96 px per inch
+      await page.emulateMedia({ media: 'screen' });
+
+      const pdf = await page.request.get(`/admin/plates.pdf?village=${code}&size=plate`);
+      expect(pdf.status()).toBe(200);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-pdf-'));
+      const file = path.join(dir, 'plates.pdf');
+      fs.writeFileSync(file, await pdf.body());
+      const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
+      expect(Number(/Pages:\s+(\d+)/.exec(info)![1])).toBe(Math.ceil(households / 2));
+      const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+      const addresses = stack.db.prepare('SELECT h.address FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ?').pluck().all(code) as string[];
+      for (const a of addresses) expect(text, a).toContain(a);
+      expect(text).toContain('扫码办事');
+
+      execFileSync('pdftoppm', ['-r', '150', '-f', '1', '-l', '1', '-png', file, path.join(dir, 'page')]);
+      const png = fs.readFileSync(fs.readdirSync(dir).filter((f) => f.endsWith('.png')).map((f) => path.join(dir, f))[0]!);
+      fs.mkdirSync('screenshots', { recursive: true });
+      fs.writeFileSync('screenshots/plates-pdf-page1.png', png);
+      // The first plate is the top half of an A4 page at 150 dpi (1241 × 1754 px).
+      const url = decodeQrPng(png, { x: 0, y: 0, width: 1241, height: 877 });
+      const first = stack.db.prepare("SELECT p.token, h.address FROM plates p JOIN households h ON h.id = p.household_id JOIN villages v ON v.id = h.village_id WHERE v.code = ? AND p.status = 'active' ORDER BY h.id LIMIT 1").get(code) as { token: string; address: string };
+      expect(url).toBe(`${stack.services.config.publicBaseUrl}/p/${first.token}`);
+      fs.rmSync(dir, { recursive: true, force: true });
+
+      // Scanned with a phone, it opens that household's page.
+      const phone = session.page;
+      await phone.goto(new URL(url!).pathname);
+      await expect(phone.locator('h1').textContent()).resolves.toContain(first.address);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
