@@ -18,7 +18,7 @@ afterEach(() => {
 });
 
 describe('the mashang command', () => {
-  it('seeds an empty database once, adds a user with scopes, changes a password and runs the jobs', async () => {
+  it('seeds an empty database once, adds a user with scopes, changes a password, runs the jobs and prints plates', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const e = env();
@@ -31,6 +31,14 @@ describe('the mashang command', () => {
     const printed = log.mock.calls.map((c) => String(c[0])).find((l) => l.includes('password:'))!;
     const password = /password: (\S+)/.exec(printed)![1]!;
     expect(await main(['jobs', 'run'], e)).toBe(0);
+    const out = path.join(path.dirname(e.MASHANG_DB), 'shi.pdf');
+    const seeded = openDb(e.MASHANG_DB);
+    const shi = seeded.prepare("SELECT code FROM villages WHERE name = '史村'").pluck().get() as string;
+    seeded.close();
+    expect(await main(['plates', '--village', shi, '--size', 'sticker', '--out', out], e)).toBe(0);
+    expect(fs.readFileSync(out).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(await main(['plates', '--village', '370812999999', '--out', out], e)).toBe(1);
+    expect(await main(['plates', '--village', shi], e)).toBe(2);
     expect(await main(['nonsense'], e)).toBe(2);
     expect(error).toHaveBeenCalled();
 
@@ -39,7 +47,7 @@ describe('the mashang command', () => {
     expect(user.role).toBe('staff');
     expect(await verifyPassword(password, user.hash)).toBe(true);
     expect(db.prepare('SELECT level, code FROM user_scopes WHERE user_id = ?').all(user.id)).toEqual([{ level: 'town', code: '370812103' }]);
-    expect(db.prepare("SELECT count(*) FROM audit_log WHERE ip = 'cli'").pluck().get()).toBe(2);
+    expect(db.prepare("SELECT action FROM audit_log WHERE ip = 'cli' ORDER BY id").pluck().all()).toEqual(['user_added', 'password_set', 'plates_printed']);
     db.close();
   });
 });
