@@ -15,6 +15,7 @@ import { createPhotoStore } from './features/cases/photos.js';
 import { createCaseOffice } from './features/cases/office.js';
 import { createPlatesRepo } from './features/plates/repo.js';
 import { createPlatesService } from './features/plates/service.js';
+import { createTransferService } from './features/transfer/service.js';
 import { createTemplatesService } from './features/templates/service.js';
 import { createStatsRepo } from './features/stats/repo.js';
 import { createStatsService } from './features/stats/service.js';
@@ -39,6 +40,7 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date 
     cases: createCasesService({ db, repo: casesRepo, calendar, photos: createPhotoStore(config.dataDir), now: opts.now }),
     caseOffice: createCaseOffice({ db, repo: casesRepo, calendar, staff, now: opts.now }),
     templates: createTemplatesService(db, opts.now),
+    transfer: createTransferService(db),
     stats: createStatsService(createStatsRepo(db), calendar, opts.now),
     /** The installation's signing secret: MASHANG_SECRET, else a random one kept in settings. */
     secret: (): string => {

@@ -17,6 +17,10 @@ Commands:
   info                 print counts and a sample household URL
   plates --village CODE|--town CODE [--size plate|sticker] [--since YYYY-MM-DD] --out FILE.pdf
                        print a village's or township's household plates as a PDF
+  import households|cadres|calendar FILE [--dry-run] [--encoding auto|utf8|gbk]
+                       load a CSV or .xlsx file: all rows or none; a dry run only reports
+  export households|cadres|calendar --out FILE.csv|FILE.xlsx
+                       write the same columns, for editing in Excel and importing again
   jobs run             close unrated cases resolved over 7 days ago; drop expired sessions
   user add USERNAME --role admin|staff|cadre --name NAME [--town CODE]... [--village CODE]... [--district CODE] [--cadre-phone PHONE]
                        create a back-office user; the password is read from MASHANG_NEW_PASSWORD or printed once
@@ -106,6 +110,55 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         db.close();
       }
       return 0;
+    }
+    case 'import':
+    case 'export': {
+      const [name, ...args] = rest;
+      if (name !== 'households' && name !== 'cadres' && name !== 'calendar') break;
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { 'dry-run': { type: 'boolean' }, encoding: { type: 'string' }, out: { type: 'string' } },
+      });
+      const encoding = (values.encoding ?? 'auto') as 'auto' | 'utf8' | 'gbk';
+      if (!['auto', 'utf8', 'gbk'].includes(encoding)) break;
+      const db = openDb(config.dbFile);
+      migrate(db);
+      const services = createServices(db, config);
+      // The command line acts as an administrator: every village, the calendar included.
+      const caller = { role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } };
+      try {
+        if (command === 'export') {
+          if (!values.out) break;
+          const bytes = await services.transfer.export(name, caller, values.out.endsWith('.xlsx') ? 'xlsx' : 'csv');
+          fs.writeFileSync(values.out, bytes);
+          console.log(`${name} → ${values.out}`);
+          return 0;
+        }
+        const file = positionals[0];
+        if (!file) break;
+        const bytes = fs.readFileSync(file);
+        process.stderr.write(`reading ${file} (${(bytes.length / 1024).toFixed(0)} KB)…\n`);
+        const started = Date.now();
+        const plan = await services.transfer.dryRun(name, bytes, caller, encoding);
+        for (const e of plan.errors.slice(0, 50)) console.error(`row ${e.row}, ${e.column}: ${e.message}`);
+        if (plan.errors.length > 50) console.error(`… and ${plan.errors.length - 50} more`);
+        const summary = `${plan.total} rows (${plan.format}${plan.encoding ? `, ${plan.encoding}` : ''}): ${plan.counts.add} to add, ${plan.counts.change} to change, ${plan.counts.same} unchanged, ${plan.errors.length} error(s)`;
+        if (plan.errors.length) {
+          console.error(`${summary}; nothing written`);
+          return 1;
+        }
+        if (values['dry-run']) {
+          console.log(`${summary}; dry run, nothing written`);
+          return 0;
+        }
+        await services.transfer.commit(name, bytes, caller, encoding);
+        services.staff.audit({ userId: null, ip: 'cli', action: 'imported', target: name, detail: summary });
+        console.log(`${summary}; written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return 0;
+      } finally {
+        db.close();
+      }
     }
     case 'jobs': {
       if (rest[0] !== 'run') break;

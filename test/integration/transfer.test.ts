@@ -1,0 +1,151 @@
+import iconv from 'iconv-lite';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../helpers/app.js';
+import { aHousehold, aVillage } from '../helpers/builders.js';
+import type { Services } from '../../src/services.js';
+import type { Db } from '../../src/db/index.js';
+
+const admin = (db: Db) => ({ role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } });
+const townStaff = (db: Db, town: string) => ({
+  role: 'staff' as const,
+  scope: { all: false, villageIds: new Set(db.prepare('SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ?').pluck().all(town) as number[]) },
+});
+const count = (db: Db, table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+const csv = (lines: string[]) => Buffer.from('\uFEFF' + lines.join('\r\n') + '\r\n', 'utf8');
+
+async function shiCode(db: Db) {
+  return db.prepare("SELECT code FROM villages WHERE name = '史村'").pluck().get() as string;
+}
+
+describe('import and export of households', () => {
+  it('round trip: export, import the file as it is — nothing changes; again as .xlsx — nothing changes', async () => {
+    const { db, services } = buildApp();
+    const who = admin(db);
+    const before = count(db, 'households');
+    for (const format of ['csv', 'xlsx'] as const) {
+      const file = await services.transfer.export('households', who, format);
+      const plan = await services.transfer.dryRun('households', file, who);
+      expect(plan.format).toBe(format);
+      expect(plan.errors).toEqual([]);
+      expect(plan.counts).toEqual({ add: 0, change: 0, same: before });
+      await services.transfer.commit('households', file, who);
+      expect(count(db, 'households')).toBe(before);
+    }
+  });
+
+  it('adds new households with a plate each, changes contacts, leaves the rest; the same file again changes nothing', async () => {
+    const { db, services } = buildApp();
+    const who = admin(db);
+    const code = await shiCode(db);
+    const existing = db.prepare('SELECT address FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ? ORDER BY h.id LIMIT 1').pluck().get(code) as string;
+    const file = csv([
+      '村居代码,门牌地址,户联系人,联系电话,备注',
+      `${code},13胡同99号,史玉兰,139 1234 5678,新建房`,
+      `${code},${existing},史德胜,13912340000,`,
+    ]);
+    const plan = await services.transfer.dryRun('households', file, who);
+    expect(plan.counts).toEqual({ add: 1, change: 1, same: 0 });
+    const households = count(db, 'households');
+    expect(count(db, 'households')).toBe(households); // a dry run writes nothing
+    await services.transfer.commit('households', file, who);
+    expect(count(db, 'households')).toBe(households + 1);
+    const added = db.prepare("SELECT h.contact_phone AS phone, p.status FROM households h JOIN plates p ON p.household_id = h.id WHERE h.address = '13胡同99号' AND h.village_id = (SELECT id FROM villages WHERE code = ?)").get(code);
+    expect(added).toEqual({ phone: '13912345678', status: 'active' });
+    const again = await services.transfer.dryRun('households', file, who);
+    expect(again.counts).toEqual({ add: 0, change: 0, same: 2 });
+  });
+
+  it('reads a GBK file (as Excel on Chinese Windows saves it) and a UTF-8 file with a BOM alike', async () => {
+    const { db, services } = buildApp();
+    const who = admin(db);
+    const code = await shiCode(db);
+    const text = `村居代码,门牌地址,户联系人,联系电话,备注\r\n${code},14胡同2号,孔繁荣,,\r\n`;
+    const gbk = iconv.encode(text, 'gbk');
+    const gbkPlan = await services.transfer.dryRun('households', gbk, who);
+    expect(gbkPlan.encoding).toBe('gbk');
+    expect(gbkPlan.errors).toEqual([]);
+    expect(gbkPlan.preview[0]!.cells).toEqual([code, '14胡同2号', '孔繁荣', '', '']);
+    const bom = await services.transfer.dryRun('households', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), who);
+    expect(bom.encoding).toBe('utf8');
+    expect(bom.preview[0]!.cells).toEqual(gbkPlan.preview[0]!.cells);
+  });
+
+  it('a file with bad rows writes nothing and reports each bad row with its row number, column and a Chinese message', async () => {
+    const { db, services } = buildApp();
+    const who = admin(db);
+    const code = await shiCode(db);
+    const file = csv([
+      '村居代码,门牌地址,户联系人,联系电话,备注',
+      `${code},15胡同1号,王大,,`,
+      `12345,15胡同2号,王二,,`,
+      `${code},,王三,,`,
+      `${code},15胡同4号,王四,0537-1234567,`,
+      `${code},15胡同1号,王大重复,,`,
+    ]);
+    const before = count(db, 'households');
+    const plan = await services.transfer.dryRun('households', file, who);
+    expect(plan.errors).toEqual([
+      { row: 3, column: '村居代码', message: '应为 12 位数字' },
+      { row: 4, column: '门牌地址', message: '请填写门牌地址（不超过 50 个字）' },
+      { row: 5, column: '联系电话', message: '手机号应为 11 位数字，以 1 开头' },
+      { row: 6, column: '门牌地址', message: '与第 2 行重复' },
+    ]);
+    await expect(services.transfer.commit('households', file, who)).rejects.toThrow();
+    expect(count(db, 'households')).toBe(before);
+  });
+
+  it('a file without the right columns is refused', async () => {
+    const { db, services } = buildApp();
+    const plan = await services.transfer.dryRun('households', csv(['地址,电话', '1号,']), admin(db));
+    expect(plan.errors.map((e) => e.column)).toEqual(['村居代码', '门牌地址']);
+  });
+
+  it('staff of another township can neither import into nor export from this one', async () => {
+    const { db, services } = buildApp();
+    const code = await shiCode(db); // 颜店镇
+    const other = townStaff(db, '370812107'); // 漕河镇
+    const plan = await services.transfer.dryRun('households', csv(['村居代码,门牌地址,户联系人,联系电话,备注', `${code},16胡同1号,,,`]), other);
+    expect(plan.errors).toEqual([{ row: 2, column: '村居代码', message: '没有这个村居，或不在您的管理范围内' }]);
+    const exported = (await services.transfer.export('households', other, 'csv')).toString('utf8');
+    expect(exported).not.toContain(code);
+    await expect(services.transfer.dryRun('households', csv(['a']), { role: 'cadre', scope: other.scope })).rejects.toThrow();
+    await expect(services.transfer.export('calendar', other, 'csv')).rejects.toThrow();
+  });
+
+  it('formula-like cells are neutralised on export', async () => {
+    const { db, services } = buildApp();
+    const v = aVillage(db);
+    aHousehold(db, { villageId: v.id, address: '=HYPERLINK("http://evil.example")' });
+    const exported = (await services.transfer.export('households', admin(db), 'csv')).toString('utf8');
+    expect(exported).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
+  });
+});
+
+describe('cadres and the calendar', () => {
+  it('cadres round-trip, and a new cadre is linked to the village', async () => {
+    const { db, services } = buildApp();
+    const who = admin(db);
+    const file = await services.transfer.export('cadres', who, 'xlsx');
+    const plan = await services.transfer.dryRun('cadres', file, who);
+    expect(plan.errors).toEqual([]);
+    expect(plan.counts.add + plan.counts.change).toBe(0);
+    const code = await shiCode(db);
+    await services.transfer.commit('cadres', csv(['村居代码,姓名,职务,手机号,值班时间', `${code},史红梅,网格员,19900009001,工作日 8:00-18:00`]), who);
+    const cadre = db.prepare("SELECT c.role, v.code FROM cadres c JOIN cadre_villages cv ON cv.cadre_id = c.id JOIN villages v ON v.id = cv.village_id WHERE c.phone = '19900009001'").get();
+    expect(cadre).toEqual({ role: 'grid_worker', code });
+    const bad = await services.transfer.dryRun('cadres', csv(['村居代码,姓名,职务,手机号,值班时间', `${code},某人,村长,123,`]), who);
+    expect(bad.errors.map((e) => e.column)).toEqual(['职务', '手机号']);
+  });
+
+  it('the next year’s calendar imports, and due dates follow it', async () => {
+    const { db, services } = buildApp();
+    const who = admin(db);
+    await services.transfer.commit('calendar', csv(['日期,类型,说明', '2027/1/1,放假,元旦', '2027-01-04,放假,示意']), who);
+    expect(services.calendar.dueAfter(new Date('2026-12-31T02:00:00Z'), 1).toISOString()).toBe('2027-01-05T15:59:59.999Z');
+    const bad = await services.transfer.dryRun('calendar', csv(['日期,类型,说明', '2027-02-30,放假,', '2027-03-01,上班,']), who);
+    expect(bad.errors).toEqual([
+      { row: 2, column: '日期', message: '应为日期，例如 2027-01-01' },
+      { row: 3, column: '类型', message: '应为 放假 或 调休上班' },
+    ]);
+  });
+});
