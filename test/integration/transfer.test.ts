@@ -142,10 +142,11 @@ describe('cadres and the calendar', () => {
     const who = admin(db);
     await services.transfer.commit('calendar', csv(['日期,类型,说明', '2027/1/1,放假,元旦', '2027-01-04,放假,示意']), who);
     expect(services.calendar.dueAfter(new Date('2026-12-31T02:00:00Z'), 1).toISOString()).toBe('2027-01-05T15:59:59.999Z');
-    const bad = await services.transfer.dryRun('calendar', csv(['日期,类型,说明', '2027-02-30,放假,', '2027-03-01,上班,']), who);
+    const bad = await services.transfer.dryRun('calendar', csv(['日期,类型,说明', '2027-02-30,放假,', '2027-03-01,上班,', '2027-13-01,放假,']), who);
     expect(bad.errors).toEqual([
       { row: 2, column: '日期', message: '应为日期，例如 2027-01-01' },
       { row: 3, column: '类型', message: '应为 放假 或 调休上班' },
+      { row: 4, column: '日期', message: '应为日期，例如 2027-01-01' },
     ]);
   });
 });

@@ -199,7 +199,8 @@ export const calendar: Dataset<CalendarRow> = {
   parse(c) {
     const errors: Array<{ column: string; message: string }> = [];
     const date = (c['日期'] ?? '').replace(/\//g, '-').replace(/^(\d{4})-(\d{1,2})-(\d{1,2})$/, (_, y: string, m: string, d: string) => `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`);
-    const valid = /^\d{4}-\d{2}-\d{2}$/.test(date) && new Date(`${date}T00:00:00Z`).toISOString().startsWith(date);
+    const time = Date.parse(`${date}T00:00:00Z`);
+    const valid = /^\d{4}-\d{2}-\d{2}$/.test(date) && !Number.isNaN(time) && new Date(time).toISOString().startsWith(date);
     if (!valid) errors.push({ column: '日期', message: '应为日期，例如 2027-01-01' });
     const kind = KIND_NAMES[c['类型'] ?? ''];
     if (!kind) errors.push({ column: '类型', message: '应为 放假 或 调休上班' });

@@ -1,0 +1,123 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import multer from 'multer';
+import type { Services } from '../../services.js';
+import { currentUser, requireUser } from '../../http/auth.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import { t } from '../../i18n/index.js';
+import { DATASETS, type DatasetName } from './datasets.js';
+import { TableError, type Encoding } from './table.js';
+
+const MAX_UPLOAD = 20 * 1024 * 1024;
+const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD, files: 1, fields: 5 } });
+
+const datasetOf = (raw: unknown): DatasetName => {
+  if (raw === 'households' || raw === 'cadres' || raw === 'calendar') return raw;
+  throw new NotFoundError('dataset');
+};
+const encodingOf = (raw: unknown): Encoding => (raw === 'gbk' || raw === 'utf8' ? raw : 'auto');
+
+/** 数据导入导出: templates, exports, and imports with a dry run first. Staff and admins, within scope. */
+export function transferRoutes(services: Services, protect: RequestHandler): Router {
+  const router = Router();
+  const staffOnly = requireUser('admin', 'staff');
+  const urlencoded = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 5 });
+  const pending = path.resolve(services.config.dataDir, 'imports');
+
+  const page = (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+    const user = currentUser(res)!;
+    const names = (Object.keys(DATASETS) as DatasetName[]).filter((n) => n !== 'calendar' || user.role === 'admin');
+    res.status(status).render('admin/data', { names, headers: Object.fromEntries(names.map((n) => [n, DATASETS[n].headers])), plan: null, uploadId: null, encoding: 'auto', done: null, problem: null, ...extra });
+  };
+
+  router.get('/admin/data', staffOnly, (req, res) => page(res, { done: typeof req.query.done === 'string' ? req.query.done.slice(0, 200) : null }));
+
+  router.get('/admin/data/:name/:kind', staffOnly, async (req, res, next) => {
+    try {
+      const name = datasetOf(req.params.name);
+      const m = /^(template|export)\.(csv|xlsx)$/.exec(String(req.params.kind));
+      if (!m) throw new NotFoundError('file');
+      const user = currentUser(res)!;
+      const format = m[2] as 'csv' | 'xlsx';
+      const bytes = m[1] === 'template' ? await services.transfer.template(name, format) : await services.transfer.export(name, user, format);
+      if (m[1] === 'export') services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'exported', target: name, detail: format });
+      res.set('Content-Disposition', `attachment; filename="${name}-${m[1]}.${format}"`);
+      res.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(bytes);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  const receive: RequestHandler = (req, res, next) => {
+    upload.single('file')(req, res, (err: unknown) => {
+      if (err instanceof multer.MulterError) {
+        res.locals.uploadProblem = err.code === 'LIMIT_FILE_SIZE' ? t('data.tooBig') : t('data.noFile');
+        req.body ??= {};
+        next();
+        return;
+      }
+      next(err);
+    });
+  };
+
+  router.post('/admin/data/:name/preview', staffOnly, receive, protect, async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const name = datasetOf(req.params.name);
+      const user = currentUser(res)!;
+      const file = req.file;
+      const encoding = encodingOf(req.body?.encoding);
+      if (res.locals.uploadProblem || !file || file.size === 0) {
+        page(res, { problem: (res.locals.uploadProblem as string | undefined) ?? t('data.noFile') }, 400);
+        return;
+      }
+      let plan;
+      try {
+        plan = await services.transfer.dryRun(name, file.buffer, user, encoding);
+      } catch (err) {
+        if (!(err instanceof TableError)) throw err;
+        page(res, { problem: err.message }, 400);
+        return;
+      }
+      // Keep the file for the confirmation step, under a random name, for this user only.
+      fs.mkdirSync(pending, { recursive: true });
+      const id = crypto.randomBytes(16).toString('hex');
+      fs.writeFileSync(path.join(pending, `${id}.bin`), file.buffer);
+      fs.writeFileSync(path.join(pending, `${id}.json`), JSON.stringify({ userId: user.id, name, encoding, at: Date.now() }));
+      page(res, { plan, uploadId: plan.errors.length ? null : id, encoding }, plan.errors.length ? 400 : 200);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.post('/admin/data/:name/commit', staffOnly, urlencoded, protect, async (req, res, next) => {
+    try {
+      const name = datasetOf(req.params.name);
+      const user = currentUser(res)!;
+      const id = String(req.body?.uploadId ?? '');
+      if (!/^[0-9a-f]{32}$/.test(id)) throw new NotFoundError('upload');
+      const metaFile = path.join(pending, `${id}.json`);
+      const dataFile = path.join(pending, `${id}.bin`);
+      if (!fs.existsSync(metaFile)) throw new NotFoundError('upload');
+      const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { userId: number; name: string; encoding: Encoding; at: number };
+      if (meta.userId !== user.id || meta.name !== name || Date.now() - meta.at > 3600_000) throw new NotFoundError('upload');
+      const bytes = fs.readFileSync(dataFile);
+      try {
+        const plan = await services.transfer.commit(name, bytes, user, meta.encoding);
+        const summary = t('data.done', { add: plan.counts.add, change: plan.counts.change, same: plan.counts.same });
+        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'imported', target: name, detail: summary });
+        res.redirect(303, `/admin/data?done=${encodeURIComponent(summary)}`);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        page(res, { problem: t('data.changed') }, 409);
+      } finally {
+        fs.rmSync(metaFile, { force: true });
+        fs.rmSync(dataFile, { force: true });
+      }
+    } catch (err) {
+      next(err);
+    }
+  });
+  return router;
+}
