@@ -39,6 +39,18 @@ describe('the mashang command', () => {
     expect(fs.readFileSync(out).subarray(0, 5).toString()).toBe('%PDF-');
     expect(await main(['plates', '--village', '370812999999', '--out', out], e)).toBe(1);
     expect(await main(['plates', '--village', shi], e)).toBe(2);
+
+    // export → import round trip, a dry run, and a bad file that exits non-zero and writes nothing
+    const exported = path.join(path.dirname(e.MASHANG_DB), 'households.xlsx');
+    expect(await main(['export', 'households', '--out', exported], e)).toBe(0);
+    expect(await main(['import', 'households', exported, '--dry-run'], e)).toBe(0);
+    expect(await main(['import', 'households', exported], e)).toBe(0);
+    expect(log.mock.calls.map((c) => String(c[0])).some((l) => /0 to add, 0 to change, \d+ unchanged/.test(l))).toBe(true);
+    const badFile = path.join(path.dirname(e.MASHANG_DB), 'bad.csv');
+    fs.writeFileSync(badFile, `村居代码,门牌地址\n${shi},99胡同1号\n123,1号\n`);
+    expect(await main(['import', 'households', badFile], e)).toBe(1);
+    expect(error.mock.calls.map((c) => String(c[0])).some((l) => l.includes('row 3, 村居代码: 应为 12 位数字'))).toBe(true);
+    expect(await main(['import', 'nonsense', badFile], e)).toBe(2);
     expect(await main(['nonsense'], e)).toBe(2);
     expect(error).toHaveBeenCalled();
 
@@ -47,7 +59,8 @@ describe('the mashang command', () => {
     expect(user.role).toBe('staff');
     expect(await verifyPassword(password, user.hash)).toBe(true);
     expect(db.prepare('SELECT level, code FROM user_scopes WHERE user_id = ?').all(user.id)).toEqual([{ level: 'town', code: '370812103' }]);
-    expect(db.prepare("SELECT action FROM audit_log WHERE ip = 'cli' ORDER BY id").pluck().all()).toEqual(['user_added', 'password_set', 'plates_printed']);
+    expect(db.prepare("SELECT action FROM audit_log WHERE ip = 'cli' ORDER BY id").pluck().all()).toEqual(['user_added', 'password_set', 'plates_printed', 'imported']);
+    expect(db.prepare("SELECT count(*) FROM households WHERE address = '99胡同1号'").pluck().get()).toBe(0);
     db.close();
   });
 });
