@@ -31,7 +31,7 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date 
   return {
     config,
     db,
-    places: createPlacesService(createPlacesRepo(db)),
+    places: createPlacesService(createPlacesRepo(db), db),
     cadres,
     plates: createPlatesService({ db, repo: createPlatesRepo(db), cadres, publicBaseUrl: config.publicBaseUrl, now: opts.now }),
     catalog: createCatalogService(createCatalogRepo(db)),

@@ -265,6 +265,18 @@ export const zhCN = {
     notesRequired: '请写下走访情况（至少 2 个字）',
     notesTooLong: '走访情况不能超过 1000 个字',
   },
+  households: {
+    title: '住户管理',
+    search: '按门牌或联系人查找',
+    fields: { address: '门牌地址', contactName: '户联系人', contactPhone: '联系电话', notes: '备注' },
+    edit: '修改',
+    add: '新增住户（同时生成门牌）',
+    save: '保存',
+    addressRequired: '请填写门牌地址（不超过 50 个字）',
+    addressTaken: '本村已有这个门牌地址',
+    nameTooLong: '姓名不能超过 20 个字',
+    notesTooLong: '备注不能超过 200 个字',
+  },
   data: {
     title: '数据导入导出',
     names: { households: '住户', cadres: '干部', calendar: '工作日历' },

@@ -64,6 +64,14 @@ export function createPlacesRepo(db: Db) {
   const visits = db.prepare(`SELECT hv.id, hv.visited_on AS visitedOn, hv.notes, u.display_name AS userName
     FROM household_visits hv JOIN users u ON u.id = hv.user_id WHERE hv.household_id = ? ORDER BY hv.visited_on DESC, hv.id DESC LIMIT 100`);
   const plateOfHousehold = db.prepare("SELECT token FROM plates WHERE household_id = ? AND status = 'active'").pluck();
+  const listHouseholds = db.prepare(`SELECT h.id, h.address, h.contact_name AS contactName, h.contact_phone AS contactPhone, h.notes,
+      (SELECT token FROM plates p WHERE p.household_id = h.id AND p.status = 'active') AS token
+    FROM households h WHERE h.village_id = ? AND (? = '' OR instr(h.address, ?) > 0 OR instr(coalesce(h.contact_name, ''), ?) > 0)
+    ORDER BY h.id LIMIT 500`);
+  const updateHousehold = db.prepare('UPDATE households SET address = ?, contact_name = ?, contact_phone = ?, notes = ? WHERE id = ?');
+  const insertHousehold = db.prepare('INSERT INTO households (village_id, address, contact_name, contact_phone, notes) VALUES (?, ?, ?, ?, ?)');
+  const insertPlate = db.prepare("INSERT INTO plates (token, kind, household_id, village_id) VALUES (?, 'household', ?, ?)");
+  const addressTaken = db.prepare('SELECT id FROM households WHERE village_id = ? AND address = ? AND id != ?').pluck();
   const addVisit = db.prepare('INSERT INTO household_visits (household_id, user_id, visited_on, notes, created_at) VALUES (?, ?, ?, ?, ?)');
 
   return {
@@ -74,6 +82,16 @@ export function createPlacesRepo(db: Db) {
     revision: () => revision.get() as number,
     villages: () => villages.all() as VillageRow[],
     household: (id: number) => household.get(id) as HouseholdFile | undefined,
+    listHouseholds: (villageId: number, q: string) =>
+      listHouseholds.all(villageId, q, q, q) as Array<{ id: number; address: string; contactName: string | null; contactPhone: string | null; notes: string; token: string | null }>,
+    updateHousehold: (id: number, h: { address: string; contactName: string | null; contactPhone: string | null; notes: string }) =>
+      updateHousehold.run(h.address, h.contactName, h.contactPhone, h.notes, id),
+    insertHousehold: (villageId: number, h: { address: string; contactName: string | null; contactPhone: string | null; notes: string }, token: string) => {
+      const id = Number(insertHousehold.run(villageId, h.address, h.contactName, h.contactPhone, h.notes).lastInsertRowid);
+      insertPlate.run(token, id, villageId);
+      return id;
+    },
+    addressTaken: (villageId: number, address: string, exceptId: number) => addressTaken.get(villageId, address, exceptId) !== undefined,
     activePlateToken: (householdId: number) => plateOfHousehold.get(householdId) as string | undefined,
     visits: (householdId: number) => visits.all(householdId) as Visit[],
     addVisit: (householdId: number, userId: number, visitedOn: string, notes: string, at: string) =>

@@ -1,10 +1,19 @@
 import { NotFoundError } from '../../errors.js';
 import type { HouseholdFile, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
-import { isPlateTokenShape } from './tokens.js';
+import { isPlateTokenShape, newPlateToken } from './tokens.js';
+import { transaction, type Db } from '../../db/index.js';
+import { ConflictError } from '../../errors.js';
+
+export interface HouseholdInput {
+  address: string;
+  contactName: string | null;
+  contactPhone: string | null;
+  notes: string;
+}
 
 const PLATE_CACHE_LIMIT = 20_000;
 
-export function createPlacesService(repo: PlacesRepo) {
+export function createPlacesService(repo: PlacesRepo, db: Db) {
   // Every scan reads a plate; plates change rarely. Cached look-ups are dropped whenever the
   // places revision (bumped by triggers on any write, from any process) moves.
   let cache = { rev: -1, plates: new Map<string, PlateView>() };
@@ -33,6 +42,27 @@ export function createPlacesService(repo: PlacesRepo) {
     },
 
     activePlateToken: (householdId: number) => repo.activePlateToken(householdId),
+
+    /** Households of a village in the caller's scope, searched by address or contact. */
+    householdsOf(scope: { villageIds: ReadonlySet<number> }, villageId: number, q: string) {
+      if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');
+      return repo.listHouseholds(villageId, q);
+    },
+
+    /** Changes a household in scope; an address already used in the village is a conflict. */
+    updateHousehold(scope: { villageIds: ReadonlySet<number> }, id: number, h: HouseholdInput): void {
+      const current = repo.household(id);
+      if (!current || !scope.villageIds.has(current.villageId)) throw new NotFoundError('household');
+      if (repo.addressTaken(current.villageId, h.address, id)) throw new ConflictError('address taken');
+      repo.updateHousehold(id, h);
+    },
+
+    /** Adds a household with its plate, in one transaction. */
+    addHousehold(scope: { villageIds: ReadonlySet<number> }, villageId: number, h: HouseholdInput): number {
+      if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');
+      if (repo.addressTaken(villageId, h.address, 0)) throw new ConflictError('address taken');
+      return transaction(db, () => repo.insertHousehold(villageId, h, newPlateToken()));
+    },
 
     /** Records a visit (走访) to a household in the user's scope. */
     recordVisit(scope: { villageIds: ReadonlySet<number> }, userId: number, householdId: number, visitedOn: string, notes: string): void {
