@@ -108,13 +108,18 @@ function residentCss(): Record<'base' | 'catalog' | 'forms', string> {
   return { base: read('base'), catalog: controls + read('catalog'), forms: controls + read('forms') };
 }
 
+/** Plate and case tokens are secrets: keep them out of logs, also inside back= and next= values. */
+export function redactTokens(url: string): string {
+  return url.replace(/(\/|%2F)(p|v|track|qr)(\/|%2F)[A-Za-z0-9_-]+/gi, '$1$2$3…');
+}
+
 function setUpRequestLog(app: Express, logger: Logger): void {
   if (!logger.isLevelEnabled('info')) return;
   app.use((req, res, next) => {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       logger.info(
-        { method: req.method, url: req.originalUrl.replace(/\/(p|v|track)\/[^/?]+/, '/$1/…'), status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 },
+        { method: req.method, url: redactTokens(req.originalUrl), status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 },
         'request',
       );
     });

@@ -37,6 +37,9 @@ export function createRateLimits(s: RateLimitSettings) {
     limit: s.submitPerPlate,
     keyGenerator: (req) => `plate:${String(req.params.token ?? 'none')}`,
     skip: onlyPosts,
+    // Only cases actually filed count: junk posts (no CSRF token, bad input) must not lock a plate
+    // that hangs on a public notice board for everyone else.
+    skipFailedRequests: true,
     handler: tooMany,
     standardHeaders: false,
     legacyHeaders: false,

@@ -171,6 +171,7 @@ describe('working a case', () => {
     await act(agent, dup.id, { action: 'merge', version: 1, trackingNo: s.caseA.trackingNo }).then((r) => expect(r.status).toBe(303));
     const villager = await request(s.app).get(`/track/${dup.token}`).expect(200);
     expect(villager.text).toContain(`已合并到受理编号 ${s.caseA.trackingNo}`);
+    expect(villager.text).not.toContain(s.caseA.token);
   });
 
   it('refuses an action without a CSRF token', async () => {

@@ -154,3 +154,18 @@ describe('cookies', () => {
     expect(String(form.headers['set-cookie'])).toMatch(/mashang_bid=/);
   });
 });
+
+describe('logs', () => {
+  it('keep plate and case tokens out, also inside back= and next=', async () => {
+    const { redactTokens } = await import('../../src/app.js');
+    expect(redactTokens('/p/AbCdEfGhIjKl/help')).toBe('/p/…/help');
+    expect(redactTokens('/track/AbCdEfGhIjKlMnOpQrStUv?new=1')).toBe('/track/…?new=1');
+    expect(redactTokens('/mode?elder=1&back=%2Ftrack%2FAbCdEfGhIjKlMnOpQrStUv')).toBe('/mode?elder=1&back=%2Ftrack%2F…');
+    expect(redactTokens('/qr/AbCdEfGhIjKl.svg')).toBe('/qr/….svg');
+  });
+
+  it('a search for a word like constructor is answered, not an error', async () => {
+    const { app } = buildApp();
+    await request(app).get('/services').query({ q: 'constructor' }).expect(200);
+  });
+});

@@ -117,6 +117,15 @@ describe('码上说 and help requests', () => {
     expect(db.prepare('SELECT kind, category, name FROM cases').get()).toEqual({ kind: 'speak', category: 'complaint', name: '王建国' });
   });
 
+  it('anonymous feedback keeps no name, phone or door: only the village', async () => {
+    const { app, db } = buildApp();
+    const h = demoHousehold(db);
+    const agent = agentFor(app);
+    const form = await openForm(agent, `/p/${h.token}/speak`);
+    await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '有人在河边倒垃圾', anonymous: '1', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
+    expect(db.prepare('SELECT household_id, plate_id, village_id FROM cases').get()).toEqual({ household_id: null, plate_id: null, village_id: h.villageId });
+  });
+
   it('anonymous feedback needs no phone and keeps none', async () => {
     const { app, db } = buildApp();
     const h = demoHousehold(db);
@@ -208,6 +217,15 @@ describe('abuse', () => {
     expect(stack.db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(2);
   });
 
+  it('junk posts without a token do not use up a plate’s allowance', async () => {
+    const stack = buildApp({ rateLimits: { submitPerPlate: 2, submitPerIp: 100 } });
+    const h = demoHousehold(stack.db);
+    const agent = agentFor(stack.app);
+    for (let i = 0; i < 5; i++) await postMultipart(agent, `/p/${h.token}/help/request`, { ...good }).expect(403);
+    const form = await openForm(agent, `/p/${h.token}/help/request`);
+    await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
+  });
+
   it('too many submissions on one plate get 429 even from different addresses', async () => {
     const stack = buildApp({ rateLimits: { submitPerPlate: 1 }, config: { trustProxy: true } });
     const h = demoHousehold(stack.db);
@@ -235,6 +253,34 @@ describe('idempotency', () => {
     expect(new Set([a.headers.location, b.headers.location, again.headers.location]).size).toBe(1);
     expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(1);
     expect(db.prepare('SELECT count(*) FROM case_events').pluck().get()).toBe(1);
+  });
+});
+
+describe('idempotency under a race', () => {
+  it('when a second request with the same key slips past the first check, the unique key still makes one case', async () => {
+    const { db, services } = buildApp();
+    const h = demoHousehold(db);
+    const plate = services.places.plateByToken(h.token);
+    const input = {
+      kind: 'help' as const, category: null, item: null, villageId: plate.villageId, householdId: plate.householdId, plateId: plate.plateId,
+      name: '赵大娘', phone: '13612345678', anonymous: false, content: '想问问高龄补贴', callbackTime: 'any', idempotencyKey: 'RaceRaceRaceRaceRace01', photos: [],
+    };
+    const first = services.cases.submit(input);
+    // The other request read the table before the first one committed: its check found nothing.
+    const { createCasesService } = await import('../../src/features/cases/service.js');
+    const { createCasesRepo } = await import('../../src/features/cases/repo.js');
+    const { createPhotoStore } = await import('../../src/features/cases/photos.js');
+    const repo = createCasesRepo(db);
+    let checks = 0;
+    const racing = createCasesService({
+      db,
+      repo: { ...repo, findByIdempotencyKey: (k: string) => (checks++ === 0 ? undefined : repo.findByIdempotencyKey(k)) },
+      calendar: services.calendar,
+      photos: createPhotoStore(services.config.dataDir),
+    });
+    const second = racing.submit(input);
+    expect(second).toEqual({ ...first, created: false });
+    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(1);
   });
 });
 

@@ -35,14 +35,16 @@ describe("the villager's case page /track/:caseToken", () => {
     await request(app).get(`/track/${c.trackingNo}`).expect(404); // a tracking number alone opens nothing
   });
 
-  it('a case merged into another points to the kept case', async () => {
+  it('a case merged into another names the kept case, without opening another villager’s case to them', async () => {
     const { app, db, services } = buildApp();
-    const kept = aCase(db, services);
+    const kept = aCase(db, services, { content: '另一位村民写的内容，不能给别人看' });
     const dup = aCase(db, services);
     db.prepare("UPDATE cases SET state = 'merged', merged_into_id = ? WHERE id = ?").run(kept.id, dup.id);
     const res = await request(app).get(`/track/${dup.token}`).expect(200);
     expect(res.text).toContain(`已合并到受理编号 ${kept.trackingNo}`);
-    expect(res.text).toContain(`href="/track/${kept.token}"`);
+    expect(res.text).toContain('合并后的办理状态：待受理');
+    expect(res.text).not.toContain(kept.token);
+    expect(res.text).not.toContain('另一位村民写的内容');
   });
 });
 
@@ -87,6 +89,22 @@ describe('rating', () => {
 });
 
 describe('reopening', () => {
+  it('a reopened case is no longer resolved and gets a fresh deadline, so it is not overdue at once', async () => {
+    const { app, db, services } = buildApp();
+    const done = aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 3 * 24 * 3600 * 1000) });
+    db.prepare("UPDATE cases SET resolution_due = '2026-01-01T00:00:00.000Z' WHERE id = ?").run(done.id);
+    const agent = agentFor(app);
+    const form = await openForm(agent, `/track/${done.token}`);
+    await agent.post(`/track/${done.token}/reopen`).type('form').send({ _csrf: form.csrf, reason: '还是没有解决' }).expect(303);
+    const row = db.prepare('SELECT resolved_at AS resolvedAt, resolution_due AS due FROM cases WHERE id = ?').get(done.id) as { resolvedAt: string | null; due: string };
+    expect(row.resolvedAt).toBeNull();
+    expect(row.due > new Date().toISOString()).toBe(true);
+    const all = { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) };
+    const d = services.stats.dashboard(all);
+    expect(d.red).toBe(0);
+    expect(d.onTimeRate).toBeNull(); // nothing counts as resolved any more
+  });
+
   it('within 7 days of resolution, 未解决 reopens the case with a public event', async () => {
     const { app, db, services } = buildApp();
     const done = aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 6 * 24 * 3600 * 1000) });
@@ -217,16 +235,24 @@ describe('due dates', () => {
     expect(db.prepare('SELECT first_response_due FROM cases WHERE id = ?').pluck().get(c.id)).toBe('2026-10-08T15:59:59.999Z');
   });
 
-  it('an application gets the item promised time limit', async () => {
-    const { db, services } = buildApp({ now: () => new Date('2026-11-23T02:00:00Z') }); // Monday
+  it('an application gets the item’s promised time: working days, calendar days, or one working day for 当场办结', async () => {
+    const monday = new Date('2026-11-23T02:00:00Z');
+    const { db, services } = buildApp({ now: () => monday });
     const h = demoHousehold(db);
     const plate = services.places.plateByToken(h.token);
-    const item = services.catalog.applicableItem(db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string)!;
-    const { token } = services.cases.submit({
-      kind: 'apply', category: null, item: { id: item.id, promisedLimit: 3, promisedLimitUnit: '工作日' }, villageId: plate.villageId, householdId: plate.householdId,
-      plateId: plate.plateId, name: '孔令华', phone: '13912345678', anonymous: false, content: '申请最低生活保障', callbackTime: 'any', idempotencyKey: null, photos: [],
-    });
-    expect(db.prepare('SELECT resolution_due FROM cases WHERE token = ?').pluck().get(token)).toBe('2026-11-26T15:59:59.999Z');
+    const apply = (name: string, limit: number, unit: string) => {
+      const item = db.prepare("SELECT id, code FROM catalog_items WHERE name = ?").get(name) as { id: number; code: string };
+      db.prepare('UPDATE catalog_items SET promised_limit = ?, promised_limit_unit = ?, can_apply = 1 WHERE id = ?').run(limit, unit, item.id);
+      const real = services.catalog.applicableItem(item.code)!;
+      const { token } = services.cases.submit({
+        kind: 'apply', category: null, item: { id: real.id, promisedLimit: real.promisedLimit, promisedLimitUnit: real.promisedLimitUnit }, villageId: plate.villageId,
+        householdId: plate.householdId, plateId: plate.plateId, name: '孔令华', phone: '13912345678', anonymous: false, content: '申请办理这个事项', callbackTime: 'any', idempotencyKey: null, photos: [],
+      });
+      return db.prepare('SELECT resolution_due FROM cases WHERE token = ?').pluck().get(token);
+    };
+    expect(apply('最低生活保障', 3, '工作日')).toBe('2026-11-26T15:59:59.999Z');
+    expect(apply('临时救助', 10, '自然日')).toBe('2026-12-03T15:59:59.999Z');
+    expect(apply('社会保障卡挂失', 0, '工作日')).toBe('2026-11-24T15:59:59.999Z');
   });
 
   it('tracking numbers count up within a day', async () => {

@@ -50,6 +50,10 @@ describe('catalogue search ranking', () => {
     expect(rank(items, '养老 登记').map((i) => i.name)).toEqual(['城乡居民基本养老保险参保登记']);
   });
 
+  it('words that are names of object properties are just words', () => {
+    for (const q of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) expect(() => rank(catalog, q)).not.toThrow();
+  });
+
   it('nothing matches nothing, and an empty query finds nothing', () => {
     expect(rank(catalog, '火星移民')).toEqual([]);
     expect(rank(catalog, '   ')).toEqual([]);

@@ -145,7 +145,9 @@ export function createCasesRepo(db: Db) {
     photos: db.prepare('SELECT id, case_id AS caseId, file_name AS fileName, mime, bytes, width, height FROM case_photos WHERE case_id = ? ORDER BY id'),
     photoById: db.prepare('SELECT id, case_id AS caseId, file_name AS fileName, mime, bytes, width, height FROM case_photos WHERE id = ?'),
     update: db.prepare(`UPDATE cases SET state = @state, version = version + 1, updated_at = @now,
-        resolved_at = coalesce(@resolvedAt, resolved_at), closed_at = coalesce(@closedAt, closed_at),
+        resolved_at = CASE WHEN @reopened = 1 THEN NULL ELSE coalesce(@resolvedAt, resolved_at) END,
+        resolution_due = coalesce(@resolutionDue, resolution_due),
+        closed_at = coalesce(@closedAt, closed_at),
         rating = coalesce(@rating, rating), rating_comment = coalesce(@ratingComment, rating_comment),
         reopen_count = reopen_count + @reopened, first_responded_at = coalesce(first_responded_at, @firstRespondedAt)
       WHERE id = @id AND version = @version`),
@@ -256,9 +258,11 @@ export function createCasesRepo(db: Db) {
       ratingComment?: string | null;
       reopened?: boolean;
       firstRespondedAt?: string | null;
+      resolutionDue?: string | null;
     }): boolean {
       return (
         s.update.run({
+          resolutionDue: null,
           resolvedAt: null,
           closedAt: null,
           rating: null,

@@ -129,8 +129,9 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
               category: v.category ?? null,
               item: item ? { id: item.id, promisedLimit: item.promisedLimit, promisedLimitUnit: item.promisedLimitUnit } : null,
               villageId: plate.villageId,
-              householdId: plate.householdId,
-              plateId: plate.plateId,
+              // Anonymous feedback keeps only the village: in a village the door is the person.
+              householdId: v.anonymous ? null : plate.householdId,
+              plateId: v.anonymous ? null : plate.plateId,
               name: v.name,
               phone: v.phone,
               anonymous: v.anonymous ?? false,

@@ -36,7 +36,8 @@ export interface VillagerView {
   canRate: boolean;
   canReopen: boolean;
   reopenUntil: string | null;
-  mergedInto: { token: string; trackingNo: string } | null;
+  /** the kept case's number and state only: its token, content and contacts are another villager's */
+  mergedInto: { trackingNo: string; state: CaseState } | null;
 }
 
 export function createCasesService(deps: {
@@ -49,9 +50,13 @@ export function createCasesService(deps: {
   const { db, repo, calendar, photos } = deps;
   const now = deps.now ?? (() => new Date());
 
-  const resolutionDue = (at: Date, input: SubmitCase): Date => {
-    const item = input.item;
-    if (!item || item.promisedLimit <= 0) return calendar.dueAfter(at, DEFAULT_RESOLUTION_DAYS);
+  /**
+   * When a case must be resolved: the item's promised time for applications (an item done on the
+   * spot, 当场办结, still gets one working day to arrange), else 5 working days.
+   */
+  const resolutionDue = (at: Date, item: { promisedLimit: number; promisedLimitUnit: string } | null): Date => {
+    if (!item) return calendar.dueAfter(at, DEFAULT_RESOLUTION_DAYS);
+    if (item.promisedLimit <= 0) return calendar.dueAfter(at, 1);
     if (item.promisedLimitUnit === '自然日') return endOfChinaDay(addDays(chinaDate(at), item.promisedLimit));
     return calendar.dueAfter(at, item.promisedLimit);
   };
@@ -72,7 +77,13 @@ export function createCasesService(deps: {
     fields: { rating?: number; ratingComment?: string | null; body: string; data?: unknown },
   ): void => {
     const to: CaseState = transition(c.state, action);
-    const at = now().toISOString();
+    const now_ = now();
+    const at = now_.toISOString();
+    // Reopened: no longer resolved, and a fresh deadline from today.
+    const reopenDue =
+      action === 'reopen'
+        ? resolutionDue(now_, c.itemPromisedLimit === null ? null : { promisedLimit: c.itemPromisedLimit, promisedLimitUnit: c.itemPromisedLimitUnit ?? '工作日' }).toISOString()
+        : null;
     transaction(db, () => {
       const ok = repo.update({
         id: c.id,
@@ -83,6 +94,7 @@ export function createCasesService(deps: {
         rating: fields.rating ?? null,
         ratingComment: fields.ratingComment ?? null,
         reopened: action === 'reopen',
+        resolutionDue: reopenDue,
       });
       if (!ok) throw new ConflictError('case changed');
       repo.addEvent({
@@ -133,7 +145,7 @@ export function createCasesService(deps: {
             content: input.content,
             callbackTime: input.callbackTime,
             firstResponseDue: calendar.dueAfter(at, 1).toISOString(),
-            resolutionDue: resolutionDue(at, input).toISOString(),
+            resolutionDue: resolutionDue(at, input.item).toISOString(),
             idempotencyKey: input.idempotencyKey,
             now: iso,
           });
@@ -164,7 +176,7 @@ export function createCasesService(deps: {
         canRate: c.state === 'resolved' && c.rating === null,
         canReopen: c.state === 'resolved' && until !== null && now() < until,
         reopenUntil: until ? until.toISOString() : null,
-        mergedInto: merged ? { token: merged.token, trackingNo: merged.trackingNo } : null,
+        mergedInto: merged ? { trackingNo: merged.trackingNo, state: merged.state } : null,
       };
     },
 

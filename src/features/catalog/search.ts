@@ -5,7 +5,7 @@
  */
 
 /** Everyday words → the official terms they stand for in item names. */
-export const EVERYDAY_WORDS: Readonly<Record<string, readonly string[]>> = {
+const EVERYDAY: Readonly<Record<string, readonly string[]>> = {
   低保: ['最低生活保障'],
   医保: ['医疗保障', '医疗保险', '医保'],
   社保: ['社会保险', '社会保障'],
@@ -29,6 +29,10 @@ export const EVERYDAY_WORDS: Readonly<Record<string, readonly string[]>> = {
   盖房: ['乡村建设规划许可', '农村宅基地'],
   宅基地: ['农村宅基地'],
 };
+
+/** Everyday words → official terms, as a Map so that a query like "constructor" finds nothing odd. */
+export const EVERYDAY_WORDS: ReadonlyMap<string, readonly string[]> = new Map(Object.entries(EVERYDAY));
+const officialFor = (term: string): readonly string[] => EVERYDAY_WORDS.get(term) ?? [];
 
 export interface Searchable {
   name: string;
@@ -79,7 +83,7 @@ function termScore(item: Prepared<Searchable>, term: string): number {
   if (name === term) best = 1000;
   else if (name.startsWith(term)) best = 800;
   else if (name.includes(term)) best = 600;
-  for (const official of EVERYDAY_WORDS[term] ?? []) {
+  for (const official of officialFor(term)) {
     if (name === official) best = Math.max(best, 950);
     else if (name.startsWith(official)) best = Math.max(best, 750);
     else if (name.includes(official)) best = Math.max(best, 550);
@@ -88,7 +92,7 @@ function termScore(item: Prepared<Searchable>, term: string): number {
   if (item.keywordList.includes(term)) return 450;
   if (item.keywords.includes(term)) return 400;
   const body = item.body;
-  if (body.includes(term) || (EVERYDAY_WORDS[term] ?? []).some((o) => body.includes(o))) return 100;
+  if (body.includes(term) || officialFor(term).some((o) => body.includes(o))) return 100;
   return 0;
 }
 
