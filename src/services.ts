@@ -27,7 +27,7 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date 
   const calendar = createCalendarService(createCalendarRepo(db));
   const staff = createStaffService(createStaffRepo(db), opts.now);
   const casesRepo = createCasesRepo(db);
-  const cadres = createCadresService(createCadresRepo(db));
+  const cadres = createCadresService(createCadresRepo(db), db);
   return {
     config,
     db,

@@ -265,6 +265,18 @@ export const zhCN = {
     notesRequired: '请写下走访情况（至少 2 个字）',
     notesTooLong: '走访情况不能超过 1000 个字',
   },
+  cadreAdmin: {
+    title: '干部管理',
+    fields: { photo: '照片', name: '姓名', role: '职务', phone: '手机号', dutyHours: '值班时间' },
+    actions: '操作',
+    upload: '上传照片',
+    add: '新增干部（手机号已登记的干部会直接加入本村）',
+    remove: '移出本村',
+    nameRequired: '请填写姓名（不超过 20 个字）',
+    roleInvalid: '请选择职务',
+    dutyTooLong: '值班时间不能超过 60 个字',
+    phoneTaken: '这个手机号已属于另一位干部',
+  },
   households: {
     title: '住户管理',
     search: '按门牌或联系人查找',

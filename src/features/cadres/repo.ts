@@ -27,8 +27,24 @@ export function createCadresRepo(db: Db) {
     FROM cadres c JOIN cadre_villages cv ON cv.cadre_id = c.id
     WHERE cv.village_id = ? AND c.active = 1
     ORDER BY CASE c.role ${roleOrder} END, c.id`);
+  const byId = db.prepare('SELECT id, name, role, phone, duty_hours AS dutyHours, photo_path AS photoPath FROM cadres WHERE id = ?');
+  const byPhone = db.prepare('SELECT id FROM cadres WHERE phone = ?').pluck();
+  const villagesOf = db.prepare('SELECT village_id FROM cadre_villages WHERE cadre_id = ?').pluck();
+  const insert = db.prepare('INSERT INTO cadres (name, role, phone, duty_hours) VALUES (?, ?, ?, ?)');
+  const update = db.prepare('UPDATE cadres SET name = ?, role = ?, phone = ?, duty_hours = ?, active = 1 WHERE id = ?');
+  const link = db.prepare('INSERT OR IGNORE INTO cadre_villages (cadre_id, village_id) VALUES (?, ?)');
+  const unlink = db.prepare('DELETE FROM cadre_villages WHERE cadre_id = ? AND village_id = ?');
+  const setPhoto = db.prepare('UPDATE cadres SET photo_path = ? WHERE id = ?');
   return {
     listForVillage: (villageId: number) => forVillage.all(villageId) as Cadre[],
+    byId: (id: number) => byId.get(id) as Cadre | undefined,
+    idByPhone: (phone: string) => byPhone.get(phone) as number | undefined,
+    villagesOf: (id: number) => villagesOf.all(id) as number[],
+    insert: (c: Omit<Cadre, 'id' | 'photoPath'>) => Number(insert.run(c.name, c.role, c.phone, c.dutyHours).lastInsertRowid),
+    update: (id: number, c: Omit<Cadre, 'id' | 'photoPath'>) => update.run(c.name, c.role, c.phone, c.dutyHours, id),
+    link: (id: number, villageId: number) => link.run(id, villageId),
+    unlink: (id: number, villageId: number) => unlink.run(id, villageId).changes === 1,
+    setPhoto: (id: number, file: string | null) => setPhoto.run(file, id),
   };
 }
 

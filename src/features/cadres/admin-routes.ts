@@ -1,0 +1,109 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { Router, type RequestHandler, type Response } from 'express';
+import multer from 'multer';
+import sharp from 'sharp';
+import { z } from 'zod';
+import type { Services } from '../../services.js';
+import { currentUser, requireUser } from '../../http/auth.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import { t } from '../../i18n/index.js';
+import { MOBILE, normalisePhone } from '../cases/schema.js';
+import { CADRE_ROLE_ORDER } from './repo.js';
+
+const cadreForm = z.object({
+  name: z.string().trim().min(1, { error: t('cadreAdmin.nameRequired') }).max(20, { error: t('cadreAdmin.nameRequired') }),
+  role: z.enum(CADRE_ROLE_ORDER as [string, ...string[]], { error: t('cadreAdmin.roleInvalid') }),
+  phone: z.string().transform(normalisePhone).pipe(z.string().regex(MOBILE, { error: t('cases.errors.phoneInvalid') })),
+  dutyHours: z.string().trim().max(60, { error: t('cadreAdmin.dutyTooLong') }),
+});
+const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 3 } });
+
+/** 干部管理: staff keep the cadres of their villages, with photos for 码上帮. */
+export function cadreAdminRoutes(services: Services, protect: RequestHandler): Router {
+  const router = Router();
+  const staffOnly = requireUser('admin', 'staff');
+  const urlencoded = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
+  const photos = path.resolve(services.config.dataDir, 'cadres');
+
+  router.get('/cadres/:id/photo.jpg', (req, res) => {
+    const file = services.cadres.photoFile(Number(req.params.id));
+    if (!file) throw new NotFoundError('photo');
+    res.set('Cache-Control', 'public, max-age=86400');
+    res.type('image/jpeg').sendFile(path.join(photos, path.basename(file)));
+  });
+
+  const villageOf = (res: Response, code: unknown) => {
+    const v = services.places.villagesIn(currentUser(res)!.scope).find((x) => x.code === code);
+    if (!v) throw new NotFoundError('village');
+    return v;
+  };
+  const render = (res: Response, code: unknown, extra: Record<string, unknown> = {}, status = 200) => {
+    const village = villageOf(res, code);
+    res.status(status).render('admin/cadres', { village, rows: services.cadres.forVillage(village.id), roles: CADRE_ROLE_ORDER, errors: [], values: {}, editing: null, ...extra });
+  };
+  const errorsOf = (e: z.ZodError) => e.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#cd-${String(i.path[0])}` }));
+
+  router.get('/admin/villages/:code/cadres', staffOnly, (req, res) => {
+    const village = villageOf(res, req.params.code);
+    const edit = services.cadres.forVillage(village.id).find((c) => c.id === Number(req.query.edit));
+    render(res, req.params.code, edit ? { editing: edit.id, values: { name: edit.name, role: edit.role, phone: edit.phone, dutyHours: edit.dutyHours } } : {});
+  });
+
+  const save = (mode: 'add' | 'edit'): RequestHandler => (req, res) => {
+    const user = currentUser(res)!;
+    const village = villageOf(res, req.params.code);
+    const parsed = cadreForm.safeParse(req.body ?? {});
+    const editing = mode === 'edit' ? Number(req.params.id) : null;
+    if (!parsed.success) {
+      render(res, req.params.code, { errors: errorsOf(parsed.error), values: req.body, editing }, 400);
+      return;
+    }
+    const input = parsed.data as Parameters<typeof services.cadres.add>[2];
+    try {
+      const id = mode === 'add' ? services.cadres.add(user.scope, village.id, input) : (services.cadres.update(user.scope, Number(req.params.id), input), Number(req.params.id));
+      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: mode === 'add' ? 'cadre_added' : 'cadre_changed', target: `cadre:${id}`, detail: `${village.code} ${input.name}` });
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      render(res, req.params.code, { errors: [{ field: 'phone', text: t('cadreAdmin.phoneTaken'), href: '#cd-phone' }], values: req.body, editing }, 409);
+      return;
+    }
+    res.redirect(303, `/admin/villages/${village.code}/cadres`);
+  };
+  router.post('/admin/villages/:code/cadres', staffOnly, urlencoded, protect, save('add'));
+  router.post('/admin/villages/:code/cadres/:id', staffOnly, urlencoded, protect, save('edit'));
+
+  router.post('/admin/villages/:code/cadres/:id/remove', staffOnly, urlencoded, protect, (req, res) => {
+    const user = currentUser(res)!;
+    const village = villageOf(res, req.params.code);
+    services.cadres.removeFromVillage(user.scope, Number(req.params.id), village.id);
+    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_removed', target: `cadre:${req.params.id}`, detail: village.code });
+    res.redirect(303, `/admin/villages/${village.code}/cadres`);
+  });
+
+  router.post('/admin/villages/:code/cadres/:id/photo', staffOnly, upload.single('photo'), protect, async (req, res, next) => {
+    try {
+      const user = currentUser(res)!;
+      const village = villageOf(res, req.params.code);
+      let image: Buffer;
+      try {
+        if (!req.file) throw new Error('no file');
+        image = await sharp(req.file.buffer, { limitInputPixels: 50_000_000 }).rotate().resize(320, 320, { fit: 'cover' }).jpeg({ quality: 82 }).toBuffer();
+      } catch {
+        render(res, req.params.code, { errors: [{ field: 'photo', text: t('cases.errors.notImage'), href: '#cd-photo' }] }, 400);
+        return;
+      }
+      fs.mkdirSync(photos, { recursive: true });
+      const file = `${crypto.randomBytes(16).toString('hex')}.jpg`;
+      fs.writeFileSync(path.join(photos, file), image);
+      const old = services.cadres.setPhoto(user.scope, Number(req.params.id), file);
+      if (old) fs.rmSync(path.join(photos, path.basename(old)), { force: true });
+      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_photo', target: `cadre:${req.params.id}` });
+      res.redirect(303, `/admin/villages/${village.code}/cadres`);
+    } catch (err) {
+      next(err);
+    }
+  });
+  return router;
+}

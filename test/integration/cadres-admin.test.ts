@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../helpers/app.js';
+import { aCadre, aHousehold, aVillage } from '../helpers/builders.js';
+import { png } from '../helpers/images.js';
+import { aUser, csrfFor, signIn } from '../helpers/staff.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe('干部管理', () => {
+  it('staff add a cadre, correct one, give a photo that villagers then see, and remove one from the village', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-cadres-'));
+    dirs.push(dir);
+    const { app, services, db } = buildApp({ config: { dataDir: dir } });
+    const v = aVillage(db, { name: '干部村', townCode: '370812103' });
+    const h = aHousehold(db, { villageId: v.id });
+    const old = aCadre(db, { villageId: v.id, name: '老书记', role: 'party_secretary', phone: '19900007100' });
+    const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
+    const agent = await signIn(app, staff.username);
+    let csrf = await csrfFor(agent);
+    const bad = await agent.post(`/admin/villages/${v.code}/cadres`).type('form').send({ _csrf: csrf, name: '', role: 'mayor', phone: '123', dutyHours: '' }).expect(400);
+    expect(bad.text).toContain('请填写姓名');
+    expect(bad.text).toContain('请选择职务');
+    csrf = await csrfFor(agent);
+    await agent.post(`/admin/villages/${v.code}/cadres`).type('form').send({ _csrf: csrf, name: '新网格员', role: 'grid_worker', phone: '199-0000-7101', dutyHours: '8:00-20:00' }).expect(303);
+    csrf = await csrfFor(agent);
+    await agent.post(`/admin/villages/${v.code}/cadres/${old.id}`).type('form').send({ _csrf: csrf, name: '老书记', role: 'party_secretary', phone: '19900007100', dutyHours: '工作日全天' }).expect(303);
+    csrf = await csrfFor(agent);
+    await agent.post(`/admin/villages/${v.code}/cadres/${old.id}/photo`).field('_csrf', csrf).attach('photo', await png(), 'me.png').expect(303);
+    const help = await request(app).get(`/p/${h.token}/help`).expect(200);
+    expect(help.text).toContain('新网格员');
+    expect(help.text).toContain('工作日全天');
+    expect(help.text).toContain(`src="/cadres/${old.id}/photo.jpg"`);
+    const photo = await request(app).get(`/cadres/${old.id}/photo.jpg`).expect(200);
+    expect(photo.headers['content-type']).toBe('image/jpeg');
+    csrf = await csrfFor(agent);
+    await agent.post(`/admin/villages/${v.code}/cadres/${old.id}/remove`).type('form').send({ _csrf: csrf }).expect(303);
+    expect((await request(app).get(`/p/${h.token}/help`)).text).not.toContain('老书记');
+  });
+
+  it('staff of another township get 404; a phone that belongs to another cadre is refused', async () => {
+    const { app, services, db } = buildApp();
+    const v = aVillage(db, { townCode: '370812103' });
+    const a = aCadre(db, { villageId: v.id, phone: '19900007200' });
+    aCadre(db, { villageId: v.id, phone: '19900007201', name: '另一位' });
+    const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
+    const agent = await signIn(app, staff.username);
+    const csrf = await csrfFor(agent);
+    const taken = await agent.post(`/admin/villages/${v.code}/cadres/${a.id}`).type('form').send({ _csrf: csrf, name: '甲', role: 'grid_worker', phone: '19900007201', dutyHours: '' }).expect(409);
+    expect(taken.text).toContain('这个手机号已属于另一位干部');
+    const other = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
+    const otherAgent = await signIn(app, other.username);
+    await otherAgent.get(`/admin/villages/${v.code}/cadres`).expect(404);
+  });
+});
