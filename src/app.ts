@@ -21,6 +21,7 @@ import { platesRoutes } from './features/plates/routes.js';
 import { transferRoutes } from './features/transfer/routes.js';
 import { householdAdminRoutes } from './features/places/admin-routes.js';
 import { cadreAdminRoutes } from './features/cadres/admin-routes.js';
+import { catalogAdminRoutes } from './features/transfer/catalog-routes.js';
 import { loadUser, setUpSessions } from './http/auth.js';
 import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limits.js';
@@ -59,6 +60,7 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   app.use(transferRoutes(services, protect));
   app.use(householdAdminRoutes(services, protect));
   app.use(cadreAdminRoutes(services, protect));
+  app.use(catalogAdminRoutes(services, protect));
 
   app.use(notFound);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));
@@ -77,7 +79,7 @@ const TEMPLATE_NAMES = [
   'failed', 'c', 'events', 'photos', 'canRate', 'canReopen', 'reopenUntil', 'mergedInto', 'receipt', 'notice',
   'publicBaseUrl', 'status', 'body', 'stack', 'name', 'label', 'hint', 'type', 'autocomplete', 'max',
   'csrfToken', 'user', 'd', 'chart', 'rows', 'page', 'q', 'params', 'villages', 'maskPhone', 'states', 'actions',
-  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText', 'year', 'householdToken', 'village', 'sizes', 'plateCode', 'pages', 'size', 'limit', 'names', 'headers', 'plan', 'uploadId', 'encoding', 'problem', 'editing', 'roles',
+  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText', 'year', 'householdToken', 'village', 'sizes', 'plateCode', 'pages', 'size', 'limit', 'names', 'headers', 'plan', 'uploadId', 'encoding', 'problem', 'editing', 'roles', 'canEdit', 'multiline', 'code',
 ];
 
 function setUpViews(app: Express): void {

@@ -17,9 +17,9 @@ Commands:
   info                 print counts and a sample household URL
   plates --village CODE|--town CODE [--size plate|sticker] [--since YYYY-MM-DD] --out FILE.pdf
                        print a village's or township's household plates as a PDF
-  import households|cadres|calendar FILE [--dry-run] [--encoding auto|utf8|gbk]
+  import households|cadres|calendar|catalog FILE [--dry-run] [--encoding auto|utf8|gbk]
                        load a CSV or .xlsx file: all rows or none; a dry run only reports
-  export households|cadres|calendar --out FILE.csv|FILE.xlsx
+  export households|cadres|calendar|catalog --out FILE.csv|FILE.xlsx
                        write the same columns, for editing in Excel and importing again
   jobs run             close unrated cases resolved over 7 days ago; drop expired sessions
   user add USERNAME --role admin|staff|cadre --name NAME [--town CODE]... [--village CODE]... [--district CODE] [--cadre-phone PHONE]
@@ -114,7 +114,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     case 'import':
     case 'export': {
       const [name, ...args] = rest;
-      if (name !== 'households' && name !== 'cadres' && name !== 'calendar') break;
+      if (name !== 'households' && name !== 'cadres' && name !== 'calendar' && name !== 'catalog') break;
       const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,

@@ -150,3 +150,47 @@ describe('cadres and the calendar', () => {
     ]);
   });
 });
+
+describe('the catalogue', () => {
+  it('round-trips all 862 items with materials, fees and FAQs, as CSV and as .xlsx', async () => {
+    const { db, services } = buildApp();
+    const who = admin(db);
+    for (const format of ['csv', 'xlsx'] as const) {
+      const file = await services.transfer.export('catalog', who, format);
+      const plan = await services.transfer.dryRun('catalog', file, who);
+      expect(plan.errors).toEqual([]);
+      expect(plan.counts).toEqual({ add: 0, change: 0, same: 862 });
+    }
+  });
+
+  it('an edited row changes that item only (materials too), unpublishing hides it from villagers; bad cells are reported', async () => {
+    const { db, services } = buildApp();
+    const who = admin(db);
+    const { parse } = await import('csv-parse/sync');
+    const rows = parse((await services.transfer.export('catalog', who, 'csv')).toString('utf8'), { bom: true }) as string[][];
+    const header = rows[0]!;
+    const col = (name: string) => header.indexOf(name);
+    const target = rows.find((r) => r[col('事项名称')] === '最低生活保障')!;
+    target[col('申请材料')] = '居民身份证|必要|纸质|申请人自备|1|\n户口簿|必要|纸质|申请人自备|1|';
+    target[col('是否发布')] = '否';
+    const { toCsv } = await import('../../src/http/csv.js');
+    const file = Buffer.from(toCsv([header, target]), 'utf8');
+    const plan = await services.transfer.dryRun('catalog', file, who);
+    expect(plan.counts).toEqual({ add: 0, change: 1, same: 0 });
+    await services.transfer.commit('catalog', file, who);
+    const id = db.prepare("SELECT id FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as number;
+    expect(db.prepare('SELECT name FROM catalog_materials WHERE item_id = ? ORDER BY seq').pluck().all(id)).toEqual(['居民身份证', '户口簿']);
+    expect(services.catalog.search({ q: '低保' }).items.map((i) => i.name)).not.toContain('最低生活保障');
+
+    target[col('事项类型编码')] = '99';
+    target[col('法定办结时限')] = '十天';
+    target[col('申请材料')] = '只有名称|随便';
+    const bad = await services.transfer.dryRun('catalog', Buffer.from(toCsv([header, target]), 'utf8'), who);
+    expect(bad.errors.map((e) => e.column).sort()).toEqual(['事项类型编码', '法定办结时限', '申请材料'].sort());
+  });
+
+  it('only admins and district-wide staff may change the catalogue', async () => {
+    const { db, services } = buildApp();
+    await expect(services.transfer.export('catalog', townStaff(db, '370812103'), 'csv')).rejects.toThrow();
+  });
+});

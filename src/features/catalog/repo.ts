@@ -115,6 +115,8 @@ export function createCatalogRepo(db: Db) {
   );
   const fees = db.prepare('SELECT name, standard, basis, reducible FROM catalog_fees WHERE item_id = ? ORDER BY seq');
   const faqs = db.prepare('SELECT question, answer FROM catalog_faqs WHERE item_id = ? ORDER BY seq');
+  const adminList = db.prepare(`SELECT code, name, department, published, can_apply AS canApply FROM catalog_items
+    WHERE (? = '' OR instr(name, ?) > 0 OR code = ?) ORDER BY theme_code, code LIMIT 100`);
   const publishedCount = db.prepare('SELECT count(*) FROM catalog_items WHERE published = 1').pluck();
 
   return {
@@ -122,6 +124,8 @@ export function createCatalogRepo(db: Db) {
     themes: () => themes.all() as ThemeCount[],
     indexRows: () => index.all() as ItemIndexRow[],
     publishedCount: () => publishedCount.get() as number,
+    adminList: (q: string) =>
+      adminList.all(q, q, q) as Array<{ code: string; name: string; department: string; published: number; canApply: number }>,
     getByCode(code: string): ServiceItem | undefined {
       const row = byCode.get(code) as Record<string, unknown> | undefined;
       if (!row) return undefined;

@@ -80,6 +80,8 @@ export function createCatalogService(repo: CatalogRepo) {
         .rows.filter((r) => r.canApply === 1 && r.highFrequency === 1)
         .sort((a, b) => a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code));
     },
+    /** Items for the back office, published or not, by name or code (first 100). */
+    adminList: (q: string) => repo.adminList(q),
     item(code: string): ServiceItem {
       const item = repo.getByCode(code);
       if (!item) throw new NotFoundError('service item');

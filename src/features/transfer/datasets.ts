@@ -27,7 +27,7 @@ export interface Scope {
 
 /** A kind of data that can be exported, edited in Excel and imported again. */
 export interface Dataset<T> {
-  name: 'households' | 'cadres' | 'calendar';
+  name: 'households' | 'cadres' | 'calendar' | 'catalog';
   headers: readonly string[];
   /** checks one row; `villageId` resolves a village code within the caller's scope */
   parse(cells: Record<string, string>, ctx: { villageId: (code: string) => number | undefined }): { value?: T; errors: Array<{ column: string; message: string }> };
@@ -231,5 +231,7 @@ export const calendar: Dataset<CalendarRow> = {
   },
 };
 
-export const DATASETS = { households, cadres, calendar } as const;
+import { catalog } from './catalog-dataset.js';
+
+export const DATASETS = { households, cadres, calendar, catalog } as const;
 export type DatasetName = keyof typeof DATASETS;

@@ -2,6 +2,7 @@ import { transaction, type Db } from '../../db/index.js';
 import { ForbiddenError, ValidationError } from '../../errors.js';
 import { DATASETS, type Dataset, type DatasetName, type PlannedRow, type RowError, type Scope } from './datasets.js';
 import { readTable, writeCsv, writeXlsx, type Encoding, type Table } from './table.js';
+import { toCells } from './catalog-dataset.js';
 
 export interface ImportPlan {
   dataset: DatasetName;
@@ -13,6 +14,9 @@ export interface ImportPlan {
   /** the first rows of each kind, for the preview table */
   preview: Array<{ row: number; status: string; cells: string[] }>;
 }
+
+/** Columns a file may leave out (their cells then count as empty). */
+const OPTIONAL_COLUMNS = new Set(['备注', '说明', '值班时间', '户联系人', '联系电话', '俗称', '收费项目', '常见问题', '申请材料', '计算机端在线办理跳转地址', '移动端办理地址']);
 
 export interface Caller {
   role: 'admin' | 'staff' | 'cadre';
@@ -26,10 +30,12 @@ export function createTransferService(db: Db) {
   const check = (name: DatasetName, caller: Caller) => {
     if (caller.role === 'cadre') throw new ForbiddenError();
     if (name === 'calendar' && caller.role !== 'admin') throw new ForbiddenError();
+    // The catalogue is the district's: admins and district-wide staff.
+    if (name === 'catalog' && caller.role !== 'admin' && !caller.scope.all) throw new ForbiddenError();
   };
 
   function plan<T>(ds: Dataset<T>, table: Table, caller: Caller): { plan: ImportPlan; rows: Array<PlannedRow<T>> } {
-    const missing = ds.headers.filter((h) => h !== '备注' && h !== '说明' && h !== '值班时间' && h !== '户联系人' && h !== '联系电话' && !table.headers.includes(h));
+    const missing = ds.headers.filter((h) => !OPTIONAL_COLUMNS.has(h) && !table.headers.includes(h));
     const errors: RowError[] = missing.map((h) => ({ row: 1, column: h, message: '缺少这一列，请用模板文件' }));
     const byCode = new Map((villageCodes.all() as Array<{ id: number; code: string }>).map((v) => [v.code, v.id]));
     const villageId = (code: string) => {
@@ -95,6 +101,25 @@ export function createTransferService(db: Db) {
       const ds = DATASETS[name] as Dataset<unknown>;
       const rows = ds.exportRows(db, caller.scope);
       return format === 'csv' ? writeCsv([...ds.headers], rows) : writeXlsx(name, [...ds.headers], rows);
+    },
+
+    /** One catalogue item as the columns of the import file (for the edit form). */
+    catalogCells(caller: Caller, code: string): Record<string, string> | undefined {
+      check('catalog', caller);
+      const ds = DATASETS.catalog;
+      const item = ds.existing(db, [{ code } as never]).get(code);
+      return item ? Object.fromEntries(ds.headers.map((h, i) => [h, toCells(item)[i] ?? ''])) : undefined;
+    },
+
+    /** Saves one catalogue item from the edit form, with the same checks as an import. */
+    saveCatalogItem(caller: Caller, cells: Record<string, string>): ImportPlan {
+      check('catalog', caller);
+      const ds = DATASETS.catalog as Dataset<unknown>;
+      const table: Table = { headers: [...ds.headers], rows: [ds.headers.map((h) => String(cells[h] ?? '').trim())], format: 'csv' };
+      const { plan: p, rows } = plan(ds, table, caller);
+      if (p.errors.length) throw new ValidationError(p.errors.map((e) => ({ field: e.column, text: e.message, href: `#f-${ds.headers.indexOf(e.column)}` })));
+      transaction(db, () => ds.write(db, rows));
+      return p;
     },
 
     /** An empty file with the right columns. */
