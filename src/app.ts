@@ -22,6 +22,7 @@ import { transferRoutes } from './features/transfer/routes.js';
 import { householdAdminRoutes } from './features/places/admin-routes.js';
 import { cadreAdminRoutes } from './features/cadres/admin-routes.js';
 import { catalogAdminRoutes } from './features/transfer/catalog-routes.js';
+import { placesAdminRoutes } from './features/places/places-admin-routes.js';
 import { loadUser, setUpSessions } from './http/auth.js';
 import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limits.js';
@@ -61,6 +62,7 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   app.use(householdAdminRoutes(services, protect));
   app.use(cadreAdminRoutes(services, protect));
   app.use(catalogAdminRoutes(services, protect));
+  app.use(placesAdminRoutes(services, protect));
 
   app.use(notFound);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));
@@ -79,7 +81,7 @@ const TEMPLATE_NAMES = [
   'failed', 'c', 'events', 'photos', 'canRate', 'canReopen', 'reopenUntil', 'mergedInto', 'receipt', 'notice',
   'publicBaseUrl', 'status', 'body', 'stack', 'name', 'label', 'hint', 'type', 'autocomplete', 'max',
   'csrfToken', 'user', 'd', 'chart', 'rows', 'page', 'q', 'params', 'villages', 'maskPhone', 'states', 'actions',
-  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText', 'year', 'householdToken', 'village', 'sizes', 'plateCode', 'pages', 'size', 'limit', 'names', 'headers', 'plan', 'uploadId', 'encoding', 'problem', 'editing', 'roles', 'canEdit', 'multiline', 'code',
+  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText', 'year', 'householdToken', 'village', 'sizes', 'plateCode', 'pages', 'size', 'limit', 'names', 'headers', 'plan', 'uploadId', 'encoding', 'problem', 'editing', 'roles', 'canEdit', 'multiline', 'code', 'towns',
 ];
 
 function setUpViews(app: Express): void {

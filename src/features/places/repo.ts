@@ -72,6 +72,14 @@ export function createPlacesRepo(db: Db) {
   const insertHousehold = db.prepare('INSERT INTO households (village_id, address, contact_name, contact_phone, notes) VALUES (?, ?, ?, ?, ?)');
   const insertPlate = db.prepare("INSERT INTO plates (token, kind, household_id, village_id) VALUES (?, 'household', ?, ?)");
   const addressTaken = db.prepare('SELECT id FROM households WHERE village_id = ? AND address = ? AND id != ?').pluck();
+  const towns = db.prepare(`SELECT t.id, t.code, t.name, (SELECT count(*) FROM villages v WHERE v.town_id = t.id) AS villages
+    FROM towns t ORDER BY t.code`);
+  const renameTown = db.prepare('UPDATE towns SET name = ? WHERE code = ?');
+  const renameVillage = db.prepare('UPDATE villages SET name = ? WHERE code = ?');
+  const townByCode = db.prepare('SELECT id FROM towns WHERE code = ?').pluck();
+  const villageCodeTaken = db.prepare('SELECT 1 FROM villages WHERE code = ?').pluck();
+  const insertVillage = db.prepare('INSERT INTO villages (town_id, code, name) VALUES (?, ?, ?)');
+  const insertVillagePlate = db.prepare("INSERT INTO plates (token, kind, village_id) VALUES (?, 'village', ?)");
   const addVisit = db.prepare('INSERT INTO household_visits (household_id, user_id, visited_on, notes, created_at) VALUES (?, ?, ?, ?, ?)');
 
   return {
@@ -92,6 +100,16 @@ export function createPlacesRepo(db: Db) {
       return id;
     },
     addressTaken: (villageId: number, address: string, exceptId: number) => addressTaken.get(villageId, address, exceptId) !== undefined,
+    towns: () => towns.all() as Array<{ id: number; code: string; name: string; villages: number }>,
+    renameTown: (code: string, name: string) => renameTown.run(name, code).changes === 1,
+    renameVillage: (code: string, name: string) => renameVillage.run(name, code).changes === 1,
+    townId: (code: string) => townByCode.get(code) as number | undefined,
+    villageCodeTaken: (code: string) => villageCodeTaken.get(code) === 1,
+    insertVillage: (townId: number, code: string, name: string, token: string) => {
+      const id = Number(insertVillage.run(townId, code, name).lastInsertRowid);
+      insertVillagePlate.run(token, id);
+      return id;
+    },
     activePlateToken: (householdId: number) => plateOfHousehold.get(householdId) as string | undefined,
     visits: (householdId: number) => visits.all(householdId) as Visit[],
     addVisit: (householdId: number, userId: number, visitedOn: string, notes: string, at: string) =>

@@ -43,6 +43,22 @@ export function createPlacesService(repo: PlacesRepo, db: Db) {
 
     activePlateToken: (householdId: number) => repo.activePlateToken(householdId),
 
+    towns: () => repo.towns(),
+    renameTown: (code: string, name: string) => {
+      if (!repo.renameTown(code, name)) throw new NotFoundError('town');
+    },
+    renameVillage(scope: { villageIds: ReadonlySet<number> }, code: string, name: string): void {
+      const v = repo.villages().find((x) => x.code === code);
+      if (!v || !scope.villageIds.has(v.id)) throw new NotFoundError('village');
+      repo.renameVillage(code, name);
+    },
+    /** A new village under a township (its 12-digit code starts with the township's 9), with its plate. */
+    addVillage(townCode: string, code: string, name: string): number {
+      const townId = repo.townId(townCode);
+      if (townId === undefined || !code.startsWith(townCode) || repo.villageCodeTaken(code)) throw new ConflictError('village code');
+      return transaction(db, () => repo.insertVillage(townId, code, name, newPlateToken()));
+    },
+
     /** Households of a village in the caller's scope, searched by address or contact. */
     householdsOf(scope: { villageIds: ReadonlySet<number> }, villageId: number, q: string) {
       if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');

@@ -1,0 +1,55 @@
+import express, { Router, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import type { Services } from '../../services.js';
+import { currentUser, requireUser } from '../../http/auth.js';
+import { ConflictError } from '../../errors.js';
+import { t } from '../../i18n/index.js';
+
+const name = z.string().trim().min(1, { error: t('placesAdmin.nameRequired') }).max(30, { error: t('placesAdmin.nameRequired') });
+const villageForm = z.object({ code: z.string().trim().regex(/^\d{12}$/, { error: t('placesAdmin.codeInvalid') }), name });
+
+/** 镇街与村居: admins add villages and correct names; staff rename villages in their scope. */
+export function placesAdminRoutes(services: Services, protect: RequestHandler): Router {
+  const router = Router();
+  const urlencoded = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 6 });
+  const render = (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+    const user = currentUser(res)!;
+    res.status(status).render('admin/places', { towns: services.places.towns(), villages: services.places.villagesIn(user.scope), errors: [], values: {}, ...extra });
+  };
+  const errorsOf = (e: z.ZodError, prefix: string) => e.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#${prefix}-${String(i.path[0])}` }));
+
+  router.get('/admin/places', requireUser('admin', 'staff'), (_req, res) => render(res));
+
+  router.post('/admin/places/towns/:code', requireUser('admin'), urlencoded, protect, (req, res) => {
+    const user = currentUser(res)!;
+    const parsed = name.safeParse(req.body?.name);
+    if (!parsed.success) return render(res, { errors: [{ field: 'name', text: parsed.error.issues[0]!.message, href: '#towns' }] }, 400);
+    services.places.renameTown(String(req.params.code), parsed.data);
+    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'town_renamed', target: String(req.params.code), detail: parsed.data });
+    res.redirect(303, '/admin/places');
+  });
+
+  router.post('/admin/places/villages/:code', requireUser('admin', 'staff'), urlencoded, protect, (req, res) => {
+    const user = currentUser(res)!;
+    const parsed = name.safeParse(req.body?.name);
+    if (!parsed.success) return render(res, { errors: [{ field: 'name', text: parsed.error.issues[0]!.message, href: '#villages' }] }, 400);
+    services.places.renameVillage(user.scope, String(req.params.code), parsed.data);
+    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'village_renamed', target: String(req.params.code), detail: parsed.data });
+    res.redirect(303, '/admin/places');
+  });
+
+  router.post('/admin/places/villages', requireUser('admin'), urlencoded, protect, (req, res) => {
+    const user = currentUser(res)!;
+    const parsed = villageForm.safeParse(req.body ?? {});
+    if (!parsed.success) return render(res, { errors: errorsOf(parsed.error, 'nv'), values: req.body }, 400);
+    try {
+      services.places.addVillage(parsed.data.code.slice(0, 9), parsed.data.code, parsed.data.name);
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      return render(res, { errors: [{ field: 'code', text: t('placesAdmin.codeTaken'), href: '#nv-code' }], values: req.body }, 409);
+    }
+    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'village_added', target: parsed.data.code, detail: parsed.data.name });
+    res.redirect(303, '/admin/places');
+  });
+  return router;
+}
