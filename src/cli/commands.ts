@@ -140,6 +140,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         const bytes = fs.readFileSync(file);
         process.stderr.write(`reading ${file} (${(bytes.length / 1024).toFixed(0)} KB)…\n`);
         const started = Date.now();
+        process.stderr.write('checking rows…\n');
         const plan = await services.transfer.dryRun(name, bytes, caller, encoding);
         for (const e of plan.errors.slice(0, 50)) console.error(`row ${e.row}, ${e.column}: ${e.message}`);
         if (plan.errors.length > 50) console.error(`… and ${plan.errors.length - 50} more`);
@@ -152,6 +153,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           console.log(`${summary}; dry run, nothing written`);
           return 0;
         }
+        process.stderr.write(`writing ${plan.counts.add + plan.counts.change} rows in one transaction…\n`);
         await services.transfer.commit(name, bytes, caller, encoding);
         services.staff.audit({ userId: null, ip: 'cli', action: 'imported', target: name, detail: summary });
         console.log(`${summary}; written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
