@@ -1,0 +1,128 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { aUser, PASSWORD } from '../helpers/staff.js';
+import { decodeQrPng } from '../helpers/qr.js';
+import { jpegWithGps } from '../helpers/images.js';
+import { expectAccessible, PHONE, snap, startStack } from './browser.js';
+
+async function signInAs(page: Page, username: string) {
+  await page.goto('/admin/login');
+  await page.getByLabel('用户名').fill(username);
+  await page.getByLabel('密码').fill(PASSWORD);
+  await page.getByRole('button', { name: '登录' }).click();
+}
+
+describe('the whole journey: a new village from a spreadsheet to a rated answer', () => {
+  it('import → print → scan → apply with a photo → a cadre answers on a phone → the villager rates → the dashboard shows it', async () => {
+    const stack = await startStack();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-journey-'));
+    try {
+      const { services, db } = stack;
+      const admin = await aUser(services, { role: 'admin', username: 'county-admin' });
+      const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }], username: 'yandian-staff' });
+      const office = await stack.browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: stack.baseUrl, locale: 'zh-CN' });
+      const desk = await office.newPage();
+
+      // 1. The county adds the village; township staff load its households from a CSV and add its cadre.
+      await signInAs(desk, admin.username);
+      await desk.goto('/admin/places');
+      await expectAccessible(desk);
+      await desk.getByLabel(/12 位村居代码/).fill('370812103295');
+      await desk.locator('#nv-name').fill('试点新村');
+      await desk.locator('form[action="/admin/places/villages"] button').click();
+      await desk.getByRole('button', { name: /退出/ }).click();
+
+      await signInAs(desk, staff.username);
+      await desk.goto('/admin/data');
+      await expectAccessible(desk);
+      const csv = path.join(dir, '试点新村.csv');
+      fs.writeFileSync(csv, '\uFEFF村居代码,门牌地址,户联系人,联系电话,备注\r\n' + Array.from({ length: 6 }, (_, i) => `370812103295,幸福路${i + 1}号,住户${i + 1},,`).join('\r\n'));
+      await desk.setInputFiles('#file-households', csv);
+      await desk.locator('form[action="/admin/data/households/preview"] button').click();
+      await expect(desk.locator('#errors').textContent()).resolves.toContain('新增 6');
+      await expectAccessible(desk);
+      await desk.getByRole('button', { name: /确认导入/ }).click();
+      await expect(desk.locator('.notice').textContent()).resolves.toContain('新增 6');
+
+      await desk.goto('/admin/villages/370812103295/cadres');
+      await desk.locator('#cd-name').fill('王守信');
+      await desk.locator('#cd-phone').fill('19900009500');
+      await desk.locator('#cd-role').selectOption('party_secretary');
+      await desk.locator('form.stack button').click();
+      await expectAccessible(desk);
+      const cadreId = db.prepare("SELECT id FROM cadres WHERE phone = '19900009500'").pluck().get() as number;
+      const cadre = await aUser(services, { role: 'cadre', cadreId, username: 'wang-shouxin' });
+
+      // 2. Staff print the village's plates as a PDF; the first plate's QR is read from the rendered page.
+      await desk.goto('/admin/plates/village/370812103295');
+      await expectAccessible(desk);
+      const pdf = await desk.request.get('/admin/plates.pdf?village=370812103295&size=plate');
+      fs.writeFileSync(path.join(dir, 'plates.pdf'), await pdf.body());
+      execFileSync('pdftoppm', ['-r', '150', '-f', '1', '-l', '1', '-png', path.join(dir, 'plates.pdf'), path.join(dir, 'page')]);
+      const png = fs.readFileSync(path.join(dir, fs.readdirSync(dir).find((f) => f.startsWith('page') && f.endsWith('.png'))!));
+      const url = decodeQrPng(png, { x: 0, y: 0, width: 1241, height: 877 });
+      expect(url).toMatch(/\/p\/[A-Za-z0-9_-]{12}$/);
+      await office.close();
+
+      // 3. A villager scans it with a phone and applies for an item, with a photo.
+      const phoneCtx = await stack.browser.newContext({ viewport: PHONE, baseURL: stack.baseUrl, locale: 'zh-CN', isMobile: true, hasTouch: true });
+      const phone = await phoneCtx.newPage();
+      await phone.goto(new URL(url!).pathname);
+      await expect(phone.locator('h1').textContent()).resolves.toContain('试点新村 幸福路1号');
+      await expectAccessible(phone);
+      await phone.getByRole('link', { name: /码上办/ }).click();
+      await expectAccessible(phone);
+      await phone.getByRole('link', { name: /老年人优待证申领/ }).click();
+      await phone.getByLabel('您的姓名').fill('住户一');
+      await phone.getByLabel('手机号').fill('13712345678');
+      await phone.getByLabel('需要办什么、有什么情况').fill('我今年七十岁了，想办老年人优待证。');
+      await phone.getByLabel('上午').check();
+      await phone.setInputFiles('#photos', { name: 'id.jpg', mimeType: 'image/jpeg', buffer: await jpegWithGps() });
+      await expectAccessible(phone);
+      await phone.getByRole('button', { name: '提交' }).click();
+      await expect(phone.locator('h1').textContent()).resolves.toBe('提交成功');
+      await expectAccessible(phone);
+      const track = new URL((await phone.locator('.receipt a.break').getAttribute('href'))!, stack.baseUrl).pathname;
+
+      // 4. The cadre answers from a phone-sized window.
+      const cadreCtx = await stack.browser.newContext({ viewport: PHONE, baseURL: stack.baseUrl, locale: 'zh-CN', isMobile: true, hasTouch: true });
+      const cp = await cadreCtx.newPage();
+      await signInAs(cp, cadre.username);
+      await cp.getByRole('link', { name: '事项办理' }).click();
+      await expectAccessible(cp);
+      await cp.locator('table.inbox a').first().click();
+      await expect(cp.locator('.photos img').count()).resolves.toBe(1);
+      await cp.getByRole('button', { name: '受理', exact: true }).click();
+      await cp.locator('#reply-text').fill('您好，明天上午我到您家帮您填表。');
+      await cp.locator('details[open] form').getByRole('button', { name: '公开回复' }).click();
+      await cp.locator('summary', { hasText: '办结' }).click();
+      await cp.locator('#resolve-text').fill('优待证已办好，下周送到家。');
+      await cp.locator('details[open] form').getByRole('button', { name: '办结' }).click();
+      await expect(cp.locator('.state').first().textContent()).resolves.toBe('已办结');
+      await expectAccessible(cp);
+
+      // 5. The villager reads the answer and rates it; the dashboard shows it.
+      await phone.goto(track);
+      await expect(phone.locator('.timeline').textContent()).resolves.toContain('明天上午我到您家帮您填表');
+      await phone.getByLabel('5 星 非常满意').check();
+      await phone.getByRole('button', { name: '提交评价' }).click();
+      await expect(phone.locator('#rated').textContent()).resolves.toContain('5 星');
+      await expectAccessible(phone);
+      await snap(phone, 'journey-rated');
+
+      await cp.goto('/admin');
+      await expect(cp.locator('.kpis').textContent()).resolves.toContain('5.0 / 5');
+      await expect(cp.locator('table').textContent()).resolves.toContain('试点新村');
+      await expectAccessible(cp);
+      await phoneCtx.close();
+      await cadreCtx.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await stack.close();
+    }
+  });
+});
