@@ -1,0 +1,37 @@
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../helpers/app.js';
+import { aCase } from '../helpers/cases.js';
+import { demoHousehold } from '../helpers/builders.js';
+import { agentFor } from '../helpers/forms.js';
+
+/** Each resident page, HTML with its inlined CSS, stays under 50 KB (uncompressed) and needs no script or font. */
+const BUDGET = 50 * 1024;
+
+describe('resident page weight', () => {
+  it('every resident page is under 50 KB, in standard and elder mode', async () => {
+    const { app, db, services } = buildApp();
+    const h = demoHousehold(db);
+    const village = db.prepare("SELECT token FROM plates WHERE kind = 'village' LIMIT 1").pluck().get() as string;
+    const item = db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
+    const c = aCase(db, services, { state: 'resolved', publicReply: '已处理' });
+    const pages = [
+      `/p/${h.token}`, `/p/${h.token}/help`, `/p/${h.token}/apply`, `/p/${h.token}/apply?item=${item}`, `/p/${h.token}/speak`, `/p/${h.token}/help/request`,
+      `/v/${village}`, '/services', '/services?q=医保', '/services?theme=085', `/services/${item}`, '/track', `/track/${c.token}`, '/p/AAAAAAAAAAAA',
+    ];
+    const sizes: Record<string, number> = {};
+    for (const elder of [false, true]) {
+      const agent = agentFor(app);
+      for (const url of pages) {
+        const res = await agent.get(url).set('Cookie', elder ? 'mashang_elder=1' : '');
+        expect([200, 404], url).toContain(res.status);
+        const bytes = Buffer.byteLength(res.text, 'utf8');
+        sizes[`${elder ? 'elder ' : ''}${url}`] = bytes;
+        expect(bytes, url).toBeLessThan(BUDGET);
+        expect(res.text, url).not.toMatch(/<script|<link[^>]+stylesheet|@font-face/i);
+      }
+    }
+    // The pick-list of 100 items is the heaviest page; keep an eye on it.
+    expect(Math.max(...Object.values(sizes))).toBeLessThan(BUDGET);
+  });
+});
