@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aUser, PASSWORD } from '../helpers/staff.js';
-import { expectAccessible, snap, usePhone } from './browser.js';
+import { acceptReplyResolve, expectAccessible, snap, usePhone } from './browser.js';
 
 describe('a villager files a case, a cadre answers it from a phone, the villager rates it', () => {
   const session = usePhone();
@@ -36,13 +36,7 @@ describe('a villager files a case, a cadre answers it from a phone, the villager
     await page.locator('table.inbox a').first().click();
     await expectAccessible(page);
     await snap(page, 'admin-case');
-    await page.getByRole('button', { name: '受理', exact: true }).click();
-    await page.locator('#reply-text').fill('您好，优待证可以在村里代办，明天我带表格上门。');
-    await page.locator('details[open] form').getByRole('button', { name: '公开回复' }).click();
-    await page.locator('summary', { hasText: '办结' }).click();
-    await page.locator('#resolve-text').fill('已上门帮老人填好表格，优待证下周送到家。');
-    await page.locator('details[open] form').getByRole('button', { name: '办结' }).click();
-    await expect(page.locator('.state').first().textContent()).resolves.toBe('已办结');
+    await acceptReplyResolve(page, '您好，优待证可以在村里代办，明天我带表格上门。', '已上门帮老人填好表格，优待证下周送到家。');
     await expectAccessible(page);
     await snap(page, 'admin-case-resolved');
 

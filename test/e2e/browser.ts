@@ -85,3 +85,14 @@ export function usePhone(): PhoneSession {
   });
   return session;
 }
+
+/** A cadre on the case page: accept, reply in public, resolve; ends on the resolved case. */
+export async function acceptReplyResolve(page: Page, reply: string, resolution: string): Promise<void> {
+  await page.getByRole('button', { name: '受理', exact: true }).click();
+  await page.locator('#reply-text').fill(reply);
+  await page.locator('details[open] form').getByRole('button', { name: '公开回复' }).click();
+  await page.locator('summary', { hasText: '办结' }).click();
+  await page.locator('#resolve-text').fill(resolution);
+  await page.locator('details[open] form').getByRole('button', { name: '办结' }).click();
+  await expect(page.locator('.state').first().textContent()).resolves.toBe('已办结');
+}

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { aUser, PASSWORD } from '../helpers/staff.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { jpegWithGps } from '../helpers/images.js';
-import { expectAccessible, PHONE, snap, startStack } from './browser.js';
+import { acceptReplyResolve, expectAccessible, PHONE, snap, startStack } from './browser.js';
 
 async function signInAs(page: Page, username: string) {
   await page.goto('/admin/login');
@@ -96,13 +96,7 @@ describe('the whole journey: a new village from a spreadsheet to a rated answer'
       await expectAccessible(cp);
       await cp.locator('table.inbox a').first().click();
       await expect(cp.locator('.photos img').count()).resolves.toBe(1);
-      await cp.getByRole('button', { name: '受理', exact: true }).click();
-      await cp.locator('#reply-text').fill('您好，明天上午我到您家帮您填表。');
-      await cp.locator('details[open] form').getByRole('button', { name: '公开回复' }).click();
-      await cp.locator('summary', { hasText: '办结' }).click();
-      await cp.locator('#resolve-text').fill('优待证已办好，下周送到家。');
-      await cp.locator('details[open] form').getByRole('button', { name: '办结' }).click();
-      await expect(cp.locator('.state').first().textContent()).resolves.toBe('已办结');
+      await acceptReplyResolve(cp, '您好，明天上午我到您家帮您填表。', '优待证已办好，下周送到家。');
       await expectAccessible(cp);
 
       // 5. The villager reads the answer and rates it; the dashboard shows it.

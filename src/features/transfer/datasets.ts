@@ -39,6 +39,19 @@ export interface Dataset<T> {
   exportRows(db: Db, scope: Scope): string[][];
 }
 
+/** The 村居代码 column: a 12-digit code of a village in the caller's scope. */
+function villageCell(
+  c: Record<string, string>,
+  ctx: { villageId: (code: string) => number | undefined },
+  errors: Array<{ column: string; message: string }>,
+): { villageCode: string; villageId: number | undefined } {
+  const villageCode = c['村居代码'] ?? '';
+  const villageId = /^\d{12}$/.test(villageCode) ? ctx.villageId(villageCode) : undefined;
+  if (!/^\d{12}$/.test(villageCode)) errors.push({ column: '村居代码', message: '应为 12 位数字' });
+  else if (villageId === undefined) errors.push({ column: '村居代码', message: '没有这个村居，或不在您的管理范围内' });
+  return { villageCode, villageId };
+}
+
 const len = (s: string, min: number, max: number) => Array.from(s).length >= min && Array.from(s).length <= max;
 
 // ---- households -----------------------------------------------------------------------------
@@ -57,10 +70,7 @@ export const households: Dataset<HouseholdRow> = {
   headers: ['村居代码', '门牌地址', '户联系人', '联系电话', '备注'],
   parse(c, ctx) {
     const errors: Array<{ column: string; message: string }> = [];
-    const villageCode = c['村居代码'] ?? '';
-    const villageId = /^\d{12}$/.test(villageCode) ? ctx.villageId(villageCode) : undefined;
-    if (!/^\d{12}$/.test(villageCode)) errors.push({ column: '村居代码', message: '应为 12 位数字' });
-    else if (villageId === undefined) errors.push({ column: '村居代码', message: '没有这个村居，或不在您的管理范围内' });
+    const { villageCode, villageId } = villageCell(c, ctx, errors);
     const address = c['门牌地址'] ?? '';
     if (!len(address, 1, 50)) errors.push({ column: '门牌地址', message: '请填写门牌地址（不超过 50 个字）' });
     const contactName = c['户联系人'] ?? '';
@@ -133,10 +143,7 @@ export const cadres: Dataset<CadreRow> = {
   headers: ['村居代码', '姓名', '职务', '手机号', '值班时间'],
   parse(c, ctx) {
     const errors: Array<{ column: string; message: string }> = [];
-    const villageCode = c['村居代码'] ?? '';
-    const villageId = /^\d{12}$/.test(villageCode) ? ctx.villageId(villageCode) : undefined;
-    if (!/^\d{12}$/.test(villageCode)) errors.push({ column: '村居代码', message: '应为 12 位数字' });
-    else if (villageId === undefined) errors.push({ column: '村居代码', message: '没有这个村居，或不在您的管理范围内' });
+    const { villageCode, villageId } = villageCell(c, ctx, errors);
     const name = c['姓名'] ?? '';
     if (!len(name, 1, 20)) errors.push({ column: '姓名', message: '请填写姓名（不超过 20 个字）' });
     const role = ROLE_NAMES[c['职务'] ?? ''];
