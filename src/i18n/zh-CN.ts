@@ -64,6 +64,7 @@ export const zhCN = {
     theme: '主题',
     onlineOnly: '只看可网上办',
     highFrequency: '只看常办事项',
+    hfHeading: '全部事项（常办的排在前面）',
     apply: '应用筛选',
     clear: '清除筛选',
     results: '找到 {count} 项',
@@ -282,6 +283,7 @@ export const zhCN = {
   catalogAdmin: {
     title: '事项管理',
     search: '按名称或编码查找',
+    first100: '最多显示 100 项，请输入名称或编码查找。',
     code: '基本编码',
     name: '事项名称',
     department: '实施主体',
@@ -540,7 +542,17 @@ export const zhCN = {
       byVillage: '各村（社区）情况',
       columns: { village: '村（社区）', total: '总数', open: '未办结', red: '超期', resolved: '已办结', rating: '平均评分' },
     },
-    audit: { title: '操作记录', at: '时间', user: '人员', ip: 'IP', action: '操作', target: '对象', detail: '详情' },
+    audit: {
+    title: '操作记录', at: '时间', user: '人员', ip: 'IP', action: '操作', target: '对象', detail: '详情',
+    actions: {
+      login: '登录', login_failed: '登录失败', logout: '退出', password_changed: '修改密码', password_set: '重设密码', user_added: '新增人员',
+      user_activated: '启用人员', user_deactivated: '停用人员', cases_exported: '导出事项', calendar_set: '登记日历', calendar_removed: '删除日历',
+      template_added: '新增常用回复', template_deleted: '删除常用回复', visit_recorded: '记录走访', plate_reissued: '补发门牌', plates_printed: '打印门牌',
+      imported: '导入数据', exported: '导出数据', household_added: '新增住户', household_changed: '修改住户', cadre_added: '新增干部',
+      cadre_changed: '修改干部', cadre_removed: '干部移出', cadre_photo: '干部照片', item_changed: '修改事项', item_published: '发布事项',
+      item_unpublished: '下线事项', town_renamed: '镇街改名', village_renamed: '村居改名', village_added: '新增村居',
+    },
+  },
   },
   errors: {
     notFoundTitle: '页面不存在',

@@ -120,6 +120,6 @@ describe('sign-in /admin/login', () => {
     const adminAgent = await signIn(app, admin.username);
     const res = await adminAgent.get('/admin/audit').expect(200);
     expect(res.text).toContain(staff.username);
-    expect(res.text).toContain('login');
+    expect(res.text).toContain('<td>登录</td>');
   });
 });
