@@ -14,7 +14,11 @@ describe('事项管理', () => {
     const page = await agent.get(`/admin/catalog/${code}`).expect(200);
     const fields = Object.fromEntries([...page.text.matchAll(/<input id="f-\d+" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]!.replace(/&#34;/g, '"').replace(/&amp;/g, '&')]));
     const areas = Object.fromEntries([...page.text.matchAll(/<textarea id="f-\d+" name="([^"]+)" rows="4">([^<]*)<\/textarea>/g)].map((m) => [m[1], m[2]!.replace(/&#34;/g, '"').replace(/&amp;/g, '&')]));
-    expect(Object.keys(fields).length + Object.keys(areas).length).toBe(37);
+    const selects = Object.fromEntries(
+      [...page.text.matchAll(/<select id="f-\d+" name="([^"]+)">([\s\S]*?)<\/select>/g)].map((m) => [m[1], /<option selected>([^<]*)<\/option>/.exec(m[2]!)?.[1] ?? '']),
+    );
+    expect(Object.keys(fields).length + Object.keys(areas).length + Object.keys(selects).length).toBe(37);
+    Object.assign(fields, selects);
     let csrf = await csrfFor(agent);
     const bad = await agent.post(`/admin/catalog/${code}`).type('form').send({ ...fields, ...areas, _csrf: csrf, 承诺办结时限: '九十九天' }).expect(400);
     expect(bad.text).toContain('应为 0 到 3650 的整数');

@@ -67,7 +67,8 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
         if (caseKind === 'apply') {
           const item = applicable(req.query.item);
           if (!item) {
-            res.render('cases/pick-item', { plate, base: `/${prefix}/${plate.token}`, items: services.catalog.applicableItems() });
+            const themeNames = Object.fromEntries(services.catalog.themes().map((th) => [th.code, th.name]));
+            res.render('cases/pick-item', { plate, base: `/${prefix}/${plate.token}`, items: services.catalog.applicableItems(), themeNames });
             return;
           }
           renderForm(res, caseKind, plate, { item, values: { callbackTime: 'any' } });
