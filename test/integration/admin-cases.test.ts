@@ -237,6 +237,7 @@ describe('dashboard', () => {
     expect(res.text).toContain('4.0 / 5');
     expect(res.text).toMatch(/<b>100%<\/b><span>按时办结率/);
     expect(res.text).toMatch(/<b>100%<\/b><span>重办率/);
-    expect(res.text).toContain('<svg viewBox="0 0 600 160" role="img"');
+    expect(res.text).toMatch(/<svg viewBox="0 0 \d+ \d+" role="img" aria-label="近 30 天每日新增事项"/);
+    expect((res.text.match(/<rect /g) ?? []).length).toBe(30);
   });
 });

@@ -40,8 +40,9 @@ export type StatsService = ReturnType<typeof createStatsService>;
 
 /** A 30-day bar chart as inline SVG, drawn on the server (no script). */
 export function barChartSvg(days: Array<{ day: string; n: number }>, label: string): string {
-  const w = 600;
-  const h = 160;
+  // A narrow drawing, so that its labels stay readable when a phone scales it down.
+  const w = 360;
+  const h = 150;
   const max = Math.max(1, ...days.map((d) => d.n));
   const bw = w / days.length;
   const bars = days
@@ -52,5 +53,5 @@ export function barChartSvg(days: Array<{ day: string; n: number }>, label: stri
     .join('');
   const first = days[0]?.day.slice(5) ?? '';
   const last = days[days.length - 1]?.day.slice(5) ?? '';
-  return `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="${label}" class="chart"><line x1="0" y1="${h - 20}" x2="${w}" y2="${h - 20}" stroke="#767676"/>${bars}<text x="0" y="${h - 4}" font-size="12" fill="#4a4a4a">${first}</text><text x="${w}" y="${h - 4}" font-size="12" text-anchor="end" fill="#4a4a4a">${last}</text><text x="0" y="12" font-size="12" fill="#4a4a4a">${max}</text></svg>`;
+  return `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="${label}" class="chart"><line x1="0" y1="${h - 20}" x2="${w}" y2="${h - 20}" stroke="#767676"/>${bars}<text x="0" y="${h - 4}" font-size="13" fill="#4a4a4a">${first}</text><text x="${w}" y="${h - 4}" font-size="13" text-anchor="end" fill="#4a4a4a">${last}</text><text x="0" y="12" font-size="13" fill="#4a4a4a">${max}</text></svg>`;
 }
