@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const runJobs = () => {
     try {
       const closed = services.caseOffice.autoClose();
-      const pruned = services.pruneSessions();
+      const pruned = services.staff.pruneSessions();
       if (closed || pruned) logger.info({ closed, pruned }, 'jobs ran');
     } catch (err) {
       logger.error({ err }, 'jobs failed');

@@ -51,8 +51,6 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date 
       db.prepare("INSERT INTO settings (key, value) VALUES ('secret', ?) ON CONFLICT(key) DO NOTHING").run(fresh);
       return db.prepare("SELECT value FROM settings WHERE key = 'secret'").pluck().get() as string;
     },
-    /** Removes expired back-office sessions; returns how many. */
-    pruneSessions: (): number => db.prepare('DELETE FROM sessions WHERE expires <= ?').run(Date.now()).changes,
     /** true when the database answers */
     health: (): boolean => db.prepare('SELECT 1').pluck().get() === 1,
   };

@@ -168,7 +168,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       migrate(db);
       const services = createServices(db, config);
       const closed = services.caseOffice.autoClose();
-      const pruned = services.pruneSessions();
+      const pruned = services.staff.pruneSessions();
       console.log(`closed ${closed} case(s), removed ${pruned} expired session(s)`);
       db.close();
       return 0;

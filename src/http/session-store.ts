@@ -5,7 +5,7 @@ import type { Db } from '../db/index.js';
 export class SqliteSessionStore extends session.Store {
   private readonly s;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     super();
     this.s = {
       get: db.prepare('SELECT sess FROM sessions WHERE sid = ? AND expires > ?').pluck(),
@@ -14,7 +14,6 @@ export class SqliteSessionStore extends session.Store {
       ),
       touch: db.prepare('UPDATE sessions SET expires = ? WHERE sid = ?'),
       destroy: db.prepare('DELETE FROM sessions WHERE sid = ?'),
-      prune: db.prepare('DELETE FROM sessions WHERE expires <= ?'),
     };
   }
 
@@ -55,8 +54,4 @@ export class SqliteSessionStore extends session.Store {
     }
   }
 
-  /** Removes expired sessions; run by the scheduler. */
-  prune(): number {
-    return this.s.prune.run(Date.now()).changes;
-  }
 }

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 import { aCase } from '../helpers/cases.js';

@@ -2,7 +2,6 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 import { aHousehold, aVillage } from '../helpers/builders.js';
-import type { Services } from '../../src/services.js';
 import type { Db } from '../../src/db/index.js';
 
 const admin = (db: Db) => ({ role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } });

@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import type { RequestHandler } from 'express';
-import { currentUser, requireUser } from '../../http/auth.js';
+import { currentUser, requireUser, SESSION_COOKIE } from '../../http/auth.js';
 import { t } from '../../i18n/index.js';
 import { barChartSvg } from '../stats/service.js';
 import { safeBackPath } from '../../http/locals.js';
@@ -66,7 +66,7 @@ export function adminRoutes(services: Services, opts: { protect: RequestHandler;
     if (user) services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'logout' });
     req.session.destroy((err) => {
       if (err) return next(err);
-      res.clearCookie('mashang.sid', { path: '/' });
+      res.clearCookie(SESSION_COOKIE, { path: '/' });
       res.redirect(303, '/admin/login');
     });
   });

@@ -1,5 +1,5 @@
 import type { CalendarRepo } from './repo.js';
-import { addDays, addWorkingDays, chinaDate, endOfChinaDay, isWorkingDay, workingDaysBetween, type DayKind } from './workdays.js';
+import { addDays, addWorkingDays, chinaDate, endOfChinaDay, type DayKind } from './workdays.js';
 
 /** Working-day arithmetic over the calendar table (editable, importable; never hard-coded). */
 export function createCalendarService(repo: CalendarRepo) {
@@ -19,14 +19,6 @@ export function createCalendarService(repo: CalendarRepo) {
       repo.upsert(d);
     },
     removeDay: (date: string) => repo.remove(date),
-    isWorkingDay(date: string): boolean {
-      return isWorkingDay(date, exceptions(date, date));
-    },
-    workingDaysBetween(from: Date, to: Date): number {
-      const a = chinaDate(from);
-      const b = chinaDate(to);
-      return workingDaysBetween(a, b, exceptions(a, b));
-    },
   };
 }
 

@@ -111,7 +111,7 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
   router.post('/admin/cases/:id/action', requireUser(), urlencoded, protect, (req, res) => {
     const user = currentUser(res)!;
     const id = caseId(req.params.id);
-    office.get(user, id); // 404 before anything else when the case is not in scope
+    // A case outside the caller's villages is a 404 on both paths below (render and act check scope).
     const parsed = actionForm.safeParse(req.body ?? {});
     const action = String(req.body?.action ?? '');
     if (!parsed.success) {

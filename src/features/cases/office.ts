@@ -75,10 +75,10 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
         now: at.toISOString(),
         yellowBefore,
       };
-      const { total } = repo.inbox(filter, 0, 0);
+      const total = repo.inboxCount(filter);
       const pages = Math.max(1, Math.ceil(total / INBOX_PAGE_SIZE));
       const page = Math.min(Math.max(1, q.page ?? 1), pages);
-      const { rows } = repo.inbox(filter, INBOX_PAGE_SIZE, (page - 1) * INBOX_PAGE_SIZE);
+      const rows = repo.inbox(filter, INBOX_PAGE_SIZE, (page - 1) * INBOX_PAGE_SIZE);
       const counts = Object.fromEntries(repo.stateCounts(filter.villageIds).map((r) => [r.state, r.n])) as Partial<Record<CaseState, number>>;
       return {
         rows: rows.map((r) => ({ ...r, flag: flagOf(r.effectiveDue, at, yellowBefore) })),

@@ -184,17 +184,19 @@ export function createCasesRepo(db: Db) {
   const dueForClosing = db.prepare("SELECT id, version FROM cases WHERE state = 'resolved' AND resolved_at <= ?");
 
   return {
-    inbox(f: InboxFilter, limit: number, offset: number): { rows: InboxRow[]; total: number } {
+    inboxCount(f: InboxFilter): number {
       const w = inboxWhere(f);
-      const total = db.prepare(`SELECT count(*) ${CASE_FROM} WHERE ${w.sql}`).pluck().get(...w.params) as number;
-      const rows = db
+      return db.prepare(`SELECT count(*) ${CASE_FROM} WHERE ${w.sql}`).pluck().get(...w.params) as number;
+    },
+    inbox(f: InboxFilter, limit: number, offset: number): InboxRow[] {
+      const w = inboxWhere(f);
+      return db
         .prepare(
           `SELECT ${CASE_COLUMNS}, (${EFFECTIVE_DUE}) AS effectiveDue, u.display_name AS assignedName ${CASE_FROM}
            LEFT JOIN users u ON u.id = c.assigned_user_id
            WHERE ${w.sql} ORDER BY (${EFFECTIVE_DUE}) IS NULL, (${EFFECTIVE_DUE}), c.id DESC LIMIT ? OFFSET ?`,
         )
         .all(...w.params, limit, offset) as InboxRow[];
-      return { rows, total };
     },
     inboxAll(f: InboxFilter): InboxRow[] {
       const w = inboxWhere(f);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { t } from '../../i18n/index.js';
 import type { FieldError } from '../../errors.js';
+import { IDEMPOTENCY_KEY_PATTERN } from './tokens.js';
 
 /** Mainland mobile: +86 / 0086, spaces and dashes are stripped first (DOMAIN.md). */
 export function normalisePhone(raw: string): string {
@@ -35,7 +36,7 @@ const checkbox = z
   .string()
   .optional()
   .transform((v) => v === '1' || v === 'on');
-const key = z.string().regex(/^[A-Za-z0-9_-]{22}$/).optional().catch(undefined);
+const key = z.string().regex(IDEMPOTENCY_KEY_PATTERN).optional().catch(undefined);
 
 export const applyForm = z.object({
   item: z.string({ error: t('cases.errors.itemRequired') }).regex(/^[0-9A-Za-z]{6,40}$/, { error: t('cases.errors.itemRequired') }),

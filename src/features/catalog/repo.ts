@@ -117,13 +117,11 @@ export function createCatalogRepo(db: Db) {
   const faqs = db.prepare('SELECT question, answer FROM catalog_faqs WHERE item_id = ? ORDER BY seq');
   const adminList = db.prepare(`SELECT code, name, department, published, can_apply AS canApply FROM catalog_items
     WHERE (? = '' OR instr(name, ?) > 0 OR code = ?) ORDER BY theme_code, code LIMIT 100`);
-  const publishedCount = db.prepare('SELECT count(*) FROM catalog_items WHERE published = 1').pluck();
 
   return {
     revision: () => revision.get() as number,
     themes: () => themes.all() as ThemeCount[],
     indexRows: () => index.all() as ItemIndexRow[],
-    publishedCount: () => publishedCount.get() as number,
     adminList: (q: string) =>
       adminList.all(q, q, q) as Array<{ code: string; name: string; department: string; published: number; canApply: number }>,
     getByCode(code: string): ServiceItem | undefined {

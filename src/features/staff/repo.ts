@@ -39,6 +39,7 @@ export function createStaffRepo(db: Db) {
         (SELECT group_concat(level || ':' || code, ' ') FROM user_scopes s WHERE s.user_id = u.id) AS scopes
       FROM users u LEFT JOIN cadres c ON c.id = u.cadre_id ORDER BY u.role, u.username`),
     setActive: db.prepare('UPDATE users SET active = ? WHERE id = ?'),
+    pruneSessions: db.prepare('DELETE FROM sessions WHERE expires <= ?'),
     cadreByPhone: db.prepare('SELECT id FROM cadres WHERE phone = ?').pluck(),
     townExists: db.prepare('SELECT 1 FROM towns WHERE code = ?').pluck(),
     villageExists: db.prepare('SELECT 1 FROM villages WHERE code = ?').pluck(),
@@ -81,6 +82,7 @@ export function createStaffRepo(db: Db) {
     list: () =>
       s.list.all() as Array<{ id: number; username: string; displayName: string; role: Role; active: number; cadreName: string | null; scopes: string | null }>,
     setActive: (id: number, active: boolean) => s.setActive.run(active ? 1 : 0, id).changes === 1,
+    pruneSessions: (now: number) => s.pruneSessions.run(now).changes,
     cadreIdByPhone: (phone: string) => s.cadreByPhone.get(phone) as number | undefined,
     placeExists: (level: ScopeLevel, code: string) =>
       (level === 'district' ? s.districtExists : level === 'town' ? s.townExists : s.villageExists).get(code) === 1,

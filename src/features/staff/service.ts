@@ -73,6 +73,8 @@ export function createStaffService(repo: StaffRepo, now: () => Date = () => new 
     findUser: (username: string) => repo.findByUsername(username),
     list: () => repo.list(),
     setActive: (id: number, active: boolean) => repo.setActive(id, active),
+    /** Removes expired back-office sessions; returns how many. */
+    pruneSessions: () => repo.pruneSessions(now().getTime()),
     cadreIdByPhone: (phone: string) => repo.cadreIdByPhone(phone),
     placeExists: (level: ScopeLevel, code: string) => repo.placeExists(level, code),
 
