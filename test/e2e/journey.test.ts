@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { aUser, PASSWORD } from '../helpers/staff.js';
 import { decodeQrPng } from '../helpers/qr.js';
+import { readPlates, renderPdfPage } from '../helpers/pdf.js';
+import { SIZES, plateCode } from '../../src/features/plates/sizes.js';
 import { jpegWithGps } from '../helpers/images.js';
 import { acceptReplyResolve, expectAccessible, PHONE, snap, startStack } from './browser.js';
 
@@ -57,14 +58,22 @@ describe('the whole journey: a new village from a spreadsheet to a rated answer'
       const cadreId = db.prepare("SELECT id FROM cadres WHERE phone = '19900009500'").pluck().get() as number;
       const cadre = await aUser(services, { role: 'cadre', cadreId, username: 'wang-shouxin' });
 
-      // 2. Staff print the village's plates as a PDF; the first plate's QR is read from the rendered page.
+      // 2. Staff print the village's plates as a PDF; the rendered page is read as a person reads it
+      //    (village, door address, plate code) and the first plate's QR is scanned.
       await desk.goto('/admin/plates/village/370812103295');
       await expectAccessible(desk);
       const pdf = await desk.request.get('/admin/plates.pdf?village=370812103295&size=plate');
-      fs.writeFileSync(path.join(dir, 'plates.pdf'), await pdf.body());
-      execFileSync('pdftoppm', ['-r', '150', '-f', '1', '-l', '1', '-png', path.join(dir, 'plates.pdf'), path.join(dir, 'page')]);
-      const png = fs.readFileSync(path.join(dir, fs.readdirSync(dir).find((f) => f.startsWith('page') && f.endsWith('.png'))!));
-      const url = decodeQrPng(png, { x: 0, y: 0, width: 1241, height: 877 });
+      const png = renderPdfPage(await pdf.body(), 1, 200);
+      fs.writeFileSync(path.join(dir, 'plates-page1.png'), png);
+      const [first, second] = await readPlates(png, SIZES.plate, 200);
+      const plateIds = db.prepare("SELECT p.id FROM plates p JOIN villages v ON v.id = p.village_id WHERE v.code = '370812103295' AND p.kind = 'household' ORDER BY p.household_id").pluck().all() as number[];
+      for (const [read, n] of [[first!, 1], [second!, 2]] as const) {
+        expect(read.band).toContain('试点新村');
+        expect(read.text).toContain(`幸福路${n}号`);
+        expect(read.text).toContain(plateCode(plateIds[n - 1]!));
+      }
+      // The first plate is the top half of an A4 page at 200 dpi (1654 × 2339 px).
+      const url = decodeQrPng(png, { x: 0, y: 0, width: 1654, height: 1169 });
       expect(url).toMatch(/\/p\/[A-Za-z0-9_-]{12}$/);
       await office.close();
 

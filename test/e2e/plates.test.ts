@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { aHousehold } from '../helpers/builders.js';
 import { aUser, PASSWORD } from '../helpers/staff.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { expectAccessible, snap, usePhone } from './browser.js';
@@ -65,6 +66,68 @@ describe('staff print a village’s plates, and every QR opens the right househo
       const phone = session.page;
       await phone.goto(new URL(url!).pathname);
       await expect(phone.locator('h1').textContent()).resolves.toContain(first.address);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('the HTML print sheet never cuts an address: long ones shrink or wrap, and every character is inside the plate', async () => {
+    const { stack } = session;
+    const village = stack.db.prepare("SELECT id, code FROM villages WHERE name = '史村'").get() as { id: number; code: string };
+    const longestDemo = stack.db.prepare('SELECT address FROM households ORDER BY length(address) DESC, id LIMIT 1').pluck().get() as string;
+    const sibling = longestDemo.replace(/(\d)(\D*)$/, (_, d: string, rest: string) => `${(Number(d) + 1) % 10}${rest}`);
+    const thirty = '道义社区幸福家园小区东区十二号楼三单元一五零二室东户西侧三间';
+    expect([...thirty]).toHaveLength(30);
+    const ids = [longestDemo, sibling, thirty, '7号'].map((address) => {
+      const existing = stack.db.prepare('SELECT id FROM households WHERE village_id = ? AND address = ?').pluck().get(village.id, address) as number | undefined;
+      return existing ?? aHousehold(stack.db, { villageId: village.id, address }).id;
+    });
+    const staff = await aUser(stack.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }], username: 'sheet-printer' });
+    const ctx = await stack.browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: stack.baseUrl, locale: 'zh-CN' });
+    const page = await ctx.newPage();
+    try {
+      await page.goto('/admin/login');
+      await page.getByLabel('用户名').fill(staff.username);
+      await page.getByLabel('密码').fill(PASSWORD);
+      await page.getByRole('button', { name: '登录' }).click();
+      for (const size of ['plate', 'sticker']) {
+        await page.goto(`/admin/plates/print?households=${ids.join(',')}&size=${size}`);
+        await page.emulateMedia({ media: 'print' });
+        await snap(page, `plates-print-long-${size}`);
+        // For each plate: the address as the browser laid it out, line by line, against the plate box.
+        const plates = await page.locator('article.plate').evaluateAll((articles) =>
+          articles.map((article) => {
+            const addr = article.querySelector('.addr') as HTMLElement;
+            const range = document.createRange();
+            range.selectNodeContents(addr);
+            const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0);
+            const box = article.getBoundingClientRect();
+            const qr = article.querySelector('.qr')!.getBoundingClientRect();
+            const cap = article.querySelector('.cap')!.getBoundingClientRect();
+            const style = getComputedStyle(addr);
+            return {
+              text: addr.textContent,
+              lines: new Set(rects.map((r) => Math.round(r.top))).size,
+              inside: rects.every((r) => r.left >= qr.right && r.right <= box.right + 0.5 && r.top >= box.top && r.bottom <= cap.top + 0.5),
+              overflow: addr.scrollWidth > addr.clientWidth + 1,
+              ellipsis: style.textOverflow === 'ellipsis',
+              fontPx: parseFloat(style.fontSize),
+            };
+          }),
+        );
+        expect(plates.map((p) => p.text)).toEqual([longestDemo, sibling, thirty, '7号']);
+        for (const p of plates) {
+          expect(p.inside, `${size}: ${p.text}`).toBe(true);
+          expect(p.overflow, `${size}: ${p.text}`).toBe(false);
+          expect(p.ellipsis).toBe(false);
+          expect(p.lines, `${size}: ${p.text}`).toBeLessThanOrEqual(2);
+        }
+        // Short addresses stay large on one line; the 30-character one wraps to two lines, still readable.
+        expect(plates[3]!.lines).toBe(1);
+        expect(plates[2]!.lines).toBe(2);
+        expect(plates[2]!.fontPx).toBeGreaterThanOrEqual(plates[3]!.fontPx * 0.4);
+        await page.emulateMedia({ media: 'screen' });
+      }
     } finally {
       await ctx.close();
     }

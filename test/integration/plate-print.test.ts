@@ -2,8 +2,10 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 import { aCadre, aHousehold, aVillage } from '../helpers/builders.js';
+import { embeddedFontOutlines } from '../helpers/pdf.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
+import type { Agent } from 'supertest';
 
 // http, so the test client sends its cookies back (https would mark them Secure).
 const BASE = 'http://mashang.example.gov.cn';
@@ -19,6 +21,16 @@ async function setup() {
   const otherStaff = await aUser(stack.services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
   const cadre = await aUser(stack.services, { role: 'cadre', cadreId: aCadre(stack.db, { villageId: v.id }).id });
   return { ...stack, v, h1, h2, h3, staff, otherStaff, cadre };
+}
+
+async function getPdf(agent: Agent, url: string): Promise<Buffer> {
+  const res = await agent.get(url).buffer(true).parse((r, cb) => {
+    const chunks: Buffer[] = [];
+    r.on('data', (c: Buffer) => chunks.push(c));
+    r.on('end', () => cb(null, Buffer.concat(chunks)));
+  }).expect(200);
+  expect(res.headers['content-type']).toBe('application/pdf');
+  return res.body as Buffer;
 }
 
 describe('QR images /qr/:token.svg|.png', () => {
@@ -69,17 +81,43 @@ describe('print sheets and PDFs', () => {
   it('the PDF has one A4 page per two 200×120 plates, and a village PDF exists', async () => {
     const s = await setup();
     const agent = await signIn(s.app, s.staff.username);
-    const pdf = await agent.get(`/admin/plates.pdf?village=${s.v.code}&size=plate`).buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    }).expect(200);
-    const text = (pdf.body as Buffer).toString('latin1');
+    const pdf = await getPdf(agent, `/admin/plates.pdf?village=${s.v.code}&size=plate`);
+    const text = pdf.toString('latin1');
     expect(text.startsWith('%PDF-')).toBe(true);
     expect((text.match(/\/Type \/Page\b/g) ?? []).length).toBe(2);
     expect(text).toMatch(/FontFile2|NotoSans/);
     const village = await agent.get(`/admin/plates/village/${s.v.code}/village.pdf`).expect(200);
     expect(village.headers['content-type']).toBe('application/pdf');
+  });
+
+  it('every PDF embeds a font subset whose glyphs have outlines, so its words are drawn and not only searchable', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.staff.username);
+    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    for (const url of [
+      `/admin/plates.pdf?village=${s.v.code}&size=plate`,
+      `/admin/plates.pdf?village=${s.v.code}&size=sticker`,
+      `/admin/plates.pdf?households=${s.h1.id},${s.h3.id}`,
+      `/admin/plates.pdf?village=${s.v.code}&since=2026-01-01`,
+      `/admin/plates.pdf?village=${s.v.code}&since=${today}`,
+      `/admin/plates/village/${s.v.code}/village.pdf`,
+    ]) {
+      const pdf = await getPdf(agent, url);
+      const fonts = embeddedFontOutlines(pdf);
+      expect(fonts, url).toHaveLength(1);
+      // Only the space (and .notdef) may be blank.
+      expect(fonts[0]!.glyphs, url).toBeGreaterThan(10);
+      expect(fonts[0]!.drawn, url).toBeGreaterThanOrEqual(fonts[0]!.glyphs - 2);
+    }
+  });
+
+  it('a one-village PDF stays small: the font is a subset, not the whole CJK set', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.staff.username);
+    const pdf = await getPdf(agent, `/admin/plates.pdf?village=${s.v.code}&size=plate`);
+    expect(pdf.length).toBeLessThan(100_000);
+    const village = await getPdf(agent, `/admin/plates/village/${s.v.code}/village.pdf`);
+    expect(village.length).toBeLessThan(100_000);
   });
 
   it('staff of another township cannot print this township’s plates; cadres cannot print at all', async () => {

@@ -1,19 +1,11 @@
-import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import PDFDocument from 'pdfkit';
 import { t } from '../../i18n/index.js';
 import type { CadreCard } from '../cadres/service.js';
+import { plateFont } from './font.js';
 import { qrRuns } from './qr.js';
 import type { PrintablePlate } from './repo.js';
 import { A4, MM, VILLAGE_PLATE, plateCode, type PlateSize } from './sizes.js';
-
-const require = createRequire(import.meta.url);
-/**
- * Noto Sans SC from @fontsource, embedded as a subset of the characters used. The WOFF2 file, not
- * the WOFF: fontkit inflates a WOFF table again on every glyph look-up (~20 ms a plate), while it
- * decodes WOFF2 once, which makes a 10,000-plate PDF a matter of seconds rather than minutes.
- */
-export const FONT_FILE = require.resolve('@fontsource/noto-sans-sc/files/noto-sans-sc-chinese-simplified-400-normal.woff2');
 
 const NAVY = '#0b3f75';
 type Doc = PDFKit.PDFDocument;
@@ -22,7 +14,7 @@ function newDoc(out: Writable, title: string): Doc {
   // No layout cache: pdfkit would keep every distinct string (each address, each plate code) until the
   // end; without it memory stays flat however many plates (10,000: ~215 MB; 20,000: ~227 MB).
   const doc = new PDFDocument({ size: 'A4', margin: 0, autoFirstPage: false, fontLayoutCache: false, info: { Title: title, Creator: '码上服务' } });
-  doc.registerFont('sc', FONT_FILE);
+  doc.registerFont('sc', plateFont());
   doc.pipe(out);
   return doc;
 }
@@ -36,13 +28,39 @@ function drawQr(doc: Doc, url: string, x: number, y: number, side: number): void
   doc.fill('#000000').restore();
 }
 
-/** Fits text on one line by shrinking the font; returns the size used. */
+/** Text width scales with the font size, so one measurement at 1 pt gives the size that fits. */
+function widthAt1(doc: Doc, text: string): number {
+  return doc.font('sc').fontSize(1).widthOfString(text);
+}
+
+/** Fits text on one line by shrinking the font (not below 6 pt); returns the size used. */
 function fitText(doc: Doc, text: string, x: number, y: number, width: number, size: number, color: string): number {
-  let s = size;
-  doc.font('sc').fontSize(s);
-  while (s > 6 && doc.widthOfString(text) > width) doc.fontSize((s -= 1));
-  doc.fillColor(color).text(text, x, y, { width, lineBreak: false });
+  const s = Math.max(6, Math.min(size, Math.floor((width / widthAt1(doc, text)) * 2) / 2));
+  doc.fontSize(s).fillColor(color).text(text, x, y, { width, lineBreak: false });
   return s;
+}
+
+/**
+ * Fits text in at most two lines: first shrinks it on one line down to `min`, then wraps it to two
+ * lines at the largest size that fits, so a long address is never cut nor shrunk out of sight.
+ * Returns the height used.
+ */
+function fitLines(doc: Doc, text: string, x: number, y: number, width: number, max: number, min: number, color: string): number {
+  const oneLine = Math.min(max, Math.floor((width / widthAt1(doc, text)) * 2) / 2);
+  doc.fillColor(color);
+  if (oneLine >= min) {
+    doc.fontSize(oneLine).text(text, x, y, { width, lineBreak: false });
+    return doc.currentLineHeight(true);
+  }
+  const opts = (s: number) => ({ width, lineGap: s * 0.1 });
+  let s = min;
+  for (; s > 5; s -= 0.5) {
+    doc.fontSize(s);
+    const line = doc.heightOfString('门', opts(s));
+    if (doc.heightOfString(text, opts(s)) <= 2 * line + 0.5) break;
+  }
+  doc.fontSize(s).text(text, x, y, opts(s));
+  return doc.heightOfString(text, opts(s));
 }
 
 function drawHouseholdPlate(doc: Doc, p: PrintablePlate, url: string, x: number, y: number, size: PlateSize): void {
@@ -62,12 +80,14 @@ function drawHouseholdPlate(doc: Doc, p: PrintablePlate, url: string, x: number,
   const tx = x + 2 * pad + qrSide;
   const tw = W - (tx - x) - pad;
   let ty = y + band + pad;
-  const addrSize = fitText(doc, p.address, tx, ty, tw, 34 * k, '#000000');
-  ty += addrSize * 1.5;
-  fitText(doc, t('plates.caption'), tx, ty, tw, 15 * k, NAVY);
-  ty += 15 * k * 1.6;
-  fitText(doc, t('plates.flows'), tx, ty, tw, 11 * k, '#222222');
-  fitText(doc, `${t('plates.code')} ${plateCode(p.plateId)}`, tx, y + H - pad - 10 * k, tw, 9 * k, '#444444');
+  // The door address is what the plate is for: large, whole, on at most two lines.
+  ty += fitLines(doc, p.address, tx, ty, tw, 34 * k, 24 * k, '#000000') + 4 * k;
+  const caption = fitText(doc, t('plates.caption'), tx, ty, tw, 15 * k, NAVY);
+  ty += caption * 1.6;
+  // Small print keeps a floor that stays legible on a 100 mm sticker.
+  fitText(doc, t('plates.flows'), tx, ty, tw, Math.max(11 * k, 7), '#222222');
+  const codeSize = Math.max(10 * k, 7.5);
+  fitText(doc, `${t('plates.code')} ${plateCode(p.plateId)}`, tx, y + H - pad - codeSize * 1.1, tw, codeSize, '#333333');
   doc.restore();
 }
 

@@ -7,7 +7,7 @@ import { isPlateTokenShape } from '../places/tokens.js';
 import { writeHouseholdPlatesPdf, writeVillagePlatePdf } from './pdf.js';
 import { qrPng, qrSvg } from './qr.js';
 import type { PlateSelection } from './repo.js';
-import { plateCode, sizeOf, SIZES } from './sizes.js';
+import { addressFit, plateCode, sizeOf, SIZES } from './sizes.js';
 
 /** The most plates an HTML print view shows; more go to the PDF. */
 const HTML_PRINT_LIMIT = 400;
@@ -89,7 +89,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
       const plates = [];
       for (const p of services.plates.iterate(sel)) {
         if (plates.length >= HTML_PRINT_LIMIT) break;
-        plates.push({ ...p, code: plateCode(p.plateId), svg: await qrSvg(services.plates.url('household', p.token)) });
+        plates.push({ ...p, code: plateCode(p.plateId), fit: addressFit(p.address, size), svg: await qrSvg(services.plates.url('household', p.token)) });
       }
       const pages = [];
       const perPage = size.columns * size.rows;
