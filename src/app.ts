@@ -48,7 +48,7 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   const secure = config.publicBaseUrl.startsWith('https:');
   const { protect } = setUpCsrf(app, { secret: services.secret(), secure });
   setUpSessions(app, { db: services.db, secret: services.secret(), secure, idleMinutes: config.idleMinutes });
-  app.use(loadUser(services.staff));
+  app.use(loadUser(services.staff, { maxHours: config.sessionHours }));
   const limits = createRateLimits({ ...DEFAULT_RATE_LIMITS, ...opts.rateLimits });
   setUpRoutes(app, services, protect);
   app.use(casesRoutes(services, limits, protect));

@@ -21,11 +21,14 @@ import { createStatsRepo } from './features/stats/repo.js';
 import { createStatsService } from './features/stats/service.js';
 import { createStaffRepo } from './features/staff/repo.js';
 import { createStaffService } from './features/staff/service.js';
+import { createThrottleRepo } from './features/throttle/repo.js';
+import { createThrottleService } from './features/throttle/service.js';
 
 /** Wires repos into services. createApp takes the result, so tests build the same app on :memory:. */
 export function createServices(db: Db, config: Config, opts: { now?: () => Date } = {}) {
   const calendar = createCalendarService(createCalendarRepo(db));
-  const staff = createStaffService(createStaffRepo(db), opts.now);
+  const throttle = createThrottleService(createThrottleRepo(db), opts.now);
+  const staff = createStaffService(createStaffRepo(db), throttle, opts.now);
   const casesRepo = createCasesRepo(db);
   const cadres = createCadresService(createCadresRepo(db), db);
   return {
@@ -36,8 +39,9 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date 
     plates: createPlatesService({ db, repo: createPlatesRepo(db), cadres, publicBaseUrl: config.publicBaseUrl, now: opts.now }),
     catalog: createCatalogService(createCatalogRepo(db)),
     staff,
+    throttle,
     calendar,
-    cases: createCasesService({ db, repo: casesRepo, calendar, photos: createPhotoStore(config.dataDir), now: opts.now }),
+    cases: createCasesService({ db, repo: casesRepo, calendar, throttle, photos: createPhotoStore(config.dataDir), now: opts.now }),
     caseOffice: createCaseOffice({ db, repo: casesRepo, calendar, staff, now: opts.now }),
     templates: createTemplatesService(db, opts.now),
     transfer: createTransferService(db),

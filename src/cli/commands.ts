@@ -5,6 +5,7 @@ import { migrate, openDb } from '../db/index.js';
 import { seedDemo } from '../features/seed/service.js';
 import { createServices } from '../services.js';
 import { randomPassword } from '../features/staff/passwords.js';
+import { passwordProblem, PASSWORD_PROBLEMS } from '../features/staff/password-policy.js';
 import { writeHouseholdPlatesPdf } from '../features/plates/pdf.js';
 import { sizeOf } from '../features/plates/sizes.js';
 import fs from 'node:fs';
@@ -180,8 +181,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       migrate(db);
       const services = createServices(db, config);
       const given = env.MASHANG_NEW_PASSWORD;
-      if (given !== undefined && given.length < 10) {
-        console.error('MASHANG_NEW_PASSWORD must be at least 10 characters');
+      const problem = given !== undefined ? passwordProblem(given, username) : undefined;
+      if (problem) {
+        console.error(`MASHANG_NEW_PASSWORD is refused: ${PASSWORD_PROBLEMS[problem]}`);
         return 2;
       }
       const password = given ?? randomPassword();

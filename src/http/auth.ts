@@ -9,10 +9,19 @@ import { SqliteSessionStore } from './session-store.js';
 declare module 'express-session' {
   interface SessionData {
     userId?: number;
+    /** ms since the epoch: a session ends this long after sign-in however busy it is */
+    signedInAt?: number;
   }
 }
 
-export const SESSION_COOKIE = 'mashang.sid';
+/**
+ * The session cookie. Over https it carries the `__Host-` prefix: browsers then accept it only when
+ * Secure, for the whole site and for this host alone (no Domain), so a sibling subdomain cannot
+ * plant or overwrite it.
+ */
+export const sessionCookieName = (secure: boolean) => (secure ? '__Host-mashang.sid' : 'mashang.sid');
+/** A random per-browser token remembered after a sign-in (see staff service: trusted devices). */
+export const DEVICE_COOKIE = 'mashang.dev';
 
 /**
  * Server-side sessions in SQLite for the back office (and for recognising a signed-in cadre who
@@ -21,6 +30,7 @@ export const SESSION_COOKIE = 'mashang.sid';
  */
 export function setUpSessions(app: Express, opts: { db: Db; secret: string; secure: boolean; idleMinutes: number }): SqliteSessionStore {
   const store = new SqliteSessionStore(opts.db);
+  const SESSION_COOKIE = sessionCookieName(opts.secure);
   const middleware = session({
     name: SESSION_COOKIE,
     secret: opts.secret,
@@ -38,14 +48,23 @@ export function setUpSessions(app: Express, opts: { db: Db; secret: string; secu
   return store;
 }
 
-/** Loads the signed-in user (res.locals.user) when there is one. */
-export function loadUser(staff: StaffService): RequestHandler {
+/**
+ * Loads the signed-in user (res.locals.user) when there is one. A session older than `maxHours`
+ * since sign-in ends however active it was (an absolute lifetime on top of the idle timeout).
+ */
+export function loadUser(staff: StaffService, opts: { maxHours: number; now?: () => number }): RequestHandler {
+  const now = opts.now ?? Date.now;
   return (req, res, next) => {
     const id = req.session?.userId;
     if (id !== undefined) {
-      const user = staff.sessionUser(id);
+      const fresh = (req.session.signedInAt ?? 0) > now() - opts.maxHours * 3600_000;
+      const user = fresh ? staff.sessionUser(id) : undefined;
       if (user) res.locals.user = user;
-      else delete req.session.userId;
+      else {
+        delete req.session.userId;
+        delete req.session.signedInAt;
+        if (!fresh) res.locals.sessionExpired = true;
+      }
     }
     next();
   };
@@ -60,7 +79,8 @@ export function requireUser(...roles: Role[]): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const user = currentUser(res);
     if (!user) {
-      if (req.method === 'GET') res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`);
+      const expired = res.locals.sessionExpired ? 'expired=1&' : '';
+      if (req.method === 'GET') res.redirect(303, `/admin/login?${expired}next=${encodeURIComponent(req.originalUrl)}`);
       else res.status(401).redirect(303, '/admin/login');
       return;
     }

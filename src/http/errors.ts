@@ -31,7 +31,7 @@ export function errorHandler(opts: { logger: Logger; showStack: boolean }): Erro
         : status === 403
           ? { title: t('errors.forbiddenTitle'), body: t('errors.forbiddenBody') }
           : status === 429
-            ? { title: t('errors.tooManyTitle'), body: t('errors.tooManyBody') }
+            ? { title: t('errors.tooManyTitle'), body: t('errors.tooManyLater') }
             : status < 500
               ? { title: t('errors.badRequestTitle'), body: t('errors.badRequestBody') }
               : { title: t('errors.serverTitle'), body: t('errors.serverBody') };

@@ -1,33 +1,62 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
 
-const tooMany = (_req: Request, res: Response) => {
+/**
+ * What a page does when a limit is reached: a route may set `res.locals.onTooMany(minutes)` to show
+ * its own form again with what was typed; otherwise a friendly page. Either way the wait it names is
+ * the real one, and Retry-After says the same.
+ */
+const tooMany = (req: Request, res: Response) => {
+  const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+  const minutes = Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + 60_000) - Date.now()) / 60_000));
+  res.set('Retry-After', String(minutes * 60));
+  const own = res.locals.onTooMany as ((minutes: number) => void) | undefined;
+  if (own) {
+    own(minutes);
+    return;
+  }
   const t = res.locals.t;
-  res.status(429).render('errors/error', { title: t('errors.tooManyTitle'), body: t('errors.tooManyBody'), status: 429, stack: undefined });
+  res.status(429).render('errors/error', { title: t('errors.tooManyTitle'), body: t('errors.tooManyBody', { minutes }), status: 429, stack: undefined });
 };
 
 export interface RateLimitSettings {
-  /** submissions per IP per hour */
+  /** cases filed per IP per hour (only filed ones count: a village may share one carrier address) */
   submitPerIp: number;
-  /** submissions per plate per hour */
+  /** rejected submissions (bad input, no CSRF token, junk) per IP per hour */
+  invalidPerIp: number;
+  /** cases filed per plate per hour */
   submitPerPlate: number;
   /** case look-ups by tracking number per IP per 15 minutes */
   lookupPerIp: number;
-  /** sign-in attempts per IP per 15 minutes (accounts also lock after 5 failures) */
+  /** sign-in attempts per IP per 15 minutes (accounts are also throttled per account and source) */
   loginPerIp: number;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimitSettings = { submitPerIp: 10, submitPerPlate: 20, lookupPerIp: 5, loginPerIp: 20 };
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = { submitPerIp: 30, invalidPerIp: 60, submitPerPlate: 20, lookupPerIp: 5, loginPerIp: 20 };
 
-/** Friendly 429 pages in Chinese; counters in memory (one process). */
+/** Friendly 429 pages in Chinese that name the real wait; counters in memory (one process). */
 export function createRateLimits(s: RateLimitSettings) {
   const ipKey = (req: Request) => ipKeyGenerator(req.ip ?? '');
   const onlyPosts = (req: Request) => req.method !== 'POST';
+  // Before the body is read: a flood of rejected posts stops here, cheaply.
+  const invalidPerIp: RequestHandler = rateLimit({
+    windowMs: 3600_000,
+    limit: s.invalidPerIp,
+    keyGenerator: ipKey,
+    skip: onlyPosts,
+    skipSuccessfulRequests: true,
+    handler: tooMany,
+    standardHeaders: false,
+    legacyHeaders: false,
+  });
+  // After the body is read and checked: only cases actually filed count, and the page that says
+  // "wait" keeps what the villager typed.
   const submitPerIp: RequestHandler = rateLimit({
     windowMs: 3600_000,
     limit: s.submitPerIp,
     keyGenerator: ipKey,
     skip: onlyPosts,
+    skipFailedRequests: true,
     handler: tooMany,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
@@ -71,7 +100,7 @@ export function createRateLimits(s: RateLimitSettings) {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
   });
-  return { submitPerIp, submitPerPlate, lookup, villagerAction, login };
+  return { invalidPerIp, submitPerIp, submitPerPlate, lookup, villagerAction, login };
 }
 
 export type RateLimits = ReturnType<typeof createRateLimits>;

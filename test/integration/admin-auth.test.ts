@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 import { agentFor, openForm } from '../helpers/forms.js';
 import { aUser, PASSWORD, signIn } from '../helpers/staff.js';
+import type { Agent } from '../helpers/forms.js';
 
 describe('sign-in /admin/login', () => {
   it('anonymous visitors to the back office are sent to sign in', async () => {
@@ -44,19 +45,6 @@ describe('sign-in /admin/login', () => {
     expect(msg(wrong.text)).toContain('用户名或密码不正确');
     expect(msg(wrong.text)).toBe(msg(unknown.text));
     expect(wrong.text).toContain(`value="${u.username}"`);
-  });
-
-  it('locks an account after 5 failures: then even the right password fails', async () => {
-    const { app, services, db } = buildApp();
-    const u = await aUser(services);
-    const agent = agentFor(app);
-    for (let i = 0; i < 5; i++) {
-      const form = await openForm(agent, '/admin/login');
-      await agent.post('/admin/login').type('form').send({ _csrf: form.csrf, username: u.username, password: `wrong-${i}-password` }).expect(401);
-    }
-    expect(db.prepare('SELECT locked_until FROM users WHERE id = ?').pluck().get(u.id)).not.toBeNull();
-    const form = await openForm(agent, '/admin/login');
-    await agent.post('/admin/login').type('form').send({ _csrf: form.csrf, username: u.username, password: PASSWORD }).expect(401);
   });
 
   it('throttles sign-in attempts per address with a 429', async () => {
@@ -121,5 +109,148 @@ describe('sign-in /admin/login', () => {
     const res = await adminAgent.get('/admin/audit').expect(200);
     expect(res.text).toContain(staff.username);
     expect(res.text).toContain('<td>登录</td>');
+  });
+});
+
+describe('sign-in throttling per account and source, not a lock anyone can pull', () => {
+  const attempt = async (agent: Agent, username: string, password: string, from: string) => {
+    const form = await openForm(agent, '/admin/login');
+    return agent.post('/admin/login').set('X-Forwarded-For', from).type('form').send({ _csrf: form.csrf, username, password });
+  };
+  const stack = () => buildApp({ config: { trustProxy: 'loopback' }, rateLimits: { loginPerIp: 1000 } });
+
+  it('five wrong passwords from one address make that address wait a minute, and say so; the owner elsewhere still signs in', async () => {
+    const { app, services } = stack();
+    const u = await aUser(services);
+    const guesser = agentFor(app);
+    for (let i = 0; i < 5; i++) expect((await attempt(guesser, u.username, `wrong-${i}-password`, '10.1.1.1')).status).toBe(401);
+    const waiting = await attempt(guesser, u.username, PASSWORD, '10.1.1.1');
+    expect(waiting.status).toBe(429);
+    expect(waiting.headers['retry-after']).toBe('60');
+    expect(waiting.text).toContain('尝试次数太多，请 1 分钟后再试');
+    // The owner, from the office, is not locked out by the guesser.
+    expect((await attempt(agentFor(app), u.username, PASSWORD, '10.2.2.2')).status).toBe(303);
+  });
+
+  it('the wait grows with each further failure: 1 minute, then 2, then 4', async () => {
+    const { app, services, db } = stack();
+    const u = await aUser(services);
+    const guesser = agentFor(app);
+    const expire = () => db.prepare('UPDATE throttles SET locked_until = ? WHERE locked_until IS NOT NULL').run(Date.now() - 1);
+    for (let i = 0; i < 5; i++) await attempt(guesser, u.username, `wrong-${i}-password`, '10.1.1.1');
+    for (const minutes of [2, 4]) {
+      expire();
+      expect((await attempt(guesser, u.username, 'wrong-again-password', '10.1.1.1')).status).toBe(401);
+      const res = await attempt(guesser, u.username, 'wrong-again-password', '10.1.1.1');
+      expect(res.status).toBe(429);
+      expect(res.text).toContain(`请 ${minutes} 分钟后再试`);
+    }
+  });
+
+  it('an unknown username is throttled the same way, so the answers tell nothing about which accounts exist', async () => {
+    const { app, services } = stack();
+    const u = await aUser(services);
+    const known = agentFor(app);
+    const unknown = agentFor(app);
+    const statuses = async (agent: Agent, name: string, from: string) => {
+      const out: number[] = [];
+      for (let i = 0; i < 6; i++) out.push((await attempt(agent, name, `wrong-${i}-password`, from)).status);
+      return out;
+    };
+    expect(await statuses(known, u.username, '10.3.3.3')).toEqual(await statuses(unknown, 'no-such-user', '10.4.4.4'));
+  });
+
+  it('many failures from many addresses lock the account, except for a device that signed in to it recently; the count starts afresh when the lock expires', async () => {
+    const { app, services, db } = stack();
+    const u = await aUser(services);
+    // The owner's browser signed in yesterday, then signed out.
+    const owner = agentFor(app);
+    expect((await attempt(owner, u.username, PASSWORD, '10.9.0.1')).status).toBe(303);
+    const out = await openForm(owner, '/admin/password');
+    await owner.post('/admin/logout').type('form').send({ _csrf: out.csrf }).expect(303);
+
+    for (let i = 0; i < 20; i++) await attempt(agentFor(app), u.username, `wrong-${i}-password`, `10.8.${i}.1`);
+    // A new address with the right password: the account is locked for 15 minutes.
+    const locked = await attempt(agentFor(app), u.username, PASSWORD, '10.7.7.7');
+    expect(locked.status).toBe(429);
+    expect(locked.text).toContain('请 15 分钟后再试');
+    // The owner's own browser gets through.
+    expect((await attempt(owner, u.username, PASSWORD, '10.9.0.2')).status).toBe(303);
+
+    db.prepare("UPDATE throttles SET locked_until = ? WHERE key = ?").run(Date.now() - 1, `login:${u.username}`);
+    // After the lock, one more failure does not lock it again at once: the count started afresh.
+    expect((await attempt(agentFor(app), u.username, 'wrong-once-more', '10.6.6.6')).status).toBe(401);
+    expect((await attempt(agentFor(app), u.username, PASSWORD, '10.5.5.5')).status).toBe(303);
+  });
+});
+
+describe('sessions end when they should', () => {
+  it('changing the password ends the user’s other sessions, not this one', async () => {
+    const { app, services } = buildApp();
+    const u = await aUser(services);
+    const phone = await signIn(app, u.username);
+    const desk = await signIn(app, u.username);
+    const form = await openForm(desk, '/admin/password');
+    await desk.post('/admin/password').type('form').send({ _csrf: form.csrf, current: PASSWORD, next: 'a-new-long-secret', confirm: 'a-new-long-secret' }).expect(200);
+    await desk.get('/admin').expect(200);
+    await phone.get('/admin').expect(303);
+  });
+
+  it('a deactivated user is signed out everywhere at once', async () => {
+    const { app, services } = buildApp();
+    const u = await aUser(services);
+    const agent = await signIn(app, u.username);
+    services.staff.setActive(u.id, false);
+    await agent.get('/admin').expect(303);
+  });
+
+  it('a session ends 12 hours after sign-in however active it is, and says why', async () => {
+    const { app, services, db } = buildApp();
+    const u = await aUser(services);
+    const agent = await signIn(app, u.username);
+    await agent.get('/admin').expect(200);
+    db.prepare("UPDATE sessions SET sess = json_set(sess, '$.signedInAt', ?)").run(Date.now() - 12 * 3600_000 - 1000);
+    const res = await agent.get('/admin').expect(303);
+    expect(res.headers.location).toMatch(/^\/admin\/login\?expired=1&/);
+    const page = await agent.get(String(res.headers.location)).expect(200);
+    expect(page.text).toContain('登录已过期');
+  });
+
+  it('over https the session cookie is __Host-: Secure, whole site, no Domain', async () => {
+    const { app, services } = buildApp({ config: { publicBaseUrl: 'https://mashang.example.gov.cn', trustProxy: 'loopback' } });
+    const u = await aUser(services);
+    // The test client does not send Secure cookies back over plain http: carry them by hand.
+    const form = await request(app).get('/admin/login').set('X-Forwarded-Proto', 'https').expect(200);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    const jar = (form.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
+    const res = await request(app).post('/admin/login').set('X-Forwarded-Proto', 'https').set('Cookie', jar).type('form').send({ _csrf: csrf, username: u.username, password: PASSWORD }).expect(303);
+    const cookie = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.includes('mashang.sid'))!;
+    expect(cookie).toMatch(/^__Host-mashang\.sid=/);
+    expect(cookie).toMatch(/; Path=\//);
+    expect(cookie).toMatch(/; Secure/i);
+    expect(cookie).not.toMatch(/Domain=/i);
+  });
+});
+
+describe('new passwords follow one rule', () => {
+  it('refuses ten spaces, a run of digits, a common password and one containing the username, beside the field', async () => {
+    const { app, services } = buildApp();
+    const u = await aUser(services, { username: 'wangfang' });
+    const agent = await signIn(app, u.username);
+    for (const [next, message] of [
+      ['          ', '不能全是空格'],
+      ['1234567890', '常见密码'],
+      ['password12', '常见密码'],
+      ['qwertyuiop', '常见密码'],
+      ['aaaaaaaaaaaa', '同一个字符重复'],
+      ['wangfang-2026!', '不能包含用户名'],
+    ]) {
+      const form = await openForm(agent, '/admin/password');
+      const res = await agent.post('/admin/password').type('form').send({ _csrf: form.csrf, current: PASSWORD, next, confirm: next }).expect(400);
+      expect(res.text, next).toContain(message);
+      expect(res.text).toMatch(/href="#next"/);
+    }
+    // The old password still works: nothing was changed.
+    await signIn(app, u.username);
   });
 });

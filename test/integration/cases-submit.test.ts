@@ -203,18 +203,37 @@ describe('abuse', () => {
     expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
   });
 
-  it('too many submissions from one address get a friendly 429 page', async () => {
+  it('only filed cases count against an address: mistakes and junk do not use the budget, and the 429 keeps what was typed and says the real wait', async () => {
     const stack = buildApp({ rateLimits: { submitPerIp: 2 } });
     const h = demoHousehold(stack.db);
     const agent = agentFor(stack.app);
+    // A villager's mistakes, and junk without a CSRF token, cost nothing here.
+    for (let i = 0; i < 5; i++) {
+      const form = await openForm(agent, `/p/${h.token}/help/request`);
+      await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, phone: '123', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(400);
+      await postMultipart(agent, `/p/${h.token}/help/request`, { ...good }).expect(403);
+    }
     for (let i = 0; i < 2; i++) {
       const form = await openForm(agent, `/p/${h.token}/help/request`);
       await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
     }
     const form = await openForm(agent, `/p/${h.token}/help/request`);
-    const res = await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(429);
-    expect(res.text).toContain('操作太频繁了');
+    const res = await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, content: '第三件事：路灯不亮了', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(429);
+    const wait = Number(res.headers['retry-after']);
+    expect(wait).toBeGreaterThan(3500);
+    expect(res.text).toContain(`请 ${Math.ceil(wait / 60)} 分钟后再提交`);
+    expect(res.text).toContain('第三件事：路灯不亮了');
     expect(stack.db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(2);
+  });
+
+  it('a flood of rejected posts from one address is stopped by its own, higher, limit', async () => {
+    const stack = buildApp({ rateLimits: { invalidPerIp: 3 } });
+    const h = demoHousehold(stack.db);
+    const agent = agentFor(stack.app);
+    for (let i = 0; i < 3; i++) await postMultipart(agent, `/p/${h.token}/help/request`, { ...good }).expect(403);
+    const res = await postMultipart(agent, `/p/${h.token}/help/request`, { ...good }).expect(429);
+    expect(res.text).toContain('操作太频繁了');
+    expect(res.text).toMatch(/请 \d+ 分钟后再试/);
   });
 
   it('junk posts without a token do not use up a plate’s allowance', async () => {
@@ -227,7 +246,7 @@ describe('abuse', () => {
   });
 
   it('too many submissions on one plate get 429 even from different addresses', async () => {
-    const stack = buildApp({ rateLimits: { submitPerPlate: 1 }, config: { trustProxy: true } });
+    const stack = buildApp({ rateLimits: { submitPerPlate: 1 }, config: { trustProxy: 'loopback' } });
     const h = demoHousehold(stack.db);
     const agent = agentFor(stack.app);
     const form1 = await openForm(agent, `/p/${h.token}/help/request`);
@@ -276,6 +295,7 @@ describe('idempotency under a race', () => {
       db,
       repo: { ...repo, findByIdempotencyKey: (k: string) => (checks++ === 0 ? undefined : repo.findByIdempotencyKey(k)) },
       calendar: services.calendar,
+      throttle: services.throttle,
       photos: createPhotoStore(services.config.dataDir),
     });
     const second = racing.submit(input);

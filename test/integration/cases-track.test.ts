@@ -139,56 +139,74 @@ describe('reopening', () => {
   });
 });
 
-describe('finding a case by tracking number and the last 4 digits of the phone', () => {
-  it('opens the case with the right digits, and gives one answer for no such case and wrong digits', async () => {
+describe('finding a case by tracking number and the phone number given on it', () => {
+  const lookUp = async (agent: ReturnType<typeof agentFor>, trackingNo: string, phone: string, status: number, from?: string) => {
+    const form = await openForm(agent, '/track');
+    const req = agent.post('/track').type('form');
+    if (from) req.set('X-Forwarded-For', from);
+    return req.send({ _csrf: form.csrf, trackingNo, phone }).expect(status);
+  };
+
+  it('opens the case with the whole number, and gives one answer for no such case and a wrong number', async () => {
     const { app, db, services } = buildApp();
     const c = aCase(db, services, { phone: '13912346789' });
     const agent = agentFor(app);
-    let form = await openForm(agent, '/track');
-    const ok = await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo, last4: '6789' }).expect(303);
+    const ok = await lookUp(agent, c.trackingNo, '139 1234 6789', 303);
     expect(ok.headers.location).toBe(`/track/${c.token}`);
-    form = await openForm(agent, '/track');
-    const wrong = await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo, last4: '0000' }).expect(404);
-    form = await openForm(agent, '/track');
-    const none = await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: '20200101-0001', last4: '6789' }).expect(404);
+    const wrong = await lookUp(agent, c.trackingNo, '13900006789', 404);
+    const none = await lookUp(agent, '20200101-0001', '13912346789', 404);
     const message = (html: string) => /<div class="card notice" role="alert"><p>([^<]+)<\/p>/.exec(html)?.[1];
     expect(message(wrong.text)).toBeDefined();
     expect(message(wrong.text)).toBe(message(none.text));
+  });
+
+  it('the last 4 digits are no longer enough: they are explained beside the field', async () => {
+    const { app, db, services } = buildApp();
+    const c = aCase(db, services, { phone: '13912346789' });
+    const res = await lookUp(agentFor(app), c.trackingNo, '6789', 400);
+    expect(res.text).toContain('请填写提交时所留的 11 位手机号');
   });
 
   it('accepts the number without its dash, and explains a malformed one beside the field', async () => {
     const { app, db, services } = buildApp();
     const c = aCase(db, services, { phone: '13912346789' });
     const agent = agentFor(app);
-    let form = await openForm(agent, '/track');
-    await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo.replace('-', ''), last4: '6789' }).expect(303);
-    form = await openForm(agent, '/track');
-    const bad = await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: 'abc', last4: '67' }).expect(400);
+    await lookUp(agent, c.trackingNo.replace('-', ''), '13912346789', 303);
+    const bad = await lookUp(agent, 'abc', '67', 400);
     expect(bad.text).toContain('受理编号应为 8 位日期加 4 位序号');
-    expect(bad.text).toContain('请填写手机号后 4 位数字');
+    expect(bad.text).toContain('请填写提交时所留的 11 位手机号');
     expect(bad.text).toContain('value="abc"');
   });
 
-  it('is tightly rate limited', async () => {
+  it('is tightly rate limited per address', async () => {
     const { app, db, services } = buildApp({ rateLimits: { lookupPerIp: 3 } });
     const c = aCase(db, services);
     const agent = agentFor(app);
-    for (let i = 0; i < 3; i++) {
-      const form = await openForm(agent, '/track');
-      await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo, last4: String(1000 + i) }).expect(404);
-    }
-    const form = await openForm(agent, '/track');
-    const res = await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo, last4: '5678' }).expect(429);
+    for (let i = 0; i < 3; i++) await lookUp(agent, c.trackingNo, `1390000${1000 + i}`, 404);
+    const res = await lookUp(agent, c.trackingNo, '13900005678', 429);
     expect(res.text).toContain('操作太频繁了');
+  });
+
+  it('guesses on one tracking number from many addresses lock that number: even the right phone then gets the same miss', async () => {
+    const { app, db, services } = buildApp({ config: { trustProxy: 'loopback' } });
+    const c = aCase(db, services, { phone: '13912346789' });
+    const agent = agentFor(app);
+    for (let i = 0; i < 5; i++) await lookUp(agent, c.trackingNo, `1390000${1000 + i}`, 404, `10.0.${i}.1`);
+    const locked = await lookUp(agent, c.trackingNo, '13912346789', 404, '10.9.9.9');
+    expect(locked.text).toContain('没有查到');
+    // Another case's number is not affected.
+    const other = aCase(db, services, { phone: '13912340000' });
+    await lookUp(agent, other.trackingNo, '13912340000', 303, '10.9.9.9');
+    // An hour later the villager gets in.
+    db.prepare("UPDATE throttles SET locked_until = ? WHERE key = ?").run(Date.now() - 1, `track:${c.trackingNo}`);
+    await lookUp(agent, c.trackingNo, '13912346789', 303, '10.9.9.9');
   });
 
   it('an anonymous case cannot be found this way', async () => {
     const { app, db, services } = buildApp();
     const c = aCase(db, services);
     db.prepare('UPDATE cases SET anonymous = 1, name = NULL, phone = NULL WHERE id = ?').run(c.id);
-    const agent = agentFor(app);
-    const form = await openForm(agent, '/track');
-    await agent.post('/track').type('form').send({ _csrf: form.csrf, trackingNo: c.trackingNo, last4: '5678' }).expect(404);
+    await lookUp(agentFor(app), c.trackingNo, '13800005678', 404);
   });
 });
 

@@ -18,6 +18,11 @@ describe('admins manage users', () => {
     const unknown = await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812999' }).expect(400);
     expect(unknown.text).toContain('没有代码为 370812999 的镇街或村居');
     expect(unknown.text).toContain('value="wang.yd"');
+    for (const [password, message] of [['password12', '常见密码'], ['wang.yd-2026', '不能包含用户名'], ['          ', '不能全是空格']]) {
+      csrf = await csrfFor(agent);
+      const weak = await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password, towns: '370812103' }).expect(400);
+      expect(weak.text, password).toContain(message);
+    }
     csrf = await csrfFor(agent);
     await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812103' }).expect(303);
     const u = services.staff.sessionUser(services.staff.findUser('wang.yd')!.id)!;

@@ -2,7 +2,10 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import type { RequestHandler } from 'express';
-import { currentUser, requireUser, SESSION_COOKIE } from '../../http/auth.js';
+import { ipKeyGenerator } from 'express-rate-limit';
+import { currentUser, DEVICE_COOKIE, requireUser, sessionCookieName } from '../../http/auth.js';
+import { passwordProblem } from '../staff/password-policy.js';
+import { TRUSTED_DAYS } from '../staff/service.js';
 import { t } from '../../i18n/index.js';
 import { barChartSvg } from '../stats/service.js';
 import { safeBackPath } from '../../http/locals.js';
@@ -16,10 +19,16 @@ const loginForm = z.object({
 const passwordForm = z
   .object({
     current: z.string().min(1, { error: t('admin.password.wrongCurrent') }),
-    next: z.string().min(10, { error: t('admin.password.tooShort') }).max(200),
+    next: z.string().max(200, { error: t('admin.password.tooLong') }),
     confirm: z.string(),
   })
   .refine((v) => v.next === v.confirm, { path: ['confirm'], error: t('admin.password.mismatch') });
+
+/** The rule every new password follows (form, user management, command line). */
+export function passwordRuleMessage(password: string, username: string): string | undefined {
+  const problem = passwordProblem(password, username);
+  return problem ? t(`admin.password.rules.${problem}`) : undefined;
+}
 
 /** Sign-in, sign-out, password change, the dashboard and the audit log. */
 export function adminRoutes(services: Services, opts: { protect: RequestHandler; loginLimit: RequestHandler }): Router {
@@ -39,20 +48,29 @@ export function adminRoutes(services: Services, opts: { protect: RequestHandler;
       const parsed = loginForm.safeParse(req.body ?? {});
       const values = { username: String(req.body?.username ?? ''), next: String(req.body?.next ?? '') };
       if (!parsed.success) {
-        res.status(400).render('admin/login', { values, failed: true, expired: false });
+        res.status(400).render('admin/login', { values, failed: t('admin.login.failed'), expired: false });
         return;
       }
-      const user = await services.staff.authenticate(parsed.data.username, parsed.data.password);
-      if (!user) {
+      const result = await services.staff.authenticate(parsed.data.username, parsed.data.password, {
+        ip: ipKeyGenerator(req.ip ?? ''),
+        deviceToken: typeof req.cookies?.[DEVICE_COOKIE] === 'string' ? req.cookies[DEVICE_COOKIE] : undefined,
+      });
+      if (!result.ok) {
         services.staff.audit({ userId: null, ip: req.ip ?? '', action: 'login_failed', target: parsed.data.username.slice(0, 64) });
-        res.status(401).render('admin/login', { values, failed: true, expired: false });
+        if (result.retryAfterMinutes) res.set('Retry-After', String(result.retryAfterMinutes * 60));
+        const failed = result.retryAfterMinutes ? t('admin.login.wait', { minutes: result.retryAfterMinutes }) : t('admin.login.failed');
+        res.status(result.retryAfterMinutes ? 429 : 401).render('admin/login', { values, failed, expired: false });
         return;
       }
+      const { user, deviceToken } = result;
       // A new session id at sign-in, so a session id planted before cannot be ridden.
       req.session.regenerate((err) => {
         if (err) return next(err);
         req.session.userId = user.id;
+        req.session.signedInAt = Date.now();
         services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'login' });
+        // This browser may sign in to this account while the account is throttled for others.
+        res.cookie(DEVICE_COOKIE, deviceToken, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/admin', maxAge: TRUSTED_DAYS * 86_400_000 });
         const target = safeBackPath(parsed.data.next);
         res.redirect(303, target.startsWith('/admin') || target.startsWith('/p/') ? target : '/admin');
       });
@@ -66,7 +84,7 @@ export function adminRoutes(services: Services, opts: { protect: RequestHandler;
     if (user) services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'logout' });
     req.session.destroy((err) => {
       if (err) return next(err);
-      res.clearCookie(SESSION_COOKIE, { path: '/' });
+      res.clearCookie(sessionCookieName(req.secure), { path: '/', secure: req.secure });
       res.redirect(303, '/admin/login');
     });
   });
@@ -79,12 +97,14 @@ export function adminRoutes(services: Services, opts: { protect: RequestHandler;
     try {
       const user = currentUser(res)!;
       const parsed = passwordForm.safeParse(req.body ?? {});
-      if (!parsed.success) {
-        const errors = parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#${String(i.path[0])}` }));
+      const errors = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#${String(i.path[0])}` }));
+      const rule = parsed.success ? passwordRuleMessage(parsed.data.next, user.username) : undefined;
+      if (rule) errors.push({ field: 'next', text: rule, href: '#next' });
+      if (!parsed.success || errors.length) {
         res.status(400).render('admin/password', { errors, done: false });
         return;
       }
-      if (!(await services.staff.changePassword(user.id, parsed.data.current, parsed.data.next))) {
+      if (!(await services.staff.changePassword(user.id, parsed.data.current, parsed.data.next, req.sessionID))) {
         res.status(400).render('admin/password', { errors: [{ field: 'current', text: t('admin.password.wrongCurrent'), href: '#current' }], done: false });
         return;
       }

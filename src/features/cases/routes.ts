@@ -79,10 +79,23 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
 
       router.post(
         path,
-        limits.submitPerIp,
-        limits.submitPerPlate,
+        limits.invalidPerIp,
         photosUpload,
         protect,
+        (req: Request, res: Response, next: NextFunction) => {
+          // Past the limits below, the form comes back with what was typed and the real wait.
+          res.locals.onTooMany = (minutes: number) => {
+            const plate = activePlate(services, req, res, kind);
+            if (!plate) return;
+            const body = (req.body ?? {}) as Record<string, string | undefined>;
+            const item = caseKind === 'apply' ? applicable(body.item) : undefined;
+            const errors: FieldError[] = [{ field: 'form', text: t('errors.tooManyForm', { minutes }), href: '#main' }];
+            renderForm(res, caseKind, plate, { item, values: body, errors, idempotencyKey: body.idempotencyKey ?? newIdempotencyKey() }, 429);
+          };
+          next();
+        },
+        limits.submitPerIp,
+        limits.submitPerPlate,
         async (req: Request, res: Response, next: NextFunction) => {
           try {
             const plate = activePlate(services, req, res, kind);
@@ -172,7 +185,7 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
       res.status(400).render('cases/lookup', { values: body, errors: fieldErrors(parsed.error), failed: false });
       return;
     }
-    const token = services.cases.lookup(parsed.data.trackingNo, parsed.data.last4);
+    const token = services.cases.lookup(parsed.data.trackingNo, parsed.data.phone);
     if (!token) {
       res.status(404).render('cases/lookup', { values: body, errors: [], failed: true });
       return;

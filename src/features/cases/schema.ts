@@ -91,10 +91,11 @@ export const lookupForm = z.object({
     .transform((s) => s.normalize('NFKC').replace(/\s/g, ''))
     .pipe(z.string().regex(/^\d{8}-?\d{4}$/, { error: t('cases.errors.trackingNo') }))
     .transform((s) => (s.includes('-') ? s : `${s.slice(0, 8)}-${s.slice(8)}`)),
-  last4: z
-    .string({ error: t('cases.errors.last4') })
-    .transform((s) => s.normalize('NFKC').trim())
-    .pipe(z.string().regex(/^\d{4}$/, { error: t('cases.errors.last4') })),
+  // The whole number, not its last 4 digits: tracking numbers are sequential, 4 digits are guessed.
+  phone: z
+    .string({ error: t('cases.errors.lookupPhone') })
+    .transform((s) => normalisePhone(s.normalize('NFKC')))
+    .pipe(z.string().regex(MOBILE, { error: t('cases.errors.lookupPhone') })),
 });
 
 /** zod issues → errors for the summary and beside each field (first message per field). */

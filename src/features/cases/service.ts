@@ -1,4 +1,6 @@
+import crypto from 'node:crypto';
 import type { Db } from '../../db/index.js';
+import type { ThrottleService } from '../throttle/service.js';
 import { transaction } from '../../db/index.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { CalendarService } from '../calendar/service.js';
@@ -12,6 +14,8 @@ import { CASE_TOKEN_PATTERN, newCaseToken } from './tokens.js';
 export const REOPEN_DAYS = 7;
 /** Working days to resolve help requests and feedback (DESIGN.md). */
 export const DEFAULT_RESOLUTION_DAYS = 5;
+/** Wrong phone numbers allowed on one tracking number before it is locked for a while. */
+export const LOOKUP_FREE_MISSES = 5;
 
 export interface SubmitCase {
   kind: CaseKind;
@@ -44,6 +48,7 @@ export function createCasesService(deps: {
   db: Db;
   repo: CasesRepo;
   calendar: CalendarService;
+  throttle: ThrottleService;
   photos: PhotoStore;
   now?: () => Date;
 }) {
@@ -185,10 +190,24 @@ export function createCasesService(deps: {
       return repo.findByTokens(tokens.filter((t) => CASE_TOKEN_PATTERN.test(t)).slice(0, 20));
     },
 
-    /** A tracking number plus the phone's last 4 digits open the case; one answer for every miss. */
-    lookup(trackingNo: string, last4: string): string | undefined {
+    /**
+     * A tracking number plus the whole phone number given on the case open it. Tracking numbers are
+     * sequential, so misses are also counted per number: after LOOKUP_FREE_MISSES the number is
+     * locked for an hour, then two, … whatever address the guesses come from. A miss, a lock and
+     * an unknown number do the same work and give the same answer.
+     */
+    lookup(trackingNo: string, phone: string): string | undefined {
+      const key = `track:${trackingNo}`;
+      const throttled = deps.throttle.current(key, { afreshAfterLock: false });
       const c = repo.findByTrackingNo(trackingNo);
-      if (!c || !c.phone || !/^\d{4}$/.test(last4) || !c.phone.endsWith(last4)) return undefined;
+      const digest = (v: string) => crypto.createHash('sha256').update(v).digest();
+      const matches = crypto.timingSafeEqual(digest(c?.phone ?? '\0'), digest(phone)) && !!c?.phone;
+      if (deps.throttle.waitMinutes(throttled) > 0) return undefined;
+      if (!matches || !c) {
+        deps.throttle.fail(key, throttled, (n) => (n >= LOOKUP_FREE_MISSES ? Math.min(24 * 60, 60 * 2 ** (n - LOOKUP_FREE_MISSES)) : 0));
+        return undefined;
+      }
+      deps.throttle.clear(key);
       return c.token;
     },
 

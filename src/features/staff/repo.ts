@@ -11,12 +11,10 @@ export interface UserRow {
   role: Role;
   cadreId: number | null;
   active: number;
-  failedLogins: number;
-  lockedUntil: string | null;
 }
 
 const USER = `SELECT id, username, display_name AS displayName, password_hash AS passwordHash, role, cadre_id AS cadreId,
-  active, failed_logins AS failedLogins, locked_until AS lockedUntil FROM users`;
+  active FROM users`;
 
 export function createStaffRepo(db: Db) {
   const s = {
@@ -32,14 +30,18 @@ export function createStaffRepo(db: Db) {
     townVillages: db.prepare('SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ?').pluck(),
     village: db.prepare('SELECT id FROM villages WHERE code = ?').pluck(),
     cadreVillages: db.prepare('SELECT village_id FROM cadre_villages WHERE cadre_id = ?').pluck(),
-    failure: db.prepare('UPDATE users SET failed_logins = failed_logins + 1, locked_until = ? WHERE id = ?'),
-    success: db.prepare('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?'),
     password: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
     list: db.prepare(`SELECT u.id, u.username, u.display_name AS displayName, u.role, u.active, c.name AS cadreName,
         (SELECT group_concat(level || ':' || code, ' ') FROM user_scopes s WHERE s.user_id = u.id) AS scopes
       FROM users u LEFT JOIN cadres c ON c.id = u.cadre_id ORDER BY u.role, u.username`),
     setActive: db.prepare('UPDATE users SET active = ? WHERE id = ?'),
     pruneSessions: db.prepare('DELETE FROM sessions WHERE expires <= ?'),
+    endSessions: db.prepare("DELETE FROM sessions WHERE json_extract(sess, '$.userId') = ? AND sid IS NOT ?"),
+    trusted: db.prepare('SELECT 1 FROM trusted_devices WHERE user_id = ? AND token_hash = ? AND last_used > ?').pluck(),
+    trust: db.prepare(
+      'INSERT INTO trusted_devices (user_id, token_hash, last_used) VALUES (?, ?, ?) ON CONFLICT(user_id, token_hash) DO UPDATE SET last_used = excluded.last_used',
+    ),
+    forgetDevices: db.prepare('DELETE FROM trusted_devices WHERE user_id = ?'),
     cadreByPhone: db.prepare('SELECT id FROM cadres WHERE phone = ?').pluck(),
     townExists: db.prepare('SELECT 1 FROM towns WHERE code = ?').pluck(),
     villageExists: db.prepare('SELECT 1 FROM villages WHERE code = ?').pluck(),
@@ -74,8 +76,6 @@ export function createStaffRepo(db: Db) {
       if (level === 'cadre') return s.cadreVillages.all(code) as number[];
       return s.village.all(code) as number[];
     },
-    recordFailure: (id: number, lockedUntil: string | null) => s.failure.run(lockedUntil, id),
-    recordSuccess: (id: number) => s.success.run(id),
     setPassword: (id: number, hash: string) => s.password.run(hash, id),
     audit: (e: { at: string; userId: number | null; ip: string; action: string; target: string; detail: string }) =>
       s.audit.run(e.at, e.userId, e.ip, e.action, e.target, e.detail),
@@ -83,6 +83,11 @@ export function createStaffRepo(db: Db) {
       s.list.all() as Array<{ id: number; username: string; displayName: string; role: Role; active: number; cadreName: string | null; scopes: string | null }>,
     setActive: (id: number, active: boolean) => s.setActive.run(active ? 1 : 0, id).changes === 1,
     pruneSessions: (now: number) => s.pruneSessions.run(now).changes,
+    /** Ends a user's sessions, all but `keepSid` when given. */
+    endSessions: (userId: number, keepSid: string | null) => s.endSessions.run(userId, keepSid).changes,
+    isTrustedDevice: (userId: number, tokenHash: string, since: number) => s.trusted.get(userId, tokenHash, since) === 1,
+    trustDevice: (userId: number, tokenHash: string, now: number) => s.trust.run(userId, tokenHash, now),
+    forgetDevices: (userId: number) => s.forgetDevices.run(userId),
     cadreIdByPhone: (phone: string) => s.cadreByPhone.get(phone) as number | undefined,
     placeExists: (level: ScopeLevel, code: string) =>
       (level === 'district' ? s.districtExists : level === 'town' ? s.townExists : s.villageExists).get(code) === 1,

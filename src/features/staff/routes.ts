@@ -5,6 +5,7 @@ import { currentUser, requireUser } from '../../http/auth.js';
 import { t } from '../../i18n/index.js';
 import type { FieldError } from '../../errors.js';
 import type { ScopeLevel } from './repo.js';
+import { passwordProblem } from './password-policy.js';
 
 const codes = (len: number) =>
   z
@@ -43,6 +44,8 @@ export function staffRoutes(services: Services, protect: RequestHandler): Router
       if (parsed.success) {
         const v = parsed.data;
         if (services.staff.findUser(v.username)) errors.push({ field: 'username', text: t('users.taken'), href: '#u-username' });
+        const rule = passwordProblem(v.password, v.username);
+        if (rule) errors.push({ field: 'password', text: t(`admin.password.rules.${rule}`), href: '#u-password' });
         if (v.cadrePhone) {
           cadreId = services.staff.cadreIdByPhone(v.cadrePhone) ?? null;
           if (cadreId === null) errors.push({ field: 'cadrePhone', text: t('users.noCadre'), href: '#u-cadrePhone' });

@@ -1,9 +1,34 @@
+import crypto from 'node:crypto';
 import { hashPassword, randomPassword, verifyPassword } from './passwords.js';
 import type { Role, ScopeLevel, StaffRepo, UserRow } from './repo.js';
+import type { ThrottleService } from '../throttle/service.js';
 
-/** Failures on one account before it is locked for a while. */
-export const MAX_FAILED_LOGINS = 5;
-export const LOCK_MINUTES = 15;
+/**
+ * Sign-in throttling. Failures count per account *and* source (a trusted device, else the address):
+ * after FREE_TRIES the pair waits 1 minute, then 2, 4, … up to an hour, so a guesser slows down
+ * without locking anyone else out. Failures on one account from everywhere together lock it for
+ * ACCOUNT_LOCK_MINUTES after ACCOUNT_MAX_FAILURES (a distributed guess), except for devices that
+ * signed in to it within TRUSTED_DAYS; the count starts again once that lock has expired, and any
+ * count is forgotten after a quiet day. Unknown usernames are throttled the same way, so the answers
+ * never tell which accounts exist.
+ */
+export const FREE_TRIES = 5;
+export const MAX_DELAY_MINUTES = 60;
+export const ACCOUNT_MAX_FAILURES = 20;
+export const ACCOUNT_LOCK_MINUTES = 15;
+export const TRUSTED_DAYS = 30;
+
+export type SignInResult =
+  | { ok: true; user: SignedInUser; deviceToken: string }
+  | { ok: false; retryAfterMinutes?: number };
+
+/** Where a sign-in attempt comes from: the address, and the device cookie if the browser has one. */
+export interface SignInSource {
+  ip: string;
+  deviceToken?: string;
+}
+
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
 
 /** The villages a user may see; every query that returns cases or households filters by it. */
 export interface Scope {
@@ -23,7 +48,7 @@ export interface SignedInUser {
 // Spent on unknown usernames too, so timing does not tell which accounts exist.
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-export function createStaffService(repo: StaffRepo, now: () => Date = () => new Date()) {
+export function createStaffService(repo: StaffRepo, throttle: ThrottleService, now: () => Date = () => new Date()) {
   const scopeOf = (u: UserRow): Scope => {
     if (u.role === 'admin') return { all: true, villageIds: new Set(repo.villageIdsFor('all', 0)) };
     const ids = new Set<number>();
@@ -72,9 +97,17 @@ export function createStaffService(repo: StaffRepo, now: () => Date = () => new 
 
     findUser: (username: string) => repo.findByUsername(username),
     list: () => repo.list(),
-    setActive: (id: number, active: boolean) => repo.setActive(id, active),
-    /** Removes expired back-office sessions; returns how many. */
-    pruneSessions: () => repo.pruneSessions(now().getTime()),
+    /** Activates or deactivates a user; a deactivated user's sessions end at once. */
+    setActive(id: number, active: boolean): boolean {
+      const changed = repo.setActive(id, active);
+      if (changed && !active) repo.endSessions(id, null);
+      return changed;
+    },
+    /** Removes expired back-office sessions and forgotten throttles; returns how many sessions. */
+    pruneSessions(): number {
+      throttle.prune();
+      return repo.pruneSessions(now().getTime());
+    },
     cadreIdByPhone: (phone: string) => repo.cadreIdByPhone(phone),
     placeExists: (level: ScopeLevel, code: string) => repo.placeExists(level, code),
 
@@ -85,40 +118,51 @@ export function createStaffService(repo: StaffRepo, now: () => Date = () => new 
     },
 
     /**
-     * Checks a password. One generic failure for unknown users, wrong passwords and locked
-     * accounts; an account is locked for LOCK_MINUTES after MAX_FAILED_LOGINS failures.
+     * Checks a password, throttled per account and source (see FREE_TRIES). One generic failure for
+     * unknown users, wrong passwords and deactivated accounts; a throttled attempt says how long to
+     * wait, for known and unknown names alike, and its password is not even checked.
      */
-    async authenticate(username: string, password: string): Promise<SignedInUser | undefined> {
+    async authenticate(username: string, password: string, source: SignInSource): Promise<SignInResult> {
+      const name = username.trim().toLowerCase();
+      const t = now().getTime();
       const u = repo.findByUsername(username.trim());
-      if (!u || u.active !== 1) {
-        await verifyPassword(password, DUMMY_HASH);
-        return undefined;
+      const trusted = !!u && !!source.deviceToken && repo.isTrustedDevice(u.id, sha256(source.deviceToken), t - TRUSTED_DAYS * 86_400_000);
+      const pairKey = `login:${name}:${trusted ? `device:${sha256(source.deviceToken!)}` : `ip:${source.ip}`}`;
+      const accountKey = `login:${name}`;
+      const pair = throttle.current(pairKey, { afreshAfterLock: false });
+      const account = throttle.current(accountKey, { afreshAfterLock: true });
+      const wait = Math.max(throttle.waitMinutes(pair), trusted ? 0 : throttle.waitMinutes(account));
+      if (wait > 0) return { ok: false, retryAfterMinutes: wait };
+
+      const valid = u && u.active === 1 ? await verifyPassword(password, u.passwordHash) : (await verifyPassword(password, DUMMY_HASH), false);
+      if (!valid || !u) {
+        throttle.fail(pairKey, pair, (n) => (n >= FREE_TRIES ? Math.min(MAX_DELAY_MINUTES, 2 ** (n - FREE_TRIES)) : 0));
+        if (!trusted) throttle.fail(accountKey, account, (n) => (n >= ACCOUNT_MAX_FAILURES ? ACCOUNT_LOCK_MINUTES : 0));
+        return { ok: false };
       }
-      if (u.lockedUntil && Date.parse(u.lockedUntil) > now().getTime()) {
-        await verifyPassword(password, DUMMY_HASH);
-        return undefined;
-      }
-      if (!(await verifyPassword(password, u.passwordHash))) {
-        const failures = u.failedLogins + 1;
-        repo.recordFailure(u.id, failures >= MAX_FAILED_LOGINS ? new Date(now().getTime() + LOCK_MINUTES * 60_000).toISOString() : null);
-        return undefined;
-      }
-      repo.recordSuccess(u.id);
-      return toSignedIn(u);
+      throttle.clear(pairKey);
+      if (!account?.lockedUntil) throttle.clear(accountKey);
+      const deviceToken = trusted ? source.deviceToken! : crypto.randomBytes(18).toString('base64url');
+      repo.trustDevice(u.id, sha256(deviceToken), t);
+      return { ok: true, user: toSignedIn(u), deviceToken };
     },
 
-    async changePassword(userId: number, current: string, next: string): Promise<boolean> {
+    /** Changes one's own password; every other session of the user ends (this one, `keepSid`, stays). */
+    async changePassword(userId: number, currentPassword: string, next: string, keepSid: string): Promise<boolean> {
       const u = repo.findById(userId);
-      if (!u || !(await verifyPassword(current, u.passwordHash))) return false;
+      if (!u || !(await verifyPassword(currentPassword, u.passwordHash))) return false;
       repo.setPassword(userId, await hashPassword(next));
+      repo.endSessions(userId, keepSid);
       return true;
     },
 
+    /** Sets a password (the command line): every session of the user ends, the sign-in throttle is lifted. */
     async setPassword(username: string, password: string): Promise<boolean> {
       const u = repo.findByUsername(username);
       if (!u) return false;
       repo.setPassword(u.id, await hashPassword(password));
-      repo.recordSuccess(u.id);
+      repo.endSessions(u.id, null);
+      throttle.clear(`login:${u.username.toLowerCase()}`);
       return true;
     },
 

@@ -1,0 +1,41 @@
+import type { ThrottleRepo, ThrottleRow } from './repo.js';
+
+/** Counts are forgotten after a quiet day. */
+export const QUIET_RESET_MS = 24 * 3600_000;
+
+/**
+ * Failure counting by key with locks (sign-in per account and source, case look-up per tracking
+ * number). Kept in the database, so every instance and restart sees the same counts.
+ */
+export function createThrottleService(repo: ThrottleRepo, now: () => Date = () => new Date()) {
+  return {
+    /**
+     * A throttle as it stands now: forgotten after a quiet day; with `afreshAfterLock`, counted from
+     * zero again once its lock has expired.
+     */
+    current(key: string, opts: { afreshAfterLock: boolean }): ThrottleRow | undefined {
+      const t = now().getTime();
+      const row = repo.get(key);
+      if (!row || t - row.updatedAt > QUIET_RESET_MS) return undefined;
+      if (opts.afreshAfterLock && row.lockedUntil !== null && row.lockedUntil <= t) return undefined;
+      return row;
+    },
+    /** Records a failure; `lockMinutes(failures)` says how long the key then waits (0: not at all). */
+    fail(key: string, previous: ThrottleRow | undefined, lockMinutes: (failures: number) => number): number {
+      const t = now().getTime();
+      const failures = (previous?.failures ?? 0) + 1;
+      const minutes = lockMinutes(failures);
+      repo.set(key, failures, minutes > 0 ? t + minutes * 60_000 : null, t);
+      return failures;
+    },
+    /** Minutes left on a lock (rounded up), 0 when not locked. */
+    waitMinutes(row: ThrottleRow | undefined): number {
+      const left = (row?.lockedUntil ?? 0) - now().getTime();
+      return left > 0 ? Math.ceil(left / 60_000) : 0;
+    },
+    clear: (key: string) => repo.clear(key),
+    prune: () => repo.prune(now().getTime() - QUIET_RESET_MS, now().getTime()),
+  };
+}
+
+export type ThrottleService = ReturnType<typeof createThrottleService>;
