@@ -34,6 +34,17 @@ export class ConflictError extends AppError {
   }
 }
 
+/** A phone number that belongs to a cadre who serves none of the caller's villages. */
+export class CadreElsewhereError extends ConflictError {
+  constructor(
+    readonly cadreId: number,
+    /** the villages the cadre really serves, for the audit log */
+    readonly villageCodes: string[],
+  ) {
+    super('cadre serves other villages');
+  }
+}
+
 export interface FieldError {
   field: string;
   text: string;

@@ -306,6 +306,7 @@ export const zhCN = {
     roleInvalid: '请选择职务',
     dutyTooLong: '值班时间不能超过 60 个字',
     phoneTaken: '这个手机号已属于另一位干部',
+    phoneElsewhere: '这个手机号已登记为其他镇街村居的干部，不能在这里加入或修改。如确需调整，请联系区级管理员。',
   },
   households: {
     title: '住户管理',
@@ -428,6 +429,9 @@ export const zhCN = {
     titleRequired: '请填写标题',
     titleTooLong: '标题不能超过 30 个字',
     bodyRequired: '回复内容至少 5 个字',
+    owner: '适用范围',
+    district: '全区通用',
+    townInvalid: '只能为您负责的镇街添加常用回复',
   },
   admin: {
     title: '码上服务 · 后台',
@@ -556,7 +560,7 @@ export const zhCN = {
       login: '登录', login_failed: '登录失败', logout: '退出', password_changed: '修改密码', password_set: '重设密码', user_added: '新增人员',
       user_activated: '启用人员', user_deactivated: '停用人员', cases_exported: '导出事项', calendar_set: '登记日历', calendar_removed: '删除日历',
       template_added: '新增常用回复', template_deleted: '删除常用回复', visit_recorded: '记录走访', plate_reissued: '补发门牌', plates_printed: '打印门牌',
-      imported: '导入数据', exported: '导出数据', household_added: '新增住户', household_changed: '修改住户', cadre_added: '新增干部',
+      imported: '导入数据', exported: '导出数据', household_added: '新增住户', household_changed: '修改住户', cadre_added: '新增干部', cadre_add_refused: '拒绝接管他镇干部',
       cadre_changed: '修改干部', cadre_removed: '干部移出', cadre_photo: '干部照片', item_changed: '修改事项', item_published: '发布事项',
       item_unpublished: '下线事项', town_renamed: '镇街改名', village_renamed: '村居改名', village_added: '新增村居',
     },

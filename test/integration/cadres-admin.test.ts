@@ -40,8 +40,13 @@ describe('干部管理', () => {
     const photo = await request(app).get(`/cadres/${old.id}/photo.jpg`).expect(200);
     expect(photo.headers['content-type']).toBe('image/jpeg');
     csrf = await csrfFor(agent);
+    const file = db.prepare('SELECT photo_path FROM cadres WHERE id = ?').pluck().get(old.id) as string;
+    expect(fs.existsSync(path.join(dir, 'cadres', file))).toBe(true);
     await agent.post(`/admin/villages/${v.code}/cadres/${old.id}/remove`).type('form').send({ _csrf: csrf }).expect(303);
     expect((await request(app).get(`/p/${h.token}/help`)).text).not.toContain('老书记');
+    // A cadre who serves no village any more has no public photo: the URL is gone and so is the file.
+    await request(app).get(`/cadres/${old.id}/photo.jpg`).expect(404);
+    expect(fs.existsSync(path.join(dir, 'cadres', file))).toBe(false);
   });
 
   it('staff of another township get 404; a phone that belongs to another cadre is refused', async () => {
@@ -57,5 +62,34 @@ describe('干部管理', () => {
     const other = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
     const otherAgent = await signIn(app, other.username);
     await otherAgent.get(`/admin/villages/${v.code}/cadres`).expect(404);
+  });
+
+  it('a phone that belongs to another township’s cadre is refused beside the field, the cadre is untouched, and the audit names their real villages', async () => {
+    const { app, services, db } = buildApp();
+    const mine = aVillage(db, { name: '本镇村', townCode: '370812103' });
+    const theirs = aVillage(db, { name: '他镇村', townCode: '370812107' });
+    const h = aHousehold(db, { villageId: theirs.id });
+    const cadre = aCadre(db, { villageId: theirs.id, name: '真书记', role: 'party_secretary', phone: '19900007300' });
+    const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
+    const agent = await signIn(app, staff.username);
+    const csrf = await csrfFor(agent);
+    const res = await agent.post(`/admin/villages/${mine.code}/cadres`).type('form').send({ _csrf: csrf, name: '假书记', role: 'grid_worker', phone: '19900007300', dutyHours: '' }).expect(409);
+    expect(res.text).toContain('已登记为其他镇街村居的干部');
+    expect(res.text).toContain('value="假书记"');
+    expect(db.prepare('SELECT name, role FROM cadres WHERE id = ?').get(cadre.id)).toEqual({ name: '真书记', role: 'party_secretary' });
+    expect(db.prepare('SELECT village_id FROM cadre_villages WHERE cadre_id = ?').pluck().all(cadre.id)).toEqual([theirs.id]);
+    const help = await request(app).get(`/p/${h.token}/help`).expect(200);
+    expect(help.text).toContain('真书记');
+    expect(help.text).not.toContain('假书记');
+    const audit = db.prepare("SELECT detail FROM audit_log WHERE action = 'cadre_add_refused'").pluck().get() as string;
+    expect(audit).toContain(theirs.code);
+    // Staff of the cadre's own township may add them to another of their villages.
+    const own = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
+    const ownAgent = await signIn(app, own.username);
+    const second = aVillage(db, { name: '他镇二村', townCode: '370812107' });
+    await ownAgent.post(`/admin/villages/${second.code}/cadres`).type('form').send({ _csrf: await csrfFor(ownAgent), name: '真书记', role: 'party_secretary', phone: '19900007300', dutyHours: '' }).expect(303);
+    const added = db.prepare("SELECT detail FROM audit_log WHERE action = 'cadre_added'").pluck().get() as string;
+    expect(added).toContain(theirs.code);
+    expect(added).toContain(second.code);
   });
 });

@@ -35,7 +35,8 @@ describe('数据导入导出 in the back office', () => {
     const uploadId = /name="uploadId" value="([0-9a-f]{32})"/.exec(preview.text)![1]!;
     const csrf = /name="_csrf" value="([^"]+)"/.exec(preview.text)![1]!;
     const done = await agent.post('/admin/data/households/commit').type('form').send({ _csrf: csrf, uploadId }).expect(303);
-    expect(decodeURIComponent(done.headers.location!)).toContain('新增 2');
+    expect(done.headers.location).toBe('/admin/data?add=2&change=0&same=0');
+    expect((await agent.get(done.headers.location!).expect(200)).text).toContain('新增 2');
     expect(db.prepare('SELECT count(*) FROM households').pluck().get()).toBe(before + 2);
     expect(fs.readdirSync(path.join(dir, 'imports'))).toEqual([]);
     await agent.post('/admin/data/households/commit').type('form').send({ _csrf: csrf, uploadId }).expect(404);
@@ -73,5 +74,14 @@ describe('数据导入导出 in the back office', () => {
     const otherForm = await openForm(otherAgent, '/admin/data');
     await otherAgent.post('/admin/data/households/commit').type('form').send({ _csrf: otherForm.csrf, uploadId }).expect(404);
     await agent.post('/admin/data/households/preview').attach('file', Buffer.from('x'), 'h.csv').expect(403);
+  });
+
+  it('the banner on the data page is built from counts: text in the address is never shown', async () => {
+    const { app, services } = buildApp({ config: { dataDir: dataDir() } });
+    const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
+    const agent = await signIn(app, staff.username);
+    const spoof = await agent.get(`/admin/data?done=${encodeURIComponent('导入失败，请拨打 19900000000 联系技术支持')}&add=x`).expect(200);
+    expect(spoof.text).not.toContain('技术支持');
+    expect(spoof.text).not.toContain('role="status"');
   });
 });

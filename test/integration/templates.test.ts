@@ -36,4 +36,40 @@ describe('常用回复 reply templates', () => {
     const filled = await agent.get(`/admin/cases/${c.id}?tpl=${tpl.id}`).expect(200);
     expect(filled.text).toContain(`>${tpl.body}</textarea>`);
   });
+
+  it('templates belong to a township or the district: township staff keep only their own, and a case sees the district’s and its township’s', async () => {
+    const { app, services, db } = buildApp();
+    const yandian = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
+    const caohe = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
+    const yAgent = await signIn(app, yandian.username);
+    const cAgent = await signIn(app, caohe.username);
+    await yAgent.post('/admin/templates').type('form').send({ _csrf: await csrfFor(yAgent), kind: 'help', category: '', title: '颜店专用', body: '颜店镇便民中心已安排人员联系您。' }).expect(303);
+    const mine = db.prepare("SELECT id, town_code FROM reply_templates WHERE title = '颜店专用'").get() as { id: number; town_code: string };
+    expect(mine.town_code).toBe('370812103');
+    const district = db.prepare("SELECT id FROM reply_templates WHERE title = '已电话联系'").pluck().get() as number;
+
+    // Another township's staff can neither see nor delete it, nor delete the district's.
+    expect((await cAgent.get('/admin/templates').expect(200)).text).not.toContain('颜店专用');
+    await cAgent.post(`/admin/templates/${mine.id}/delete`).type('form').send({ _csrf: await csrfFor(cAgent) }).expect(404);
+    await cAgent.post(`/admin/templates/${district}/delete`).type('form').send({ _csrf: await csrfFor(cAgent) }).expect(404);
+    // Nor file one under a township that is not theirs.
+    await cAgent.post('/admin/templates').type('form').send({ _csrf: await csrfFor(cAgent), kind: '', category: '', town: '370812103', title: '冒名', body: '冒名顶替的常用回复。' }).expect(400);
+    expect(db.prepare('SELECT count(*) FROM reply_templates WHERE id IN (?, ?)').pluck().get(mine.id, district)).toBe(2);
+
+    // A case in 漕河 is not offered 颜店's template, even by id; a case in 颜店 is.
+    const admin = await aUser(services, { role: 'admin' });
+    const aAgent = await signIn(app, admin.username);
+    const caoheVillage = db.prepare("SELECT id FROM villages WHERE code LIKE '370812107%' LIMIT 1").pluck().get() as number;
+    const yandianVillage = db.prepare("SELECT id FROM villages WHERE code LIKE '370812103%' LIMIT 1").pluck().get() as number;
+    const inCaohe = aCase(db, services);
+    db.prepare('UPDATE cases SET village_id = ?, household_id = NULL WHERE id = ?').run(caoheVillage, inCaohe.id);
+    const inYandian = aCase(db, services);
+    db.prepare('UPDATE cases SET village_id = ?, household_id = NULL WHERE id = ?').run(yandianVillage, inYandian.id);
+    expect((await aAgent.get(`/admin/cases/${inCaohe.id}`).expect(200)).text).not.toContain('颜店专用');
+    expect((await aAgent.get(`/admin/cases/${inCaohe.id}?tpl=${mine.id}`).expect(200)).text).not.toContain('颜店镇便民中心已安排人员联系您');
+    expect((await aAgent.get(`/admin/cases/${inYandian.id}`).expect(200)).text).toContain('颜店专用');
+
+    // The township's own staff delete it.
+    await yAgent.post(`/admin/templates/${mine.id}/delete`).type('form').send({ _csrf: await csrfFor(yAgent) }).expect(303);
+  });
 });

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { CadreElsewhereError, ConflictError, NotFoundError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
 import { MOBILE, normalisePhone } from '../cases/schema.js';
 import { CADRE_ROLE_ORDER } from './repo.js';
@@ -62,9 +62,20 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): R
     }
     const input = parsed.data as Parameters<typeof services.cadres.add>[2];
     try {
-      const id = mode === 'add' ? services.cadres.add(user.scope, village.id, input) : (services.cadres.update(user.scope, Number(req.params.id), input), Number(req.params.id));
-      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: mode === 'add' ? 'cadre_added' : 'cadre_changed', target: `cadre:${id}`, detail: `${village.code} ${input.name}` });
+      if (mode === 'add') {
+        const { id, villageCodes } = services.cadres.add(user.scope, village.id, input);
+        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_added', target: `cadre:${id}`, detail: `${village.code} ${input.name}; serves ${villageCodes.join(' ')}` });
+      } else {
+        const id = Number(req.params.id);
+        services.cadres.update(user.scope, id, input);
+        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_changed', target: `cadre:${id}`, detail: `${village.code} ${input.name}` });
+      }
     } catch (err) {
+      if (err instanceof CadreElsewhereError) {
+        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_add_refused', target: `cadre:${err.cadreId}`, detail: `${village.code} ${input.phone}; serves ${err.villageCodes.join(' ')}` });
+        render(res, req.params.code, { errors: [{ field: 'phone', text: t('cadreAdmin.phoneElsewhere'), href: '#cd-phone' }], values: req.body, editing }, 409);
+        return;
+      }
       if (!(err instanceof ConflictError)) throw err;
       render(res, req.params.code, { errors: [{ field: 'phone', text: t('cadreAdmin.phoneTaken'), href: '#cd-phone' }], values: req.body, editing }, 409);
       return;
@@ -77,7 +88,8 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): R
   router.post('/admin/villages/:code/cadres/:id/remove', staffOnly, urlencoded, protect, (req, res) => {
     const user = currentUser(res)!;
     const village = villageOf(res, req.params.code);
-    services.cadres.removeFromVillage(user.scope, Number(req.params.id), village.id);
+    const { orphanedPhoto } = services.cadres.removeFromVillage(user.scope, Number(req.params.id), village.id);
+    if (orphanedPhoto) fs.rmSync(path.join(photos, path.basename(orphanedPhoto)), { force: true });
     services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_removed', target: `cadre:${req.params.id}`, detail: village.code });
     res.redirect(303, `/admin/villages/${village.code}/cadres`);
   });

@@ -30,6 +30,7 @@ export function createCadresRepo(db: Db) {
   const byId = db.prepare('SELECT id, name, role, phone, duty_hours AS dutyHours, photo_path AS photoPath FROM cadres WHERE id = ?');
   const byPhone = db.prepare('SELECT id FROM cadres WHERE phone = ?').pluck();
   const villagesOf = db.prepare('SELECT village_id FROM cadre_villages WHERE cadre_id = ?').pluck();
+  const villageCodesOf = db.prepare('SELECT v.code FROM cadre_villages cv JOIN villages v ON v.id = cv.village_id WHERE cv.cadre_id = ? ORDER BY v.code').pluck();
   const insert = db.prepare('INSERT INTO cadres (name, role, phone, duty_hours) VALUES (?, ?, ?, ?)');
   const update = db.prepare('UPDATE cadres SET name = ?, role = ?, phone = ?, duty_hours = ?, active = 1 WHERE id = ?');
   const link = db.prepare('INSERT OR IGNORE INTO cadre_villages (cadre_id, village_id) VALUES (?, ?)');
@@ -40,6 +41,7 @@ export function createCadresRepo(db: Db) {
     byId: (id: number) => byId.get(id) as Cadre | undefined,
     idByPhone: (phone: string) => byPhone.get(phone) as number | undefined,
     villagesOf: (id: number) => villagesOf.all(id) as number[],
+    villageCodesOf: (id: number) => villageCodesOf.all(id) as string[],
     insert: (c: Omit<Cadre, 'id' | 'photoPath'>) => Number(insert.run(c.name, c.role, c.phone, c.dutyHours).lastInsertRowid),
     update: (id: number, c: Omit<Cadre, 'id' | 'photoPath'>) => update.run(c.name, c.role, c.phone, c.dutyHours, id),
     link: (id: number, villageId: number) => link.run(id, villageId),

@@ -1,6 +1,6 @@
 import type { CadresRepo, Cadre, CadreRole } from './repo.js';
 import { transaction, type Db } from '../../db/index.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { CadreElsewhereError, ConflictError, NotFoundError } from '../../errors.js';
 
 export interface CadreInput {
   name: string;
@@ -35,16 +35,33 @@ export function createCadresService(repo: CadresRepo, db: Db) {
       }));
     },
 
-    /** Adds a cadre to a village: an existing cadre with that phone is linked and updated. */
-    add(scope: Scope, villageId: number, input: CadreInput): number {
+    /**
+     * Adds a cadre to a village. An existing cadre with that phone is linked and updated only when
+     * they already serve one of the caller's villages (or none at all): cadre phones are public, and
+     * another township's cadre must not be taken over by typing their number. Returns the cadre and
+     * the codes of every village they now serve (for the audit log).
+     */
+    add(scope: Scope, villageId: number, input: CadreInput): { id: number; villageCodes: string[] } {
       if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');
       return transaction(db, () => {
         let id = repo.idByPhone(input.phone);
         if (id === undefined) id = repo.insert(input);
-        else repo.update(id, input);
+        else {
+          const serves = repo.villagesOf(id);
+          if (serves.length > 0 && !serves.some((v) => scope.villageIds.has(v))) throw new CadreElsewhereError(id, repo.villageCodesOf(id));
+          repo.update(id, input);
+        }
         repo.link(id, villageId);
-        return id;
+        return { id, villageCodes: repo.villageCodesOf(id) };
       });
+    },
+
+    /** Would adding this phone reach a cadre outside the caller's villages? (for import checks) */
+    servesElsewhere(scope: Scope, phone: string): string[] | undefined {
+      const id = repo.idByPhone(phone);
+      if (id === undefined) return undefined;
+      const serves = repo.villagesOf(id);
+      return serves.length > 0 && !serves.some((v) => scope.villageIds.has(v)) ? repo.villageCodesOf(id) : undefined;
     },
 
     update(scope: Scope, id: number, input: CadreInput): void {
@@ -54,10 +71,19 @@ export function createCadresService(repo: CadresRepo, db: Db) {
       repo.update(id, input);
     },
 
-    /** Stops a cadre serving a village (the profile stays for the other villages). */
-    removeFromVillage(scope: Scope, id: number, villageId: number): void {
-      manageable(scope, id);
-      if (!scope.villageIds.has(villageId) || !repo.unlink(id, villageId)) throw new NotFoundError('cadre');
+    /**
+     * Stops a cadre serving a village (the profile stays for the other villages). When it was the
+     * last one, the photo is no longer anyone's to show: returns its file for the caller to delete.
+     */
+    removeFromVillage(scope: Scope, id: number, villageId: number): { orphanedPhoto: string | null } {
+      const c = manageable(scope, id);
+      if (!scope.villageIds.has(villageId)) throw new NotFoundError('cadre');
+      return transaction(db, () => {
+        if (!repo.unlink(id, villageId)) throw new NotFoundError('cadre');
+        if (repo.villagesOf(id).length > 0 || !c.photoPath) return { orphanedPhoto: null };
+        repo.setPhoto(id, null);
+        return { orphanedPhoto: c.photoPath };
+      });
     },
 
     /** Sets the photo's file name; returns the one it replaces (for the caller to delete). */
@@ -67,9 +93,10 @@ export function createCadresService(repo: CadresRepo, db: Db) {
       return c.photoPath;
     },
 
-    /** The stored photo file of a cadre, for the public 码上帮 page. */
+    /** The stored photo file of a cadre who serves a village, for the public 码上帮 page. */
     photoFile(id: number): string | undefined {
-      return repo.byId(id)?.photoPath ?? undefined;
+      const file = repo.byId(id)?.photoPath;
+      return file && repo.villagesOf(id).length > 0 ? file : undefined;
     },
   };
 }

@@ -85,20 +85,29 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
     return id;
   };
 
+  /** The district's templates and those of the case's township. */
+  const templatesFor = (c: { kind: string; category: string | null; villageId: number }) => {
+    const village = services.places.villagesIn({ villageIds: new Set([c.villageId]) })[0];
+    return services.templates.forCase(c.kind, c.category, village ? village.code.slice(0, 9) : '');
+  };
+
   const renderCase = (res: express.Response, id: number, extra: Record<string, unknown> = {}, status = 200) => {
     const user = currentUser(res)!;
     const view = office.get(user, id);
     res.status(status).render('admin/case', {
       ...view, c: view.case, maskPhone, errors: [], values: {}, notice: null, openAction: null,
-      templates: services.templates.forCase(view.case.kind, view.case.category), templateText: null,
+      templates: templatesFor(view.case), templateText: null,
       householdToken: view.case.householdId ? services.places.activePlateToken(view.case.householdId) : undefined, ...extra,
     });
   };
 
   router.get('/admin/cases/:id', requireUser(), (req, res) => {
     // ?tpl=ID puts a reply template into the reply box: works without JavaScript.
-    const tpl = typeof req.query.tpl === 'string' ? services.templates.get(Number(req.query.tpl)) : undefined;
-    renderCase(res, caseId(req.params.id), tpl ? { openAction: 'reply', values: { text: tpl.body } } : {});
+    const id = caseId(req.params.id);
+    const tplId = typeof req.query.tpl === 'string' ? Number(req.query.tpl) : NaN;
+    // Only a template this case is offered: another township's is not there for it.
+    const tpl = Number.isInteger(tplId) ? templatesFor(office.get(currentUser(res)!, id).case).find((x) => x.id === tplId) : undefined;
+    renderCase(res, id, tpl ? { openAction: 'reply', values: { text: tpl.body } } : {});
   });
 
   router.get('/admin/cases/:id/photos/:photoId', requireUser(), (req, res) => {

@@ -4,40 +4,58 @@ import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { t } from '../../i18n/index.js';
 import { CATEGORIES } from '../cases/schema.js';
+import type { TemplateOwner } from './service.js';
 
 const templateForm = z.object({
   kind: z.enum(['', 'help', 'apply', 'speak']).transform((v) => (v === '' ? null : v)),
   category: z.enum(['', ...CATEGORIES]).transform((v) => (v === '' ? null : v)),
   title: z.string().trim().min(1, { error: t('templates.titleRequired') }).max(30, { error: t('templates.titleTooLong') }),
   body: z.string().trim().min(5, { error: t('templates.bodyRequired') }).max(2000, { error: t('admin.case.textTooLong') }),
+  town: z.string().optional().transform((v) => (v ? v : null)),
 });
 
 /** Staff and admins manage the reply templates; cadres use them. */
 export function templatesRoutes(services: Services, protect: RequestHandler): Router {
   const router = Router();
   const urlencoded = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 10 });
-  const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) =>
-    res.status(status).render('admin/templates', { rows: services.templates.all(), categories: CATEGORIES, errors: [], values: {}, ...extra });
+  /** Township staff keep their townships' templates; admins and district staff keep all of them. */
+  const ownerOf = (res: express.Response): { owner: TemplateOwner; towns: Array<{ code: string; name: string }> } => {
+    const user = currentUser(res)!;
+    const towns = new Map<string, string>();
+    for (const v of services.places.villagesIn(user.scope)) towns.set(v.code.slice(0, 9), v.townName);
+    return { owner: user.scope.all ? 'all' : [...towns.keys()], towns: [...towns].map(([code, name]) => ({ code, name })) };
+  };
+  const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
+    const { owner, towns } = ownerOf(res);
+    res.status(status).render('admin/templates', { rows: services.templates.visible(owner), towns, canEdit: owner === 'all', categories: CATEGORIES, errors: [], values: {}, ...extra });
+  };
 
   router.get('/admin/templates', requireUser('admin', 'staff'), (_req, res) => render(res));
 
   router.post('/admin/templates', requireUser('admin', 'staff'), urlencoded, protect, (req, res) => {
     const user = currentUser(res)!;
+    const { owner, towns } = ownerOf(res);
     const parsed = templateForm.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#tpl-${String(i.path[0])}` }));
+    const errors = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#tpl-${String(i.path[0])}` }));
+    // Township staff file templates under one of their townships; only the district's keepers may leave it empty.
+    const townCode = parsed.success ? (parsed.data.town ?? (owner === 'all' ? null : (towns[0]?.code ?? null))) : null;
+    if (parsed.success && (townCode === null ? owner !== 'all' : owner !== 'all' && !owner.includes(townCode)) ) {
+      errors.push({ field: 'town', text: t('templates.townInvalid'), href: '#tpl-town' });
+    }
+    if (!parsed.success || errors.length) {
       render(res, { errors, values: req.body }, 400);
       return;
     }
-    const id = services.templates.add(parsed.data, user.id);
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'template_added', target: `template:${id}`, detail: parsed.data.title });
+    const { town: _town, ...template } = parsed.data;
+    const id = services.templates.add({ ...template, townCode }, user.id, owner);
+    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'template_added', target: `template:${id}`, detail: `${townCode ?? 'district'} ${template.title}` });
     res.redirect(303, '/admin/templates');
   });
 
   router.post('/admin/templates/:id/delete', requireUser('admin', 'staff'), urlencoded, protect, (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
-    services.templates.remove(Number.isInteger(id) ? id : 0);
+    services.templates.remove(Number.isInteger(id) ? id : 0, ownerOf(res).owner);
     services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'template_deleted', target: `template:${id}` });
     res.redirect(303, '/admin/templates');
   });
