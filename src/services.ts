@@ -25,10 +25,10 @@ import { createThrottleRepo } from './features/throttle/repo.js';
 import { createThrottleService } from './features/throttle/service.js';
 
 /** Wires repos into services. createApp takes the result, so tests build the same app on :memory:. */
-export function createServices(db: Db, config: Config, opts: { now?: () => Date } = {}) {
+export function createServices(db: Db, config: Config, opts: { now?: () => Date; scryptCost?: number } = {}) {
   const calendar = createCalendarService(createCalendarRepo(db));
   const throttle = createThrottleService(createThrottleRepo(db), opts.now);
-  const staff = createStaffService(createStaffRepo(db), throttle, opts.now);
+  const staff = createStaffService(createStaffRepo(db), throttle, opts.now, opts.scryptCost);
   const casesRepo = createCasesRepo(db);
   const cadres = createCadresService(createCadresRepo(db), db);
   return {

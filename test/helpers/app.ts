@@ -7,6 +7,8 @@ import { createServices, type Services } from '../../src/services.js';
 import { seededDb } from './db.js';
 import type { RateLimitSettings } from '../../src/http/rate-limits.js';
 
+export const TEST_SCRYPT_COST = 1024;
+
 export interface TestApp {
   app: Express;
   services: Services;
@@ -18,7 +20,8 @@ export function buildApp(
   opts: { db?: Db; config?: Partial<Config>; override?: (s: Services) => Services; rateLimits?: Partial<RateLimitSettings>; now?: () => Date } = {},
 ): TestApp {
   const db = opts.db ?? seededDb();
-  const base = createServices(db, testConfig(opts.config), { now: opts.now });
+  // A cheap scrypt cost: the suite signs in hundreds of times (production cost is tested in unit/passwords).
+  const base = createServices(db, testConfig(opts.config), { now: opts.now, scryptCost: TEST_SCRYPT_COST });
   const services = opts.override ? opts.override(base) : base;
   const app = createApp(services, { logger: pino({ level: "silent" }), rateLimits: opts.rateLimits });
   return { app, services, db };

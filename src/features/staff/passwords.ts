@@ -3,15 +3,24 @@ import { promisify } from 'node:util';
 
 const scrypt = promisify(crypto.scrypt) as (pw: string, salt: Buffer, keylen: number, opts: crypto.ScryptOptions) => Promise<Buffer>;
 
-// N=2^15, r=8, p=1: ~32 MiB and tens of milliseconds per hash on this class of machine.
-const PARAMS = { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+/** N=2^15, r=8, p=1: ~32 MiB and tens of milliseconds per hash on this class of machine. */
+export const SCRYPT_COST = 32768;
+const PARAMS = { r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEYLEN = 32;
 
-/** scrypt$N$r$p$salt$hash, salt and hash in base64url. */
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * scrypt$N$r$p$salt$hash, salt and hash in base64url. The cost N is stored with each hash, so a
+ * hash made at another cost still verifies; tests pass a cheap one.
+ */
+export async function hashPassword(password: string, cost = SCRYPT_COST): Promise<string> {
   const salt = crypto.randomBytes(16);
-  const hash = await scrypt(password.normalize('NFKC'), salt, KEYLEN, PARAMS);
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
+  const hash = await scrypt(password.normalize('NFKC'), salt, KEYLEN, { ...PARAMS, N: cost });
+  return ['scrypt', cost, PARAMS.r, PARAMS.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
+}
+
+/** A hash that matches no password, at the given cost: spent on unknown users so timing tells nothing. */
+export function dummyHash(cost = SCRYPT_COST): string {
+  return `scrypt$${cost}$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`;
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { hashPassword, randomPassword, verifyPassword } from './passwords.js';
+import { dummyHash, hashPassword as hashAt, randomPassword, SCRYPT_COST, verifyPassword } from './passwords.js';
 import type { Role, ScopeLevel, StaffRepo, UserRow } from './repo.js';
 import type { ThrottleService } from '../throttle/service.js';
 
@@ -45,10 +45,11 @@ export interface SignedInUser {
   scope: Scope;
 }
 
-// Spent on unknown usernames too, so timing does not tell which accounts exist.
-const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
-export function createStaffService(repo: StaffRepo, throttle: ThrottleService, now: () => Date = () => new Date()) {
+export function createStaffService(repo: StaffRepo, throttle: ThrottleService, now: () => Date = () => new Date(), scryptCost = SCRYPT_COST) {
+  const hashPassword = (password: string) => hashAt(password, scryptCost);
+  // Spent on unknown usernames too, so timing does not tell which accounts exist.
+  const DUMMY_HASH = dummyHash(scryptCost);
   const scopeOf = (u: UserRow): Scope => {
     if (u.role === 'admin') return { all: true, villageIds: new Set(repo.villageIdsFor('all', 0)) };
     const ids = new Set<number>();
