@@ -43,6 +43,8 @@ describe('a villager files a case, a cadre answers it from a phone, the villager
     // The villager reads the answer and rates it.
     await page.goto(trackUrl);
     await expect(page.locator('.timeline').textContent()).resolves.toContain('明天我带表格上门');
+    await expect(page.locator('#solved-title').textContent()).resolves.toBe('问题解决了吗？');
+    await page.getByRole('link', { name: '解决了，去评价' }).click();
     await page.getByLabel('5 星 非常满意').check();
     await page.getByRole('button', { name: '提交评价' }).click();
     await expect(page.locator('#rated').textContent()).resolves.toContain('5 星');

@@ -111,6 +111,10 @@ describe('the whole journey: a new village from a spreadsheet to a rated answer'
       // 5. The villager reads the answer and rates it; the dashboard shows it.
       await phone.goto(track);
       await expect(phone.locator('.timeline').textContent()).resolves.toContain('明天上午我到您家帮您填表');
+      await expect(phone.locator('#solved-title').textContent()).resolves.toBe('问题解决了吗？');
+      await expectAccessible(phone);
+      await snap(phone, 'journey-solved-question');
+      await phone.getByRole('link', { name: '解决了，去评价' }).click();
       await phone.getByLabel('5 星 非常满意').check();
       await phone.getByRole('button', { name: '提交评价' }).click();
       await expect(phone.locator('#rated').textContent()).resolves.toContain('5 星');

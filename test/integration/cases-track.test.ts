@@ -60,7 +60,7 @@ describe('rating', () => {
     expect(db.prepare('SELECT rating FROM cases WHERE id = ?').pluck().get(open.id)).toBeNull();
 
     const done = aCase(db, services, { state: 'resolved' });
-    const form = await openForm(agent, `/track/${done.token}`);
+    const form = await openForm(agent, `/track/${done.token}?answer=solved`);
     expect(form.html).toContain('这件事办得怎么样');
     await agent.post(`/track/${done.token}/rate`).type('form').send({ _csrf: form.csrf, rating: '4', comment: '修得很快' }).expect(303);
     const row = db.prepare('SELECT state, rating, rating_comment AS comment FROM cases WHERE id = ?').get(done.id);
@@ -76,9 +76,10 @@ describe('rating', () => {
     const { app, db, services } = buildApp();
     const done = aCase(db, services, { state: 'resolved' });
     const agent = agentFor(app);
-    const form = await openForm(agent, `/track/${done.token}`);
+    const form = await openForm(agent, `/track/${done.token}?answer=solved`);
     const res = await agent.post(`/track/${done.token}/rate`).type('form').send({ _csrf: form.csrf, rating: '9' }).expect(400);
     expect(res.text).toContain('请选择 1 到 5 星');
+    expect(res.text).toContain('id="rate-form"');
   });
 
   it('without a CSRF token is refused', async () => {
@@ -88,13 +89,69 @@ describe('rating', () => {
   });
 });
 
+describe('问题解决了吗？ before rating or reopening', () => {
+  it('a resolved case asks first, with two plain links; neither form shows until the villager answers', async () => {
+    const { app, db, services } = buildApp();
+    const done = aCase(db, services, { state: 'resolved' });
+    const page = await request(app).get(`/track/${done.token}`).expect(200);
+    expect(page.text).toContain('问题解决了吗？');
+    expect(page.text).toContain(`href="/track/${done.token}?answer=solved#rate-form"`);
+    expect(page.text).toContain(`href="/track/${done.token}?answer=unsolved#reopen-form"`);
+    expect(page.text).not.toContain('id="rate-form"');
+    expect(page.text).not.toContain('id="reopen-form"');
+    const unsolved = await request(app).get(`/track/${done.token}?answer=unsolved`).expect(200);
+    expect(unsolved.text).toContain('id="reopen-form"');
+    expect(unsolved.text).not.toContain('id="rate-form"');
+  });
+
+  it('a 1–2 star rating keeps the remedy: the case stays resolved and 重新办理 is still offered and works', async () => {
+    const { app, db, services } = buildApp();
+    const done = aCase(db, services, { state: 'resolved' });
+    const agent = agentFor(app);
+    let form = await openForm(agent, `/track/${done.token}?answer=solved`);
+    await agent.post(`/track/${done.token}/rate`).type('form').send({ _csrf: form.csrf, rating: '1', comment: '根本没修' }).expect(303);
+    expect(db.prepare('SELECT state, rating FROM cases WHERE id = ?').get(done.id)).toEqual({ state: 'resolved', rating: 1 });
+    const page = await agent.get(`/track/${done.token}`).expect(200);
+    expect(page.text).toContain('您的评价：1 星');
+    expect(page.text).toContain('问题还没解决？');
+    expect(page.text).toContain('id="reopen-form"');
+    form = await openForm(agent, `/track/${done.token}`);
+    await agent.post(`/track/${done.token}/reopen`).type('form').send({ _csrf: form.csrf, reason: '水管还在漏，根本没修' }).expect(303);
+    expect(db.prepare('SELECT state, rating FROM cases WHERE id = ?').get(done.id)).toEqual({ state: 'in_progress', rating: null });
+  });
+
+  it('a good rating completes the case, shown as 已完成', async () => {
+    const { app, db, services } = buildApp();
+    const done = aCase(db, services, { state: 'resolved' });
+    const agent = agentFor(app);
+    const form = await openForm(agent, `/track/${done.token}?answer=solved`);
+    await agent.post(`/track/${done.token}/rate`).type('form').send({ _csrf: form.csrf, rating: '5' }).expect(303);
+    const page = await agent.get(`/track/${done.token}`).expect(200);
+    expect(page.text).toContain('>已完成<');
+    expect(page.text).not.toContain('已关闭');
+  });
+
+  it('a reopen error is shown where the page opens (#solved), beside the reopen form', async () => {
+    const { app, db, services } = buildApp();
+    const done = aCase(db, services, { state: 'resolved' });
+    const agent = agentFor(app);
+    const form = await openForm(agent, `/track/${done.token}?answer=unsolved`);
+    expect(form.html).toContain(`action="/track/${done.token}/reopen#solved"`);
+    const res = await agent.post(`/track/${done.token}/reopen`).type('form').send({ _csrf: form.csrf, reason: '' }).expect(400);
+    const section = res.text.slice(res.text.indexOf('id="solved"'));
+    expect(section.indexOf('error-summary')).toBeGreaterThan(-1);
+    expect(section.indexOf('error-summary')).toBeLessThan(section.indexOf('id="reopen-form"'));
+    expect(res.text).not.toContain('id="rate-form"');
+  });
+});
+
 describe('reopening', () => {
   it('a reopened case is no longer resolved and gets a fresh deadline, so it is not overdue at once', async () => {
     const { app, db, services } = buildApp();
     const done = aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 3 * 24 * 3600 * 1000) });
     db.prepare("UPDATE cases SET resolution_due = '2026-01-01T00:00:00.000Z' WHERE id = ?").run(done.id);
     const agent = agentFor(app);
-    const form = await openForm(agent, `/track/${done.token}`);
+    const form = await openForm(agent, `/track/${done.token}?answer=unsolved`);
     await agent.post(`/track/${done.token}/reopen`).type('form').send({ _csrf: form.csrf, reason: '还是没有解决' }).expect(303);
     const row = db.prepare('SELECT resolved_at AS resolvedAt, resolution_due AS due FROM cases WHERE id = ?').get(done.id) as { resolvedAt: string | null; due: string };
     expect(row.resolvedAt).toBeNull();
@@ -109,7 +166,7 @@ describe('reopening', () => {
     const { app, db, services } = buildApp();
     const done = aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 6 * 24 * 3600 * 1000) });
     const agent = agentFor(app);
-    const form = await openForm(agent, `/track/${done.token}`);
+    const form = await openForm(agent, `/track/${done.token}?answer=unsolved`);
     expect(form.html).toContain('未解决，重新办理');
     await agent.post(`/track/${done.token}/reopen`).type('form').send({ _csrf: form.csrf, reason: '水管还是漏水，没有修好' }).expect(303);
     expect(db.prepare('SELECT state, reopen_count AS n FROM cases WHERE id = ?').get(done.id)).toEqual({ state: 'in_progress', n: 1 });
@@ -122,8 +179,9 @@ describe('reopening', () => {
     const { app, db, services } = buildApp();
     const old = aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 8 * 24 * 3600 * 1000) });
     const agent = agentFor(app);
-    const form = await openForm(agent, `/track/${old.token}`);
+    const form = await openForm(agent, `/track/${old.token}?answer=solved`);
     expect(form.html).not.toContain('未解决，重新办理');
+    expect(form.html).not.toContain('没解决，重新办理');
     await agent.post(`/track/${old.token}/reopen`).type('form').send({ _csrf: form.csrf, reason: '水管还是漏水，没有修好' }).expect(409);
     expect(db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(old.id)).toBe('resolved');
   });

@@ -9,6 +9,7 @@ const EXPECTED: Record<CaseAction, Partial<Record<CaseState, CaseState>>> = {
   start: { accepted: 'in_progress' },
   resolve: { accepted: 'resolved', in_progress: 'resolved' },
   rate: { resolved: 'closed' },
+  rate_low: { resolved: 'resolved' },
   auto_close: { resolved: 'closed' },
   reopen: { resolved: 'in_progress' },
   merge: { submitted: 'merged', accepted: 'merged', in_progress: 'merged' },

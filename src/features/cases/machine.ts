@@ -3,9 +3,12 @@ import { ConflictError } from '../../errors.js';
 /**
  * The case state machine (DESIGN.md "Cases"):
  *
- *   submitted ─accept→ accepted ─start→ in_progress ─resolve→ resolved ─rate / auto-close→ closed
+ *   submitted ─accept→ accepted ─start→ in_progress ─resolve→ resolved ─rate / auto-close→ closed (已完成)
  *   submitted ─reject→ rejected;  resolved ─reopen (within 7 days)→ in_progress
  *   open ─merge→ merged.  Reply, note, assign and extend keep the state.
+ *
+ * A rating of 1–2 stars (rate_low) keeps the case resolved: the villager who said 不满意 keeps the
+ * remedy, 重新办理, for the rest of the 7 days; auto-close completes it after that.
  *
  * A case may also be resolved straight from accepted: a quick answer needs no separate "start".
  */
@@ -14,7 +17,7 @@ export type CaseState = (typeof STATES)[number];
 
 export const OPEN_STATES: readonly CaseState[] = ['submitted', 'accepted', 'in_progress'];
 
-export const ACTIONS = ['accept', 'reject', 'start', 'resolve', 'rate', 'auto_close', 'reopen', 'merge', 'reply', 'note', 'assign', 'extend'] as const;
+export const ACTIONS = ['accept', 'reject', 'start', 'resolve', 'rate', 'rate_low', 'auto_close', 'reopen', 'merge', 'reply', 'note', 'assign', 'extend'] as const;
 export type CaseAction = (typeof ACTIONS)[number];
 
 const RULES: Record<CaseAction, { from: readonly CaseState[]; to?: CaseState }> = {
@@ -23,6 +26,7 @@ const RULES: Record<CaseAction, { from: readonly CaseState[]; to?: CaseState }> 
   start: { from: ['accepted'], to: 'in_progress' },
   resolve: { from: ['accepted', 'in_progress'], to: 'resolved' },
   rate: { from: ['resolved'], to: 'closed' },
+  rate_low: { from: ['resolved'] },
   auto_close: { from: ['resolved'], to: 'closed' },
   reopen: { from: ['resolved'], to: 'in_progress' },
   merge: { from: OPEN_STATES, to: 'merged' },

@@ -32,7 +32,7 @@ export type StaffAction =
   | { action: 'merge'; trackingNo: string };
 
 const PUBLIC: Record<CaseAction, boolean> = {
-  accept: true, reject: true, start: true, resolve: true, rate: true, auto_close: true, reopen: true,
+  accept: true, reject: true, start: true, resolve: true, rate: true, rate_low: true, auto_close: true, reopen: true,
   merge: true, reply: true, note: false, assign: false, extend: true,
 };
 const EVENT_TYPE: Partial<Record<CaseAction, string>> = { start: 'started', resolve: 'resolved', accept: 'accepted', reject: 'rejected', merge: 'merged', extend: 'extended', assign: 'assigned' };
@@ -110,7 +110,7 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
         case: c,
         events: repo.events(c.id),
         photos: repo.photos(c.id),
-        actions: allowedActions(c.state).filter((a) => !['rate', 'auto_close', 'reopen'].includes(a) && !(a === 'extend' && c.extended > 0)),
+        actions: allowedActions(c.state).filter((a) => !['rate', 'rate_low', 'auto_close', 'reopen'].includes(a) && !(a === 'extend' && c.extended > 0)),
         assignable: staff.assignable([c.villageId]),
         flag: flagOf(c.state === 'submitted' && !c.firstRespondedAt ? c.firstResponseDue : isOpen(c.state) ? c.resolutionDue : null, at, calendar.dueAfter(at, 1).toISOString()),
         mergedInto: merged ? { id: merged.id, trackingNo: merged.trackingNo } : null,

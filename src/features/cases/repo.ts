@@ -148,7 +148,8 @@ export function createCasesRepo(db: Db) {
         resolved_at = CASE WHEN @reopened = 1 THEN NULL ELSE coalesce(@resolvedAt, resolved_at) END,
         resolution_due = coalesce(@resolutionDue, resolution_due),
         closed_at = coalesce(@closedAt, closed_at),
-        rating = coalesce(@rating, rating), rating_comment = coalesce(@ratingComment, rating_comment),
+        rating = CASE WHEN @reopened = 1 THEN NULL ELSE coalesce(@rating, rating) END,
+        rating_comment = CASE WHEN @reopened = 1 THEN NULL ELSE coalesce(@ratingComment, rating_comment) END,
         reopen_count = reopen_count + @reopened, first_responded_at = coalesce(first_responded_at, @firstRespondedAt)
       WHERE id = @id AND version = @version`),
   };

@@ -195,7 +195,9 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
 
   const trackPage = (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const view = services.cases.forVillager(String(req.params.caseToken));
-    res.status(status).render('cases/track', { ...view, c: view.case, publicBaseUrl: services.config.publicBaseUrl, receipt: req.query.new === '1', values: {}, errors: [], notice: null, ...extra });
+    // 问题解决了吗？ — the answer (a plain link, no script) decides which form the page shows.
+    const answer = req.query.answer === 'solved' || req.query.answer === 'unsolved' ? req.query.answer : null;
+    res.status(status).render('cases/track', { ...view, c: view.case, publicBaseUrl: services.config.publicBaseUrl, receipt: req.query.new === '1', values: {}, errors: [], notice: null, answer, ...extra });
   };
 
   router.get('/track/:caseToken', (req, res) => trackPage(req, res));
@@ -212,7 +214,7 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
   router.post('/track/:caseToken/rate', limits.villagerAction, urlencoded, protect, (req, res) => {
     const parsed = rateForm.safeParse(req.body ?? {});
     if (!parsed.success) {
-      trackPage(req, res, { values: req.body, errors: fieldErrors(parsed.error) }, 400);
+      trackPage(req, res, { values: req.body, errors: fieldErrors(parsed.error), answer: 'solved' }, 400);
       return;
     }
     try {
@@ -228,7 +230,7 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
   router.post('/track/:caseToken/reopen', limits.villagerAction, urlencoded, protect, (req, res) => {
     const parsed = reopenForm.safeParse(req.body ?? {});
     if (!parsed.success) {
-      trackPage(req, res, { values: req.body, errors: fieldErrors(parsed.error) }, 400);
+      trackPage(req, res, { values: req.body, errors: fieldErrors(parsed.error), answer: 'unsolved' }, 400);
       return;
     }
     try {

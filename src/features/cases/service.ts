@@ -78,7 +78,7 @@ export function createCasesService(deps: {
   /** Applies a villager's or the system's state change with its public event, refusing stale versions. */
   const change = (
     c: CaseRow,
-    action: 'rate' | 'reopen' | 'auto_close',
+    action: 'rate' | 'rate_low' | 'reopen' | 'auto_close',
     fields: { rating?: number; ratingComment?: string | null; body: string; data?: unknown },
   ): void => {
     const to: CaseState = transition(c.state, action);
@@ -107,7 +107,7 @@ export function createCasesService(deps: {
         at,
         actor: action === 'auto_close' ? 'system' : 'villager',
         userId: null,
-        type: action === 'rate' ? 'rated' : action === 'reopen' ? 'reopened' : 'auto_closed',
+        type: action === 'rate' || action === 'rate_low' ? 'rated' : action === 'reopen' ? 'reopened' : 'auto_closed',
         fromState: c.state,
         toState: to,
         public: true,
@@ -214,7 +214,8 @@ export function createCasesService(deps: {
     rate(token: string, rating: number, comment: string | null): void {
       const c = byToken(token);
       if (c.rating !== null) throw new ConflictError('already rated');
-      change(c, 'rate', { rating, ratingComment: comment, body: comment ?? '', data: { rating } });
+      // 1–2 stars: 不满意 keeps the case resolved, so 重新办理 stays open for the rest of the 7 days.
+      change(c, rating <= 2 ? 'rate_low' : 'rate', { rating, ratingComment: comment, body: comment ?? '', data: { rating } });
     },
 
     reopen(token: string, reason: string): void {
