@@ -74,7 +74,6 @@ describe('form validation', () => {
     ['landline phone', { phone: '0537-1234567' }, '手机号应为 11 位数字'],
     ['phone with 10 digits', { phone: '1391234567' }, '手机号应为 11 位数字'],
     ['phone starting 12', { phone: '12912345678' }, '手机号应为 11 位数字'],
-    ['content too short', { content: '帮帮' }, '内容太短了，请至少写 5 个字'],
     ['content too long', { content: '长'.repeat(1001) }, '内容太长了，请不超过 1000 个字'],
     ['bad call-back time', { callbackTime: 'midnight' }, '请选择方便接电话的时间'],
   ];
@@ -104,6 +103,51 @@ describe('form validation', () => {
       await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, phone, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
     }
     expect(db.prepare('SELECT DISTINCT phone FROM cases').pluck().all()).toEqual(['13912345678']);
+  });
+});
+
+describe('form errors a villager can act on', () => {
+  it('码上说 shows every mistake at once: what to write, name and phone, on the first try', async () => {
+    const { app, db } = buildApp();
+    const h = demoHousehold(db);
+    const agent = agentFor(app);
+    const form = await openForm(agent, `/p/${h.token}/speak`);
+    const res = await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '', name: '', phone: '', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(400);
+    expect(res.text).toContain('请写下您想说的事');
+    expect(res.text).toContain('请填写姓名');
+    expect(res.text).toContain('请填写手机号');
+    expect(res.text).not.toContain('太短了');
+  });
+
+  it('a short 码上说 is asked for a little more, in words that say why', async () => {
+    const { app, db } = buildApp();
+    const h = demoHousehold(db);
+    const agent = agentFor(app);
+    const form = await openForm(agent, `/p/${h.token}/speak`);
+    const res = await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '路灯', name: '张秀兰', phone: '13912345678', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(400);
+    expect(res.text).toContain('再多写几句吧（至少 5 个字）');
+  });
+
+  it('码上办 and the call-back need no description: the item or the call-back already says what', async () => {
+    const { app, db } = buildApp();
+    const h = demoHousehold(db);
+    const code = applicableCode(db);
+    const agent = agentFor(app);
+    let form = await openForm(agent, `/p/${h.token}/apply?item=${code}`);
+    await postMultipart(agent, `/p/${h.token}/apply`, { ...good, content: '', item: code, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
+    form = await openForm(agent, `/p/${h.token}/help/request`);
+    await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, content: '', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
+    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(2);
+  });
+
+  it('photos chosen with a mistake elsewhere are not lost silently: the page asks to choose them again', async () => {
+    const { app, db } = buildApp();
+    const h = demoHousehold(db);
+    const agent = agentFor(app);
+    const form = await openForm(agent, `/p/${h.token}/speak`);
+    const res = await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '村口路灯坏了三天了', name: '张秀兰', phone: '123', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }, [{ name: 'lamp.png', data: await png() }]).expect(400);
+    expect(res.text).toContain('您选的 1 张照片还没有上传');
+    expect(res.text).toContain('请重新选择照片');
   });
 });
 

@@ -125,6 +125,10 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
                 errors.push({ field: 'photos', text: t(`cases.errors.${err.reason}`), href: '#photos' });
               }
             }
+            // A file box cannot be filled in again by the server: say so rather than drop photos silently.
+            if (errors.length > 0 && files.length > 0 && !errors.some((e) => e.field === 'photos')) {
+              errors.push({ field: 'photos', text: t('cases.errors.photosAgain', { n: files.length }), href: '#photos' });
+            }
             if (errors.length > 0 || !parsed.success) {
               renderForm(res, caseKind, plate, { item, values: body, errors, idempotencyKey: body.idempotencyKey ?? newIdempotencyKey() }, 400);
               return;

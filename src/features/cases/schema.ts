@@ -15,16 +15,23 @@ export const MOBILE = /^1[3-9]\d{9}$/;
 export const CATEGORIES = ['suggestion', 'complaint', 'enquiry', 'request', 'praise'] as const;
 export const CALLBACK_TIMES = ['any', 'morning', 'afternoon', 'evening'] as const;
 
+/** A text box: an empty one is told what to write (…Required), a too-short one how much more. */
 const text = (min: number, max: number, key: string) =>
   z
     .string({ error: t(`cases.errors.${key}Required`) })
     .transform((s) => s.trim())
     .pipe(
-      z
-        .string()
-        .min(min, { error: min <= 1 ? t(`cases.errors.${key}Required`) : t(`cases.errors.${key}TooShort`, { min }) })
+      (min > 1 ? z.string().min(1, { error: t(`cases.errors.${key}Required`) }).min(min, { error: t(`cases.errors.${key}TooShort`, { min }) }) : z.string().min(1, { error: t(`cases.errors.${key}Required`) }))
         .max(max, { error: t(`cases.errors.${key}TooLong`, { max }) }),
     );
+
+/** An optional text box (the item or the call-back already says what the case is about). */
+const optionalText = (max: number, key: string) =>
+  z
+    .string()
+    .optional()
+    .transform((s) => (s ?? '').trim())
+    .pipe(z.string().max(max, { error: t(`cases.errors.${key}TooLong`, { max }) }));
 
 const name = text(1, 20, 'name');
 const phone = z
@@ -32,6 +39,7 @@ const phone = z
   .transform(normalisePhone)
   .pipe(z.string().min(1, { error: t('cases.errors.phoneRequired') }).regex(MOBILE, { error: t('cases.errors.phoneInvalid') }));
 const content = text(5, 1000, 'content');
+const note = optionalText(1000, 'content');
 const checkbox = z
   .string()
   .optional()
@@ -42,7 +50,7 @@ export const applyForm = z.object({
   item: z.string({ error: t('cases.errors.itemRequired') }).regex(/^[0-9A-Za-z]{6,40}$/, { error: t('cases.errors.itemRequired') }),
   name,
   phone,
-  content,
+  content: note,
   callbackTime: z.enum(CALLBACK_TIMES, { error: t('cases.errors.callbackTime') }),
   idempotencyKey: key,
 });
@@ -50,11 +58,15 @@ export const applyForm = z.object({
 export const helpForm = z.object({
   name,
   phone,
-  content,
+  content: note,
   callbackTime: z.enum(CALLBACK_TIMES, { error: t('cases.errors.callbackTime') }),
   idempotencyKey: key,
 });
 
+const ticked = (v: unknown) => v === true || v === '1' || v === 'on';
+
+// Name and phone are checked with everything else, so every mistake shows at once (not the contact
+// details only after the rest is right).
 export const speakForm = z
   .object({
     category: z.enum(CATEGORIES, { error: t('cases.errors.category') }),
@@ -64,14 +76,17 @@ export const speakForm = z
     phone: z.string().optional(),
     idempotencyKey: key,
   })
-  .transform((v, ctx) => {
-    if (v.anonymous) return { ...v, name: null, phone: null };
-    const n = name.safeParse(v.name ?? '');
-    const p = phone.safeParse(v.phone ?? '');
-    if (!n.success) ctx.addIssue({ code: 'custom', path: ['name'], message: n.error.issues[0]!.message });
-    if (!p.success) ctx.addIssue({ code: 'custom', path: ['phone'], message: p.error.issues[0]!.message });
-    return { ...v, name: n.success ? n.data : null, phone: p.success ? p.data : null };
-  });
+  .superRefine(
+    (v, ctx) => {
+      if (ticked(v.anonymous)) return;
+      const n = name.safeParse(v.name ?? '');
+      const p = phone.safeParse(v.phone ?? '');
+      if (!n.success) ctx.addIssue({ code: 'custom', path: ['name'], message: n.error.issues[0]!.message });
+      if (!p.success) ctx.addIssue({ code: 'custom', path: ['phone'], message: p.error.issues[0]!.message });
+    },
+    { when: () => true },
+  )
+  .transform((v) => (v.anonymous ? { ...v, name: null, phone: null } : { ...v, name: name.parse(v.name ?? ''), phone: phone.parse(v.phone ?? '') }));
 
 export const rateForm = z.object({
   rating: z.coerce.number({ error: t('cases.errors.rating') }).int({ error: t('cases.errors.rating') }).min(1, { error: t('cases.errors.rating') }).max(5, { error: t('cases.errors.rating') }),
