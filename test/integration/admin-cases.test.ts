@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
+import { yellowBefore } from '../../src/features/calendar/workdays.js';
 import { aCadre, aHousehold, aVillage } from '../helpers/builders.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 import type { Db } from '../../src/db/index.js';
@@ -104,7 +105,7 @@ describe('working a case', () => {
     expect(villager.text).toContain('已联系电工，明天修好。');
     expect(villager.text).toContain('路灯已修复。');
     expect(villager.text).not.toContain('电工老孙');
-    expect(villager.text).toContain('这件事办得怎么样');
+    expect(villager.text).toContain('问题解决了吗？');
   });
 
   it('an action the state no longer allows → 409 with a message', async () => {
@@ -183,16 +184,24 @@ describe('working a case', () => {
 });
 
 describe('deadlines, auto-close and export', () => {
-  it('flags red when overdue and yellow when due within one working day', async () => {
+  it('a new case is not yellow; yellow is the last 4 working hours before the deadline, red is overdue', async () => {
     const s = await setup();
-    s.db.prepare("UPDATE cases SET first_response_due = '2000-01-01T00:00:00.000Z' WHERE id = ?").run(s.caseA.id);
     const agent = await signIn(s.app, s.admin.username);
+    // Both just filed: due at the end of the next working day, so neither is flagged.
+    expect((await agent.get('/admin/cases?flag=yellow').expect(200)).text).not.toContain(s.caseB.trackingNo);
+    s.db.prepare("UPDATE cases SET first_response_due = '2000-01-01T00:00:00.000Z' WHERE id = ?").run(s.caseA.id);
+    // Due today and past 13:30 (the edge itself): yellow.
+    s.db.prepare('UPDATE cases SET first_response_due = ? WHERE id = ?').run(yellowBefore(new Date()).toISOString(), s.caseB.id);
     const red = await agent.get('/admin/cases?flag=red').expect(200);
     expect(red.text).toContain(s.caseA.trackingNo);
     expect(red.text).not.toContain(s.caseB.trackingNo);
     const yellow = await agent.get('/admin/cases?flag=yellow').expect(200);
-    expect(yellow.text).toContain(s.caseB.trackingNo); // due by the end of the next working day
+    expect(yellow.text).toContain(s.caseB.trackingNo);
     expect(yellow.text).not.toContain(s.caseA.trackingNo);
+    const all = { all: true, villageIds: new Set(s.db.prepare('SELECT id FROM villages').pluck().all() as number[]) };
+    const d = s.services.stats.dashboard(all);
+    expect(d.red).toBe(1);
+    expect(d.yellow).toBe(yellow.text.includes(s.caseB.trackingNo) ? 1 : 0);
   });
 
   it('resolved cases with no rating close themselves after 7 days, as an event', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { calendar2026 } from '../../db/seed/calendar.js';
 import { addWorkingDays, chinaDate, endOfChinaDay, isWorkingDay, workingDaysBetween } from '../../src/features/calendar/workdays.js';
+import { yellowBefore as yb } from '../../src/features/calendar/workdays.js';
 
 const ex = new Map(calendar2026().map((d) => [d.date, d.kind]));
 
@@ -37,5 +38,14 @@ describe('working days from the calendar table', () => {
   it('uses China time: 23:30 UTC on the 27th is the 28th in China', () => {
     expect(chinaDate(new Date('2026-11-27T23:30:00Z'))).toBe('2026-11-28');
     expect(endOfChinaDay('2026-11-30').toISOString()).toBe('2026-11-30T15:59:59.999Z');
+  });
+
+  it('yellow starts at 13:30 China time on the day a case is due: the last 4 working hours', () => {
+    // 13:29 China time on 2026-12-01: only what was due by the end of yesterday (already red) counts.
+    expect(yb(new Date('2026-12-01T05:29:00Z')).toISOString()).toBe(endOfChinaDay('2026-11-30').toISOString());
+    // 13:30: today's deadlines are yellow; tomorrow's are not.
+    expect(yb(new Date('2026-12-01T05:30:00Z')).toISOString()).toBe(endOfChinaDay('2026-12-01').toISOString());
+    // Just after midnight China time (16:05 UTC the day before).
+    expect(yb(new Date('2026-11-30T16:05:00Z')).toISOString()).toBe(endOfChinaDay('2026-11-30').toISOString());
   });
 });

@@ -19,6 +19,20 @@ export function endOfChinaDay(date: string): Date {
   return new Date(Date.parse(`${date}T23:59:59.999+08:00`));
 }
 
+/**
+ * The yellow flag's edge. Deadlines fall at the end of a working day, and the office works
+ * 8:30–17:30: a case turns yellow in the last 4 working hours before its deadline, from 13:30 China
+ * time on the day it is due. Returns the latest deadline that is yellow at `at` (everything due by
+ * then and not yet past is yellow): today's end from 13:30 on, else yesterday's (none).
+ */
+export const YELLOW_FROM_MINUTES = 13 * 60 + 30;
+export function yellowBefore(at: Date): Date {
+  const today = chinaDate(at);
+  const shifted = new Date(at.getTime() + CHINA_OFFSET_MS);
+  const minutes = shifted.getUTCHours() * 60 + shifted.getUTCMinutes();
+  return endOfChinaDay(minutes >= YELLOW_FROM_MINUTES ? today : addDays(today, -1));
+}
+
 export function addDays(date: string, n: number): string {
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + n);

@@ -1,3 +1,4 @@
+import { yellowBefore as yellowEdge } from '../calendar/workdays.js';
 import type { Db } from '../../db/index.js';
 import { transaction } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../../errors.js';
@@ -58,11 +59,11 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
   return {
     flagOf,
     /** Due within one working day → yellow. */
-    yellowBefore: (at: Date = now()) => calendar.dueAfter(at, 1).toISOString(),
+    yellowBefore: (at: Date = now()) => yellowEdge(at).toISOString(),
 
     inbox(user: SignedInUser, q: InboxQuery) {
       const at = now();
-      const yellowBefore = calendar.dueAfter(at, 1).toISOString();
+      const yellowBefore = yellowEdge(at).toISOString();
       const filter = {
         villageIds: ids(user.scope),
         state: q.state,
@@ -92,7 +93,7 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
     /** Every case of the filter, for the CSV export (same scope and filters as the inbox). */
     exportRows(user: SignedInUser, q: InboxQuery): Array<InboxRow & { flag: Flag }> {
       const at = now();
-      const yellowBefore = calendar.dueAfter(at, 1).toISOString();
+      const yellowBefore = yellowEdge(at).toISOString();
       return repo
         .inboxAll({
           villageIds: ids(user.scope), state: q.state, kind: q.kind, villageId: q.villageId, category: q.category,
@@ -112,7 +113,7 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
         photos: repo.photos(c.id),
         actions: allowedActions(c.state).filter((a) => !['rate', 'rate_low', 'auto_close', 'reopen'].includes(a) && !(a === 'extend' && c.extended > 0)),
         assignable: staff.assignable([c.villageId]),
-        flag: flagOf(c.state === 'submitted' && !c.firstRespondedAt ? c.firstResponseDue : isOpen(c.state) ? c.resolutionDue : null, at, calendar.dueAfter(at, 1).toISOString()),
+        flag: flagOf(c.state === 'submitted' && !c.firstRespondedAt ? c.firstResponseDue : isOpen(c.state) ? c.resolutionDue : null, at, yellowEdge(at).toISOString()),
         mergedInto: merged ? { id: merged.id, trackingNo: merged.trackingNo } : null,
       };
     },

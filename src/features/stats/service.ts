@@ -1,3 +1,4 @@
+import { yellowBefore } from '../calendar/workdays.js';
 import type { CalendarService } from '../calendar/service.js';
 import { addDays, chinaDate } from '../calendar/workdays.js';
 import type { Scope } from '../staff/service.js';
@@ -11,7 +12,7 @@ export function createStatsService(repo: StatsRepo, calendar: CalendarService, n
       const villages = JSON.stringify([...scope.villageIds]);
       const today = chinaDate(at);
       const todayStart = new Date(Date.parse(`${today}T00:00:00+08:00`)).toISOString();
-      const t = repo.totals({ villages, now: at.toISOString(), yellowBefore: calendar.dueAfter(at, 1).toISOString(), todayStart });
+      const t = repo.totals({ villages, now: at.toISOString(), yellowBefore: yellowBefore(at).toISOString(), todayStart });
       const counts = new Map(repo.perDay({ villages, since: new Date(Date.parse(`${addDays(today, -29)}T00:00:00+08:00`)).toISOString() }).map((d) => [d.day, d.n]));
       const days = Array.from({ length: 30 }, (_, i) => {
         const day = addDays(today, i - 29);
