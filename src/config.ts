@@ -20,6 +20,7 @@ const schema = z
     MASHANG_BENCH_HELLO: boolish.default(false),
     MASHANG_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
     MASHANG_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    MASHANG_DEMO: boolish.optional(),
   })
   .transform((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.PUBLIC_BASE_URL) {
@@ -41,6 +42,8 @@ const schema = z
       secret: env.MASHANG_SECRET,
       /** back-office sessions end after this many minutes without a request */
       idleMinutes: env.MASHANG_IDLE_MINUTES,
+      /** load the fictional demo district into an empty database: on by default outside production */
+      demo: env.MASHANG_DEMO ?? env.NODE_ENV !== 'production',
     };
   });
 

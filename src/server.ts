@@ -2,6 +2,7 @@ import pino from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { prepare } from './bootstrap.js';
+import { DatabaseProblem } from './db/index.js';
 
 async function main(): Promise<void> {
   let config;
@@ -15,7 +16,18 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel });
-  const { db, services, adminCreated, adminPassword } = await prepare(config, logger);
+  let prepared;
+  try {
+    prepared = await prepare(config, logger);
+  } catch (err) {
+    if (err instanceof DatabaseProblem) {
+      logger.fatal({ db: config.dbFile }, err.message);
+      console.error(`Mashang did not start: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const { db, services, adminCreated, adminPassword, createdDatabase, dbPath, emptyWithoutDemo, seeded } = prepared;
   const app = createApp(services, { logger });
 
   const server = app.listen(config.port, config.host, () => {
@@ -23,6 +35,12 @@ async function main(): Promise<void> {
     const lines = [
       '',
       `  码上服务 Mashang is running at ${config.publicBaseUrl}`,
+      createdDatabase
+        ? `  New database created at ${dbPath}${seeded ? ', with the fictional demo district' : ', empty'}. If you expected existing data, stop and check MASHANG_DB.`
+        : '',
+      emptyWithoutDemo
+        ? '  The database holds no households. Load them with `npm run mashang -- import households FILE` (the demo loads only with MASHANG_DEMO=1).'
+        : '',
       household ? `  Sample household page: ${config.publicBaseUrl}/p/${household}` : '',
       village ? `  Sample village page:   ${config.publicBaseUrl}/v/${village}` : '',
       `  Service catalogue:     ${config.publicBaseUrl}/services`,
