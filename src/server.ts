@@ -3,6 +3,10 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { prepare } from './bootstrap.js';
 import { DatabaseProblem } from './db/index.js';
+import { gracefulShutdown } from './http/shutdown.js';
+
+/** Requests under way get this long to finish on SIGTERM; below Docker's and systemd's kill timeouts. */
+const SHUTDOWN_GRACE_MS = 5000;
 
 async function main(): Promise<void> {
   let config;
@@ -67,6 +71,10 @@ async function main(): Promise<void> {
   runJobs();
   const jobs = setInterval(runJobs, 10 * 60_000);
   jobs.unref();
+  const shutdown = gracefulShutdown(server, {
+    graceMs: SHUTDOWN_GRACE_MS,
+    onForce: () => logger.warn(`closing connections still open after ${SHUTDOWN_GRACE_MS / 1000} s`),
+  });
 
   server.on('error', (err) => {
     logger.fatal({ err }, 'server failed');
@@ -79,17 +87,13 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     clearInterval(jobs);
-    // Stop accepting, let requests in flight finish, then close the database.
-    server.close(() => {
+    // Stop accepting, close idle connections, let requests in flight finish (for a grace period),
+    // then close the database.
+    void shutdown.close().then(() => {
       db.close();
       logger.info('stopped');
       process.exit(0);
     });
-    server.closeIdleConnections();
-    setTimeout(() => {
-      logger.warn('forcing shutdown after 10 s');
-      server.closeAllConnections();
-    }, 10_000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -61,6 +62,36 @@ async function until(ok: () => boolean, ms: number): Promise<void> {
 }
 
 describe('the server process', () => {
+  it('on SIGTERM closes a kept-alive idle connection and an unused one at once, and exits within 2 s', async () => {
+    const dir = dirs.make();
+    seededFile(path.join(dir, 'm.sqlite')).close();
+    const port = await freePort();
+    const server = run({ PORT: String(port), MASHANG_DB: path.join(dir, 'm.sqlite'), MASHANG_DATA_DIR: path.join(dir, 'data') });
+    await until(() => server.out().includes('is running at'), 20_000);
+
+    const agent = new http.Agent({ keepAlive: true });
+    const status = await new Promise<number>((resolve, reject) =>
+      http.get({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      }).on('error', reject),
+    );
+    expect(status).toBe(200);
+    // a browser opens connections ahead of time and may never use them
+    const unused = net.connect(port, '127.0.0.1');
+    await new Promise((r) => unused.on('connect', r));
+    unused.on('error', () => undefined);
+
+    const sent = Date.now();
+    server.child.kill('SIGTERM');
+    const { code, at } = await server.exited;
+    agent.destroy();
+    unused.destroy();
+    expect(code).toBe(0);
+    expect(at - sent).toBeLessThan(2000);
+    expect(server.out()).toContain('"msg":"stopped"');
+  }, 30_000);
+
   it('refuses to start on a read-only database file, naming it', async () => {
     const dir = dirs.make();
     const file = path.join(dir, 'm.sqlite');
