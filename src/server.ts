@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { prepare } from './bootstrap.js';
 import { DatabaseProblem } from './db/index.js';
+import { scheduleBackups } from './db/backup.js';
 import { gracefulShutdown } from './http/shutdown.js';
 
 /** Requests under way get this long to finish on SIGTERM; below Docker's and systemd's kill timeouts. */
@@ -71,6 +72,10 @@ async function main(): Promise<void> {
   runJobs();
   const jobs = setInterval(runJobs, 10 * 60_000);
   jobs.unref();
+  const backups = config.backup
+    ? scheduleBackups(db, { ...config.backup, dataDir: config.dataDir, logger })
+    : undefined;
+  if (config.backup) logger.info({ dir: config.backup.dir, keep: config.backup.keep, everyHours: config.backup.everyMs / 3600_000 }, 'scheduled backups on');
   const shutdown = gracefulShutdown(server, {
     graceMs: SHUTDOWN_GRACE_MS,
     onForce: () => logger.warn(`closing connections still open after ${SHUTDOWN_GRACE_MS / 1000} s`),
@@ -88,8 +93,8 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     clearInterval(jobs);
     // Stop accepting, close idle connections, let requests in flight finish (for a grace period),
-    // then close the database.
-    void shutdown.close().then(() => {
+    // let a backup under way finish, then close the database.
+    void Promise.all([shutdown.close(), backups?.stop()]).then(() => {
       db.close();
       logger.info('stopped');
       process.exit(0);

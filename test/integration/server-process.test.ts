@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/db/index.js';
+import { listBackups } from '../../src/db/backup.js';
 import { seededFile, tempDirs } from '../helpers/files.js';
 
 /** The built server, as `npm start` runs it; rebuilt first when a source file is newer. */
@@ -62,12 +63,14 @@ async function until(ok: () => boolean, ms: number): Promise<void> {
 }
 
 describe('the server process', () => {
-  it('on SIGTERM closes a kept-alive idle connection and an unused one at once, and exits within 2 s', async () => {
+  it('takes a scheduled backup after start; on SIGTERM closes a kept-alive idle connection and an unused one at once and exits within 2 s', async () => {
     const dir = dirs.make();
     seededFile(path.join(dir, 'm.sqlite')).close();
     const port = await freePort();
-    const server = run({ PORT: String(port), MASHANG_DB: path.join(dir, 'm.sqlite'), MASHANG_DATA_DIR: path.join(dir, 'data') });
+    const server = run({ PORT: String(port), MASHANG_DB: path.join(dir, 'm.sqlite'), MASHANG_DATA_DIR: path.join(dir, 'data'), MASHANG_BACKUP_DIR: path.join(dir, 'backups') });
     await until(() => server.out().includes('is running at'), 20_000);
+    // the schedule takes its first backup soon after start
+    await until(() => server.out().includes('"msg":"backup written"'), 20_000);
 
     const agent = new http.Agent({ keepAlive: true });
     const status = await new Promise<number>((resolve, reject) =>
@@ -90,6 +93,7 @@ describe('the server process', () => {
     expect(code).toBe(0);
     expect(at - sent).toBeLessThan(2000);
     expect(server.out()).toContain('"msg":"stopped"');
+    expect(listBackups(path.join(dir, 'backups'))).toHaveLength(1);
   }, 30_000);
 
   it('refuses to start on a read-only database file, naming it', async () => {
