@@ -42,6 +42,8 @@ async function main(): Promise<void> {
       MASHANG_DB: path.join(dir, 'bench.sqlite'),
       MASHANG_ADMIN_PASSWORD: 'bench-password-not-used',
       MASHANG_BENCH_HELLO: '1',
+      // production settings, with the fictional demo to load against
+      MASHANG_DEMO: '1',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,4 +1,4 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import cookieParser from 'cookie-parser';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -65,6 +65,11 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   app.use(placesAdminRoutes(services, protect));
 
   app.use(notFound);
+  // A request that met a damaged, read-only or full database turns /healthz red for a while.
+  app.use(((err, _req, _res, next) => {
+    if (services.health.noteError(err)) logger.error({ err }, 'database storage error');
+    next(err);
+  }) as ErrorRequestHandler);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));
   return app;
 }
@@ -138,13 +143,8 @@ function setUpRoutes(app: Express, services: Services, protect: RequestHandler):
     res.redirect(303, res.locals.homePath ?? '/services');
   });
   app.get('/healthz', (_req, res) => {
-    let ok = false;
-    try {
-      ok = services.health();
-    } catch {
-      ok = false;
-    }
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
+    const report = services.health.check();
+    res.status(report.ok ? 200 : 503).json({ status: report.ok ? 'ok' : 'unavailable', schema: report.schema, problem: report.problem });
   });
   if (services.config.benchHello) {
     // The benchmark's baseline: the same middleware stack, no work.

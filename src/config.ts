@@ -33,6 +33,10 @@ const schema = z
     MASHANG_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
     MASHANG_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(12),
     MASHANG_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    MASHANG_DEMO: boolish.optional(),
+    MASHANG_BACKUP_DIR: z.string().min(1).optional(),
+    MASHANG_BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(7),
+    MASHANG_BACKUP_HOURS: z.coerce.number().min(0.25, 'must be at least 0.25 (15 minutes)').max(24 * 31).default(24),
   })
   .transform((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.PUBLIC_BASE_URL) {
@@ -61,6 +65,10 @@ const schema = z
       idleMinutes: env.MASHANG_IDLE_MINUTES,
       /** back-office sessions end this many hours after sign-in, however active */
       sessionHours: env.MASHANG_SESSION_HOURS,
+      /** load the fictional demo district into an empty database: on by default outside production */
+      demo: env.MASHANG_DEMO ?? env.NODE_ENV !== 'production',
+      /** scheduled backups: off unless a folder is given */
+      backup: env.MASHANG_BACKUP_DIR ? { dir: env.MASHANG_BACKUP_DIR, keep: env.MASHANG_BACKUP_KEEP, everyMs: Math.round(env.MASHANG_BACKUP_HOURS * 3600_000) } : undefined,
     };
   });
 

@@ -2,6 +2,12 @@ import pino from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { prepare } from './bootstrap.js';
+import { DatabaseProblem } from './db/index.js';
+import { scheduleBackups } from './db/backup.js';
+import { gracefulShutdown } from './http/shutdown.js';
+
+/** Requests under way get this long to finish on SIGTERM; below Docker's and systemd's kill timeouts. */
+const SHUTDOWN_GRACE_MS = 5000;
 
 async function main(): Promise<void> {
   let config;
@@ -15,7 +21,18 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = pino({ level: config.logLevel });
-  const { db, services, adminCreated, adminPassword } = await prepare(config, logger);
+  let prepared;
+  try {
+    prepared = await prepare(config, logger);
+  } catch (err) {
+    if (err instanceof DatabaseProblem) {
+      logger.fatal({ db: config.dbFile }, err.message);
+      console.error(`Mashang did not start: ${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const { db, services, adminCreated, adminPassword, createdDatabase, dbPath, emptyWithoutDemo, seeded } = prepared;
   const app = createApp(services, { logger });
 
   const server = app.listen(config.port, config.host, () => {
@@ -23,6 +40,12 @@ async function main(): Promise<void> {
     const lines = [
       '',
       `  码上服务 Mashang is running at ${config.publicBaseUrl}`,
+      createdDatabase
+        ? `  New database created at ${dbPath}${seeded ? ', with the fictional demo district' : ', empty'}. If you expected existing data, stop and check MASHANG_DB.`
+        : '',
+      emptyWithoutDemo
+        ? '  The database holds no households. Load them with `npm run mashang -- import households FILE` (the demo loads only with MASHANG_DEMO=1).'
+        : '',
       household ? `  Sample household page: ${config.publicBaseUrl}/p/${household}` : '',
       village ? `  Sample village page:   ${config.publicBaseUrl}/v/${village}` : '',
       `  Service catalogue:     ${config.publicBaseUrl}/services`,
@@ -49,6 +72,14 @@ async function main(): Promise<void> {
   runJobs();
   const jobs = setInterval(runJobs, 10 * 60_000);
   jobs.unref();
+  const backups = config.backup
+    ? scheduleBackups(db, { ...config.backup, dataDir: config.dataDir, logger })
+    : undefined;
+  if (config.backup) logger.info({ dir: config.backup.dir, keep: config.backup.keep, everyHours: config.backup.everyMs / 3600_000 }, 'scheduled backups on');
+  const shutdown = gracefulShutdown(server, {
+    graceMs: SHUTDOWN_GRACE_MS,
+    onForce: () => logger.warn(`closing connections still open after ${SHUTDOWN_GRACE_MS / 1000} s`),
+  });
 
   server.on('error', (err) => {
     logger.fatal({ err }, 'server failed');
@@ -61,17 +92,13 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     clearInterval(jobs);
-    // Stop accepting, let requests in flight finish, then close the database.
-    server.close(() => {
+    // Stop accepting, close idle connections, let requests in flight finish (for a grace period),
+    // let a backup under way finish, then close the database.
+    void Promise.all([shutdown.close(), backups?.stop()]).then(() => {
       db.close();
       logger.info('stopped');
       process.exit(0);
     });
-    server.closeIdleConnections();
-    setTimeout(() => {
-      logger.warn('forcing shutdown after 10 s');
-      server.closeAllConnections();
-    }, 10_000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import { createHealth } from './db/health.js';
 import { createCadresRepo } from './features/cadres/repo.js';
 import { createCadresService } from './features/cadres/service.js';
 import { createCatalogRepo } from './features/catalog/repo.js';
@@ -55,8 +56,8 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date;
       db.prepare("INSERT INTO settings (key, value) VALUES ('secret', ?) ON CONFLICT(key) DO NOTHING").run(fresh);
       return db.prepare("SELECT value FROM settings WHERE key = 'secret'").pluck().get() as string;
     },
-    /** true when the database answers */
-    health: (): boolean => db.prepare('SELECT 1').pluck().get() === 1,
+    /** what /healthz reports: the database takes a write and has the expected schema */
+    health: createHealth(db),
   };
 }
 

@@ -9,6 +9,8 @@ import { passwordProblem, PASSWORD_PROBLEMS } from '../features/staff/password-p
 import { writeHouseholdPlatesPdf } from '../features/plates/pdf.js';
 import { sizeOf } from '../features/plates/sizes.js';
 import fs from 'node:fs';
+import path from 'node:path';
+import { BackupError, restoreBackup, takeBackup } from '../db/backup.js';
 
 const usage = `Usage: mashang <command>
 
@@ -26,8 +28,14 @@ Commands:
   user add USERNAME --role admin|staff|cadre --name NAME [--town CODE]... [--village CODE]... [--district CODE] [--cadre-phone PHONE]
                        create a back-office user; the password is read from MASHANG_NEW_PASSWORD or printed once
   user passwd USERNAME set a new password (MASHANG_NEW_PASSWORD, or a random one printed once)
+  backup --out DIR     copy the database and the photos into a new folder, with a manifest and
+                       SHA-256 checksums; safe while the server is serving
+  restore --from DIR [--force]
+                       check a backup's checksums and restore it into MASHANG_DB and MASHANG_DATA_DIR;
+                       stop the server first. --force replaces an existing installation (its files
+                       are kept with a .replaced-TIME suffix)
 
-The database is MASHANG_DB (default db/mashang.sqlite).`;
+The database is MASHANG_DB (default db/mashang.sqlite); photos are under MASHANG_DATA_DIR (default data).`;
 
 /** Runs one command; returns the exit code. The environment is read as the server reads it. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -231,6 +239,45 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       console.log(given ? 'done' : `done; password: ${password}  (shown once)`);
       return 0;
+    }
+    case 'backup': {
+      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
+      if (!values.out) break;
+      const db = openDb(config.dbFile, { readonly: true });
+      const started = Date.now();
+      try {
+        const m = await takeBackup(db, { dataDir: config.dataDir, out: values.out });
+        const bytes = m.files.reduce((n, f) => n + f.bytes, 0);
+        console.log(
+          `backup of ${path.resolve(config.dbFile)} → ${path.resolve(values.out)}: ${m.files.length} files, ${(bytes / 1048576).toFixed(1)} MB, ` +
+            `schema ${m.schemaVersion}, ${m.tables.cases ?? 0} cases, ${m.tables.households ?? 0} households, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        );
+        for (const f of m.missingFiles) console.error(`warning: the database names ${f}, which is not in ${config.dataDir}`);
+        return 0;
+      } catch (err) {
+        if (!(err instanceof BackupError)) throw err;
+        console.error(err.message);
+        return 1;
+      } finally {
+        db.close();
+      }
+    }
+    case 'restore': {
+      const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, force: { type: 'boolean' } } });
+      if (!values.from) break;
+      try {
+        const r = restoreBackup({ from: values.from, dbFile: config.dbFile, dataDir: config.dataDir, force: values.force ?? false });
+        for (const f of r.replaced) console.log(`kept the replaced ${f}`);
+        console.log(
+          `restored the backup of ${r.manifest.createdAt} (schema ${r.manifest.schemaVersion}, ${r.manifest.files.length} files) → ${path.resolve(config.dbFile)}, ` +
+            `${path.resolve(config.dataDir)}; checksums, integrity and row counts checked`,
+        );
+        return 0;
+      } catch (err) {
+        if (!(err instanceof BackupError)) throw err;
+        console.error(err.message);
+        return 1;
+      }
     }
     default:
       break;

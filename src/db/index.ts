@@ -14,17 +14,35 @@ function findUp(dir: string): string {
     if (path.dirname(d) === d) throw new Error(`package.json not found above ${dir}`);
   }
 }
-const migrationsDir = path.join(projectRoot, 'db', 'migrations');
+export const migrationsDir = path.join(projectRoot, 'db', 'migrations');
 
-/** Opens the database with the settings every connection needs. */
-export function openDb(file: string): Db {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file);
-  if (file !== ':memory:') db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('synchronous = NORMAL');
-  return db;
+/** The database cannot be used as it is: the message names the file and says what to do. */
+export class DatabaseProblem extends Error {}
+
+/**
+ * Opens the database with the settings every connection needs. The folder must exist: a mistyped
+ * MASHANG_DB must not quietly become a new, empty installation somewhere else.
+ */
+export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
+  const where = file === ':memory:' ? file : path.resolve(file);
+  if (file !== ':memory:' && !fs.existsSync(path.dirname(where))) {
+    throw new DatabaseProblem(`MASHANG_DB: the folder of the database ${where} does not exist. Check the path, or create the folder first.`);
+  }
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    if (file !== ':memory:' && !opts.readonly) db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    // Durability under WAL: NORMAL syncs only at checkpoints, so the last commits before a power
+    // cut or an OS crash can be lost (the file stays consistent). FULL syncs the WAL on every
+    // commit: a case is on disk before its receipt is shown, for one fsync per write.
+    db.pragma('synchronous = FULL');
+    return db;
+  } catch (err) {
+    db?.close();
+    throw new DatabaseProblem(`Cannot open the database ${where}: ${(err as Error).message}`);
+  }
 }
 
 /** Applies db/migrations/NNN_name.sql in order, each in its own transaction. Returns the names applied. */

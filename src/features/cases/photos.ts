@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { fsyncDir } from '../../db/durable.js';
 
 export const MAX_PHOTOS = 3;
 export const MAX_PHOTO_BYTES = 8 * 1024 * 1024;
@@ -63,7 +64,11 @@ export function createPhotoStore(dataDir: string) {
   const dir = path.resolve(dataDir, 'photos');
   return {
     dir,
-    /** Writes the files and returns their names; the caller removes them if the case is not saved. */
+    /**
+     * Writes the files and returns their names; the caller removes them if the case is not saved.
+     * Each file, and then the folder, is synced to disk before this returns: the case row that
+     * names them is committed after, so a receipt never points at a photo a power cut could lose.
+     */
     write(photos: ProcessedPhoto[]): string[] {
       if (photos.length === 0) return [];
       fs.mkdirSync(dir, { recursive: true });
@@ -71,9 +76,16 @@ export function createPhotoStore(dataDir: string) {
       try {
         for (const p of photos) {
           const name = `${crypto.randomBytes(16).toString('hex')}.jpg`;
-          fs.writeFileSync(path.join(dir, name), p.data, { flag: 'wx' });
+          const fd = fs.openSync(path.join(dir, name), 'wx');
           names.push(name);
+          try {
+            fs.writeFileSync(fd, p.data);
+            fs.fsyncSync(fd);
+          } finally {
+            fs.closeSync(fd);
+          }
         }
+        fsyncDir(dir);
       } catch (err) {
         this.remove(names);
         throw err;
