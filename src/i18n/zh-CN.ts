@@ -474,6 +474,7 @@ export const zhCN = {
     },
     inbox: {
       title: '事项办理',
+      open: '待办',
       all: '全部',
       filter: '筛选',
       kind: '类型',
@@ -514,6 +515,9 @@ export const zhCN = {
         reject: '不予受理',
         start: '开始办理',
         reply: '公开回复',
+        acceptReply: '受理并回复',
+        acceptResolve: '受理并办结',
+        replyResolve: '回复并办结',
         note: '内部备注',
         assign: '指派',
         extend: '延期（仅一次）',

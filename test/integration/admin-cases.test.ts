@@ -38,6 +38,53 @@ const act = async (agent: ReturnType<typeof request.agent>, id: number, fields: 
   return agent.post(`/admin/cases/${id}/action`).type('form').send({ _csrf: csrf, ...fields });
 };
 
+describe('answering in one page load', () => {
+  it('the inbox opens on 待办: open cases only; 全部 shows the rest', async () => {
+    const s = await setup();
+    s.db.prepare("UPDATE cases SET state = 'closed' WHERE id = ?").run(s.caseB.id);
+    const agent = await signIn(s.app, s.admin.username);
+    const inbox = await agent.get('/admin/cases').expect(200);
+    expect(inbox.text).toMatch(/aria-current="page">待办/);
+    expect(inbox.text).toContain(s.caseA.trackingNo);
+    expect(inbox.text).not.toContain(s.caseB.trackingNo);
+    expect((await agent.get('/admin/cases?state=all').expect(200)).text).toContain(s.caseB.trackingNo);
+  });
+
+  it('受理并回复 on a new case: accepted and replied in one step, two events; the villager sees the reply', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    const page = await agent.get(`/admin/cases/${s.caseA.id}`).expect(200);
+    expect(page.text).toContain('受理并回复');
+    expect(page.text).toContain('受理并办结');
+    await act(agent, s.caseA.id, { action: 'reply', step: 'accept_reply', version: 1, text: '已收到，明天上午去看路灯' }).then((r) => expect(r.status).toBe(303));
+    expect(s.db.prepare('SELECT state, first_responded_at IS NOT NULL AS responded FROM cases WHERE id = ?').get(s.caseA.id)).toEqual({ state: 'accepted', responded: 1 });
+    expect(s.db.prepare('SELECT type FROM case_events WHERE case_id = ? ORDER BY id').pluck().all(s.caseA.id)).toEqual(['submitted', 'accepted', 'reply']);
+  });
+
+  it('回复并办结 resolves with the reply as the resolution; a stale version changes nothing at all', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    await act(agent, s.caseA.id, { action: 'accept', version: 1 });
+    expect((await agent.get(`/admin/cases/${s.caseA.id}`).expect(200)).text).toContain('回复并办结');
+    // Someone else's change in between: the combined step is refused whole.
+    const stale = await act(agent, s.caseA.id, { action: 'reply', step: 'accept_resolve', version: 1, text: '路灯已修好' });
+    expect(stale.status).toBe(409);
+    await act(agent, s.caseA.id, { action: 'reply', step: 'reply_resolve', version: 2, text: '路灯已修好，请查看' }).then((r) => expect(r.status).toBe(303));
+    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('resolved');
+    expect(s.db.prepare("SELECT body FROM case_events WHERE case_id = ? AND type = 'resolved'").pluck().get(s.caseA.id)).toBe('路灯已修好，请查看');
+  });
+
+  it('受理并办结 on a new case that a template answers at once: both steps or neither', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    const bad = await act(agent, s.caseA.id, { action: 'reply', step: 'accept_resolve', version: 1, text: '' });
+    expect(bad.status).toBe(400);
+    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('submitted');
+    await act(agent, s.caseA.id, { action: 'reply', step: 'accept_resolve', version: 1, text: '已电话答复，政策已讲清楚' }).then((r) => expect(r.status).toBe(303));
+    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('resolved');
+  });
+});
+
 describe('scope: every back-office URL shows only the caller’s villages', () => {
   it('a cadre sees only their village in the inbox, counts, export and dashboard; another village’s case is 404', async () => {
     const s = await setup();

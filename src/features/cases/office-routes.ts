@@ -11,7 +11,8 @@ import { MAX_EXTENSION_DAYS } from './office.js';
 import { toCsv } from '../../http/csv.js';
 
 const inboxQuery = z.object({
-  state: z.enum(STATES).optional().catch(undefined),
+  // 'open' (待办: submitted, accepted, in progress) is where the inbox opens; 'all' is every state.
+  state: z.enum([...STATES, 'open', 'all']).optional().catch(undefined),
   kind: z.enum(['help', 'apply', 'speak']).optional().catch(undefined),
   village: z.coerce.number().int().positive().optional().catch(undefined),
   category: z.enum(CATEGORIES).optional().catch(undefined),
@@ -25,7 +26,10 @@ const text = z.string({ error: t('admin.case.textRequired') }).trim().min(1, { e
 const actionForm = z.object({ version: z.coerce.number().int().min(1) }).and(
   z.discriminatedUnion('action', [
     z.object({ action: z.enum(['accept', 'start']) }),
-    z.object({ action: z.enum(['reject', 'reply', 'note', 'resolve']), text }),
+    z.object({ action: z.enum(['reject', 'note', 'resolve']), text }),
+    // A reply may carry the step around it, so a cadre answers in one page load: 受理并回复
+    // (accept first), 回复并办结 (the reply is the resolution), or both.
+    z.object({ action: z.literal('reply'), text, step: z.enum(['reply', 'accept_reply', 'reply_resolve', 'accept_resolve']).optional() }),
     z.object({ action: z.literal('assign'), userId: z.coerce.number().int().positive() }),
     z.object({
       action: z.literal('extend'),
@@ -37,7 +41,7 @@ const actionForm = z.object({ version: z.coerce.number().int().min(1) }).and(
 );
 
 function toQuery(q: z.output<typeof inboxQuery>): InboxQuery {
-  return { state: q.state, kind: q.kind, villageId: q.village, category: q.category, mine: q.mine === '1', flag: q.flag, q: q.q || undefined, page: q.page };
+  return { state: q.state === 'all' ? undefined : q.state, kind: q.kind, villageId: q.village, category: q.category, mine: q.mine === '1', flag: q.flag, q: q.q || undefined, page: q.page };
 }
 
 /** Masks a mobile number for lists: 139****5678. */
@@ -55,6 +59,7 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
   router.get('/admin/cases', requireUser(), (req, res) => {
     const user = currentUser(res)!;
     const parsed = inboxQuery.parse(req.query);
+    parsed.state ??= 'open';
     const result = office.inbox(user, toQuery(parsed));
     const params = (over: Record<string, string | undefined>) => {
       const p = new URLSearchParams();
@@ -129,8 +134,15 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
       return;
     }
     const { version, ...rest } = parsed.data;
+    const steps: StaffAction[] =
+      rest.action === 'reply'
+        ? [
+            ...(rest.step?.startsWith('accept_') ? [{ action: 'accept' as const }] : []),
+            { action: rest.step?.endsWith('_resolve') ? ('resolve' as const) : ('reply' as const), text: rest.text },
+          ]
+        : [rest as StaffAction];
     try {
-      office.act(user, id, version, rest as StaffAction, req.ip ?? '');
+      office.actInTurn(user, id, version, steps, req.ip ?? '');
     } catch (err) {
       if (err instanceof ConflictError) {
         renderCase(res, id, { notice: err.message === 'stale' ? t('admin.case.stale') : t('admin.case.notAllowed') }, 409);

@@ -12,7 +12,8 @@ export const INBOX_PAGE_SIZE = 25;
 export const MAX_EXTENSION_DAYS = 10;
 
 export interface InboxQuery {
-  state?: CaseState;
+  /** a state, or 'open' for every state still to be worked on (待办) */
+  state?: CaseState | 'open';
   kind?: CaseKind;
   villageId?: number;
   category?: SpeakCategory;
@@ -128,6 +129,11 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
       const p = repo.photoById(photoId);
       if (!p || p.caseId !== c.id) throw new NotFoundError('photo');
       return p;
+    },
+
+    /** Several actions as one change (受理并回复, 回复并办结): all of them, or none. */
+    actInTurn(user: SignedInUser, id: number, version: number, steps: StaffAction[], ip: string): void {
+      transaction(db, () => steps.forEach((step, i) => this.act(user, id, version + i, step, ip)));
     },
 
     /**

@@ -45,7 +45,7 @@ export interface CaseRow {
 
 export interface InboxFilter {
   villageIds: number[];
-  state?: CaseState;
+  state?: CaseState | 'open';
   kind?: CaseKind;
   villageId?: number;
   category?: SpeakCategory;
@@ -157,7 +157,8 @@ export function createCasesRepo(db: Db) {
   const inboxWhere = (f: InboxFilter): { sql: string; params: unknown[] } => {
     const where = ['c.village_id IN (SELECT value FROM json_each(?))'];
     const params: unknown[] = [JSON.stringify(f.villageIds)];
-    if (f.state) (where.push('c.state = ?'), params.push(f.state));
+    if (f.state === 'open') where.push("c.state IN ('submitted', 'accepted', 'in_progress')");
+    else if (f.state) (where.push('c.state = ?'), params.push(f.state));
     if (f.kind) (where.push('c.kind = ?'), params.push(f.kind));
     if (f.villageId) (where.push('c.village_id = ?'), params.push(f.villageId));
     if (f.category) (where.push('c.category = ?'), params.push(f.category));
