@@ -314,6 +314,8 @@ export const zhCN = {
     roleInvalid: '请选择职务',
     dutyTooLong: '值班时间不能超过 60 个字',
     phoneTaken: '这个手机号已属于另一位干部',
+    removeConfirmTitle: '确认把这位干部移出本村',
+    removeConfirmBody: '移出后，本村村民在“码上帮”里将看不到这位干部，也打不了他的电话。他在其他村的服务不受影响。',
     phoneElsewhere: '这个手机号已登记为其他镇街村居的干部，不能在这里加入或修改。如确需调整，请联系区级管理员。',
   },
   households: {
@@ -374,6 +376,8 @@ export const zhCN = {
     reissue: '补发新门牌',
     reissueHint: '门牌丢失或损坏时补发：旧二维码将显示“此门牌已更换”。',
     reissued: '已补发新门牌，请打印后张贴。',
+    reissueConfirmTitle: '确认补发新门牌',
+    reissueConfirmBody: '补发后，门上旧门牌的二维码立即失效，扫码会显示“此门牌已更换”。请确认旧门牌确已丢失或损坏，并尽快张贴新门牌。',
     replacedCount: '已补发 {n} 次',
     preview: '预览',
     address: '门牌地址',
@@ -443,6 +447,7 @@ export const zhCN = {
   },
   admin: {
     title: '码上服务 · 后台',
+    confirm: { cancel: '取消，返回' },
     nav: { dashboard: '工作台', cases: '事项办理', audit: '操作记录', password: '修改密码', logout: '退出' },
     login: {
       title: '后台登录',
@@ -524,6 +529,10 @@ export const zhCN = {
         resolve: '办结',
         merge: '合并重复事项',
       },
+      mergeShow: '查看要合并到的事项',
+      mergeConfirm: '本事项将合并到 {no}：',
+      mergeConfirmHint: '合并后本事项不再单独办理，群众在自己的页面上会看到“已合并”。请确认两件是同一件事。',
+      mergeConfirmButton: '确认合并',
       hints: {
         reject: '填写不予受理的原因，群众能看到。',
         reply: '群众能看到这条回复。',

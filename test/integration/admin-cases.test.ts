@@ -216,7 +216,14 @@ describe('working a case', () => {
     const agent = await signIn(s.app, s.userA.username);
     const other = await act(agent, dup.id, { action: 'merge', version: 1, trackingNo: s.caseB.trackingNo });
     expect(other.status).toBe(400);
-    await act(agent, dup.id, { action: 'merge', version: 1, trackingNo: s.caseA.trackingNo }).then((r) => expect(r.status).toBe(303));
+    // First the case it would join is shown, and nothing changes yet.
+    const shown = await act(agent, dup.id, { action: 'merge', version: 1, trackingNo: s.caseA.trackingNo });
+    expect(shown.status).toBe(200);
+    expect(shown.text).toContain(`本事项将合并到 ${s.caseA.trackingNo}`);
+    expect(shown.text).toContain('甲村的事：路灯坏了');
+    expect(shown.text).toContain('确认合并');
+    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(dup.id)).toBe('submitted');
+    await act(agent, dup.id, { action: 'merge', version: 1, trackingNo: s.caseA.trackingNo, confirm: '1' }).then((r) => expect(r.status).toBe(303));
     const villager = await request(s.app).get(`/track/${dup.token}`).expect(200);
     expect(villager.text).toContain(`已合并到受理编号 ${s.caseA.trackingNo}`);
     expect(villager.text).not.toContain(s.caseA.token);

@@ -42,6 +42,10 @@ describe('干部管理', () => {
     csrf = await csrfFor(agent);
     const file = db.prepare('SELECT photo_path FROM cadres WHERE id = ?').pluck().get(old.id) as string;
     expect(fs.existsSync(path.join(dir, 'cadres', file))).toBe(true);
+    const confirm = await agent.get(`/admin/villages/${v.code}/cadres/${old.id}/remove`).expect(200);
+    expect(confirm.text).toContain('确认把这位干部移出本村');
+    expect(confirm.text).toContain('老书记');
+    expect((await request(app).get(`/p/${h.token}/help`)).text).toContain('老书记');
     await agent.post(`/admin/villages/${v.code}/cadres/${old.id}/remove`).type('form').send({ _csrf: csrf }).expect(303);
     expect((await request(app).get(`/p/${h.token}/help`)).text).not.toContain('老书记');
     // A cadre who serves no village any more has no public photo: the URL is gone and so is the file.

@@ -134,6 +134,19 @@ describe('print sheets and PDFs', () => {
 });
 
 describe('reissuing a plate', () => {
+  it('is confirmed on a page of its own that names the household and says the old plate stops working', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.staff.username);
+    const village = await agent.get(`/admin/plates/village/${s.v.code}`).expect(200);
+    expect(village.text).toContain(`href="/admin/plates/households/${s.h2.id}/reissue"`);
+    const confirm = await agent.get(`/admin/plates/households/${s.h2.id}/reissue`).expect(200);
+    expect(confirm.text).toContain('确认补发新门牌');
+    expect(confirm.text).toContain('1胡同2号');
+    expect(confirm.text).toContain('旧门牌的二维码立即失效');
+    expect(s.db.prepare("SELECT token FROM plates WHERE household_id = ? AND status = 'active'").pluck().get(s.h2.id)).toBe(s.h2.token);
+    await (await signIn(s.app, s.otherStaff.username)).get(`/admin/plates/households/${s.h2.id}/reissue`).expect(404);
+  });
+
   it('gives a new token; the old URL says the plate was replaced, the new one works; it is audited and reprinted alone', async () => {
     const s = await setup();
     const agent = await signIn(s.app, s.staff.username);

@@ -85,6 +85,22 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): R
   router.post('/admin/villages/:code/cadres', staffOnly, urlencoded, protect, save('add'));
   router.post('/admin/villages/:code/cadres/:id', staffOnly, urlencoded, protect, save('edit'));
 
+  // Removing a cadre takes them off the village's 码上帮 page: confirmed on a page of its own.
+  router.get('/admin/villages/:code/cadres/:id/remove', staffOnly, (req, res) => {
+    const village = villageOf(res, req.params.code);
+    const cadre = services.cadres.forVillage(village.id).find((c) => c.id === Number(req.params.id));
+    if (!cadre) throw new NotFoundError('cadre');
+    res.render('admin/confirm', {
+      title: t('cadreAdmin.removeConfirmTitle'),
+      details: [[t('cadreAdmin.fields.name'), cadre.name], [t('cadreAdmin.fields.role'), t(`help.roles.${cadre.role}`)], [t('cadreAdmin.fields.phone'), cadre.phone], [t('admin.inbox.columns.village'), `${village.townName} ${village.name}`]],
+      body: t('cadreAdmin.removeConfirmBody'),
+      action: `/admin/villages/${village.code}/cadres/${cadre.id}/remove`,
+      hiddenFields: [],
+      confirmLabel: t('cadreAdmin.remove'),
+      backHref: `/admin/villages/${village.code}/cadres`,
+    });
+  });
+
   router.post('/admin/villages/:code/cadres/:id/remove', staffOnly, urlencoded, protect, (req, res) => {
     const user = currentUser(res)!;
     const village = villageOf(res, req.params.code);

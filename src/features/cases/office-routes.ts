@@ -100,7 +100,7 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
     const user = currentUser(res)!;
     const view = office.get(user, id);
     res.status(status).render('admin/case', {
-      ...view, c: view.case, maskPhone, errors: [], values: {}, notice: null, openAction: null,
+      ...view, c: view.case, maskPhone, errors: [], values: {}, notice: null, openAction: null, mergeTarget: null,
       templates: templatesFor(view.case), templateText: null,
       householdToken: view.case.householdId ? services.places.activePlateToken(view.case.householdId) : undefined, ...extra,
     });
@@ -134,6 +134,17 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
       return;
     }
     const { version, ...rest } = parsed.data;
+    // A merge hides this case behind another: show the other one first, then merge on confirmation.
+    if (rest.action === 'merge' && req.body?.confirm !== '1') {
+      try {
+        const target = office.mergeTarget(user, id, rest.trackingNo);
+        renderCase(res, id, { openAction: 'merge', values: req.body, mergeTarget: target });
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        renderCase(res, id, { errors: err.errors.map((e) => ({ ...e, href: `#merge-${e.field}` })), values: req.body, openAction: 'merge' }, 400);
+      }
+      return;
+    }
     const steps: StaffAction[] =
       rest.action === 'reply'
         ? [

@@ -131,6 +131,16 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
       return p;
     },
 
+    /** The case a merge would keep, checked as the merge checks it, to show before confirming. */
+    mergeTarget(user: SignedInUser, id: number, trackingNo: string): CaseRow {
+      const c = inScope(user.scope, id);
+      const target = repo.findByTrackingNo(trackingNo);
+      if (!target || target.id === c.id || target.villageId !== c.villageId || !isOpen(target.state)) {
+        throw new ValidationError([{ field: 'trackingNo', text: '请填写同一个村、仍在办理中的另一件事项的受理编号', href: '#trackingNo' }]);
+      }
+      return target;
+    },
+
     /** Several actions as one change (受理并回复, 回复并办结): all of them, or none. */
     actInTurn(user: SignedInUser, id: number, version: number, steps: StaffAction[], ip: string): void {
       transaction(db, () => steps.forEach((step, i) => this.act(user, id, version + i, step, ip)));

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { NotFoundError } from '../../errors.js';
+import { t } from '../../i18n/index.js';
 import { isPlateTokenShape } from '../places/tokens.js';
 import { writeHouseholdPlatesPdf, writeVillagePlatePdf } from './pdf.js';
 import { qrPng, qrSvg } from './qr.js';
@@ -128,6 +129,23 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
     } catch (err) {
       next(err);
     }
+  });
+
+  // Reissuing makes the old plate on the door stop working: it is confirmed on a page of its own.
+  router.get('/admin/plates/households/:id/reissue', staffOnly, (req, res) => {
+    const user = currentUser(res)!;
+    const id = Number(req.params.id);
+    const h = services.plates.household(user.scope, Number.isInteger(id) ? id : 0);
+    const village = services.places.villagesIn(user.scope).find((v) => v.id === h.villageId)!;
+    res.render('admin/confirm', {
+      title: t('plates.reissueConfirmTitle'),
+      details: [[t('plates.address'), `${village.townName} ${village.name} ${h.address}`], [t('plates.code'), h.plateId ? plateCode(h.plateId) : '—']],
+      body: t('plates.reissueConfirmBody'),
+      action: `/admin/plates/households/${h.id}/reissue`,
+      hiddenFields: [['village', village.code]],
+      confirmLabel: t('plates.reissue'),
+      backHref: `/admin/plates/village/${village.code}#h${h.id}`,
+    });
   });
 
   router.post('/admin/plates/households/:id/reissue', staffOnly, urlencoded, protect, (req, res) => {

@@ -22,6 +22,14 @@ export function createPlatesService(deps: { db: Db; repo: PlatesRepo; cadres: Ca
       if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');
       return repo.households(villageId);
     },
+    /** One household's plate, within scope (for the reissue confirmation). */
+    household(scope: { villageIds: ReadonlySet<number> }, householdId: number) {
+      const villageId = repo.householdVillage(householdId);
+      if (villageId === undefined || !scope.villageIds.has(villageId)) throw new NotFoundError('household');
+      const row = repo.households(villageId).find((h) => h.id === householdId);
+      if (!row) throw new NotFoundError('household');
+      return { ...row, villageId };
+    },
     /** A new plate for a household (lost or damaged): the old QR then says the plate was replaced. */
     reissue(scope: { villageIds: ReadonlySet<number> }, householdId: number): { token: string; plateId: number } {
       const villageId = repo.householdVillage(householdId);
