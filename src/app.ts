@@ -142,6 +142,10 @@ function setUpRoutes(app: Express, services: Services, protect: RequestHandler):
   app.get('/', (_req, res) => {
     res.redirect(303, res.locals.homePath ?? '/services');
   });
+  // Browsers ask for it on every first visit: an empty answer, not a 5 KB error page.
+  app.get('/favicon.ico', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=604800').status(204).end();
+  });
   app.get('/healthz', (_req, res) => {
     const report = services.health.check();
     res.status(report.ok ? 200 : 503).json({ status: report.ok ? 'ok' : 'unavailable', schema: report.schema, problem: report.problem });

@@ -40,7 +40,8 @@ export function errorHandler(opts: { logger: Logger; showStack: boolean }): Erro
       res.json({ error: page.title, status });
       return;
     }
-    res.render('errors/error', {
+    // A signed-in user in the back office stays in the back office's look, with its menu.
+    res.render(req.path.startsWith('/admin') && res.locals.user ? 'admin/error' : 'errors/error', {
       ...page,
       status,
       stack: opts.showStack && err instanceof Error ? err.stack : undefined,

@@ -8,6 +8,7 @@ export const zhCN = {
     home: '返回门牌首页',
     footer: '兖州区数字门牌 · 码上服务',
     footerHotline: '政务服务便民热线 12345',
+    footerHotlineLabel: '政务服务便民热线',
   },
   elder: {
     on: '长辈版',
@@ -376,6 +377,7 @@ export const zhCN = {
     reissue: '补发新门牌',
     reissueHint: '门牌丢失或损坏时补发：旧二维码将显示“此门牌已更换”。',
     reissued: '已补发新门牌，请打印后张贴。',
+    localWarning: '注意：二维码现在指向 {url}，只有这台电脑能打开，村民扫码打不开。正式打印前请设置 PUBLIC_BASE_URL 为对外的网址。',
     reissueConfirmTitle: '确认补发新门牌',
     reissueConfirmBody: '补发后，门上旧门牌的二维码立即失效，扫码会显示“此门牌已更换”。请确认旧门牌确已丢失或损坏，并尽快张贴新门牌。',
     replacedCount: '已补发 {n} 次',
@@ -530,6 +532,7 @@ export const zhCN = {
         merge: '合并重复事项',
       },
       mergeShow: '查看要合并到的事项',
+      actors: { villager: '群众', system: '系统', user: '工作人员' },
       mergeConfirm: '本事项将合并到 {no}：',
       mergeConfirmHint: '合并后本事项不再单独办理，群众在自己的页面上会看到“已合并”。请确认两件是同一件事。',
       mergeConfirmButton: '确认合并',
@@ -588,6 +591,7 @@ export const zhCN = {
   },
   },
   errors: {
+    backOffice: '返回工作台',
     notFoundTitle: '页面不存在',
     notFoundBody: '您要找的页面不存在或已经删除。',
     itemNotFound: '没有找到这个事项，可能已经调整或下线。',

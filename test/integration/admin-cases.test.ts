@@ -38,6 +38,27 @@ const act = async (agent: ReturnType<typeof request.agent>, id: number, fields: 
   return agent.post(`/admin/cases/${id}/action`).type('form').send({ _csrf: csrf, ...fields });
 };
 
+describe('small things a cadre noticed', () => {
+  it('a cadre opening a staff-only page gets the back office’s 403, with its menu, not the villagers’ page', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    const res = await agent.get('/admin/plates').expect(403);
+    expect(res.text).toContain('href="/admin/cases"');
+    expect(res.text).toContain('返回工作台');
+    expect(res.text).not.toContain('政务服务便民热线');
+  });
+
+  it('the timeline says who acted', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    await act(agent, s.caseA.id, { action: 'reply', step: 'accept_reply', version: 1, text: '已收到' });
+    const page = await agent.get(`/admin/cases/${s.caseA.id}`).expect(200);
+    const name = s.db.prepare('SELECT display_name FROM users WHERE username = ?').pluck().get(s.userA.username) as string;
+    expect(page.text).toContain(`<span class="who">${name}</span>`);
+    expect(page.text).toContain('<span class="who">群众</span>');
+  });
+});
+
 describe('answering in one page load', () => {
   it('the inbox opens on 待办: open cases only; 全部 shows the rest', async () => {
     const s = await setup();

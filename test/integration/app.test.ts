@@ -169,3 +169,17 @@ describe('logs', () => {
     await request(app).get('/services').query({ q: 'constructor' }).expect(200);
   });
 });
+
+describe('small things on every resident page', () => {
+  it('/favicon.ico is an empty answer, not an error page', async () => {
+    const { app } = buildApp();
+    const res = await request(app).get('/favicon.ico').expect(204);
+    expect(res.text ?? '').toBe('');
+  });
+
+  it('the 12345 hotline in the footer is a tel: link', async () => {
+    const { app } = buildApp();
+    const res = await request(app).get('/services').expect(200);
+    expect(res.text).toContain('<a href="tel:12345">12345</a>');
+  });
+});

@@ -133,6 +133,19 @@ describe('print sheets and PDFs', () => {
   });
 });
 
+describe('the plates pages warn about QR codes only this computer can open', () => {
+  it('with the default 127.0.0.1 address the warning shows; with a real address it does not', async () => {
+    const local = buildApp({ config: { publicBaseUrl: 'http://127.0.0.1:3000' } });
+    const staff = await aUser(local.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
+    const agent = await signIn(local.app, staff.username);
+    expect((await agent.get('/admin/plates').expect(200)).text).toContain('只有这台电脑能打开');
+    const s = await setup();
+    const real = await signIn(s.app, s.staff.username);
+    expect((await real.get('/admin/plates').expect(200)).text).not.toContain('只有这台电脑能打开');
+    expect((await real.get(`/admin/plates/village/${s.v.code}`).expect(200)).text).not.toContain('只有这台电脑能打开');
+  });
+});
+
 describe('reissuing a plate', () => {
   it('is confirmed on a page of its own that names the household and says the old plate stops working', async () => {
     const s = await setup();

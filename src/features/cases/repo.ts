@@ -137,8 +137,10 @@ export function createCasesRepo(db: Db) {
         @anonymous, @content, @callbackTime, @firstResponseDue, @resolutionDue, @idempotencyKey, @now, @now)`),
     event: db.prepare(`INSERT INTO case_events (case_id, at, actor, user_id, type, from_state, to_state, public, body, data, ip)
       VALUES (@caseId, @at, @actor, @userId, @type, @fromState, @toState, @public, @body, @data, @ip)`),
-    events: db.prepare(`SELECT id, at, actor, user_id AS userId, type, from_state AS fromState, to_state AS toState, public, body, data
-      FROM case_events WHERE case_id = ? ORDER BY id`),
+    // The back office's timeline says who acted (the villager's page never names staff).
+    events: db.prepare(`SELECT e.id, e.at, e.actor, e.user_id AS userId, u.display_name AS actorName, e.type, e.from_state AS fromState,
+        e.to_state AS toState, e.public, e.body, e.data
+      FROM case_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.case_id = ? ORDER BY e.id`),
     publicEvents: db.prepare(`SELECT id, at, actor, user_id AS userId, type, from_state AS fromState, to_state AS toState, public, body, data
       FROM case_events WHERE case_id = ? AND public = 1 ORDER BY id`),
     photo: db.prepare(`INSERT INTO case_photos (case_id, file_name, mime, bytes, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),

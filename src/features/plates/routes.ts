@@ -66,7 +66,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
     const user = currentUser(res)!;
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 20) : '';
     const villages = services.places.villagesIn(user.scope).filter((v) => !q || v.name.includes(q) || v.townName.includes(q) || v.code.startsWith(q));
-    res.render('admin/plates', { villages, q });
+    res.render('admin/plates', { villages, q, publicBaseUrl: services.config.publicBaseUrl });
   });
 
   router.get('/admin/plates/village/:code', staffOnly, (req, res) => {
@@ -79,6 +79,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
       sizes: Object.values(SIZES),
       plateCode,
       notice: req.query.reissued === '1' ? 'reissued' : null,
+      publicBaseUrl: services.config.publicBaseUrl,
     });
   });
 
