@@ -15,6 +15,9 @@ import { seedDemo } from '../src/features/seed/service.js';
 import { createServices } from '../src/services.js';
 
 const OUT = path.resolve(process.env.SCREENSHOT_DIR ?? 'screenshots');
+/** The README's tour: what a screen shows without scrolling, kept in the repository. */
+const DOCS = path.resolve('docs', 'screenshots');
+const TOUR = new Set(['phone-household', 'phone-household-elder', 'phone-services-search', 'phone-receipt', 'phone-track-resolved', 'phone-admin-case', 'desktop-admin-dashboard']);
 const PASSWORD = 'screenshots-password';
 
 async function main(): Promise<void> {
@@ -39,6 +42,10 @@ async function main(): Promise<void> {
     }),
   );
   const firstCaseId = db.prepare('SELECT id FROM cases ORDER BY id LIMIT 1').pluck().get() as number;
+  // The third case answered and resolved by its cadre, as the villager then sees it (问题解决了吗？).
+  const office = services.staff.sessionUser(services.staff.findUser('admin')!.id)!;
+  const third = db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(filed[2]!.token) as number;
+  services.caseOffice.actInTurn(office, third, 1, [{ action: 'accept' }, { action: 'resolve', text: '高龄津贴每月 10 日前发到社保卡上，本月已发。' }], '127.0.0.1');
 
   const app = createApp(services, { logger: pino({ level: 'silent' }) });
   const server = await new Promise<import('node:http').Server>((resolve) => {
@@ -50,6 +57,7 @@ async function main(): Promise<void> {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=zh-CN'],
   });
   fs.mkdirSync(OUT, { recursive: true });
+  fs.mkdirSync(DOCS, { recursive: true });
   const resident = [
     ['household', `/p/${household.token}`],
     ['help', `/p/${household.token}/help`],
@@ -63,10 +71,12 @@ async function main(): Promise<void> {
     ['help-request', `/p/${household.token}/help/request`],
     ['receipt', `/track/${filed[0]!.token}?new=1`],
     ['track', `/track/${filed[1]!.token}`],
+    ['track-resolved', `/track/${filed[2]!.token}`],
+    ['track-unsolved', `/track/${filed[2]!.token}?answer=unsolved`],
     ['lookup', '/track'],
     ['plate-not-found', '/p/AAAAAAAAAAAA'],
   ] as const;
-  const office = [
+  const pages = [
     ['admin-dashboard', '/admin'],
     ['admin-inbox', '/admin/cases'],
     ['admin-case', `/admin/cases/${firstCaseId}`],
@@ -74,6 +84,7 @@ async function main(): Promise<void> {
     ['admin-places', '/admin/places'],
     ['admin-households', `/admin/villages/${household.code}/households`],
     ['admin-cadres', `/admin/villages/${household.code}/cadres`],
+    ['admin-reissue-confirm', `/admin/plates/households/${household.id}/reissue`],
     ['admin-plates', `/admin/plates/village/${household.code}`],
     ['admin-print-sheet', `/admin/plates/print?village=${household.code}&size=sticker`],
     ['admin-catalog', '/admin/catalog'],
@@ -88,20 +99,25 @@ async function main(): Promise<void> {
   for (const [size, viewport] of [['phone', { width: 375, height: 667 }], ['desktop', { width: 1280, height: 800 }]] as const) {
     const ctx = await browser.newContext({ viewport, baseURL: base, locale: 'zh-CN', isMobile: size === 'phone', hasTouch: size === 'phone' });
     const page = await ctx.newPage();
+    const tour = async (name: string, p: Page) => {
+      if (TOUR.has(`${size}-${name}`)) await p.screenshot({ path: path.join(DOCS, `${size}-${name}.png`), fullPage: false });
+    };
     const shoot = async (name: string, url: string, p: Page = page) => {
       await p.goto(url);
       await p.screenshot({ path: path.join(OUT, `${size}-${name}.png`), fullPage: true });
+      await tour(name, p);
       n++;
     };
     for (const [name, url] of resident) await shoot(name, url);
     await page.goto(`/mode?elder=1&back=${encodeURIComponent(`/p/${household.token}`)}`);
     await page.screenshot({ path: path.join(OUT, `${size}-household-elder.png`), fullPage: true });
+    await tour('household-elder', page);
     await page.goto('/mode?elder=0&back=/services');
     await shoot('admin-login', '/admin/login');
     await page.getByLabel('用户名').fill('admin');
     await page.getByLabel('密码').fill(PASSWORD);
     await page.getByRole('button', { name: '登录' }).click();
-    for (const [name, url] of office) await shoot(name, url);
+    for (const [name, url] of pages) await shoot(name, url);
     await ctx.close();
   }
   await browser.close();

@@ -92,4 +92,24 @@ describe('resident pages on a 375×667 phone', () => {
     await expectAccessible(session.page);
     await snap(session.page, 'plate-not-found');
   });
+
+  it('in 长辈版 the small controls grow too: the 匿名 box, the photo picker, phone links; main keeps its padding', async () => {
+    const page = session.page;
+    await page.goto(`/mode?elder=1&back=${encodeURIComponent(`/p/${session.token}/speak`)}`);
+    const box = await page.locator('input[name=anonymous]').boundingBox();
+    expect(box!.width).toBeGreaterThanOrEqual(24);
+    expect(box!.height).toBeGreaterThanOrEqual(24);
+    const file = await page.locator('input[type=file]').boundingBox();
+    expect(file!.height).toBeGreaterThanOrEqual(60);
+    const pad = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector('main')!).paddingTop));
+    expect(pad).toBeGreaterThanOrEqual(16);
+    await snap(page, 'speak-form-elder');
+    await page.goto(`/p/${session.token}/help`);
+    const tel = await page.locator('main a[href^="tel:"]').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+    expect(tel.length).toBeGreaterThan(0);
+    for (const h of tel) expect(h).toBeGreaterThanOrEqual(60);
+    const footer = await page.locator('footer a[href="tel:12345"]').boundingBox();
+    expect(footer!.height).toBeGreaterThanOrEqual(60);
+    await page.goto('/mode?elder=0&back=/services');
+  });
 });
