@@ -14,6 +14,7 @@ export function catalogRoutes(services: Services): Router {
       query,
       result,
       themes: services.catalog.themes(),
+      themeGroups: services.catalog.themeGroups(),
       total: services.catalog.total(),
       filtered: Boolean(query.q || query.theme || query.online || query.hf),
       pageHref: (page: number) => {

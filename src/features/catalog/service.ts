@@ -1,8 +1,15 @@
 import { NotFoundError } from '../../errors.js';
 import type { CatalogRepo, ItemIndexRow, ServiceItem, ThemeCount } from './repo.js';
-import { MAX_QUERY_LENGTH, rank } from './search.js';
+import { MAX_QUERY_LENGTH, rank, warmUp } from './search.js';
 
 export const PAGE_SIZE = 20;
+
+/**
+ * Themes of the national list that are about running a business (设立变更 setting up and changing a
+ * firm, 准营准办 licences to operate, 知识产权 intellectual property). The villager's theme list
+ * leaves them out; they sit behind 「企业办事」.
+ */
+export const BUSINESS_THEMES: ReadonlySet<string> = new Set(['035', '040', '125']);
 
 export interface CatalogSearch {
   q?: string;
@@ -32,7 +39,15 @@ export function createCatalogService(repo: CatalogRepo) {
       const rows = repo.indexRows();
       const browseOrder = rows
         .slice()
-        .sort((a, b) => b.highFrequency - a.highFrequency || a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code));
+        .sort(
+          (a, b) =>
+            b.highFrequency - a.highFrequency ||
+            b.personal - a.personal ||
+            a.themeCode.localeCompare(b.themeCode) ||
+            a.code.localeCompare(b.code),
+        );
+      // Pinyin and character pairs of every name, once per revision rather than on a request.
+      warmUp(rows);
       cache = { rev, rows, themes: repo.themes(), browseOrder };
     }
     return cache;
@@ -41,6 +56,11 @@ export function createCatalogService(repo: CatalogRepo) {
   return {
     themes(): ThemeCount[] {
       return current().themes.filter((t) => t.count > 0);
+    },
+    /** The villager's themes, and the business ones (企业办事) kept apart. */
+    themeGroups(): { resident: ThemeCount[]; business: ThemeCount[] } {
+      const all = current().themes.filter((t) => t.count > 0);
+      return { resident: all.filter((t) => !BUSINESS_THEMES.has(t.code)), business: all.filter((t) => BUSINESS_THEMES.has(t.code)) };
     },
     total(): number {
       return current().rows.length;
