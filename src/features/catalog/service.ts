@@ -11,6 +11,38 @@ export const PAGE_SIZE = 20;
  */
 export const BUSINESS_THEMES: ReadonlySet<string> = new Set(['035', '040', '125']);
 
+/**
+ * What villagers apply for most, first on the 码上办 picker, in this order (by 事项名称, which is
+ * unique in a catalogue): 低保, 高龄津贴, 城乡居民医保 (paying and joining), the pension's yearly
+ * 资格认证, the two disability allowances, 户口 and 身份证.
+ */
+export const STAPLE_ITEMS: readonly string[] = [
+  '最低生活保障',
+  '80周岁以上老年人高龄津贴发放',
+  '城乡居民基本医疗保险费缴纳',
+  '城乡居民参保登记',
+  '养老保险定期待遇领取资格认证',
+  '困难残疾人生活补贴',
+  '重度残疾人护理补贴',
+  '户口登记',
+  '户口迁移审批',
+  '居民身份证办理（包括临时）',
+];
+
+export interface PickerGroup {
+  code: string;
+  name: string;
+  items: ItemIndexRow[];
+}
+
+/** The 码上办 picker: the staples, then the rest by theme; or, for a search, what matched. */
+export interface Picker {
+  staples: ItemIndexRow[];
+  groups: PickerGroup[];
+  /** items matching the villager's words, best first; null when nothing was searched */
+  found: ItemIndexRow[] | null;
+}
+
 export interface CatalogSearch {
   q?: string;
   theme?: string;
@@ -32,7 +64,7 @@ export interface CatalogResult {
 export function createCatalogService(repo: CatalogRepo) {
   // The published items are few (hundreds) and read on every search: keep them in memory, and
   // reload when the catalogue's revision (bumped by triggers on any write, from any process) moves.
-  let cache: { rev: number; rows: ItemIndexRow[]; themes: ThemeCount[]; browseOrder: ItemIndexRow[] } | undefined;
+  let cache: { rev: number; rows: ItemIndexRow[]; themes: ThemeCount[]; browseOrder: ItemIndexRow[]; applicable: ItemIndexRow[] } | undefined;
   const current = () => {
     const rev = repo.revision();
     if (!cache || cache.rev !== rev) {
@@ -46,9 +78,13 @@ export function createCatalogService(repo: CatalogRepo) {
             a.themeCode.localeCompare(b.themeCode) ||
             a.code.localeCompare(b.code),
         );
+      const applicable = rows
+        .filter((r) => r.canApply === 1 && r.highFrequency === 1)
+        .sort((a, b) => a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code));
       // Pinyin and character pairs of every name, once per revision rather than on a request.
       warmUp(rows);
-      cache = { rev, rows, themes: repo.themes(), browseOrder };
+      warmUp(applicable);
+      cache = { rev, rows, themes: repo.themes(), browseOrder, applicable };
     }
     return cache;
   };
@@ -94,11 +130,17 @@ export function createCatalogService(repo: CatalogRepo) {
       const item = repo.getByCode(code);
       return item?.canApply ? item : undefined;
     },
-    /** The picker on 码上办: high-frequency items that can be applied for, by theme. */
-    applicableItems(): ItemIndexRow[] {
-      return current()
-        .rows.filter((r) => r.canApply === 1 && r.highFrequency === 1)
-        .sort((a, b) => a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code));
+    /** The picker on 码上办: high-frequency items that can be applied for; the staples first. */
+    picker(q: string): Picker {
+      const { applicable, themes } = current();
+      const text = Array.from(q).slice(0, MAX_QUERY_LENGTH).join('');
+      if (text.trim()) return { staples: [], groups: [], found: rank(applicable, text) };
+      const staples = STAPLE_ITEMS.map((name) => applicable.find((r) => r.name === name)).filter((r): r is ItemIndexRow => r !== undefined);
+      const rest = applicable.filter((r) => !staples.includes(r));
+      const groups = themes
+        .map((th) => ({ code: th.code, name: th.name, items: rest.filter((r) => r.themeCode === th.code) }))
+        .filter((g) => g.items.length > 0);
+      return { staples, groups, found: null };
     },
     /** Items for the back office, published or not, by name or code (first 100). */
     adminList: (q: string) => repo.adminList(q),
