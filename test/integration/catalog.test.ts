@@ -55,7 +55,8 @@ describe('码上查 /services', () => {
   it('filters by theme, online-only and high-frequency, and the counts agree with the database', async () => {
     const { app, db } = buildApp();
     const expected = db
-      .prepare("SELECT count(*) FROM catalog_items WHERE theme_code = '085' AND online = 1 AND high_frequency = 1")
+      // 只看可网上办 means wholly online (网上办理深度 1 or 4), not 在线预审
+      .prepare("SELECT count(*) FROM catalog_items WHERE theme_code = '085' AND online = 1 AND online_depth IN (1, 4) AND high_frequency = 1")
       .pluck()
       .get() as number;
     const res = await request(app).get('/services').query({ theme: '085', online: '1', hf: '1' }).expect(200);

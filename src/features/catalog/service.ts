@@ -1,6 +1,7 @@
 import { NotFoundError } from '../../errors.js';
 import type { CatalogRepo, ItemIndexRow, ServiceItem, ThemeCount } from './repo.js';
 import { MAX_QUERY_LENGTH, rank, warmUp } from './search.js';
+import { residentGuide, type Guide, type TownCentre } from './guide.js';
 
 export const PAGE_SIZE = 20;
 
@@ -110,7 +111,7 @@ export function createCatalogService(repo: CatalogRepo) {
       const filtered = matched.filter(
         (r) =>
           (!params.theme || r.themeCode === params.theme) &&
-          (!params.online || r.online === 1) &&
+          (!params.online || r.fullyOnline === 1) &&
           (!params.hf || r.highFrequency === 1),
       );
       const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
@@ -144,6 +145,12 @@ export function createCatalogService(repo: CatalogRepo) {
     },
     /** Items for the back office, published or not, by name or code (first 100). */
     adminList: (q: string) => repo.adminList(q),
+    /** An item's guide in plain words, with the villager's own 便民服务中心 when known. */
+    guide(code: string, centre: TownCentre | null): Guide {
+      const item = repo.getByCode(code);
+      if (!item) throw new NotFoundError('service item');
+      return residentGuide(item, centre);
+    },
     item(code: string): ServiceItem {
       const item = repo.getByCode(code);
       if (!item) throw new NotFoundError('service item');

@@ -12,6 +12,10 @@ export interface PlateView {
   villageName: string;
   townName: string;
   districtName: string;
+  /** the town's 便民服务中心: address, hours, telephone ('' when not recorded) */
+  centreAddress: string;
+  centreHours: string;
+  centrePhone: string;
 }
 
 export interface HouseholdFile {
@@ -43,7 +47,8 @@ export interface VillageRow {
 export function createPlacesRepo(db: Db) {
   const byToken = db.prepare(`
     SELECT p.id AS plateId, p.token, p.kind, p.status, p.household_id AS householdId, h.address,
-           v.id AS villageId, v.code AS villageCode, v.name AS villageName, t.name AS townName, d.name AS districtName
+           v.id AS villageId, v.code AS villageCode, v.name AS villageName, t.name AS townName, d.name AS districtName,
+           t.centre_address AS centreAddress, t.centre_hours AS centreHours, t.centre_phone AS centrePhone
     FROM plates p
     JOIN villages v ON v.id = p.village_id
     JOIN towns t ON t.id = v.town_id
