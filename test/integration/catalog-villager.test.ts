@@ -21,4 +21,11 @@ describe('码上查 keeps the villager’s themes apart from business ones', () 
     const res = await request(app).get('/services').query({ theme: '035' }).expect(200);
     expect(res.text).toContain('个体工商户设立登记');
   });
+
+  it('the full list starts with the village staples, not 计划生育 items', async () => {
+    const { app } = buildApp();
+    const res = await request(app).get('/services').expect(200);
+    const list = [...res.text.matchAll(/<li><a href="\/services\/[^"]+"><b>([^<]+)<\/b>/g)].map((m) => m[1]!);
+    expect(list.slice(0, 3)).toEqual(['最低生活保障', '80周岁以上老年人高龄津贴发放', '城乡居民基本医疗保险费缴纳']);
+  });
 });

@@ -125,3 +125,16 @@ describe('item guide: doing it online', () => {
     expect(res.text).toContain(`找到 ${expected} 项`);
   });
 });
+
+describe('item guide: the town centre is not said twice', () => {
+  it('when the item is handled at the town centre anyway, the guide does not repeat 户籍所在地镇（街道）便民服务中心', async () => {
+    const { app, db } = buildApp();
+    const h = demoHousehold(db);
+    const item = db.prepare("SELECT code, place FROM catalog_items WHERE place LIKE '%镇（街道）便民服务中心%' LIMIT 1").get() as { code: string; place: string };
+    const res = await request(app).get(`/services/${item.code}`).set('Cookie', `mashang_home=/p/${h.token}`).expect(200);
+    expect(visible(res.text)).not.toContain(item.place);
+    const elsewhere = db.prepare("SELECT code, place FROM catalog_items WHERE place LIKE '兖州区政务服务中心%' LIMIT 1").get() as { code: string; place: string };
+    const other = await request(app).get(`/services/${elsewhere.code}`).set('Cookie', `mashang_home=/p/${h.token}`).expect(200);
+    expect(visible(other.text)).toContain(elsewhere.place);
+  });
+});

@@ -27,6 +27,8 @@ export interface Guide {
   /** the item's own online address, or null */
   onlineLink: string | null;
   centre: TownCentre | null;
+  /** the item's own place and hours are worth showing besides the centre (they name another office) */
+  otherPlace: boolean;
 }
 
 /** 网上办理深度: 1 全程网办 and 4 在线办理 can be done online; 2 在线预审 still needs a visit; 3 事项公开 only informs. */
@@ -108,5 +110,7 @@ export function residentGuide(item: ServiceItem, centre: TownCentre | null): Gui
     online,
     onlineLink: online === 'none' ? null : (ownLink(item.mobileUrl) ?? ownLink(item.pcUrl)),
     centre,
+    // "户籍所在地镇（街道）便民服务中心…" says again what the centre above already says
+    otherPlace: !centre || !/镇（街道）便民服务中心/.test(item.place),
   };
 }

@@ -30,6 +30,11 @@ export const STAPLE_ITEMS: readonly string[] = [
   '居民身份证办理（包括临时）',
 ];
 
+const stapleRank = (r: ItemIndexRow) => {
+  const i = STAPLE_ITEMS.indexOf(r.name);
+  return i < 0 ? STAPLE_ITEMS.length : i;
+};
+
 export interface PickerGroup {
   code: string;
   name: string;
@@ -74,6 +79,7 @@ export function createCatalogService(repo: CatalogRepo) {
         .slice()
         .sort(
           (a, b) =>
+            stapleRank(a) - stapleRank(b) ||
             b.highFrequency - a.highFrequency ||
             b.personal - a.personal ||
             a.themeCode.localeCompare(b.themeCode) ||
