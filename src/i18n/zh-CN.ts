@@ -166,7 +166,7 @@ export const zhCN = {
     pickItem: '选择要办的事项',
     pickItemHint: '点一项开始申请。也可以在下面搜一搜。',
     pickSearchLabel: '搜索要办的事',
-    pickSearchPlaceholder: '例如：低保、医保、户口',
+    pickSearchPlaceholder: '例如：低保、户口',
     pickStaples: '大家最常办的',
     pickMore: '其他事项（点开看）',
     pickGroupCount: '{n} 项',
