@@ -151,6 +151,8 @@ export interface Spec {
   section?: string;
   hours?: string;
   forms?: string;
+  /** the item's own online handling address, when it has one (never a portal's home page) */
+  url?: string;
 }
 
 export type Defaults = Omit<Spec, 'n'>;

@@ -18,8 +18,6 @@ import type { CatalogItemSeed, ItemTypeCode, TimeUnit } from './types.js';
 
 export const CATALOG_SIZE = 862;
 
-const PC_URL = 'http://zwfw.sd.gov.cn/';
-const MOBILE_URL = 'http://zwfw.sd.gov.cn/m/';
 const HOURS = '工作日 上午9:00-12:00，下午13:30-17:00（夏季14:00-17:30）';
 const HOURS_SAT = `${HOURS}；周六上午9:00-12:00延时服务`;
 const TOWN_LEVEL = '乡镇（街道）级';
@@ -157,8 +155,9 @@ function toSeed(s: Spec, rng: Rng, seqs: Map<string, number>): CatalogItemSeed {
     complaintPhone: `12345（政务服务便民热线）；${phone(d.tel, `${s.dept}:监督`)}（${d.short}监督电话）`,
     online,
     onlineDepth: depth,
-    pcUrl: online ? PC_URL : null,
-    mobileUrl: online ? MOBILE_URL : null,
+    // Only an item's own online address: a portal's home page leaves a villager to search it alone.
+    pcUrl: online ? (s.url ?? null) : null,
+    mobileUrl: online ? (s.url ?? null) : null,
     appointment,
     express,
     scope: s.scope ?? '全区通办',

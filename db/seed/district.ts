@@ -438,7 +438,12 @@ export function buildDistrict(): DistrictSeed {
       return { code, name: def.name, households, cadres };
     });
 
-    return { code: town.code, name: town.name, villages, townCadres };
+    // Made-up address; the telephone is 0537-151 + the town's three digits + 0, which cannot be a real line.
+    const centre = {
+      address: `${town.name}${street ? '办事处' : '人民政府'}院内 便民服务中心一楼大厅`,
+      phone: `0537-151${town.code.slice(-3)}0`,
+    };
+    return { code: town.code, name: town.name, centre, villages, townCadres };
   });
 
   return { code: DISTRICT_CODE, name: DISTRICT_NAME, towns };

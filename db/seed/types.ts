@@ -94,6 +94,8 @@ export interface VillageSeed {
 export interface TownSeed {
   code: string; // 9 digits
   name: string;
+  /** the town's 便民服务中心 (made up for the demo; hours are the usual ones) */
+  centre: { address: string; phone: string };
   villages: VillageSeed[];
   /** 包村干部: town cadres, each serving several of this town's villages (by village code) */
   townCadres: Array<CadreSeed & { villageCodes: string[] }>;

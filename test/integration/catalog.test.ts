@@ -26,7 +26,8 @@ describe('码上查 /services', () => {
     const res = await request(app).get('/services').query({ q: '医保' }).expect(200);
     const found = names(res.text);
     expect(found.length).toBeGreaterThan(3);
-    expect(found.slice(0, 3).every((n) => /医保|医疗保障|医疗保险/.test(n!))).toBe(true);
+    // 城乡居民参保登记 is the villager's 医保 enrolment, though its name does not say 医保
+    expect(found.slice(0, 3).every((n) => /医保|医疗保障|医疗保险|城乡居民参保/.test(n!))).toBe(true);
   });
 
   it('a longer query ranks names that contain it first', async () => {
@@ -54,7 +55,8 @@ describe('码上查 /services', () => {
   it('filters by theme, online-only and high-frequency, and the counts agree with the database', async () => {
     const { app, db } = buildApp();
     const expected = db
-      .prepare("SELECT count(*) FROM catalog_items WHERE theme_code = '085' AND online = 1 AND high_frequency = 1")
+      // 只看可网上办 means wholly online (网上办理深度 1 or 4), not 在线预审
+      .prepare("SELECT count(*) FROM catalog_items WHERE theme_code = '085' AND online = 1 AND online_depth IN (1, 4) AND high_frequency = 1")
       .pluck()
       .get() as number;
     const res = await request(app).get('/services').query({ theme: '085', online: '1', hf: '1' }).expect(200);

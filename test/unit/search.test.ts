@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildCatalog } from '../../db/seed/catalog.js';
-import { queryTerms, rank, type Searchable } from '../../src/features/catalog/search.js';
+import { EVERYDAY_WORDS, findWords, parseEverydayWords, pinyinOf, queryTerms, rank, stripFillers, type Searchable } from '../../src/features/catalog/search.js';
 
 const item = (name: string, o: Partial<Searchable> = {}): Searchable => ({
   name,
@@ -61,5 +61,42 @@ describe('catalogue search ranking', () => {
 
   it('query terms are normalised: full-width spaces and punctuation split, letters lower-cased', () => {
     expect(queryTerms('  医保\u3000报销，ＡＢ ')).toEqual(['医保', '报销', 'ab']);
+  });
+
+  it('question and filler words are dropped, leaving what the villager asks about', () => {
+    expect(stripFillers('我想问一下怎么办理低保呀')).toEqual(['低保']);
+    expect(stripFillers('我家老人八十多岁了能领什么补贴')).toEqual(['老人八十多岁', '补贴']);
+  });
+
+  it('everyday words are found inside a sentence, longest first', () => {
+    expect(findWords('儿子上户口')).toEqual({ words: ['上户口'], rest: ['儿子'] });
+    expect(findWords('身份证丢了').words[0]).toBe('身份证丢了');
+  });
+
+  it('pinyin is toneless, whole and by initials', () => {
+    expect(pinyinOf('最低生活保障')).toEqual({ full: 'zuidishenghuobaozhang', initials: 'zdshbz' });
+    expect(pinyinOf('80周岁').full).toBe('zhousui');
+  });
+
+  it('a later item for an organisation does not outrank one for individuals', () => {
+    const items = [item('医保定点', { personal: 0 }), item('医保卡补办', { personal: 1 })];
+    expect(rank(items, '医保').map((i) => i.name)).toEqual(['医保卡补办', '医保定点']);
+  });
+});
+
+describe('the everyday-word dictionary', () => {
+  it('has at least 150 words', () => {
+    expect(EVERYDAY_WORDS.size).toBeGreaterThanOrEqual(150);
+  });
+
+  it('every official term it names is in some item name or keyword of the demo catalogue', () => {
+    const hay = buildCatalog().map((i) => `${i.name} ${i.keywords.join(' ')}`.toLowerCase());
+    const missing = [...EVERYDAY_WORDS].flatMap(([w, terms]) => terms.filter((t) => !hay.some((h) => h.includes(t))).map((t) => `${w}: ${t}`));
+    expect(missing).toEqual([]);
+  });
+
+  it('a line without a colon is an error, comments and blank lines are skipped', () => {
+    expect(parseEverydayWords('# note\n\n低保: 最低生活保障、低保\n').get('低保')).toEqual(['最低生活保障', '低保']);
+    expect(() => parseEverydayWords('低保 最低生活保障')).toThrow(/colon/);
   });
 });

@@ -74,7 +74,8 @@ describe('demo catalogue', () => {
       expect(i.process.length, i.name).toBeGreaterThan(0);
       expect(i.materials.length, i.name).toBeGreaterThan(0);
       if (i.charged) expect(i.fees.length, i.name).toBeGreaterThan(0);
-      if (i.online) expect(i.pcUrl ?? i.mobileUrl, i.name).toBeTruthy();
+      // an online address, where given, is the item's own page, never a portal's home page
+      for (const u of [i.pcUrl, i.mobileUrl]) if (u) expect(new URL(u).pathname.replace(/\/(m\/?)?$/, ''), i.name).not.toBe('');
     }
     for (const code of themeCodes) expect(catalog.filter((i) => i.themeCode === code).length, code).toBeGreaterThanOrEqual(3);
   });

@@ -12,6 +12,7 @@ import type { PlateView } from '../places/repo.js';
 import { MAX_PHOTO_BYTES, MAX_PHOTOS, PhotoError, processPhotos, type ProcessedPhoto } from './photos.js';
 import { applyForm, fieldErrors, helpForm, lookupForm, rateForm, reopenForm, speakForm, CALLBACK_TIMES, CATEGORIES } from './schema.js';
 import { newIdempotencyKey } from './tokens.js';
+import { pickerQuery } from '../catalog/schema.js';
 import type { CaseKind } from './repo.js';
 
 const upload = multer({
@@ -67,8 +68,8 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
         if (caseKind === 'apply') {
           const item = applicable(req.query.item);
           if (!item) {
-            const themeNames = Object.fromEntries(services.catalog.themes().map((th) => [th.code, th.name]));
-            res.render('cases/pick-item', { plate, base: `/${prefix}/${plate.token}`, items: services.catalog.applicableItems(), themeNames });
+            const q = pickerQuery.parse(req.query).q;
+            res.render('cases/pick-item', { plate, base: `/${prefix}/${plate.token}`, q, picker: services.catalog.picker(q) });
             return;
           }
           renderForm(res, caseKind, plate, { item, values: { callbackTime: 'any' } });

@@ -22,6 +22,10 @@ export interface ItemIndexRow {
   promisedLimit: number;
   promisedLimitUnit: string;
   visits: number;
+  /** 1 when 服务对象 includes individuals (自然人) */
+  personal: number;
+  /** 1 when it can be done wholly online (网上办理深度 1 全程网办 or 4 在线办理) */
+  fullyOnline: number;
 }
 
 export interface Material {
@@ -98,7 +102,8 @@ export function createCatalogRepo(db: Db) {
     SELECT i.id, i.code, i.name, i.keywords, i.theme_code AS themeCode, i.department,
            i.conditions || ' ' || coalesce((SELECT group_concat(m.name, ' ') FROM catalog_materials m WHERE m.item_id = i.id), '') AS body,
            i.online, i.online_depth AS onlineDepth, i.high_frequency AS highFrequency, i.can_apply AS canApply,
-           i.promised_limit AS promisedLimit, i.promised_limit_unit AS promisedLimitUnit, i.visits
+           i.promised_limit AS promisedLimit, i.promised_limit_unit AS promisedLimitUnit, i.visits,
+           (instr(i.target, '自然人') > 0) AS personal, (i.online = 1 AND i.online_depth IN (1, 4)) AS fullyOnline
     FROM catalog_items i WHERE i.published = 1 ORDER BY i.id`);
   const byCode = db.prepare(`
     SELECT i.id, i.code, i.impl_code AS implCode, i.name, i.keywords, i.type_code AS typeCode, i.type_name AS typeName,

@@ -2,6 +2,21 @@ import { Router } from 'express';
 import type { Services } from '../../services.js';
 import { catalogQuery, itemCode } from './schema.js';
 import { NotFoundError } from '../../errors.js';
+import type { TownCentre } from './guide.js';
+
+/** The 便民服务中心 of the plate this phone last scanned (its /p/ or /v/ path, kept in a cookie), if still active. */
+function homeCentre(services: Services, homePath: unknown): TownCentre | null {
+  if (typeof homePath !== 'string') return null;
+  const token = homePath.slice(3);
+  try {
+    const plate = services.places.plateByToken(token);
+    if (plate.status !== 'active') return null;
+    return { townName: plate.townName, address: plate.centreAddress, hours: plate.centreHours, phone: plate.centrePhone };
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
+  }
+}
 
 /** 码上查: the catalogue, its search and each item's guide. */
 export function catalogRoutes(services: Services): Router {
@@ -14,6 +29,7 @@ export function catalogRoutes(services: Services): Router {
       query,
       result,
       themes: services.catalog.themes(),
+      themeGroups: services.catalog.themeGroups(),
       total: services.catalog.total(),
       filtered: Boolean(query.q || query.theme || query.online || query.hf),
       pageHref: (page: number) => {
@@ -31,7 +47,8 @@ export function catalogRoutes(services: Services): Router {
   router.get('/services/:code', (req, res) => {
     const code = itemCode.safeParse(req.params.code);
     if (!code.success) throw new NotFoundError('service item');
-    res.render('catalog/item', { item: services.catalog.item(code.data) });
+    const guide = services.catalog.guide(code.data, homeCentre(services, res.locals.homePath));
+    res.render('catalog/item', { item: guide.item, guide });
   });
 
   return router;

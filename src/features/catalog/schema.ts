@@ -24,6 +24,15 @@ export const catalogQuery = z.object({
   page: z.coerce.number().int().min(1).max(1000).optional().catch(undefined),
 });
 
+/** The 码上办 picker's search box. */
+export const pickerQuery = z.object({
+  q: z
+    .string()
+    .optional()
+    .catch(undefined)
+    .transform((v) => Array.from((v ?? '').trim()).slice(0, MAX_QUERY_LENGTH).join('')),
+});
+
 export type CatalogQuery = z.output<typeof catalogQuery>;
 
 export const itemCode = z.string().regex(/^[0-9A-Za-z]{6,40}$/);

@@ -1,8 +1,53 @@
 import { NotFoundError } from '../../errors.js';
 import type { CatalogRepo, ItemIndexRow, ServiceItem, ThemeCount } from './repo.js';
-import { MAX_QUERY_LENGTH, rank } from './search.js';
+import { MAX_QUERY_LENGTH, rank, warmUp } from './search.js';
+import { residentGuide, type Guide, type TownCentre } from './guide.js';
 
 export const PAGE_SIZE = 20;
+
+/**
+ * Themes of the national list that are about running a business (设立变更 setting up and changing a
+ * firm, 准营准办 licences to operate, 知识产权 intellectual property). The villager's theme list
+ * leaves them out; they sit behind 「企业办事」.
+ */
+export const BUSINESS_THEMES: ReadonlySet<string> = new Set(['035', '040', '125']);
+
+/**
+ * What villagers apply for most, first on the 码上办 picker, in this order (by 事项名称, which is
+ * unique in a catalogue): 低保, 高龄津贴, 城乡居民医保 (paying and joining), the pension's yearly
+ * 资格认证, the two disability allowances, 户口 and 身份证.
+ */
+export const STAPLE_ITEMS: readonly string[] = [
+  '最低生活保障',
+  '80周岁以上老年人高龄津贴发放',
+  '城乡居民基本医疗保险费缴纳',
+  '城乡居民参保登记',
+  '养老保险定期待遇领取资格认证',
+  '困难残疾人生活补贴',
+  '重度残疾人护理补贴',
+  '户口登记',
+  '户口迁移审批',
+  '居民身份证办理（包括临时）',
+];
+
+const stapleRank = (r: ItemIndexRow) => {
+  const i = STAPLE_ITEMS.indexOf(r.name);
+  return i < 0 ? STAPLE_ITEMS.length : i;
+};
+
+export interface PickerGroup {
+  code: string;
+  name: string;
+  items: ItemIndexRow[];
+}
+
+/** The 码上办 picker: the staples, then the rest by theme; or, for a search, what matched. */
+export interface Picker {
+  staples: ItemIndexRow[];
+  groups: PickerGroup[];
+  /** items matching the villager's words, best first; null when nothing was searched */
+  found: ItemIndexRow[] | null;
+}
 
 export interface CatalogSearch {
   q?: string;
@@ -25,15 +70,28 @@ export interface CatalogResult {
 export function createCatalogService(repo: CatalogRepo) {
   // The published items are few (hundreds) and read on every search: keep them in memory, and
   // reload when the catalogue's revision (bumped by triggers on any write, from any process) moves.
-  let cache: { rev: number; rows: ItemIndexRow[]; themes: ThemeCount[]; browseOrder: ItemIndexRow[] } | undefined;
+  let cache: { rev: number; rows: ItemIndexRow[]; themes: ThemeCount[]; browseOrder: ItemIndexRow[]; applicable: ItemIndexRow[] } | undefined;
   const current = () => {
     const rev = repo.revision();
     if (!cache || cache.rev !== rev) {
       const rows = repo.indexRows();
       const browseOrder = rows
         .slice()
-        .sort((a, b) => b.highFrequency - a.highFrequency || a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code));
-      cache = { rev, rows, themes: repo.themes(), browseOrder };
+        .sort(
+          (a, b) =>
+            stapleRank(a) - stapleRank(b) ||
+            b.highFrequency - a.highFrequency ||
+            b.personal - a.personal ||
+            a.themeCode.localeCompare(b.themeCode) ||
+            a.code.localeCompare(b.code),
+        );
+      const applicable = rows
+        .filter((r) => r.canApply === 1 && r.highFrequency === 1)
+        .sort((a, b) => a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code));
+      // Pinyin and character pairs of every name, once per revision rather than on a request.
+      warmUp(rows);
+      warmUp(applicable);
+      cache = { rev, rows, themes: repo.themes(), browseOrder, applicable };
     }
     return cache;
   };
@@ -41,6 +99,11 @@ export function createCatalogService(repo: CatalogRepo) {
   return {
     themes(): ThemeCount[] {
       return current().themes.filter((t) => t.count > 0);
+    },
+    /** The villager's themes, and the business ones (企业办事) kept apart. */
+    themeGroups(): { resident: ThemeCount[]; business: ThemeCount[] } {
+      const all = current().themes.filter((t) => t.count > 0);
+      return { resident: all.filter((t) => !BUSINESS_THEMES.has(t.code)), business: all.filter((t) => BUSINESS_THEMES.has(t.code)) };
     },
     total(): number {
       return current().rows.length;
@@ -54,7 +117,7 @@ export function createCatalogService(repo: CatalogRepo) {
       const filtered = matched.filter(
         (r) =>
           (!params.theme || r.themeCode === params.theme) &&
-          (!params.online || r.online === 1) &&
+          (!params.online || r.fullyOnline === 1) &&
           (!params.hf || r.highFrequency === 1),
       );
       const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
@@ -74,14 +137,26 @@ export function createCatalogService(repo: CatalogRepo) {
       const item = repo.getByCode(code);
       return item?.canApply ? item : undefined;
     },
-    /** The picker on 码上办: high-frequency items that can be applied for, by theme. */
-    applicableItems(): ItemIndexRow[] {
-      return current()
-        .rows.filter((r) => r.canApply === 1 && r.highFrequency === 1)
-        .sort((a, b) => a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code));
+    /** The picker on 码上办: high-frequency items that can be applied for; the staples first. */
+    picker(q: string): Picker {
+      const { applicable, themes } = current();
+      const text = Array.from(q).slice(0, MAX_QUERY_LENGTH).join('');
+      if (text.trim()) return { staples: [], groups: [], found: rank(applicable, text) };
+      const staples = STAPLE_ITEMS.map((name) => applicable.find((r) => r.name === name)).filter((r): r is ItemIndexRow => r !== undefined);
+      const rest = applicable.filter((r) => !staples.includes(r));
+      const groups = themes
+        .map((th) => ({ code: th.code, name: th.name, items: rest.filter((r) => r.themeCode === th.code) }))
+        .filter((g) => g.items.length > 0);
+      return { staples, groups, found: null };
     },
     /** Items for the back office, published or not, by name or code (first 100). */
     adminList: (q: string) => repo.adminList(q),
+    /** An item's guide in plain words, with the villager's own 便民服务中心 when known. */
+    guide(code: string, centre: TownCentre | null): Guide {
+      const item = repo.getByCode(code);
+      if (!item) throw new NotFoundError('service item');
+      return residentGuide(item, centre);
+    },
     item(code: string): ServiceItem {
       const item = repo.getByCode(code);
       if (!item) throw new NotFoundError('service item');

@@ -6,6 +6,11 @@ import { ConflictError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
 
 const name = z.string().trim().min(1, { error: t('placesAdmin.nameRequired') }).max(30, { error: t('placesAdmin.nameRequired') });
+const centreForm = z.object({
+  address: z.string().trim().max(100, { error: t('placesAdmin.centreTooLong') }),
+  hours: z.string().trim().min(1, { error: t('placesAdmin.centreHoursRequired') }).max(100, { error: t('placesAdmin.centreTooLong') }),
+  phone: z.string().trim().regex(/^[0-9()（）\-\s]{0,30}$/, { error: t('placesAdmin.centrePhoneInvalid') }),
+});
 const villageForm = z.object({ code: z.string().trim().regex(/^\d{12}$/, { error: t('placesAdmin.codeInvalid') }), name });
 
 /** 镇街与村居: admins add villages and correct names; staff rename villages in their scope. */
@@ -27,6 +32,15 @@ export function placesAdminRoutes(services: Services, protect: RequestHandler): 
     services.places.renameTown(String(req.params.code), parsed.data);
     services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'town_renamed', target: String(req.params.code), detail: parsed.data });
     res.redirect(303, '/admin/places');
+  });
+
+  router.post('/admin/places/towns/:code/centre', requireUser('admin'), urlencoded, protect, (req, res) => {
+    const user = currentUser(res)!;
+    const parsed = centreForm.safeParse(req.body ?? {});
+    if (!parsed.success) return render(res, { errors: [{ field: 'centre', text: parsed.error.issues[0]!.message, href: '#centres' }] }, 400);
+    services.places.setTownCentre(String(req.params.code), parsed.data);
+    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'town_centre_set', target: String(req.params.code), detail: [parsed.data.address, parsed.data.hours, parsed.data.phone].join(' · ') });
+    res.redirect(303, '/admin/places#centres');
   });
 
   router.post('/admin/places/villages/:code', requireUser('admin', 'staff'), urlencoded, protect, (req, res) => {

@@ -12,6 +12,10 @@ export interface PlateView {
   villageName: string;
   townName: string;
   districtName: string;
+  /** the town's 便民服务中心: address, hours, telephone ('' when not recorded) */
+  centreAddress: string;
+  centreHours: string;
+  centrePhone: string;
 }
 
 export interface HouseholdFile {
@@ -43,7 +47,8 @@ export interface VillageRow {
 export function createPlacesRepo(db: Db) {
   const byToken = db.prepare(`
     SELECT p.id AS plateId, p.token, p.kind, p.status, p.household_id AS householdId, h.address,
-           v.id AS villageId, v.code AS villageCode, v.name AS villageName, t.name AS townName, d.name AS districtName
+           v.id AS villageId, v.code AS villageCode, v.name AS villageName, t.name AS townName, d.name AS districtName,
+           t.centre_address AS centreAddress, t.centre_hours AS centreHours, t.centre_phone AS centrePhone
     FROM plates p
     JOIN villages v ON v.id = p.village_id
     JOIN towns t ON t.id = v.town_id
@@ -72,8 +77,10 @@ export function createPlacesRepo(db: Db) {
   const insertHousehold = db.prepare('INSERT INTO households (village_id, address, contact_name, contact_phone, notes) VALUES (?, ?, ?, ?, ?)');
   const insertPlate = db.prepare("INSERT INTO plates (token, kind, household_id, village_id) VALUES (?, 'household', ?, ?)");
   const addressTaken = db.prepare('SELECT id FROM households WHERE village_id = ? AND address = ? AND id != ?').pluck();
-  const towns = db.prepare(`SELECT t.id, t.code, t.name, (SELECT count(*) FROM villages v WHERE v.town_id = t.id) AS villages
+  const towns = db.prepare(`SELECT t.id, t.code, t.name, (SELECT count(*) FROM villages v WHERE v.town_id = t.id) AS villages,
+    t.centre_address AS centreAddress, t.centre_hours AS centreHours, t.centre_phone AS centrePhone
     FROM towns t ORDER BY t.code`);
+  const setTownCentre = db.prepare('UPDATE towns SET centre_address = ?, centre_hours = ?, centre_phone = ? WHERE code = ?');
   const renameTown = db.prepare('UPDATE towns SET name = ? WHERE code = ?');
   const renameVillage = db.prepare('UPDATE villages SET name = ? WHERE code = ?');
   const townByCode = db.prepare('SELECT id FROM towns WHERE code = ?').pluck();
@@ -100,7 +107,9 @@ export function createPlacesRepo(db: Db) {
       return id;
     },
     addressTaken: (villageId: number, address: string, exceptId: number) => addressTaken.get(villageId, address, exceptId) !== undefined,
-    towns: () => towns.all() as Array<{ id: number; code: string; name: string; villages: number }>,
+    towns: () =>
+      towns.all() as Array<{ id: number; code: string; name: string; villages: number; centreAddress: string; centreHours: string; centrePhone: string }>,
+    setTownCentre: (code: string, c: { address: string; hours: string; phone: string }) => setTownCentre.run(c.address, c.hours, c.phone, code).changes === 1,
     renameTown: (code: string, name: string) => renameTown.run(name, code).changes === 1,
     renameVillage: (code: string, name: string) => renameVillage.run(name, code).changes === 1,
     townId: (code: string) => townByCode.get(code) as number | undefined,

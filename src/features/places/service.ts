@@ -47,6 +47,10 @@ export function createPlacesService(repo: PlacesRepo, db: Db) {
     renameTown: (code: string, name: string) => {
       if (!repo.renameTown(code, name)) throw new NotFoundError('town');
     },
+    /** The town's 便民服务中心 as item guides show it to villagers of the town. */
+    setTownCentre: (code: string, centre: { address: string; hours: string; phone: string }) => {
+      if (!repo.setTownCentre(code, centre)) throw new NotFoundError('town');
+    },
     renameVillage(scope: { villageIds: ReadonlySet<number> }, code: string, name: string): void {
       const v = repo.villages().find((x) => x.code === code);
       if (!v || !scope.villageIds.has(v.id)) throw new NotFoundError('village');

@@ -33,7 +33,7 @@ export function seedDemo(db: Db, opts: SeedOptions): SeedCounts {
 
   const s = {
     district: db.prepare('INSERT INTO districts (code, name) VALUES (?, ?)'),
-    town: db.prepare('INSERT INTO towns (district_id, code, name) VALUES (?, ?, ?)'),
+    town: db.prepare('INSERT INTO towns (district_id, code, name, centre_address, centre_phone) VALUES (?, ?, ?, ?, ?)'),
     village: db.prepare('INSERT INTO villages (town_id, code, name) VALUES (?, ?, ?)'),
     household: db.prepare('INSERT INTO households (village_id, address, contact_name, contact_phone) VALUES (?, ?, ?, ?)'),
     plate: db.prepare('INSERT INTO plates (token, kind, household_id, village_id) VALUES (?, ?, ?, ?)'),
@@ -61,7 +61,7 @@ export function seedDemo(db: Db, opts: SeedOptions): SeedCounts {
   transaction(db, () => {
     const districtId = id(s.district.run(district.code, district.name));
     for (const town of district.towns) {
-      const townId = id(s.town.run(districtId, town.code, town.name));
+      const townId = id(s.town.run(districtId, town.code, town.name, town.centre.address, town.centre.phone));
       counts.towns++;
       const villageIds = new Map<string, number>();
       for (const village of town.villages) {
