@@ -18,7 +18,8 @@ export function setUpWebSecurity(app: Express, opts: { https: boolean }): void {
           defaultSrc: ["'self'"],
           scriptSrc: ["'self'", nonce],
           styleSrc: ["'self'", nonce],
-          imgSrc: ["'self'", 'data:'],
+          // blob: lets the photo forms read a picked photo to shrink it in the phone (static/js/photos.js).
+          imgSrc: ["'self'", 'data:', 'blob:'],
           fontSrc: ["'self'"],
           connectSrc: ["'self'"],
           formAction: ["'self'"],

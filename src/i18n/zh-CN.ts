@@ -256,6 +256,11 @@ export const zhCN = {
     reopened: '已重新交给干部办理。',
     mine: '本机提交的事项',
     mineHint: '只有这部手机能看到这里。',
+    upload: {
+      shrinking: '正在压缩照片，请稍候…',
+      sending: '正在上传：{pct}%',
+      failed: '网络断了，没有提交成功。请检查网络后再点一次“提交”，填写的内容都还在。',
+    },
     lookupTitle: '查询办理进度',
     lookupIntro: '输入受理编号和提交时所留的手机号。',
     lookupNo: '受理编号',

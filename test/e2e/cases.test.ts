@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { jpegWithGps } from '../helpers/images.js';
+import { cameraPhoto, jpegWithGps } from '../helpers/images.js';
 import { expectAccessible, snap, usePhone } from './browser.js';
 
 /** Page objects for the villager's forms and case page. */
@@ -46,6 +46,7 @@ describe('a villager files 码上说 feedback with a photo on a 375×667 phone',
     await form.fill({ category: '投诉', content: '村西头的路灯坏了两个星期了，晚上出门很不方便', name: '王建国', phone: '13912345678' });
     await form.attach('IMG_2031.jpg', await jpegWithGps());
     await form.submit();
+    await session.page.waitForURL(/\/track\/[A-Za-z0-9_-]{22}\?new=1/);
     await expect(session.page.locator('h1').textContent()).resolves.toBe('提交成功');
     const receipt = await session.page.locator('.receipt').textContent();
     expect(receipt).toMatch(/受理编号：\d{8}-\d{4}/);
@@ -64,4 +65,29 @@ describe('a villager files 码上说 feedback with a photo on a 375×667 phone',
     await session.page.goto(`/p/${session.token}`);
     await expect(session.page.locator('.mine').textContent()).resolves.toContain('待受理');
   });
+
+  it('on a slow line a camera photo is shrunk in the phone before it is sent, with progress shown', async () => {
+    const page = session.page;
+    const photo = await cameraPhoto();
+    expect(photo.length).toBeGreaterThan(3_000_000);
+    const form = await SpeakForm.open(page, session.token);
+    await form.fill({ category: '投诉', content: '村东头的下水道堵了，雨天积水很深。', name: '赵大娘', phone: '13912345678' });
+    await form.attach('IMG_20261130.jpg', photo);
+    const sent: number[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().includes('/speak')) sent.push(r.postDataBuffer()?.length ?? 0);
+    });
+    const cdp = await page.context().newCDPSession(page);
+    // Slow 3G: 400 kbit/s up.
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 400, downloadThroughput: 100_000, uploadThroughput: 100_000 });
+    await form.submit();
+    await expect(page.locator('.upload-status').textContent({ timeout: 20_000 })).resolves.toMatch(/压缩|上传/);
+    await page.waitForURL(/\/track\/[A-Za-z0-9_-]{22}\?new=1/, { timeout: 60_000 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toBeLessThan(photo.length / 4);
+    await expect(page.locator('.receipt h1').textContent()).resolves.toContain('提交成功');
+    const img = await page.locator('.photos img').first().getAttribute('src');
+    expect(img).toBeTruthy();
+  }, 120_000);
 });

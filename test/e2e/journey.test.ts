@@ -96,6 +96,8 @@ describe('the whole journey: a new village from a spreadsheet to a rated answer'
       await phone.setInputFiles('#photos', { name: 'id.jpg', mimeType: 'image/jpeg', buffer: await jpegWithGps() });
       await expectAccessible(phone);
       await phone.getByRole('button', { name: '提交' }).click();
+      // With a photo the form is sent by the page's script (shrunk, with progress), then opens the receipt.
+      await phone.waitForURL(/\/track\/[A-Za-z0-9_-]{22}\?new=1/);
       await expect(phone.locator('h1').textContent()).resolves.toBe('提交成功');
       await expectAccessible(phone);
       const track = new URL((await phone.locator('.receipt a.break').getAttribute('href'))!, stack.baseUrl).pathname;

@@ -14,3 +14,16 @@ export async function jpegWithGps(): Promise<Buffer> {
 export async function png(): Promise<Buffer> {
   return sharp({ create: { width: 20, height: 20, channels: 4, background: '#336699' } }).png().toBuffer();
 }
+
+/** A camera-sized photo (4000×3000, noisy so it does not compress away): several megabytes. */
+export async function cameraPhoto(): Promise<Buffer> {
+  const width = 4000;
+  const height = 3000;
+  const raw = Buffer.alloc(width * height * 3);
+  let x = 12345;
+  for (let i = 0; i < raw.length; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    raw[i] = (x >> 16) & 0xff;
+  }
+  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
+}

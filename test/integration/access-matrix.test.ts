@@ -72,6 +72,7 @@ const ROWS: Row[] = [
   { method: 'POST', route: '/admin/users/:id/active', url: () => `/admin/users/1/active`, body: { active: '0' }, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/calendar/:date/delete', url: () => `/admin/calendar/2026-10-01/delete`, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/places/towns/:code', url: (o) => `/admin/places/towns/${o.villageCode.slice(0, 9)}`, body: { name: '矩阵镇' }, roles: ['admin'], scoped: false },
+  { method: 'POST', route: '/admin/places/towns/:code/centre', url: (o) => `/admin/places/towns/${o.villageCode.slice(0, 9)}/centre`, body: { address: '矩阵路1号', hours: '工作日 9:00-17:00', phone: '0537-1000000' }, roles: ['admin'], scoped: false },
   { method: 'GET', route: '/admin/catalog/:code', url: (o) => `/admin/catalog/${o.catalogCode}`, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/catalog/:code', url: (o) => `/admin/catalog/${o.catalogCode}`, body: { name: '' }, roles: ['admin'], scoped: false },
 ];
