@@ -8,6 +8,7 @@ import type { Services } from './services.js';
 import { setUpWebSecurity } from './http/security.js';
 import { setUpLocals, ELDER_COOKIE, cookieOptions, safeBackPath } from './http/locals.js';
 import { errorHandler, notFound } from './http/errors.js';
+import { redactTokens } from './http/redact.js';
 import { formatDate, formatDateTime, icon, phoneLinks } from './http/view-helpers.js';
 import { placesRoutes } from './features/places/routes.js';
 import { catalogRoutes } from './features/catalog/routes.js';
@@ -114,10 +115,7 @@ function residentCss(): Record<'base' | 'catalog' | 'forms', string> {
   return { base: read('base'), catalog: controls + read('catalog'), forms: controls + read('forms') };
 }
 
-/** Plate and case tokens are secrets: keep them out of logs, also inside back= and next= values. */
-export function redactTokens(url: string): string {
-  return url.replace(/(\/|%2F)(p|v|track|qr)(\/|%2F)[A-Za-z0-9_-]+/gi, '$1$2$3…');
-}
+export { redactTokens };
 
 function setUpRequestLog(app: Express, logger: Logger): void {
   if (!logger.isLevelEnabled('info')) return;

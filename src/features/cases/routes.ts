@@ -6,6 +6,7 @@ import type { FieldError } from '../../errors.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { RateLimits } from '../../http/rate-limits.js';
 import { cookieOptions } from '../../http/locals.js';
+import { protectUpload, receiveUpload, type UploadProblem } from '../../http/uploads.js';
 import { t } from '../../i18n/index.js';
 import { activePlate, mineTokens, MINE_COOKIE, prefixOf, type PlateKind } from '../places/routes.js';
 import type { PlateView } from '../places/repo.js';
@@ -16,21 +17,11 @@ import type { CaseKind } from './repo.js';
 
 const upload = multer({
   storage: multer.memoryStorage(),
-  limits: { fileSize: MAX_PHOTO_BYTES, files: MAX_PHOTOS, fields: 20, fieldSize: 16 * 1024, parts: 30 },
+  limits: { fileSize: MAX_PHOTO_BYTES, files: MAX_PHOTOS, fields: 20, fieldSize: 16 * 1024, parts: 30, fieldNestingDepth: 1, fieldArrayIndexLimit: 10 },
 });
 
-/** Parses a multipart form; a photo over the limits becomes a field error, not a crash. */
-const photosUpload: RequestHandler = (req, res, next) => {
-  upload.array('photos', MAX_PHOTOS)(req, res, (err: unknown) => {
-    if (err instanceof multer.MulterError) {
-      res.locals.uploadError = err.code === 'LIMIT_FILE_SIZE' ? 'tooBig' : err.code === 'LIMIT_FILE_COUNT' || err.code === 'LIMIT_UNEXPECTED_FILE' ? 'tooMany' : 'notImage';
-      req.body ??= {};
-      next();
-      return;
-    }
-    next(err);
-  });
-};
+/** Parses a multipart form; a photo over the limits or a body cut short becomes a field error, not a crash. */
+const photosUpload = receiveUpload(upload.array('photos', MAX_PHOTOS));
 
 const FORM_VIEW: Record<CaseKind, string> = { apply: 'cases/apply', speak: 'cases/speak', help: 'cases/help' };
 const FORM_PATH: Record<CaseKind, string> = { apply: 'apply', speak: 'speak', help: 'help/request' };
@@ -82,7 +73,7 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
         limits.submitPerIp,
         limits.submitPerPlate,
         photosUpload,
-        protect,
+        protectUpload(protect),
         async (req: Request, res: Response, next: NextFunction) => {
           try {
             const plate = activePlate(services, req, res, kind);
@@ -102,8 +93,10 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
             }
             let photos: ProcessedPhoto[] = [];
             const files = (req.files as Express.Multer.File[] | undefined) ?? [];
-            if (res.locals.uploadError) {
-              errors.push({ field: 'photos', text: t(`cases.errors.${res.locals.uploadError as string}`), href: '#photos' });
+            const problem = res.locals.uploadProblem as UploadProblem | undefined;
+            if (problem) {
+              const field = problem === 'tooLong' ? 'content' : 'photos';
+              errors.push({ field, text: t(`cases.errors.${problem}`), href: `#${field}` });
             } else if (errors.length === 0) {
               try {
                 photos = await processPhotos(files);

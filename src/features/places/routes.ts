@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { t } from '../../i18n/index.js';
 import { requireUser } from '../../http/auth.js';
 import { chinaDate } from '../calendar/workdays.js';
+import { isRealDate } from '../../domain/dates.js';
 import type { Services } from '../../services.js';
 import { HOME_COOKIE, cookieOptions } from '../../http/locals.js';
 import { NotFoundError } from '../../errors.js';
@@ -47,8 +48,7 @@ export function mineTokens(req: Request): string[] {
 const visitForm = z.object({
   visitedOn: z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, { error: t('visits.dateInvalid') })
-    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), { error: t('visits.dateInvalid') })
+    .refine(isRealDate, { error: t('visits.dateInvalid') })
     .refine((d) => d <= chinaDate(new Date()), { error: t('visits.dateFuture') }),
   notes: z.string().trim().min(2, { error: t('visits.notesRequired') }).max(1000, { error: t('visits.notesTooLong') }),
 });
