@@ -9,6 +9,7 @@ import { setUpWebSecurity } from './http/security.js';
 import { setUpLocals, ELDER_COOKIE, cookieOptions, safeBackPath } from './http/locals.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { redactTokens } from './http/redact.js';
+import { setUpCaching } from './http/caching.js';
 import { formatDate, formatDateTime, icon, phoneLinks } from './http/view-helpers.js';
 import { placesRoutes } from './features/places/routes.js';
 import { catalogRoutes } from './features/catalog/routes.js';
@@ -42,6 +43,7 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
 
   setUpWebSecurity(app, { https: config.publicBaseUrl.startsWith('https:') });
   setUpStatic(app);
+  setUpCaching(app);
   setUpViews(app);
   app.use(cookieParser());
   setUpLocals(app);

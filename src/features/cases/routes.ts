@@ -184,7 +184,6 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
     const id = Number(req.params.photoId);
     if (!Number.isInteger(id) || id < 1) throw new NotFoundError('photo');
     const photo = services.cases.photo(String(req.params.caseToken), id);
-    res.set('Cache-Control', 'private, max-age=86400');
     res.set('X-Robots-Tag', 'noindex');
     res.type(photo.mime).sendFile(photo.path);
   });

@@ -63,7 +63,6 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
       const plate = services.places.plateByToken(m[1]!);
       if (!currentUser(res)!.scope.villageIds.has(plate.villageId)) throw new NotFoundError('plate');
       const url = services.plates.url(plate.kind, plate.token);
-      res.set('Cache-Control', 'private, max-age=3600');
       if (m[2] === 'svg') res.type('image/svg+xml').send(await qrSvg(url));
       else res.type('image/png').send(await qrPng(url, Math.min(20, Math.max(2, Number(req.query.scale) || 10))));
     } catch (err) {
