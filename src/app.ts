@@ -1,5 +1,4 @@
 import express, { type Express, type RequestHandler } from 'express';
-import cookieParser from 'cookie-parser';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -10,6 +9,7 @@ import { setUpLocals, ELDER_COOKIE, cookieOptions, safeBackPath } from './http/l
 import { errorHandler, notFound } from './http/errors.js';
 import { redactTokens } from './http/redact.js';
 import { setUpCaching } from './http/caching.js';
+import { setUpCookies } from './http/cookies.js';
 import { formatDate, formatDateTime, icon, phoneLinks } from './http/view-helpers.js';
 import { placesRoutes } from './features/places/routes.js';
 import { catalogRoutes } from './features/catalog/routes.js';
@@ -45,7 +45,7 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   setUpStatic(app);
   setUpCaching(app);
   setUpViews(app);
-  app.use(cookieParser());
+  setUpCookies(app);
   setUpLocals(app);
   setUpRequestLog(app, logger);
   const secure = config.publicBaseUrl.startsWith('https:');

@@ -182,9 +182,25 @@ describe('tokens in error logs', () => {
     await request(app).get(`/admin/login?next=%2Fp%2F${h.token}`).expect(200);
     const errors = lines.filter((l) => l.includes('"level":50'));
     expect(errors.length).toBeGreaterThan(0);
+    // Still logged as the error it is, with its message.
+    expect(errors[0]).toContain('"type":"Error"');
+    expect(errors[0]).toContain('disk on fire');
     for (const l of lines) {
       expect(l).not.toContain(h.token);
       expect(l).not.toContain(caseToken);
+    }
+  });
+});
+
+describe('crafted cookies', () => {
+  it('when a cookie holds a JSON value (j:{…}) where a session id or token belongs, then the page answers as if it were absent', async () => {
+    const { app, db } = buildApp();
+    const h = demoHousehold(db);
+    for (const cookie of ['mashang.sid=j:{"a":1}', 'mashang_bid=j:{"toString":1}', 'mashang_cases=j:[1,2]', 'mashang_csrf=j:null', 'mashang_home=j:"/p/x"']) {
+      for (const url of ['/services', `/p/${h.token}`, '/admin/login', `/p/${h.token}/speak`]) {
+        const res = await request(app).get(url).set('Cookie', cookie);
+        expect(res.status, `${cookie} ${url}`).toBe(200);
+      }
     }
   });
 });
