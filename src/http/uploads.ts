@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { RequestHandler } from 'express';
 import multer from 'multer';
 import { CsrfError, UploadError } from '../errors.js';
@@ -28,22 +29,33 @@ export function uploadProblemOf(err: unknown): UploadProblem {
   }
 }
 
+/** A disk that cannot take the file is the server's fault, not the client's. */
+const STORAGE_FAULTS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE', 'EIO']);
+
 /**
  * Runs a multer middleware and turns anything that goes wrong while reading the body into
  * `res.locals.uploadProblem` for the route to show beside the field, keeping the fields read so
- * far (the villager's typing) in req.body and dropping any file. Every such fault is the client's:
- * a 4xx page, never a 500. Everything multer reports comes from reading this request's body: the
- * files are kept in memory, so no storage fault can come through here.
+ * far (the villager's typing) in req.body; the route then ignores any file. Every such fault is the client's:
+ * a 4xx page, never a 500. A storage fault (a full disk) stays an error. Files multer wrote to disk
+ * are removed once the response is over, whatever the route did with them.
  */
 export function receiveUpload(upload: RequestHandler): RequestHandler {
   return (req, res, next) => {
     upload(req, res, (err?: unknown) => {
+      if (err && STORAGE_FAULTS.has(String((err as NodeJS.ErrnoException).code))) {
+        next(err);
+        return;
+      }
       if (err) {
+        // req.files is left as it is: multer may still be tidying it up, and removes those files itself.
         res.locals.uploadProblem = uploadProblemOf(err);
         req.body ??= {};
-        delete req.file;
-        delete req.files;
+        next();
+        return;
       }
+      const files = [...(req.file ? [req.file] : []), ...(Array.isArray(req.files) ? req.files : Object.values(req.files ?? {}).flat())];
+      const stored = files.map((f) => f.path).filter((p): p is string => typeof p === 'string');
+      if (stored.length) res.once('close', () => stored.forEach((p) => fs.rm(p, { force: true }, () => {})));
       next();
     });
   };

@@ -115,6 +115,33 @@ describe('oversized photos', () => {
   });
 });
 
+describe('photos on their way in', () => {
+  const emptied = async (dir: string) => {
+    for (let i = 0; i < 50 && filesIn(dir).length; i++) await new Promise((r) => setTimeout(r, 10));
+    return filesIn(dir);
+  };
+
+  it('when villagers send photos, then they arrive in files under the data folder, not in memory, and none is left once the request is answered', async () => {
+    const dir = dataDir();
+    const { app, db } = buildApp({ config: { dataDir: dir } });
+    const h = demoHousehold(db);
+    const uploads = path.join(dir, 'uploads');
+    const send = async (files: Array<{ name: string; data: Buffer }>, status: number) => {
+      const agent = agentFor(app);
+      const form = await openForm(agent, `/p/${h.token}/speak`);
+      await postMultipart(agent, `/p/${h.token}/speak`, speak(form.csrf, form.idempotencyKey), files).expect(status);
+    };
+    await send([{ name: 'a.jpg', data: await noisy(200, 150) }, { name: 'b.jpg', data: await noisy(100, 100) }], 303);
+    expect(fs.existsSync(uploads)).toBe(true);
+    expect(await emptied(uploads)).toEqual([]);
+    await send([{ name: 'a.jpg', data: Buffer.from('%PDF-1.4 not a photo') }], 400);
+    expect(await emptied(uploads)).toEqual([]);
+    await send([{ name: 'big.jpg', data: Buffer.concat([await noisy(64, 64), Buffer.alloc(8 * 1024 * 1024)]) }], 400);
+    expect(await emptied(uploads)).toEqual([]);
+    expect(db.prepare('SELECT count(*) FROM case_photos').pluck().get()).toBe(2);
+  });
+});
+
 describe('image work under load', () => {
   it('when many villagers send three photos each at once, then at most two photos are decoded at a time and every case is filed', async () => {
     const { app, db } = buildApp({ config: { dataDir: dataDir() }, rateLimits: { submitPerIp: 100, submitPerPlate: 100 } });

@@ -11,11 +11,15 @@ export const MAX_PHOTO_PIXELS = 50_000_000;
 const MAX_EDGE = 1600;
 const READABLE = new Set(['jpeg', 'png', 'webp', 'heif']);
 
+/** A file as multer gives it: in memory (buffer) or already on disk (path). */
 export interface UploadedFile {
   originalname: string;
-  buffer: Buffer;
   size: number;
+  buffer?: Buffer;
+  path?: string;
 }
+
+const inputOf = (f: UploadedFile): Buffer | string => f.buffer ?? f.path ?? Buffer.alloc(0);
 
 export interface ProcessedPhoto {
   data: Buffer;
@@ -36,10 +40,10 @@ export class PhotoError extends Error {
  * and by pixels: a small file can claim a huge picture).
  */
 async function checkPhoto(f: UploadedFile): Promise<void> {
-  if (f.size > MAX_PHOTO_BYTES || f.buffer.length > MAX_PHOTO_BYTES) throw new PhotoError('tooBig');
+  if (f.size > MAX_PHOTO_BYTES || (f.buffer?.length ?? 0) > MAX_PHOTO_BYTES) throw new PhotoError('tooBig');
   let meta: Metadata;
   try {
-    meta = await sharp(f.buffer, { failOn: 'none' }).metadata();
+    meta = await sharp(inputOf(f), { failOn: 'none' }).metadata();
   } catch {
     throw new PhotoError('notImage');
   }
@@ -52,7 +56,7 @@ async function reencode(f: UploadedFile, build: (img: Sharp) => Sharp): Promise<
   return imageWork.run(async () => {
     await checkPhoto(f);
     try {
-      return await build(sharp(f.buffer, { failOn: 'error', limitInputPixels: MAX_PHOTO_PIXELS }).rotate()).toBuffer({ resolveWithObject: true });
+      return await build(sharp(inputOf(f), { failOn: 'error', limitInputPixels: MAX_PHOTO_PIXELS }).rotate()).toBuffer({ resolveWithObject: true });
     } catch {
       throw new PhotoError('unreadable');
     }

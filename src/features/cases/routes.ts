@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import type { z } from 'zod';
@@ -15,13 +17,20 @@ import { applyForm, fieldErrors, helpForm, lookupForm, rateForm, reopenForm, spe
 import { newIdempotencyKey } from './tokens.js';
 import type { CaseKind } from './repo.js';
 
-const upload = multer({
-  storage: multer.memoryStorage(),
-  limits: { fileSize: MAX_PHOTO_BYTES, files: MAX_PHOTOS, fields: 20, fieldSize: 16 * 1024, parts: 30, fieldNestingDepth: 1, fieldArrayIndexLimit: 10 },
-});
-
-/** Parses a multipart form; a photo over the limits or a body cut short becomes a field error, not a crash. */
-const photosUpload = receiveUpload(upload.array('photos', MAX_PHOTOS));
+/**
+ * Parses a multipart form; a photo over the limits or a body cut short becomes a field error, not a
+ * crash. Photos are streamed to files under the data folder while they arrive (twenty phones
+ * sending three 8 MB photos would otherwise hold half a gigabyte in memory) and removed once the
+ * request is answered.
+ */
+function photosUpload(dataDir: string): RequestHandler {
+  const dir = path.resolve(dataDir, 'uploads');
+  const upload = multer({
+    storage: multer.diskStorage({ destination: (_req, _file, cb) => fs.mkdir(dir, { recursive: true }, (err) => cb(err ?? null, dir)) }),
+    limits: { fileSize: MAX_PHOTO_BYTES, files: MAX_PHOTOS, fields: 20, fieldSize: 16 * 1024, parts: 30, fieldNestingDepth: 1, fieldArrayIndexLimit: 10 },
+  });
+  return receiveUpload(upload.array('photos', MAX_PHOTOS));
+}
 
 const FORM_VIEW: Record<CaseKind, string> = { apply: 'cases/apply', speak: 'cases/speak', help: 'cases/help' };
 const FORM_PATH: Record<CaseKind, string> = { apply: 'apply', speak: 'speak', help: 'help/request' };
@@ -30,6 +39,7 @@ const FORM_PATH: Record<CaseKind, string> = { apply: 'apply', speak: 'speak', he
 export function casesRoutes(services: Services, limits: RateLimits, protect: RequestHandler): Router {
   const router = Router();
   const urlencoded = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 30 });
+  const receivePhotos = photosUpload(services.config.dataDir);
 
   const renderForm = (res: Response, kind: CaseKind, plate: PlateView, extra: Record<string, unknown>, status = 200) => {
     res.status(status).render(FORM_VIEW[kind], {
@@ -72,7 +82,7 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
         path,
         limits.submitPerIp,
         limits.submitPerPlate,
-        photosUpload,
+        receivePhotos,
         protectUpload(protect),
         async (req: Request, res: Response, next: NextFunction) => {
           try {
