@@ -1,5 +1,4 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import cookieParser from 'cookie-parser';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -8,6 +7,9 @@ import type { Services } from './services.js';
 import { setUpWebSecurity } from './http/security.js';
 import { setUpLocals, ELDER_COOKIE, cookieOptions, safeBackPath } from './http/locals.js';
 import { errorHandler, notFound } from './http/errors.js';
+import { redactTokens } from './http/redact.js';
+import { setUpCaching } from './http/caching.js';
+import { setUpCookies } from './http/cookies.js';
 import { formatDate, formatDateTime, icon, phoneLinks } from './http/view-helpers.js';
 import { placesRoutes } from './features/places/routes.js';
 import { catalogRoutes } from './features/catalog/routes.js';
@@ -41,8 +43,9 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
 
   setUpWebSecurity(app, { https: config.publicBaseUrl.startsWith('https:') });
   setUpStatic(app);
+  setUpCaching(app);
   setUpViews(app);
-  app.use(cookieParser());
+  setUpCookies(app);
   setUpLocals(app);
   setUpRequestLog(app, logger);
   const secure = config.publicBaseUrl.startsWith('https:');
@@ -121,10 +124,7 @@ function residentCss(): Record<'base' | 'catalog' | 'forms', string> {
   return { base: read('base'), catalog: controls + read('catalog'), forms: controls + read('forms') };
 }
 
-/** Plate and case tokens are secrets: keep them out of logs, also inside back= and next= values. */
-export function redactTokens(url: string): string {
-  return url.replace(/(\/|%2F)(p|v|track|qr)(\/|%2F)[A-Za-z0-9_-]+/gi, '$1$2$3…');
-}
+export { redactTokens };
 
 function setUpRequestLog(app: Express, logger: Logger): void {
   if (!logger.isLevelEnabled('info')) return;

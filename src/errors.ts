@@ -56,3 +56,10 @@ export class ValidationError extends AppError {
     super('Validation failed', 400);
   }
 }
+
+/** A multipart body that could not be read (cut short, no boundary, a bad part header) and could not be answered with its form. */
+export class UploadError extends AppError {
+  constructor(readonly problem: string) {
+    super('Upload could not be read', 400);
+  }
+}

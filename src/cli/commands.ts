@@ -11,6 +11,7 @@ import { sizeOf } from '../features/plates/sizes.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BackupError, restoreBackup, takeBackup } from '../db/backup.js';
+import { isRealDate } from '../domain/dates.js';
 
 const usage = `Usage: mashang <command>
 
@@ -81,7 +82,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         options: { village: { type: 'string' }, town: { type: 'string' }, size: { type: 'string' }, since: { type: 'string' }, out: { type: 'string' } },
       });
       if ((!values.village && !values.town) || !values.out || (values.size && !['plate', 'sticker'].includes(values.size))) break;
-      if (values.since && !/^\d{4}-\d{2}-\d{2}$/.test(values.since)) break;
+      if (values.since !== undefined && !isRealDate(values.since)) break;
       const db = openDb(config.dbFile);
       migrate(db);
       const services = createServices(db, config);

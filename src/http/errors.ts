@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { AppError, ConflictError, CsrfError, NotFoundError } from '../errors.js';
+import { redactError, redactTokens } from './redact.js';
+import { AppError, ConflictError, CsrfError, NotFoundError, UploadError, ValidationError } from '../errors.js';
 
 export const notFound: RequestHandler = (_req, _res, next) => {
   next(new NotFoundError());
@@ -19,11 +20,15 @@ export function errorHandler(opts: { logger: Logger; showStack: boolean }): Erro
       return;
     }
     const status = statusOf(err);
-    if (status >= 500) opts.logger.error({ err, url: req.originalUrl }, 'request failed');
+    if (status >= 500) opts.logger.error({ err: redactError(err), url: redactTokens(req.originalUrl) }, 'request failed');
     const t = res.locals.t;
     const page: ErrorPage =
       err instanceof CsrfError
         ? { title: t('errors.csrfTitle'), body: t('errors.csrfBody') }
+        : err instanceof UploadError
+          ? { title: t('errors.uploadTitle'), body: t('errors.uploadBody') }
+        : err instanceof ValidationError && err.errors.length > 0
+          ? { title: t('errors.badRequestTitle'), body: err.errors.map((e) => e.text).join(' ') }
         : err instanceof ConflictError
           ? { title: t('errors.conflictTitle'), body: t('cases.errors.notAllowed') }
           : status === 404

@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createApp } from '../../src/app.js';
 import { testConfig, type Config } from '../../src/config.js';
 import type { Db } from '../../src/db/index.js';
@@ -17,12 +17,12 @@ export interface TestApp {
 
 /** The real app on an in-memory database (seeded with the demo unless one is given). */
 export function buildApp(
-  opts: { db?: Db; config?: Partial<Config>; override?: (s: Services) => Services; rateLimits?: Partial<RateLimitSettings>; now?: () => Date } = {},
+  opts: { db?: Db; config?: Partial<Config>; logger?: Logger; override?: (s: Services) => Services; rateLimits?: Partial<RateLimitSettings>; now?: () => Date } = {},
 ): TestApp {
   const db = opts.db ?? seededDb();
   // A cheap scrypt cost: the suite signs in hundreds of times (production cost is tested in unit/passwords).
   const base = createServices(db, testConfig(opts.config), { now: opts.now, scryptCost: TEST_SCRYPT_COST });
   const services = opts.override ? opts.override(base) : base;
-  const app = createApp(services, { logger: pino({ level: "silent" }), rateLimits: opts.rateLimits });
+  const app = createApp(services, { logger: opts.logger ?? pino({ level: "silent" }), rateLimits: opts.rateLimits });
   return { app, services, db };
 }

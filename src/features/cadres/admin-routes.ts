@@ -1,12 +1,12 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
-import sharp from 'sharp';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
+import { protectUpload, receiveUpload, type UploadProblem } from '../../http/uploads.js';
+import { MAX_PHOTO_BYTES, PhotoError, processPortrait, writeNewFile } from '../cases/photos.js';
 import { CadreElsewhereError, ConflictError, NotFoundError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
 import { MOBILE, normalisePhone } from '../cases/schema.js';
@@ -18,7 +18,7 @@ const cadreForm = z.object({
   phone: z.string().transform(normalisePhone).pipe(z.string().regex(MOBILE, { error: t('cases.errors.phoneInvalid') })),
   dutyHours: z.string().trim().max(60, { error: t('cadreAdmin.dutyTooLong') }),
 });
-const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: 5 * 1024 * 1024, files: 1, fields: 3 } });
+const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_PHOTO_BYTES, files: 1, fields: 3, fieldSize: 1024, parts: 5, fieldNestingDepth: 0 } });
 
 /** 干部管理: staff keep the cadres of their villages, with photos for 码上帮. */
 export function cadreAdminRoutes(services: Services, protect: RequestHandler): Router {
@@ -110,22 +110,31 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): R
     res.redirect(303, `/admin/villages/${village.code}/cadres`);
   });
 
-  router.post('/admin/villages/:code/cadres/:id/photo', staffOnly, upload.single('photo'), protect, async (req, res, next) => {
+  const photoProblem: Record<UploadProblem, string> = { tooBig: 'cases.errors.tooBig', tooMany: 'cadreAdmin.onePhoto', tooLong: 'cadreAdmin.tooLong', broken: 'cadreAdmin.broken' };
+  router.post('/admin/villages/:code/cadres/:id/photo', staffOnly, receiveUpload(upload.single('photo')), protectUpload(protect), async (req, res, next) => {
     try {
       const user = currentUser(res)!;
       const village = villageOf(res, req.params.code);
+      const id = Number(req.params.id);
+      const refuse = (key: string) => render(res, req.params.code, { errors: [{ field: 'photo', text: t(key), href: `#cd-photo-${id}` }] }, 400);
+      const problem = res.locals.uploadProblem as UploadProblem | undefined;
+      if (problem) return refuse(photoProblem[problem]);
+      if (!req.file) return refuse('cases.errors.notImage');
       let image: Buffer;
       try {
-        if (!req.file) throw new Error('no file');
-        image = await sharp(req.file.buffer, { limitInputPixels: 50_000_000 }).rotate().resize(320, 320, { fit: 'cover' }).jpeg({ quality: 82 }).toBuffer();
-      } catch {
-        render(res, req.params.code, { errors: [{ field: 'photo', text: t('cases.errors.notImage'), href: '#cd-photo' }] }, 400);
-        return;
+        image = await processPortrait(req.file);
+      } catch (err) {
+        if (!(err instanceof PhotoError)) throw err;
+        return refuse(`cases.errors.${err.reason}`);
       }
-      fs.mkdirSync(photos, { recursive: true });
-      const file = `${crypto.randomBytes(16).toString('hex')}.jpg`;
-      fs.writeFileSync(path.join(photos, file), image);
-      const old = services.cadres.setPhoto(user.scope, Number(req.params.id), file);
+      const file = writeNewFile(photos, image);
+      let old: string | null;
+      try {
+        old = services.cadres.setPhoto(user.scope, id, file);
+      } catch (err) {
+        fs.rmSync(path.join(photos, file), { force: true });
+        throw err;
+      }
       if (old) fs.rmSync(path.join(photos, path.basename(old)), { force: true });
       services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_photo', target: `cadre:${req.params.id}` });
       res.redirect(303, `/admin/villages/${village.code}/cadres`);

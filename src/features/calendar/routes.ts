@@ -4,11 +4,11 @@ import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { t } from '../../i18n/index.js';
 import { chinaDate } from './workdays.js';
+import { isRealDate } from '../../domain/dates.js';
 
 const realDate = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, { error: t('calendar.dateInvalid') })
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), { error: t('calendar.dateInvalid') });
+  .refine(isRealDate, { error: t('calendar.dateInvalid') });
 
 const dayForm = z.object({
   date: realDate,

@@ -118,7 +118,6 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
   router.get('/admin/cases/:id/photos/:photoId', requireUser(), (req, res) => {
     const user = currentUser(res)!;
     const p = office.photo(user, caseId(req.params.id), caseId(req.params.photoId));
-    res.set('Cache-Control', 'private, max-age=86400');
     res.type(p.mime).sendFile(services.cases.photoPath(p.fileName));
   });
 

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import type { z } from 'zod';
@@ -6,6 +8,7 @@ import type { FieldError } from '../../errors.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { RateLimits } from '../../http/rate-limits.js';
 import { cookieOptions } from '../../http/locals.js';
+import { protectUpload, receiveUpload, type UploadProblem } from '../../http/uploads.js';
 import { t } from '../../i18n/index.js';
 import { activePlate, mineTokens, MINE_COOKIE, prefixOf, type PlateKind } from '../places/routes.js';
 import type { PlateView } from '../places/repo.js';
@@ -15,23 +18,20 @@ import { newIdempotencyKey } from './tokens.js';
 import { pickerQuery } from '../catalog/schema.js';
 import type { CaseKind } from './repo.js';
 
-const upload = multer({
-  storage: multer.memoryStorage(),
-  limits: { fileSize: MAX_PHOTO_BYTES, files: MAX_PHOTOS, fields: 20, fieldSize: 16 * 1024, parts: 30 },
-});
-
-/** Parses a multipart form; a photo over the limits becomes a field error, not a crash. */
-const photosUpload: RequestHandler = (req, res, next) => {
-  upload.array('photos', MAX_PHOTOS)(req, res, (err: unknown) => {
-    if (err instanceof multer.MulterError) {
-      res.locals.uploadError = err.code === 'LIMIT_FILE_SIZE' ? 'tooBig' : err.code === 'LIMIT_FILE_COUNT' || err.code === 'LIMIT_UNEXPECTED_FILE' ? 'tooMany' : 'notImage';
-      req.body ??= {};
-      next();
-      return;
-    }
-    next(err);
+/**
+ * Parses a multipart form; a photo over the limits or a body cut short becomes a field error, not a
+ * crash. Photos are streamed to files under the data folder while they arrive (twenty phones
+ * sending three 8 MB photos would otherwise hold half a gigabyte in memory) and removed once the
+ * request is answered.
+ */
+function photosUpload(dataDir: string): RequestHandler {
+  const dir = path.resolve(dataDir, 'uploads');
+  const upload = multer({
+    storage: multer.diskStorage({ destination: (_req, _file, cb) => fs.mkdir(dir, { recursive: true }, (err) => cb(err ?? null, dir)) }),
+    limits: { fileSize: MAX_PHOTO_BYTES, files: MAX_PHOTOS, fields: 20, fieldSize: 16 * 1024, parts: 30, fieldNestingDepth: 1, fieldArrayIndexLimit: 10 },
   });
-};
+  return receiveUpload(upload.array('photos', MAX_PHOTOS));
+}
 
 const FORM_VIEW: Record<CaseKind, string> = { apply: 'cases/apply', speak: 'cases/speak', help: 'cases/help' };
 const FORM_PATH: Record<CaseKind, string> = { apply: 'apply', speak: 'speak', help: 'help/request' };
@@ -40,6 +40,7 @@ const FORM_PATH: Record<CaseKind, string> = { apply: 'apply', speak: 'speak', he
 export function casesRoutes(services: Services, limits: RateLimits, protect: RequestHandler): Router {
   const router = Router();
   const urlencoded = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 30 });
+  const receivePhotos = photosUpload(services.config.dataDir);
 
   const renderForm = (res: Response, kind: CaseKind, plate: PlateView, extra: Record<string, unknown>, status = 200) => {
     res.status(status).render(FORM_VIEW[kind], {
@@ -81,8 +82,8 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
       router.post(
         path,
         limits.invalidPerIp,
-        photosUpload,
-        protect,
+        receivePhotos,
+        protectUpload(protect),
         (req: Request, res: Response, next: NextFunction) => {
           // Past the limits below, the form comes back with what was typed and the real wait.
           res.locals.onTooMany = (minutes: number) => {
@@ -116,8 +117,10 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
             }
             let photos: ProcessedPhoto[] = [];
             const files = (req.files as Express.Multer.File[] | undefined) ?? [];
-            if (res.locals.uploadError) {
-              errors.push({ field: 'photos', text: t(`cases.errors.${res.locals.uploadError as string}`), href: '#photos' });
+            const problem = res.locals.uploadProblem as UploadProblem | undefined;
+            if (problem) {
+              const field = problem === 'tooLong' ? 'content' : 'photos';
+              errors.push({ field, text: t(`cases.errors.${problem}`), href: `#${field}` });
             } else if (errors.length === 0) {
               try {
                 photos = await processPhotos(files);
@@ -211,7 +214,6 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
     const id = Number(req.params.photoId);
     if (!Number.isInteger(id) || id < 1) throw new NotFoundError('photo');
     const photo = services.cases.photo(String(req.params.caseToken), id);
-    res.set('Cache-Control', 'private, max-age=86400');
     res.set('X-Robots-Tag', 'noindex');
     res.type(photo.mime).sendFile(photo.path);
   });

@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { t } from '../../i18n/index.js';
 import { requireUser } from '../../http/auth.js';
 import { chinaDate } from '../calendar/workdays.js';
+import { isRealDate } from '../../domain/dates.js';
 import type { Services } from '../../services.js';
 import { HOME_COOKIE, cookieOptions } from '../../http/locals.js';
+import { noStore } from '../../http/caching.js';
 import { NotFoundError } from '../../errors.js';
 import type { PlateView } from './repo.js';
 import type { SignedInUser } from '../staff/service.js';
@@ -47,8 +49,7 @@ export function mineTokens(req: Request): string[] {
 const visitForm = z.object({
   visitedOn: z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, { error: t('visits.dateInvalid') })
-    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), { error: t('visits.dateInvalid') })
+    .refine(isRealDate, { error: t('visits.dateInvalid') })
     .refine((d) => d <= chinaDate(new Date()), { error: t('visits.dateFuture') }),
   notes: z.string().trim().min(2, { error: t('visits.notesRequired') }).max(1000, { error: t('visits.notesTooLong') }),
 });
@@ -86,13 +87,17 @@ export function placesRoutes(services: Services, protect: RequestHandler): Route
       if (user && plate.householdId !== null && req.query.public !== '1') {
         const file = services.places.householdFile(user.scope, plate.householdId);
         if (file) {
+          noStore(res);
           res.render('places/household-file', { plate, base, ...file, cases: services.caseOffice.ofHousehold(user, plate.householdId), errors: [], values: {}, today: chinaDate(new Date()) });
           return;
         }
       }
       if (req.cookies?.[HOME_COOKIE] !== base) res.cookie(HOME_COOKIE, base, cookieOptions(req));
       res.locals.homePath = base;
-      res.render('places/landing', { plate, base, mine: services.cases.listByTokens(mineTokens(req)) });
+      const mine = services.cases.listByTokens(mineTokens(req));
+      // The links to this phone's cases are private links.
+      if (mine.length) noStore(res);
+      res.render('places/landing', { plate, base, mine });
     });
     router.get(`/${prefix}/:token/help`, (req, res) => {
       const plate = activePlate(services, req, res, kind);

@@ -2,7 +2,8 @@ import express, { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
-import { NotFoundError } from '../../errors.js';
+import { NotFoundError, ValidationError } from '../../errors.js';
+import { isRealDate } from '../../domain/dates.js';
 import { t } from '../../i18n/index.js';
 import { isPlateTokenShape } from '../places/tokens.js';
 import { writeHouseholdPlatesPdf, writeVillagePlatePdf } from './pdf.js';
@@ -21,7 +22,9 @@ const selection = z.object({
     .optional()
     .transform((v) => (v === undefined ? undefined : (Array.isArray(v) ? v : v.split(',')).map(Number).filter((n) => Number.isInteger(n) && n > 0).slice(0, 2000)))
     .catch(undefined),
-  since: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional().catch(undefined),
+  // An empty date box means no date; a date that is not on the calendar is refused, never ignored
+  // (ignoring it would print every plate of the township instead of the few replaced ones).
+  since: z.preprocess((v) => (v === '' ? undefined : v), z.string().refine(isRealDate).optional()),
   size: z.enum(['plate', 'sticker']).optional().catch(undefined),
 });
 
@@ -30,6 +33,12 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
   const router = Router();
   const staffOnly = requireUser('admin', 'staff');
   const urlencoded = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 });
+
+  const parseSelection = (query: unknown): z.output<typeof selection> => {
+    const parsed = selection.safeParse(query);
+    if (!parsed.success) throw new ValidationError([{ field: 'since', text: t('plates.sinceInvalid'), href: '#since' }]);
+    return parsed.data;
+  };
 
   const toSelection = (res: Response, q: z.output<typeof selection>): PlateSelection => {
     const user = currentUser(res)!;
@@ -54,7 +63,6 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
       const plate = services.places.plateByToken(m[1]!);
       if (!currentUser(res)!.scope.villageIds.has(plate.villageId)) throw new NotFoundError('plate');
       const url = services.plates.url(plate.kind, plate.token);
-      res.set('Cache-Control', 'private, max-age=3600');
       if (m[2] === 'svg') res.type('image/svg+xml').send(await qrSvg(url));
       else res.type('image/png').send(await qrPng(url, Math.min(20, Math.max(2, Number(req.query.scale) || 10))));
     } catch (err) {
@@ -85,7 +93,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
 
   router.get('/admin/plates/print', staffOnly, async (req, res, next) => {
     try {
-      const q = selection.parse(req.query);
+      const q = parseSelection(req.query);
       const sel = toSelection(res, q);
       const size = sizeOf(q.size);
       const plates = [];
@@ -104,7 +112,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
 
   router.get('/admin/plates.pdf', staffOnly, async (req, res, next) => {
     try {
-      const q = selection.parse(req.query);
+      const q = parseSelection(req.query);
       const sel = toSelection(res, q);
       const user = currentUser(res)!;
       services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'plates_printed', target: q.village ?? q.town ?? 'households', detail: `${services.plates.count(sel)} ${sizeOf(q.size).key}` });

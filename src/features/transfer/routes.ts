@@ -5,13 +5,14 @@ import express, { Router, type NextFunction, type Request, type RequestHandler, 
 import multer from 'multer';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
+import { protectUpload, receiveUpload, type UploadProblem } from '../../http/uploads.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
 import { DATASETS, type DatasetName } from './datasets.js';
 import { TableError, type Encoding } from './table.js';
 
 const MAX_UPLOAD = 20 * 1024 * 1024;
-const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD, files: 1, fields: 5 } });
+const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD, files: 1, fields: 5, fieldSize: 1024, parts: 8, fieldNestingDepth: 0 } });
 
 const datasetOf = (raw: unknown): DatasetName => {
   if (raw === 'households' || raw === 'cadres' || raw === 'calendar' || raw === 'catalog') return raw;
@@ -57,26 +58,18 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
     }
   });
 
-  const receive: RequestHandler = (req, res, next) => {
-    upload.single('file')(req, res, (err: unknown) => {
-      if (err instanceof multer.MulterError) {
-        res.locals.uploadProblem = err.code === 'LIMIT_FILE_SIZE' ? t('data.tooBig') : t('data.noFile');
-        req.body ??= {};
-        next();
-        return;
-      }
-      next(err);
-    });
-  };
+  const receive = receiveUpload(upload.single('file'));
+  const problemText: Record<UploadProblem, string> = { tooBig: 'data.tooBig', tooMany: 'data.tooMany', tooLong: 'data.tooLong', broken: 'data.broken' };
 
-  router.post('/admin/data/:name/preview', staffOnly, receive, protect, async (req: Request, res: Response, next: NextFunction) => {
+  router.post('/admin/data/:name/preview', staffOnly, receive, protectUpload(protect), async (req: Request, res: Response, next: NextFunction) => {
     try {
       const name = datasetOf(req.params.name);
       const user = currentUser(res)!;
       const file = req.file;
       const encoding = encodingOf(req.body?.encoding);
-      if (res.locals.uploadProblem || !file || file.size === 0) {
-        page(res, { problem: (res.locals.uploadProblem as string | undefined) ?? t('data.noFile') }, 400);
+      const problem = res.locals.uploadProblem as UploadProblem | undefined;
+      if (problem || !file || file.size === 0) {
+        page(res, { problem: t(problem ? problemText[problem] : 'data.noFile') }, 400);
         return;
       }
       let plan;

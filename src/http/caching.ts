@@ -1,0 +1,24 @@
+import type { Express, Response } from 'express';
+
+/** Paths whose every response is personal: the back office, a villager's case, plate QR images. */
+const PRIVATE_PATH = /^\/(?:admin|track|qr)(?:[/.]|$)/;
+
+/** Nothing personal is kept by the browser or anything in between: not after sign-out, not on Back. */
+export function noStore(res: Response): void {
+  res.set('Cache-Control', 'no-store');
+}
+
+/**
+ * Caching of dynamic responses (static files are answered before this). Every page may differ
+ * by cookie: elder mode, the plate this phone came from, a signed-in cadre who gets the household
+ * file under the plate's URL. Personal responses say no-store: the back office, case pages, QR
+ * images, and whatever answers a form post (it shows what was typed). Public resident pages keep
+ * sending no Cache-Control, as before.
+ */
+export function setUpCaching(app: Express): void {
+  app.use((req, res, next) => {
+    res.vary('Cookie');
+    if (PRIVATE_PATH.test(req.path) || (req.method !== 'GET' && req.method !== 'HEAD')) noStore(res);
+    next();
+  });
+}
