@@ -71,7 +71,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
       const file = req.file;
       const encoding = encodingOf(req.body?.encoding);
       if (res.locals.uploadProblem || !file || file.size === 0) {
-        page(res, { problem: (res.locals.uploadProblem as string | undefined) ?? t('data.noFile') }, 400);
+        page(res, { problem: { text: (res.locals.uploadProblem as string | undefined) ?? t('data.noFile'), dataset: name }, encoding }, 400);
         return;
       }
       let plan;
@@ -79,7 +79,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
         plan = await services.transfer.dryRun(name, file.buffer, user, encoding);
       } catch (err) {
         if (!(err instanceof TableError)) throw err;
-        page(res, { problem: err.message }, 400);
+        page(res, { problem: { text: err.message, dataset: name }, encoding }, 400);
         return;
       }
       // Keep the file for the confirmation step, under a random name, for this user only.
@@ -112,7 +112,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
         res.redirect(303, `/admin/data?done=${encodeURIComponent(summary)}`);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        page(res, { problem: t('data.changed') }, 409);
+        page(res, { problem: { text: t('data.changed'), dataset: name } }, 409);
       } finally {
         fs.rmSync(metaFile, { force: true });
         fs.rmSync(dataFile, { force: true });
