@@ -153,7 +153,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           console.log(`${summary}; dry run, nothing written`);
           return 0;
         }
-        process.stderr.write(`writing ${plan.counts.add + plan.counts.change} rows in one transaction…\n`);
+        process.stderr.write(`writing ${plan.counts.add + plan.counts.change} rows, 500 to a transaction…\n`);
         await services.transfer.commit(name, bytes, caller, encoding);
         services.staff.audit({ userId: null, ip: 'cli', action: 'imported', target: name, detail: summary });
         console.log(`${summary}; written in ${((Date.now() - started) / 1000).toFixed(1)} s`);

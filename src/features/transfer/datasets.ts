@@ -32,9 +32,10 @@ export interface Dataset<T> {
   /** checks one row; `villageId` resolves a village code within the caller's scope */
   parse(cells: Record<string, string>, ctx: { villageId: (code: string) => number | undefined }): { value?: T; errors: Array<{ column: string; message: string }> };
   key(v: T): string;
-  /** the current value for each key among these rows */
+  /** the current value for each key among these rows (called with a slice of the file at a time) */
   existing(db: Db, values: T[]): Map<string, T>;
   same(a: T, b: T): boolean;
+  /** writes rows keyed on their natural key: writing the same rows twice changes nothing more */
   write(db: Db, rows: Array<PlannedRow<T>>): void;
   exportRows(db: Db, scope: Scope): string[][];
 }
@@ -84,26 +85,26 @@ export const households: Dataset<HouseholdRow> = {
   },
   key: (v) => `${v.villageCode}|${v.address}`,
   existing(db, values) {
-    const villageIds = [...new Set(values.map((v) => v.villageId))];
+    // By the natural key (village, address): the unique index answers each one.
     const rows = db
       .prepare(`SELECT v.code AS villageCode, v.id AS villageId, h.address, coalesce(h.contact_name, '') AS contactName,
           coalesce(h.contact_phone, '') AS contactPhone, h.notes
-        FROM households h JOIN villages v ON v.id = h.village_id WHERE v.id IN (SELECT value FROM json_each(?))`)
-      .all(JSON.stringify(villageIds)) as HouseholdRow[];
+        FROM json_each(?) k JOIN households h ON h.village_id = k.value ->> 0 AND h.address = k.value ->> 1 JOIN villages v ON v.id = h.village_id`)
+      .all(JSON.stringify(values.map((v) => [v.villageId, v.address]))) as HouseholdRow[];
     return new Map(rows.map((r) => [households.key(r), r]));
   },
   same: (a, b) => a.contactName === b.contactName && a.contactPhone === b.contactPhone && a.notes === b.notes,
   write(db, rows) {
-    const insert = db.prepare('INSERT INTO households (village_id, address, contact_name, contact_phone, notes) VALUES (?, ?, ?, ?, ?)');
+    // Keyed on (village, address), so writing a row again changes nothing: a re-run after a
+    // failure part-way adds only what is missing. A new household gets its plate.
+    const insert = db.prepare('INSERT INTO households (village_id, address, contact_name, contact_phone, notes) VALUES (?, ?, ?, ?, ?) ON CONFLICT (village_id, address) DO NOTHING');
     const plate = db.prepare("INSERT INTO plates (token, kind, household_id, village_id) VALUES (?, 'household', ?, ?)");
     const update = db.prepare('UPDATE households SET contact_name = ?, contact_phone = ?, notes = ? WHERE village_id = ? AND address = ?');
     for (const { status, value: v } of rows) {
-      if (status === 'add') {
-        const id = Number(insert.run(v.villageId, v.address, v.contactName || null, v.contactPhone || null, v.notes).lastInsertRowid);
-        plate.run(newPlateToken(), id, v.villageId);
-      } else if (status === 'change') {
-        update.run(v.contactName || null, v.contactPhone || null, v.notes, v.villageId, v.address);
-      }
+      if (status === 'same') continue;
+      const added = insert.run(v.villageId, v.address, v.contactName || null, v.contactPhone || null, v.notes);
+      if (added.changes === 1) plate.run(newPlateToken(), Number(added.lastInsertRowid), v.villageId);
+      else update.run(v.contactName || null, v.contactPhone || null, v.notes, v.villageId, v.address);
     }
   },
   exportRows(db, scope) {
