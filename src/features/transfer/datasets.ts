@@ -32,7 +32,7 @@ export interface Dataset<T> {
   /** checks one row; `villageId` resolves a village code within the caller's scope */
   parse(cells: Record<string, string>, ctx: { villageId: (code: string) => number | undefined }): { value?: T; errors: Array<{ column: string; message: string }> };
   key(v: T): string;
-  /** the current value for each key among these rows (called with a slice of the file at a time) */
+  /** the current value for each key among these rows */
   existing(db: Db, values: T[]): Map<string, T>;
   same(a: T, b: T): boolean;
   /** writes rows keyed on their natural key: writing the same rows twice changes nothing more */
@@ -85,12 +85,12 @@ export const households: Dataset<HouseholdRow> = {
   },
   key: (v) => `${v.villageCode}|${v.address}`,
   existing(db, values) {
-    // By the natural key (village, address): the unique index answers each one.
+    const villageIds = [...new Set(values.map((v) => v.villageId))];
     const rows = db
       .prepare(`SELECT v.code AS villageCode, v.id AS villageId, h.address, coalesce(h.contact_name, '') AS contactName,
           coalesce(h.contact_phone, '') AS contactPhone, h.notes
-        FROM json_each(?) k JOIN households h ON h.village_id = k.value ->> 0 AND h.address = k.value ->> 1 JOIN villages v ON v.id = h.village_id`)
-      .all(JSON.stringify(values.map((v) => [v.villageId, v.address]))) as HouseholdRow[];
+        FROM households h JOIN villages v ON v.id = h.village_id WHERE v.id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(villageIds)) as HouseholdRow[];
     return new Map(rows.map((r) => [households.key(r), r]));
   },
   same: (a, b) => a.contactName === b.contactName && a.contactPhone === b.contactPhone && a.notes === b.notes,

@@ -44,8 +44,8 @@ export function createTransferService(db: Db) {
   };
 
   /**
-   * Checks every row and compares it with what is stored, a slice at a time, letting requests in
-   * between slices: a 200,000-row file never holds the event loop for long.
+   * Checks every row, a slice at a time, letting requests in between slices (a 200,000-row file
+   * never holds the event loop for long), then compares the rows with what is stored.
    */
   async function plan<T>(ds: Dataset<T>, table: Table, caller: Caller): Promise<{ plan: ImportPlan; rows: Array<PlannedRow<T>> }> {
     const missing = ds.headers.filter((h) => !OPTIONAL_COLUMNS.has(h) && !table.headers.includes(h));
@@ -55,11 +55,10 @@ export function createTransferService(db: Db) {
       const id = byCode.get(code);
       return id !== undefined && caller.scope.villageIds.has(id) ? id : undefined;
     };
-    const rows: Array<PlannedRow<T>> = [];
+    const parsed: Array<{ row: number; value: T }> = [];
     const seen = new Map<string, number>();
     for (let start = 0; missing.length === 0 && start < table.rows.length; start += PLAN_SLICE) {
       if (start > 0) await breathe();
-      const parsed: Array<{ row: number; value: T }> = [];
       table.rows.slice(start, start + PLAN_SLICE).forEach((cells, i) => {
         const row = start + i + 2;
         const record = Object.fromEntries(table.headers.map((h, j) => [h, cells[j] ?? '']));
@@ -75,12 +74,12 @@ export function createTransferService(db: Db) {
         seen.set(key, row);
         parsed.push({ row, value: r.value });
       });
-      const existing = ds.existing(db, parsed.map((p) => p.value));
-      for (const { row, value } of parsed) {
-        const before = existing.get(ds.key(value));
-        rows.push({ row, value, before, status: before === undefined ? 'add' : ds.same(before, value) ? 'same' : 'change' });
-      }
     }
+    const existing = ds.existing(db, parsed.map((p) => p.value));
+    const rows: Array<PlannedRow<T>> = parsed.map(({ row, value }) => {
+      const before = existing.get(ds.key(value));
+      return { row, value, before, status: before === undefined ? 'add' : ds.same(before, value) ? 'same' : 'change' };
+    });
     const counts = { add: 0, change: 0, same: 0 };
     for (const r of rows) counts[r.status]++;
     const preview = rows
