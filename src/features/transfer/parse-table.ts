@@ -32,6 +32,14 @@ export function decodeCsv(bytes: Buffer, encoding: Encoding = 'auto'): { text: s
   }
 }
 
+/**
+ * Cells a spreadsheet could take for a formula, and cells that already start with the quotes that
+ * protect one: the export puts one more ' before each (writeCsv, writeXlsx), the import takes
+ * exactly that one away again, so export → import gives back what was stored, whatever it was.
+ */
+export const FORMULA_LIKE = /^'*[=+\-@\t\r]/;
+const unprotect = (cell: string) => (cell.startsWith("'") && FORMULA_LIKE.test(cell.slice(1)) ? cell.slice(1) : cell);
+
 const isXlsx = (bytes: Buffer) => bytes[0] === 0x50 && bytes[1] === 0x4b; // a zip: PK
 
 /** What an import file may hold. An .xlsx is checked against these before any of it is parsed. */
@@ -79,7 +87,7 @@ export async function parseTable(bytes: Buffer, encoding: Encoding = 'auto', max
   const width = Math.min(head.length, TABLE_LIMITS.maxColumns);
   return {
     headers: head.slice(0, width).map((h) => String(h ?? '').trim()),
-    rows: rest.map((r) => Array.from({ length: width }, (_, i) => String(r[i] ?? '').trim())).filter((r) => r.some((c) => c !== '')),
+    rows: rest.map((r) => Array.from({ length: width }, (_, i) => unprotect(String(r[i] ?? '')).trim())).filter((r) => r.some((c) => c !== '')),
     format,
     encoding: enc,
   };

@@ -2,7 +2,7 @@ import ExcelJS from 'exceljs';
 import { toCsv } from '../../http/csv.js';
 import { t } from '../../i18n/index.js';
 import { workerQueue, WorkerFailure } from '../../workers/run.js';
-import { TABLE_LIMITS, TableError, type Encoding, type Table, type TableAnswer, type TableJob } from './parse-table.js';
+import { FORMULA_LIKE, TABLE_LIMITS, TableError, type Encoding, type Table, type TableAnswer, type TableJob } from './parse-table.js';
 
 export { TableError, TABLE_LIMITS, type Encoding, type Table } from './parse-table.js';
 
@@ -25,9 +25,12 @@ export async function readTable(bytes: Buffer, encoding: Encoding = 'auto', maxR
   return answer.table;
 }
 
+/** A cell as exported: one more ' before anything a spreadsheet could run (see FORMULA_LIKE). */
+const protect = (cell: string) => (FORMULA_LIKE.test(cell) ? `'${cell}` : cell);
+
 /** Writes rows as CSV for Excel (UTF-8 with BOM, formula-like cells neutralised). */
 export function writeCsv(headers: string[], rows: string[][]): Buffer {
-  return Buffer.from(toCsv([headers, ...rows]), 'utf8');
+  return Buffer.from(toCsv([headers, ...rows.map((r) => r.map(protect))]), 'utf8');
 }
 
 /** Writes rows as .xlsx, every cell as text (so codes like 370812103201 keep their digits). */
@@ -35,7 +38,7 @@ export async function writeXlsx(sheetName: string, headers: string[], rows: stri
   const wb = new ExcelJS.Workbook();
   const ws = wb.addWorksheet(sheetName);
   ws.addRow(headers).font = { bold: true };
-  for (const r of rows) ws.addRow(r.map((c) => (/^[=+\-@]/.test(c) ? `'${c}` : c)));
+  for (const r of rows) ws.addRow(r.map(protect));
   ws.columns.forEach((c) => {
     c.numFmt = '@';
     c.width = 18;
