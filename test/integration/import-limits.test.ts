@@ -118,6 +118,15 @@ describe('an .xlsx that inflates far beyond its size (a decompression bomb)', ()
     expect(performance.now() - started).toBeLessThan(5000);
   });
 
+  it('when a sheet opens rows and cells that never close, then reading it still takes a moment, not minutes', async () => {
+    const { db, services } = await served();
+    const unclosed = xlsxOf(inlineRow(1, ['村居代码', '门牌地址']) + '<row r="2">' + '<c r="A2" t="inlineStr"><is><t>x'.repeat(200_000) + '<row>'.repeat(200_000));
+    const started = performance.now();
+    const plan = await services.transfer.dryRun('households', unclosed, admin(db));
+    expect(plan.total).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
   it('a file that is not a spreadsheet at all is refused with a message, not an error page', async () => {
     const { db, services } = await served();
     const notZip = Buffer.concat([Buffer.from('PK'), Buffer.alloc(100, 1)]);

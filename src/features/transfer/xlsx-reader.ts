@@ -22,63 +22,89 @@ export function readFirstSheet(bytes: Buffer, limits: ZipLimits & { maxRows: num
   if (sheet === undefined) return { problem: 'unreadable' };
   const shared = sharedStrings(text('xl/sharedStrings.xml') ?? '');
   const dates = dateStyles(text('xl/styles.xml') ?? '');
-  const date1904 = /<(?:\w+:)?workbookPr\b[^>]*\bdate1904="(?:1|true)"/.test(workbook);
+  const date1904 = /\bdate1904="(?:1|true)"/.test(first(workbook, 'workbookPr')?.[0] ?? '');
 
   const rows: string[][] = [];
   let rowNumber = 0;
-  for (const row of sheet.matchAll(element('row'))) {
-    const r = /\br="(\d+)"/.exec(row[1] ?? '');
+  for (const [rowAttrs, rowBody] of elements(sheet, 'row')) {
+    const r = /\br="(\d+)"/.exec(rowAttrs);
     rowNumber = r ? Number(r[1]) : rowNumber + 1;
     // Row 1 is the header: more than maxRows rows after it and the file is refused here.
     if (rowNumber - 1 > limits.maxRows) return { problem: 'tooManyRows' };
     while (rows.length < rowNumber - 1) rows.push([]);
     const cells: string[] = [];
     let column = 0;
-    for (const c of (row[2] ?? '').matchAll(element('c'))) {
-      const attrs = c[1] ?? '';
+    for (const [attrs, body] of elements(rowBody, 'c')) {
       const ref = /\br="([A-Z]+)\d*"/.exec(attrs);
       column = ref ? columnIndex(ref[1]!) : column + 1;
       if (column > limits.maxColumns) break;
       while (cells.length < column - 1) cells.push('');
-      cells.push(cellValue(attrs, c[2] ?? '', shared, dates, date1904));
+      cells.push(cellValue(attrs, body, shared, dates, date1904));
     }
     rows.push(cells);
   }
   return { rows };
 }
 
-/** `<name …/>` or `<name …>…</name>`, with or without a namespace prefix: [attributes, body]. */
-const element = (name: string) => new RegExp(`<(?:\\w+:)?${name}\\b([^>]*?)(?:/>|>([\\s\\S]*?)</(?:\\w+:)?${name}>)`, 'g');
+/**
+ * The `<name …/>` and `<name …>…</name>` elements of `xml` in order (any namespace prefix), as
+ * [attributes, body, start, end]. One pass from left to right, each search starting where the last
+ * ended, so a hostile sheet (opened elements that never close) costs linear time, never quadratic.
+ * Elements of the same name are not nested in SpreadsheetML.
+ */
+function* elements(xml: string, name: string): Generator<[string, string, number, number]> {
+  const open = new RegExp(`<(?:\\w+:)?${name}\\b([^<>]*?)(/?)>`, 'g');
+  const close = new RegExp(`</(?:\\w+:)?${name}>`, 'g');
+  for (let m = open.exec(xml); m; m = open.exec(xml)) {
+    if (m[2] === '/') {
+      yield [m[1] ?? '', '', m.index, open.lastIndex];
+      continue;
+    }
+    close.lastIndex = open.lastIndex;
+    const c = close.exec(xml);
+    if (!c) return;
+    yield [m[1] ?? '', xml.slice(open.lastIndex, c.index), m.index, close.lastIndex];
+    open.lastIndex = close.lastIndex;
+  }
+}
+
+const first = (xml: string, name: string) => elements(xml, name).next().value as [string, string, number, number] | undefined;
 
 function firstSheetPath(workbook: string, rels: string): string | undefined {
-  const sheet = element('sheet').exec(workbook);
-  const id = sheet && /\br:id="([^"]+)"/.exec(sheet[1] ?? '')?.[1];
+  const sheet = first(workbook, 'sheet');
+  const id = sheet && /\br:id="([^"]+)"/.exec(sheet[0])?.[1];
   if (!id) return undefined;
-  for (const rel of rels.matchAll(element('Relationship'))) {
-    if (/\bId="([^"]+)"/.exec(rel[1] ?? '')?.[1] !== id) continue;
-    const target = unescapeXml(/\bTarget="([^"]+)"/.exec(rel[1] ?? '')?.[1] ?? '');
+  for (const [attrs] of elements(rels, 'Relationship')) {
+    if (/\bId="([^"]+)"/.exec(attrs)?.[1] !== id) continue;
+    const target = unescapeXml(/\bTarget="([^"]+)"/.exec(attrs)?.[1] ?? '');
     return target.startsWith('/') ? target.slice(1) : `xl/${target}`;
   }
   return undefined;
 }
 
-/** The visible text of an `<si>` or `<is>`: its `<t>` runs, without phonetic guides. */
+/** The visible text of an `<si>` or `<is>`: its `<t>` runs, without phonetic guides (`<rPh>`). */
 function runsText(body: string): string {
+  const guides = Array.from(elements(body, 'rPh'), ([, , start, end]) => [start, end] as const);
   let out = '';
-  for (const t of body.replace(/<(?:\w+:)?rPh\b[\s\S]*?<\/(?:\w+:)?rPh>/g, '').matchAll(element('t'))) out += unescapeXml(t[2] ?? '');
+  let g = 0;
+  for (const [, text, start] of elements(body, 't')) {
+    while (g < guides.length && guides[g]![1] <= start) g++;
+    if (g < guides.length && guides[g]![0] < start) continue; // inside a guide
+    out += unescapeXml(text);
+  }
   return out;
 }
 
 function sharedStrings(xml: string): string[] {
-  return Array.from(xml.matchAll(element('si')), (si) => runsText(si[2] ?? ''));
+  return Array.from(elements(xml, 'si'), ([, body]) => runsText(body));
 }
 
 /** Style indexes (cellXfs order) whose number format shows a date. */
 function dateStyles(xml: string): Set<number> {
   const custom = new Map<string, string>();
-  for (const f of xml.matchAll(element('numFmt'))) {
-    const id = /\bnumFmtId="(\d+)"/.exec(f[1] ?? '')?.[1];
-    if (id) custom.set(id, unescapeXml(/\bformatCode="([^"]*)"/.exec(f[1] ?? '')?.[1] ?? ''));
+  for (const [attrs] of elements(xml, 'numFmt')) {
+    const id = /\bnumFmtId="(\d+)"/.exec(attrs)?.[1];
+    if (id) custom.set(id, unescapeXml(/\bformatCode="([^"]*)"/.exec(attrs)?.[1] ?? ''));
   }
   const isDate = (id: string) => {
     const n = Number(id);
@@ -87,10 +113,9 @@ function dateStyles(xml: string): Set<number> {
     return code !== undefined && /[ymdhsb]/i.test(code) && !/^General$/i.test(code);
   };
   const found = new Set<number>();
-  const cellXfs = element('cellXfs').exec(xml)?.[2] ?? '';
   let i = 0;
-  for (const xf of cellXfs.matchAll(element('xf'))) {
-    if (isDate(/\bnumFmtId="(\d+)"/.exec(xf[1] ?? '')?.[1] ?? '0')) found.add(i);
+  for (const [attrs] of elements(first(xml, 'cellXfs')?.[1] ?? '', 'xf')) {
+    if (isDate(/\bnumFmtId="(\d+)"/.exec(attrs)?.[1] ?? '0')) found.add(i);
     i++;
   }
   return found;
@@ -98,9 +123,9 @@ function dateStyles(xml: string): Set<number> {
 
 function cellValue(attrs: string, body: string, shared: string[], dates: Set<number>, date1904: boolean): string {
   const type = /\bt="(\w+)"/.exec(attrs)?.[1] ?? 'n';
-  if (type === 'inlineStr') return runsText(element('is').exec(body)?.[2] ?? '');
+  if (type === 'inlineStr') return runsText(first(body, 'is')?.[1] ?? '');
   // A formula cell holds its last result in <v>, like any other cell; without one it reads empty.
-  const v = /<(?:\w+:)?v\b[^>]*>([\s\S]*?)<\/(?:\w+:)?v>/.exec(body)?.[1];
+  const v = first(body, 'v')?.[1];
   if (v === undefined || v.trim() === '') return '';
   switch (type) {
     case 's':
