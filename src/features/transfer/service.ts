@@ -32,7 +32,7 @@ export interface Caller {
   scope: Scope;
 }
 
-/** Import and export of households, cadres and the calendar: dry run first, then all or nothing. */
+/** Import and export of households, cadres, the calendar and the catalogue: dry run first, then every row checked before any is written. */
 export function createTransferService(db: Db) {
   const villageCodes = db.prepare('SELECT id, code FROM villages');
 
@@ -104,7 +104,7 @@ export function createTransferService(db: Db) {
     for (let i = 0; i < changed.length; i += WRITE_CHUNK) {
       const started = performance.now();
       transaction(db, () => ds.write(db, changed.slice(i, i + WRITE_CHUNK)));
-      await sleep(Math.max(2, (performance.now() - started) / 2));
+      if (i + WRITE_CHUNK < changed.length) await sleep(Math.max(2, (performance.now() - started) / 2));
     }
   }
 
