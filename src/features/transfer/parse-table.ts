@@ -47,7 +47,7 @@ export const TABLE_LIMITS = {
   maxRows: 200_000,
   /** columns kept per row (the widest dataset, the catalogue, has 38) */
   maxColumns: 64,
-  /** an .xlsx's entries together, inflated: a sheet of 200,000 exported households is ~60 MB */
+  /** an .xlsx's entries together, inflated: 200,000 exported households come to 67 MB */
   maxInflatedBytes: 160 * 1024 * 1024,
   maxEntries: 1000,
   /** the worker that reads a file: its heap, and how long it may take */
