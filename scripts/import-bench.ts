@@ -1,6 +1,6 @@
 /**
  * npm run bench:import: imports 100,000 households from one CSV into the demo district (dry run,
- * then the real import in one transaction) and prints the times. Bound: under 60 s.
+ * then the real import, written in short transactions) and prints the times. Bound: under 60 s.
  *
  * Options (env): ROWS (default 100000).
  */
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     const t2 = process.hrtime.bigint();
     const s = (a: bigint, b: bigint) => (Number(b - a) / 1e9).toFixed(1);
     console.log(`\nImport benchmark — ${rows} households, ${(file.length / 1024 / 1024).toFixed(1)} MB CSV, node ${process.version}, ${os.cpus().length} cores`);
-    console.log('| rows | dry run s | import s (checks again, then writes) | peak RSS MB |');
+    console.log('| rows | dry run s | import s (reads and checks again, then writes) | peak RSS MB |');
     console.log('|---:|---:|---:|---:|');
     console.log(`| ${rows} | ${s(t0, t1)} | ${s(t1, t2)} | ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} |`);
     db.close();

@@ -59,12 +59,13 @@ async function main(): Promise<void> {
     ].filter((l, i, all) => l !== '' || i === 0 || i === all.length - 1);
     process.stdout.write(lines.join('\n') + '\n');
   });
-  // Background jobs: close unrated resolved cases after 7 days, drop expired sessions.
+  // Background jobs: close unrated resolved cases after 7 days, drop expired sessions and unconfirmed imports.
   const runJobs = () => {
     try {
       const closed = services.caseOffice.autoClose();
       const pruned = services.staff.pruneSessions();
-      if (closed || pruned) logger.info({ closed, pruned }, 'jobs ran');
+      const uploads = services.pendingImports.prune();
+      if (closed || pruned || uploads) logger.info({ closed, pruned, uploads }, 'jobs ran');
     } catch (err) {
       logger.error({ err }, 'jobs failed');
     }

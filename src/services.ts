@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import path from 'node:path';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import { createHealth } from './db/health.js';
@@ -17,6 +18,7 @@ import { createCaseOffice } from './features/cases/office.js';
 import { createPlatesRepo } from './features/plates/repo.js';
 import { createPlatesService } from './features/plates/service.js';
 import { createTransferService } from './features/transfer/service.js';
+import { createPendingImports } from './features/transfer/pending.js';
 import { createTemplatesService } from './features/templates/service.js';
 import { createStatsRepo } from './features/stats/repo.js';
 import { createStatsService } from './features/stats/service.js';
@@ -46,6 +48,8 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date;
     caseOffice: createCaseOffice({ db, repo: casesRepo, calendar, staff, now: opts.now }),
     templates: createTemplatesService(db, opts.now),
     transfer: createTransferService(db),
+    /** files checked in a dry run, waiting for confirmation (data/imports) */
+    pendingImports: createPendingImports(path.resolve(config.dataDir, 'imports'), opts.now),
     stats: createStatsService(createStatsRepo(db), calendar, opts.now),
     /** The installation's signing secret: MASHANG_SECRET, else a random one kept in settings. */
     secret: (): string => {

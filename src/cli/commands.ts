@@ -25,7 +25,8 @@ Commands:
                        load a CSV or .xlsx file: all rows or none; a dry run only reports
   export households|cadres|calendar|catalog --out FILE.csv|FILE.xlsx
                        write the same columns, for editing in Excel and importing again
-  jobs run             close unrated cases resolved over 7 days ago; drop expired sessions
+  jobs run             close unrated cases resolved over 7 days ago; drop expired sessions and import files
+                       left unconfirmed for an hour
   user add USERNAME --role admin|staff|cadre --name NAME [--town CODE]... [--village CODE]... [--district CODE] [--cadre-phone PHONE]
                        create a back-office user; the password is read from MASHANG_NEW_PASSWORD or printed once
   user passwd USERNAME set a new password (MASHANG_NEW_PASSWORD, or a random one printed once)
@@ -163,7 +164,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           console.log(`${summary}; dry run, nothing written`);
           return 0;
         }
-        process.stderr.write(`writing ${plan.counts.add + plan.counts.change} rows in one transaction…\n`);
+        process.stderr.write(`writing ${plan.counts.add + plan.counts.change} rows, 500 to a transaction…\n`);
         await services.transfer.commit(name, bytes, caller, encoding);
         services.staff.audit({ userId: null, ip: 'cli', action: 'imported', target: name, detail: summary });
         console.log(`${summary}; written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -179,7 +180,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const services = createServices(db, config);
       const closed = services.caseOffice.autoClose();
       const pruned = services.staff.pruneSessions();
-      console.log(`closed ${closed} case(s), removed ${pruned} expired session(s)`);
+      const uploads = services.pendingImports.prune();
+      console.log(`closed ${closed} case(s), removed ${pruned} expired session(s) and ${uploads} unconfirmed import file(s)`);
       db.close();
       return 0;
     }

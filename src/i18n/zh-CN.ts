@@ -413,6 +413,15 @@ export const zhCN = {
     tooMany: '一次只能上传一个文件',
     tooLong: '表单内容有误，请刷新页面后重新上传',
     excelHint: '在 Excel 里编辑时请用 .xlsx：CSV 里的 12 位村居代码会被 Excel 改成科学计数法。',
+    errors: {
+      notUtf8: '文件不是 UTF-8 编码，请选择 GBK 或另存为 UTF-8',
+      unreadable: '无法读取这个 Excel 文件，请另存为 .xlsx 或 CSV 后再试',
+      noSheet: 'Excel 文件里没有工作表',
+      csv: 'CSV 格式有误：{detail}',
+      empty: '文件是空的',
+      tooManyRows: '一次最多导入 {max} 行，请把文件拆开分几次导入',
+      tooLarge: '这个 Excel 文件解压后太大（超过 20 万行或 160MB），没有读取。请删去多余的行和列，或拆开分几次导入',
+    },
   },
   plates: {
     title: '门牌打印',

@@ -28,7 +28,7 @@ export function catalogAdminRoutes(services: Services, protect: RequestHandler):
     render(res, String(req.params.code), cells);
   });
 
-  router.post('/admin/catalog/:code', allowed, urlencoded, protect, (req, res) => {
+  router.post('/admin/catalog/:code', allowed, urlencoded, protect, async (req, res) => {
     const user = currentUser(res)!;
     const code = String(req.params.code);
     if (!services.transfer.catalogCells(user, code)) throw new NotFoundError('item');
@@ -37,7 +37,7 @@ export function catalogAdminRoutes(services: Services, protect: RequestHandler):
     const cells = { ...(body.only === 'publish' ? services.transfer.catalogCells(user, code) : body), 基本编码: code } as Record<string, string>;
     if (body.only === 'publish') cells['是否发布'] = body.publish === '1' ? '是' : '否';
     try {
-      services.transfer.saveCatalogItem(user, cells);
+      await services.transfer.saveCatalogItem(user, cells);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       render(res, code, cells, err.errors, 400);

@@ -35,6 +35,7 @@ export interface Dataset<T> {
   /** the current value for each key among these rows */
   existing(db: Db, values: T[]): Map<string, T>;
   same(a: T, b: T): boolean;
+  /** writes rows keyed on their natural key: writing the same rows twice changes nothing more */
   write(db: Db, rows: Array<PlannedRow<T>>): void;
   exportRows(db: Db, scope: Scope): string[][];
 }
@@ -94,16 +95,16 @@ export const households: Dataset<HouseholdRow> = {
   },
   same: (a, b) => a.contactName === b.contactName && a.contactPhone === b.contactPhone && a.notes === b.notes,
   write(db, rows) {
-    const insert = db.prepare('INSERT INTO households (village_id, address, contact_name, contact_phone, notes) VALUES (?, ?, ?, ?, ?)');
+    // Keyed on (village, address), so writing a row again changes nothing: a re-run after a
+    // failure part-way adds only what is missing. A new household gets its plate.
+    const insert = db.prepare('INSERT INTO households (village_id, address, contact_name, contact_phone, notes) VALUES (?, ?, ?, ?, ?) ON CONFLICT (village_id, address) DO NOTHING');
     const plate = db.prepare("INSERT INTO plates (token, kind, household_id, village_id) VALUES (?, 'household', ?, ?)");
     const update = db.prepare('UPDATE households SET contact_name = ?, contact_phone = ?, notes = ? WHERE village_id = ? AND address = ?');
     for (const { status, value: v } of rows) {
-      if (status === 'add') {
-        const id = Number(insert.run(v.villageId, v.address, v.contactName || null, v.contactPhone || null, v.notes).lastInsertRowid);
-        plate.run(newPlateToken(), id, v.villageId);
-      } else if (status === 'change') {
-        update.run(v.contactName || null, v.contactPhone || null, v.notes, v.villageId, v.address);
-      }
+      if (status === 'same') continue;
+      const added = insert.run(v.villageId, v.address, v.contactName || null, v.contactPhone || null, v.notes);
+      if (added.changes === 1) plate.run(newPlateToken(), Number(added.lastInsertRowid), v.villageId);
+      else update.run(v.contactName || null, v.contactPhone || null, v.notes, v.villageId, v.address);
     }
   },
   exportRows(db, scope) {

@@ -1,6 +1,3 @@
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import type { Services } from '../../services.js';
@@ -25,7 +22,6 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
   const router = Router();
   const staffOnly = requireUser('admin', 'staff');
   const urlencoded = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 5 });
-  const pending = path.resolve(services.config.dataDir, 'imports');
 
   const page = (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const user = currentUser(res)!;
@@ -69,7 +65,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
       const encoding = encodingOf(req.body?.encoding);
       const problem = res.locals.uploadProblem as UploadProblem | undefined;
       if (problem || !file || file.size === 0) {
-        page(res, { problem: t(problem ? problemText[problem] : 'data.noFile') }, 400);
+        page(res, { problem: { text: t(problem ? problemText[problem] : 'data.noFile'), dataset: name }, encoding }, 400);
         return;
       }
       let plan;
@@ -77,15 +73,13 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
         plan = await services.transfer.dryRun(name, file.buffer, user, encoding);
       } catch (err) {
         if (!(err instanceof TableError)) throw err;
-        page(res, { problem: err.message }, 400);
+        page(res, { problem: { text: err.message, dataset: name }, encoding }, 400);
         return;
       }
-      // Keep the file for the confirmation step, under a random name, for this user only.
-      fs.mkdirSync(pending, { recursive: true });
-      const id = crypto.randomBytes(16).toString('hex');
-      fs.writeFileSync(path.join(pending, `${id}.bin`), file.buffer);
-      fs.writeFileSync(path.join(pending, `${id}.json`), JSON.stringify({ userId: user.id, name, encoding, at: Date.now() }));
-      page(res, { plan, uploadId: plan.errors.length ? null : id, encoding }, plan.errors.length ? 400 : 200);
+      // Keep the file for the confirmation step only when there is something to confirm.
+      const confirmable = plan.errors.length === 0 && plan.counts.add + plan.counts.change > 0;
+      const id = confirmable ? services.pendingImports.keep(user.id, name, encoding, file.buffer) : null;
+      page(res, { plan, uploadId: id, encoding }, plan.errors.length ? 400 : 200);
     } catch (err) {
       next(err);
     }
@@ -95,24 +89,15 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
     try {
       const name = datasetOf(req.params.name);
       const user = currentUser(res)!;
-      const id = String(req.body?.uploadId ?? '');
-      if (!/^[0-9a-f]{32}$/.test(id)) throw new NotFoundError('upload');
-      const metaFile = path.join(pending, `${id}.json`);
-      const dataFile = path.join(pending, `${id}.bin`);
-      if (!fs.existsSync(metaFile)) throw new NotFoundError('upload');
-      const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { userId: number; name: string; encoding: Encoding; at: number };
-      if (meta.userId !== user.id || meta.name !== name || Date.now() - meta.at > 3600_000) throw new NotFoundError('upload');
-      const bytes = fs.readFileSync(dataFile);
+      const pending = services.pendingImports.take(String(req.body?.uploadId ?? ''), user.id, name);
+      if (!pending) throw new NotFoundError('upload');
       try {
-        const plan = await services.transfer.commit(name, bytes, user, meta.encoding);
+        const plan = await services.transfer.commit(name, pending.bytes, user, pending.encoding);
         services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'imported', target: name, detail: t('data.done', { add: plan.counts.add, change: plan.counts.change, same: plan.counts.same }) });
         res.redirect(303, `/admin/data?add=${plan.counts.add}&change=${plan.counts.change}&same=${plan.counts.same}`);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        page(res, { problem: t('data.changed') }, 409);
-      } finally {
-        fs.rmSync(metaFile, { force: true });
-        fs.rmSync(dataFile, { force: true });
+        page(res, { problem: { text: t('data.changed'), dataset: name } }, 409);
       }
     } catch (err) {
       next(err);

@@ -15,6 +15,15 @@ export interface ImportPlan {
   preview: Array<{ row: number; status: string; cells: string[] }>;
 }
 
+/** Rows checked between two looks at the event loop. */
+const PLAN_SLICE = 2000;
+/** Rows written per transaction: a few milliseconds of holding the write lock. */
+const WRITE_CHUNK = 500;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Lets pending requests run before the next slice of work. */
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Columns a file may leave out (their cells then count as empty). */
 const OPTIONAL_COLUMNS = new Set(['备注', '说明', '值班时间', '户联系人', '联系电话', '俗称', '收费项目', '常见问题', '申请材料', '计算机端在线办理跳转地址', '移动端办理地址']);
 
@@ -23,7 +32,7 @@ export interface Caller {
   scope: Scope;
 }
 
-/** Import and export of households, cadres and the calendar: dry run first, then all or nothing. */
+/** Import and export of households, cadres, the calendar and the catalogue: dry run first, then every row checked before any is written. */
 export function createTransferService(db: Db) {
   const villageCodes = db.prepare('SELECT id, code FROM villages');
 
@@ -34,7 +43,11 @@ export function createTransferService(db: Db) {
     if (name === 'catalog' && caller.role !== 'admin' && !caller.scope.all) throw new ForbiddenError();
   };
 
-  function plan<T>(ds: Dataset<T>, table: Table, caller: Caller): { plan: ImportPlan; rows: Array<PlannedRow<T>> } {
+  /**
+   * Checks every row, a slice at a time, letting requests in between slices (a 200,000-row file
+   * never holds the event loop for long), then compares the rows with what is stored.
+   */
+  async function plan<T>(ds: Dataset<T>, table: Table, caller: Caller): Promise<{ plan: ImportPlan; rows: Array<PlannedRow<T>> }> {
     const missing = ds.headers.filter((h) => !OPTIONAL_COLUMNS.has(h) && !table.headers.includes(h));
     const errors: RowError[] = missing.map((h) => ({ row: 1, column: h, message: '缺少这一列，请用模板文件' }));
     const byCode = new Map((villageCodes.all() as Array<{ id: number; code: string }>).map((v) => [v.code, v.id]));
@@ -44,9 +57,10 @@ export function createTransferService(db: Db) {
     };
     const parsed: Array<{ row: number; value: T }> = [];
     const seen = new Map<string, number>();
-    if (missing.length === 0) {
-      table.rows.forEach((cells, i) => {
-        const row = i + 2;
+    for (let start = 0; missing.length === 0 && start < table.rows.length; start += PLAN_SLICE) {
+      if (start > 0) await breathe();
+      table.rows.slice(start, start + PLAN_SLICE).forEach((cells, i) => {
+        const row = start + i + 2;
         const record = Object.fromEntries(table.headers.map((h, j) => [h, cells[j] ?? '']));
         const r = ds.parse(record, { villageId });
         for (const e of r.errors) errors.push({ row, ...e });
@@ -78,20 +92,40 @@ export function createTransferService(db: Db) {
     };
   }
 
+  /**
+   * Writes the changed rows in short transactions of WRITE_CHUNK rows, pausing after each for about
+   * half as long as it took: the write lock is never held for more than a few milliseconds, so the
+   * server (or, for the command line, another process) gets the database and its requests are
+   * answered between chunks. Rows are written on their natural keys, so a failure part-way leaves
+   * whole chunks written and running the same file again completes it.
+   */
+  async function writeInChunks<T>(ds: Dataset<T>, rows: Array<PlannedRow<T>>): Promise<void> {
+    const changed = rows.filter((r) => r.status !== 'same');
+    for (let i = 0; i < changed.length; i += WRITE_CHUNK) {
+      const started = performance.now();
+      transaction(db, () => ds.write(db, changed.slice(i, i + WRITE_CHUNK)));
+      if (i + WRITE_CHUNK < changed.length) await sleep(Math.max(2, (performance.now() - started) / 2));
+    }
+  }
+
   return {
     /** Reads and checks a file without writing anything. */
     async dryRun(name: DatasetName, bytes: Buffer, caller: Caller, encoding: Encoding = 'auto'): Promise<ImportPlan> {
       check(name, caller);
-      return plan(DATASETS[name] as Dataset<unknown>, await readTable(bytes, encoding), caller).plan;
+      return (await plan(DATASETS[name] as Dataset<unknown>, await readTable(bytes, encoding), caller)).plan;
     },
 
-    /** Checks again and writes every row in one transaction; any bad row and nothing is written. */
+    /**
+     * Checks every row again, then writes in short chunks (writeInChunks): any bad row and nothing
+     * is written; a failure while writing leaves whole chunks, and the same file run again adds
+     * the rest (the dry run of it shows what is left).
+     */
     async commit(name: DatasetName, bytes: Buffer, caller: Caller, encoding: Encoding = 'auto'): Promise<ImportPlan> {
       check(name, caller);
       const ds = DATASETS[name] as Dataset<unknown>;
-      const { plan: p, rows } = plan(ds, await readTable(bytes, encoding), caller);
+      const { plan: p, rows } = await plan(ds, await readTable(bytes, encoding), caller);
       if (p.errors.length) throw new ValidationError(p.errors.map((e) => ({ field: e.column, text: `第 ${e.row} 行「${e.column}」：${e.message}`, href: '#errors' })));
-      transaction(db, () => ds.write(db, rows));
+      await writeInChunks(ds, rows);
       return p;
     },
 
@@ -112,11 +146,11 @@ export function createTransferService(db: Db) {
     },
 
     /** Saves one catalogue item from the edit form, with the same checks as an import. */
-    saveCatalogItem(caller: Caller, cells: Record<string, string>): ImportPlan {
+    async saveCatalogItem(caller: Caller, cells: Record<string, string>): Promise<ImportPlan> {
       check('catalog', caller);
       const ds = DATASETS.catalog as Dataset<unknown>;
       const table: Table = { headers: [...ds.headers], rows: [ds.headers.map((h) => String(cells[h] ?? '').trim())], format: 'csv' };
-      const { plan: p, rows } = plan(ds, table, caller);
+      const { plan: p, rows } = await plan(ds, table, caller);
       if (p.errors.length) throw new ValidationError(p.errors.map((e) => ({ field: e.column, text: e.message, href: `#f-${ds.headers.indexOf(e.column)}` })));
       transaction(db, () => ds.write(db, rows));
       return p;
