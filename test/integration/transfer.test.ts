@@ -1,7 +1,8 @@
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
-import { aHousehold, aVillage } from '../helpers/builders.js';
+import { aCadre, aHousehold, aVillage } from '../helpers/builders.js';
+import { ValidationError } from '../../src/errors.js';
 import type { Db } from '../../src/db/index.js';
 
 const admin = (db: Db) => ({ role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } });
@@ -121,6 +122,21 @@ describe('import and export of households', () => {
 });
 
 describe('cadres and the calendar', () => {
+  it('a township cannot import another township’s cadre by their public phone: a row error, nothing written', async () => {
+    const { db, services } = buildApp();
+    const mine = aVillage(db, { name: '本镇村', townCode: '370812103' });
+    const theirs = aVillage(db, { name: '他镇村', townCode: '370812107' });
+    aCadre(db, { villageId: theirs.id, name: '真书记', role: 'party_secretary', phone: '19900007300' });
+    const villageIds = new Set(db.prepare("SELECT id FROM villages WHERE code LIKE '370812103%'").pluck().all() as number[]);
+    const staff = { role: 'staff' as const, scope: { all: false, villageIds } };
+    const file = csv(['村居代码,姓名,职务,手机号,值班时间', `${mine.code},假书记,网格员,19900007300,`, `${mine.code},新网格员,网格员,19900007301,`]);
+    const plan = await services.transfer.dryRun('cadres', file, staff);
+    expect(plan.errors).toEqual([{ row: 2, column: '手机号', message: expect.stringContaining('其他镇街村居的干部') }]);
+    await expect(services.transfer.commit('cadres', file, staff)).rejects.toThrow(ValidationError);
+    expect(db.prepare("SELECT name FROM cadres WHERE phone = '19900007300'").pluck().get()).toBe('真书记');
+    expect(db.prepare("SELECT count(*) FROM cadres WHERE phone = '19900007301'").pluck().get()).toBe(0);
+  });
+
   it('cadres round-trip, and a new cadre is linked to the village', async () => {
     const { db, services } = buildApp();
     const who = admin(db);

@@ -35,6 +35,8 @@ export interface Dataset<T> {
   /** the current value for each key among these rows */
   existing(db: Db, values: T[]): Map<string, T>;
   same(a: T, b: T): boolean;
+  /** rows that would reach beyond the caller's scope (checked with the rest, before anything is written) */
+  conflicts?(db: Db, rows: Array<{ row: number; value: T }>, scope: Scope): RowError[];
   /** writes rows keyed on their natural key: writing the same rows twice changes nothing more */
   write(db: Db, rows: Array<PlannedRow<T>>): void;
   exportRows(db: Db, scope: Scope): string[][];
@@ -166,6 +168,21 @@ export const cadres: Dataset<CadreRow> = {
     return new Map(rows.map((r) => [cadres.key(r), r]));
   },
   same: (a, b) => a.name === b.name && a.role === b.role && a.dutyHours === b.dutyHours,
+  // Cadre phones are public: a phone of a cadre who serves none of the caller's villages must not
+  // reach that cadre (renaming them on another township's 码上帮).
+  conflicts(db, rows, scope) {
+    const phones = [...new Set(rows.map((r) => r.value.phone))];
+    const served = db
+      .prepare(`SELECT c.phone, cv.village_id AS villageId FROM cadres c JOIN cadre_villages cv ON cv.cadre_id = c.id
+        WHERE c.phone IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(phones)) as Array<{ phone: string; villageId: number }>;
+    const elsewhere = new Set<string>();
+    const mine = new Set<string>();
+    for (const s of served) (scope.villageIds.has(s.villageId) ? mine : elsewhere).add(s.phone);
+    return rows
+      .filter((r) => elsewhere.has(r.value.phone) && !mine.has(r.value.phone))
+      .map((r) => ({ row: r.row, column: '手机号', message: '这个手机号已登记为其他镇街村居的干部，不能在这里导入；如确需调整，请联系区级管理员' }));
+  },
   write(db, rows) {
     const byPhone = db.prepare('SELECT id FROM cadres WHERE phone = ?').pluck();
     const insert = db.prepare('INSERT INTO cadres (name, role, phone, duty_hours) VALUES (?, ?, ?, ?)');

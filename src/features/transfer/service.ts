@@ -75,8 +75,11 @@ export function createTransferService(db: Db) {
         parsed.push({ row, value: r.value });
       });
     }
-    const existing = ds.existing(db, parsed.map((p) => p.value));
-    const rows: Array<PlannedRow<T>> = parsed.map(({ row, value }) => {
+    const refused = ds.conflicts?.(db, parsed, caller.scope) ?? [];
+    errors.push(...refused);
+    const accepted = refused.length ? parsed.filter((p) => !refused.some((e) => e.row === p.row)) : parsed;
+    const existing = ds.existing(db, accepted.map((p) => p.value));
+    const rows: Array<PlannedRow<T>> = accepted.map(({ row, value }) => {
       const before = existing.get(ds.key(value));
       return { row, value, before, status: before === undefined ? 'add' : ds.same(before, value) ? 'same' : 'change' };
     });
