@@ -89,7 +89,7 @@ const TEMPLATE_NAMES = [
   'failed', 'c', 'events', 'photos', 'canRate', 'canReopen', 'reopenUntil', 'mergedInto', 'receipt', 'notice',
   'publicBaseUrl', 'status', 'body', 'stack', 'name', 'label', 'hint', 'type', 'autocomplete', 'max',
   'csrfToken', 'user', 'd', 'chart', 'rows', 'page', 'q', 'params', 'villages', 'maskPhone', 'states', 'actions',
-  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText', 'year', 'householdToken', 'village', 'sizes', 'plateCode', 'pages', 'size', 'limit', 'names', 'headers', 'plan', 'uploadId', 'encoding', 'problem', 'editing', 'roles', 'canEdit', 'multiline', 'code', 'towns', 'themeNames', 'answer', 'details', 'hiddenFields', 'confirmLabel', 'backHref', 'mergeTarget', 'themeGroups', 'picker', 'guide', 'photosScript',
+  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText', 'year', 'householdToken', 'village', 'sizes', 'plateCode', 'pages', 'size', 'limit', 'names', 'headers', 'plan', 'uploadId', 'encoding', 'problem', 'editing', 'roles', 'canEdit', 'multiline', 'code', 'towns', 'themeNames', 'answer', 'details', 'hiddenFields', 'confirmLabel', 'backHref', 'mergeTarget', 'themeGroups', 'picker', 'guide', 'photosScript', 'placeNames',
 ];
 
 function setUpViews(app: Express): void {

@@ -54,6 +54,7 @@ export const zhCN = {
     },
   },
   catalog: {
+    themeTitle: '码上查 · {theme}',
     title: '码上查 · 办事指南',
     intro: '共 {count} 项政务服务事项，可按主题浏览或直接搜索。',
     searchLabel: '搜索事项',
@@ -455,6 +456,7 @@ export const zhCN = {
     printButton: '打印',
   },
   users: {
+    villagesPick: '可多选：按住 Ctrl（手机上直接点选）选择多个村居',
     title: '人员与权限',
     columns: { username: '用户名', name: '姓名', role: '角色', scope: '负责范围', state: '状态' },
     roles: { admin: '管理员', staff: '区镇工作人员', cadre: '村干部' },

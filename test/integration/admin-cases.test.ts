@@ -48,6 +48,14 @@ describe('small things a cadre noticed', () => {
     expect(res.text).not.toContain('政务服务便民热线');
   });
 
+  it('the dashboard’s per-village table keeps its labels on a phone (each cell names its column)', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.admin.username);
+    const page = await agent.get('/admin').expect(200);
+    expect(page.text).toContain('<table class="cards">');
+    expect(page.text).toMatch(/<td data-label="[^"]+"><a href="\/admin\/cases\?village=/);
+  });
+
   it('the timeline says who acted', async () => {
     const s = await setup();
     const agent = await signIn(s.app, s.userA.username);

@@ -158,3 +158,11 @@ describe('item guide /services/:code', () => {
     expect(names(res.text)).not.toContain('最低生活保障');
   });
 });
+
+describe('a theme page', () => {
+  it('names its theme in the heading', async () => {
+    const { app } = buildApp();
+    const res = await request(app).get('/services?theme=085').expect(200);
+    expect(res.text).toMatch(/<h1>码上查 · 社会保障<\/h1>/);
+  });
+});

@@ -66,4 +66,22 @@ describe('admins manage users', () => {
     await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'sneaky', displayName: '偷偷', role: 'admin', password: 'sneaky-password-1' }).expect(403);
     expect(services.staff.findUser('sneaky')).toBeUndefined();
   });
+
+  it('scopes are chosen from lists of places and shown by name, not typed or listed as codes', async () => {
+    const { app, services, db } = buildApp();
+    const admin = await aUser(services, { role: 'admin' });
+    const agent = await signIn(app, admin.username);
+    const page = await agent.get('/admin/users').expect(200);
+    expect(page.text).toContain('<input type="checkbox" name="towns" value="370812103">');
+    const shiCode = db.prepare("SELECT code FROM villages WHERE name = '史村'").pluck().get() as string;
+    expect(page.text).toContain(`<option value="${shiCode}">史村</option>`);
+    const csrf = await csrfFor(agent);
+    await agent.post('/admin/users').type('form').send(`_csrf=${encodeURIComponent(csrf)}&username=two.towns&displayName=${encodeURIComponent('两镇人员')}&role=staff&password=two-towns-secret-9&towns=370812103&towns=370812107&villages=${shiCode}`).expect(303);
+    const list = await agent.get('/admin/users').expect(200);
+    const row = list.text.slice(list.text.indexOf('two.towns'));
+    expect(row.slice(0, 400)).toContain('颜店镇、漕河镇');
+    expect(row.slice(0, 400)).not.toContain('town:370812103');
+    const audit = await agent.get('/admin/audit').expect(200);
+    expect(audit.text).toMatch(/测试人员\d+ <small>\(user\d+\)<\/small>/);
+  });
 });

@@ -48,7 +48,7 @@ export function createStaffRepo(db: Db) {
     districtExists: db.prepare('SELECT 1 FROM districts WHERE code = ?').pluck(),
     audit: db.prepare('INSERT INTO audit_log (at, user_id, ip, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)'),
     auditList: db.prepare(
-      `SELECT a.id, a.at, a.ip, a.action, a.target, a.detail, u.username FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
+      `SELECT a.id, a.at, a.ip, a.action, a.target, a.detail, u.username, u.display_name AS displayName FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
        ORDER BY a.id DESC LIMIT ? OFFSET ?`,
     ),
     usersInVillages: (n: number) =>
@@ -92,7 +92,7 @@ export function createStaffRepo(db: Db) {
     placeExists: (level: ScopeLevel, code: string) =>
       (level === 'district' ? s.districtExists : level === 'town' ? s.townExists : s.villageExists).get(code) === 1,
     auditList: (limit: number, offset: number) =>
-      s.auditList.all(limit, offset) as Array<{ id: number; at: string; ip: string; action: string; target: string; detail: string; username: string | null }>,
+      s.auditList.all(limit, offset) as Array<{ id: number; at: string; ip: string; action: string; target: string; detail: string; username: string | null; displayName: string | null }>,
     usersInVillages(villageIds: number[]): Array<{ id: number; displayName: string; role: Role }> {
       if (villageIds.length === 0) return [];
       return s.usersInVillages(villageIds.length).all(...villageIds, ...villageIds) as Array<{ id: number; displayName: string; role: Role }>;

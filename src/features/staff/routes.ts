@@ -7,11 +7,12 @@ import type { FieldError } from '../../errors.js';
 import type { ScopeLevel } from './repo.js';
 import { passwordProblem } from './password-policy.js';
 
+// Chosen from lists (several checkboxes or options arrive as an array); typed codes still work.
 const codes = (len: number) =>
   z
-    .string()
+    .union([z.string(), z.array(z.string())])
     .optional()
-    .transform((v) => (v ?? '').split(/[\s,，]+/).filter(Boolean))
+    .transform((v) => (Array.isArray(v) ? v : (v ?? '').split(/[\s,，]+/)).filter(Boolean))
     .pipe(z.array(z.string().regex(new RegExp(`^\\d{${len}}$`), { error: t('users.codeInvalid') })).max(50));
 
 const userForm = z.object({
@@ -28,9 +29,16 @@ const userForm = z.object({
 /** Admins manage back-office users and their scopes. */
 export function staffRoutes(services: Services, protect: RequestHandler): Router {
   const router = Router();
-  const urlencoded = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
-  const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) =>
-    res.status(status).render('admin/users', { rows: services.staff.list(), errors: [], values: {}, ...extra });
+  const urlencoded = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 });
+  const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
+    const all = { villageIds: new Set(services.places.villagesIn(currentUser(res)!.scope).map((v) => v.id)) };
+    const villages = services.places.villagesIn(all);
+    const towns = services.places.towns();
+    // Scopes are shown by name, and chosen from lists of the district's places.
+    const placeNames = new Map<string, string>([...towns.map((t) => [`town:${t.code}`, t.name] as [string, string]), ...villages.map((v) => [`village:${v.code}`, `${v.townName} ${v.name}`] as [string, string])]);
+    placeNames.set('district:370812', t('users.fields.district'));
+    res.status(status).render('admin/users', { rows: services.staff.list(), errors: [], values: {}, towns, villages, placeNames, ...extra });
+  };
 
   router.get('/admin/users', requireUser('admin'), (_req, res) => render(res));
 
