@@ -56,6 +56,25 @@ describe('small things a cadre noticed', () => {
     expect(page.text).toMatch(/<td data-label="[^"]+"><a href="\/admin\/cases\?village=/);
   });
 
+  it('a village’s own cadre does not read the village on every inbox card; district users do', async () => {
+    const s = await setup();
+    const cadre = await signIn(s.app, s.userA.username);
+    const mine = await cadre.get('/admin/cases').expect(200);
+    expect(mine.text).toContain(s.caseA.trackingNo);
+    expect(mine.text).not.toContain('data-label="村（社区）"');
+    const admin = await signIn(s.app, s.admin.username);
+    expect((await admin.get('/admin/cases').expect(200)).text).toContain('data-label="村（社区）"');
+  });
+
+  it('an action refused for its input marks the field itself, not only the list at the top', async () => {
+    const s = await setup();
+    const agent = await signIn(s.app, s.userA.username);
+    const res = await act(agent, s.caseA.id, { action: 'reply', step: 'accept_reply', version: 1, text: '' });
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/<span class="field-error" id="reply-text-error">[^<]+<\/span>/);
+    expect(res.text).toMatch(/<textarea id="reply-text" name="text" rows="4" maxlength="2000" aria-invalid="true"/);
+  });
+
   it('the timeline says who acted', async () => {
     const s = await setup();
     const agent = await signIn(s.app, s.userA.username);
