@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     ['help-request', `/p/${household.token}/help/request`],
     ['receipt', `/track/${filed[0]!.token}?new=1`],
     ['track', `/track/${filed[1]!.token}`],
-    ['track-resolved', `/track/${filed[2]!.token}`],
+    ['track-resolved', `/track/${filed[2]!.token}#solved`],
     ['track-unsolved', `/track/${filed[2]!.token}?answer=unsolved`],
     ['lookup', '/track'],
     ['plate-not-found', '/p/AAAAAAAAAAAA'],

@@ -460,7 +460,7 @@ export const zhCN = {
     title: '人员与权限',
     columns: { username: '用户名', name: '姓名', role: '角色', scope: '负责范围', state: '状态' },
     roles: { admin: '管理员', staff: '区镇工作人员', cadre: '村干部' },
-    fields: { username: '用户名', displayName: '姓名', role: '角色', password: '初始密码', district: '负责全区', towns: '负责的镇街（代码）', villages: '负责的村居（代码）', cadrePhone: '对应的干部（手机号）' },
+    fields: { username: '用户名', displayName: '姓名', role: '角色', password: '初始密码', district: '负责全区', towns: '负责的镇街', villages: '负责的村居', cadrePhone: '对应的干部（手机号）' },
     usernameHint: '3-32 位字母、数字或 . _ -',
     passwordHint: '至少 10 位，请当面告知本人并提醒修改',
     townsHint: '9 位代码，多个用空格分隔，例如 370812103',
