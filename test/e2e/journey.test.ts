@@ -136,5 +136,5 @@ describe('the whole journey: a new village from a spreadsheet to a rated answer'
       fs.rmSync(dir, { recursive: true, force: true });
       await stack.close();
     }
-  });
+  }, 180_000); // the whole journey, OCR of a plate page included, on a shared 2-core machine
 });
