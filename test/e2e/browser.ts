@@ -90,9 +90,9 @@ export function usePhone(): PhoneSession {
 export async function acceptReplyResolve(page: Page, reply: string, resolution: string): Promise<void> {
   await page.getByRole('button', { name: '受理', exact: true }).click();
   await page.locator('#reply-text').fill(reply);
-  await page.locator('details[open] form').getByRole('button', { name: '公开回复' }).click();
+  await page.locator('details[open] form').getByRole('button', { name: '公开回复', exact: true }).click();
   await page.locator('summary', { hasText: '办结' }).click();
   await page.locator('#resolve-text').fill(resolution);
-  await page.locator('details[open] form').getByRole('button', { name: '办结' }).click();
+  await page.locator('details[open] form').getByRole('button', { name: '办结', exact: true }).click();
   await expect(page.locator('.state').first().textContent()).resolves.toBe('已办结');
 }

@@ -91,7 +91,7 @@ describe('the whole journey: a new village from a spreadsheet to a rated answer'
       await phone.getByRole('link', { name: /老年人优待证申领/ }).click();
       await phone.getByLabel('您的姓名').fill('住户一');
       await phone.getByLabel('手机号').fill('13712345678');
-      await phone.getByLabel('需要办什么、有什么情况').fill('我今年七十岁了，想办老年人优待证。');
+      await phone.getByLabel('还有什么要说明的（可以不填）').fill('我今年七十岁了，想办老年人优待证。');
       await phone.getByLabel('上午').check();
       await phone.setInputFiles('#photos', { name: 'id.jpg', mimeType: 'image/jpeg', buffer: await jpegWithGps() });
       await expectAccessible(phone);
