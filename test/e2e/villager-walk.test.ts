@@ -52,7 +52,7 @@ describe('a villager’s walk, on a 375×667 phone', () => {
     it(`${mode}: when nothing is found, the villager can ask a person: 码上说, 码上帮 and 12345`, async () => {
       const { page } = session;
       await page.goto('/services?q=火星移民');
-      await expect(page.getByRole('link', { name: /12345/ }).getAttribute('href')).resolves.toBe('tel:12345');
+      await expect(page.locator('main').getByRole('link', { name: /12345/ }).getAttribute('href')).resolves.toBe('tel:12345');
       await expect(page.getByRole('link', { name: /码上说/ }).isVisible()).resolves.toBe(true);
       await expect(page.getByRole('link', { name: /码上帮/ }).isVisible()).resolves.toBe(true);
       await expectAccessible(page);
