@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { imageWork } from '../../images.js';
-import { fsyncDir } from '../../db/durable.js';
+import { fsyncDir, writeDurably } from '../../db/durable.js';
 
 export const MAX_PHOTOS = 3;
 export const MAX_PHOTO_BYTES = 8 * 1024 * 1024;
@@ -95,13 +95,7 @@ export function writeNewFile(dir: string, data: Buffer, ext = '.jpg'): string {
   const file = path.join(dir, name);
   try {
     // Synced before the caller commits the row that names it (see the photo store).
-    const fd = fs.openSync(file, 'wx');
-    try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    writeDurably(file, data);
   } catch (err) {
     // 'wx' never truncates a file that was there before: only a file this call created is removed.
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') fs.rmSync(file, { force: true });
