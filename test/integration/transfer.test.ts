@@ -2,7 +2,7 @@ import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 import { aCadre, aHousehold, aVillage } from '../helpers/builders.js';
-import { ValidationError } from '../../src/errors.js';
+import { ForbiddenError, ValidationError } from '../../src/errors.js';
 import type { Db } from '../../src/db/index.js';
 
 const admin = (db: Db) => ({ role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } });
@@ -90,7 +90,7 @@ describe('import and export of households', () => {
       { row: 5, column: '联系电话', message: '手机号应为 11 位数字，以 1 开头' },
       { row: 6, column: '门牌地址', message: '与第 2 行重复' },
     ]);
-    await expect(services.transfer.commit('households', file, who)).rejects.toThrow();
+    await expect(services.transfer.commit('households', file, who)).rejects.toThrow(ValidationError);
     expect(count(db, 'households')).toBe(before);
   });
 
@@ -108,8 +108,8 @@ describe('import and export of households', () => {
     expect(plan.errors).toEqual([{ row: 2, column: '村居代码', message: '没有这个村居，或不在您的管理范围内' }]);
     const exported = (await services.transfer.export('households', other, 'csv')).toString('utf8');
     expect(exported).not.toContain(code);
-    await expect(services.transfer.dryRun('households', csv(['a']), { role: 'cadre', scope: other.scope })).rejects.toThrow();
-    await expect(services.transfer.export('calendar', other, 'csv')).rejects.toThrow();
+    await expect(services.transfer.dryRun('households', csv(['a']), { role: 'cadre', scope: other.scope })).rejects.toThrow(ForbiddenError);
+    await expect(services.transfer.export('calendar', other, 'csv')).rejects.toThrow(ForbiddenError);
   });
 
   it('formula-like cells are neutralised on export', async () => {
@@ -206,6 +206,6 @@ describe('the catalogue', () => {
 
   it('only admins and district-wide staff may change the catalogue', async () => {
     const { db, services } = buildApp();
-    await expect(services.transfer.export('catalog', townStaff(db, '370812103'), 'csv')).rejects.toThrow();
+    await expect(services.transfer.export('catalog', townStaff(db, '370812103'), 'csv')).rejects.toThrow(ForbiddenError);
   });
 });

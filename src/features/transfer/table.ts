@@ -1,4 +1,3 @@
-import ExcelJS from 'exceljs';
 import { toCsv } from '../../http/csv.js';
 import { t } from '../../i18n/index.js';
 import { workerQueue, WorkerFailure } from '../../workers/run.js';
@@ -35,6 +34,8 @@ export function writeCsv(headers: string[], rows: string[][]): Buffer {
 
 /** Writes rows as .xlsx, every cell as text (so codes like 370812103201 keep their digits). */
 export async function writeXlsx(sheetName: string, headers: string[], rows: string[][]): Promise<Buffer> {
+  // Loaded on first use: exceljs is large, and only spreadsheet exports and templates need it.
+  const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.Workbook();
   const ws = wb.addWorksheet(sheetName);
   ws.addRow(headers).font = { bold: true };
