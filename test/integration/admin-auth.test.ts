@@ -254,3 +254,53 @@ describe('new passwords follow one rule', () => {
     await signIn(app, u.username);
   });
 });
+
+describe('the sign-in throttle holds under pressure', () => {
+  it('wrong passwords sent at the same moment from one address: only 5 are checked, the rest are refused unchecked', async () => {
+    const { services, db } = buildApp();
+    const u = await aUser(services);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => services.staff.authenticate(u.username, `wrong-${i}-password`, { ip: '10.1.1.1' })));
+    expect(results.filter((r) => !r.ok && r.retryAfterMinutes).length).toBeGreaterThanOrEqual(7);
+    expect(db.prepare('SELECT failures FROM throttles WHERE key = ?').pluck().get(`login:${u.username}:ip:10.1.1.1`)).toBe(5);
+    expect((await services.staff.authenticate(u.username, PASSWORD, { ip: '10.1.1.1' })).ok).toBe(false);
+  });
+
+  it('wrong passwords sent at the same moment from many addresses still lock the account', async () => {
+    const { services } = buildApp();
+    const u = await aUser(services);
+    await Promise.all(Array.from({ length: 25 }, (_, i) => services.staff.authenticate(u.username, `wrong-${i}-password`, { ip: `10.2.${i}.1` })));
+    const later = await services.staff.authenticate(u.username, PASSWORD, { ip: '10.3.3.3' });
+    expect(later).toEqual({ ok: false, retryAfterMinutes: 15 });
+  });
+
+  it('a password change, a new password from the command line or deactivation forgets every trusted device', async () => {
+    const { app, services, db } = buildApp();
+    const u = await aUser(services);
+    const devices = () => db.prepare('SELECT count(*) FROM trusted_devices WHERE user_id = ?').pluck().get(u.id);
+    const agent = await signIn(app, u.username);
+    expect(devices()).toBe(1);
+    const form = await openForm(agent, '/admin/password');
+    await agent.post('/admin/password').type('form').send({ _csrf: form.csrf, current: PASSWORD, next: 'a-new-long-secret', confirm: 'a-new-long-secret' }).expect(200);
+    expect(devices()).toBe(0);
+    await signIn(app, u.username, 'a-new-long-secret');
+    expect(devices()).toBe(1);
+    await services.staff.setPassword(u.username, 'another-long-secret');
+    expect(devices()).toBe(0);
+    await signIn(app, u.username, 'another-long-secret');
+    services.staff.setActive(u.id, false);
+    expect(devices()).toBe(0);
+  });
+
+  it('guessing the current password on the password page is throttled like sign-in', async () => {
+    const { app, services } = buildApp();
+    const u = await aUser(services);
+    const agent = await signIn(app, u.username);
+    for (let i = 0; i < 5; i++) {
+      const form = await openForm(agent, '/admin/password');
+      await agent.post('/admin/password').type('form').send({ _csrf: form.csrf, current: `guess-${i}-password`, next: 'a-new-long-secret', confirm: 'a-new-long-secret' }).expect(400);
+    }
+    const form = await openForm(agent, '/admin/password');
+    const res = await agent.post('/admin/password').type('form').send({ _csrf: form.csrf, current: PASSWORD, next: 'a-new-long-secret', confirm: 'a-new-long-secret' }).expect(429);
+    expect(res.text).toContain('请 1 分钟后再试');
+  });
+});

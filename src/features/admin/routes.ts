@@ -104,8 +104,12 @@ export function adminRoutes(services: Services, opts: { protect: RequestHandler;
         res.status(400).render('admin/password', { errors, done: false });
         return;
       }
-      if (!(await services.staff.changePassword(user.id, parsed.data.current, parsed.data.next, req.sessionID))) {
-        res.status(400).render('admin/password', { errors: [{ field: 'current', text: t('admin.password.wrongCurrent'), href: '#current' }], done: false });
+      const changed = await services.staff.changePassword(user.id, parsed.data.current, parsed.data.next, req.sessionID, ipKeyGenerator(req.ip ?? ''));
+      if (changed !== 'changed') {
+        const wait = changed === 'wrong' ? 0 : changed.retryAfterMinutes;
+        if (wait) res.set('Retry-After', String(wait * 60));
+        const text = wait ? t('admin.login.wait', { minutes: wait }) : t('admin.password.wrongCurrent');
+        res.status(wait ? 429 : 400).render('admin/password', { errors: [{ field: 'current', text, href: '#current' }], done: false });
         return;
       }
       services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'password_changed' });

@@ -62,6 +62,38 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
     return { all, villageIds: ids };
   };
 
+  /**
+   * The throttle in front of every password check (see FREE_TRIES). The attempt is counted before
+   * the slow hash, in one statement, so attempts sent at the same moment each see their own number
+   * and those past the limit are not even checked. `wait` > 0: refused, try again in that many
+   * minutes. `succeeded()` lifts this source's count (and the account's, unless it is locked).
+   */
+  const passGate = (username: string, ip: string, trustedDevice: string | undefined) => {
+    const name = username.trim().toLowerCase();
+    const pairKey = `login:${name}:${trustedDevice ? `device:${sha256(trustedDevice)}` : `ip:${ip}`}`;
+    const accountKey = `login:${name}`;
+    const refused = (wait: number) => ({ wait, succeeded: () => undefined });
+    const waiting = Math.max(
+      throttle.waitMinutes(throttle.current(pairKey, { afreshAfterLock: false })),
+      trustedDevice ? 0 : throttle.waitMinutes(throttle.current(accountKey, { afreshAfterLock: true })),
+    );
+    if (waiting > 0) return refused(waiting);
+    const pairAttempts = throttle.hit(pairKey, { afreshAfterLock: false }, (n) => (n >= FREE_TRIES ? Math.min(MAX_DELAY_MINUTES, 2 ** (n - FREE_TRIES)) : 0));
+    const accountAttempts =
+      trustedDevice || pairAttempts === 'locked' ? 0 : throttle.hit(accountKey, { afreshAfterLock: true }, (n) => (n >= ACCOUNT_MAX_FAILURES ? ACCOUNT_LOCK_MINUTES : 0));
+    // Locked by an attempt that overlapped this one: refused unchecked, like any locked attempt.
+    if (pairAttempts === 'locked' || accountAttempts === 'locked') {
+      return refused(Math.max(1, throttle.waitMinutes(throttle.current(pairKey, { afreshAfterLock: false })), trustedDevice ? 0 : throttle.waitMinutes(throttle.current(accountKey, { afreshAfterLock: true }))));
+    }
+    return {
+      wait: 0,
+      succeeded: () => {
+        throttle.clear(pairKey);
+        if (!trustedDevice) throttle.clear(accountKey);
+      },
+    };
+  };
+
   const toSignedIn = (u: UserRow): SignedInUser => ({
     id: u.id,
     username: u.username,
@@ -101,7 +133,10 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
     /** Activates or deactivates a user; a deactivated user's sessions end at once. */
     setActive(id: number, active: boolean): boolean {
       const changed = repo.setActive(id, active);
-      if (changed && !active) repo.endSessions(id, null);
+      if (changed && !active) {
+        repo.endSessions(id, null);
+        repo.forgetDevices(id);
+      }
       return changed;
     },
     /** Removes expired back-office sessions and forgotten throttles; returns how many sessions. */
@@ -124,45 +159,44 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
      * wait, for known and unknown names alike, and its password is not even checked.
      */
     async authenticate(username: string, password: string, source: SignInSource): Promise<SignInResult> {
-      const name = username.trim().toLowerCase();
-      const t = now().getTime();
       const u = repo.findByUsername(username.trim());
+      const t = now().getTime();
       const trusted = !!u && !!source.deviceToken && repo.isTrustedDevice(u.id, sha256(source.deviceToken), t - TRUSTED_DAYS * 86_400_000);
-      const pairKey = `login:${name}:${trusted ? `device:${sha256(source.deviceToken!)}` : `ip:${source.ip}`}`;
-      const accountKey = `login:${name}`;
-      const pair = throttle.current(pairKey, { afreshAfterLock: false });
-      const account = throttle.current(accountKey, { afreshAfterLock: true });
-      const wait = Math.max(throttle.waitMinutes(pair), trusted ? 0 : throttle.waitMinutes(account));
-      if (wait > 0) return { ok: false, retryAfterMinutes: wait };
-
+      const gate = passGate(username, source.ip, trusted ? source.deviceToken! : undefined);
+      if (gate.wait > 0) return { ok: false, retryAfterMinutes: gate.wait };
       const valid = u && u.active === 1 ? await verifyPassword(password, u.passwordHash) : (await verifyPassword(password, DUMMY_HASH), false);
-      if (!valid || !u) {
-        throttle.fail(pairKey, pair, (n) => (n >= FREE_TRIES ? Math.min(MAX_DELAY_MINUTES, 2 ** (n - FREE_TRIES)) : 0));
-        if (!trusted) throttle.fail(accountKey, account, (n) => (n >= ACCOUNT_MAX_FAILURES ? ACCOUNT_LOCK_MINUTES : 0));
-        return { ok: false };
-      }
-      throttle.clear(pairKey);
-      if (!account?.lockedUntil) throttle.clear(accountKey);
+      if (!valid || !u) return { ok: false };
+      gate.succeeded();
       const deviceToken = trusted ? source.deviceToken! : crypto.randomBytes(18).toString('base64url');
       repo.trustDevice(u.id, sha256(deviceToken), t);
       return { ok: true, user: toSignedIn(u), deviceToken };
     },
 
-    /** Changes one's own password; every other session of the user ends (this one, `keepSid`, stays). */
-    async changePassword(userId: number, currentPassword: string, next: string, keepSid: string): Promise<boolean> {
+    /**
+     * Changes one's own password, checking the current one under the same throttle as sign-in (a
+     * session left open must not be a free guessing machine). Every other session of the user ends
+     * (this one, `keepSid`, stays) and no device is trusted any more.
+     */
+    async changePassword(userId: number, currentPassword: string, next: string, keepSid: string, ip: string): Promise<'changed' | 'wrong' | { retryAfterMinutes: number }> {
       const u = repo.findById(userId);
-      if (!u || !(await verifyPassword(currentPassword, u.passwordHash))) return false;
+      if (!u) return 'wrong';
+      const gate = passGate(u.username, ip, undefined);
+      if (gate.wait > 0) return { retryAfterMinutes: gate.wait };
+      if (!(await verifyPassword(currentPassword, u.passwordHash))) return 'wrong';
+      gate.succeeded();
       repo.setPassword(userId, await hashPassword(next));
       repo.endSessions(userId, keepSid);
-      return true;
+      repo.forgetDevices(userId);
+      return 'changed';
     },
 
-    /** Sets a password (the command line): every session of the user ends, the sign-in throttle is lifted. */
+    /** Sets a password (the command line): every session ends, no device is trusted, the sign-in throttle is lifted. */
     async setPassword(username: string, password: string): Promise<boolean> {
       const u = repo.findByUsername(username);
       if (!u) return false;
       repo.setPassword(u.id, await hashPassword(password));
       repo.endSessions(u.id, null);
+      repo.forgetDevices(u.id);
       throttle.clear(`login:${u.username.toLowerCase()}`);
       return true;
     },

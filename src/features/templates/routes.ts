@@ -21,9 +21,11 @@ export function templatesRoutes(services: Services, protect: RequestHandler): Ro
   /** Township staff keep their townships' templates; admins and district staff keep all of them. */
   const ownerOf = (res: express.Response): { owner: TemplateOwner; towns: Array<{ code: string; name: string }> } => {
     const user = currentUser(res)!;
-    const towns = new Map<string, string>();
-    for (const v of services.places.villagesIn(user.scope)) towns.set(v.code.slice(0, 9), v.townName);
-    return { owner: user.scope.all ? 'all' : [...towns.keys()], towns: [...towns].map(([code, name]) => ({ code, name })) };
+    // A township's templates are kept by those who serve the whole township, not one of its villages.
+    const mine = new Map<string, number>();
+    for (const v of services.places.villagesIn(user.scope)) mine.set(v.code.slice(0, 9), (mine.get(v.code.slice(0, 9)) ?? 0) + 1);
+    const towns = services.places.towns().filter((tw) => tw.villages > 0 && mine.get(tw.code) === tw.villages).map((tw) => ({ code: tw.code, name: tw.name }));
+    return { owner: user.scope.all ? 'all' : towns.map((tw) => tw.code), towns };
   };
   const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
     const { owner, towns } = ownerOf(res);

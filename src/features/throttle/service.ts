@@ -28,6 +28,20 @@ export function createThrottleService(repo: ThrottleRepo, now: () => Date = () =
       repo.set(key, failures, minutes > 0 ? t + minutes * 60_000 : null, t);
       return failures;
     },
+    /**
+     * Counts an attempt before its outcome is known (before a slow password hash), atomically, and
+     * locks the key for `lockMinutes(count)` when that is more than 0. Returns the count, this
+     * attempt included (overlapping attempts each see their own number), or 'locked' when another
+     * attempt locked the key first: then this one is not counted and must not be checked.
+     */
+    hit(key: string, opts: { afreshAfterLock: boolean }, lockMinutes: (attempts: number) => number): number | 'locked' {
+      const t = now().getTime();
+      const n = repo.hit(key, t, t - QUIET_RESET_MS, opts.afreshAfterLock);
+      if (n === undefined) return 'locked';
+      const minutes = lockMinutes(n);
+      if (minutes > 0) repo.lock(key, t + minutes * 60_000);
+      return n;
+    },
     /** Minutes left on a lock (rounded up), 0 when not locked. */
     waitMinutes(row: ThrottleRow | undefined): number {
       const left = (row?.lockedUntil ?? 0) - now().getTime();
