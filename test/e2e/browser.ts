@@ -7,6 +7,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { demoHousehold } from '../helpers/builders.js';
 import { buildApp, type TestApp } from '../helpers/app.js';
+import { PASSWORD } from '../helpers/staff.js';
 
 export const PHONE = { width: 375, height: 667 };
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -84,6 +85,14 @@ export function usePhone(): PhoneSession {
     await session.stack?.close();
   });
   return session;
+}
+
+/** Signs in to the back office through the real form. */
+export async function signInAs(page: Page, username: string, password = PASSWORD): Promise<void> {
+  await page.goto('/admin/login');
+  await page.getByLabel('用户名').fill(username);
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录' }).click();
 }
 
 /** A cadre on the case page: accept, reply in public, resolve; ends on the resolved case. */

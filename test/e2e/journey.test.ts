@@ -2,20 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { aUser, PASSWORD } from '../helpers/staff.js';
+import { aUser } from '../helpers/staff.js';
 import { decodeQrPng } from '../helpers/qr.js';
 import { readPlates, renderPdfPage } from '../helpers/pdf.js';
 import { SIZES, plateCode } from '../../src/features/plates/sizes.js';
 import { jpegWithGps } from '../helpers/images.js';
-import { acceptReplyResolve, expectAccessible, PHONE, snap, startStack } from './browser.js';
+import { acceptReplyResolve, expectAccessible, PHONE, signInAs, snap, startStack } from './browser.js';
 
-async function signInAs(page: Page, username: string) {
-  await page.goto('/admin/login');
-  await page.getByLabel('用户名').fill(username);
-  await page.getByLabel('密码').fill(PASSWORD);
-  await page.getByRole('button', { name: '登录' }).click();
-}
 
 describe('the whole journey: a new village from a spreadsheet to a rated answer', () => {
   it('import → print → scan → apply with a photo → a cadre answers on a phone → the villager rates → the dashboard shows it', async () => {

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { aHousehold } from '../helpers/builders.js';
-import { aUser, PASSWORD } from '../helpers/staff.js';
+import { aUser } from '../helpers/staff.js';
 import { decodeQrPng } from '../helpers/qr.js';
-import { expectAccessible, snap, usePhone } from './browser.js';
+import { expectAccessible, signInAs, snap, usePhone } from './browser.js';
 
 describe('staff print a village’s plates, and every QR opens the right household', () => {
   const session = usePhone();
@@ -18,10 +18,7 @@ describe('staff print a village’s plates, and every QR opens the right househo
     const ctx = await stack.browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: stack.baseUrl, locale: 'zh-CN' });
     const page = await ctx.newPage();
     try {
-      await page.goto('/admin/login');
-      await page.getByLabel('用户名').fill(staff.username);
-      await page.getByLabel('密码').fill(PASSWORD);
-      await page.getByRole('button', { name: '登录' }).click();
+      await signInAs(page, staff.username);
       await page.goto('/admin/plates?q=史村');
       await expectAccessible(page);
       await page.getByRole('link', { name: /史村/ }).first().click();
@@ -86,10 +83,7 @@ describe('staff print a village’s plates, and every QR opens the right househo
     const ctx = await stack.browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: stack.baseUrl, locale: 'zh-CN' });
     const page = await ctx.newPage();
     try {
-      await page.goto('/admin/login');
-      await page.getByLabel('用户名').fill(staff.username);
-      await page.getByLabel('密码').fill(PASSWORD);
-      await page.getByRole('button', { name: '登录' }).click();
+      await signInAs(page, staff.username);
       for (const size of ['plate', 'sticker']) {
         await page.goto(`/admin/plates/print?households=${ids.join(',')}&size=${size}`);
         await page.emulateMedia({ media: 'print' });

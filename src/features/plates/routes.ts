@@ -99,7 +99,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
       const plates = [];
       for (const p of services.plates.iterate(sel)) {
         if (plates.length >= HTML_PRINT_LIMIT) break;
-        plates.push({ ...p, code: plateCode(p.plateId), fit: addressFit(p.address, size), svg: await qrSvg(services.plates.url('household', p.token)) });
+        plates.push({ ...p, code: plateCode(p.plateId), fit: addressFit(p.address), svg: await qrSvg(services.plates.url('household', p.token)) });
       }
       const pages = [];
       const perPage = size.columns * size.rows;

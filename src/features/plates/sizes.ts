@@ -44,11 +44,12 @@ export function emWidth(text: string): number {
  * which it wraps to two, else the smallest step, wrapping as it must. Never cut, never ellipsised.
  */
 export const ADDRESS_STEPS = [1, 0.85, 0.72, 0.6, 0.5, 0.42] as const;
-const ADDRESS_COLUMN_EMS: Record<PlateSize['key'], number> = { plate: 6.6, sticker: 6.6 };
+/** The text column in ems of the address's largest size: the sticker is the plate at half scale, so one figure serves both. */
+const ADDRESS_COLUMN_EMS = 6.6;
 
-export function addressFit(address: string, size: PlateSize): number {
+export function addressFit(address: string): number {
   const ems = emWidth(address);
-  const column = ADDRESS_COLUMN_EMS[size.key];
+  const column = ADDRESS_COLUMN_EMS;
   const oneLine = ADDRESS_STEPS.findIndex((k) => ems * k <= column);
   if (oneLine >= 0 && oneLine <= 2) return oneLine;
   const twoLines = ADDRESS_STEPS.findIndex((k) => ems * k <= 2 * column * 0.95);
