@@ -23,7 +23,7 @@ import { platesRoutes } from './features/plates/routes.js';
 import { transferRoutes } from './features/transfer/routes.js';
 import { householdAdminRoutes } from './features/places/admin-routes.js';
 import { cadreAdminRoutes } from './features/cadres/admin-routes.js';
-import { catalogAdminRoutes } from './features/transfer/catalog-routes.js';
+import { catalogAdminRoutes } from './features/catalog/admin-routes.js';
 import { placesAdminRoutes } from './features/places/places-admin-routes.js';
 import { loadUser, setUpSessions } from './http/auth.js';
 import { setUpCsrf } from './http/csrf.js';
@@ -50,7 +50,7 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   setUpRequestLog(app, logger);
   const secure = config.publicBaseUrl.startsWith('https:');
   const { protect } = setUpCsrf(app, { secret: services.secret(), secure });
-  setUpSessions(app, { db: services.db, secret: services.secret(), secure, idleMinutes: config.idleMinutes });
+  setUpSessions(app, { sessions: services.sessions, secret: services.secret(), secure, idleMinutes: config.idleMinutes });
   app.use(loadUser(services.staff, { maxHours: config.sessionHours }));
   const limits = createRateLimits({ ...DEFAULT_RATE_LIMITS, ...opts.rateLimits });
   setUpRoutes(app, services, protect);

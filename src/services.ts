@@ -1,8 +1,9 @@
-import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import { createHealth } from './db/health.js';
+import { createSessionsRepo } from './db/sessions.js';
+import { createUnitOfWork } from './db/unit-of-work.js';
 import { createCadresRepo } from './features/cadres/repo.js';
 import { createCadresService } from './features/cadres/service.js';
 import { createCatalogRepo } from './features/catalog/repo.js';
@@ -19,7 +20,10 @@ import { createPlatesRepo } from './features/plates/repo.js';
 import { createPlatesService } from './features/plates/service.js';
 import { createTransferService } from './features/transfer/service.js';
 import { createPendingImports } from './features/transfer/pending.js';
+import { createTemplatesRepo } from './features/templates/repo.js';
 import { createTemplatesService } from './features/templates/service.js';
+import { createSettingsRepo } from './features/settings/repo.js';
+import { createSettingsService } from './features/settings/service.js';
 import { createStatsRepo } from './features/stats/repo.js';
 import { createStatsService } from './features/stats/service.js';
 import { createStaffRepo } from './features/staff/repo.js';
@@ -29,37 +33,36 @@ import { createThrottleService } from './features/throttle/service.js';
 
 /** Wires repos into services. createApp takes the result, so tests build the same app on :memory:. */
 export function createServices(db: Db, config: Config, opts: { now?: () => Date; scryptCost?: number } = {}) {
-  const calendar = createCalendarService(createCalendarRepo(db));
+  // Every change of several rows passes through this one unit of work; services never see the db.
+  const uow = createUnitOfWork(db);
+  const calendar = createCalendarService(createCalendarRepo(db), uow);
   const throttle = createThrottleService(createThrottleRepo(db), opts.now);
   const staff = createStaffService(createStaffRepo(db), throttle, opts.now, opts.scryptCost);
   const casesRepo = createCasesRepo(db);
-  const cadres = createCadresService(createCadresRepo(db), db);
+  const places = createPlacesService(createPlacesRepo(db), uow);
+  const cadres = createCadresService(createCadresRepo(db), uow);
+  const catalog = createCatalogService(createCatalogRepo(db), uow);
+  const settings = createSettingsService(createSettingsRepo(db), config.secret);
   return {
     config,
-    db,
-    places: createPlacesService(createPlacesRepo(db), db),
+    places,
     cadres,
-    plates: createPlatesService({ db, repo: createPlatesRepo(db), cadres, publicBaseUrl: config.publicBaseUrl, now: opts.now }),
-    catalog: createCatalogService(createCatalogRepo(db)),
+    plates: createPlatesService({ uow, repo: createPlatesRepo(db), cadres, publicBaseUrl: config.publicBaseUrl, now: opts.now }),
+    catalog,
     staff,
     throttle,
     calendar,
-    cases: createCasesService({ db, repo: casesRepo, calendar, throttle, photos: createPhotoStore(config.dataDir), now: opts.now }),
-    caseOffice: createCaseOffice({ db, repo: casesRepo, calendar, staff, now: opts.now }),
-    templates: createTemplatesService(db, opts.now),
-    transfer: createTransferService(db),
+    cases: createCasesService({ uow, repo: casesRepo, calendar, throttle, photos: createPhotoStore(config.dataDir), now: opts.now }),
+    caseOffice: createCaseOffice({ uow, repo: casesRepo, calendar, staff, now: opts.now }),
+    templates: createTemplatesService(createTemplatesRepo(db), opts.now),
+    transfer: createTransferService({ uow, places, cadres, calendar, catalog }),
     /** files checked in a dry run, waiting for confirmation (data/imports) */
     pendingImports: createPendingImports(path.resolve(config.dataDir, 'imports'), opts.now),
     stats: createStatsService(createStatsRepo(db), calendar, opts.now),
     /** The installation's signing secret: MASHANG_SECRET, else a random one kept in settings. */
-    secret: (): string => {
-      if (config.secret) return config.secret;
-      const found = db.prepare("SELECT value FROM settings WHERE key = 'secret'").pluck().get() as string | undefined;
-      if (found) return found;
-      const fresh = crypto.randomBytes(32).toString('base64url');
-      db.prepare("INSERT INTO settings (key, value) VALUES ('secret', ?) ON CONFLICT(key) DO NOTHING").run(fresh);
-      return db.prepare("SELECT value FROM settings WHERE key = 'secret'").pluck().get() as string;
-    },
+    secret: settings.secret,
+    /** the session store's table (infrastructure: express-session reads and writes it) */
+    sessions: createSessionsRepo(db),
     /** what /healthz reports: the database takes a write and has the expected schema */
     health: createHealth(db),
   };

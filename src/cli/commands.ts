@@ -88,7 +88,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       migrate(db);
       const services = createServices(db, config);
       const selection = {
-        villageIds: db.prepare('SELECT id FROM villages').pluck().all() as number[],
+        villageIds: services.places.allVillages().map((v) => v.id),
         villageCode: values.village,
         townCode: values.town,
         since: values.since ? new Date(Date.parse(`${values.since}T00:00:00+08:00`)).toISOString() : undefined,
@@ -137,7 +137,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       migrate(db);
       const services = createServices(db, config);
       // The command line acts as an administrator: every village, the calendar included.
-      const caller = { role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } };
+      const caller = { role: 'admin' as const, scope: { all: true, villageIds: new Set(services.places.allVillages().map((v) => v.id)) } };
       try {
         if (command === 'export') {
           if (!values.out) break;
@@ -222,9 +222,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             console.error('--role must be admin, staff or cadre');
             return 2;
           }
-          const cadreId = values['cadre-phone']
-            ? (db.prepare('SELECT id FROM cadres WHERE phone = ?').pluck().get(values['cadre-phone']) as number | undefined)
-            : undefined;
+          const cadreId = values['cadre-phone'] ? services.cadres.idByPhone(values['cadre-phone']) : undefined;
           if (values['cadre-phone'] && cadreId === undefined) {
             console.error(`no cadre with phone ${values['cadre-phone']}`);
             return 1;

@@ -6,7 +6,7 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  */
 export function isRealDate(s: unknown): s is string {
   if (typeof s !== 'string') return false;
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  const m = s.match(/^(\d{4})-(\d{2})-(\d{2})$/);
   if (!m) return false;
   const year = Number(m[1]);
   const month = Number(m[2]);

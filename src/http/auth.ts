@@ -1,8 +1,8 @@
 import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
-import type { Db } from '../db/index.js';
+import type { SessionsRepo } from '../db/sessions.js';
 import type { SignedInUser, StaffService } from '../features/staff/service.js';
-import type { Role } from '../features/staff/repo.js';
+import type { Role } from '../features/staff/service.js';
 import { ForbiddenError } from '../errors.js';
 import { SqliteSessionStore } from './session-store.js';
 
@@ -28,8 +28,8 @@ export const DEVICE_COOKIE = 'mashang.dev';
  * scans a plate). The cookie is httpOnly and SameSite=Lax; it expires after `idleMinutes` without
  * a request (rolling).
  */
-export function setUpSessions(app: Express, opts: { db: Db; secret: string; secure: boolean; idleMinutes: number }): SqliteSessionStore {
-  const store = new SqliteSessionStore(opts.db);
+export function setUpSessions(app: Express, opts: { sessions: SessionsRepo; secret: string; secure: boolean; idleMinutes: number }): SqliteSessionStore {
+  const store = new SqliteSessionStore(opts.sessions);
   const SESSION_COOKIE = sessionCookieName(opts.secure);
   const middleware = session({
     name: SESSION_COOKIE,

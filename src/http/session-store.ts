@@ -1,20 +1,13 @@
 import session from 'express-session';
-import type { Db } from '../db/index.js';
+import type { SessionsRepo } from '../db/sessions.js';
 
 /** express-session store on the app's SQLite database: sessions survive a restart. */
 export class SqliteSessionStore extends session.Store {
-  private readonly s;
+  private readonly s: SessionsRepo;
 
-  constructor(db: Db) {
+  constructor(sessions: SessionsRepo) {
     super();
-    this.s = {
-      get: db.prepare('SELECT sess FROM sessions WHERE sid = ? AND expires > ?').pluck(),
-      set: db.prepare(
-        'INSERT INTO sessions (sid, sess, expires) VALUES (?, ?, ?) ON CONFLICT(sid) DO UPDATE SET sess = excluded.sess, expires = excluded.expires',
-      ),
-      touch: db.prepare('UPDATE sessions SET expires = ? WHERE sid = ?'),
-      destroy: db.prepare('DELETE FROM sessions WHERE sid = ?'),
-    };
+    this.s = sessions;
   }
 
   private expiry(sess: session.SessionData): number {
@@ -24,7 +17,7 @@ export class SqliteSessionStore extends session.Store {
 
   override get(sid: string, cb: (err: unknown, session?: session.SessionData | null) => void): void {
     try {
-      const raw = this.s.get.get(sid, Date.now()) as string | undefined;
+      const raw = this.s.get(sid, Date.now());
       cb(null, raw ? (JSON.parse(raw) as session.SessionData) : null);
     } catch (err) {
       cb(err);
@@ -33,7 +26,7 @@ export class SqliteSessionStore extends session.Store {
 
   override set(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
     try {
-      this.s.set.run(sid, JSON.stringify(sess), this.expiry(sess));
+      this.s.set(sid, JSON.stringify(sess), this.expiry(sess));
       cb?.();
     } catch (err) {
       cb?.(err);
@@ -41,13 +34,13 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override touch(sid: string, sess: session.SessionData, cb?: () => void): void {
-    this.s.touch.run(this.expiry(sess), sid);
+    this.s.touch(sid, this.expiry(sess));
     cb?.();
   }
 
   override destroy(sid: string, cb?: (err?: unknown) => void): void {
     try {
-      this.s.destroy.run(sid);
+      this.s.destroy(sid);
       cb?.();
     } catch (err) {
       cb?.(err);

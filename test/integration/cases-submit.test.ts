@@ -333,10 +333,11 @@ describe('idempotency under a race', () => {
     const { createCasesService } = await import('../../src/features/cases/service.js');
     const { createCasesRepo } = await import('../../src/features/cases/repo.js');
     const { createPhotoStore } = await import('../../src/features/cases/photos.js');
+    const { createUnitOfWork } = await import('../../src/db/unit-of-work.js');
     const repo = createCasesRepo(db);
     let checks = 0;
     const racing = createCasesService({
-      db,
+      uow: createUnitOfWork(db),
       repo: { ...repo, findByIdempotencyKey: (k: string) => (checks++ === 0 ? undefined : repo.findByIdempotencyKey(k)) },
       calendar: services.calendar,
       throttle: services.throttle,

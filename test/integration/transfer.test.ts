@@ -55,6 +55,19 @@ describe('import and export of households', () => {
     expect(again.counts).toEqual({ add: 0, change: 0, same: 2 });
   });
 
+  it('when writing fails part-way through a chunk, then no row of that chunk is written (neither household nor plate)', async () => {
+    const { db, services } = buildApp();
+    const who = admin(db);
+    const code = await shiCode(db);
+    db.exec("CREATE TRIGGER refuse_one BEFORE INSERT ON households WHEN NEW.address = '13胡同2号' BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+    const [households, plates] = [count(db, 'households'), count(db, 'plates')];
+    const file = csv(['村居代码,门牌地址,户联系人,联系电话,备注', `${code},13胡同1号,史玉兰,,`, `${code},13胡同2号,史德胜,,`]);
+    await expect(services.transfer.commit('households', file, who)).rejects.toThrow('disk full');
+    expect([count(db, 'households'), count(db, 'plates')]).toEqual([households, plates]);
+    db.exec('DROP TRIGGER refuse_one');
+    expect((await services.transfer.dryRun('households', file, who)).counts).toEqual({ add: 2, change: 0, same: 0 });
+  });
+
   it('reads a GBK file (as Excel on Chinese Windows saves it) and a UTF-8 file with a BOM alike', async () => {
     const { db, services } = buildApp();
     const who = admin(db);

@@ -1,5 +1,6 @@
-import type { CadresRepo, Cadre, CadreRole } from './repo.js';
-import { transaction, type Db } from '../../db/index.js';
+import type { CadresRepo, Cadre, CadreRole, CadreServing } from './repo.js';
+import type { UnitOfWork } from '../../db/unit-of-work.js';
+export type { CadreRole, CadreServing } from './repo.js';
 import { CadreElsewhereError, ConflictError, NotFoundError } from '../../errors.js';
 
 export interface CadreInput {
@@ -17,7 +18,7 @@ export interface CadreCard extends Cadre {
   telHref: string;
 }
 
-export function createCadresService(repo: CadresRepo, db: Db) {
+export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
   /** A cadre the caller may manage: one who serves at least one of the caller's villages. */
   const manageable = (scope: Scope, id: number): Cadre => {
     const c = repo.byId(id);
@@ -43,7 +44,7 @@ export function createCadresService(repo: CadresRepo, db: Db) {
      */
     add(scope: Scope, villageId: number, input: CadreInput): { id: number; villageCodes: string[] } {
       if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');
-      return transaction(db, () => {
+      return uow.run(() => {
         let id = repo.idByPhone(input.phone);
         if (id === undefined) id = repo.insert(input);
         else {
@@ -53,6 +54,31 @@ export function createCadresService(repo: CadresRepo, db: Db) {
         }
         repo.link(id, villageId);
         return { id, villageCodes: repo.villageCodesOf(id) };
+      });
+    },
+
+    /** The cadre with this phone, if any. */
+    idByPhone: (phone: string): number | undefined => repo.idByPhone(phone),
+
+    /** Every village served by the cadres with these phones (for import checks and comparisons). */
+    servingByPhones: (phones: string[]): CadreServing[] => repo.servingByPhones(phones),
+
+    /** The active cadres of these villages, by township and village (the export's order). */
+    exportServing: (villageIds: number[]): CadreServing[] => repo.exportServing(villageIds),
+
+    /**
+     * Writes cadres keyed on their phone, all or none: a new phone is added, a known one gets the
+     * name, role and duty hours given, and each is linked to the row's village. Writing the same
+     * rows twice changes nothing more. The caller has checked the villages and phones against its scope.
+     */
+    upsertMany(rows: Array<CadreInput & { villageId: number }>): void {
+      uow.run(() => {
+        for (const c of rows) {
+          let id = repo.idByPhone(c.phone);
+          if (id === undefined) id = repo.insert(c);
+          else repo.updateDetails(id, c);
+          repo.link(id, c.villageId);
+        }
       });
     },
 
@@ -78,7 +104,7 @@ export function createCadresService(repo: CadresRepo, db: Db) {
     removeFromVillage(scope: Scope, id: number, villageId: number): { orphanedPhoto: string | null } {
       const c = manageable(scope, id);
       if (!scope.villageIds.has(villageId)) throw new NotFoundError('cadre');
-      return transaction(db, () => {
+      return uow.run(() => {
         if (!repo.unlink(id, villageId)) throw new NotFoundError('cadre');
         if (repo.villagesOf(id).length > 0 || !c.photoPath) return { orphanedPhoto: null };
         repo.setPhoto(id, null);

@@ -1,8 +1,9 @@
-import type { CalendarRepo } from './repo.js';
+import type { UnitOfWork } from '../../db/unit-of-work.js';
+import type { CalendarDay, CalendarRepo } from './repo.js';
 import { addDays, addWorkingDays, chinaDate, endOfChinaDay, type DayKind } from './workdays.js';
 
 /** Working-day arithmetic over the calendar table (editable, importable; never hard-coded). */
-export function createCalendarService(repo: CalendarRepo) {
+export function createCalendarService(repo: CalendarRepo, uow: UnitOfWork) {
   const exceptions = (from: string, to: string) => new Map(repo.between(from, to).map((d) => [d.date, d.kind as DayKind]));
   return {
     /** The deadline n working days after the instant `from`: the end of that China-time day. */
@@ -19,6 +20,16 @@ export function createCalendarService(repo: CalendarRepo) {
       repo.upsert(d);
     },
     removeDay: (date: string) => repo.remove(date),
+    /** The entries of these dates (those that have one). */
+    days: (dates: string[]): CalendarDay[] => repo.byDates(dates),
+    /** Every entry, by date. */
+    allDays: (): CalendarDay[] => repo.all(),
+    /** Adds or changes several days' entries, all or none. */
+    setDays(days: CalendarDay[]): void {
+      uow.run(() => {
+        for (const d of days) repo.upsert(d);
+      });
+    },
   };
 }
 

@@ -1,6 +1,5 @@
 import { yellowBefore as yellowEdge } from '../calendar/workdays.js';
-import type { Db } from '../../db/index.js';
-import { transaction } from '../../db/index.js';
+import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../../errors.js';
 import type { CalendarService } from '../calendar/service.js';
 import type { Scope, SignedInUser, StaffService } from '../staff/service.js';
@@ -40,8 +39,8 @@ const PUBLIC: Record<CaseAction, boolean> = {
 const EVENT_TYPE: Partial<Record<CaseAction, string>> = { start: 'started', resolve: 'resolved', accept: 'accepted', reject: 'rejected', merge: 'merged', extend: 'extended', assign: 'assigned' };
 
 /** The back office's side of cases: every read and change is limited to the caller's villages. */
-export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: CalendarService; staff: StaffService; now?: () => Date }) {
-  const { db, repo, calendar, staff } = deps;
+export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calendar: CalendarService; staff: StaffService; now?: () => Date }) {
+  const { uow, repo, calendar, staff } = deps;
   const now = deps.now ?? (() => new Date());
   const ids = (scope: Scope) => [...scope.villageIds];
 
@@ -143,7 +142,7 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
 
     /** Several actions as one change (受理并回复, 回复并办结): all of them, or none. */
     actInTurn(user: SignedInUser, id: number, version: number, steps: StaffAction[], ip: string): void {
-      transaction(db, () => steps.forEach((step, i) => this.act(user, id, version + i, step, ip)));
+      uow.run(() => steps.forEach((step, i) => this.act(user, id, version + i, step, ip)));
     },
 
     /**
@@ -206,7 +205,7 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
         }
       }
       if (errors.length) throw new ValidationError(errors);
-      transaction(db, () => {
+      uow.run(() => {
         if (!repo.updateStaff(fields)) throw new ConflictError('stale');
         repo.addEvent({
           caseId: c.id, at, actor: 'user', userId: user.id, type: EVENT_TYPE[a.action] ?? a.action, fromState: c.state, toState: to,
@@ -221,7 +220,7 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
       let closed = 0;
       for (const { id, version } of repo.resolvedBefore(cutoff)) {
         const iso = at.toISOString();
-        transaction(db, () => {
+        uow.run(() => {
           if (!repo.update({ id, version, state: 'closed', now: iso, closedAt: iso })) return;
           repo.addEvent({ caseId: id, at: iso, actor: 'system', userId: null, type: 'auto_closed', fromState: 'resolved', toState: 'closed', public: true, body: '', data: null });
           closed++;

@@ -11,7 +11,7 @@ import { cookieOptions } from '../../http/locals.js';
 import { protectUpload, receiveUpload, type UploadProblem } from '../../http/uploads.js';
 import { t } from '../../i18n/index.js';
 import { activePlate, mineTokens, MINE_COOKIE, prefixOf, type PlateKind } from '../places/routes.js';
-import type { PlateView } from '../places/repo.js';
+import type { PlateView } from '../places/service.js';
 import { MAX_PHOTO_BYTES, MAX_PHOTOS, PhotoError, processPhotos, type ProcessedPhoto } from './photos.js';
 import { applyForm, fieldErrors, helpForm, lookupForm, rateForm, reopenForm, speakForm, CALLBACK_TIMES, CATEGORIES } from './schema.js';
 import { newIdempotencyKey } from './tokens.js';

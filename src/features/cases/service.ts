@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
-import type { Db } from '../../db/index.js';
+import type { UnitOfWork } from '../../db/unit-of-work.js';
 import type { ThrottleService } from '../throttle/service.js';
-import { transaction } from '../../db/index.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { CalendarService } from '../calendar/service.js';
 import { chinaDate, endOfChinaDay, addDays } from '../calendar/workdays.js';
@@ -45,14 +44,14 @@ export interface VillagerView {
 }
 
 export function createCasesService(deps: {
-  db: Db;
+  uow: UnitOfWork;
   repo: CasesRepo;
   calendar: CalendarService;
   throttle: ThrottleService;
   photos: PhotoStore;
   now?: () => Date;
 }) {
-  const { db, repo, calendar, photos } = deps;
+  const { uow, repo, calendar, photos } = deps;
   const now = deps.now ?? (() => new Date());
 
   /**
@@ -89,7 +88,7 @@ export function createCasesService(deps: {
       action === 'reopen'
         ? resolutionDue(now_, c.itemPromisedLimit === null ? null : { promisedLimit: c.itemPromisedLimit, promisedLimitUnit: c.itemPromisedLimitUnit ?? '工作日' }).toISOString()
         : null;
-    transaction(db, () => {
+    uow.run(() => {
       const ok = repo.update({
         id: c.id,
         version: c.version,
@@ -131,7 +130,7 @@ export function createCasesService(deps: {
       const iso = at.toISOString();
       const files = photos.write(input.photos);
       try {
-        return transaction(db, () => {
+        return uow.run(() => {
           const day = chinaDate(at).replaceAll('-', '');
           const trackingNo = `${day}-${String(repo.nextTrackingSeq(day)).padStart(4, '0')}`;
           const token = newCaseToken();

@@ -1,5 +1,9 @@
 import { NotFoundError } from '../../errors.js';
-import type { CatalogRepo, ItemIndexRow, ServiceItem, ThemeCount } from './repo.js';
+import type { UnitOfWork } from '../../db/unit-of-work.js';
+import type { CatalogRepo, EditableItem, ItemIndexRow, ServiceItem, ThemeCount } from './repo.js';
+import { ITEM_TYPES } from './item-types.js';
+
+export type { EditableItem } from './repo.js';
 import { MAX_QUERY_LENGTH, rank, warmUp } from './search.js';
 import { residentGuide, type Guide, type TownCentre } from './guide.js';
 
@@ -67,7 +71,7 @@ export interface CatalogResult {
   queryTooLong: boolean;
 }
 
-export function createCatalogService(repo: CatalogRepo) {
+export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
   // The published items are few (hundreds) and read on every search: keep them in memory, and
   // reload when the catalogue's revision (bumped by triggers on any write, from any process) moves.
   let cache: { rev: number; rows: ItemIndexRow[]; themes: ThemeCount[]; browseOrder: ItemIndexRow[]; applicable: ItemIndexRow[] } | undefined;
@@ -97,6 +101,16 @@ export function createCatalogService(repo: CatalogRepo) {
   };
 
   return {
+    /** Items with these codes, published or not, with every field (for the editor and imports). */
+    editableItems: (codes: string[]): EditableItem[] => repo.editableByCodes(codes),
+    /** Every item with every field, by code (the export). */
+    allEditableItems: (): EditableItem[] => repo.allEditable(),
+    /** Writes items on their codes, each with its materials, fees and questions, all or none. */
+    saveItems(items: EditableItem[]): void {
+      uow.run(() => {
+        for (const item of items) repo.upsertEditable(item, ITEM_TYPES[item.typeCode]);
+      });
+    },
     themes(): ThemeCount[] {
       return current().themes.filter((t) => t.count > 0);
     },

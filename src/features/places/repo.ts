@@ -36,6 +36,16 @@ export interface Visit {
   userName: string;
 }
 
+/** A household as the import file has it: empty strings for what is not recorded. */
+export interface HouseholdRecord {
+  villageCode: string;
+  villageId: number;
+  address: string;
+  contactName: string;
+  contactPhone: string;
+  notes: string;
+}
+
 export interface VillageRow {
   id: number;
   code: string;
@@ -87,6 +97,16 @@ export function createPlacesRepo(db: Db) {
   const villageCodeTaken = db.prepare('SELECT 1 FROM villages WHERE code = ?').pluck();
   const insertVillage = db.prepare('INSERT INTO villages (town_id, code, name) VALUES (?, ?, ?)');
   const insertVillagePlate = db.prepare("INSERT INTO plates (token, kind, village_id) VALUES (?, 'village', ?)");
+  const HOUSEHOLD_RECORD = `SELECT v.code AS villageCode, v.id AS villageId, h.address, coalesce(h.contact_name, '') AS contactName,
+      coalesce(h.contact_phone, '') AS contactPhone, h.notes
+    FROM households h JOIN villages v ON v.id = h.village_id`;
+  const householdsIn = db.prepare(`${HOUSEHOLD_RECORD} WHERE v.id IN (SELECT value FROM json_each(?))`);
+  const exportHouseholds = db.prepare(`${HOUSEHOLD_RECORD} JOIN towns t ON t.id = v.town_id
+    WHERE v.id IN (SELECT value FROM json_each(?)) ORDER BY t.code, v.code, h.id`);
+  const insertHouseholdIfNew = db.prepare(
+    'INSERT INTO households (village_id, address, contact_name, contact_phone, notes) VALUES (?, ?, ?, ?, ?) ON CONFLICT (village_id, address) DO NOTHING',
+  );
+  const updateHouseholdAt = db.prepare('UPDATE households SET contact_name = ?, contact_phone = ?, notes = ? WHERE village_id = ? AND address = ?');
   const addVisit = db.prepare('INSERT INTO household_visits (household_id, user_id, visited_on, notes, created_at) VALUES (?, ?, ?, ?, ?)');
 
   return {
@@ -106,6 +126,20 @@ export function createPlacesRepo(db: Db) {
       insertPlate.run(token, id, villageId);
       return id;
     },
+    /** Households of these villages, as the import file has them. */
+    householdsIn: (villageIds: number[]) => householdsIn.all(JSON.stringify(villageIds)) as HouseholdRecord[],
+    /** The same, by township, village and age (the export's order). */
+    exportHouseholds: (villageIds: number[]) => exportHouseholds.all(JSON.stringify(villageIds)) as HouseholdRecord[],
+    /** Adds a household with its plate unless the village has that address; returns whether it was added. */
+    insertHouseholdIfNew: (villageId: number, h: { address: string; contactName: string | null; contactPhone: string | null; notes: string }, token: () => string) => {
+      const added = insertHouseholdIfNew.run(villageId, h.address, h.contactName, h.contactPhone, h.notes);
+      if (added.changes !== 1) return false;
+      insertPlate.run(token(), Number(added.lastInsertRowid), villageId);
+      return true;
+    },
+    /** Changes the contact and notes of the household at this address. */
+    updateHouseholdAt: (villageId: number, h: { address: string; contactName: string | null; contactPhone: string | null; notes: string }) =>
+      updateHouseholdAt.run(h.contactName, h.contactPhone, h.notes, villageId, h.address),
     addressTaken: (villageId: number, address: string, exceptId: number) => addressTaken.get(villageId, address, exceptId) !== undefined,
     towns: () =>
       towns.all() as Array<{ id: number; code: string; name: string; villages: number; centreAddress: string; centreHours: string; centrePhone: string }>,

@@ -1,7 +1,8 @@
 import { NotFoundError } from '../../errors.js';
-import type { HouseholdFile, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
+import type { HouseholdFile, HouseholdRecord, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
+export type { HouseholdRecord, PlateView } from './repo.js';
 import { isPlateTokenShape, newPlateToken } from './tokens.js';
-import { transaction, type Db } from '../../db/index.js';
+import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { ConflictError } from '../../errors.js';
 
 export interface HouseholdInput {
@@ -13,7 +14,7 @@ export interface HouseholdInput {
 
 const PLATE_CACHE_LIMIT = 20_000;
 
-export function createPlacesService(repo: PlacesRepo, db: Db) {
+export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
   // Every scan reads a plate; plates change rarely. Cached look-ups are dropped whenever the
   // places revision (bumped by triggers on any write, from any process) moves.
   let cache = { rev: -1, plates: new Map<string, PlateView>() };
@@ -60,7 +61,7 @@ export function createPlacesService(repo: PlacesRepo, db: Db) {
     addVillage(townCode: string, code: string, name: string): number {
       const townId = repo.townId(townCode);
       if (townId === undefined || !code.startsWith(townCode) || repo.villageCodeTaken(code)) throw new ConflictError('village code');
-      return transaction(db, () => repo.insertVillage(townId, code, name, newPlateToken()));
+      return uow.run(() => repo.insertVillage(townId, code, name, newPlateToken()));
     },
 
     /** Households of a village in the caller's scope, searched by address or contact. */
@@ -81,7 +82,7 @@ export function createPlacesService(repo: PlacesRepo, db: Db) {
     addHousehold(scope: { villageIds: ReadonlySet<number> }, villageId: number, h: HouseholdInput): number {
       if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');
       if (repo.addressTaken(villageId, h.address, 0)) throw new ConflictError('address taken');
-      return transaction(db, () => repo.insertHousehold(villageId, h, newPlateToken()));
+      return uow.run(() => repo.insertHousehold(villageId, h, newPlateToken()));
     },
 
     /** Records a visit (走访) to a household in the user's scope. */
@@ -91,6 +92,23 @@ export function createPlacesService(repo: PlacesRepo, db: Db) {
       repo.addVisit(householdId, userId, visitedOn, notes, new Date().toISOString());
     },
 
+    /** Households of these villages, as the import file has them. */
+    householdsIn: (villageIds: number[]): HouseholdRecord[] => repo.householdsIn(villageIds),
+    /** Households of these villages in the export's order (township, village, then as added). */
+    exportHouseholds: (villageIds: number[]): HouseholdRecord[] => repo.exportHouseholds(villageIds),
+    /**
+     * Writes households keyed on (village, address), all or none: a new address is added with its
+     * plate, a known one gets the contact and notes given. Writing the same rows twice changes
+     * nothing more. The caller has checked the villages against its scope.
+     */
+    upsertHouseholds(rows: Array<HouseholdInput & { villageId: number }>): void {
+      uow.run(() => {
+        for (const h of rows) if (!repo.insertHouseholdIfNew(h.villageId, h, newPlateToken)) repo.updateHouseholdAt(h.villageId, h);
+      });
+    },
+
+    /** Every village, by township (the command line and imports resolve codes with it). */
+    allVillages: (): VillageRow[] => repo.villages(),
     /** The villages a user may see, by township. */
     villagesIn(scope: { villageIds: ReadonlySet<number> }): VillageRow[] {
       return repo.villages().filter((v) => scope.villageIds.has(v.id));

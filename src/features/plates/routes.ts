@@ -58,7 +58,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
 
   router.get('/qr/:file', staffOnly, async (req, res, next) => {
     try {
-      const m = /^([A-Za-z0-9_-]{12})\.(svg|png)$/.exec(String(req.params.file));
+      const m = String(req.params.file).match(/^([A-Za-z0-9_-]{12})\.(svg|png)$/);
       if (!m || !isPlateTokenShape(m[1]!)) throw new NotFoundError('plate');
       const plate = services.places.plateByToken(m[1]!);
       if (!currentUser(res)!.scope.villageIds.has(plate.villageId)) throw new NotFoundError('plate');

@@ -1,12 +1,12 @@
-import { transaction, type Db } from '../../db/index.js';
+import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { NotFoundError } from '../../errors.js';
 import type { CadresService } from '../cadres/service.js';
 import { newPlateToken } from '../places/tokens.js';
 import type { PlateSelection, PlatesRepo } from './repo.js';
 import { plateUrl } from './qr.js';
 
-export function createPlatesService(deps: { db: Db; repo: PlatesRepo; cadres: CadresService; publicBaseUrl: string; now?: () => Date }) {
-  const { db, repo, cadres } = deps;
+export function createPlatesService(deps: { uow: UnitOfWork; repo: PlatesRepo; cadres: CadresService; publicBaseUrl: string; now?: () => Date }) {
+  const { uow, repo, cadres } = deps;
   const now = deps.now ?? (() => new Date());
   return {
     url: (kind: 'household' | 'village', token: string) => plateUrl(deps.publicBaseUrl, kind, token),
@@ -35,7 +35,7 @@ export function createPlatesService(deps: { db: Db; repo: PlatesRepo; cadres: Ca
       const villageId = repo.householdVillage(householdId);
       if (villageId === undefined || !scope.villageIds.has(villageId)) throw new NotFoundError('household');
       const token = newPlateToken();
-      const plateId = transaction(db, () => repo.reissue(householdId, villageId, token, now().toISOString()));
+      const plateId = uow.run(() => repo.reissue(householdId, villageId, token, now().toISOString()));
       return { token, plateId };
     },
   };

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/index.js';
+import { createSessionsRepo } from '../../db/sessions.js';
 
 export type Role = 'admin' | 'staff' | 'cadre';
 export type ScopeLevel = 'district' | 'town' | 'village';
@@ -17,6 +18,8 @@ const USER = `SELECT id, username, display_name AS displayName, password_hash AS
   active FROM users`;
 
 export function createStaffRepo(db: Db) {
+  // The sessions table belongs to the session store: staff end and prune sessions through it.
+  const sessions = createSessionsRepo(db);
   const s = {
     insert: db.prepare('INSERT INTO users (username, display_name, password_hash, role, cadre_id) VALUES (?, ?, ?, ?, ?)'),
     byName: db.prepare(`${USER} WHERE username = ?`),
@@ -35,8 +38,6 @@ export function createStaffRepo(db: Db) {
         (SELECT group_concat(level || ':' || code, ' ') FROM user_scopes s WHERE s.user_id = u.id) AS scopes
       FROM users u LEFT JOIN cadres c ON c.id = u.cadre_id ORDER BY u.role, u.username`),
     setActive: db.prepare('UPDATE users SET active = ? WHERE id = ?'),
-    pruneSessions: db.prepare('DELETE FROM sessions WHERE expires <= ?'),
-    endSessions: db.prepare("DELETE FROM sessions WHERE json_extract(sess, '$.userId') = ? AND sid IS NOT ?"),
     trusted: db.prepare('SELECT 1 FROM trusted_devices WHERE user_id = ? AND token_hash = ? AND last_used > ?').pluck(),
     trust: db.prepare(
       'INSERT INTO trusted_devices (user_id, token_hash, last_used) VALUES (?, ?, ?) ON CONFLICT(user_id, token_hash) DO UPDATE SET last_used = excluded.last_used',
@@ -82,9 +83,9 @@ export function createStaffRepo(db: Db) {
     list: () =>
       s.list.all() as Array<{ id: number; username: string; displayName: string; role: Role; active: number; cadreName: string | null; scopes: string | null }>,
     setActive: (id: number, active: boolean) => s.setActive.run(active ? 1 : 0, id).changes === 1,
-    pruneSessions: (now: number) => s.pruneSessions.run(now).changes,
+    pruneSessions: (now: number) => sessions.prune(now),
     /** Ends a user's sessions, all but `keepSid` when given. */
-    endSessions: (userId: number, keepSid: string | null) => s.endSessions.run(userId, keepSid).changes,
+    endSessions: (userId: number, keepSid: string | null) => sessions.endForUser(userId, keepSid),
     isTrustedDevice: (userId: number, tokenHash: string, since: number) => s.trusted.get(userId, tokenHash, since) === 1,
     trustDevice: (userId: number, tokenHash: string, now: number) => s.trust.run(userId, tokenHash, now),
     forgetDevices: (userId: number) => s.forgetDevices.run(userId),

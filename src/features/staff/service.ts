@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import { dummyHash, hashPassword as hashAt, randomPassword, SCRYPT_COST, verifyPassword } from './passwords.js';
 import type { Role, ScopeLevel, StaffRepo, UserRow } from './repo.js';
+
+export type { Role } from './repo.js';
 import type { ThrottleService } from '../throttle/service.js';
 
 /**

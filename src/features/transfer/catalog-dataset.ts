@@ -1,52 +1,12 @@
-import type { Db } from '../../db/index.js';
+import { t } from '../../i18n/index.js';
+import type { EditableItem } from '../catalog/service.js';
+import { ITEM_TYPES } from '../catalog/item-types.js';
 import type { Dataset } from './datasets.js';
 
-/** 事项类型 codes and names (DOMAIN.md). */
-export const ITEM_TYPES: Readonly<Record<string, string>> = {
-  '01': '行政许可', '02': '行政处罚', '03': '行政强制', '04': '行政征收', '05': '行政给付', '06': '行政检查',
-  '07': '行政确认', '08': '行政奖励', '09': '行政裁决', '10': '其他权力', '20': '公共服务',
-};
+export { ITEM_TYPES };
 
-export interface CatalogRow {
-  code: string;
-  implCode: string;
-  name: string;
-  keywords: string;
-  typeCode: string;
-  themeCode: string;
-  level: string;
-  basis: string;
-  department: string;
-  departmentCode: string;
-  handlingType: string;
-  target: string;
-  conditions: string;
-  legalLimit: number;
-  legalLimitUnit: string;
-  promisedLimit: number;
-  promisedLimitUnit: string;
-  visits: number;
-  charged: boolean;
-  fees: Array<{ name: string; standard: string; basis: string; reducible: boolean }>;
-  forms: string;
-  process: string[];
-  place: string;
-  hours: string;
-  consultPhone: string;
-  complaintPhone: string;
-  online: boolean;
-  onlineDepth: number;
-  pcUrl: string;
-  mobileUrl: string;
-  appointment: boolean;
-  express: boolean;
-  scope: string;
-  highFrequency: boolean;
-  canApply: boolean;
-  published: boolean;
-  materials: Array<{ name: string; necessity: string; form: string; source: string; copies: number; notes: string }>;
-  faqs: Array<{ q: string; a: string }>;
-}
+/** A catalogue item as the import file's columns describe it. */
+export type CatalogRow = EditableItem;
 
 const H = [
   '基本编码', '实施编码', '事项名称', '俗称', '事项类型编码', '主题编码', '行使层级', '设定依据', '实施主体', '实施主体编码', '办件类型', '服务对象',
@@ -67,48 +27,48 @@ export const catalog: Dataset<CatalogRow> = {
     const errors: Array<{ column: string; message: string }> = [];
     const need = (col: (typeof H)[number], max = 2000) => {
       const v = c[col] ?? '';
-      if (!v || Array.from(v).length > max) errors.push({ column: col, message: v ? `不能超过 ${max} 个字` : '必须填写' });
+      if (!v || Array.from(v).length > max) errors.push({ column: col, message: v ? t('transfer.tooLong', { max }) : t('transfer.required') });
       return v;
     };
     const int = (col: (typeof H)[number], min: number, max: number) => {
       const v = c[col] ?? '';
-      if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) errors.push({ column: col, message: `应为 ${min} 到 ${max} 的整数` });
+      if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) errors.push({ column: col, message: t('transfer.integer', { min, max }) });
       return Number(v);
     };
     const flag = (col: (typeof H)[number]) => {
       const v = c[col] ?? '';
-      if (v !== '是' && v !== '否') errors.push({ column: col, message: '应为 是 或 否' });
+      if (v !== '是' && v !== '否') errors.push({ column: col, message: t('transfer.yesNo') });
       return yes(v);
     };
     const unit = (col: (typeof H)[number]) => {
       const v = c[col] ?? '';
-      if (!UNITS.includes(v)) errors.push({ column: col, message: '应为 工作日 或 自然日' });
+      if (!UNITS.includes(v)) errors.push({ column: col, message: t('transfer.unit') });
       return v;
     };
     const code = need('基本编码', 40);
-    if (code && !/^[0-9A-Za-z]{6,40}$/.test(code)) errors.push({ column: '基本编码', message: '应为 6-40 位字母或数字' });
+    if (code && !/^[0-9A-Za-z]{6,40}$/.test(code)) errors.push({ column: '基本编码', message: t('transfer.itemCode') });
     const typeCode = c['事项类型编码'] ?? '';
-    if (!ITEM_TYPES[typeCode]) errors.push({ column: '事项类型编码', message: '应为 01-10 或 20' });
+    if (!ITEM_TYPES[typeCode]) errors.push({ column: '事项类型编码', message: t('transfer.typeCode') });
     const themeCode = c['主题编码'] ?? '';
-    if (!/^\d{3}$/.test(themeCode)) errors.push({ column: '主题编码', message: '应为 3 位主题编码，例如 085' });
+    if (!/^\d{3}$/.test(themeCode)) errors.push({ column: '主题编码', message: t('transfer.themeCode') });
     const materials = lines(c['申请材料'] ?? '').map((l) => {
       const [name = '', necessity = '必要', form = '纸质', source = '申请人自备', copies = '1', notes = ''] = l.split('|').map((x) => x.trim());
-      if (!name || !['必要', '非必要', '容缺'].includes(necessity) || !/^\d+$/.test(copies)) errors.push({ column: '申请材料', message: `「${l}」应为 名称|必要/非必要/容缺|形式|来源|份数|须知` });
+      if (!name || !['必要', '非必要', '容缺'].includes(necessity) || !/^\d+$/.test(copies)) errors.push({ column: '申请材料', message: t('transfer.material', { line: l }) });
       return { name, necessity, form, source, copies: Number(copies) || 0, notes };
     });
     const fees = lines(c['收费项目'] ?? '').map((l) => {
       const [name = '', standard = '', basis = '', reducible = '否'] = l.split('|').map((x) => x.trim());
-      if (!name || !standard) errors.push({ column: '收费项目', message: `「${l}」应为 名称|标准|依据|是否减免` });
+      if (!name || !standard) errors.push({ column: '收费项目', message: t('transfer.fee', { line: l }) });
       return { name, standard, basis, reducible: yes(reducible) };
     });
     const faqs = lines(c['常见问题'] ?? '').map((l) => {
       const [q = '', ...rest] = l.split('|');
       const a = rest.join('|').trim();
-      if (!q.trim() || !a) errors.push({ column: '常见问题', message: `「${l}」应为 问题|答案` });
+      if (!q.trim() || !a) errors.push({ column: '常见问题', message: t('transfer.faq', { line: l }) });
       return { q: q.trim(), a };
     });
     const process = lines(c['办理流程'] ?? '');
-    if (process.length === 0) errors.push({ column: '办理流程', message: '至少写一步，每步一行' });
+    if (process.length === 0) errors.push({ column: '办理流程', message: t('transfer.process') });
     const row: CatalogRow = {
       code, implCode: need('实施编码', 60), name: need('事项名称', 100), keywords: (c['俗称'] ?? '').trim(), typeCode, themeCode,
       level: need('行使层级', 30), basis: need('设定依据'), department: need('实施主体', 60), departmentCode: need('实施主体编码', 30),
@@ -120,77 +80,24 @@ export const catalog: Dataset<CatalogRow> = {
       appointment: flag('是否支持预约办理'), express: flag('是否支持物流快递'), scope: need('通办范围', 30), highFrequency: flag('高频事项'), canApply: flag('可码上办'),
       published: flag('是否发布'), materials, faqs,
     };
-    if (row.promisedLimit > row.legalLimit && row.promisedLimitUnit === row.legalLimitUnit) errors.push({ column: '承诺办结时限', message: '承诺时限不能长于法定时限' });
-    if (row.charged && fees.length === 0) errors.push({ column: '收费项目', message: '收费事项请写明收费项目' });
-    if (row.canApply && ['02', '03', '06'].includes(typeCode)) errors.push({ column: '可码上办', message: '行政处罚、强制、检查类事项不能在线申请' });
-    for (const u of [row.pcUrl, row.mobileUrl]) if (u && !/^https?:\/\/\S+$/.test(u)) errors.push({ column: u === row.pcUrl ? '计算机端在线办理跳转地址' : '移动端办理地址', message: '应为 http:// 或 https:// 开头的网址' });
+    if (row.promisedLimit > row.legalLimit && row.promisedLimitUnit === row.legalLimitUnit) errors.push({ column: '承诺办结时限', message: t('transfer.promisedLimit') });
+    if (row.charged && fees.length === 0) errors.push({ column: '收费项目', message: t('transfer.fees') });
+    if (row.canApply && ['02', '03', '06'].includes(typeCode)) errors.push({ column: '可码上办', message: t('transfer.canApply') });
+    for (const u of [row.pcUrl, row.mobileUrl]) if (u && !/^https?:\/\/\S+$/.test(u)) errors.push({ column: u === row.pcUrl ? '计算机端在线办理跳转地址' : '移动端办理地址', message: t('transfer.url') });
     return errors.length ? { errors } : { value: row, errors };
   },
   key: (v) => v.code,
-  existing(db, values) {
-    const codes = values.map((v) => v.code);
-    const items = db.prepare('SELECT * FROM catalog_items WHERE code IN (SELECT value FROM json_each(?))').all(JSON.stringify(codes)) as Array<Record<string, unknown>>;
-    return new Map(items.map((i) => [String(i.code), fromDb(db, i)]));
+  existing(owners, values) {
+    return new Map(owners.catalog.editableItems(values.map((v) => v.code)).map((i) => [i.code, i]));
   },
   same: (a, b) => JSON.stringify(a) === JSON.stringify(b),
-  write(db, rows) {
-    const upsert = db.prepare(`INSERT INTO catalog_items (code, impl_code, name, keywords, type_code, type_name, theme_code, level, basis, department,
-        department_code, handling_type, target, conditions, legal_limit, legal_limit_unit, promised_limit, promised_limit_unit, visits, charged, forms,
-        process, place, hours, consult_phone, complaint_phone, online, online_depth, pc_url, mobile_url, appointment, express, scope,
-        high_frequency, can_apply, published, updated_at)
-      VALUES (@code, @implCode, @name, @keywords, @typeCode, @typeName, @themeCode, @level, @basis, @department, @departmentCode, @handlingType,
-        @target, @conditions, @legalLimit, @legalLimitUnit, @promisedLimit, @promisedLimitUnit, @visits, @charged, @forms, @process, @place, @hours,
-        @consultPhone, @complaintPhone, @online, @onlineDepth, @pcUrl, @mobileUrl, @appointment, @express, @scope, @highFrequency, @canApply, @published,
-        strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-      ON CONFLICT(code) DO UPDATE SET impl_code = excluded.impl_code, name = excluded.name, keywords = excluded.keywords, type_code = excluded.type_code,
-        type_name = excluded.type_name, theme_code = excluded.theme_code, level = excluded.level, basis = excluded.basis, department = excluded.department,
-        department_code = excluded.department_code, handling_type = excluded.handling_type, target = excluded.target, conditions = excluded.conditions,
-        legal_limit = excluded.legal_limit, legal_limit_unit = excluded.legal_limit_unit, promised_limit = excluded.promised_limit,
-        promised_limit_unit = excluded.promised_limit_unit, visits = excluded.visits, charged = excluded.charged, forms = excluded.forms,
-        process = excluded.process, place = excluded.place, hours = excluded.hours, consult_phone = excluded.consult_phone,
-        complaint_phone = excluded.complaint_phone, online = excluded.online, online_depth = excluded.online_depth, pc_url = excluded.pc_url,
-        mobile_url = excluded.mobile_url, appointment = excluded.appointment, express = excluded.express, scope = excluded.scope,
-        high_frequency = excluded.high_frequency, can_apply = excluded.can_apply, published = excluded.published, updated_at = excluded.updated_at`);
-    const idOf = db.prepare('SELECT id FROM catalog_items WHERE code = ?').pluck();
-    const clear = ['catalog_materials', 'catalog_fees', 'catalog_faqs'].map((t) => db.prepare(`DELETE FROM ${t} WHERE item_id = ?`));
-    const material = db.prepare('INSERT INTO catalog_materials (item_id, seq, name, necessity, form, source, copies, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    const fee = db.prepare('INSERT INTO catalog_fees (item_id, seq, name, standard, basis, reducible) VALUES (?, ?, ?, ?, ?, ?)');
-    const faq = db.prepare('INSERT INTO catalog_faqs (item_id, seq, question, answer) VALUES (?, ?, ?, ?)');
-    for (const { status, value: v } of rows) {
-      if (status === 'same') continue;
-      upsert.run({
-        ...v, typeName: ITEM_TYPES[v.typeCode], process: JSON.stringify(v.process), pcUrl: v.pcUrl || null, mobileUrl: v.mobileUrl || null,
-        charged: +v.charged, online: +v.online, appointment: +v.appointment, express: +v.express, highFrequency: +v.highFrequency, canApply: +v.canApply, published: +v.published,
-      });
-      const id = idOf.get(v.code) as number;
-      for (const c of clear) c.run(id);
-      v.materials.forEach((m, i) => material.run(id, i, m.name, m.necessity, m.form, m.source, m.copies, m.notes));
-      v.fees.forEach((f, i) => fee.run(id, i, f.name, f.standard, f.basis, +f.reducible));
-      v.faqs.forEach((f, i) => faq.run(id, i, f.q, f.a));
-    }
+  write(owners, values) {
+    owners.catalog.saveItems(values);
   },
-  exportRows(db) {
-    return (db.prepare('SELECT * FROM catalog_items ORDER BY code').all() as Array<Record<string, unknown>>).map((i) => toCells(fromDb(db, i)));
+  exportRows(owners) {
+    return owners.catalog.allEditableItems().map(toCells);
   },
 };
-
-function fromDb(db: Db, i: Record<string, unknown>): CatalogRow {
-  const id = i.id as number;
-  return {
-    code: String(i.code), implCode: String(i.impl_code), name: String(i.name), keywords: String(i.keywords), typeCode: String(i.type_code),
-    themeCode: String(i.theme_code), level: String(i.level), basis: String(i.basis), department: String(i.department), departmentCode: String(i.department_code),
-    handlingType: String(i.handling_type), target: String(i.target), conditions: String(i.conditions), legalLimit: Number(i.legal_limit),
-    legalLimitUnit: String(i.legal_limit_unit), promisedLimit: Number(i.promised_limit), promisedLimitUnit: String(i.promised_limit_unit),
-    visits: Number(i.visits), charged: i.charged === 1,
-    fees: (db.prepare('SELECT name, standard, basis, reducible FROM catalog_fees WHERE item_id = ? ORDER BY seq').all(id) as Array<{ name: string; standard: string; basis: string; reducible: number }>).map((f) => ({ ...f, reducible: f.reducible === 1 })),
-    forms: String(i.forms), process: JSON.parse(String(i.process)) as string[], place: String(i.place), hours: String(i.hours),
-    consultPhone: String(i.consult_phone), complaintPhone: String(i.complaint_phone), online: i.online === 1, onlineDepth: Number(i.online_depth),
-    pcUrl: (i.pc_url as string | null) ?? '', mobileUrl: (i.mobile_url as string | null) ?? '', appointment: i.appointment === 1, express: i.express === 1,
-    scope: String(i.scope), highFrequency: i.high_frequency === 1, canApply: i.can_apply === 1, published: i.published === 1,
-    materials: db.prepare('SELECT name, necessity, form, source, copies, notes FROM catalog_materials WHERE item_id = ? ORDER BY seq').all(id) as CatalogRow['materials'],
-    faqs: (db.prepare('SELECT question AS q, answer AS a FROM catalog_faqs WHERE item_id = ? ORDER BY seq').all(id) as CatalogRow['faqs']),
-  };
-}
 
 export function toCells(r: CatalogRow): string[] {
   return [

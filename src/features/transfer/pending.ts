@@ -68,7 +68,7 @@ export function createPendingImports(dir: string, now: () => Date = () => new Da
       }
       const cutoff = now().getTime() - PENDING_MAX_AGE_MS;
       let removed = 0;
-      for (const id of new Set(names.map((n) => /^([0-9a-f]{32})\.(?:json|bin)$/.exec(n)?.[1]).filter((x): x is string => !!x))) {
+      for (const id of new Set(names.map((n) => n.match(/^([0-9a-f]{32})\.(?:json|bin)$/)?.[1]).filter((x): x is string => !!x))) {
         const f = files(id);
         let at: number;
         try {

@@ -41,7 +41,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
   router.get('/admin/data/:name/:kind', staffOnly, async (req, res, next) => {
     try {
       const name = datasetOf(req.params.name);
-      const m = /^(template|export)\.(csv|xlsx)$/.exec(String(req.params.kind));
+      const m = String(req.params.kind).match(/^(template|export)\.(csv|xlsx)$/);
       if (!m) throw new NotFoundError('file');
       const user = currentUser(res)!;
       const format = m[2] as 'csv' | 'xlsx';

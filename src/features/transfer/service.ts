@@ -1,6 +1,7 @@
-import { transaction, type Db } from '../../db/index.js';
+import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { ForbiddenError, ValidationError } from '../../errors.js';
-import { DATASETS, type Dataset, type DatasetName, type PlannedRow, type RowError, type Scope } from './datasets.js';
+import { t } from '../../i18n/index.js';
+import { DATASETS, type Dataset, type DatasetName, type Owners, type PlannedRow, type RowError, type Scope } from './datasets.js';
 import { readTable, writeCsv, writeXlsx, type Encoding, type Table } from './table.js';
 import { toCells } from './catalog-dataset.js';
 
@@ -32,9 +33,12 @@ export interface Caller {
   scope: Scope;
 }
 
-/** Import and export of households, cadres, the calendar and the catalogue: dry run first, then every row checked before any is written. */
-export function createTransferService(db: Db) {
-  const villageCodes = db.prepare('SELECT id, code FROM villages');
+/**
+ * Import and export of households, cadres, the calendar and the catalogue: dry run first, then every
+ * row checked before any is written. Reading and writing go through the owning features' services.
+ */
+export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
+  const { uow, ...owners } = deps;
 
   const check = (name: DatasetName, caller: Caller) => {
     if (caller.role === 'cadre') throw new ForbiddenError();
@@ -49,8 +53,8 @@ export function createTransferService(db: Db) {
    */
   async function plan<T>(ds: Dataset<T>, table: Table, caller: Caller): Promise<{ plan: ImportPlan; rows: Array<PlannedRow<T>> }> {
     const missing = ds.headers.filter((h) => !OPTIONAL_COLUMNS.has(h) && !table.headers.includes(h));
-    const errors: RowError[] = missing.map((h) => ({ row: 1, column: h, message: '缺少这一列，请用模板文件' }));
-    const byCode = new Map((villageCodes.all() as Array<{ id: number; code: string }>).map((v) => [v.code, v.id]));
+    const errors: RowError[] = missing.map((h) => ({ row: 1, column: h, message: t('transfer.missingColumn') }));
+    const byCode = new Map(owners.places.allVillages().map((v) => [v.code, v.id]));
     const villageId = (code: string) => {
       const id = byCode.get(code);
       return id !== undefined && caller.scope.villageIds.has(id) ? id : undefined;
@@ -68,17 +72,17 @@ export function createTransferService(db: Db) {
         const key = ds.key(r.value);
         const first = seen.get(key);
         if (first !== undefined) {
-          errors.push({ row, column: ds.headers[1]!, message: `与第 ${first} 行重复` });
+          errors.push({ row, column: ds.headers[1]!, message: t('transfer.duplicate', { row: first }) });
           return;
         }
         seen.set(key, row);
         parsed.push({ row, value: r.value });
       });
     }
-    const refused = ds.conflicts?.(db, parsed, caller.scope) ?? [];
+    const refused = ds.conflicts?.(owners, parsed, caller.scope) ?? [];
     errors.push(...refused);
     const accepted = refused.length ? parsed.filter((p) => !refused.some((e) => e.row === p.row)) : parsed;
-    const existing = ds.existing(db, accepted.map((p) => p.value));
+    const existing = ds.existing(owners, accepted.map((p) => p.value));
     const rows: Array<PlannedRow<T>> = accepted.map(({ row, value }) => {
       const before = existing.get(ds.key(value));
       return { row, value, before, status: before === undefined ? 'add' : ds.same(before, value) ? 'same' : 'change' };
@@ -103,10 +107,10 @@ export function createTransferService(db: Db) {
    * whole chunks written and running the same file again completes it.
    */
   async function writeInChunks<T>(ds: Dataset<T>, rows: Array<PlannedRow<T>>): Promise<void> {
-    const changed = rows.filter((r) => r.status !== 'same');
+    const changed = rows.filter((r) => r.status !== 'same').map((r) => r.value);
     for (let i = 0; i < changed.length; i += WRITE_CHUNK) {
       const started = performance.now();
-      transaction(db, () => ds.write(db, changed.slice(i, i + WRITE_CHUNK)));
+      uow.run(() => ds.write(owners, changed.slice(i, i + WRITE_CHUNK)));
       if (i + WRITE_CHUNK < changed.length) await sleep(Math.max(2, (performance.now() - started) / 2));
     }
   }
@@ -127,7 +131,7 @@ export function createTransferService(db: Db) {
       check(name, caller);
       const ds = DATASETS[name] as Dataset<unknown>;
       const { plan: p, rows } = await plan(ds, await readTable(bytes, encoding), caller);
-      if (p.errors.length) throw new ValidationError(p.errors.map((e) => ({ field: e.column, text: `第 ${e.row} 行「${e.column}」：${e.message}`, href: '#errors' })));
+      if (p.errors.length) throw new ValidationError(p.errors.map((e) => ({ field: e.column, text: t('transfer.rowProblem', { row: e.row, column: e.column, message: e.message }), href: '#errors' })));
       await writeInChunks(ds, rows);
       return p;
     },
@@ -136,7 +140,7 @@ export function createTransferService(db: Db) {
     async export(name: DatasetName, caller: Caller, format: 'csv' | 'xlsx'): Promise<Buffer> {
       check(name, caller);
       const ds = DATASETS[name] as Dataset<unknown>;
-      const rows = ds.exportRows(db, caller.scope);
+      const rows = ds.exportRows(owners, caller.scope);
       return format === 'csv' ? writeCsv([...ds.headers], rows) : writeXlsx(name, [...ds.headers], rows);
     },
 
@@ -144,7 +148,7 @@ export function createTransferService(db: Db) {
     catalogCells(caller: Caller, code: string): Record<string, string> | undefined {
       check('catalog', caller);
       const ds = DATASETS.catalog;
-      const item = ds.existing(db, [{ code } as never]).get(code);
+      const item = ds.existing(owners, [{ code } as never]).get(code);
       return item ? Object.fromEntries(ds.headers.map((h, i) => [h, toCells(item)[i] ?? ''])) : undefined;
     },
 
@@ -155,9 +159,12 @@ export function createTransferService(db: Db) {
       const table: Table = { headers: [...ds.headers], rows: [ds.headers.map((h) => String(cells[h] ?? '').trim())], format: 'csv' };
       const { plan: p, rows } = await plan(ds, table, caller);
       if (p.errors.length) throw new ValidationError(p.errors.map((e) => ({ field: e.column, text: e.message, href: `#f-${ds.headers.indexOf(e.column)}` })));
-      transaction(db, () => ds.write(db, rows));
+      uow.run(() => ds.write(owners, rows.filter((r) => r.status !== 'same').map((r) => r.value)));
       return p;
     },
+
+    /** The columns of a dataset's file, in order (the catalogue editor shows one field per column). */
+    headers: (name: DatasetName): readonly string[] => DATASETS[name].headers,
 
     /** An empty file with the right columns. */
     async template(name: DatasetName, format: 'csv' | 'xlsx'): Promise<Buffer> {

@@ -27,7 +27,7 @@ export function readFirstSheet(bytes: Buffer, limits: ZipLimits & { maxRows: num
   const rows: string[][] = [];
   let rowNumber = 0;
   for (const [rowAttrs, rowBody] of elements(sheet, 'row')) {
-    const r = /\br="(\d+)"/.exec(rowAttrs);
+    const r = rowAttrs.match(/\br="(\d+)"/);
     rowNumber = r ? Number(r[1]) : rowNumber + 1;
     // Row 1 is the header: more than maxRows rows after it and the file is refused here.
     if (rowNumber - 1 > limits.maxRows) return { problem: 'tooManyRows' };
@@ -35,7 +35,7 @@ export function readFirstSheet(bytes: Buffer, limits: ZipLimits & { maxRows: num
     const cells: string[] = [];
     let column = 0;
     for (const [attrs, body] of elements(rowBody, 'c')) {
-      const ref = /\br="([A-Z]+)\d*"/.exec(attrs);
+      const ref = attrs.match(/\br="([A-Z]+)\d*"/);
       column = ref ? columnIndex(ref[1]!) : column + 1;
       if (column > limits.maxColumns) break;
       while (cells.length < column - 1) cells.push('');
@@ -72,11 +72,11 @@ const first = (xml: string, name: string) => elements(xml, name).next().value as
 
 function firstSheetPath(workbook: string, rels: string): string | undefined {
   const sheet = first(workbook, 'sheet');
-  const id = sheet && /\br:id="([^"]+)"/.exec(sheet[0])?.[1];
+  const id = sheet && sheet[0].match(/\br:id="([^"]+)"/)?.[1];
   if (!id) return undefined;
   for (const [attrs] of elements(rels, 'Relationship')) {
-    if (/\bId="([^"]+)"/.exec(attrs)?.[1] !== id) continue;
-    const target = unescapeXml(/\bTarget="([^"]+)"/.exec(attrs)?.[1] ?? '');
+    if (attrs.match(/\bId="([^"]+)"/)?.[1] !== id) continue;
+    const target = unescapeXml(attrs.match(/\bTarget="([^"]+)"/)?.[1] ?? '');
     return target.startsWith('/') ? target.slice(1) : `xl/${target}`;
   }
   return undefined;
@@ -103,8 +103,8 @@ function sharedStrings(xml: string): string[] {
 function dateStyles(xml: string): Set<number> {
   const custom = new Map<string, string>();
   for (const [attrs] of elements(xml, 'numFmt')) {
-    const id = /\bnumFmtId="(\d+)"/.exec(attrs)?.[1];
-    if (id) custom.set(id, unescapeXml(/\bformatCode="([^"]*)"/.exec(attrs)?.[1] ?? ''));
+    const id = attrs.match(/\bnumFmtId="(\d+)"/)?.[1];
+    if (id) custom.set(id, unescapeXml(attrs.match(/\bformatCode="([^"]*)"/)?.[1] ?? ''));
   }
   const isDate = (id: string) => {
     const n = Number(id);
@@ -115,14 +115,14 @@ function dateStyles(xml: string): Set<number> {
   const found = new Set<number>();
   let i = 0;
   for (const [attrs] of elements(first(xml, 'cellXfs')?.[1] ?? '', 'xf')) {
-    if (isDate(/\bnumFmtId="(\d+)"/.exec(attrs)?.[1] ?? '0')) found.add(i);
+    if (isDate(attrs.match(/\bnumFmtId="(\d+)"/)?.[1] ?? '0')) found.add(i);
     i++;
   }
   return found;
 }
 
 function cellValue(attrs: string, body: string, shared: string[], dates: Set<number>, date1904: boolean): string {
-  const type = /\bt="(\w+)"/.exec(attrs)?.[1] ?? 'n';
+  const type = attrs.match(/\bt="(\w+)"/)?.[1] ?? 'n';
   if (type === 'inlineStr') return runsText(first(body, 'is')?.[1] ?? '');
   // A formula cell holds its last result in <v>, like any other cell; without one it reads empty.
   const v = first(body, 'v')?.[1];
@@ -140,7 +140,7 @@ function cellValue(attrs: string, body: string, shared: string[], dates: Set<num
     default: {
       const n = Number(v);
       if (Number.isNaN(n)) return unescapeXml(v);
-      const style = Number(/\bs="(\d+)"/.exec(attrs)?.[1] ?? '0');
+      const style = Number(attrs.match(/\bs="(\d+)"/)?.[1] ?? '0');
       if (dates.has(style)) {
         const date = new Date(Math.round((n - 25569 + (date1904 ? 1462 : 0)) * 86_400_000));
         return Number.isNaN(date.getTime()) ? String(n) : date.toISOString().slice(0, 10);

@@ -2,7 +2,6 @@ import express, { Router, type RequestHandler, type Response } from 'express';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
-import { DATASETS } from './datasets.js';
 
 const MULTILINE = new Set(['设定依据', '受理条件', '收费项目', '办理流程', '申请材料', '常见问题']);
 
@@ -20,7 +19,7 @@ export function catalogAdminRoutes(services: Services, protect: RequestHandler):
   });
 
   const render = (res: Response, code: string, values: Record<string, string>, errors: unknown[] = [], status = 200) =>
-    res.status(status).render('admin/catalog-item', { code, values, errors, headers: DATASETS.catalog.headers, multiline: MULTILINE });
+    res.status(status).render('admin/catalog-item', { code, values, errors, headers: services.transfer.headers('catalog'), multiline: MULTILINE });
 
   router.get('/admin/catalog/:code', allowed, (req, res) => {
     const cells = services.transfer.catalogCells(currentUser(res)!, String(req.params.code));
