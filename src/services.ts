@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import { createHealth } from './db/health.js';
@@ -15,6 +16,7 @@ import { createCasesRepo } from './features/cases/repo.js';
 import { createCasesService } from './features/cases/service.js';
 import { createPhotoStore } from './features/cases/photos.js';
 import { createCaseOffice } from './features/cases/office.js';
+import { createCaseEventBus } from './features/cases/events.js';
 import { createPlatesRepo } from './features/plates/repo.js';
 import { createPlatesService } from './features/plates/service.js';
 import { createTransferService } from './features/transfer/service.js';
@@ -28,24 +30,29 @@ import { createThrottleRepo } from './features/throttle/repo.js';
 import { createThrottleService } from './features/throttle/service.js';
 
 /** Wires repos into services. createApp takes the result, so tests build the same app on :memory:. */
-export function createServices(db: Db, config: Config, opts: { now?: () => Date; scryptCost?: number } = {}) {
+export function createServices(db: Db, config: Config, opts: { now?: () => Date; scryptCost?: number; logger?: Logger } = {}) {
+  const logger = opts.logger;
+  /** What happened to cases, published after each change commits (notifications and Open311 subscribe). */
+  const events = createCaseEventBus(db, logger ? (err, type) => logger.error({ err, event: type }, 'event subscriber failed') : undefined);
   const calendar = createCalendarService(createCalendarRepo(db));
   const throttle = createThrottleService(createThrottleRepo(db), opts.now);
   const staff = createStaffService(createStaffRepo(db), throttle, opts.now, opts.scryptCost);
   const casesRepo = createCasesRepo(db);
   const cadres = createCadresService(createCadresRepo(db), db);
+  const catalog = createCatalogService(createCatalogRepo(db));
   return {
     config,
     db,
+    events,
     places: createPlacesService(createPlacesRepo(db), db),
     cadres,
     plates: createPlatesService({ db, repo: createPlatesRepo(db), cadres, publicBaseUrl: config.publicBaseUrl, now: opts.now }),
-    catalog: createCatalogService(createCatalogRepo(db)),
+    catalog,
     staff,
     throttle,
     calendar,
-    cases: createCasesService({ db, repo: casesRepo, calendar, throttle, photos: createPhotoStore(config.dataDir), now: opts.now }),
-    caseOffice: createCaseOffice({ db, repo: casesRepo, calendar, staff, now: opts.now }),
+    cases: createCasesService({ db, repo: casesRepo, calendar, catalog, throttle, photos: createPhotoStore(config.dataDir), events, now: opts.now }),
+    caseOffice: createCaseOffice({ db, repo: casesRepo, calendar, staff, events, now: opts.now }),
     templates: createTemplatesService(db, opts.now),
     transfer: createTransferService(db),
     /** files checked in a dry run, waiting for confirmation (data/imports) */
