@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   // The third case answered and resolved by its cadre, as the villager then sees it (问题解决了吗？).
   const office = services.staff.sessionUser(services.staff.findUser('admin')!.id)!;
   const third = db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(filed[2]!.token) as number;
-  services.caseOffice.actInTurn(office, third, 1, [{ action: 'accept' }, { action: 'resolve', text: '高龄津贴每月 10 日前发到社保卡上，本月已发。' }], '127.0.0.1');
+  services.caseOffice.acceptAndResolve({ user: office, caseId: third, version: 1, text: '高龄津贴每月 10 日前发到社保卡上，本月已发。', ip: '127.0.0.1' });
 
   const app = createApp(services, { logger: pino({ level: 'silent' }) });
   const server = await new Promise<import('node:http').Server>((resolve) => {

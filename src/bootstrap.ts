@@ -44,7 +44,7 @@ export async function prepare(config: Config, logger: Logger): Promise<Prepared>
     throw new DatabaseProblem(`Cannot use the database ${dbPath}: ${(err as Error).message}`);
   }
   if (createdDatabase) logger.warn({ db: dbPath }, 'new empty database created');
-  const services = createServices(db, config);
+  const services = createServices(db, config, { logger });
   let seeded: SeedCounts | undefined;
   let emptyWithoutDemo = false;
   if (services.places.isEmpty()) {

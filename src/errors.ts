@@ -34,6 +34,44 @@ export class ConflictError extends AppError {
   }
 }
 
+/** The case changed since the page that sent this was read: someone else acted first. */
+export class StaleVersionError extends ConflictError {
+  constructor() {
+    super('stale version');
+  }
+}
+
+/** The case's state does not allow this action (the state machine refuses it). */
+export class ActionNotAllowedError extends ConflictError {
+  constructor(
+    readonly action: string,
+    readonly state: string,
+  ) {
+    super(`cannot ${action} a case that is ${state}`);
+  }
+}
+
+/** A case is extended once at most. */
+export class AlreadyExtendedError extends ConflictError {
+  constructor() {
+    super('already extended');
+  }
+}
+
+/** A villager rates a case once. */
+export class AlreadyRatedError extends ConflictError {
+  constructor() {
+    super('already rated');
+  }
+}
+
+/** 重新办理 only while the case is resolved and within the days allowed after resolution. */
+export class ReopenClosedError extends ConflictError {
+  constructor() {
+    super('reopen window closed');
+  }
+}
+
 /** A phone number that belongs to a cadre who serves none of the caller's villages. */
 export class CadreElsewhereError extends ConflictError {
   constructor(
@@ -54,6 +92,13 @@ export interface FieldError {
 export class ValidationError extends AppError {
   constructor(readonly errors: FieldError[]) {
     super('Validation failed', 400);
+  }
+}
+
+/** A form filled in by a program, not a person (the hidden field people never see): nothing is saved. */
+export class SpamError extends AppError {
+  constructor() {
+    super('Spam', 400);
   }
 }
 

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
 import { createHealth } from './db/health.js';
@@ -16,6 +17,7 @@ import { createCasesRepo } from './features/cases/repo.js';
 import { createCasesService } from './features/cases/service.js';
 import { createPhotoStore } from './features/cases/photos.js';
 import { createCaseOffice } from './features/cases/office.js';
+import { createCaseEventBus } from './features/cases/events.js';
 import { createPlatesRepo } from './features/plates/repo.js';
 import { createPlatesService } from './features/plates/service.js';
 import { createTransferService } from './features/transfer/service.js';
@@ -32,9 +34,12 @@ import { createThrottleRepo } from './features/throttle/repo.js';
 import { createThrottleService } from './features/throttle/service.js';
 
 /** Wires repos into services. createApp takes the result, so tests build the same app on :memory:. */
-export function createServices(db: Db, config: Config, opts: { now?: () => Date; scryptCost?: number } = {}) {
+export function createServices(db: Db, config: Config, opts: { now?: () => Date; scryptCost?: number; logger?: Logger } = {}) {
   // Every change of several rows passes through this one unit of work; services never see the db.
   const uow = createUnitOfWork(db);
+  const logger = opts.logger;
+  /** What happened to cases, published after each change commits (notifications and Open311 subscribe). */
+  const events = createCaseEventBus(uow, logger ? (err, type) => logger.error({ err, event: type }, 'event subscriber failed') : undefined);
   const calendar = createCalendarService(createCalendarRepo(db), uow);
   const throttle = createThrottleService(createThrottleRepo(db), opts.now);
   const staff = createStaffService(createStaffRepo(db), throttle, opts.now, opts.scryptCost);
@@ -45,6 +50,7 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date;
   const settings = createSettingsService(createSettingsRepo(db), config.secret);
   return {
     config,
+    events,
     places,
     cadres,
     plates: createPlatesService({ uow, repo: createPlatesRepo(db), cadres, publicBaseUrl: config.publicBaseUrl, now: opts.now }),
@@ -52,8 +58,8 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date;
     staff,
     throttle,
     calendar,
-    cases: createCasesService({ uow, repo: casesRepo, calendar, throttle, photos: createPhotoStore(config.dataDir), now: opts.now }),
-    caseOffice: createCaseOffice({ uow, repo: casesRepo, calendar, staff, now: opts.now }),
+    cases: createCasesService({ uow, repo: casesRepo, calendar, catalog, throttle, photos: createPhotoStore(config.dataDir), events, now: opts.now }),
+    caseOffice: createCaseOffice({ uow, repo: casesRepo, calendar, staff, events, now: opts.now }),
     templates: createTemplatesService(createTemplatesRepo(db), opts.now),
     transfer: createTransferService({ uow, places, cadres, calendar, catalog }),
     /** files checked in a dry run, waiting for confirmation (data/imports) */

@@ -8,10 +8,13 @@ import type { Db } from './index.js';
  */
 export interface UnitOfWork {
   run<T>(fn: () => T): T;
+  /** whether a run is open: what must happen only after commit (publishing events) checks this */
+  inTransaction(): boolean;
 }
 
 export function createUnitOfWork(db: Db): UnitOfWork {
   return {
     run: <T>(fn: () => T): T => db.transaction(fn)(),
+    inTransaction: () => db.inTransaction,
   };
 }

@@ -1,7 +1,21 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { redactError, redactTokens } from './redact.js';
-import { AppError, ConflictError, CsrfError, NotFoundError, UploadError, ValidationError } from '../errors.js';
+import type { Translate } from '../i18n/index.js';
+import {
+  ActionNotAllowedError,
+  AlreadyExtendedError,
+  AlreadyRatedError,
+  AppError,
+  ConflictError,
+  CsrfError,
+  NotFoundError,
+  ReopenClosedError,
+  SpamError,
+  StaleVersionError,
+  UploadError,
+  ValidationError,
+} from '../errors.js';
 
 export const notFound: RequestHandler = (_req, _res, next) => {
   next(new NotFoundError());
@@ -10,6 +24,38 @@ export const notFound: RequestHandler = (_req, _res, next) => {
 interface ErrorPage {
   title: string;
   body: string;
+}
+
+/** Who reads the page: a villager, or someone signed in to the back office. */
+export type Audience = 'resident' | 'office';
+
+/** What each conflict says, to villagers and to the back office (keys of the dictionary). */
+const CONFLICT_TEXT: ReadonlyArray<readonly [abstract new (...args: never[]) => ConflictError, Record<Audience, string>]> = [
+  [StaleVersionError, { resident: 'cases.errors.stale', office: 'admin.case.stale' }],
+  [ActionNotAllowedError, { resident: 'cases.errors.notAllowed', office: 'admin.case.notAllowed' }],
+  [AlreadyExtendedError, { resident: 'cases.errors.notAllowed', office: 'admin.case.alreadyExtended' }],
+  [AlreadyRatedError, { resident: 'cases.errors.alreadyRated', office: 'cases.errors.alreadyRated' }],
+  [ReopenClosedError, { resident: 'cases.errors.reopenClosed', office: 'cases.errors.reopenClosed' }],
+];
+
+/** The sentence a conflict is explained with, beside the form that caused it or on the error page. */
+export function conflictText(err: ConflictError, t: Translate, audience: Audience): string {
+  const found = CONFLICT_TEXT.find(([type]) => err instanceof type);
+  return t(found ? found[1][audience] : 'cases.errors.notAllowed');
+}
+
+/** The page for an error: its title and what it says. */
+export function errorPage(err: unknown, status: number, t: Translate, audience: Audience): ErrorPage {
+  if (err instanceof CsrfError) return { title: t('errors.csrfTitle'), body: t('errors.csrfBody') };
+  if (err instanceof UploadError) return { title: t('errors.uploadTitle'), body: t('errors.uploadBody') };
+  if (err instanceof SpamError) return { title: t('errors.badRequestTitle'), body: t('errors.badRequestBody') };
+  if (err instanceof ValidationError && err.errors.length > 0) return { title: t('errors.badRequestTitle'), body: err.errors.map((e) => e.text).join(' ') };
+  if (err instanceof ConflictError) return { title: t('errors.conflictTitle'), body: conflictText(err, t, audience) };
+  if (status === 404) return { title: t('errors.notFoundTitle'), body: t('errors.notFoundBody') };
+  if (status === 403) return { title: t('errors.forbiddenTitle'), body: t('errors.forbiddenBody') };
+  if (status === 429) return { title: t('errors.tooManyTitle'), body: t('errors.tooManyLater') };
+  if (status < 500) return { title: t('errors.badRequestTitle'), body: t('errors.badRequestBody') };
+  return { title: t('errors.serverTitle'), body: t('errors.serverBody') };
 }
 
 /** One place that turns errors into a status and a page. Stacks are shown only outside production. */
@@ -21,32 +67,15 @@ export function errorHandler(opts: { logger: Logger; showStack: boolean }): Erro
     }
     const status = statusOf(err);
     if (status >= 500) opts.logger.error({ err: redactError(err), url: redactTokens(req.originalUrl) }, 'request failed');
-    const t = res.locals.t;
-    const page: ErrorPage =
-      err instanceof CsrfError
-        ? { title: t('errors.csrfTitle'), body: t('errors.csrfBody') }
-        : err instanceof UploadError
-          ? { title: t('errors.uploadTitle'), body: t('errors.uploadBody') }
-        : err instanceof ValidationError && err.errors.length > 0
-          ? { title: t('errors.badRequestTitle'), body: err.errors.map((e) => e.text).join(' ') }
-        : err instanceof ConflictError
-          ? { title: t('errors.conflictTitle'), body: t('cases.errors.notAllowed') }
-          : status === 404
-        ? { title: t('errors.notFoundTitle'), body: t('errors.notFoundBody') }
-        : status === 403
-          ? { title: t('errors.forbiddenTitle'), body: t('errors.forbiddenBody') }
-          : status === 429
-            ? { title: t('errors.tooManyTitle'), body: t('errors.tooManyLater') }
-            : status < 500
-              ? { title: t('errors.badRequestTitle'), body: t('errors.badRequestBody') }
-              : { title: t('errors.serverTitle'), body: t('errors.serverBody') };
+    // A signed-in user in the back office stays in the back office's look, with its menu.
+    const office = req.path.startsWith('/admin') && !!res.locals.user;
+    const page = errorPage(err, status, res.locals.t as Translate, req.path.startsWith('/admin') ? 'office' : 'resident');
     res.status(status);
     if (req.accepts(['html', 'json']) === 'json') {
       res.json({ error: page.title, status });
       return;
     }
-    // A signed-in user in the back office stays in the back office's look, with its menu.
-    res.render(req.path.startsWith('/admin') && res.locals.user ? 'admin/error' : 'errors/error', {
+    res.render(office ? 'admin/error' : 'errors/error', {
       ...page,
       status,
       stack: opts.showStack && err instanceof Error ? err.stack : undefined,

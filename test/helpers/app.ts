@@ -20,9 +20,10 @@ export function buildApp(
   opts: { db?: Db; config?: Partial<Config>; logger?: Logger; override?: (s: Services) => Services; rateLimits?: Partial<RateLimitSettings>; now?: () => Date } = {},
 ): TestApp {
   const db = opts.db ?? seededDb();
+  const logger = opts.logger ?? pino({ level: 'silent' });
   // A cheap scrypt cost: the suite signs in hundreds of times (production cost is tested in unit/passwords).
-  const base = createServices(db, testConfig(opts.config), { now: opts.now, scryptCost: TEST_SCRYPT_COST });
+  const base = createServices(db, testConfig(opts.config), { now: opts.now, scryptCost: TEST_SCRYPT_COST, logger });
   const services = opts.override ? opts.override(base) : base;
-  const app = createApp(services, { logger: opts.logger ?? pino({ level: "silent" }), rateLimits: opts.rateLimits });
+  const app = createApp(services, { logger, rateLimits: opts.rateLimits });
   return { app, services, db };
 }

@@ -1,4 +1,4 @@
-import { ConflictError } from '../../errors.js';
+import { ActionNotAllowedError } from '../../errors.js';
 
 /**
  * The case state machine (DESIGN.md "Cases"):
@@ -40,9 +40,9 @@ export function canDo(state: CaseState, action: CaseAction): boolean {
   return RULES[action].from.includes(state);
 }
 
-/** The state after the action; ConflictError (409) when the state does not allow it. */
+/** The state after the action; ActionNotAllowedError (a ConflictError, 409) when the state does not allow it. */
 export function transition(state: CaseState, action: CaseAction): CaseState {
-  if (!canDo(state, action)) throw new ConflictError(`cannot ${action} a case that is ${state}`);
+  if (!canDo(state, action)) throw new ActionNotAllowedError(action, state);
   return RULES[action].to ?? state;
 }
 

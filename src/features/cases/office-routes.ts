@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { conflictText } from '../../http/errors.js';
 import { t } from '../../i18n/index.js';
 import { CATEGORIES } from './schema.js';
 import { STATES } from './machine.js';
@@ -36,7 +37,7 @@ const actionForm = z.object({ version: z.coerce.number().int().min(1) }).and(
       days: z.coerce.number({ error: t('admin.case.daysInvalid') }).int({ error: t('admin.case.daysInvalid') }).min(1, { error: t('admin.case.daysInvalid') }).max(MAX_EXTENSION_DAYS, { error: t('admin.case.daysInvalid') }),
       text,
     }),
-    z.object({ action: z.literal('merge'), trackingNo: z.string().trim().regex(/^\d{8}-\d{4}$/, { error: '请填写受理编号，例如 20261128-0001' }) }),
+    z.object({ action: z.literal('merge'), trackingNo: z.string().trim().regex(/^\d{8}-\d{4}$/, { error: t('admin.case.trackingNoFormat') }) }),
   ]),
 );
 
@@ -144,18 +145,18 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
       }
       return;
     }
-    const steps: StaffAction[] =
-      rest.action === 'reply'
-        ? [
-            ...(rest.step?.startsWith('accept_') ? [{ action: 'accept' as const }] : []),
-            { action: rest.step?.endsWith('_resolve') ? ('resolve' as const) : ('reply' as const), text: rest.text },
-          ]
-        : [rest as StaffAction];
+    // 回复并办结 is a resolution whose text is the reply; 受理并… are two steps as one.
+    const command: StaffAction =
+      rest.action !== 'reply' || !rest.step || rest.step === 'reply'
+        ? rest
+        : rest.step === 'reply_resolve'
+          ? { action: 'resolve', text: rest.text }
+          : { action: rest.step, text: rest.text };
     try {
-      office.actInTurn(user, id, version, steps, req.ip ?? '');
+      office.act({ user, caseId: id, version, ip: req.ip ?? '' }, command);
     } catch (err) {
       if (err instanceof ConflictError) {
-        renderCase(res, id, { notice: err.message === 'stale' ? t('admin.case.stale') : t('admin.case.notAllowed') }, 409);
+        renderCase(res, id, { notice: conflictText(err, res.locals.t, 'office') }, err.status);
         return;
       }
       if (err instanceof ValidationError) {

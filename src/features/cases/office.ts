@@ -1,10 +1,12 @@
 import { yellowBefore as yellowEdge } from '../calendar/workdays.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
-import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../../errors.js';
+import { AlreadyExtendedError, NotFoundError, StaleVersionError, ValidationError, type FieldError } from '../../errors.js';
+import { t } from '../../i18n/index.js';
 import type { CalendarService } from '../calendar/service.js';
 import type { Scope, SignedInUser, StaffService } from '../staff/service.js';
 import { allowedActions, isOpen, transition, type CaseAction, type CaseState } from './machine.js';
-import type { CaseKind, CaseRow, CasesRepo, InboxRow, SpeakCategory } from './repo.js';
+import type { CaseKind, CaseRow, CasesRepo, InboxRow, NewCaseEvent, SpeakCategory } from './repo.js';
+import { createCaseEventBus, createCaseUnitOfWork, type CaseEventBus, type CaseEventKind } from './events.js';
 import { REOPEN_DAYS } from './service.js';
 
 export const INBOX_PAGE_SIZE = 25;
@@ -24,24 +26,56 @@ export interface InboxQuery {
 
 export type Flag = 'red' | 'yellow' | null;
 
-/** An action a cadre takes on a case, with what it carries. */
-export type StaffAction =
+/** Who acts on which case, and the version of it their page showed (a later change wins over nothing). */
+export interface CaseActionInput {
+  user: SignedInUser;
+  caseId: number;
+  version: number;
+  /** the caller's address, kept with the event */
+  ip: string;
+}
+/** 不予受理, 公开回复, 内部备注, 办结, and the one-step 受理并回复 and 受理并办结: with their text. */
+export interface TextActionInput extends CaseActionInput {
+  text: string;
+}
+/** 指派: to someone serving the case's village. */
+export interface AssignInput extends CaseActionInput {
+  userId: number;
+}
+/** 延期: once, by up to MAX_EXTENSION_DAYS working days, with a public reason. */
+export interface ExtendInput extends CaseActionInput {
+  days: number;
+  text: string;
+}
+/** 合并重复事项: into another open case of the same village, named by its tracking number. */
+export interface MergeInput extends CaseActionInput {
+  trackingNo: string;
+}
+
+/** One change of the state machine, with what it carries. */
+type Step =
   | { action: 'accept' | 'start' }
   | { action: 'reject' | 'reply' | 'note' | 'resolve'; text: string }
   | { action: 'assign'; userId: number }
   | { action: 'extend'; days: number; text: string }
   | { action: 'merge'; trackingNo: string };
 
+/** An action a cadre takes from the case page: one step, or two as one (受理并回复, 受理并办结). */
+export type StaffAction = Step | { action: 'accept_reply' | 'accept_resolve'; text: string };
+
 const PUBLIC: Record<CaseAction, boolean> = {
   accept: true, reject: true, start: true, resolve: true, rate: true, rate_low: true, auto_close: true, reopen: true,
   merge: true, reply: true, note: false, assign: false, extend: true,
 };
-const EVENT_TYPE: Partial<Record<CaseAction, string>> = { start: 'started', resolve: 'resolved', accept: 'accepted', reject: 'rejected', merge: 'merged', extend: 'extended', assign: 'assigned' };
+const EVENT_KIND: Record<Step['action'], CaseEventKind> = {
+  accept: 'accepted', start: 'started', reject: 'rejected', reply: 'reply', note: 'note', resolve: 'resolved', assign: 'assigned', extend: 'extended', merge: 'merged',
+};
 
 /** The back office's side of cases: every read and change is limited to the caller's villages. */
-export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calendar: CalendarService; staff: StaffService; now?: () => Date }) {
+export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calendar: CalendarService; staff: StaffService; events?: CaseEventBus; now?: () => Date }) {
   const { uow, repo, calendar, staff } = deps;
   const now = deps.now ?? (() => new Date());
+  const commit = createCaseUnitOfWork(uow, repo, deps.events ?? createCaseEventBus(uow));
   const ids = (scope: Scope) => [...scope.villageIds];
 
   const inScope = (scope: Scope, id: number): CaseRow => {
@@ -55,6 +89,101 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
     if (due < at.toISOString()) return 'red';
     return due <= yellowBefore ? 'yellow' : null;
   };
+
+  /**
+   * One step inside the caller's transaction: refused when the case changed since `version` was read
+   * (StaleVersionError) or when its state does not allow it (ActionNotAllowedError); then the
+   * change and its event.
+   */
+  const applyStep = (user: SignedInUser, id: number, version: number, a: Step, ip: string, record: (e: NewCaseEvent) => number): void => {
+    const c = inScope(user.scope, id);
+    if (c.version !== version) throw new StaleVersionError();
+    const to = transition(c.state, a.action);
+    const at = now().toISOString();
+    const fields: Parameters<CasesRepo['updateStaff']>[0] = { id: c.id, version, state: to, now: at };
+    let body = '';
+    let data: unknown = null;
+    const errors: FieldError[] = [];
+    switch (a.action) {
+      case 'accept':
+        fields.firstRespondedAt = at;
+        break;
+      case 'start':
+        break;
+      case 'reject':
+      case 'reply':
+        fields.firstRespondedAt = at;
+        body = a.text;
+        break;
+      case 'note':
+      case 'resolve':
+        body = a.text;
+        if (a.action === 'resolve') fields.firstRespondedAt = at;
+        break;
+      case 'assign': {
+        const target = staff.assignable([c.villageId]).find((u) => u.id === a.userId);
+        if (!target) errors.push({ field: 'userId', text: t('admin.case.assignOutsideVillage'), href: '#userId' });
+        else {
+          fields.assignedUserId = target.id;
+          body = target.displayName;
+          data = { userId: target.id };
+        }
+        break;
+      }
+      case 'extend': {
+        if (c.extended > 0) throw new AlreadyExtendedError();
+        fields.resolutionDue = calendar.dueAfter(new Date(c.resolutionDue), a.days).toISOString();
+        fields.extended = 1;
+        fields.extensionReason = a.text;
+        body = a.text;
+        data = { days: a.days, resolutionDue: fields.resolutionDue };
+        break;
+      }
+      case 'merge': {
+        const target = repo.findByTrackingNo(a.trackingNo);
+        if (!target || target.id === c.id || target.villageId !== c.villageId || !isOpen(target.state)) {
+          errors.push({ field: 'trackingNo', text: t('admin.case.mergeTargetInvalid'), href: '#trackingNo' });
+        } else {
+          fields.mergedIntoId = target.id;
+          data = { into: target.trackingNo };
+        }
+        break;
+      }
+    }
+    if (errors.length) throw new ValidationError(errors);
+    if (!repo.updateStaff(fields)) throw new StaleVersionError();
+    record({
+      caseId: c.id, at, actor: 'user', userId: user.id, type: EVENT_KIND[a.action], fromState: c.state, toState: to,
+      public: PUBLIC[a.action], body, data: data === null ? null : JSON.stringify(data), ip,
+    });
+  };
+
+  /** Steps as one change, each on the version the previous one left: all of them, or none; events after commit. */
+  const run = (input: CaseActionInput, steps: Step[]): void =>
+    commit((record) => steps.forEach((step, i) => applyStep(input.user, input.caseId, input.version + i, step, input.ip, record)));
+
+  /** 受理 (case.accepted): counts as the first response. */
+  const accept = (input: CaseActionInput) => run(input, [{ action: 'accept' }]);
+  /** 开始办理 (case.started). */
+  const start = (input: CaseActionInput) => run(input, [{ action: 'start' }]);
+  /** 不予受理 with a public reason (case.rejected). */
+  const reject = (input: TextActionInput) => run(input, [{ action: 'reject', text: input.text }]);
+  /** 公开回复 (case.replied): the villager sees it; counts as the first response. */
+  const reply = (input: TextActionInput) => run(input, [{ action: 'reply', text: input.text }]);
+  /** 内部备注 (case.noted): staff only, in any state. */
+  const note = (input: TextActionInput) => run(input, [{ action: 'note', text: input.text }]);
+  /** 办结 with the result, public (case.resolved). 回复并办结 is this: the reply is the resolution. */
+  const resolve = (input: TextActionInput) => run(input, [{ action: 'resolve', text: input.text }]);
+  /** 指派 (case.assigned, internal); ValidationError for someone not serving the village. */
+  const assign = (input: AssignInput) => run(input, [{ action: 'assign', userId: input.userId }]);
+  /** 延期 (case.extended); AlreadyExtendedError the second time. */
+  const extend = (input: ExtendInput) => run(input, [{ action: 'extend', days: input.days, text: input.text }]);
+  /** 合并 (case.merged); ValidationError when the other case is not an open one of the same village. */
+  const merge = (input: MergeInput) => run(input, [{ action: 'merge', trackingNo: input.trackingNo }]);
+  /** 受理并回复 on a new case: case.accepted then case.replied, or neither. */
+  const acceptAndReply = (input: TextActionInput) => run(input, [{ action: 'accept' }, { action: 'reply', text: input.text }]);
+  /** 受理并办结 on a new case a template answers at once: case.accepted then case.resolved, or neither. */
+  const acceptAndResolve = (input: TextActionInput) => run(input, [{ action: 'accept' }, { action: 'resolve', text: input.text }]);
 
   return {
     flagOf,
@@ -135,96 +264,63 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
       const c = inScope(user.scope, id);
       const target = repo.findByTrackingNo(trackingNo);
       if (!target || target.id === c.id || target.villageId !== c.villageId || !isOpen(target.state)) {
-        throw new ValidationError([{ field: 'trackingNo', text: '请填写同一个村、仍在办理中的另一件事项的受理编号', href: '#trackingNo' }]);
+        throw new ValidationError([{ field: 'trackingNo', text: t('admin.case.mergeTargetInvalid'), href: '#trackingNo' }]);
       }
       return target;
     },
 
-    /** Several actions as one change (受理并回复, 回复并办结): all of them, or none. */
-    actInTurn(user: SignedInUser, id: number, version: number, steps: StaffAction[], ip: string): void {
-      uow.run(() => steps.forEach((step, i) => this.act(user, id, version + i, step, ip)));
-    },
+    accept,
+    start,
+    reject,
+    reply,
+    note,
+    resolve,
+    assign,
+    extend,
+    merge,
+    acceptAndReply,
+    acceptAndResolve,
 
-    /**
-     * Applies an action if the state allows it (else ConflictError) and nobody changed the case
-     * since `version` was read (else ConflictError 'stale'), with its event, in one transaction.
-     */
-    act(user: SignedInUser, id: number, version: number, a: StaffAction, ip: string): void {
-      const c = inScope(user.scope, id);
-      if (c.version !== version) throw new ConflictError('stale');
-      const to = transition(c.state, a.action);
-      const at = now().toISOString();
-      const fields: Parameters<CasesRepo['updateStaff']>[0] = { id: c.id, version, state: to, now: at };
-      let body = '';
-      let data: unknown = null;
-      const errors: FieldError[] = [];
+    /** The case page's form, dispatched to its use case. */
+    act(input: CaseActionInput, a: StaffAction): void {
       switch (a.action) {
         case 'accept':
-          fields.firstRespondedAt = at;
-          break;
+          return accept(input);
         case 'start':
-          break;
+          return start(input);
         case 'reject':
+          return reject({ ...input, text: a.text });
         case 'reply':
-          fields.firstRespondedAt = at;
-          body = a.text;
-          break;
+          return reply({ ...input, text: a.text });
         case 'note':
+          return note({ ...input, text: a.text });
         case 'resolve':
-          body = a.text;
-          if (a.action === 'resolve') fields.firstRespondedAt = at;
-          break;
-        case 'assign': {
-          const target = staff.assignable([c.villageId]).find((u) => u.id === a.userId);
-          if (!target) errors.push({ field: 'userId', text: '只能指派给负责这个村的人员', href: '#userId' });
-          else {
-            fields.assignedUserId = target.id;
-            body = target.displayName;
-            data = { userId: target.id };
-          }
-          break;
-        }
-        case 'extend': {
-          if (c.extended > 0) throw new ConflictError('already extended');
-          fields.resolutionDue = calendar.dueAfter(new Date(c.resolutionDue), a.days).toISOString();
-          fields.extended = 1;
-          fields.extensionReason = a.text;
-          body = a.text;
-          data = { days: a.days, resolutionDue: fields.resolutionDue };
-          break;
-        }
-        case 'merge': {
-          const target = repo.findByTrackingNo(a.trackingNo);
-          if (!target || target.id === c.id || target.villageId !== c.villageId || !isOpen(target.state)) {
-            errors.push({ field: 'trackingNo', text: '请填写同一个村、仍在办理中的另一件事项的受理编号', href: '#trackingNo' });
-          } else {
-            fields.mergedIntoId = target.id;
-            data = { into: target.trackingNo };
-          }
-          break;
-        }
+          return resolve({ ...input, text: a.text });
+        case 'assign':
+          return assign({ ...input, userId: a.userId });
+        case 'extend':
+          return extend({ ...input, days: a.days, text: a.text });
+        case 'merge':
+          return merge({ ...input, trackingNo: a.trackingNo });
+        case 'accept_reply':
+          return acceptAndReply({ ...input, text: a.text });
+        case 'accept_resolve':
+          return acceptAndResolve({ ...input, text: a.text });
       }
-      if (errors.length) throw new ValidationError(errors);
-      uow.run(() => {
-        if (!repo.updateStaff(fields)) throw new ConflictError('stale');
-        repo.addEvent({
-          caseId: c.id, at, actor: 'user', userId: user.id, type: EVENT_TYPE[a.action] ?? a.action, fromState: c.state, toState: to,
-          public: PUBLIC[a.action], body, data: data === null ? null : JSON.stringify(data), ip,
-        });
-      });
     },
 
-    /** Resolved cases with no rating close themselves REOPEN_DAYS after resolution. Returns how many. */
+    /** Resolved cases with no rating close themselves REOPEN_DAYS after resolution (case.auto_closed). Returns how many. */
     autoClose(at: Date = now()): number {
       const cutoff = new Date(at.getTime() - REOPEN_DAYS * 24 * 3600 * 1000).toISOString();
       let closed = 0;
       for (const { id, version } of repo.resolvedBefore(cutoff)) {
         const iso = at.toISOString();
-        uow.run(() => {
-          if (!repo.update({ id, version, state: 'closed', now: iso, closedAt: iso })) return;
-          repo.addEvent({ caseId: id, at: iso, actor: 'system', userId: null, type: 'auto_closed', fromState: 'resolved', toState: 'closed', public: true, body: '', data: null });
-          closed++;
+        const done = commit((record) => {
+          if (!repo.update({ id, version, state: 'closed', now: iso, closedAt: iso })) return false;
+          record({ caseId: id, at: iso, actor: 'system', userId: null, type: 'auto_closed', fromState: 'resolved', toState: 'closed', public: true, body: '', data: null });
+          return true;
         });
+        if (done) closed++;
       }
       return closed;
     },

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/index.js';
 import type { CaseState } from './machine.js';
+import type { CaseEventKind } from './events.js';
 
 export type CaseKind = 'help' | 'apply' | 'speak';
 export type SpeakCategory = 'suggestion' | 'complaint' | 'enquiry' | 'request' | 'praise';
@@ -74,6 +75,18 @@ export interface CaseEvent {
   data: string | null;
 }
 
+/** A row to append to case_events. */
+export type NewCaseEvent = Omit<CaseEvent, 'id' | 'public' | 'type'> & { caseId: number; type: CaseEventKind; public: boolean; ip?: string };
+
+/** A committed event with the case it belongs to, as the event bus publishes it. */
+export interface CaseEventWithCase extends CaseEvent {
+  type: CaseEventKind;
+  caseId: number;
+  trackingNo: string;
+  kind: CaseKind;
+  villageId: number;
+}
+
 export interface PhotoRow {
   id: number;
   caseId: number;
@@ -143,6 +156,9 @@ export function createCasesRepo(db: Db) {
       FROM case_events e LEFT JOIN users u ON u.id = e.user_id WHERE e.case_id = ? ORDER BY e.id`),
     publicEvents: db.prepare(`SELECT id, at, actor, user_id AS userId, type, from_state AS fromState, to_state AS toState, public, body, data
       FROM case_events WHERE case_id = ? AND public = 1 ORDER BY id`),
+    eventsWithCase: db.prepare(`SELECT e.id, e.at, e.actor, e.user_id AS userId, e.type, e.from_state AS fromState, e.to_state AS toState,
+        e.public, e.body, e.data, c.id AS caseId, c.tracking_no AS trackingNo, c.kind, c.village_id AS villageId
+      FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.id`),
     photo: db.prepare(`INSERT INTO case_photos (case_id, file_name, mime, bytes, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     photos: db.prepare('SELECT id, case_id AS caseId, file_name AS fileName, mime, bytes, width, height FROM case_photos WHERE case_id = ? ORDER BY id'),
     photoById: db.prepare('SELECT id, case_id AS caseId, file_name AS fileName, mime, bytes, width, height FROM case_photos WHERE id = ?'),
@@ -244,8 +260,9 @@ export function createCasesRepo(db: Db) {
     /** the next number in the day's sequence (call inside the submission's transaction) */
     nextTrackingSeq: (day: string) => s.nextSeq.pluck().get(day) as number,
     insert: (c: NewCase) => Number(s.insert.run({ ...c, anonymous: c.anonymous ? 1 : 0 }).lastInsertRowid),
-    addEvent: (e: Omit<CaseEvent, 'id' | 'public'> & { caseId: number; public: boolean; ip?: string }) =>
-      Number(s.event.run({ ip: '', ...e, public: e.public ? 1 : 0 }).lastInsertRowid),
+    addEvent: (e: NewCaseEvent) => Number(s.event.run({ ip: '', ...e, public: e.public ? 1 : 0 }).lastInsertRowid),
+    /** Events by id, oldest first, with their case's number, kind and village. */
+    eventsWithCase: (ids: number[]) => (ids.length ? (s.eventsWithCase.all(JSON.stringify(ids)) as CaseEventWithCase[]) : []),
     events: (caseId: number) => s.events.all(caseId) as CaseEvent[],
     publicEvents: (caseId: number) => s.publicEvents.all(caseId) as CaseEvent[],
     addPhoto: (caseId: number, p: Omit<PhotoRow, 'id' | 'caseId'>, now: string) =>

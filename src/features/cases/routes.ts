@@ -2,18 +2,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
-import type { z } from 'zod';
 import type { Services } from '../../services.js';
 import type { FieldError } from '../../errors.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { conflictText } from '../../http/errors.js';
 import type { RateLimits } from '../../http/rate-limits.js';
 import { cookieOptions } from '../../http/locals.js';
 import { protectUpload, receiveUpload, type UploadProblem } from '../../http/uploads.js';
 import { t } from '../../i18n/index.js';
 import { activePlate, mineTokens, MINE_COOKIE, prefixOf, type PlateKind } from '../places/routes.js';
 import type { PlateView } from '../places/service.js';
-import { MAX_PHOTO_BYTES, MAX_PHOTOS, PhotoError, processPhotos, type ProcessedPhoto } from './photos.js';
-import { applyForm, fieldErrors, helpForm, lookupForm, rateForm, reopenForm, speakForm, CALLBACK_TIMES, CATEGORIES } from './schema.js';
+import { MAX_PHOTO_BYTES, MAX_PHOTOS } from './photos.js';
+import { fieldErrors, lookupForm, CALLBACK_TIMES, CATEGORIES } from './schema.js';
 import { newIdempotencyKey } from './tokens.js';
 import { pickerQuery } from '../catalog/schema.js';
 import type { CaseKind } from './repo.js';
@@ -99,73 +99,23 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
         limits.submitPerIp,
         limits.submitPerPlate,
         async (req: Request, res: Response, next: NextFunction) => {
+          const plate = activePlate(services, req, res, kind);
+          if (!plate) return;
+          const body = (req.body ?? {}) as Record<string, string | undefined>;
           try {
-            const plate = activePlate(services, req, res, kind);
-            if (!plate) return;
-            const body = (req.body ?? {}) as Record<string, string | undefined>;
-            // Honeypot: a field people never see. Bots fill it in; nothing is saved.
-            if (body.website) {
-              res.status(400).render('errors/error', { title: t('errors.badRequestTitle'), body: t('errors.badRequestBody'), status: 400, stack: undefined });
-              return;
-            }
-            const schema: z.ZodType = caseKind === 'apply' ? applyForm : caseKind === 'speak' ? speakForm : helpForm;
-            const parsed = schema.safeParse(body);
-            const errors: FieldError[] = parsed.success ? [] : fieldErrors(parsed.error);
-            const item = caseKind === 'apply' ? applicable(body.item) : undefined;
-            if (caseKind === 'apply' && !item && !errors.some((e) => e.field === 'item')) {
-              errors.push({ field: 'item', text: t('cases.errors.itemNotApplicable'), href: '#item' });
-            }
-            let photos: ProcessedPhoto[] = [];
-            const files = (req.files as Express.Multer.File[] | undefined) ?? [];
-            const problem = res.locals.uploadProblem as UploadProblem | undefined;
-            if (problem) {
-              const field = problem === 'tooLong' ? 'content' : 'photos';
-              errors.push({ field, text: t(`cases.errors.${problem}`), href: `#${field}` });
-            } else if (errors.length === 0) {
-              try {
-                photos = await processPhotos(files);
-              } catch (err) {
-                if (!(err instanceof PhotoError)) throw err;
-                errors.push({ field: 'photos', text: t(`cases.errors.${err.reason}`), href: '#photos' });
-              }
-            }
-            // A file box cannot be filled in again by the server: say so rather than drop photos silently.
-            if (errors.length > 0 && files.length > 0 && !errors.some((e) => e.field === 'photos')) {
-              errors.push({ field: 'photos', text: t('cases.errors.photosAgain', { n: files.length }), href: '#photos' });
-            }
-            if (errors.length > 0 || !parsed.success) {
-              renderForm(res, caseKind, plate, { item, values: body, errors, idempotencyKey: body.idempotencyKey ?? newIdempotencyKey() }, 400);
-              return;
-            }
-            const v = parsed.data as {
-              name: string | null;
-              phone: string | null;
-              content: string;
-              callbackTime?: string;
-              category?: (typeof CATEGORIES)[number];
-              anonymous?: boolean;
-              idempotencyKey?: string;
-            };
-            const result = services.cases.submit({
+            const result = await services.cases.fileCase({
               kind: caseKind,
-              category: v.category ?? null,
-              item: item ? { id: item.id, promisedLimit: item.promisedLimit, promisedLimitUnit: item.promisedLimitUnit } : null,
-              villageId: plate.villageId,
-              // Anonymous feedback keeps only the village: in a village the door is the person.
-              householdId: v.anonymous ? null : plate.householdId,
-              plateId: v.anonymous ? null : plate.plateId,
-              name: v.name,
-              phone: v.phone,
-              anonymous: v.anonymous ?? false,
-              content: v.content,
-              callbackTime: v.callbackTime ?? null,
-              idempotencyKey: v.idempotencyKey ?? null,
-              photos,
+              plate,
+              form: body,
+              files: (req.files as Express.Multer.File[] | undefined) ?? [],
+              uploadProblem: res.locals.uploadProblem as UploadProblem | undefined,
             });
             rememberOnThisPhone(req, res, result.token);
             res.redirect(303, `/track/${result.token}?new=1`);
           } catch (err) {
-            next(err);
+            if (!(err instanceof ValidationError)) return next(err);
+            const item = caseKind === 'apply' ? applicable(body.item) : undefined;
+            renderForm(res, caseKind, plate, { item, values: body, errors: err.errors, idempotencyKey: body.idempotencyKey ?? newIdempotencyKey() }, 400);
           }
         },
       );
@@ -218,36 +168,33 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
     res.type(photo.mime).sendFile(photo.path);
   });
 
+  /** The villager's page again with what was refused: the form's field errors, or why it cannot be done now. */
+  const refused = (req: Request, res: Response, err: unknown, answer: 'solved' | 'unsolved'): void => {
+    if (err instanceof ValidationError) trackPage(req, res, { values: req.body, errors: err.errors, answer }, 400);
+    else if (err instanceof ConflictError) trackPage(req, res, { notice: conflictText(err, res.locals.t, 'resident') }, err.status);
+    else throw err;
+  };
+
   router.post('/track/:caseToken/rate', limits.villagerAction, urlencoded, protect, (req, res) => {
-    const parsed = rateForm.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      trackPage(req, res, { values: req.body, errors: fieldErrors(parsed.error), answer: 'solved' }, 400);
-      return;
-    }
+    const token = String(req.params.caseToken);
     try {
-      services.cases.rate(String(req.params.caseToken), parsed.data.rating, parsed.data.comment);
+      services.cases.rate({ token, form: req.body ?? {} });
     } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      trackPage(req, res, { notice: t('cases.errors.notAllowed') }, 409);
+      refused(req, res, err, 'solved');
       return;
     }
-    res.redirect(303, `/track/${String(req.params.caseToken)}#rated`);
+    res.redirect(303, `/track/${token}#rated`);
   });
 
   router.post('/track/:caseToken/reopen', limits.villagerAction, urlencoded, protect, (req, res) => {
-    const parsed = reopenForm.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      trackPage(req, res, { values: req.body, errors: fieldErrors(parsed.error), answer: 'unsolved' }, 400);
-      return;
-    }
+    const token = String(req.params.caseToken);
     try {
-      services.cases.reopen(String(req.params.caseToken), parsed.data.reason);
+      services.cases.reopen({ token, form: req.body ?? {} });
     } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      trackPage(req, res, { notice: t('cases.errors.notAllowed') }, 409);
+      refused(req, res, err, 'unsolved');
       return;
     }
-    res.redirect(303, `/track/${String(req.params.caseToken)}#timeline`);
+    res.redirect(303, `/track/${token}#timeline`);
   });
 
   return router;

@@ -1,12 +1,17 @@
 import crypto from 'node:crypto';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import type { ThrottleService } from '../throttle/service.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import type { z } from 'zod';
+import { AlreadyRatedError, NotFoundError, ReopenClosedError, SpamError, StaleVersionError, ValidationError, type FieldError } from '../../errors.js';
+import { t } from '../../i18n/index.js';
 import type { CalendarService } from '../calendar/service.js';
+import type { CatalogService } from '../catalog/service.js';
 import { chinaDate, endOfChinaDay, addDays } from '../calendar/workdays.js';
 import { transition, type CaseState } from './machine.js';
 import type { CaseKind, CaseRow, CasesRepo, SpeakCategory } from './repo.js';
-import type { PhotoStore, ProcessedPhoto } from './photos.js';
+import { PhotoError, processPhotos, type PhotoStore, type ProcessedPhoto, type UploadedFile } from './photos.js';
+import { applyForm, fieldErrors, helpForm, rateForm, reopenForm, speakForm, type CATEGORIES } from './schema.js';
+import { createCaseEventBus, createCaseUnitOfWork, type CaseEventBus } from './events.js';
 import { CASE_TOKEN_PATTERN, newCaseToken } from './tokens.js';
 
 /** Days after resolution in which a villager may say 未解决 and reopen; unrated cases close after it. */
@@ -32,6 +37,40 @@ export interface SubmitCase {
   photos: ProcessedPhoto[];
 }
 
+/** A case as a villager sends it from a plate's form: checked, photos re-encoded, then filed. */
+export interface FileCaseInput {
+  kind: CaseKind;
+  /** the plate the form was opened from */
+  plate: { villageId: number; householdId: number | null; plateId: number };
+  /** the form's fields as sent; checked here with the kind's schema */
+  form: Record<string, unknown>;
+  /** the photos as received (on disk or in memory) */
+  files: UploadedFile[];
+  /** why the body could not be read whole, when it could not */
+  uploadProblem?: 'tooBig' | 'tooMany' | 'tooLong' | 'broken';
+}
+
+export interface FiledCase {
+  token: string;
+  trackingNo: string;
+  /** false when the same idempotency key had already filed it */
+  created: boolean;
+}
+
+/** 满意度评价 on the villager's page: the form's fields as sent. */
+export interface RateCaseInput {
+  token: string;
+  form: Record<string, unknown>;
+}
+
+/** 重新办理 (未解决) on the villager's page: the form's fields as sent. */
+export interface ReopenCaseInput {
+  token: string;
+  form: Record<string, unknown>;
+}
+
+const FORMS: Record<CaseKind, z.ZodType> = { apply: applyForm, speak: speakForm, help: helpForm };
+
 export interface VillagerView {
   case: CaseRow;
   events: ReturnType<CasesRepo['publicEvents']>;
@@ -47,12 +86,18 @@ export function createCasesService(deps: {
   uow: UnitOfWork;
   repo: CasesRepo;
   calendar: CalendarService;
+  /** the items 码上办 may apply for; without a catalogue, none */
+  catalog?: Pick<CatalogService, 'applicableItem'>;
   throttle: ThrottleService;
   photos: PhotoStore;
+  /** where filings, ratings and reopenings are published; without one, a bus nobody listens to */
+  events?: CaseEventBus;
   now?: () => Date;
 }) {
   const { uow, repo, calendar, photos } = deps;
   const now = deps.now ?? (() => new Date());
+  const catalog = deps.catalog ?? { applicableItem: () => undefined };
+  const commit = createCaseUnitOfWork(uow, repo, deps.events ?? createCaseEventBus(uow));
 
   /**
    * When a case must be resolved: the item's promised time for applications (an item done on the
@@ -88,7 +133,7 @@ export function createCasesService(deps: {
       action === 'reopen'
         ? resolutionDue(now_, c.itemPromisedLimit === null ? null : { promisedLimit: c.itemPromisedLimit, promisedLimitUnit: c.itemPromisedLimitUnit ?? '工作日' }).toISOString()
         : null;
-    uow.run(() => {
+    commit((record) => {
       const ok = repo.update({
         id: c.id,
         version: c.version,
@@ -100,8 +145,8 @@ export function createCasesService(deps: {
         reopened: action === 'reopen',
         resolutionDue: reopenDue,
       });
-      if (!ok) throw new ConflictError('case changed');
-      repo.addEvent({
+      if (!ok) throw new StaleVersionError();
+      record({
         caseId: c.id,
         at,
         actor: action === 'auto_close' ? 'system' : 'villager',
@@ -116,12 +161,12 @@ export function createCasesService(deps: {
     });
   };
 
-  return {
-    /**
-     * Files a case in one transaction (case, first event, photo records). The same idempotency key
-     * again returns the case it made the first time. Photo files are removed if nothing is saved.
-     */
-    submit(input: SubmitCase): { token: string; trackingNo: string; created: boolean } {
+  /**
+   * Files a checked case in one transaction (case, first event, photo records) and publishes
+   * case.filed. The same idempotency key again returns the case it made the first time, and
+   * publishes nothing. Photo files are removed if nothing is saved.
+   */
+  const submit = (input: SubmitCase): FiledCase => {
       if (input.idempotencyKey) {
         const existing = repo.findByIdempotencyKey(input.idempotencyKey);
         if (existing) return { token: existing.token, trackingNo: existing.trackingNo, created: false };
@@ -130,7 +175,7 @@ export function createCasesService(deps: {
       const iso = at.toISOString();
       const files = photos.write(input.photos);
       try {
-        return uow.run(() => {
+        return commit((record) => {
           const day = chinaDate(at).replaceAll('-', '');
           const trackingNo = `${day}-${String(repo.nextTrackingSeq(day)).padStart(4, '0')}`;
           const token = newCaseToken();
@@ -153,7 +198,7 @@ export function createCasesService(deps: {
             idempotencyKey: input.idempotencyKey,
             now: iso,
           });
-          repo.addEvent({ caseId, at: iso, actor: 'villager', userId: null, type: 'submitted', fromState: null, toState: 'submitted', public: true, body: '', data: null });
+          record({ caseId, at: iso, actor: 'villager', userId: null, type: 'submitted', fromState: null, toState: 'submitted', public: true, body: '', data: null });
           input.photos.forEach((p, i) => repo.addPhoto(caseId, { fileName: files[i]!, mime: p.mime, bytes: p.data.length, width: p.width, height: p.height }, iso));
           return { token, trackingNo, created: true };
         });
@@ -166,6 +211,68 @@ export function createCasesService(deps: {
         }
         throw err;
       }
+  };
+
+  return {
+    submit,
+
+    /**
+     * 码上办, 码上说 and help requests: checks the form with its kind's schema (every mistake at
+     * once, as field errors), the item, the upload and the photos, then files the case. Anonymous
+     * feedback keeps only the village: in a village the door is the person. ValidationError with
+     * the field errors when something is to be fixed; SpamError when the hidden field is filled in.
+     */
+    async fileCase(input: FileCaseInput): Promise<FiledCase> {
+      const form = input.form;
+      // Honeypot: a field people never see. Bots fill it in; nothing is saved.
+      if (form.website) throw new SpamError();
+      const parsed = FORMS[input.kind].safeParse(form);
+      const errors: FieldError[] = parsed.success ? [] : fieldErrors(parsed.error);
+      const item = input.kind === 'apply' && typeof form.item === 'string' ? catalog.applicableItem(form.item) : undefined;
+      if (input.kind === 'apply' && !item && !errors.some((e) => e.field === 'item')) {
+        errors.push({ field: 'item', text: t('cases.errors.itemNotApplicable'), href: '#item' });
+      }
+      let processed: ProcessedPhoto[] = [];
+      if (input.uploadProblem) {
+        const field = input.uploadProblem === 'tooLong' ? 'content' : 'photos';
+        errors.push({ field, text: t(`cases.errors.${input.uploadProblem}`), href: `#${field}` });
+      } else if (errors.length === 0) {
+        try {
+          processed = await processPhotos(input.files);
+        } catch (err) {
+          if (!(err instanceof PhotoError)) throw err;
+          errors.push({ field: 'photos', text: t(`cases.errors.${err.reason}`), href: '#photos' });
+        }
+      }
+      // A file box cannot be filled in again by the server: say so rather than drop photos silently.
+      if (errors.length > 0 && input.files.length > 0 && !errors.some((e) => e.field === 'photos')) {
+        errors.push({ field: 'photos', text: t('cases.errors.photosAgain', { n: input.files.length }), href: '#photos' });
+      }
+      if (errors.length > 0 || !parsed.success) throw new ValidationError(errors);
+      const v = parsed.data as {
+        name: string | null;
+        phone: string | null;
+        content: string;
+        callbackTime?: string;
+        category?: (typeof CATEGORIES)[number];
+        anonymous?: boolean;
+        idempotencyKey?: string;
+      };
+      return submit({
+        kind: input.kind,
+        category: v.category ?? null,
+        item: item ? { id: item.id, promisedLimit: item.promisedLimit, promisedLimitUnit: item.promisedLimitUnit } : null,
+        villageId: input.plate.villageId,
+        householdId: v.anonymous ? null : input.plate.householdId,
+        plateId: v.anonymous ? null : input.plate.plateId,
+        name: v.name,
+        phone: v.phone,
+        anonymous: v.anonymous ?? false,
+        content: v.content,
+        callbackTime: v.callbackTime ?? null,
+        idempotencyKey: v.idempotencyKey ?? null,
+        photos: processed,
+      });
     },
 
     /** What the villager's private page shows: public events only. */
@@ -210,18 +317,31 @@ export function createCasesService(deps: {
       return c.token;
     },
 
-    rate(token: string, rating: number, comment: string | null): void {
-      const c = byToken(token);
-      if (c.rating !== null) throw new ConflictError('already rated');
+    /**
+     * 满意度评价: 1–5 stars and an optional comment, once, on a resolved case (case.rated).
+     * ValidationError for the form; AlreadyRatedError, ActionNotAllowedError, StaleVersionError.
+     */
+    rate(input: RateCaseInput): void {
+      const parsed = rateForm.safeParse(input.form);
+      if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
+      const { rating, comment } = parsed.data;
+      const c = byToken(input.token);
+      if (c.rating !== null) throw new AlreadyRatedError();
       // 1–2 stars: 不满意 keeps the case resolved, so 重新办理 stays open for the rest of the 7 days.
       change(c, rating <= 2 ? 'rate_low' : 'rate', { rating, ratingComment: comment, body: comment ?? '', data: { rating } });
     },
 
-    reopen(token: string, reason: string): void {
-      const c = byToken(token);
+    /**
+     * 未解决, 重新办理: within REOPEN_DAYS of resolution, with what is still wrong (case.reopened).
+     * ValidationError for the form; ReopenClosedError after the window; StaleVersionError.
+     */
+    reopen(input: ReopenCaseInput): void {
+      const parsed = reopenForm.safeParse(input.form);
+      if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
+      const c = byToken(input.token);
       const until = reopenDeadline(c);
-      if (c.state !== 'resolved' || !until || now() >= until) throw new ConflictError('reopen window closed');
-      change(c, 'reopen', { body: reason });
+      if (c.state !== 'resolved' || !until || now() >= until) throw new ReopenClosedError();
+      change(c, 'reopen', { body: parsed.data.reason });
     },
 
     photoPath: (fileName: string) => photos.path(fileName),
