@@ -62,7 +62,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return 1;
       }
       const started = Date.now();
-      const counts = seedDemo(db, { tokenKey: values.key ?? crypto.randomBytes(32).toString('base64url') });
+      const counts = seedDemo(db, services, { tokenKey: values.key ?? crypto.randomBytes(32).toString('base64url') });
       console.log(`seeded in ${Date.now() - started} ms:`, counts);
       db.close();
       return 0;

@@ -123,9 +123,14 @@ export function createCatalogRepo(db: Db) {
   const adminList = db.prepare(`SELECT code, name, department, published, can_apply AS canApply FROM catalog_items
     WHERE (? = '' OR instr(name, ?) > 0 OR code = ?) ORDER BY theme_code, code LIMIT 100`);
 
+  const saveTheme = db.prepare(`INSERT INTO catalog_themes (code, name, sort) VALUES (?, ?, ?)
+    ON CONFLICT(code) DO UPDATE SET name = excluded.name, sort = excluded.sort WHERE name IS NOT excluded.name OR sort IS NOT excluded.sort`);
+
   return {
     revision: () => revision.get() as number,
     themes: () => themes.all() as ThemeCount[],
+    /** Adds or renames themes by code; each one's sort is its place in the list. */
+    saveThemes: (list: ReadonlyArray<{ code: string; name: string }>) => list.forEach((t, i) => saveTheme.run(t.code, t.name, i)),
     indexRows: () => index.all() as ItemIndexRow[],
     adminList: (q: string) =>
       adminList.all(q, q, q) as Array<{ code: string; name: string; department: string; published: number; canApply: number }>,

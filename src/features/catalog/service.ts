@@ -97,6 +97,11 @@ export function createCatalogService(repo: CatalogRepo) {
   };
 
   return {
+    /** The themes (主题分类) items are filed under, in the order villagers see them; codes are kept. */
+    saveThemes(list: ReadonlyArray<{ code: string; name: string }>): void {
+      repo.saveThemes(list);
+      cache = undefined;
+    },
     themes(): ThemeCount[] {
       return current().themes.filter((t) => t.count > 0);
     },

@@ -1,8 +1,10 @@
 import { NotFoundError } from '../../errors.js';
-import type { HouseholdFile, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
+import { createPlacesRepo, type HouseholdFile, type PlaceRow, type PlacesRepo, type PlateView, type Visit, type VillageRow } from './repo.js';
 import { isPlateTokenShape, newPlateToken } from './tokens.js';
 import { transaction, type Db } from '../../db/index.js';
 import { ConflictError } from '../../errors.js';
+
+export type { PlaceRow } from './repo.js';
 
 export interface HouseholdInput {
   address: string;
@@ -98,7 +100,24 @@ export function createPlacesService(repo: PlacesRepo, db: Db) {
     isEmpty(): boolean {
       return repo.countHouseholds() === 0;
     },
+
+    /** Every village with its township and district, ordered by code (the places import and export). */
+    placeRows: (): Array<PlaceRow & { villageId: number }> => repo.placeRows(),
+    /**
+     * Adds or updates districts, townships and villages keyed on their codes, in one transaction.
+     * A new village gets its plate, with a token from `plateToken` (a random one unless given).
+     */
+    importPlaces(rows: PlaceRow[], plateToken: (villageCode: string) => string = () => newPlateToken()): void {
+      transaction(db, () => {
+        for (const row of rows) repo.upsertPlace(row, () => plateToken(row.villageCode));
+      });
+    },
   };
+}
+
+/** The places service on a database, for code that is handed only the database (import datasets). */
+export function placesServiceOn(db: Db): PlacesService {
+  return createPlacesService(createPlacesRepo(db), db);
 }
 
 export type PlacesService = ReturnType<typeof createPlacesService>;

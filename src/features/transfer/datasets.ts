@@ -25,9 +25,18 @@ export interface Scope {
   villageIds: ReadonlySet<number>;
 }
 
+/** How rows are written; the defaults are what staff's imports use. */
+export interface WriteOptions {
+  /**
+   * The token of a plate that a row creates: a random one (newPlateToken) unless given. The demo
+   * seed derives them from its key, so the same key gives the same plates.
+   */
+  plateToken?: (plate: { kind: 'village'; villageCode: string } | { kind: 'household'; villageCode: string; address: string }) => string;
+}
+
 /** A kind of data that can be exported, edited in Excel and imported again. */
 export interface Dataset<T> {
-  name: 'households' | 'cadres' | 'calendar' | 'catalog';
+  name: 'places' | 'households' | 'cadres' | 'calendar' | 'catalog';
   headers: readonly string[];
   /** checks one row; `villageId` resolves a village code within the caller's scope */
   parse(cells: Record<string, string>, ctx: { villageId: (code: string) => number | undefined }): { value?: T; errors: Array<{ column: string; message: string }> };
@@ -38,7 +47,7 @@ export interface Dataset<T> {
   /** rows that would reach beyond the caller's scope (checked with the rest, before anything is written) */
   conflicts?(db: Db, rows: Array<{ row: number; value: T }>, scope: Scope): RowError[];
   /** writes rows keyed on their natural key: writing the same rows twice changes nothing more */
-  write(db: Db, rows: Array<PlannedRow<T>>): void;
+  write(db: Db, rows: Array<PlannedRow<T>>, opts?: WriteOptions): void;
   exportRows(db: Db, scope: Scope): string[][];
 }
 
@@ -96,7 +105,7 @@ export const households: Dataset<HouseholdRow> = {
     return new Map(rows.map((r) => [households.key(r), r]));
   },
   same: (a, b) => a.contactName === b.contactName && a.contactPhone === b.contactPhone && a.notes === b.notes,
-  write(db, rows) {
+  write(db, rows, opts = {}) {
     // Keyed on (village, address), so writing a row again changes nothing: a re-run after a
     // failure part-way adds only what is missing. A new household gets its plate.
     const insert = db.prepare('INSERT INTO households (village_id, address, contact_name, contact_phone, notes) VALUES (?, ?, ?, ?, ?) ON CONFLICT (village_id, address) DO NOTHING');
@@ -105,8 +114,10 @@ export const households: Dataset<HouseholdRow> = {
     for (const { status, value: v } of rows) {
       if (status === 'same') continue;
       const added = insert.run(v.villageId, v.address, v.contactName || null, v.contactPhone || null, v.notes);
-      if (added.changes === 1) plate.run(newPlateToken(), Number(added.lastInsertRowid), v.villageId);
-      else update.run(v.contactName || null, v.contactPhone || null, v.notes, v.villageId, v.address);
+      if (added.changes === 1) {
+        const token = opts.plateToken?.({ kind: 'household', villageCode: v.villageCode, address: v.address }) ?? newPlateToken();
+        plate.run(token, Number(added.lastInsertRowid), v.villageId);
+      } else update.run(v.contactName || null, v.contactPhone || null, v.notes, v.villageId, v.address);
     }
   },
   exportRows(db, scope) {
@@ -257,6 +268,7 @@ export const calendar: Dataset<CalendarRow> = {
 };
 
 import { catalog } from './catalog-dataset.js';
+import { places } from './places-dataset.js';
 
-export const DATASETS = { households, cadres, calendar, catalog } as const;
+export const DATASETS = { places, households, cadres, calendar, catalog } as const;
 export type DatasetName = keyof typeof DATASETS;
