@@ -23,8 +23,8 @@ const PASSWORD = 'screenshots-password';
 async function main(): Promise<void> {
   const db = openDb(':memory:');
   migrate(db);
-  seedDemo(db, { tokenKey: 'screenshots' });
   const services = createServices(db, testConfig({ dataDir: path.join(OUT, '.data') }));
+  seedDemo(db, services, { tokenKey: 'screenshots' });
   await services.staff.createUser({ username: 'admin', displayName: '县级管理员', password: PASSWORD, role: 'admin' });
   const household = db.prepare("SELECT p.token, h.id, v.id AS villageId, v.code FROM plates p JOIN households h ON h.id = p.household_id JOIN villages v ON v.id = h.village_id WHERE v.name = '史村' AND p.status = 'active' ORDER BY h.id LIMIT 1").get() as { token: string; id: number; villageId: number; code: string };
   const villageToken = db.prepare("SELECT token FROM plates WHERE kind = 'village' AND village_id = ?").pluck().get(household.villageId) as string;

@@ -52,7 +52,7 @@ export async function prepare(config: Config, logger: Logger): Promise<Prepared>
       const started = Date.now();
       // A fresh key per installation: the demo's plate tokens are unguessable, yet the seed stays
       // deterministic for a given key (tests pass their own).
-      seeded = seedDemo(db, { tokenKey: crypto.randomBytes(32).toString('base64url') });
+      seeded = seedDemo(db, services, { tokenKey: crypto.randomBytes(32).toString('base64url') });
       logger.info({ ...seeded, ms: Date.now() - started }, 'demo district seeded');
     } else {
       emptyWithoutDemo = true;

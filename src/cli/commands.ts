@@ -21,9 +21,9 @@ Commands:
   info                 print counts and a sample household URL
   plates --village CODE|--town CODE [--size plate|sticker] [--since YYYY-MM-DD] --out FILE.pdf
                        print a village's or township's household plates as a PDF
-  import households|cadres|calendar|catalog FILE [--dry-run] [--encoding auto|utf8|gbk]
+  import places|households|cadres|calendar|catalog FILE [--dry-run] [--encoding auto|utf8|gbk]
                        load a CSV or .xlsx file: all rows or none; a dry run only reports
-  export households|cadres|calendar|catalog --out FILE.csv|FILE.xlsx
+  export places|households|cadres|calendar|catalog --out FILE.csv|FILE.xlsx
                        write the same columns, for editing in Excel and importing again
   jobs run             close unrated cases resolved over 7 days ago; drop expired sessions and import files
                        left unconfirmed for an hour
@@ -62,7 +62,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return 1;
       }
       const started = Date.now();
-      const counts = seedDemo(db, { tokenKey: values.key ?? crypto.randomBytes(32).toString('base64url') });
+      const counts = seedDemo(db, services, { tokenKey: values.key ?? crypto.randomBytes(32).toString('base64url') });
       console.log(`seeded in ${Date.now() - started} ms:`, counts);
       db.close();
       return 0;
@@ -125,7 +125,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     case 'import':
     case 'export': {
       const [name, ...args] = rest;
-      if (name !== 'households' && name !== 'cadres' && name !== 'calendar' && name !== 'catalog') break;
+      if (name !== 'places' && name !== 'households' && name !== 'cadres' && name !== 'calendar' && name !== 'catalog') break;
       const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,

@@ -1,10 +1,12 @@
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { inject } from 'vitest';
 import { migrate, type Db } from '../../src/db/index.js';
-import { seedDemo } from '../../src/features/seed/service.js';
+import { seededImage, TEST_TOKEN_KEY } from './seed-image.js';
 
-export const TEST_TOKEN_KEY = 'test-token-key';
+export { TEST_TOKEN_KEY };
 
-let seededImage: Buffer | undefined;
+let image: Buffer | undefined;
 
 /** A migrated, empty in-memory database. */
 export function emptyDb(): Db {
@@ -15,17 +17,16 @@ export function emptyDb(): Db {
 }
 
 /**
- * A fresh in-memory database holding the demo district and catalogue. Seeding runs once per test
- * file; each call gets its own copy, so tests cannot disturb each other.
+ * A fresh in-memory database holding the demo district and catalogue. The demo is seeded once per
+ * run (test/helpers/seed-image.ts), or once per test file where no run set it up; each call gets its
+ * own copy, so tests cannot disturb each other.
  */
 export function seededDb(): Db {
-  if (!seededImage) {
-    const db = emptyDb();
-    seedDemo(db, { tokenKey: TEST_TOKEN_KEY });
-    seededImage = db.serialize();
-    db.close();
+  if (!image) {
+    const file = inject('seededImageFile');
+    image = file ? fs.readFileSync(file) : seededImage();
   }
-  const db = new Database(seededImage);
+  const db = new Database(image);
   db.pragma('foreign_keys = ON');
   return db;
 }

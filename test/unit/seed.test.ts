@@ -1,13 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildCatalog } from '../../db/seed/catalog.js';
-import { buildDistrict } from '../../db/seed/district.js';
-import { calendar2026 } from '../../db/seed/calendar.js';
-import { THEMES } from '../../db/seed/themes.js';
-import { projectRoot } from '../../src/db/index.js';
-import { seedDemo } from '../../src/features/seed/service.js';
-import { emptyDb } from '../helpers/db.js';
+import { testConfig } from '../../src/config.js';
+import { projectRoot, type Db } from '../../src/db/index.js';
+import { DEMO_DATA_DIR, DEMO_FILES, seedDemo } from '../../src/features/seed/service.js';
+import { derivedPlateToken } from '../../src/features/places/tokens.js';
+import { ITEM_TYPES } from '../../src/features/transfer/catalog-dataset.js';
+import { createServices } from '../../src/services.js';
+import { demoCalendar, demoCatalog, demoTable } from '../helpers/demo-data.js';
+import { emptyDb, seededDb } from '../helpers/db.js';
+import { tempDirs } from '../helpers/files.js';
 
 /** The real item names of DOMAIN.md, kept in a fixture so the test runs without shared/. */
 function domainRealNames(): string[] {
@@ -30,8 +32,26 @@ function namesInDomainDoc(): string[] | undefined {
   return names;
 }
 
+const dirs = tempDirs();
+afterAll(() => dirs.cleanUp());
+
+/** Seeds an empty database from the data files in `dir`. */
+function seed(key: string, dir?: string): { db: Db; counts: ReturnType<typeof seedDemo>; ms: number } {
+  const db = emptyDb();
+  const started = Date.now();
+  const counts = seedDemo(db, createServices(db, testConfig()), { tokenKey: key, dir });
+  return { db, counts, ms: Date.now() - started };
+}
+
+/** A copy of the demo's data files, for a test to edit. */
+function dataCopy(): string {
+  const dir = dirs.make('mashang-seed-data-');
+  for (const f of fs.readdirSync(DEMO_DATA_DIR)) fs.copyFileSync(path.join(DEMO_DATA_DIR, f), path.join(dir, f));
+  return dir;
+}
+
 describe('demo catalogue', () => {
-  const catalog = buildCatalog();
+  const catalog = demoCatalog();
 
   it('holds exactly 862 items with unique names, codes and implementation codes', () => {
     expect(catalog).toHaveLength(862);
@@ -62,13 +82,16 @@ describe('demo catalogue', () => {
   });
 
   it('fills every field plausibly and reads like a real catalogue', () => {
-    const themeCodes = new Set(THEMES.map((t) => t.code));
+    const themeCodes = new Set(demoTable('catalog-themes.csv').rows.map((r) => r[0]));
+    expect(themeCodes.size).toBe(32);
     for (const i of catalog) {
       expect(i.name, i.code).not.toMatch(/测试|示例|事项\d|XX|某某|\(\d+\)|（\d+）|placeholder/i);
       expect(themeCodes.has(i.themeCode), i.name).toBe(true);
-      for (const field of ['typeName', 'level', 'basis', 'department', 'departmentCode', 'conditions', 'forms', 'place', 'hours', 'consultPhone', 'complaintPhone', 'scope', 'target'] as const) {
+      expect(ITEM_TYPES[i.typeCode], i.name).toBeDefined();
+      for (const field of ['level', 'basis', 'department', 'departmentCode', 'conditions', 'forms', 'place', 'hours', 'consultPhone', 'complaintPhone', 'scope', 'target'] as const) {
         expect(i[field].trim(), `${i.name}.${field}`).not.toBe('');
       }
+      expect(i.published, i.name).toBe(true);
       expect(i.legalLimit, i.name).toBeGreaterThan(0);
       expect(i.promisedLimit, i.name).toBeLessThanOrEqual(i.legalLimit);
       expect(i.process.length, i.name).toBeGreaterThan(0);
@@ -79,18 +102,19 @@ describe('demo catalogue', () => {
     }
     for (const code of themeCodes) expect(catalog.filter((i) => i.themeCode === code).length, code).toBeGreaterThanOrEqual(3);
   });
-
-  it('is the same every time', () => {
-    expect(buildCatalog()).toEqual(catalog);
-  });
 });
 
 describe('demo district', () => {
-  const district = buildDistrict();
+  const db = seededDb();
+  afterAll(() => db.close());
+  const villages = db
+    .prepare(`SELECT v.id, v.code, v.name, t.code AS townCode, t.name AS townName, (SELECT count(*) FROM households h WHERE h.village_id = v.id) AS households
+      FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY v.id`)
+    .all() as Array<{ id: number; code: string; name: string; townCode: string; townName: string; households: number }>;
 
   it('is 兖州区 with its 10 real townships', () => {
-    expect(district.code).toBe('370812');
-    expect(district.towns.map((t) => `${t.code} ${t.name}`)).toEqual([
+    expect(db.prepare('SELECT code, name FROM districts').all()).toEqual([{ code: '370812', name: '兖州区' }]);
+    expect(db.prepare("SELECT code || ' ' || name FROM towns ORDER BY id").pluck().all()).toEqual([
       '370812001 鼓楼街道',
       '370812003 龙桥街道',
       '370812006 酒仙桥街道',
@@ -104,93 +128,147 @@ describe('demo district', () => {
     ]);
   });
 
-  it('has at least 3 villages per township including the named ones, and 30–150 households each', () => {
-    const named = ['新兖镇 道义社区', '新兖镇 泗庄社区', '颜店镇 天齐庙村', '颜店镇 屯二村', '颜店镇 史村', '漕河镇 管口新村'];
-    const all = district.towns.flatMap((t) => t.villages.map((v) => `${t.name} ${v.name}`));
-    for (const n of named) expect(all).toContain(n);
-    for (const town of district.towns) {
-      expect(town.villages.length).toBeGreaterThanOrEqual(3);
-      for (const v of town.villages) {
-        expect(v.code.startsWith(town.code) && v.code.length === 12, v.name).toBe(true);
-        expect(v.households.length, v.name).toBeGreaterThanOrEqual(30);
-        expect(v.households.length, v.name).toBeLessThanOrEqual(150);
-        expect(new Set(v.households.map((h) => h.address)).size).toBe(v.households.length);
-      }
+  it('gives every township its 便民服务中心', () => {
+    for (const t of db.prepare('SELECT name, centre_address AS address, centre_hours AS hours, centre_phone AS phone FROM towns').all() as Array<Record<string, string>>) {
+      expect(t.address, t.name).toContain(t.name!);
+      expect(t.hours, t.name).not.toBe('');
+      expect(t.phone, t.name).toMatch(/^0537-\d{7,8}$/);
     }
   });
 
+  it('has at least 3 villages per township including the named ones, and 30–150 households each', () => {
+    const named = ['新兖镇 道义社区', '新兖镇 泗庄社区', '颜店镇 天齐庙村', '颜店镇 屯二村', '颜店镇 史村', '漕河镇 管口新村'];
+    const all = villages.map((v) => `${v.townName} ${v.name}`);
+    for (const n of named) expect(all).toContain(n);
+    const perTown = new Map<string, number>();
+    for (const v of villages) {
+      perTown.set(v.townCode, (perTown.get(v.townCode) ?? 0) + 1);
+      expect(v.code.startsWith(v.townCode) && v.code.length === 12, v.name).toBe(true);
+      expect(v.households, v.name).toBeGreaterThanOrEqual(30);
+      expect(v.households, v.name).toBeLessThanOrEqual(150);
+    }
+    expect(perTown.size).toBe(10);
+    for (const [town, n] of perTown) expect(n, town).toBeGreaterThanOrEqual(3);
+  });
+
   it('gives 史村 its 12 lanes', () => {
-    const shi = district.towns.flatMap((t) => t.villages).find((v) => v.name === '史村')!;
-    const lanes = new Set(shi.households.map((h) => /^(\d+)胡同/.exec(h.address)?.[1]));
+    const shi = villages.find((v) => v.name === '史村')!;
+    const addresses = db.prepare('SELECT address FROM households WHERE village_id = ?').pluck().all(shi.id) as string[];
+    const lanes = new Set(addresses.map((a) => /^(\d+)胡同/.exec(a)?.[1]));
     expect([...lanes].sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 12 }, (_, i) => String(i + 1)));
   });
 
   it('has 2–5 fictional cadres per village, all five roles, and only unreal phone numbers', () => {
-    const roles = new Set<string>();
-    const phones: string[] = [];
-    for (const town of district.towns) {
-      for (const v of town.villages) {
-        const serving = v.cadres.length + town.townCadres.filter((c) => c.villageCodes.includes(v.code)).length;
-        expect(serving, v.name).toBeGreaterThanOrEqual(2);
-        expect(serving, v.name).toBeLessThanOrEqual(5);
-        for (const c of v.cadres) roles.add(c.role);
-        phones.push(...v.cadres.map((c) => c.phone), ...v.households.flatMap((h) => (h.contactPhone ? [h.contactPhone] : [])));
-      }
-      for (const c of town.townCadres) {
-        roles.add(c.role);
-        phones.push(c.phone);
-      }
+    for (const v of villages) {
+      const serving = db.prepare('SELECT count(*) FROM cadre_villages WHERE village_id = ?').pluck().get(v.id) as number;
+      expect(serving, v.name).toBeGreaterThanOrEqual(2);
+      expect(serving, v.name).toBeLessThanOrEqual(5);
     }
-    expect(roles).toEqual(new Set(['first_secretary', 'party_secretary', 'committee_director', 'town_cadre', 'grid_worker']));
+    expect(new Set(db.prepare('SELECT role FROM cadres').pluck().all())).toEqual(
+      new Set(['first_secretary', 'party_secretary', 'committee_director', 'town_cadre', 'grid_worker']),
+    );
+    const phones = db.prepare('SELECT phone FROM cadres UNION ALL SELECT contact_phone FROM households WHERE contact_phone IS NOT NULL').pluck().all() as string[];
+    expect(phones.length).toBeGreaterThan(1000);
     for (const p of phones) expect(p).toMatch(/^1990000\d{4}$/);
     expect(new Set(phones).size).toBe(phones.length);
   });
 
-  it('is the same every time', () => {
-    expect(buildDistrict()).toEqual(district);
+  it('has a plate for every village and every household', () => {
+    const count = (sql: string) => db.prepare(sql).pluck().get() as number;
+    expect(count("SELECT count(*) FROM plates WHERE kind = 'village'")).toBe(villages.length);
+    expect(count("SELECT count(*) FROM plates WHERE kind = 'household'")).toBe(count('SELECT count(*) FROM households'));
   });
 });
 
 describe('seeding the demo', () => {
-  const dump = (key: string) => {
-    const db = emptyDb();
-    const started = Date.now();
-    const counts = seedDemo(db, { tokenKey: key });
-    const ms = Date.now() - started;
-    const tables = ['districts', 'towns', 'villages', 'households', 'plates', 'cadres', 'cadre_villages', 'catalog_items', 'catalog_materials', 'catalog_fees', 'catalog_faqs', 'calendar_days'];
-    const rows = Object.fromEntries(
+  const rowsOf = (db: Db) => {
+    const tables = ['districts', 'towns', 'villages', 'households', 'plates', 'cadres', 'cadre_villages', 'catalog_themes', 'catalog_items', 'catalog_materials', 'catalog_fees', 'catalog_faqs', 'calendar_days'];
+    return Object.fromEntries(
       tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all().map((r) => ({ ...(r as object), issued_at: undefined, created_at: undefined, updated_at: undefined }))]),
     );
-    db.close();
-    return { counts, ms, rows };
   };
+  const first = seed('k');
 
-  it('writes the same rows for the same key, in well under 10 seconds', () => {
-    const a = dump('k');
-    const b = dump('k');
-    expect(a.rows).toEqual(b.rows);
-    expect(a.counts.items).toBe(862);
-    expect(a.counts.villages).toBeGreaterThanOrEqual(30);
-    expect(a.ms).toBeLessThan(10_000);
+  it('loads every file: 10 townships, 37 villages, 3207 households, 149 cadres, 862 items, 39 calendar days, in well under 10 seconds', () => {
+    expect(first.counts).toEqual({ towns: 10, villages: 37, households: 3207, cadres: 149, items: 862, calendarDays: 39 });
+    expect(first.ms).toBeLessThan(10_000);
   });
 
-  it('gives other plate tokens for another key', () => {
-    const a = dump('k1').rows.plates as unknown as Array<{ token: string }>;
-    const b = dump('k2').rows.plates as unknown as Array<{ token: string }>;
-    expect(a[0]!.token).not.toBe(b[0]!.token);
+  it('writes the same rows for the same key', () => {
+    const again = seed('k');
+    expect(rowsOf(again.db)).toEqual(rowsOf(first.db));
+    again.db.close();
   });
 
-  it('writes nothing when any row fails', () => {
+  it('derives each plate token from the key and the plate: the same key gives the same plates, another key others', () => {
+    const plates = first.db
+      .prepare('SELECT p.kind, p.token, v.code, h.address FROM plates p JOIN villages v ON v.id = p.village_id LEFT JOIN households h ON h.id = p.household_id')
+      .all() as Array<{ kind: string; token: string; code: string; address: string | null }>;
+    for (const p of plates) expect(p.token).toBe(derivedPlateToken('k', p.kind === 'village' ? `v:${p.code}` : `h:${p.code}:${p.address}`));
+    const other = seed('k2');
+    const token = other.db.prepare('SELECT token FROM plates WHERE id = ?').pluck();
+    expect(token.get(1)).not.toBe(plates[0]!.token);
+    expect(other.db.prepare('SELECT count(*) FROM plates WHERE token IN (SELECT value FROM json_each(?))').pluck().get(JSON.stringify(plates.map((p) => p.token)))).toBe(0);
+    other.db.close();
+  });
+
+  it('leaves the files as an export gives them back: each dataset exported from the seeded demo holds the same rows', async () => {
+    const services = createServices(first.db, testConfig());
+    const villageIds = new Set(first.db.prepare('SELECT id FROM villages').pluck().all() as number[]);
+    const admin = { role: 'admin' as const, scope: { all: true, villageIds } };
+    const sorted = (rows: string[][]) => rows.map((r) => JSON.stringify(r)).sort();
+    for (const { dataset, file } of DEMO_FILES) {
+      const exported = demoTable('export.csv', writeTemp(await services.transfer.export(dataset, admin, 'csv')));
+      const shipped = demoTable(file);
+      expect(exported.headers, file).toEqual(shipped.headers);
+      expect(sorted(exported.rows), file).toEqual(sorted(shipped.rows));
+    }
+  });
+
+  it('imports every data file cleanly through the back office import (read in the worker, written in chunks): no row errors, every row new', async () => {
     const db = emptyDb();
-    const catalog = buildCatalog();
-    const broken = [...catalog, { ...catalog[0]! }]; // a duplicate name fails at the very end
-    expect(() => seedDemo(db, { tokenKey: 'k', catalog: broken })).toThrow();
-    expect(db.prepare('SELECT count(*) FROM households').pluck().get()).toBe(0);
-    expect(db.prepare('SELECT count(*) FROM catalog_items').pluck().get()).toBe(0);
+    const services = createServices(db, testConfig());
+    services.catalog.saveThemes(demoTable('catalog-themes.csv').rows.map(([code = '', name = '']) => ({ code, name })));
+    for (const { dataset, file } of DEMO_FILES) {
+      const bytes = fs.readFileSync(path.join(DEMO_DATA_DIR, file));
+      const admin = { role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } };
+      const plan = await services.transfer.commit(dataset, bytes, admin);
+      expect(plan.errors, file).toEqual([]);
+      expect(plan.counts, file).toEqual({ add: plan.total, change: 0, same: 0 });
+    }
+    expect(db.prepare('SELECT count(*) FROM households').pluck().get()).toBe(3207);
+    db.close();
+  });
+
+  it('seeds what the files say: a contact renamed in a copy of households.csv is the contact seeded', () => {
+    const dir = dataCopy();
+    const file = path.join(dir, 'households.csv');
+    const [code, address, name] = demoTable('households.csv').rows.find((r) => r[2])!;
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(`"${code}","${address}","${name}"`, `"${code}","${address}","王改名"`));
+    const edited = seed('k', dir);
+    const contact = (db: Db) =>
+      db.prepare('SELECT h.contact_name FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ? AND h.address = ?').pluck().get(code, address);
+    expect(contact(edited.db)).toBe('王改名');
+    expect(contact(first.db)).toBe(name);
+    edited.db.close();
+  });
+
+  it('writes nothing when any row of any file fails, and names the file and the row', () => {
+    const dir = dataCopy();
+    const file = path.join(dir, 'catalog.csv');
+    const text = fs.readFileSync(file, 'utf8');
+    // the last file loaded, its last row: the first item again, a duplicate code
+    const firstItem = text.split('\r\n"')[1]!;
+    fs.writeFileSync(file, `${text}"${firstItem}`);
+    const db = emptyDb();
+    expect(() => seedDemo(db, createServices(db, testConfig()), { tokenKey: 'k', dir })).toThrow(/catalog\.csv.*第 864 行/);
+    for (const t of ['districts', 'villages', 'households', 'plates', 'cadres', 'catalog_themes', 'catalog_items', 'calendar_days']) {
+      expect(db.prepare(`SELECT count(*) FROM ${t}`).pluck().get(), t).toBe(0);
+    }
   });
 
   it('seeds the 2026 official calendar', () => {
-    const days = calendar2026();
+    const days = demoCalendar();
     expect(days.filter((d) => d.kind === 'holiday')).toHaveLength(3 + 9 + 3 + 5 + 3 + 3 + 7);
     expect(days.filter((d) => d.kind === 'workday').map((d) => d.date)).toEqual([
       '2026-01-04',
@@ -200,5 +278,13 @@ describe('seeding the demo', () => {
       '2026-09-20',
       '2026-10-10',
     ]);
+    expect(first.db.prepare('SELECT date, kind, note FROM calendar_days ORDER BY date').all()).toEqual(days);
   });
 });
+
+/** Writes bytes to a file in a temporary folder; returns the folder. */
+function writeTemp(bytes: Buffer): string {
+  const dir = dirs.make('mashang-export-');
+  fs.writeFileSync(path.join(dir, 'export.csv'), bytes);
+  return dir;
+}

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { calendar2026 } from '../../db/seed/calendar.js';
+import { demoCalendar } from '../helpers/demo-data.js';
 import { addWorkingDays, chinaDate, endOfChinaDay, isWorkingDay, workingDaysBetween } from '../../src/features/calendar/workdays.js';
 import { yellowBefore as yb } from '../../src/features/calendar/workdays.js';
 
-const ex = new Map(calendar2026().map((d) => [d.date, d.kind]));
+const ex = new Map(demoCalendar().map((d) => [d.date, d.kind]));
 
 describe('working days from the calendar table', () => {
   it('a weekend is skipped: Friday + 1 = Monday, Saturday + 1 = Monday', () => {

@@ -208,6 +208,8 @@ export function createCatalogRepo(db: Db) {
       faqs: editableFaqs.all(id) as EditableItem['faqs'],
     };
   };
+  const saveTheme = db.prepare(`INSERT INTO catalog_themes (code, name, sort) VALUES (?, ?, ?)
+    ON CONFLICT(code) DO UPDATE SET name = excluded.name, sort = excluded.sort WHERE name IS NOT excluded.name OR sort IS NOT excluded.sort`);
 
   return {
     /** Items with these codes, published or not, with every field. */
@@ -228,6 +230,8 @@ export function createCatalogRepo(db: Db) {
     },
     revision: () => revision.get() as number,
     themes: () => themes.all() as ThemeCount[],
+    /** Adds or renames themes by code; each one's sort is its place in the list. */
+    saveThemes: (list: ReadonlyArray<{ code: string; name: string }>) => list.forEach((t, i) => saveTheme.run(t.code, t.name, i)),
     indexRows: () => index.all() as ItemIndexRow[],
     adminList: (q: string) =>
       adminList.all(q, q, q) as Array<{ code: string; name: string; department: string; published: number; canApply: number }>,

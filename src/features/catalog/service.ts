@@ -111,6 +111,11 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
         for (const item of items) repo.upsertEditable(item, ITEM_TYPES[item.typeCode]);
       });
     },
+    /** The themes (主题分类) items are filed under, in the order villagers see them; codes are kept. */
+    saveThemes(list: ReadonlyArray<{ code: string; name: string }>): void {
+      repo.saveThemes(list);
+      cache = undefined;
+    },
     themes(): ThemeCount[] {
       return current().themes.filter((t) => t.count > 0);
     },

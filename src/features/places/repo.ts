@@ -54,6 +54,19 @@ export interface VillageRow {
   townName: string;
 }
 
+/** One village with its township (and its 便民服务中心) and district: a row of the places import. */
+export interface PlaceRow {
+  districtCode: string;
+  districtName: string;
+  townCode: string;
+  townName: string;
+  centreAddress: string;
+  centreHours: string;
+  centrePhone: string;
+  villageCode: string;
+  villageName: string;
+}
+
 export function createPlacesRepo(db: Db) {
   const byToken = db.prepare(`
     SELECT p.id AS plateId, p.token, p.kind, p.status, p.household_id AS householdId, h.address,
@@ -108,6 +121,17 @@ export function createPlacesRepo(db: Db) {
   );
   const updateHouseholdAt = db.prepare('UPDATE households SET contact_name = ?, contact_phone = ?, notes = ? WHERE village_id = ? AND address = ?');
   const addVisit = db.prepare('INSERT INTO household_visits (household_id, user_id, visited_on, notes, created_at) VALUES (?, ?, ?, ?, ?)');
+  const placeRows = db.prepare(`SELECT v.id AS villageId, d.code AS districtCode, d.name AS districtName, t.code AS townCode, t.name AS townName,
+      t.centre_address AS centreAddress, t.centre_hours AS centreHours, t.centre_phone AS centrePhone, v.code AS villageCode, v.name AS villageName
+    FROM villages v JOIN towns t ON t.id = v.town_id JOIN districts d ON d.id = t.district_id ORDER BY t.code, v.code`);
+  const districtByCode = db.prepare('SELECT id, name FROM districts WHERE code = ?');
+  const insertDistrict = db.prepare('INSERT INTO districts (code, name) VALUES (?, ?)');
+  const renameDistrict = db.prepare('UPDATE districts SET name = ? WHERE id = ?');
+  const townRow = db.prepare(`SELECT id, district_id AS districtId, name, centre_address AS address, centre_hours AS hours, centre_phone AS phone
+    FROM towns WHERE code = ?`);
+  const insertTown = db.prepare('INSERT INTO towns (district_id, code, name, centre_address, centre_hours, centre_phone) VALUES (?, ?, ?, ?, ?, ?)');
+  const updateTown = db.prepare('UPDATE towns SET name = ?, centre_address = ?, centre_hours = ?, centre_phone = ? WHERE id = ?');
+  const villageRow = db.prepare('SELECT id, town_id AS townId, name FROM villages WHERE code = ?');
 
   return {
     findPlate: (token: string) => byToken.get(token) as PlateView | undefined,
@@ -152,6 +176,27 @@ export function createPlacesRepo(db: Db) {
       const id = Number(insertVillage.run(townId, code, name).lastInsertRowid);
       insertVillagePlate.run(token, id);
       return id;
+    },
+    /** Every village with its township and district, as the places import and export read them. */
+    placeRows: () => placeRows.all() as Array<PlaceRow & { villageId: number }>,
+    /**
+     * Adds or updates the district, township and village of one row, keyed on their codes; a new
+     * village gets its plate. Only what differs is written.
+     */
+    upsertPlace: (p: PlaceRow, villagePlateToken: () => string) => {
+      const district = districtByCode.get(p.districtCode) as { id: number; name: string } | undefined;
+      const districtId = district?.id ?? Number(insertDistrict.run(p.districtCode, p.districtName).lastInsertRowid);
+      if (district && district.name !== p.districtName) renameDistrict.run(p.districtName, districtId);
+      const town = townRow.get(p.townCode) as { id: number; districtId: number; name: string; address: string; hours: string; phone: string } | undefined;
+      const townId = town?.id ?? Number(insertTown.run(districtId, p.townCode, p.townName, p.centreAddress, p.centreHours, p.centrePhone).lastInsertRowid);
+      if (town && (town.name !== p.townName || town.address !== p.centreAddress || town.hours !== p.centreHours || town.phone !== p.centrePhone)) {
+        updateTown.run(p.townName, p.centreAddress, p.centreHours, p.centrePhone, townId);
+      }
+      const village = villageRow.get(p.villageCode) as { id: number; townId: number; name: string } | undefined;
+      if (!village) {
+        const id = Number(insertVillage.run(townId, p.villageCode, p.villageName).lastInsertRowid);
+        insertVillagePlate.run(villagePlateToken(), id);
+      } else if (village.name !== p.villageName) renameVillage.run(p.villageName, p.villageCode);
     },
     activePlateToken: (householdId: number) => plateOfHousehold.get(householdId) as string | undefined,
     visits: (householdId: number) => visits.all(householdId) as Visit[],

@@ -1,9 +1,11 @@
 import { NotFoundError } from '../../errors.js';
-import type { HouseholdFile, HouseholdRecord, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
+import type { HouseholdFile, HouseholdRecord, PlaceRow, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
 export type { HouseholdRecord, PlateView } from './repo.js';
 import { isPlateTokenShape, newPlateToken } from './tokens.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { ConflictError } from '../../errors.js';
+
+export type { PlaceRow } from './repo.js';
 
 export interface HouseholdInput {
   address: string;
@@ -101,9 +103,9 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
      * plate, a known one gets the contact and notes given. Writing the same rows twice changes
      * nothing more. The caller has checked the villages against its scope.
      */
-    upsertHouseholds(rows: Array<HouseholdInput & { villageId: number }>): void {
+    upsertHouseholds<H extends HouseholdInput & { villageId: number }>(rows: H[], plateToken: (h: H) => string = () => newPlateToken()): void {
       uow.run(() => {
-        for (const h of rows) if (!repo.insertHouseholdIfNew(h.villageId, h, newPlateToken)) repo.updateHouseholdAt(h.villageId, h);
+        for (const h of rows) if (!repo.insertHouseholdIfNew(h.villageId, h, () => plateToken(h))) repo.updateHouseholdAt(h.villageId, h);
       });
     },
 
@@ -116,7 +118,20 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
     isEmpty(): boolean {
       return repo.countHouseholds() === 0;
     },
+
+    /** Every village with its township and district, ordered by code (the places import and export). */
+    placeRows: (): Array<PlaceRow & { villageId: number }> => repo.placeRows(),
+    /**
+     * Adds or updates districts, townships and villages keyed on their codes, in one transaction.
+     * A new village gets its plate, with a token from `plateToken` (a random one unless given).
+     */
+    importPlaces(rows: PlaceRow[], plateToken: (villageCode: string) => string = () => newPlateToken()): void {
+      uow.run(() => {
+        for (const row of rows) repo.upsertPlace(row, () => plateToken(row.villageCode));
+      });
+    },
   };
 }
+
 
 export type PlacesService = ReturnType<typeof createPlacesService>;

@@ -1,10 +1,13 @@
-import { transaction, type Db } from '../../db/index.js';
-import { buildCatalog } from '../../../db/seed/catalog.js';
-import { buildDistrict } from '../../../db/seed/district.js';
-import { calendar2026 } from '../../../db/seed/calendar.js';
-import { THEMES } from '../../../db/seed/themes.js';
-import type { CatalogItemSeed, DistrictSeed } from '../../../db/seed/types.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot, transaction, type Db } from '../../db/index.js';
+import { ValidationError } from '../../errors.js';
+import type { CatalogService } from '../catalog/service.js';
+import type { PlacesService } from '../places/service.js';
 import { derivedPlateToken } from '../places/tokens.js';
+import type { DatasetName, WriteOptions } from '../transfer/datasets.js';
+import { parseTableNow } from '../transfer/parse-table.js';
+import type { Caller, TransferService } from '../transfer/service.js';
 
 export interface SeedCounts {
   towns: number;
@@ -15,107 +18,83 @@ export interface SeedCounts {
   calendarDays: number;
 }
 
+/** The demo's data files: the same CSV files, with the same columns, that staff export and import. */
+export const DEMO_DATA_DIR = path.join(projectRoot, 'db', 'seed', 'data');
+
+/** Each import file of the demo, in the order they are loaded (households and cadres name villages). */
+export const DEMO_FILES: ReadonlyArray<{ dataset: DatasetName; file: string }> = [
+  { dataset: 'places', file: 'places.csv' },
+  { dataset: 'households', file: 'households.csv' },
+  { dataset: 'cadres', file: 'cadres.csv' },
+  { dataset: 'calendar', file: 'calendar-2026.csv' },
+  { dataset: 'catalog', file: 'catalog.csv' },
+];
+
+/** The themes (主题编码, 主题名称) the catalogue's items are filed under; they come before the items. */
+export const DEMO_THEMES_FILE = 'catalog-themes.csv';
+
+export interface SeedServices {
+  transfer: TransferService;
+  places: PlacesService;
+  catalog: CatalogService;
+}
+
 export interface SeedOptions {
   /** secret from which the demo plates' tokens are derived: the same key gives the same rows */
   tokenKey: string;
-  district?: DistrictSeed;
-  catalog?: CatalogItemSeed[];
+  /** where the data files are (DEMO_DATA_DIR unless given) */
+  dir?: string;
 }
 
 /**
- * Writes the demo district, its plates and cadres, the catalogue and the 2026 calendar,
- * all in one transaction. The database must be migrated and hold no places yet.
+ * The demo plates' tokens, derived from the key and the plate's village code (and address): the
+ * same key gives the same plates, a random key per installation makes them unguessable.
  */
-export function seedDemo(db: Db, opts: SeedOptions): SeedCounts {
-  const district = opts.district ?? buildDistrict();
-  const catalog = opts.catalog ?? buildCatalog();
-  const counts: SeedCounts = { towns: 0, villages: 0, households: 0, cadres: 0, items: 0, calendarDays: 0 };
+export function demoPlateToken(tokenKey: string): NonNullable<WriteOptions['plateToken']> {
+  return (plate) => derivedPlateToken(tokenKey, plate.kind === 'village' ? `v:${plate.villageCode}` : `h:${plate.villageCode}:${plate.address}`);
+}
 
-  const s = {
-    district: db.prepare('INSERT INTO districts (code, name) VALUES (?, ?)'),
-    town: db.prepare('INSERT INTO towns (district_id, code, name, centre_address, centre_phone) VALUES (?, ?, ?, ?, ?)'),
-    village: db.prepare('INSERT INTO villages (town_id, code, name) VALUES (?, ?, ?)'),
-    household: db.prepare('INSERT INTO households (village_id, address, contact_name, contact_phone) VALUES (?, ?, ?, ?)'),
-    plate: db.prepare('INSERT INTO plates (token, kind, household_id, village_id) VALUES (?, ?, ?, ?)'),
-    cadre: db.prepare('INSERT INTO cadres (name, role, phone, duty_hours) VALUES (?, ?, ?, ?)'),
-    serves: db.prepare('INSERT INTO cadre_villages (cadre_id, village_id) VALUES (?, ?)'),
-    theme: db.prepare('INSERT INTO catalog_themes (code, name, sort) VALUES (?, ?, ?)'),
-    item: db.prepare(`INSERT INTO catalog_items (
-        code, impl_code, name, keywords, type_code, type_name, theme_code, level, basis, department, department_code,
-        handling_type, target, conditions, legal_limit, legal_limit_unit, promised_limit, promised_limit_unit, visits,
-        charged, forms, process, place, hours, consult_phone, complaint_phone, online, online_depth, pc_url, mobile_url,
-        appointment, express, scope, high_frequency, can_apply)
-      VALUES (@code, @implCode, @name, @keywords, @typeCode, @typeName, @themeCode, @level, @basis, @department, @departmentCode,
-        @handlingType, @target, @conditions, @legalLimit, @legalLimitUnit, @promisedLimit, @promisedLimitUnit, @visits,
-        @charged, @forms, @process, @place, @hours, @consultPhone, @complaintPhone, @online, @onlineDepth, @pcUrl, @mobileUrl,
-        @appointment, @express, @scope, @highFrequency, @canApply)`),
-    material: db.prepare(
-      'INSERT INTO catalog_materials (item_id, seq, name, necessity, form, source, copies, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    fee: db.prepare('INSERT INTO catalog_fees (item_id, seq, name, standard, basis, reducible) VALUES (?, ?, ?, ?, ?, ?)'),
-    faq: db.prepare('INSERT INTO catalog_faqs (item_id, seq, question, answer) VALUES (?, ?, ?, ?)'),
-    day: db.prepare('INSERT INTO calendar_days (date, kind, note) VALUES (?, ?, ?)'),
-  };
-  const id = (r: { lastInsertRowid: number | bigint }) => Number(r.lastInsertRowid);
+/**
+ * Loads the demo district, its plates and cadres, the catalogue and the 2026 calendar from the data
+ * files, through the import staff use (each file read, every row checked, then written), all in one
+ * transaction: a bad row in any file and nothing is written. The database must be migrated and hold
+ * no places yet.
+ */
+export function seedDemo(db: Db, services: SeedServices, opts: SeedOptions): SeedCounts {
+  const dir = opts.dir ?? DEMO_DATA_DIR;
+  const read = (file: string) => fs.readFileSync(path.join(dir, file));
+  const themes = parseTableNow(read(DEMO_THEMES_FILE), 'utf8');
+  const writeOptions: WriteOptions = { plateToken: demoPlateToken(opts.tokenKey) };
+  const added = new Map<DatasetName, number>();
+  let cadres = 0;
 
   transaction(db, () => {
-    const districtId = id(s.district.run(district.code, district.name));
-    for (const town of district.towns) {
-      const townId = id(s.town.run(districtId, town.code, town.name, town.centre.address, town.centre.phone));
-      counts.towns++;
-      const villageIds = new Map<string, number>();
-      for (const village of town.villages) {
-        const villageId = id(s.village.run(townId, village.code, village.name));
-        villageIds.set(village.code, villageId);
-        counts.villages++;
-        s.plate.run(derivedPlateToken(opts.tokenKey, `v:${village.code}`), 'village', null, villageId);
-        for (const h of village.households) {
-          const householdId = id(s.household.run(villageId, h.address, h.contactName, h.contactPhone));
-          s.plate.run(derivedPlateToken(opts.tokenKey, `h:${village.code}:${h.address}`), 'household', householdId, villageId);
-          counts.households++;
-        }
-        for (const c of village.cadres) {
-          const cadreId = id(s.cadre.run(c.name, c.role, c.phone, c.dutyHours));
-          s.serves.run(cadreId, villageId);
-          counts.cadres++;
-        }
+    services.catalog.saveThemes(themes.rows.map(([code = '', name = '']) => ({ code, name })));
+    for (const { dataset, file } of DEMO_FILES) {
+      const bytes = read(file);
+      // The admin's scope: every village, including those the places file has just added.
+      const villageIds = new Set(services.places.placeRows().map((p) => p.villageId));
+      const caller: Caller = { role: 'admin', scope: { all: true, villageIds } };
+      try {
+        added.set(dataset, services.transfer.importNow(dataset, bytes, caller, writeOptions).counts.add);
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        throw new Error(`The demo file ${path.join(dir, file)} does not import: ${err.errors.slice(0, 5).map((e) => e.text).join('; ')}`, { cause: err });
       }
-      for (const c of town.townCadres) {
-        const cadreId = id(s.cadre.run(c.name, c.role, c.phone, c.dutyHours));
-        counts.cadres++;
-        for (const code of c.villageCodes) {
-          const villageId = villageIds.get(code);
-          if (villageId === undefined) throw new Error(`town cadre ${c.name} serves unknown village ${code}`);
-          s.serves.run(cadreId, villageId);
-        }
+      if (dataset === 'cadres') {
+        const table = parseTableNow(bytes, 'utf8');
+        const phone = table.headers.indexOf('手机号');
+        cadres = new Set(table.rows.map((r) => r[phone])).size;
       }
-    }
-
-    THEMES.forEach((t, i) => s.theme.run(t.code, t.name, i));
-    for (const item of catalog) {
-      const itemId = id(
-        s.item.run({
-          ...item,
-          keywords: item.keywords.join(' '),
-          charged: item.charged ? 1 : 0,
-          process: JSON.stringify(item.process),
-          online: item.online ? 1 : 0,
-          appointment: item.appointment ? 1 : 0,
-          express: item.express ? 1 : 0,
-          highFrequency: item.highFrequency ? 1 : 0,
-          canApply: item.canApply ? 1 : 0,
-        }),
-      );
-      item.materials.forEach((m, i) => s.material.run(itemId, i, m.name, m.necessity, m.form, m.source, m.copies, m.notes));
-      item.fees.forEach((f, i) => s.fee.run(itemId, i, f.name, f.standard, f.basis, f.reducible ? 1 : 0));
-      item.faqs.forEach((f, i) => s.faq.run(itemId, i, f.q, f.a));
-      counts.items++;
-    }
-
-    for (const d of calendar2026()) {
-      s.day.run(d.date, d.kind, d.note);
-      counts.calendarDays++;
     }
   });
-  return counts;
+  const placeRows = services.places.placeRows();
+  return {
+    towns: new Set(placeRows.map((p) => p.townCode)).size,
+    villages: placeRows.length,
+    households: added.get('households') ?? 0,
+    cadres,
+    items: added.get('catalog') ?? 0,
+    calendarDays: added.get('calendar') ?? 0,
+  };
 }

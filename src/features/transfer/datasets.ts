@@ -35,9 +35,18 @@ export interface Scope {
   villageIds: ReadonlySet<number>;
 }
 
+/** How rows are written; the defaults are what staff's imports use. */
+export interface WriteOptions {
+  /**
+   * The token of a plate that a row creates: a random one (newPlateToken) unless given. The demo
+   * seed derives them from its key, so the same key gives the same plates.
+   */
+  plateToken?: (plate: { kind: 'village'; villageCode: string } | { kind: 'household'; villageCode: string; address: string }) => string;
+}
+
 /** A kind of data that can be exported, edited in Excel and imported again. */
 export interface Dataset<T> {
-  name: 'households' | 'cadres' | 'calendar' | 'catalog';
+  name: 'places' | 'households' | 'cadres' | 'calendar' | 'catalog';
   headers: readonly string[];
   /** checks one row; `villageId` resolves a village code within the caller's scope */
   parse(cells: Record<string, string>, ctx: { villageId: (code: string) => number | undefined }): { value?: T; errors: Array<{ column: string; message: string }> };
@@ -48,7 +57,7 @@ export interface Dataset<T> {
   /** rows that would reach beyond the caller's scope (checked with the rest, before anything is written) */
   conflicts?(owners: Owners, rows: Array<{ row: number; value: T }>, scope: Scope): RowError[];
   /** writes new and changed rows, all or none, keyed on their natural key: writing the same rows twice changes nothing more */
-  write(owners: Owners, values: T[]): void;
+  write(owners: Owners, values: T[], opts?: WriteOptions): void;
   exportRows(owners: Owners, scope: Scope): string[][];
 }
 
@@ -96,9 +105,11 @@ export const households: Dataset<HouseholdRow> = {
   same: (a, b) => a.contactName === b.contactName && a.contactPhone === b.contactPhone && a.notes === b.notes,
   // Keyed on (village, address), so writing a row again changes nothing: a re-run after a
   // failure part-way adds only what is missing. A new household gets its plate.
-  write(owners, values) {
+  write(owners, values, opts = {}) {
+    const token = opts.plateToken;
     owners.places.upsertHouseholds(
-      values.map((v) => ({ villageId: v.villageId, address: v.address, contactName: v.contactName || null, contactPhone: v.contactPhone || null, notes: v.notes })),
+      values.map((v) => ({ villageId: v.villageId, villageCode: v.villageCode, address: v.address, contactName: v.contactName || null, contactPhone: v.contactPhone || null, notes: v.notes })),
+      token ? (h) => token({ kind: 'household', villageCode: h.villageCode, address: h.address }) : undefined,
     );
   },
   exportRows(owners, scope) {
@@ -201,6 +212,7 @@ export const calendar: Dataset<CalendarRow> = {
 };
 
 import { catalog } from './catalog-dataset.js';
+import { places } from './places-dataset.js';
 
-export const DATASETS = { households, cadres, calendar, catalog } as const;
+export const DATASETS = { places, households, cadres, calendar, catalog } as const;
 export type DatasetName = keyof typeof DATASETS;

@@ -65,6 +65,11 @@ export type TableAnswer = { table: Table } | { problem: string };
 
 /** Reads a file (in table-worker.ts, for readTable): any problem is a TableError. */
 export async function parseTable(bytes: Buffer, encoding: Encoding = 'auto', maxRows = TABLE_LIMITS.maxRows): Promise<Table> {
+  return parseTableNow(bytes, encoding, maxRows);
+}
+
+/** The same, on the calling thread: for files that ship with the product (the demo seed), never for uploads. */
+export function parseTableNow(bytes: Buffer, encoding: Encoding = 'auto', maxRows = TABLE_LIMITS.maxRows): Table {
   let matrix: string[][];
   let format: Table['format'];
   let enc: Table['encoding'];

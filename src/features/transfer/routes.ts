@@ -12,7 +12,7 @@ const MAX_UPLOAD = 20 * 1024 * 1024;
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD, files: 1, fields: 5, fieldSize: 1024, parts: 8, fieldNestingDepth: 0 } });
 
 const datasetOf = (raw: unknown): DatasetName => {
-  if (raw === 'households' || raw === 'cadres' || raw === 'calendar' || raw === 'catalog') return raw;
+  if (raw === 'places' || raw === 'households' || raw === 'cadres' || raw === 'calendar' || raw === 'catalog') return raw;
   throw new NotFoundError('dataset');
 };
 const encodingOf = (raw: unknown): Encoding => (raw === 'gbk' || raw === 'utf8' ? raw : 'auto');
@@ -26,7 +26,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
   const page = (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const user = currentUser(res)!;
     const names = (Object.keys(DATASETS) as DatasetName[]).filter(
-      (n) => (n !== 'calendar' || user.role === 'admin') && (n !== 'catalog' || user.role === 'admin' || user.scope.all),
+      (n) => ((n !== 'calendar' && n !== 'places') || user.role === 'admin') && (n !== 'catalog' || user.role === 'admin' || user.scope.all),
     );
     res.status(status).render('admin/data', { names, headers: Object.fromEntries(names.map((n) => [n, DATASETS[n].headers])), plan: null, uploadId: null, encoding: 'auto', done: null, problem: null, ...extra });
   };

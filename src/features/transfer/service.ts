@@ -1,8 +1,9 @@
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { ForbiddenError, ValidationError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
-import { DATASETS, type Dataset, type DatasetName, type Owners, type PlannedRow, type RowError, type Scope } from './datasets.js';
+import { DATASETS, type Dataset, type DatasetName, type Owners, type PlannedRow, type RowError, type Scope, type WriteOptions } from './datasets.js';
 import { readTable, writeCsv, writeXlsx, type Encoding, type Table } from './table.js';
+import { parseTableNow } from './parse-table.js';
 import { toCells } from './catalog-dataset.js';
 
 export interface ImportPlan {
@@ -28,6 +29,10 @@ const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 /** Columns a file may leave out (their cells then count as empty). */
 const OPTIONAL_COLUMNS = new Set(['备注', '说明', '值班时间', '户联系人', '联系电话', '俗称', '收费项目', '常见问题', '申请材料', '计算机端在线办理跳转地址', '移动端办理地址']);
 
+/** The rows that stop an import, as one error. */
+const refusal = (errors: RowError[]) =>
+  new ValidationError(errors.map((e) => ({ field: e.column, text: t('transfer.rowProblem', { row: e.row, column: e.column, message: e.message }), href: '#errors' })));
+
 export interface Caller {
   role: 'admin' | 'staff' | 'cadre';
   scope: Scope;
@@ -42,16 +47,17 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
 
   const check = (name: DatasetName, caller: Caller) => {
     if (caller.role === 'cadre') throw new ForbiddenError();
-    if (name === 'calendar' && caller.role !== 'admin') throw new ForbiddenError();
+    if ((name === 'calendar' || name === 'places') && caller.role !== 'admin') throw new ForbiddenError();
     // The catalogue is the district's: admins and district-wide staff.
     if (name === 'catalog' && caller.role !== 'admin' && !caller.scope.all) throw new ForbiddenError();
   };
 
   /**
-   * Checks every row, a slice at a time, letting requests in between slices (a 200,000-row file
-   * never holds the event loop for long), then compares the rows with what is stored.
+   * Checks every row, a slice at a time, yielding between slices, then compares the rows with what
+   * is stored. plan() lets requests in at each yield (a 200,000-row file never holds the event loop
+   * for long); planNow() runs it straight through.
    */
-  async function plan<T>(ds: Dataset<T>, table: Table, caller: Caller): Promise<{ plan: ImportPlan; rows: Array<PlannedRow<T>> }> {
+  function* planSteps<T>(ds: Dataset<T>, table: Table, caller: Caller): Generator<void, { plan: ImportPlan; rows: Array<PlannedRow<T>> }> {
     const missing = ds.headers.filter((h) => !OPTIONAL_COLUMNS.has(h) && !table.headers.includes(h));
     const errors: RowError[] = missing.map((h) => ({ row: 1, column: h, message: t('transfer.missingColumn') }));
     const byCode = new Map(owners.places.allVillages().map((v) => [v.code, v.id]));
@@ -62,7 +68,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     const parsed: Array<{ row: number; value: T }> = [];
     const seen = new Map<string, number>();
     for (let start = 0; missing.length === 0 && start < table.rows.length; start += PLAN_SLICE) {
-      if (start > 0) await breathe();
+      if (start > 0) yield;
       table.rows.slice(start, start + PLAN_SLICE).forEach((cells, i) => {
         const row = start + i + 2;
         const record = Object.fromEntries(table.headers.map((h, j) => [h, cells[j] ?? '']));
@@ -99,6 +105,19 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     };
   }
 
+  async function plan<T>(ds: Dataset<T>, table: Table, caller: Caller): Promise<{ plan: ImportPlan; rows: Array<PlannedRow<T>> }> {
+    const steps = planSteps(ds, table, caller);
+    for (let step = steps.next(); ; step = steps.next()) {
+      if (step.done) return step.value;
+      await breathe();
+    }
+  }
+
+  function planNow<T>(ds: Dataset<T>, table: Table, caller: Caller): { plan: ImportPlan; rows: Array<PlannedRow<T>> } {
+    const steps = planSteps(ds, table, caller);
+    for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+  }
+
   /**
    * Writes the changed rows in short transactions of WRITE_CHUNK rows, pausing after each for about
    * half as long as it took: the write lock is never held for more than a few milliseconds, so the
@@ -131,8 +150,23 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       check(name, caller);
       const ds = DATASETS[name] as Dataset<unknown>;
       const { plan: p, rows } = await plan(ds, await readTable(bytes, encoding), caller);
-      if (p.errors.length) throw new ValidationError(p.errors.map((e) => ({ field: e.column, text: t('transfer.rowProblem', { row: e.row, column: e.column, message: e.message }), href: '#errors' })));
+      if (p.errors.length) throw refusal(p.errors);
       await writeInChunks(ds, rows);
+      return p;
+    },
+
+    /**
+     * Checks and writes a file at once, in one transaction: any bad row and nothing is written
+     * (a ValidationError naming them). For files that ship with the product, such as the demo
+     * seed's: read on this thread and written in one go, so a caller may join several of them in
+     * one transaction of its own. Staff's uploads go through dryRun and commit.
+     */
+    importNow(name: DatasetName, bytes: Buffer, caller: Caller, opts: WriteOptions = {}): ImportPlan {
+      check(name, caller);
+      const ds = DATASETS[name] as Dataset<unknown>;
+      const { plan: p, rows } = planNow(ds, parseTableNow(bytes, 'utf8'), caller);
+      if (p.errors.length) throw refusal(p.errors);
+      uow.run(() => ds.write(owners, rows.filter((r) => r.status !== 'same').map((r) => r.value), opts));
       return p;
     },
 

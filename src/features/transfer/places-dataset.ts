@@ -1,0 +1,78 @@
+import { t } from '../../i18n/index.js';
+import type { PlaceRow } from '../places/service.js';
+import type { Dataset, RowError } from './datasets.js';
+
+const len = (s: string, min: number, max: number) => Array.from(s).length >= min && Array.from(s).length <= max;
+const PHONE = /^[0-9()（）\-\s]{0,30}$/;
+
+/**
+ * 镇街与村居: one row per village, with its township (and the township's 便民服务中心) and district.
+ * Keyed on the village code: a new code adds the village (and its township or district when they
+ * are new too) with its plate; a known one renames. Only admins import it (see the transfer service).
+ */
+export const places: Dataset<PlaceRow> = {
+  name: 'places',
+  headers: ['区县代码', '区县名称', '乡镇代码', '乡镇名称', '便民服务中心地址', '便民服务中心办理时间', '便民服务中心电话', '村居代码', '村居名称'],
+  parse(c) {
+    const errors: Array<{ column: string; message: string }> = [];
+    const cell = (column: string) => c[column] ?? '';
+    const row: PlaceRow = {
+      districtCode: cell('区县代码'),
+      districtName: cell('区县名称'),
+      townCode: cell('乡镇代码'),
+      townName: cell('乡镇名称'),
+      centreAddress: cell('便民服务中心地址'),
+      centreHours: cell('便民服务中心办理时间'),
+      centrePhone: cell('便民服务中心电话'),
+      villageCode: cell('村居代码'),
+      villageName: cell('村居名称'),
+    };
+    if (!/^\d{6}$/.test(row.districtCode)) errors.push({ column: '区县代码', message: t('data.places.districtCode') });
+    if (!len(row.districtName, 1, 20)) errors.push({ column: '区县名称', message: t('data.places.districtName') });
+    if (!/^\d{9}$/.test(row.townCode) || !row.townCode.startsWith(row.districtCode)) errors.push({ column: '乡镇代码', message: t('data.places.townCode') });
+    if (!len(row.townName, 1, 30)) errors.push({ column: '乡镇名称', message: t('data.places.name') });
+    if (!len(row.centreAddress, 0, 100)) errors.push({ column: '便民服务中心地址', message: t('data.places.centreAddress') });
+    if (!len(row.centreHours, 1, 100)) errors.push({ column: '便民服务中心办理时间', message: t('data.places.centreHours') });
+    if (!PHONE.test(row.centrePhone)) errors.push({ column: '便民服务中心电话', message: t('data.places.centrePhone') });
+    if (!/^\d{12}$/.test(row.villageCode) || !row.villageCode.startsWith(row.townCode)) errors.push({ column: '村居代码', message: t('data.places.villageCode') });
+    if (!len(row.villageName, 1, 30)) errors.push({ column: '村居名称', message: t('data.places.name') });
+    return errors.length ? { errors } : { value: row, errors };
+  },
+  key: (v) => v.villageCode,
+  existing(owners) {
+    return new Map(owners.places.placeRows().map(({ villageId: _, ...r }) => [r.villageCode, r]));
+  },
+  same: (a, b) => (Object.keys(a) as Array<keyof PlaceRow>).every((k) => a[k] === b[k]),
+  // A township (and a district) is written once per village row: every row naming it must say the same.
+  conflicts(_owners, rows) {
+    const errors: RowError[] = [];
+    const towns = new Map<string, { row: number; value: PlaceRow }>();
+    const districts = new Map<string, { row: number; value: PlaceRow }>();
+    for (const r of rows) {
+      const town = towns.get(r.value.townCode);
+      const district = districts.get(r.value.districtCode);
+      if (!town) towns.set(r.value.townCode, r);
+      else if (['townName', 'centreAddress', 'centreHours', 'centrePhone'].some((k) => town.value[k as keyof PlaceRow] !== r.value[k as keyof PlaceRow])) {
+        errors.push({ row: r.row, column: '乡镇名称', message: t('data.places.townDiffers', { row: town.row }) });
+      }
+      if (!district) districts.set(r.value.districtCode, r);
+      else if (district.value.districtName !== r.value.districtName) {
+        errors.push({ row: r.row, column: '区县名称', message: t('data.places.districtDiffers', { row: district.row }) });
+      }
+    }
+    return errors;
+  },
+  write(owners, values, opts = {}) {
+    const token = opts.plateToken;
+    owners.places.importPlaces(
+      values,
+      token ? (villageCode) => token({ kind: 'village', villageCode }) : undefined,
+    );
+  },
+  exportRows(owners, scope) {
+    return owners.places
+      .placeRows()
+      .filter((r) => scope.villageIds.has(r.villageId))
+      .map((r) => [r.districtCode, r.districtName, r.townCode, r.townName, r.centreAddress, r.centreHours, r.centrePhone, r.villageCode, r.villageName]);
+  },
+};
