@@ -69,7 +69,7 @@ export async function ocr(png: Buffer, mode: 'block' | 'sparse'): Promise<string
   try {
     return (await child).stdout.replace(/\s+/g, '');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('tesseract is missing: apt-get install tesseract-ocr tesseract-ocr-chi-sim (bash .ci/run does)');
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('tesseract is missing: apt-get install tesseract-ocr tesseract-ocr-chi-sim (bash .ci/run does)', { cause: err });
     throw err;
   }
 }

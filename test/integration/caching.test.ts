@@ -5,7 +5,6 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 import { aCadre, demoHousehold } from '../helpers/builders.js';
-import { aCase } from '../helpers/cases.js';
 import { agentFor, openForm, postMultipart } from '../helpers/forms.js';
 import { jpegWithGps, png } from '../helpers/images.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
