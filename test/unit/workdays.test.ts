@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { calendar2026 } from '../../db/seed/calendar.js';
-import { addWorkingDays, chinaDate, endOfChinaDay, isWorkingDay, workingDaysBetween } from '../../src/features/calendar/workdays.js';
+import { addWorkingDays, isWorkingDay, workingDaysBetween } from '../../src/features/calendar/workdays.js';
+import { chinaDate, endOfChinaDay } from '../../src/domain/time.js';
 import { yellowBefore as yb } from '../../src/features/calendar/workdays.js';
 
 const ex = new Map(calendar2026().map((d) => [d.date, d.kind]));

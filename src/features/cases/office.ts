@@ -3,7 +3,8 @@ import type { Db } from '../../db/index.js';
 import { transaction } from '../../db/index.js';
 import { ConflictError, NotFoundError, ValidationError, type FieldError } from '../../errors.js';
 import type { CalendarService } from '../calendar/service.js';
-import type { Scope, SignedInUser, StaffService } from '../staff/service.js';
+import type { SignedInUser, StaffService } from '../staff/service.js';
+import { inScope as covers, villageIdsOf, type Scope } from '../../domain/scope.js';
 import { allowedActions, isOpen, transition, type CaseAction, type CaseState } from './machine.js';
 import type { CaseKind, CaseRow, CasesRepo, InboxRow, SpeakCategory } from './repo.js';
 import { REOPEN_DAYS } from './service.js';
@@ -43,11 +44,10 @@ const EVENT_TYPE: Partial<Record<CaseAction, string>> = { start: 'started', reso
 export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: CalendarService; staff: StaffService; now?: () => Date }) {
   const { db, repo, calendar, staff } = deps;
   const now = deps.now ?? (() => new Date());
-  const ids = (scope: Scope) => [...scope.villageIds];
 
   const inScope = (scope: Scope, id: number): CaseRow => {
     const c = repo.findById(id);
-    if (!c || !scope.villageIds.has(c.villageId)) throw new NotFoundError('case');
+    if (!c || !covers(scope, c.villageId)) throw new NotFoundError('case');
     return c;
   };
 
@@ -66,7 +66,7 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
       const at = now();
       const yellowBefore = yellowEdge(at).toISOString();
       const filter = {
-        villageIds: ids(user.scope),
+        villageIds: villageIdsOf(user.scope),
         state: q.state,
         kind: q.kind,
         villageId: q.villageId,
@@ -97,7 +97,7 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
       const yellowBefore = yellowEdge(at).toISOString();
       return repo
         .inboxAll({
-          villageIds: ids(user.scope), state: q.state, kind: q.kind, villageId: q.villageId, category: q.category,
+          villageIds: villageIdsOf(user.scope), state: q.state, kind: q.kind, villageId: q.villageId, category: q.category,
           assignedTo: q.mine ? user.id : undefined, flag: q.flag, q: q.q, now: at.toISOString(), yellowBefore,
         })
         .map((r) => ({ ...r, flag: flagOf(r.effectiveDue, at, yellowBefore) }));
@@ -121,7 +121,7 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
 
     /** The cases filed from a household, newest first (the caller must already be allowed to see it). */
     ofHousehold(user: SignedInUser, householdId: number): CaseRow[] {
-      return repo.byHousehold(householdId).filter((c) => user.scope.villageIds.has(c.villageId));
+      return repo.byHousehold(householdId).filter((c) => covers(user.scope, c.villageId));
     },
 
     photo(user: SignedInUser, caseId: number, photoId: number) {

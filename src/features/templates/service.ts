@@ -1,10 +1,11 @@
 import type { Db } from '../../db/index.js';
 import { NotFoundError } from '../../errors.js';
+import type { CaseKind, SpeakCategory } from '../../domain/cases.js';
 
 export interface ReplyTemplate {
   id: number;
-  kind: 'help' | 'apply' | 'speak' | null;
-  category: string | null;
+  kind: CaseKind | null;
+  category: SpeakCategory | null;
   title: string;
   body: string;
   /** the township that keeps it; null: the whole district */

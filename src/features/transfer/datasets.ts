@@ -1,5 +1,7 @@
 import type { Db } from '../../db/index.js';
-import { MOBILE, normalisePhone } from '../cases/schema.js';
+import { isMobile, normalisePhone } from '../../domain/phone.js';
+import { isRealDate, normaliseDate } from '../../domain/dates.js';
+import { inScope, type Scope } from '../../domain/scope.js';
 import type { CadreRole } from '../cadres/repo.js';
 import { newPlateToken } from '../places/tokens.js';
 
@@ -18,11 +20,6 @@ export interface PlannedRow<T> {
   value: T;
   /** what it replaces, for the preview */
   before?: T;
-}
-
-export interface Scope {
-  all: boolean;
-  villageIds: ReadonlySet<number>;
 }
 
 /** A kind of data that can be exported, edited in Excel and imported again. */
@@ -80,7 +77,7 @@ export const households: Dataset<HouseholdRow> = {
     if (!len(contactName, 0, 20)) errors.push({ column: '户联系人', message: '姓名不能超过 20 个字' });
     const rawPhone = c['联系电话'] ?? '';
     const contactPhone = rawPhone ? normalisePhone(rawPhone) : '';
-    if (contactPhone && !MOBILE.test(contactPhone)) errors.push({ column: '联系电话', message: '手机号应为 11 位数字，以 1 开头' });
+    if (contactPhone && !isMobile(contactPhone)) errors.push({ column: '联系电话', message: '手机号应为 11 位数字，以 1 开头' });
     const notes = c['备注'] ?? '';
     if (!len(notes, 0, 200)) errors.push({ column: '备注', message: '备注不能超过 200 个字' });
     return errors.length ? { errors } : { value: { villageCode, villageId: villageId!, address, contactName, contactPhone, notes }, errors };
@@ -152,7 +149,7 @@ export const cadres: Dataset<CadreRow> = {
     const role = ROLE_NAMES[c['职务'] ?? ''];
     if (!role) errors.push({ column: '职务', message: `应为 ${Object.keys(ROLE_NAMES).join('、')} 之一` });
     const phone = normalisePhone(c['手机号'] ?? '');
-    if (!MOBILE.test(phone)) errors.push({ column: '手机号', message: '手机号应为 11 位数字，以 1 开头' });
+    if (!isMobile(phone)) errors.push({ column: '手机号', message: '手机号应为 11 位数字，以 1 开头' });
     const dutyHours = c['值班时间'] ?? '';
     if (!len(dutyHours, 0, 60)) errors.push({ column: '值班时间', message: '不能超过 60 个字' });
     return errors.length ? { errors } : { value: { villageCode, villageId: villageId!, name, role: role!, phone, dutyHours }, errors };
@@ -178,7 +175,7 @@ export const cadres: Dataset<CadreRow> = {
       .all(JSON.stringify(phones)) as Array<{ phone: string; villageId: number }>;
     const elsewhere = new Set<string>();
     const mine = new Set<string>();
-    for (const s of served) (scope.villageIds.has(s.villageId) ? mine : elsewhere).add(s.phone);
+    for (const s of served) (inScope(scope, s.villageId) ? mine : elsewhere).add(s.phone);
     return rows
       .filter((r) => elsewhere.has(r.value.phone) && !mine.has(r.value.phone))
       .map((r) => ({ row: r.row, column: '手机号', message: '这个手机号已登记为其他镇街村居的干部，不能在这里导入；如确需调整，请联系区级管理员' }));
@@ -223,10 +220,8 @@ export const calendar: Dataset<CalendarRow> = {
   headers: ['日期', '类型', '说明'],
   parse(c) {
     const errors: Array<{ column: string; message: string }> = [];
-    const date = (c['日期'] ?? '').replace(/\//g, '-').replace(/^(\d{4})-(\d{1,2})-(\d{1,2})$/, (_, y: string, m: string, d: string) => `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`);
-    const time = Date.parse(`${date}T00:00:00Z`);
-    const valid = /^\d{4}-\d{2}-\d{2}$/.test(date) && !Number.isNaN(time) && new Date(time).toISOString().startsWith(date);
-    if (!valid) errors.push({ column: '日期', message: '应为日期，例如 2027-01-01' });
+    const date = normaliseDate(c['日期'] ?? '');
+    if (!isRealDate(date)) errors.push({ column: '日期', message: '应为日期，例如 2027-01-01' });
     const kind = KIND_NAMES[c['类型'] ?? ''];
     if (!kind) errors.push({ column: '类型', message: '应为 放假 或 调休上班' });
     const note = c['说明'] ?? '';

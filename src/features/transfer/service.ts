@@ -1,6 +1,7 @@
 import { transaction, type Db } from '../../db/index.js';
 import { ForbiddenError, ValidationError } from '../../errors.js';
-import { DATASETS, type Dataset, type DatasetName, type PlannedRow, type RowError, type Scope } from './datasets.js';
+import { DATASETS, type Dataset, type DatasetName, type PlannedRow, type RowError } from './datasets.js';
+import { inScope, type Scope } from '../../domain/scope.js';
 import { readTable, writeCsv, writeXlsx, type Encoding, type Table } from './table.js';
 import { toCells } from './catalog-dataset.js';
 
@@ -53,7 +54,7 @@ export function createTransferService(db: Db) {
     const byCode = new Map((villageCodes.all() as Array<{ id: number; code: string }>).map((v) => [v.code, v.id]));
     const villageId = (code: string) => {
       const id = byCode.get(code);
-      return id !== undefined && caller.scope.villageIds.has(id) ? id : undefined;
+      return inScope(caller.scope, id) ? id : undefined;
     };
     const parsed: Array<{ row: number; value: T }> = [];
     const seen = new Map<string, number>();
