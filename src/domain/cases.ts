@@ -37,3 +37,16 @@ export function isSpeakCategory(v: unknown): v is SpeakCategory {
 export function isOpenState(state: CaseState): boolean {
   return OPEN_STATES.includes(state);
 }
+
+/** A tracking number (受理编号): the China date it was filed and that day's sequence, 20261128-0001. */
+export const TRACKING_NO_PATTERN = /^\d{8}-\d{4}$/;
+
+/**
+ * A tracking number as a villager types or reads it out: full-width digits, spaces and a missing
+ * dash are forgiven (2026 1128 0001 → 20261128-0001). Undefined when it cannot be one.
+ */
+export function parseTrackingNo(raw: string): string | undefined {
+  const s = raw.normalize('NFKC').replace(/\s/g, '');
+  if (!/^\d{8}-?\d{4}$/.test(s)) return undefined;
+  return s.includes('-') ? s : `${s.slice(0, 8)}-${s.slice(8)}`;
+}

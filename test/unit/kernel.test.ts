@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fieldErrors } from '../../src/domain/field-errors.js';
 import { inScope, scopeOf, villageIdsOf } from '../../src/domain/scope.js';
-import { CASE_KINDS, CASE_STATES, isCaseKind, isOpenState, isSpeakCategory, OPEN_STATES, OPEN_STATES_SQL, SPEAK_CATEGORIES } from '../../src/domain/cases.js';
+import { CASE_KINDS, CASE_STATES, isCaseKind, isOpenState, isSpeakCategory, OPEN_STATES, OPEN_STATES_SQL, parseTrackingNo, SPEAK_CATEGORIES, TRACKING_NO_PATTERN } from '../../src/domain/cases.js';
 
 describe('fieldErrors', () => {
   const form = z.object({
@@ -57,5 +57,17 @@ describe('the words of a case', () => {
     expect(CASE_STATES.filter(isOpenState)).toEqual([...OPEN_STATES]);
     expect(OPEN_STATES).toEqual(['submitted', 'accepted', 'in_progress']);
     expect(OPEN_STATES_SQL).toBe("'submitted', 'accepted', 'in_progress'");
+  });
+});
+
+describe('tracking numbers', () => {
+  it('forgive full-width digits, spaces and a missing dash', () => {
+    for (const raw of ['20261128-0001', '202611280001', ' 2026 1128 0001 ', '２０２６１１２８－０００１']) expect(parseTrackingNo(raw), raw).toBe('20261128-0001');
+  });
+
+  it('refuse other lengths, letters and two dashes', () => {
+    for (const raw of ['20261128-001', '2026112800011', '2026-1128-0001', 'abcdefgh-0001', '']) expect(parseTrackingNo(raw), raw).toBeUndefined();
+    expect(TRACKING_NO_PATTERN.test('20261128-0001')).toBe(true);
+    expect(TRACKING_NO_PATTERN.test('202611280001')).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
-import { CASE_KINDS, CASE_STATES as STATES, SPEAK_CATEGORIES as CATEGORIES } from '../../domain/cases.js';
+import { CASE_KINDS, CASE_STATES as STATES, SPEAK_CATEGORIES as CATEGORIES, TRACKING_NO_PATTERN } from '../../domain/cases.js';
 import { fieldErrors } from '../../domain/field-errors.js';
 import { maskPhone } from '../../domain/phone.js';
 import { scopeOf } from '../../domain/scope.js';
@@ -39,7 +39,7 @@ const actionForm = z.object({ version: z.coerce.number().int().min(1) }).and(
       days: z.coerce.number({ error: t('admin.case.daysInvalid') }).int({ error: t('admin.case.daysInvalid') }).min(1, { error: t('admin.case.daysInvalid') }).max(MAX_EXTENSION_DAYS, { error: t('admin.case.daysInvalid') }),
       text,
     }),
-    z.object({ action: z.literal('merge'), trackingNo: z.string().trim().regex(/^\d{8}-\d{4}$/, { error: '请填写受理编号，例如 20261128-0001' }) }),
+    z.object({ action: z.literal('merge'), trackingNo: z.string().trim().regex(TRACKING_NO_PATTERN, { error: '请填写受理编号，例如 20261128-0001' }) }),
   ]),
 );
 

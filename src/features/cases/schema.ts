@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { t } from '../../i18n/index.js';
-import { CALLBACK_TIMES, SPEAK_CATEGORIES } from '../../domain/cases.js';
+import { CALLBACK_TIMES, parseTrackingNo, SPEAK_CATEGORIES, TRACKING_NO_PATTERN } from '../../domain/cases.js';
 import { MOBILE_PATTERN, normalisePhone } from '../../domain/phone.js';
 import { IDEMPOTENCY_KEY_PATTERN } from './tokens.js';
 
@@ -92,9 +92,8 @@ export const reopenForm = z.object({ reason: text(5, 500, 'reason') });
 export const lookupForm = z.object({
   trackingNo: z
     .string({ error: t('cases.errors.trackingNo') })
-    .transform((s) => s.normalize('NFKC').replace(/\s/g, ''))
-    .pipe(z.string().regex(/^\d{8}-?\d{4}$/, { error: t('cases.errors.trackingNo') }))
-    .transform((s) => (s.includes('-') ? s : `${s.slice(0, 8)}-${s.slice(8)}`)),
+    .transform((s) => parseTrackingNo(s) ?? '')
+    .pipe(z.string().regex(TRACKING_NO_PATTERN, { error: t('cases.errors.trackingNo') })),
   // The whole number, not its last 4 digits: tracking numbers are sequential, 4 digits are guessed.
   phone: z
     .string({ error: t('cases.errors.lookupPhone') })
