@@ -88,7 +88,7 @@ const TEMPLATE_NAMES = [
   'formatDateTime', 'icon', 'errors', 'values', 'action', 'idempotencyKey', 'callbackTimes', 'categories', 'items',
   'failed', 'c', 'events', 'photos', 'canRate', 'canReopen', 'reopenUntil', 'mergedInto', 'receipt', 'notice',
   'publicBaseUrl', 'status', 'body', 'stack', 'name', 'label', 'hint', 'type', 'autocomplete', 'max',
-  'csrfToken', 'user', 'd', 'chart', 'rows', 'page', 'q', 'params', 'villages', 'maskPhone', 'states', 'actions',
+  'csrfToken', 'user', 'd', 'chart', 'rows', 'page', 'q', 'params', 'villages', 'maskPhone', 'states', 'kinds', 'actions',
   'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText', 'year', 'householdToken', 'village', 'sizes', 'plateCode', 'pages', 'size', 'limit', 'names', 'headers', 'plan', 'uploadId', 'encoding', 'problem', 'editing', 'roles', 'canEdit', 'multiline', 'code', 'towns', 'themeNames', 'answer', 'details', 'hiddenFields', 'confirmLabel', 'backHref', 'mergeTarget', 'themeGroups', 'picker', 'guide', 'photosScript', 'placeNames',
 ];
 

@@ -12,6 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BackupError, restoreBackup, takeBackup } from '../db/backup.js';
 import { isRealDate } from '../domain/dates.js';
+import { normalisePhone } from '../domain/phone.js';
+import { startOfChinaDay } from '../domain/time.js';
 
 const usage = `Usage: mashang <command>
 
@@ -83,7 +85,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         options: { village: { type: 'string' }, town: { type: 'string' }, size: { type: 'string' }, since: { type: 'string' }, out: { type: 'string' } },
       });
       if ((!values.village && !values.town) || !values.out || (values.size && !['plate', 'sticker'].includes(values.size))) break;
-      if (values.since !== undefined && !isRealDate(values.since)) break;
+      if (values.since !== undefined && !isRealDate(values.since)) {
+        console.error(`--since ${values.since}: not a date on the calendar; write it YYYY-MM-DD, e.g. 2026-11-01`);
+        return 2;
+      }
       const db = openDb(config.dbFile);
       migrate(db);
       const services = createServices(db, config);
@@ -91,7 +96,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         villageIds: services.places.allVillages().map((v) => v.id),
         villageCode: values.village,
         townCode: values.town,
-        since: values.since ? new Date(Date.parse(`${values.since}T00:00:00+08:00`)).toISOString() : undefined,
+        since: values.since ? startOfChinaDay(values.since).toISOString() : undefined,
       };
       const total = services.plates.count(selection);
       if (total === 0) {
@@ -222,7 +227,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             console.error('--role must be admin, staff or cadre');
             return 2;
           }
-          const cadreId = values['cadre-phone'] ? services.cadres.idByPhone(values['cadre-phone']) : undefined;
+          const cadreId = values['cadre-phone'] ? services.cadres.idByPhone(normalisePhone(values['cadre-phone'])) : undefined;
           if (values['cadre-phone'] && cadreId === undefined) {
             console.error(`no cadre with phone ${values['cadre-phone']}`);
             return 1;

@@ -15,3 +15,21 @@ export function isRealDate(s: unknown): s is string {
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 }
+
+/**
+ * A date as spreadsheets and people write it, made yyyy-mm-dd: 2027/1/1 and 2027-1-1 become
+ * 2027-01-01. Anything else is returned as it is (and then fails `isRealDate`).
+ */
+export function normaliseDate(raw: string): string {
+  return raw
+    .trim()
+    .replace(/\//g, '-')
+    .replace(/^(\d{4})-(\d{1,2})-(\d{1,2})$/, (_, y: string, m: string, d: string) => `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`);
+}
+
+/** The calendar date n days after (or before, when negative) a yyyy-mm-dd date. */
+export function addDays(date: string, n: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}

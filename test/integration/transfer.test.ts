@@ -43,10 +43,16 @@ describe('import and export of households', () => {
       `${code},13胡同99号,史玉兰,139 1234 5678,新建房`,
       `${code},${existing},史德胜,13912340000,`,
     ]);
+    const households = count(db, 'households');
+    const plates = count(db, 'plates');
+    const contact = () => db.prepare('SELECT contact_name FROM households WHERE address = ? AND village_id = (SELECT id FROM villages WHERE code = ?)').pluck().get(existing, code);
+    const contactBefore = contact();
     const plan = await services.transfer.dryRun('households', file, who);
     expect(plan.counts).toEqual({ add: 1, change: 1, same: 0 });
-    const households = count(db, 'households');
-    expect(count(db, 'households')).toBe(households); // a dry run writes nothing
+    // a dry run writes nothing: no household, no plate, no changed contact
+    expect(count(db, 'households')).toBe(households);
+    expect(count(db, 'plates')).toBe(plates);
+    expect(contact()).toBe(contactBefore);
     await services.transfer.commit('households', file, who);
     expect(count(db, 'households')).toBe(households + 1);
     const added = db.prepare("SELECT h.contact_phone AS phone, p.status FROM households h JOIN plates p ON p.household_id = h.id WHERE h.address = '13胡同99号' AND h.village_id = (SELECT id FROM villages WHERE code = ?)").get(code);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { demoCalendar } from '../helpers/demo-data.js';
-import { addWorkingDays, chinaDate, endOfChinaDay, isWorkingDay, workingDaysBetween } from '../../src/features/calendar/workdays.js';
+import { addWorkingDays, isWorkingDay, workingDaysBetween } from '../../src/features/calendar/workdays.js';
+import { chinaDate, endOfChinaDay } from '../../src/domain/time.js';
 import { yellowBefore as yb } from '../../src/features/calendar/workdays.js';
 
 const ex = new Map(demoCalendar().map((d) => [d.date, d.kind]));

@@ -7,6 +7,7 @@ import { currentUser, DEVICE_COOKIE, requireUser, sessionCookieName } from '../.
 import { passwordProblem } from '../staff/password-policy.js';
 import { TRUSTED_DAYS } from '../staff/service.js';
 import { t } from '../../i18n/index.js';
+import { fieldErrors } from '../../domain/field-errors.js';
 import { barChartSvg } from '../stats/service.js';
 import { safeBackPath } from '../../http/locals.js';
 
@@ -97,7 +98,7 @@ export function adminRoutes(services: Services, opts: { protect: RequestHandler;
     try {
       const user = currentUser(res)!;
       const parsed = passwordForm.safeParse(req.body ?? {});
-      const errors = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#${String(i.path[0])}` }));
+      const errors = parsed.success ? [] : fieldErrors(parsed.error);
       const rule = parsed.success ? passwordRuleMessage(parsed.data.next, user.username) : undefined;
       if (rule) errors.push({ field: 'next', text: rule, href: '#next' });
       if (!parsed.success || errors.length) {

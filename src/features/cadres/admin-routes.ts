@@ -9,13 +9,14 @@ import { protectUpload, receiveUpload, type UploadProblem } from '../../http/upl
 import { MAX_PHOTO_BYTES, PhotoError, processPortrait, writeNewFile } from '../cases/photos.js';
 import { CadreElsewhereError, ConflictError, NotFoundError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
-import { MOBILE, normalisePhone } from '../cases/schema.js';
+import { fieldErrors } from '../../domain/field-errors.js';
+import { MOBILE_PATTERN, normalisePhone } from '../../domain/phone.js';
 import { CADRE_ROLE_ORDER } from './repo.js';
 
 const cadreForm = z.object({
   name: z.string().trim().min(1, { error: t('cadreAdmin.nameRequired') }).max(20, { error: t('cadreAdmin.nameRequired') }),
   role: z.enum(CADRE_ROLE_ORDER as [string, ...string[]], { error: t('cadreAdmin.roleInvalid') }),
-  phone: z.string().transform(normalisePhone).pipe(z.string().regex(MOBILE, { error: t('cases.errors.phoneInvalid') })),
+  phone: z.string().transform(normalisePhone).pipe(z.string().regex(MOBILE_PATTERN, { error: t('cases.errors.phoneInvalid') })),
   dutyHours: z.string().trim().max(60, { error: t('cadreAdmin.dutyTooLong') }),
 });
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_PHOTO_BYTES, files: 1, fields: 3, fieldSize: 1024, parts: 5, fieldNestingDepth: 0 } });
@@ -43,7 +44,6 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): R
     const village = villageOf(res, code);
     res.status(status).render('admin/cadres', { village, rows: services.cadres.forVillage(village.id), roles: CADRE_ROLE_ORDER, errors: [], values: {}, editing: null, ...extra });
   };
-  const errorsOf = (e: z.ZodError) => e.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#cd-${String(i.path[0])}` }));
 
   router.get('/admin/villages/:code/cadres', staffOnly, (req, res) => {
     const village = villageOf(res, req.params.code);
@@ -57,7 +57,7 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): R
     const parsed = cadreForm.safeParse(req.body ?? {});
     const editing = mode === 'edit' ? Number(req.params.id) : null;
     if (!parsed.success) {
-      render(res, req.params.code, { errors: errorsOf(parsed.error), values: req.body, editing }, 400);
+      render(res, req.params.code, { errors: fieldErrors(parsed.error, { hrefPrefix: 'cd-' }), values: req.body, editing }, 400);
       return;
     }
     const input = parsed.data as Parameters<typeof services.cadres.add>[2];

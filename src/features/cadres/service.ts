@@ -1,3 +1,5 @@
+import { inScope, type Scope } from '../../domain/scope.js';
+import { telHref } from '../../domain/phone.js';
 import type { CadresRepo, Cadre, CadreRole, CadreServing } from './repo.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 export type { CadreRole, CadreServing } from './repo.js';
@@ -9,7 +11,6 @@ export interface CadreInput {
   phone: string;
   dutyHours: string;
 }
-type Scope = { villageIds: ReadonlySet<number> };
 
 export interface CadreCard extends Cadre {
   /** the character shown in the round avatar when there is no photo */
@@ -22,7 +23,7 @@ export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
   /** A cadre the caller may manage: one who serves at least one of the caller's villages. */
   const manageable = (scope: Scope, id: number): Cadre => {
     const c = repo.byId(id);
-    if (!c || !repo.villagesOf(id).some((v) => scope.villageIds.has(v))) throw new NotFoundError('cadre');
+    if (!c || !repo.villagesOf(id).some((v) => inScope(scope, v))) throw new NotFoundError('cadre');
     return c;
   };
   return {
@@ -32,7 +33,7 @@ export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
         // photos are served by id; the stored file name stays private
         photoPath: c.photoPath ? `/cadres/${c.id}/photo.jpg` : null,
         initial: Array.from(c.name)[0] ?? '',
-        telHref: `tel:${c.phone.replace(/[^\d+]/g, '')}`,
+        telHref: telHref(c.phone),
       }));
     },
 
@@ -43,13 +44,13 @@ export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
      * the codes of every village they now serve (for the audit log).
      */
     add(scope: Scope, villageId: number, input: CadreInput): { id: number; villageCodes: string[] } {
-      if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');
+      if (!inScope(scope, villageId)) throw new NotFoundError('village');
       return uow.run(() => {
         let id = repo.idByPhone(input.phone);
         if (id === undefined) id = repo.insert(input);
         else {
           const serves = repo.villagesOf(id);
-          if (serves.length > 0 && !serves.some((v) => scope.villageIds.has(v))) throw new CadreElsewhereError(id, repo.villageCodesOf(id));
+          if (serves.length > 0 && !serves.some((v) => inScope(scope, v))) throw new CadreElsewhereError(id, repo.villageCodesOf(id));
           repo.update(id, input);
         }
         repo.link(id, villageId);
@@ -87,7 +88,7 @@ export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
       const id = repo.idByPhone(phone);
       if (id === undefined) return undefined;
       const serves = repo.villagesOf(id);
-      return serves.length > 0 && !serves.some((v) => scope.villageIds.has(v)) ? repo.villageCodesOf(id) : undefined;
+      return serves.length > 0 && !serves.some((v) => inScope(scope, v)) ? repo.villageCodesOf(id) : undefined;
     },
 
     update(scope: Scope, id: number, input: CadreInput): void {
@@ -103,7 +104,7 @@ export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
      */
     removeFromVillage(scope: Scope, id: number, villageId: number): { orphanedPhoto: string | null } {
       const c = manageable(scope, id);
-      if (!scope.villageIds.has(villageId)) throw new NotFoundError('cadre');
+      if (!inScope(scope, villageId)) throw new NotFoundError('cadre');
       return uow.run(() => {
         if (!repo.unlink(id, villageId)) throw new NotFoundError('cadre');
         if (repo.villagesOf(id).length > 0 || !c.photoPath) return { orphanedPhoto: null };

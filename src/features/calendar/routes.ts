@@ -3,11 +3,12 @@ import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { t } from '../../i18n/index.js';
-import { chinaDate } from './workdays.js';
 import { isRealDate } from '../../domain/dates.js';
+import { chinaToday } from '../../domain/time.js';
+import { fieldErrors } from '../../domain/field-errors.js';
 
 const realDate = z
-  .string()
+  .string({ error: t('calendar.dateInvalid') })
   .refine(isRealDate, { error: t('calendar.dateInvalid') });
 
 const dayForm = z.object({
@@ -22,7 +23,7 @@ export function calendarRoutes(services: Services, protect: RequestHandler): Rou
   const urlencoded = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
   const yearOf = (raw: unknown) => {
     const y = Number(raw);
-    return Number.isInteger(y) && y >= 2000 && y <= 2100 ? y : Number(chinaDate(new Date()).slice(0, 4));
+    return Number.isInteger(y) && y >= 2000 && y <= 2100 ? y : Number(chinaToday().slice(0, 4));
   };
   const render = (res: express.Response, year: number, extra: Record<string, unknown> = {}, status = 200) =>
     res.status(status).render('admin/calendar', { year, rows: services.calendar.year(year), errors: [], values: {}, ...extra });
@@ -33,7 +34,7 @@ export function calendarRoutes(services: Services, protect: RequestHandler): Rou
     const user = currentUser(res)!;
     const parsed = dayForm.safeParse(req.body ?? {});
     if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#cal-${String(i.path[0])}` }));
+      const errors = fieldErrors(parsed.error, { hrefPrefix: 'cal-' });
       render(res, yearOf(String(req.body?.date ?? '').slice(0, 4)), { errors, values: req.body }, 400);
       return;
     }

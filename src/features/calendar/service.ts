@@ -1,6 +1,8 @@
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import type { CalendarDay, CalendarRepo } from './repo.js';
-import { addDays, addWorkingDays, chinaDate, endOfChinaDay, type DayKind } from './workdays.js';
+import { addWorkingDays, type DayKind } from './workdays.js';
+import { addDays } from '../../domain/dates.js';
+import { chinaDate, endOfChinaDay } from '../../domain/time.js';
 
 /** Working-day arithmetic over the calendar table (editable, importable; never hard-coded). */
 export function createCalendarService(repo: CalendarRepo, uow: UnitOfWork) {

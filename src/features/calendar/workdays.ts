@@ -2,22 +2,13 @@
  * Working days (工作日) in China: Monday to Friday, less holidays (放假), plus the weekend days
  * declared working days (调休上班). Dates are local calendar dates 'YYYY-MM-DD' in China time.
  */
+import { addDays } from '../../domain/dates.js';
+import { chinaClock, chinaDate, endOfChinaDay } from '../../domain/time.js';
+
 export type DayKind = 'holiday' | 'workday';
 
 /** Exceptions to the weekly pattern, by date. */
 export type Exceptions = ReadonlyMap<string, DayKind>;
-
-const CHINA_OFFSET_MS = 8 * 3600 * 1000;
-
-/** The China-time calendar date of an instant. */
-export function chinaDate(at: Date): string {
-  return new Date(at.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
-}
-
-/** The instant at the end of a China-time date (23:59:59.999 +08:00). */
-export function endOfChinaDay(date: string): Date {
-  return new Date(Date.parse(`${date}T23:59:59.999+08:00`));
-}
 
 /**
  * The yellow flag's edge. Deadlines fall at the end of a working day, and the office works
@@ -28,15 +19,9 @@ export function endOfChinaDay(date: string): Date {
 export const YELLOW_FROM_MINUTES = 13 * 60 + 30;
 export function yellowBefore(at: Date): Date {
   const today = chinaDate(at);
-  const shifted = new Date(at.getTime() + CHINA_OFFSET_MS);
-  const minutes = shifted.getUTCHours() * 60 + shifted.getUTCMinutes();
+  const clock = chinaClock(at);
+  const minutes = clock.hours * 60 + clock.minutes;
   return endOfChinaDay(minutes >= YELLOW_FROM_MINUTES ? today : addDays(today, -1));
-}
-
-export function addDays(date: string, n: number): string {
-  const d = new Date(`${date}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
 }
 
 export function isWorkingDay(date: string, exceptions: Exceptions): boolean {

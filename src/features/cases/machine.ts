@@ -1,4 +1,5 @@
 import { ActionNotAllowedError } from '../../errors.js';
+import { CASE_STATES as STATES, OPEN_STATES, isOpenState, type CaseState } from '../../domain/cases.js';
 
 /**
  * The case state machine (DESIGN.md "Cases"):
@@ -12,10 +13,7 @@ import { ActionNotAllowedError } from '../../errors.js';
  *
  * A case may also be resolved straight from accepted: a quick answer needs no separate "start".
  */
-export const STATES = ['submitted', 'accepted', 'in_progress', 'resolved', 'closed', 'rejected', 'merged'] as const;
-export type CaseState = (typeof STATES)[number];
-
-export const OPEN_STATES: readonly CaseState[] = ['submitted', 'accepted', 'in_progress'];
+export { STATES, OPEN_STATES, type CaseState };
 
 export const ACTIONS = ['accept', 'reject', 'start', 'resolve', 'rate', 'rate_low', 'auto_close', 'reopen', 'merge', 'reply', 'note', 'assign', 'extend'] as const;
 export type CaseAction = (typeof ACTIONS)[number];
@@ -51,5 +49,5 @@ export function allowedActions(state: CaseState): CaseAction[] {
 }
 
 export function isOpen(state: CaseState): boolean {
-  return OPEN_STATES.includes(state);
+  return isOpenState(state);
 }

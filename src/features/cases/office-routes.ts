@@ -5,8 +5,11 @@ import { currentUser, requireUser } from '../../http/auth.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { conflictText } from '../../http/errors.js';
 import { t } from '../../i18n/index.js';
-import { CATEGORIES } from './schema.js';
-import { STATES } from './machine.js';
+import { CASE_KINDS, CASE_STATES as STATES, SPEAK_CATEGORIES as CATEGORIES, TRACKING_NO_PATTERN } from '../../domain/cases.js';
+import { fieldErrors } from '../../domain/field-errors.js';
+import { maskPhone } from '../../domain/phone.js';
+import { scopeOf } from '../../domain/scope.js';
+import { chinaToday } from '../../domain/time.js';
 import type { InboxQuery, StaffAction } from './office.js';
 import { MAX_EXTENSION_DAYS } from './office.js';
 import { toCsv } from '../../http/csv.js';
@@ -14,7 +17,7 @@ import { toCsv } from '../../http/csv.js';
 const inboxQuery = z.object({
   // 'open' (待办: submitted, accepted, in progress) is where the inbox opens; 'all' is every state.
   state: z.enum([...STATES, 'open', 'all']).optional().catch(undefined),
-  kind: z.enum(['help', 'apply', 'speak']).optional().catch(undefined),
+  kind: z.enum(CASE_KINDS).optional().catch(undefined),
   village: z.coerce.number().int().positive().optional().catch(undefined),
   category: z.enum(CATEGORIES).optional().catch(undefined),
   mine: z.literal('1').optional().catch(undefined),
@@ -37,18 +40,12 @@ const actionForm = z.object({ version: z.coerce.number().int().min(1) }).and(
       days: z.coerce.number({ error: t('admin.case.daysInvalid') }).int({ error: t('admin.case.daysInvalid') }).min(1, { error: t('admin.case.daysInvalid') }).max(MAX_EXTENSION_DAYS, { error: t('admin.case.daysInvalid') }),
       text,
     }),
-    z.object({ action: z.literal('merge'), trackingNo: z.string().trim().regex(/^\d{8}-\d{4}$/, { error: t('admin.case.trackingNoFormat') }) }),
+    z.object({ action: z.literal('merge'), trackingNo: z.string().trim().regex(TRACKING_NO_PATTERN, { error: t('admin.case.trackingNoFormat') }) }),
   ]),
 );
 
 function toQuery(q: z.output<typeof inboxQuery>): InboxQuery {
   return { state: q.state === 'all' ? undefined : q.state, kind: q.kind, villageId: q.village, category: q.category, mine: q.mine === '1', flag: q.flag, q: q.q || undefined, page: q.page };
-}
-
-/** Masks a mobile number for lists: 139****5678. */
-export function maskPhone(phone: string | null): string {
-  if (!phone) return '';
-  return phone.length === 11 ? `${phone.slice(0, 3)}****${phone.slice(7)}` : '****';
 }
 
 /** The back office's case pages: inbox, case page with its actions, CSV export, photos. */
@@ -68,7 +65,7 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
       const s = p.toString();
       return s ? `?${s}` : '';
     };
-    res.render('admin/inbox', { q: parsed, result, params, villages: services.places.villagesIn(user.scope), maskPhone, states: STATES, categories: CATEGORIES });
+    res.render('admin/inbox', { q: parsed, result, params, villages: services.places.villagesIn(user.scope), maskPhone, states: STATES, kinds: CASE_KINDS, categories: CATEGORIES });
   });
 
   router.get('/admin/cases.csv', requireUser(), (req, res) => {
@@ -81,7 +78,7 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
       t(`cases.states.${r.state}`), r.createdAt, r.firstResponseDue, r.resolutionDue, r.flag ? t(`admin.inbox.flags.${r.flag}`) : '', r.assignedName ?? '', r.rating === null ? '' : String(r.rating),
     ]);
     services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cases_exported', detail: `${rows.length}` });
-    res.set('Content-Disposition', `attachment; filename="cases-${new Date().toISOString().slice(0, 10)}.csv"`);
+    res.set('Content-Disposition', `attachment; filename="cases-${chinaToday()}.csv"`);
     res.type('text/csv; charset=utf-8').send(toCsv([header, ...body]));
   });
 
@@ -93,7 +90,7 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
 
   /** The district's templates and those of the case's township. */
   const templatesFor = (c: { kind: string; category: string | null; villageId: number }) => {
-    const village = services.places.villagesIn({ villageIds: new Set([c.villageId]) })[0];
+    const village = services.places.villagesIn(scopeOf([c.villageId]))[0];
     return services.templates.forCase(c.kind, c.category, village ? village.code.slice(0, 9) : '');
   };
 
@@ -129,7 +126,7 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
     const parsed = actionForm.safeParse(req.body ?? {});
     const action = String(req.body?.action ?? '');
     if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({ field: String(i.path[0] ?? 'text'), text: i.message, href: `#${action}-${String(i.path[0] ?? 'text')}` }));
+      const errors = fieldErrors(parsed.error, { hrefPrefix: `${action}-`, fallbackField: 'text' });
       renderCase(res, id, { errors, values: req.body, openAction: action }, 400);
       return;
     }

@@ -3,7 +3,8 @@ import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { AlreadyExtendedError, NotFoundError, StaleVersionError, ValidationError, type FieldError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
 import type { CalendarService } from '../calendar/service.js';
-import type { Scope, SignedInUser, StaffService } from '../staff/service.js';
+import type { SignedInUser, StaffService } from '../staff/service.js';
+import { inScope as covers, villageIdsOf, type Scope } from '../../domain/scope.js';
 import { allowedActions, isOpen, transition, type CaseAction, type CaseState } from './machine.js';
 import type { CaseKind, CaseRow, CasesRepo, InboxRow, NewCaseEvent, SpeakCategory } from './repo.js';
 import { createCaseEventBus, createCaseUnitOfWork, type CaseEventBus, type CaseEventKind } from './events.js';
@@ -76,11 +77,10 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
   const { uow, repo, calendar, staff } = deps;
   const now = deps.now ?? (() => new Date());
   const commit = createCaseUnitOfWork(uow, repo, deps.events ?? createCaseEventBus(uow));
-  const ids = (scope: Scope) => [...scope.villageIds];
 
   const inScope = (scope: Scope, id: number): CaseRow => {
     const c = repo.findById(id);
-    if (!c || !scope.villageIds.has(c.villageId)) throw new NotFoundError('case');
+    if (!c || !covers(scope, c.villageId)) throw new NotFoundError('case');
     return c;
   };
 
@@ -194,7 +194,7 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
       const at = now();
       const yellowBefore = yellowEdge(at).toISOString();
       const filter = {
-        villageIds: ids(user.scope),
+        villageIds: villageIdsOf(user.scope),
         state: q.state,
         kind: q.kind,
         villageId: q.villageId,
@@ -225,7 +225,7 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
       const yellowBefore = yellowEdge(at).toISOString();
       return repo
         .inboxAll({
-          villageIds: ids(user.scope), state: q.state, kind: q.kind, villageId: q.villageId, category: q.category,
+          villageIds: villageIdsOf(user.scope), state: q.state, kind: q.kind, villageId: q.villageId, category: q.category,
           assignedTo: q.mine ? user.id : undefined, flag: q.flag, q: q.q, now: at.toISOString(), yellowBefore,
         })
         .map((r) => ({ ...r, flag: flagOf(r.effectiveDue, at, yellowBefore) }));
@@ -249,7 +249,7 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
 
     /** The cases filed from a household, newest first (the caller must already be allowed to see it). */
     ofHousehold(user: SignedInUser, householdId: number): CaseRow[] {
-      return repo.byHousehold(householdId).filter((c) => user.scope.villageIds.has(c.villageId));
+      return repo.byHousehold(householdId).filter((c) => covers(user.scope, c.villageId));
     },
 
     photo(user: SignedInUser, caseId: number, photoId: number) {

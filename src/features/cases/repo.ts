@@ -1,9 +1,8 @@
 import type { Db } from '../../db/index.js';
-import type { CaseState } from './machine.js';
+import { OPEN_STATES_SQL, type CaseKind, type CaseState, type SpeakCategory } from '../../domain/cases.js';
 import type { CaseEventKind } from './events.js';
 
-export type CaseKind = 'help' | 'apply' | 'speak';
-export type SpeakCategory = 'suggestion' | 'complaint' | 'enquiry' | 'request' | 'praise';
+export type { CaseKind, SpeakCategory };
 
 export interface CaseRow {
   id: number;
@@ -127,7 +126,7 @@ const CASE_COLUMNS = `
   c.rating, c.rating_comment AS ratingComment, c.reopen_count AS reopenCount, c.created_at AS createdAt, c.updated_at AS updatedAt,
   c.assigned_user_id AS assignedUserId, c.extension_reason AS extensionReason`;
 /** The deadline that matters now: the first response while none was given, then the resolution. */
-const EFFECTIVE_DUE = `CASE WHEN c.state NOT IN ('submitted', 'accepted', 'in_progress') THEN NULL
+const EFFECTIVE_DUE = `CASE WHEN c.state NOT IN (${OPEN_STATES_SQL}) THEN NULL
   WHEN c.first_responded_at IS NULL THEN c.first_response_due ELSE c.resolution_due END`;
 const CASE_FROM = `
   FROM cases c JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id
@@ -175,7 +174,7 @@ export function createCasesRepo(db: Db) {
   const inboxWhere = (f: InboxFilter): { sql: string; params: unknown[] } => {
     const where = ['c.village_id IN (SELECT value FROM json_each(?))'];
     const params: unknown[] = [JSON.stringify(f.villageIds)];
-    if (f.state === 'open') where.push("c.state IN ('submitted', 'accepted', 'in_progress')");
+    if (f.state === 'open') where.push(`c.state IN (${OPEN_STATES_SQL})`);
     else if (f.state) (where.push('c.state = ?'), params.push(f.state));
     if (f.kind) (where.push('c.kind = ?'), params.push(f.kind));
     if (f.villageId) (where.push('c.village_id = ?'), params.push(f.villageId));

@@ -1,19 +1,8 @@
 import { z } from 'zod';
 import { t } from '../../i18n/index.js';
-import type { FieldError } from '../../errors.js';
+import { CALLBACK_TIMES, parseTrackingNo, SPEAK_CATEGORIES, TRACKING_NO_PATTERN } from '../../domain/cases.js';
+import { MOBILE_PATTERN, normalisePhone } from '../../domain/phone.js';
 import { IDEMPOTENCY_KEY_PATTERN } from './tokens.js';
-
-/** Mainland mobile: +86 / 0086, spaces and dashes are stripped first (DOMAIN.md). */
-export function normalisePhone(raw: string): string {
-  return raw
-    .normalize('NFKC')
-    .replace(/[\s-]/g, '')
-    .replace(/^(\+86|0086)/, '');
-}
-export const MOBILE = /^1[3-9]\d{9}$/;
-
-export const CATEGORIES = ['suggestion', 'complaint', 'enquiry', 'request', 'praise'] as const;
-export const CALLBACK_TIMES = ['any', 'morning', 'afternoon', 'evening'] as const;
 
 /** A text box: an empty one is told what to write (…Required), a too-short one how much more. */
 const text = (min: number, max: number, key: string) =>
@@ -37,7 +26,7 @@ const name = text(1, 20, 'name');
 const phone = z
   .string({ error: t('cases.errors.phoneRequired') })
   .transform(normalisePhone)
-  .pipe(z.string().min(1, { error: t('cases.errors.phoneRequired') }).regex(MOBILE, { error: t('cases.errors.phoneInvalid') }));
+  .pipe(z.string().min(1, { error: t('cases.errors.phoneRequired') }).regex(MOBILE_PATTERN, { error: t('cases.errors.phoneInvalid') }));
 const content = text(5, 1000, 'content');
 const note = optionalText(1000, 'content');
 const checkbox = z
@@ -69,7 +58,7 @@ const ticked = (v: unknown) => v === true || v === '1' || v === 'on';
 // details only after the rest is right).
 export const speakForm = z
   .object({
-    category: z.enum(CATEGORIES, { error: t('cases.errors.category') }),
+    category: z.enum(SPEAK_CATEGORIES, { error: t('cases.errors.category') }),
     content,
     anonymous: checkbox,
     name: z.string().optional(),
@@ -103,25 +92,11 @@ export const reopenForm = z.object({ reason: text(5, 500, 'reason') });
 export const lookupForm = z.object({
   trackingNo: z
     .string({ error: t('cases.errors.trackingNo') })
-    .transform((s) => s.normalize('NFKC').replace(/\s/g, ''))
-    .pipe(z.string().regex(/^\d{8}-?\d{4}$/, { error: t('cases.errors.trackingNo') }))
-    .transform((s) => (s.includes('-') ? s : `${s.slice(0, 8)}-${s.slice(8)}`)),
+    .transform((s) => parseTrackingNo(s) ?? '')
+    .pipe(z.string().regex(TRACKING_NO_PATTERN, { error: t('cases.errors.trackingNo') })),
   // The whole number, not its last 4 digits: tracking numbers are sequential, 4 digits are guessed.
   phone: z
     .string({ error: t('cases.errors.lookupPhone') })
-    .transform((s) => normalisePhone(s.normalize('NFKC')))
-    .pipe(z.string().regex(MOBILE, { error: t('cases.errors.lookupPhone') })),
+    .transform(normalisePhone)
+    .pipe(z.string().regex(MOBILE_PATTERN, { error: t('cases.errors.lookupPhone') })),
 });
-
-/** zod issues → errors for the summary and beside each field (first message per field). */
-export function fieldErrors(error: z.ZodError): FieldError[] {
-  const seen = new Set<string>();
-  const out: FieldError[] = [];
-  for (const issue of error.issues) {
-    const field = String(issue.path[0] ?? 'form');
-    if (seen.has(field)) continue;
-    seen.add(field);
-    out.push({ field, text: issue.message, href: `#${field}` });
-  }
-  return out;
-}

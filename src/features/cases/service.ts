@@ -6,11 +6,13 @@ import { AlreadyRatedError, NotFoundError, ReopenClosedError, SpamError, StaleVe
 import { t } from '../../i18n/index.js';
 import type { CalendarService } from '../calendar/service.js';
 import type { CatalogService } from '../catalog/service.js';
-import { chinaDate, endOfChinaDay, addDays } from '../calendar/workdays.js';
+import { chinaDate, endOfChinaDay } from '../../domain/time.js';
+import { addDays } from '../../domain/dates.js';
 import { transition, type CaseState } from './machine.js';
 import type { CaseKind, CaseRow, CasesRepo, SpeakCategory } from './repo.js';
 import { PhotoError, processPhotos, type PhotoStore, type ProcessedPhoto, type UploadedFile } from './photos.js';
-import { applyForm, fieldErrors, helpForm, rateForm, reopenForm, speakForm, type CATEGORIES } from './schema.js';
+import { applyForm, helpForm, rateForm, reopenForm, speakForm } from './schema.js';
+import { fieldErrors } from '../../domain/field-errors.js';
 import { createCaseEventBus, createCaseUnitOfWork, type CaseEventBus } from './events.js';
 import { CASE_TOKEN_PATTERN, newCaseToken } from './tokens.js';
 
@@ -254,7 +256,7 @@ export function createCasesService(deps: {
         phone: string | null;
         content: string;
         callbackTime?: string;
-        category?: (typeof CATEGORIES)[number];
+        category?: SpeakCategory;
         anonymous?: boolean;
         idempotencyKey?: string;
       };

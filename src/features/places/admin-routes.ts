@@ -4,7 +4,8 @@ import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
-import { MOBILE, normalisePhone } from '../cases/schema.js';
+import { fieldErrors } from '../../domain/field-errors.js';
+import { isMobile, normalisePhone } from '../../domain/phone.js';
 
 const householdForm = z.object({
   address: z.string().trim().min(1, { error: t('households.addressRequired') }).max(50, { error: t('households.addressRequired') }),
@@ -12,7 +13,7 @@ const householdForm = z.object({
   contactPhone: z
     .string()
     .transform((v) => (v.trim() ? normalisePhone(v) : ''))
-    .pipe(z.string().refine((v) => v === '' || MOBILE.test(v), { error: t('cases.errors.phoneInvalid') }))
+    .pipe(z.string().refine((v) => v === '' || isMobile(v), { error: t('cases.errors.phoneInvalid') }))
     .transform((v) => v || null),
   notes: z.string().trim().max(200, { error: t('households.notesTooLong') }),
 });
@@ -40,7 +41,6 @@ export function householdAdminRoutes(services: Services, protect: RequestHandler
       ...extra,
     });
   };
-  const fieldErrors = (e: z.ZodError) => e.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#hh-${String(i.path[0])}` }));
 
   router.get('/admin/villages/:code/households', staffOnly, (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 20) : '';
@@ -57,7 +57,7 @@ export function householdAdminRoutes(services: Services, protect: RequestHandler
     const parsed = householdForm.safeParse(req.body ?? {});
     const editing = mode === 'edit' ? id : null;
     if (!parsed.success) {
-      render(res, req.params.code, '', { errors: fieldErrors(parsed.error), values: req.body, editing }, 400);
+      render(res, req.params.code, '', { errors: fieldErrors(parsed.error, { hrefPrefix: 'hh-' }), values: req.body, editing }, 400);
       return;
     }
     try {

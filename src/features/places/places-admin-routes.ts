@@ -4,12 +4,14 @@ import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { ConflictError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
+import { fieldErrors } from '../../domain/field-errors.js';
+import { isOfficePhoneText } from '../../domain/phone.js';
 
 const name = z.string().trim().min(1, { error: t('placesAdmin.nameRequired') }).max(30, { error: t('placesAdmin.nameRequired') });
 const centreForm = z.object({
   address: z.string().trim().max(100, { error: t('placesAdmin.centreTooLong') }),
   hours: z.string().trim().min(1, { error: t('placesAdmin.centreHoursRequired') }).max(100, { error: t('placesAdmin.centreTooLong') }),
-  phone: z.string().trim().regex(/^[0-9()（）\-\s]{0,30}$/, { error: t('placesAdmin.centrePhoneInvalid') }),
+  phone: z.string().trim().refine(isOfficePhoneText, { error: t('placesAdmin.centrePhoneInvalid') }),
 });
 const villageForm = z.object({ code: z.string().trim().regex(/^\d{12}$/, { error: t('placesAdmin.codeInvalid') }), name });
 
@@ -21,7 +23,6 @@ export function placesAdminRoutes(services: Services, protect: RequestHandler): 
     const user = currentUser(res)!;
     res.status(status).render('admin/places', { towns: services.places.towns(), villages: services.places.villagesIn(user.scope), errors: [], values: {}, ...extra });
   };
-  const errorsOf = (e: z.ZodError, prefix: string) => e.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#${prefix}-${String(i.path[0])}` }));
 
   router.get('/admin/places', requireUser('admin', 'staff'), (_req, res) => render(res));
 
@@ -55,7 +56,7 @@ export function placesAdminRoutes(services: Services, protect: RequestHandler): 
   router.post('/admin/places/villages', requireUser('admin'), urlencoded, protect, (req, res) => {
     const user = currentUser(res)!;
     const parsed = villageForm.safeParse(req.body ?? {});
-    if (!parsed.success) return render(res, { errors: errorsOf(parsed.error, 'nv'), values: req.body }, 400);
+    if (!parsed.success) return render(res, { errors: fieldErrors(parsed.error, { hrefPrefix: 'nv-' }), values: req.body }, 400);
     try {
       services.places.addVillage(parsed.data.code.slice(0, 9), parsed.data.code, parsed.data.name);
     } catch (err) {

@@ -2,7 +2,8 @@ import express, { Router, type Request, type RequestHandler, type Response } fro
 import { z } from 'zod';
 import { t } from '../../i18n/index.js';
 import { requireUser } from '../../http/auth.js';
-import { chinaDate } from '../calendar/workdays.js';
+import { chinaToday } from '../../domain/time.js';
+import { fieldErrors } from '../../domain/field-errors.js';
 import { isRealDate } from '../../domain/dates.js';
 import type { Services } from '../../services.js';
 import { HOME_COOKIE, cookieOptions } from '../../http/locals.js';
@@ -48,9 +49,9 @@ export function mineTokens(req: Request): string[] {
 /** The scan pages: /p/:token (household plate) and /v/:token (village plate), each with its 码上帮 page. */
 const visitForm = z.object({
   visitedOn: z
-    .string()
+    .string({ error: t('visits.dateInvalid') })
     .refine(isRealDate, { error: t('visits.dateInvalid') })
-    .refine((d) => d <= chinaDate(new Date()), { error: t('visits.dateFuture') }),
+    .refine((d) => d <= chinaToday(), { error: t('visits.dateFuture') }),
   notes: z.string().trim().min(2, { error: t('visits.notesRequired') }).max(1000, { error: t('visits.notesTooLong') }),
 });
 
@@ -66,9 +67,9 @@ export function placesRoutes(services: Services, protect: RequestHandler): Route
     if (!file || !token) throw new NotFoundError('household');
     const parsed = visitForm.safeParse(req.body ?? {});
     if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#${String(i.path[0])}` }));
+      const errors = fieldErrors(parsed.error);
       const plate = services.places.plateByToken(token);
-      res.status(400).render('places/household-file', { plate, base: `/p/${token}`, ...file, cases: services.caseOffice.ofHousehold(user, id), errors, values: req.body, today: chinaDate(new Date()) });
+      res.status(400).render('places/household-file', { plate, base: `/p/${token}`, ...file, cases: services.caseOffice.ofHousehold(user, id), errors, values: req.body, today: chinaToday() });
       return;
     }
     services.places.recordVisit(user.scope, user.id, id, parsed.data.visitedOn, parsed.data.notes);
@@ -88,7 +89,7 @@ export function placesRoutes(services: Services, protect: RequestHandler): Route
         const file = services.places.householdFile(user.scope, plate.householdId);
         if (file) {
           noStore(res);
-          res.render('places/household-file', { plate, base, ...file, cases: services.caseOffice.ofHousehold(user, plate.householdId), errors: [], values: {}, today: chinaDate(new Date()) });
+          res.render('places/household-file', { plate, base, ...file, cases: services.caseOffice.ofHousehold(user, plate.householdId), errors: [], values: {}, today: chinaToday() });
           return;
         }
       }

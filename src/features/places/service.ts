@@ -1,3 +1,4 @@
+import { inScope, type Scope } from '../../domain/scope.js';
 import { NotFoundError } from '../../errors.js';
 import type { HouseholdFile, HouseholdRecord, PlaceRow, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
 export type { HouseholdRecord, PlateView } from './repo.js';
@@ -38,9 +39,9 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
       return { household: repo.sampleHouseholdToken(), village: repo.sampleVillageToken() };
     },
     /** A household's file for a user whose scope covers it; undefined otherwise. */
-    householdFile(scope: { villageIds: ReadonlySet<number> }, householdId: number): { household: HouseholdFile; visits: Visit[] } | undefined {
+    householdFile(scope: Scope, householdId: number): { household: HouseholdFile; visits: Visit[] } | undefined {
       const household = repo.household(householdId);
-      if (!household || !scope.villageIds.has(household.villageId)) return undefined;
+      if (!household || !inScope(scope, household.villageId)) return undefined;
       return { household, visits: repo.visits(householdId) };
     },
 
@@ -54,9 +55,9 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
     setTownCentre: (code: string, centre: { address: string; hours: string; phone: string }) => {
       if (!repo.setTownCentre(code, centre)) throw new NotFoundError('town');
     },
-    renameVillage(scope: { villageIds: ReadonlySet<number> }, code: string, name: string): void {
+    renameVillage(scope: Scope, code: string, name: string): void {
       const v = repo.villages().find((x) => x.code === code);
-      if (!v || !scope.villageIds.has(v.id)) throw new NotFoundError('village');
+      if (!v || !inScope(scope, v.id)) throw new NotFoundError('village');
       repo.renameVillage(code, name);
     },
     /** A new village under a township (its 12-digit code starts with the township's 9), with its plate. */
@@ -67,30 +68,30 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
     },
 
     /** Households of a village in the caller's scope, searched by address or contact. */
-    householdsOf(scope: { villageIds: ReadonlySet<number> }, villageId: number, q: string) {
-      if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');
+    householdsOf(scope: Scope, villageId: number, q: string) {
+      if (!inScope(scope, villageId)) throw new NotFoundError('village');
       return repo.listHouseholds(villageId, q);
     },
 
     /** Changes a household in scope; an address already used in the village is a conflict. */
-    updateHousehold(scope: { villageIds: ReadonlySet<number> }, id: number, h: HouseholdInput): void {
+    updateHousehold(scope: Scope, id: number, h: HouseholdInput): void {
       const current = repo.household(id);
-      if (!current || !scope.villageIds.has(current.villageId)) throw new NotFoundError('household');
+      if (!current || !inScope(scope, current.villageId)) throw new NotFoundError('household');
       if (repo.addressTaken(current.villageId, h.address, id)) throw new ConflictError('address taken');
       repo.updateHousehold(id, h);
     },
 
     /** Adds a household with its plate, in one transaction. */
-    addHousehold(scope: { villageIds: ReadonlySet<number> }, villageId: number, h: HouseholdInput): number {
-      if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');
+    addHousehold(scope: Scope, villageId: number, h: HouseholdInput): number {
+      if (!inScope(scope, villageId)) throw new NotFoundError('village');
       if (repo.addressTaken(villageId, h.address, 0)) throw new ConflictError('address taken');
       return uow.run(() => repo.insertHousehold(villageId, h, newPlateToken()));
     },
 
     /** Records a visit (走访) to a household in the user's scope. */
-    recordVisit(scope: { villageIds: ReadonlySet<number> }, userId: number, householdId: number, visitedOn: string, notes: string): void {
+    recordVisit(scope: Scope, userId: number, householdId: number, visitedOn: string, notes: string): void {
       const household = repo.household(householdId);
-      if (!household || !scope.villageIds.has(household.villageId)) throw new NotFoundError('household');
+      if (!household || !inScope(scope, household.villageId)) throw new NotFoundError('household');
       repo.addVisit(householdId, userId, visitedOn, notes, new Date().toISOString());
     },
 
@@ -112,8 +113,8 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
     /** Every village, by township (the command line and imports resolve codes with it). */
     allVillages: (): VillageRow[] => repo.villages(),
     /** The villages a user may see, by township. */
-    villagesIn(scope: { villageIds: ReadonlySet<number> }): VillageRow[] {
-      return repo.villages().filter((v) => scope.villageIds.has(v.id));
+    villagesIn(scope: Scope): VillageRow[] {
+      return repo.villages().filter((v) => inScope(scope, v.id));
     },
     isEmpty(): boolean {
       return repo.countHouseholds() === 0;

@@ -4,6 +4,8 @@ import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { isRealDate } from '../../domain/dates.js';
+import { inScope, villageIdsOf } from '../../domain/scope.js';
+import { startOfChinaDay } from '../../domain/time.js';
 import { t } from '../../i18n/index.js';
 import { isPlateTokenShape } from '../places/tokens.js';
 import { writeHouseholdPlatesPdf, writeVillagePlatePdf } from './pdf.js';
@@ -48,11 +50,11 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
     if (q.village && !visible.some((v) => v.code === q.village)) throw new NotFoundError('village');
     if (q.town && !visible.some((v) => v.code.startsWith(q.town!))) throw new NotFoundError('town');
     return {
-      villageIds: [...user.scope.villageIds],
+      villageIds: villageIdsOf(user.scope),
       villageCode: q.village,
       townCode: q.town,
       householdIds: q.households?.length ? q.households : undefined,
-      since: q.since ? new Date(Date.parse(`${q.since}T00:00:00+08:00`)).toISOString() : undefined,
+      since: q.since ? startOfChinaDay(q.since).toISOString() : undefined,
     };
   };
 
@@ -61,7 +63,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
       const m = String(req.params.file).match(/^([A-Za-z0-9_-]{12})\.(svg|png)$/);
       if (!m || !isPlateTokenShape(m[1]!)) throw new NotFoundError('plate');
       const plate = services.places.plateByToken(m[1]!);
-      if (!currentUser(res)!.scope.villageIds.has(plate.villageId)) throw new NotFoundError('plate');
+      if (!inScope(currentUser(res)!.scope, plate.villageId)) throw new NotFoundError('plate');
       const url = services.plates.url(plate.kind, plate.token);
       if (m[2] === 'svg') res.type('image/svg+xml').send(await qrSvg(url));
       else res.type('image/png').send(await qrPng(url, Math.min(20, Math.max(2, Number(req.query.scale) || 10))));

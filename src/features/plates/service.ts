@@ -1,4 +1,5 @@
 import type { UnitOfWork } from '../../db/unit-of-work.js';
+import { inScope, type Scope } from '../../domain/scope.js';
 import { NotFoundError } from '../../errors.js';
 import type { CadresService } from '../cadres/service.js';
 import { newPlateToken } from '../places/tokens.js';
@@ -13,27 +14,27 @@ export function createPlatesService(deps: { uow: UnitOfWork; repo: PlatesRepo; c
     count: (s: PlateSelection) => repo.count(s),
     iterate: (s: PlateSelection) => repo.iterate(s),
     /** The village's own plate (notice board) with its cadres, if the village is in scope. */
-    villagePlate(scope: { villageIds: ReadonlySet<number> }, code: string) {
+    villagePlate(scope: Scope, code: string) {
       const v = repo.villagePlate(code);
-      if (!v || !scope.villageIds.has(v.villageId)) return undefined;
+      if (!v || !inScope(scope, v.villageId)) return undefined;
       return { ...v, cadres: cadres.forVillage(v.villageId) };
     },
-    households(scope: { villageIds: ReadonlySet<number> }, villageId: number) {
-      if (!scope.villageIds.has(villageId)) throw new NotFoundError('village');
+    households(scope: Scope, villageId: number) {
+      if (!inScope(scope, villageId)) throw new NotFoundError('village');
       return repo.households(villageId);
     },
     /** One household's plate, within scope (for the reissue confirmation). */
-    household(scope: { villageIds: ReadonlySet<number> }, householdId: number) {
+    household(scope: Scope, householdId: number) {
       const villageId = repo.householdVillage(householdId);
-      if (villageId === undefined || !scope.villageIds.has(villageId)) throw new NotFoundError('household');
+      if (villageId === undefined || !inScope(scope, villageId)) throw new NotFoundError('household');
       const row = repo.households(villageId).find((h) => h.id === householdId);
       if (!row) throw new NotFoundError('household');
       return { ...row, villageId };
     },
     /** A new plate for a household (lost or damaged): the old QR then says the plate was replaced. */
-    reissue(scope: { villageIds: ReadonlySet<number> }, householdId: number): { token: string; plateId: number } {
+    reissue(scope: Scope, householdId: number): { token: string; plateId: number } {
       const villageId = repo.householdVillage(householdId);
-      if (villageId === undefined || !scope.villageIds.has(villageId)) throw new NotFoundError('household');
+      if (villageId === undefined || !inScope(scope, villageId)) throw new NotFoundError('household');
       const token = newPlateToken();
       const plateId = uow.run(() => repo.reissue(householdId, villageId, token, now().toISOString()));
       return { token, plateId };

@@ -4,6 +4,8 @@ import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { t } from '../../i18n/index.js';
 import type { FieldError } from '../../errors.js';
+import { fieldErrors } from '../../domain/field-errors.js';
+import { normalisePhone } from '../../domain/phone.js';
 import type { ScopeLevel } from './repo.js';
 import { passwordProblem } from './password-policy.js';
 
@@ -31,8 +33,7 @@ export function staffRoutes(services: Services, protect: RequestHandler): Router
   const router = Router();
   const urlencoded = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 });
   const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
-    const all = { villageIds: new Set(services.places.villagesIn(currentUser(res)!.scope).map((v) => v.id)) };
-    const villages = services.places.villagesIn(all);
+    const villages = services.places.villagesIn(currentUser(res)!.scope);
     const towns = services.places.towns();
     // Scopes are shown by name, and chosen from lists of the district's places.
     const placeNames = new Map<string, string>([...towns.map((t) => [`town:${t.code}`, t.name] as [string, string]), ...villages.map((v) => [`village:${v.code}`, `${v.townName} ${v.name}`] as [string, string])]);
@@ -46,7 +47,7 @@ export function staffRoutes(services: Services, protect: RequestHandler): Router
     try {
       const user = currentUser(res)!;
       const parsed = userForm.safeParse(req.body ?? {});
-      const errors: FieldError[] = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#u-${String(i.path[0])}` }));
+      const errors: FieldError[] = parsed.success ? [] : fieldErrors(parsed.error, { hrefPrefix: 'u-' });
       let cadreId: number | null = null;
       const scopes: Array<{ level: ScopeLevel; code: string }> = [];
       if (parsed.success) {
@@ -55,7 +56,7 @@ export function staffRoutes(services: Services, protect: RequestHandler): Router
         const rule = passwordProblem(v.password, v.username);
         if (rule) errors.push({ field: 'password', text: t(`admin.password.rules.${rule}`), href: '#u-password' });
         if (v.cadrePhone) {
-          cadreId = services.staff.cadreIdByPhone(v.cadrePhone) ?? null;
+          cadreId = services.staff.cadreIdByPhone(normalisePhone(v.cadrePhone)) ?? null;
           if (cadreId === null) errors.push({ field: 'cadrePhone', text: t('users.noCadre'), href: '#u-cadrePhone' });
         }
         if (v.district === '1') scopes.push({ level: 'district', code: '370812' });

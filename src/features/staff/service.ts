@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { dummyHash, hashPassword as hashAt, randomPassword, SCRYPT_COST, verifyPassword } from './passwords.js';
 import type { Role, ScopeLevel, StaffRepo, UserRow } from './repo.js';
+import type { Scope } from '../../domain/scope.js';
 
 export type { Role } from './repo.js';
 import type { ThrottleService } from '../throttle/service.js';
@@ -31,12 +32,6 @@ export interface SignInSource {
 }
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
-
-/** The villages a user may see; every query that returns cases or households filters by it. */
-export interface Scope {
-  all: boolean;
-  villageIds: ReadonlySet<number>;
-}
 
 export interface SignedInUser {
   id: number;

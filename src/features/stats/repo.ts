@@ -1,7 +1,9 @@
 import type { Db } from '../../db/index.js';
+import { OPEN_STATES_SQL } from '../../domain/cases.js';
+import { CHINA_SQL_OFFSET } from '../../domain/time.js';
 
 const IN_SCOPE = 'c.village_id IN (SELECT value FROM json_each(@villages))';
-const DUE = `CASE WHEN c.state NOT IN ('submitted', 'accepted', 'in_progress') THEN NULL
+const DUE = `CASE WHEN c.state NOT IN (${OPEN_STATES_SQL}) THEN NULL
   WHEN c.first_responded_at IS NULL THEN c.first_response_due ELSE c.resolution_due END`;
 
 export interface Totals {
@@ -32,7 +34,7 @@ export interface VillageRow {
 export function createStatsRepo(db: Db) {
   const totals = db.prepare(`SELECT
       sum(c.created_at >= @todayStart) AS newToday,
-      sum(c.state IN ('submitted', 'accepted', 'in_progress')) AS open,
+      sum(c.state IN (${OPEN_STATES_SQL})) AS open,
       sum((${DUE}) < @now) AS red,
       sum((${DUE}) >= @now AND (${DUE}) <= @yellowBefore) AS yellow,
       avg(CASE WHEN c.first_responded_at IS NOT NULL THEN (julianday(c.first_responded_at) - julianday(c.created_at)) * 24 END) AS avgFirstResponseHours,
@@ -45,14 +47,14 @@ export function createStatsRepo(db: Db) {
     FROM cases c WHERE ${IN_SCOPE}`);
   const byVillage = db.prepare(`SELECT v.id AS villageId, v.name AS villageName, t.name AS townName,
       count(c.id) AS total,
-      coalesce(sum(c.state IN ('submitted', 'accepted', 'in_progress')), 0) AS open,
+      coalesce(sum(c.state IN (${OPEN_STATES_SQL})), 0) AS open,
       coalesce(sum((${DUE}) < @now), 0) AS red,
       coalesce(sum(c.resolved_at IS NOT NULL), 0) AS resolved,
       avg(c.rating) AS avgRating
     FROM villages v JOIN towns t ON t.id = v.town_id LEFT JOIN cases c ON c.village_id = v.id
     WHERE v.id IN (SELECT value FROM json_each(@villages))
     GROUP BY v.id ORDER BY red DESC, open DESC, t.code, v.code`);
-  const perDay = db.prepare(`SELECT substr(datetime(c.created_at, '+8 hours'), 1, 10) AS day, count(*) AS n
+  const perDay = db.prepare(`SELECT substr(datetime(c.created_at, '${CHINA_SQL_OFFSET}'), 1, 10) AS day, count(*) AS n
     FROM cases c WHERE ${IN_SCOPE} AND c.created_at >= @since GROUP BY day`);
   return {
     totals: (p: { villages: string; now: string; yellowBefore: string; todayStart: string }) => totals.get(p) as Totals,

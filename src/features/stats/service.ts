@@ -1,7 +1,8 @@
 import { yellowBefore } from '../calendar/workdays.js';
 import type { CalendarService } from '../calendar/service.js';
-import { addDays, chinaDate } from '../calendar/workdays.js';
-import type { Scope } from '../staff/service.js';
+import { addDays } from '../../domain/dates.js';
+import { chinaDate, startOfChinaDay } from '../../domain/time.js';
+import type { Scope } from '../../domain/scope.js';
 import type { StatsRepo } from './repo.js';
 
 /** The dashboard's figures for the caller's villages. */
@@ -11,9 +12,9 @@ export function createStatsService(repo: StatsRepo, calendar: CalendarService, n
       const at = now();
       const villages = JSON.stringify([...scope.villageIds]);
       const today = chinaDate(at);
-      const todayStart = new Date(Date.parse(`${today}T00:00:00+08:00`)).toISOString();
+      const todayStart = startOfChinaDay(today).toISOString();
       const t = repo.totals({ villages, now: at.toISOString(), yellowBefore: yellowBefore(at).toISOString(), todayStart });
-      const counts = new Map(repo.perDay({ villages, since: new Date(Date.parse(`${addDays(today, -29)}T00:00:00+08:00`)).toISOString() }).map((d) => [d.day, d.n]));
+      const counts = new Map(repo.perDay({ villages, since: startOfChinaDay(addDays(today, -29)).toISOString() }).map((d) => [d.day, d.n]));
       const days = Array.from({ length: 30 }, (_, i) => {
         const day = addDays(today, i - 29);
         return { day, n: counts.get(day) ?? 0 };

@@ -1,9 +1,10 @@
+import type { CaseKind, SpeakCategory } from '../../domain/cases.js';
 import type { Db } from '../../db/index.js';
 
 export interface ReplyTemplate {
   id: number;
-  kind: 'help' | 'apply' | 'speak' | null;
-  category: string | null;
+  kind: CaseKind | null;
+  category: SpeakCategory | null;
   title: string;
   body: string;
   /** the township that keeps it; null: the whole district */

@@ -3,12 +3,13 @@ import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { t } from '../../i18n/index.js';
-import { CATEGORIES } from '../cases/schema.js';
+import { CASE_KINDS, SPEAK_CATEGORIES } from '../../domain/cases.js';
+import { fieldErrors } from '../../domain/field-errors.js';
 import type { TemplateOwner } from './service.js';
 
 const templateForm = z.object({
-  kind: z.enum(['', 'help', 'apply', 'speak']).transform((v) => (v === '' ? null : v)),
-  category: z.enum(['', ...CATEGORIES]).transform((v) => (v === '' ? null : v)),
+  kind: z.enum(['', ...CASE_KINDS]).transform((v) => (v === '' ? null : v)),
+  category: z.enum(['', ...SPEAK_CATEGORIES]).transform((v) => (v === '' ? null : v)),
   title: z.string().trim().min(1, { error: t('templates.titleRequired') }).max(30, { error: t('templates.titleTooLong') }),
   body: z.string().trim().min(5, { error: t('templates.bodyRequired') }).max(2000, { error: t('admin.case.textTooLong') }),
   town: z.string().optional().transform((v) => (v ? v : null)),
@@ -29,7 +30,7 @@ export function templatesRoutes(services: Services, protect: RequestHandler): Ro
   };
   const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
     const { owner, towns } = ownerOf(res);
-    res.status(status).render('admin/templates', { rows: services.templates.visible(owner), towns, canEdit: owner === 'all', categories: CATEGORIES, errors: [], values: {}, ...extra });
+    res.status(status).render('admin/templates', { rows: services.templates.visible(owner), towns, canEdit: owner === 'all', kinds: CASE_KINDS, categories: SPEAK_CATEGORIES, errors: [], values: {}, ...extra });
   };
 
   router.get('/admin/templates', requireUser('admin', 'staff'), (_req, res) => render(res));
@@ -38,7 +39,7 @@ export function templatesRoutes(services: Services, protect: RequestHandler): Ro
     const user = currentUser(res)!;
     const { owner, towns } = ownerOf(res);
     const parsed = templateForm.safeParse(req.body ?? {});
-    const errors = parsed.success ? [] : parsed.error.issues.map((i) => ({ field: String(i.path[0]), text: i.message, href: `#tpl-${String(i.path[0])}` }));
+    const errors = parsed.success ? [] : fieldErrors(parsed.error, { hrefPrefix: 'tpl-' });
     // Township staff file templates under one of their townships; only the district's keepers may leave it empty.
     const townCode = parsed.success ? (parsed.data.town ?? (owner === 'all' ? null : (towns[0]?.code ?? null))) : null;
     if (parsed.success && (townCode === null ? owner !== 'all' : owner !== 'all' && !owner.includes(townCode)) ) {

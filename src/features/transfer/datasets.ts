@@ -1,5 +1,7 @@
 import { t } from '../../i18n/index.js';
-import { MOBILE, normalisePhone } from '../cases/schema.js';
+import { isMobile, normalisePhone } from '../../domain/phone.js';
+import { isRealDate, normaliseDate } from '../../domain/dates.js';
+import { inScope, type Scope } from '../../domain/scope.js';
 import type { CadreRole, CadreServing, CadresService } from '../cadres/service.js';
 import type { CalendarService } from '../calendar/service.js';
 import type { CatalogService } from '../catalog/service.js';
@@ -30,10 +32,7 @@ export interface PlannedRow<T> {
   before?: T;
 }
 
-export interface Scope {
-  all: boolean;
-  villageIds: ReadonlySet<number>;
-}
+export type { Scope };
 
 /** How rows are written; the defaults are what staff's imports use. */
 export interface WriteOptions {
@@ -92,7 +91,7 @@ export const households: Dataset<HouseholdRow> = {
     if (!len(contactName, 0, 20)) errors.push({ column: '户联系人', message: t('transfer.contactName') });
     const rawPhone = c['联系电话'] ?? '';
     const contactPhone = rawPhone ? normalisePhone(rawPhone) : '';
-    if (contactPhone && !MOBILE.test(contactPhone)) errors.push({ column: '联系电话', message: t('transfer.mobile') });
+    if (contactPhone && !isMobile(contactPhone)) errors.push({ column: '联系电话', message: t('transfer.mobile') });
     const notes = c['备注'] ?? '';
     if (!len(notes, 0, 200)) errors.push({ column: '备注', message: t('transfer.notes') });
     return errors.length ? { errors } : { value: { villageCode, villageId: villageId!, address, contactName, contactPhone, notes }, errors };
@@ -141,7 +140,7 @@ export const cadres: Dataset<CadreRow> = {
     const role = ROLE_NAMES[c['职务'] ?? ''];
     if (!role) errors.push({ column: '职务', message: t('transfer.role', { roles: Object.keys(ROLE_NAMES).join('、') }) });
     const phone = normalisePhone(c['手机号'] ?? '');
-    if (!MOBILE.test(phone)) errors.push({ column: '手机号', message: t('transfer.mobile') });
+    if (!isMobile(phone)) errors.push({ column: '手机号', message: t('transfer.mobile') });
     const dutyHours = c['值班时间'] ?? '';
     if (!len(dutyHours, 0, 60)) errors.push({ column: '值班时间', message: t('transfer.tooLong', { max: 60 }) });
     return errors.length ? { errors } : { value: { villageCode, villageId: villageId!, name, role: role!, phone, dutyHours }, errors };
@@ -158,7 +157,7 @@ export const cadres: Dataset<CadreRow> = {
     const phones = [...new Set(rows.map((r) => r.value.phone))];
     const elsewhere = new Set<string>();
     const mine = new Set<string>();
-    for (const s of owners.cadres.servingByPhones(phones)) (scope.villageIds.has(s.villageId) ? mine : elsewhere).add(s.phone);
+    for (const s of owners.cadres.servingByPhones(phones)) (inScope(scope, s.villageId) ? mine : elsewhere).add(s.phone);
     return rows
       .filter((r) => elsewhere.has(r.value.phone) && !mine.has(r.value.phone))
       .map((r) => ({ row: r.row, column: '手机号', message: t('transfer.cadreElsewhere') }));
@@ -188,10 +187,8 @@ export const calendar: Dataset<CalendarRow> = {
   headers: ['日期', '类型', '说明'],
   parse(c) {
     const errors: Array<{ column: string; message: string }> = [];
-    const date = (c['日期'] ?? '').replace(/\//g, '-').replace(/^(\d{4})-(\d{1,2})-(\d{1,2})$/, (_, y: string, m: string, d: string) => `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`);
-    const time = Date.parse(`${date}T00:00:00Z`);
-    const valid = /^\d{4}-\d{2}-\d{2}$/.test(date) && !Number.isNaN(time) && new Date(time).toISOString().startsWith(date);
-    if (!valid) errors.push({ column: '日期', message: t('transfer.date') });
+    const date = normaliseDate(c['日期'] ?? '');
+    if (!isRealDate(date)) errors.push({ column: '日期', message: t('transfer.date') });
     const kind = KIND_NAMES[c['类型'] ?? ''];
     if (!kind) errors.push({ column: '类型', message: t('transfer.dayKind') });
     const note = c['说明'] ?? '';

@@ -1,7 +1,8 @@
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { ForbiddenError, ValidationError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
-import { DATASETS, type Dataset, type DatasetName, type Owners, type PlannedRow, type RowError, type Scope, type WriteOptions } from './datasets.js';
+import { DATASETS, type Dataset, type DatasetName, type Owners, type PlannedRow, type RowError, type WriteOptions } from './datasets.js';
+import { inScope, type Scope } from '../../domain/scope.js';
 import { readTable, writeCsv, writeXlsx, type Encoding, type Table } from './table.js';
 import { parseTableNow } from './parse-table.js';
 import { toCells } from './catalog-dataset.js';
@@ -63,7 +64,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     const byCode = new Map(owners.places.allVillages().map((v) => [v.code, v.id]));
     const villageId = (code: string) => {
       const id = byCode.get(code);
-      return id !== undefined && caller.scope.villageIds.has(id) ? id : undefined;
+      return inScope(caller.scope, id) ? id : undefined;
     };
     const parsed: Array<{ row: number; value: T }> = [];
     const seen = new Map<string, number>();
