@@ -5,6 +5,9 @@ export default defineConfig({
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
+    // Test files share a worker's module cache: each builds its own app and database, so nothing
+    // leaks between them, and the app's modules load once per worker instead of once per file.
+    isolate: false,
     // the demo, seeded once through the import for the whole run
     globalSetup: ['test/helpers/seed-image.ts'],
     testTimeout: 20_000,
