@@ -70,7 +70,7 @@ async function measure(file: string): Promise<void> {
     clearInterval(sampler);
     peak = Math.max(peak, process.resourceUsage().maxRSS * 1024);
     const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
-    console.log(`\nPlates PDF benchmark — ${n} ${size.label} plates, ${Math.ceil(n / (size.columns * size.rows))} A4 pages, node ${process.version}, ${os.cpus().length} cores`);
+    console.log(`\nPlates PDF benchmark — ${n} ${size.width}×${size.height} mm plates, ${Math.ceil(n / (size.columns * size.rows))} A4 pages, node ${process.version}, ${os.cpus().length} cores`);
     console.log(`| plates | seconds | plates/s | peak RSS MB | PDF MB |`);
     console.log(`|---:|---:|---:|---:|---:|`);
     console.log(`| ${n} | ${seconds.toFixed(1)} | ${(n / seconds).toFixed(0)} | ${mb(peak)} | ${mb(fs.statSync(out).size)} |`);

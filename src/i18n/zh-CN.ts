@@ -450,6 +450,8 @@ export const zhCN = {
     villages: '村（社区）',
     households: '户数',
     size: '规格',
+    sizeLabel: { plate: '铝制门牌 200×120 mm', sticker: '不干胶 100×60 mm' },
+    pdfTitle: '码上服务 门牌',
     print: '打印预览',
     pdf: '下载 PDF',
     villagePdf: '村务公开栏二维码（PDF）',

@@ -123,7 +123,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
       await writeHouseholdPlatesPdf(res, services.plates.iterate(sel), {
         size: sizeOf(q.size),
         url: (token) => services.plates.url('household', token),
-        title: '码上服务 门牌',
+        title: t('plates.pdfTitle'),
       });
     } catch (err) {
       next(err);

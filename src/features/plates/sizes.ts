@@ -1,7 +1,6 @@
 /** Print presets: plate sizes in millimetres and how they tile an A4 page (210 × 297 mm). */
 export interface PlateSize {
   key: 'plate' | 'sticker';
-  label: string;
   width: number;
   height: number;
   columns: number;
@@ -9,8 +8,8 @@ export interface PlateSize {
 }
 
 export const SIZES: Record<PlateSize['key'], PlateSize> = {
-  plate: { key: 'plate', label: '铝制门牌 200×120 mm', width: 200, height: 120, columns: 1, rows: 2 },
-  sticker: { key: 'sticker', label: '不干胶 100×60 mm', width: 100, height: 60, columns: 2, rows: 4 },
+  plate: { key: 'plate', width: 200, height: 120, columns: 1, rows: 2 },
+  sticker: { key: 'sticker', width: 100, height: 60, columns: 2, rows: 4 },
 };
 
 /** A village plate fills one A4 page. */
