@@ -24,7 +24,8 @@ export function insertManyCases(
   const run = Math.random().toString(36).slice(2, 10);
   const perDay = new Map<string, number>();
   // Numbers already given on a day keep theirs: continue after the highest.
-  const lastOf = db.prepare("SELECT max(CAST(substr(tracking_no, 10) AS INTEGER)) FROM cases WHERE tracking_no LIKE ? || '-%'").pluck();
+  // (A range on the unique index of tracking numbers; sequences have at least four digits.)
+  const lastOf = db.prepare("SELECT max(CAST(substr(tracking_no, 10) AS INTEGER)) FROM cases WHERE tracking_no > ? || '-' AND tracking_no < ? || '.'").pluck();
   const insert = db.prepare(`INSERT INTO cases (token, tracking_no, kind, category, village_id, name, phone, anonymous, content, state,
       first_response_due, resolution_due, first_responded_at, resolved_at, closed_at, created_at, updated_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -34,7 +35,7 @@ export function insertManyCases(
     for (let i = 0; i < o.n; i++) {
       const at = start + (i + 1) * gap;
       const day = new Date(at + CHINA_OFFSET_MS).toISOString().slice(0, 10).replace(/-/g, '');
-      const seq = (perDay.get(day) ?? ((lastOf.get(day) as number | null) ?? 0)) + 1;
+      const seq = (perDay.get(day) ?? ((lastOf.get(day, day) as number | null) ?? 0)) + 1;
       perDay.set(day, seq);
       const trackingNo = `${day}-${String(seq).padStart(4, '0')}`;
       const state = STATES[i % STATES.length]!;
