@@ -40,6 +40,8 @@ export interface Dataset<T> {
   /** writes rows keyed on their natural key: writing the same rows twice changes nothing more */
   write(db: Db, rows: Array<PlannedRow<T>>): void;
   exportRows(db: Db, scope: Scope): string[][];
+  /** exportRows in slices, each read whole, for datasets that grow with the district (a download is written between two slices) */
+  exportSlices?(db: Db, scope: Scope): Iterable<string[][]>;
 }
 
 /** The 村居代码 column: a 12-digit code of a village in the caller's scope. */
@@ -110,14 +112,20 @@ export const households: Dataset<HouseholdRow> = {
     }
   },
   exportRows(db, scope) {
-    return (
-      db
-        .prepare(`SELECT v.code, h.address, coalesce(h.contact_name, ''), coalesce(h.contact_phone, ''), h.notes
-          FROM households h JOIN villages v ON v.id = h.village_id JOIN towns t ON t.id = v.town_id
-          WHERE v.id IN (SELECT value FROM json_each(?)) ORDER BY t.code, v.code, h.id`)
-        .raw()
-        .all(JSON.stringify([...scope.villageIds])) as string[][]
-    ).map((r) => r.map(String));
+    return [...households.exportSlices!(db, scope)].flat();
+  },
+  /** One village at a time, in the order of the file: township code, village code, then as added. */
+  *exportSlices(db, scope) {
+    const villages = db
+      .prepare(`SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id
+        WHERE v.id IN (SELECT value FROM json_each(?)) ORDER BY t.code, v.code`)
+      .pluck()
+      .all(JSON.stringify([...scope.villageIds])) as number[];
+    const ofVillage = db
+      .prepare(`SELECT v.code, h.address, coalesce(h.contact_name, ''), coalesce(h.contact_phone, ''), h.notes
+        FROM households h JOIN villages v ON v.id = h.village_id WHERE h.village_id = ? ORDER BY h.id`)
+      .raw();
+    for (const id of villages) yield (ofVillage.all(id) as unknown[][]).map((r) => r.map(String));
   },
 };
 

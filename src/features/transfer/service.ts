@@ -159,6 +159,16 @@ export function createTransferService(db: Db) {
       return p;
     },
 
+    /**
+     * What export writes, for a download written as it is read: the headers, then the rows in
+     * slices, each read whole before it is handed on.
+     */
+    exportParts(name: DatasetName, caller: Caller): { headers: string[]; slices: Iterable<string[][]> } {
+      check(name, caller);
+      const ds = DATASETS[name] as Dataset<unknown>;
+      return { headers: [...ds.headers], slices: ds.exportSlices ? ds.exportSlices(db, caller.scope) : [ds.exportRows(db, caller.scope)] };
+    },
+
     /** An empty file with the right columns. */
     async template(name: DatasetName, format: 'csv' | 'xlsx'): Promise<Buffer> {
       const ds = DATASETS[name];
