@@ -93,12 +93,11 @@ export function createCaseOffice(deps: { db: Db; repo: CasesRepo; calendar: Cale
       };
     },
 
-    /** Every case of the filter, for the CSV export (same scope and filters as the inbox). */
     /**
-     * Every case the inbox's filters select (all pages), oldest first, in slices of at most
-     * EXPORT_SLICE ids: each slice is read whole before it is handed on, so the caller may wait
-     * between slices (and other requests use the database) while the export is written out. A slice
-     * may be empty. Cases filed after the export began are not in it.
+     * Every case of the filter, for the CSV export (same scope and filters as the inbox, all pages),
+     * oldest first, in slices of at most EXPORT_SLICE ids: each slice is read whole before it is
+     * handed on, so the caller may wait between slices (and other requests use the database) while
+     * the export is written out. A slice may be empty. Cases filed after the export began are not in it.
      */
     *exportRows(user: SignedInUser, q: InboxQuery): Generator<Array<InboxRow & { flag: Flag }>> {
       const at = now();

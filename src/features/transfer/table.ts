@@ -52,6 +52,7 @@ export async function writeXlsx(sheetName: string, headers: string[], rows: stri
 export function* csvChunks(headers: string[], slices: Iterable<string[][]>): Generator<string> {
   yield CSV_BOM + csvLine(headers);
   for (const rows of slices) {
+    if (rows.length === 0) yield '';
     for (let i = 0; i < rows.length; i += 200) yield rows.slice(i, i + 200).map((r) => csvLine(r.map(protect))).join('');
   }
 }
