@@ -4,7 +4,15 @@
  * spreadsheet shows them as text instead of running them.
  */
 export function toCsv(rows: ReadonlyArray<ReadonlyArray<string | number | null | undefined>>): string {
-  return '\uFEFF' + rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+  return CSV_BOM + rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** The byte-order mark a CSV for Excel starts with. */
+export const CSV_BOM = '\uFEFF';
+
+/** One line of toCsv's CSV, with its CRLF: for files written a line at a time. */
+export function csvLine(row: ReadonlyArray<string | number | null | undefined>): string {
+  return row.map(cell).join(',') + '\r\n';
 }
 
 export function neutralise(value: string): string {

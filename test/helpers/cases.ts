@@ -44,3 +44,6 @@ export function aCase(
   }
   return { id, token, trackingNo, household: h };
 }
+
+/** Many cases at once, straight into the table, in one transaction (see scripts/many-cases.ts). */
+export { insertManyCases as manyCases } from '../../scripts/many-cases.js';

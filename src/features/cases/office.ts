@@ -12,6 +12,8 @@ import { REOPEN_DAYS } from './service.js';
 
 export const INBOX_PAGE_SIZE = 25;
 export const MAX_EXTENSION_DAYS = 10;
+/** Case ids read at a time by an export: a few milliseconds of work between two waits. */
+export const EXPORT_SLICE = 500;
 
 export interface InboxQuery {
   /** a state, or 'open' for every state still to be worked on (待办) */
@@ -219,16 +221,25 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
       };
     },
 
-    /** Every case of the filter, for the CSV export (same scope and filters as the inbox). */
-    exportRows(user: SignedInUser, q: InboxQuery): Array<InboxRow & { flag: Flag }> {
+    /**
+     * Every case of the filter, for the CSV export (same scope and filters as the inbox, all pages),
+     * oldest first, in slices of at most EXPORT_SLICE ids: each slice is read whole before it is
+     * handed on, so the caller may wait between slices (and other requests use the database) while
+     * the export is written out. A slice may be empty. Cases filed after the export began are not in it.
+     */
+    *exportRows(user: SignedInUser, q: InboxQuery): Generator<Array<InboxRow & { flag: Flag }>> {
       const at = now();
       const yellowBefore = yellowEdge(at).toISOString();
-      return repo
-        .inboxAll({
-          villageIds: villageIdsOf(user.scope), state: q.state, kind: q.kind, villageId: q.villageId, category: q.category,
-          assignedTo: q.mine ? user.id : undefined, flag: q.flag, q: q.q, now: at.toISOString(), yellowBefore,
-        })
-        .map((r) => ({ ...r, flag: flagOf(r.effectiveDue, at, yellowBefore) }));
+      const read = repo.exportReader({
+        villageIds: villageIdsOf(user.scope), state: q.state, kind: q.kind, villageId: q.villageId, category: q.category,
+        assignedTo: q.mine ? user.id : undefined, flag: q.flag, q: q.q, now: at.toISOString(), yellowBefore,
+      });
+      const { after: first, upTo: last } = repo.idRange();
+      for (let after = first; after < last; after += EXPORT_SLICE) {
+        const slice: Array<InboxRow & { flag: Flag }> = [];
+        for (const r of read(after, Math.min(after + EXPORT_SLICE, last))) slice.push(Object.assign(r, { flag: flagOf(r.effectiveDue, at, yellowBefore) }));
+        yield slice;
+      }
     },
 
     /** One case with its whole timeline (public and internal) and what may be done now. */

@@ -131,6 +131,10 @@ const EFFECTIVE_DUE = `CASE WHEN c.state NOT IN (${OPEN_STATES_SQL}) THEN NULL
 const CASE_FROM = `
   FROM cases c JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id
   LEFT JOIN households h ON h.id = c.household_id LEFT JOIN catalog_items i ON i.id = c.item_id`;
+/** CASE_FROM for exports: cases are read by their ids (see exportReader), never through an index. */
+const EXPORT_FROM = `
+  FROM cases c NOT INDEXED JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id
+  LEFT JOIN households h ON h.id = c.household_id LEFT JOIN catalog_items i ON i.id = c.item_id`;
 
 export function createCasesRepo(db: Db) {
   const s = {
@@ -217,14 +221,23 @@ export function createCasesRepo(db: Db) {
         )
         .all(...w.params, limit, offset) as InboxRow[];
     },
-    inboxAll(f: InboxFilter): InboxRow[] {
+    /** The ids an export reads between: from just before the first case to the last one filed so far. */
+    idRange: () => db.prepare('SELECT coalesce(min(id) - 1, 0) AS after, coalesce(max(id), 0) AS upTo FROM cases').get() as { after: number; upTo: number },
+    /**
+     * Reads the inbox's cases by slices of ids for an export: `slice(after, upTo)` gives the matching
+     * cases with ids in (after, upTo], oldest first, as they are read. The cases table is walked by
+     * its ids whatever the scope (NOT INDEXED still seeks the id range), so a slice costs at most its
+     * width in rows, for one village or the whole district. Read each slice to its end before
+     * anything else uses the connection: while a read is open, nothing can be written.
+     */
+    exportReader(f: InboxFilter): (after: number, upTo: number) => IterableIterator<InboxRow> {
       const w = inboxWhere(f);
-      return db
-        .prepare(
-          `SELECT ${CASE_COLUMNS}, (${EFFECTIVE_DUE}) AS effectiveDue, u.display_name AS assignedName ${CASE_FROM}
-           LEFT JOIN users u ON u.id = c.assigned_user_id WHERE ${w.sql} ORDER BY c.id LIMIT 50000`,
-        )
-        .all(...w.params) as InboxRow[];
+      const stmt = db.prepare(
+        `SELECT ${CASE_COLUMNS}, (${EFFECTIVE_DUE}) AS effectiveDue, u.display_name AS assignedName
+         ${EXPORT_FROM}
+         LEFT JOIN users u ON u.id = c.assigned_user_id WHERE c.id > ? AND c.id <= ? AND ${w.sql} ORDER BY c.id`,
+      );
+      return (after, upTo) => stmt.iterate(after, upTo, ...w.params) as IterableIterator<InboxRow>;
     },
     stateCounts: (villageIds: number[]) =>
       stateCounts.all(JSON.stringify(villageIds)) as Array<{ state: CaseState; n: number }>,

@@ -100,6 +100,15 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
     /** Households of these villages in the export's order (township, village, then as added). */
     exportHouseholds: (villageIds: number[]): HouseholdRecord[] => repo.exportHouseholds(villageIds),
     /**
+     * The same rows, one village at a time (by village code, so township by township), each read
+     * whole: a download writes one village while the next waits, in flat memory.
+     */
+    *exportHouseholdsByVillage(villageIds: number[]): Generator<HouseholdRecord[]> {
+      const wanted = new Set(villageIds);
+      const villages = repo.villages().filter((v) => wanted.has(v.id)).sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+      for (const v of villages) yield repo.exportHouseholds([v.id]);
+    },
+    /**
      * Writes households keyed on (village, address), all or none: a new address is added with its
      * plate, a known one gets the contact and notes given. Writing the same rows twice changes
      * nothing more. The caller has checked the villages against its scope.

@@ -58,6 +58,8 @@ export interface Dataset<T> {
   /** writes new and changed rows, all or none, keyed on their natural key: writing the same rows twice changes nothing more */
   write(owners: Owners, values: T[], opts?: WriteOptions): void;
   exportRows(owners: Owners, scope: Scope): string[][];
+  /** exportRows in slices, each read whole, for datasets that grow with the district (a download is written between two slices) */
+  exportSlices?(owners: Owners, scope: Scope): Iterable<string[][]>;
 }
 
 /** The 村居代码 column: a 12-digit code of a village in the caller's scope. */
@@ -112,7 +114,13 @@ export const households: Dataset<HouseholdRow> = {
     );
   },
   exportRows(owners, scope) {
-    return owners.places.exportHouseholds([...scope.villageIds]).map((r) => [r.villageCode, r.address, r.contactName, r.contactPhone, r.notes].map(String));
+    return [...households.exportSlices!(owners, scope)].flat();
+  },
+  /** One village at a time, in the order of the file: township code, village code, then as added. */
+  *exportSlices(owners, scope) {
+    for (const rows of owners.places.exportHouseholdsByVillage([...scope.villageIds])) {
+      yield rows.map((r) => [r.villageCode, r.address, r.contactName, r.contactPhone, r.notes].map(String));
+    }
   },
 };
 

@@ -6,7 +6,8 @@ import { protectUpload, receiveUpload, type UploadProblem } from '../../http/upl
 import { NotFoundError, ValidationError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
 import { DATASETS, type DatasetName } from './datasets.js';
-import { TableError, type Encoding } from './table.js';
+import { csvChunks, streamXlsx, TableError, type Encoding } from './table.js';
+import { writeChunks } from '../../http/download.js';
 
 const MAX_UPLOAD = 20 * 1024 * 1024;
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD, files: 1, fields: 5, fieldSize: 1024, parts: 8, fieldNestingDepth: 0 } });
@@ -45,10 +46,20 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
       if (!m) throw new NotFoundError('file');
       const user = currentUser(res)!;
       const format = m[2] as 'csv' | 'xlsx';
-      const bytes = m[1] === 'template' ? await services.transfer.template(name, format) : await services.transfer.export(name, user, format);
-      if (m[1] === 'export') services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'exported', target: name, detail: format });
+      const type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+      if (m[1] === 'template') {
+        const bytes = await services.transfer.template(name, format);
+        res.set('Content-Disposition', `attachment; filename="${name}-${m[1]}.${format}"`);
+        res.type(type).send(bytes);
+        return;
+      }
+      // An export is written as it is read, in flat memory, whatever the size of the district.
+      const { headers, slices } = services.transfer.exportParts(name, user);
+      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'exported', target: name, detail: format });
       res.set('Content-Disposition', `attachment; filename="${name}-${m[1]}.${format}"`);
-      res.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').send(bytes);
+      res.type(type);
+      if (format === 'xlsx') await streamXlsx(res, name, headers, slices);
+      else if (await writeChunks(res, csvChunks(headers, slices))) res.end();
     } catch (err) {
       next(err);
     }

@@ -200,6 +200,15 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
 
     /** The columns of a dataset's file, in order (the catalogue editor shows one field per column). */
     headers: (name: DatasetName): readonly string[] => DATASETS[name].headers,
+    /**
+     * What export writes, for a download written as it is read: the headers, then the rows in
+     * slices, each read whole before it is handed on.
+     */
+    exportParts(name: DatasetName, caller: Caller): { headers: string[]; slices: Iterable<string[][]> } {
+      check(name, caller);
+      const ds = DATASETS[name] as Dataset<unknown>;
+      return { headers: [...ds.headers], slices: ds.exportSlices ? ds.exportSlices(owners, caller.scope) : [ds.exportRows(owners, caller.scope)] };
+    },
 
     /** An empty file with the right columns. */
     async template(name: DatasetName, format: 'csv' | 'xlsx'): Promise<Buffer> {

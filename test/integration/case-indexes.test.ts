@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../helpers/app.js';
+import { manyCases } from '../helpers/cases.js';
+import { seededDb } from '../helpers/db.js';
+import { aUser, signIn } from '../helpers/staff.js';
+import type { Db } from '../../src/db/index.js';
+
+/** Records the text of every statement the app prepares on this database. */
+function recordStatements(db: Db): string[] {
+  const seen: string[] = [];
+  const prepare = db.prepare.bind(db);
+  (db as { prepare: (sql: string) => ReturnType<Db['prepare']> }).prepare = (sql: string) => {
+    seen.push(sql);
+    return prepare(sql);
+  };
+  return seen;
+}
+
+/** EXPLAIN QUERY PLAN of a statement the app prepared, with empty values for its parameters. */
+function planOf(db: Db, sql: string): string {
+  const named = [...new Set([...sql.matchAll(/@(\w+)/g)].map((m) => m[1]!))];
+  const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`);
+  const rows = (named.length ? plan.all(Object.fromEntries(named.map((n) => [n, null]))) : plan.all(...Array(sql.split('?').length - 1).fill(null))) as Array<{ detail: string }>;
+  return rows.map((r) => r.detail).join('\n');
+}
+
+const only = (sqls: string[], test: (sql: string) => boolean) => {
+  const found = [...new Set(sqls.filter(test))];
+  expect(found).toHaveLength(1);
+  return found[0]!;
+};
+
+describe('cases are read through indexes (migration 008)', () => {
+  it('auto-close finds the resolved cases through the partial index, without scanning every case', () => {
+    const db = seededDb();
+    const seen = recordStatements(db);
+    const { services } = buildApp({ db });
+    manyCases(db, { n: 2_000, villageIds: db.prepare('SELECT id FROM villages').pluck().all() as number[], minutesApart: 60 });
+    expect(services.caseOffice.autoClose()).toBeGreaterThan(0);
+    const plan = planOf(db, only(seen, (s) => /state = 'resolved' AND resolved_at <=/.test(s)));
+    expect(plan).toContain('USING INDEX cases_resolved_to_close');
+    expect(plan).not.toMatch(/SCAN cases\b/);
+  });
+
+  it('with the statistics of a district full of cases, the open inbox is read in deadline order from its index, and the 30-day chart from the created_at index alone', { timeout: 60_000 }, async () => {
+    const db = seededDb();
+    const seen = recordStatements(db);
+    const { app, services } = buildApp({ db });
+    manyCases(db, { n: 20_000, villageIds: db.prepare('SELECT id FROM villages').pluck().all() as number[] });
+    db.exec('ANALYZE');
+    const admin = await signIn(app, (await aUser(services, { role: 'admin' })).username);
+    await admin.get('/admin/cases').expect(200);
+    await admin.get('/admin').expect(200);
+
+    const inbox = planOf(db, only(seen, (s) => /ORDER BY \(CASE/.test(s) && /state IN \('submitted', 'accepted', 'in_progress'\)/.test(s) && /LIMIT \? OFFSET \?/.test(s)));
+    expect(inbox).toContain('USING INDEX cases_open_due');
+    expect(inbox).not.toContain('TEMP B-TREE FOR ORDER BY');
+    const chart = planOf(db, only(seen, (s) => /GROUP BY day/.test(s)));
+    expect(chart).toContain('USING COVERING INDEX cases_created_village (created_at>?)');
+  });
+});
