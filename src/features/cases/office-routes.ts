@@ -1,7 +1,7 @@
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
-import { currentUser, requireUser } from '../../http/auth.js';
+import { currentUser } from '../../http/auth.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { conflictText } from '../../http/errors.js';
 import { t } from '../../i18n/index.js';
@@ -51,13 +51,12 @@ export function maskPhone(phone: string | null): string {
   return phone.length === 11 ? `${phone.slice(0, 3)}****${phone.slice(7)}` : '****';
 }
 
-/** The back office's case pages: inbox, case page with its actions, CSV export, photos. */
-export function caseOfficeRoutes(services: Services, protect: RequestHandler): Router {
+/** The back office's case pages (at /admin, behind its gate): inbox, case page with its actions, CSV export, photos. */
+export function caseOfficeRoutes(services: Services): Router {
   const router = Router();
-  const urlencoded = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 20 });
   const office = services.caseOffice;
 
-  router.get('/admin/cases', requireUser(), (req, res) => {
+  router.get('/cases', (req, res) => {
     const user = currentUser(res)!;
     const parsed = inboxQuery.parse(req.query);
     parsed.state ??= 'open';
@@ -71,7 +70,7 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
     res.render('admin/inbox', { q: parsed, result, params, villages: services.places.villagesIn(user.scope), maskPhone, states: STATES, categories: CATEGORIES });
   });
 
-  router.get('/admin/cases.csv', requireUser(), (req, res) => {
+  router.get('/cases.csv', (req, res) => {
     const user = currentUser(res)!;
     const rows = office.exportRows(user, toQuery(inboxQuery.parse(req.query)));
     const header = ['受理编号', '类型', '类别', '事项', '镇街', '村（社区）', '门牌', '联系人', '电话', '内容', '状态', '提交时间', '答复期限', '办结期限', '时限', '指派给', '评分'];
@@ -107,7 +106,7 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
     });
   };
 
-  router.get('/admin/cases/:id', requireUser(), (req, res) => {
+  router.get('/cases/:id', (req, res) => {
     // ?tpl=ID puts a reply template into the reply box: works without JavaScript.
     const id = caseId(req.params.id);
     const tplId = typeof req.query.tpl === 'string' ? Number(req.query.tpl) : NaN;
@@ -116,13 +115,13 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
     renderCase(res, id, tpl ? { openAction: 'reply', values: { text: tpl.body } } : {});
   });
 
-  router.get('/admin/cases/:id/photos/:photoId', requireUser(), (req, res) => {
+  router.get('/cases/:id/photos/:photoId', (req, res) => {
     const user = currentUser(res)!;
     const p = office.photo(user, caseId(req.params.id), caseId(req.params.photoId));
     res.type(p.mime).sendFile(services.cases.photoPath(p.fileName));
   });
 
-  router.post('/admin/cases/:id/action', requireUser(), urlencoded, protect, (req, res) => {
+  router.post('/cases/:id/action', (req, res) => {
     const user = currentUser(res)!;
     const id = caseId(req.params.id);
     // A case outside the caller's villages is a 404 on both paths below (render and act check scope).
