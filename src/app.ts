@@ -1,4 +1,4 @@
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express } from 'express';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -11,20 +11,10 @@ import { redactTokens } from './http/redact.js';
 import { setUpCaching } from './http/caching.js';
 import { setUpCookies } from './http/cookies.js';
 import { formatDate, formatDateTime, icon, phoneLinks } from './http/view-helpers.js';
-import { placesRoutes } from './features/places/routes.js';
-import { catalogRoutes } from './features/catalog/routes.js';
-import { casesRoutes } from './features/cases/routes.js';
-import { caseOfficeRoutes } from './features/cases/office-routes.js';
-import { adminRoutes } from './features/admin/routes.js';
-import { templatesRoutes } from './features/templates/routes.js';
-import { calendarRoutes } from './features/calendar/routes.js';
-import { staffRoutes } from './features/staff/routes.js';
-import { platesRoutes } from './features/plates/routes.js';
-import { transferRoutes } from './features/transfer/routes.js';
-import { householdAdminRoutes } from './features/places/admin-routes.js';
-import { cadreAdminRoutes } from './features/cadres/admin-routes.js';
-import { catalogAdminRoutes } from './features/catalog/admin-routes.js';
-import { placesAdminRoutes } from './features/places/places-admin-routes.js';
+import { FEATURES } from './features/index.js';
+import type { HttpContext, MenuEntry, OfficeRoutes } from './features/feature.js';
+import type { Role } from './features/staff/service.js';
+import { officeRouter } from './http/office.js';
 import { loadUser, setUpSessions } from './http/auth.js';
 import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limits.js';
@@ -53,19 +43,13 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   setUpSessions(app, { sessions: services.sessions, secret: services.secret(), secure, idleMinutes: config.idleMinutes });
   app.use(loadUser(services.staff, { maxHours: config.sessionHours }));
   const limits = createRateLimits({ ...DEFAULT_RATE_LIMITS, ...opts.rateLimits });
-  setUpRoutes(app, services, protect);
-  app.use(casesRoutes(services, limits, protect));
-  app.use(adminRoutes(services, { protect, loginLimit: limits.login }));
-  app.use(caseOfficeRoutes(services, protect));
-  app.use(templatesRoutes(services, protect));
-  app.use(calendarRoutes(services, protect));
-  app.use(staffRoutes(services, protect));
-  app.use(platesRoutes(services, protect));
-  app.use(transferRoutes(services, protect));
-  app.use(householdAdminRoutes(services, protect));
-  app.use(cadreAdminRoutes(services, protect));
-  app.use(catalogAdminRoutes(services, protect));
-  app.use(placesAdminRoutes(services, protect));
+  const http: HttpContext = { protect, limits };
+  setUpRoutes(app, services);
+  // The back office first: every request under /admin passes its gate, whoever declares the route.
+  const office: OfficeRoutes[] = [];
+  for (const feature of FEATURES) if (feature.office) office.push(feature.office(services, http));
+  app.use('/admin', officeRouter(office, { protect }));
+  for (const feature of FEATURES) if (feature.routes) app.use(feature.routes(services, http));
 
   app.use(notFound);
   // A request that met a damaged, read-only or full database turns /healthz red for a while.
@@ -81,16 +65,30 @@ function setUpStatic(app: Express): void {
   app.use('/static', express.static(path.join(projectRoot, 'static'), { maxAge: '7d', index: false }));
 }
 
-/** Every name a template may use; one missing shows up as a ReferenceError in the tests. */
-const TEMPLATE_NAMES = [
-  't', 'elder', 'cspNonce', 'css', 'homePath', 'currentPath', 'title', 'styles', 'plate', 'base', 'mine', 'asHeading',
-  'cadres', 'query', 'result', 'themes', 'total', 'filtered', 'pageHref', 'item', 'phoneLinks', 'formatDate',
-  'formatDateTime', 'icon', 'errors', 'values', 'action', 'idempotencyKey', 'callbackTimes', 'categories', 'items',
-  'failed', 'c', 'events', 'photos', 'canRate', 'canReopen', 'reopenUntil', 'mergedInto', 'receipt', 'notice',
-  'publicBaseUrl', 'status', 'body', 'stack', 'name', 'label', 'hint', 'type', 'autocomplete', 'max',
-  'csrfToken', 'user', 'd', 'chart', 'rows', 'page', 'q', 'params', 'villages', 'maskPhone', 'states', 'kinds', 'actions',
-  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText', 'year', 'householdToken', 'village', 'sizes', 'plateCode', 'pages', 'size', 'limit', 'names', 'headers', 'plan', 'uploadId', 'encoding', 'problem', 'editing', 'roles', 'canEdit', 'multiline', 'code', 'towns', 'themeNames', 'answer', 'details', 'hiddenFields', 'confirmLabel', 'backHref', 'mergeTarget', 'themeGroups', 'picker', 'guide', 'photosScript', 'placeNames',
+/**
+ * The names every page may use (the layout, the shared partials, the error page). Each feature adds
+ * the names of its own views (`templateNames`); one missing shows up as a ReferenceError in the tests.
+ */
+const CORE_TEMPLATE_NAMES = [
+  't', 'elder', 'cspNonce', 'css', 'homePath', 'currentPath', 'title', 'styles', 'csrfToken', 'user', 'menu', 'phoneLinks', 'formatDate',
+  'formatDateTime', 'icon', 'errors', 'values', 'status', 'body', 'stack', 'name', 'label', 'hint', 'type', 'autocomplete', 'max',
+  'action', 'notice', 'failed', 'done', 'q', 'rows', 'page', 'pages', 'total', 'query', 'result', 'publicBaseUrl',
+  // the confirmation page (admin/confirm) any feature may ask before a change that cannot be undone
+  'details', 'hiddenFields', 'confirmLabel', 'backHref',
 ];
+
+/** The core names and every feature's, each once. */
+export function templateNames(): string[] {
+  return [...new Set([...CORE_TEMPLATE_NAMES, ...FEATURES.flatMap((f) => f.templateNames ?? [])])];
+}
+
+/** The back office's menu for each role: every feature's entries, in their order. */
+function menuByRole(): (role: Role) => readonly MenuEntry[] {
+  const entries = FEATURES.flatMap((f) => f.menu ?? []).sort((a, b) => a.order - b.order);
+  const roles: Role[] = ['admin', 'staff', 'cadre'];
+  const byRole = new Map(roles.map((role) => [role, entries.filter((e) => !e.roles || e.roles.includes(role))]));
+  return (role) => byRole.get(role) ?? [];
+}
 
 function setUpViews(app: Express): void {
   const views = path.join(projectRoot, 'views');
@@ -99,7 +97,7 @@ function setUpViews(app: Express): void {
   // Includes are written from the views root ('/partials/head'), which EJS resolves without a
   // file-system check on every include.
   // No `with` block: templates see the names below as plain variables, which V8 runs much faster.
-  app.set('view options', { root: views, _with: false, destructuredLocals: TEMPLATE_NAMES });
+  app.set('view options', { root: views, _with: false, destructuredLocals: templateNames() });
   // Pages carry a fresh CSP nonce, so an ETag would never match: skip hashing every response.
   app.set('etag', false);
   // Templates are compiled once; resident pages inline their small stylesheet so that one
@@ -107,6 +105,7 @@ function setUpViews(app: Express): void {
   app.enable('view cache');
   app.locals.phoneLinks = phoneLinks;
   app.locals.icon = icon;
+  app.locals.menu = menuByRole();
   app.locals.formatDate = formatDate;
   app.locals.formatDateTime = formatDateTime;
   app.locals.css = residentCss();
@@ -140,7 +139,7 @@ function setUpRequestLog(app: Express, logger: Logger): void {
   });
 }
 
-function setUpRoutes(app: Express, services: Services, protect: RequestHandler): void {
+function setUpRoutes(app: Express, services: Services): void {
   app.get('/', (_req, res) => {
     res.redirect(303, res.locals.homePath ?? '/services');
   });
@@ -165,6 +164,4 @@ function setUpRoutes(app: Express, services: Services, protect: RequestHandler):
     else res.clearCookie(ELDER_COOKIE, { path: '/' });
     res.redirect(303, safeBackPath(req.query.back));
   });
-  app.use(placesRoutes(services, protect));
-  app.use(catalogRoutes(services));
 }

@@ -8,6 +8,7 @@ import { aCadre, aHousehold, demoHousehold } from '../helpers/builders.js';
 import { aCase } from '../helpers/cases.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 import type { Agent } from '../helpers/forms.js';
+import { routesOf } from '../helpers/routes.js';
 
 /**
  * The access matrix: every back-office route that takes an id, for an admin, staff of the object's
@@ -147,16 +148,9 @@ function expected(row: Row, who: Who, role: 'admin' | 'staff' | 'cadre'): 'throu
 }
 
 function routesWithIds(app: Express): string[] {
-  const out: string[] = [];
-  const walk = (stack: Array<{ route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }>) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const m of Object.keys(layer.route.methods)) out.push(`${m.toUpperCase()} ${layer.route.path}`);
-      } else if (layer.handle?.stack) walk(layer.handle.stack as typeof stack);
-    }
-  };
-  walk((app as unknown as { router: { stack: Parameters<typeof walk>[0] } }).router.stack);
-  return out.filter((r) => /^(GET|POST) \/(admin|qr)\//.test(r) && r.includes(':'));
+  return routesOf(app)
+    .map((r) => `${r.method} ${r.path}`)
+    .filter((r) => /^(GET|POST) \/(admin|qr)\//.test(r) && r.includes(':'));
 }
 
 describe('access matrix: every back-office route taking an id, for an admin, two townships’ staff and two villages’ cadres', () => {

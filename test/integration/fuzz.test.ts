@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { Express } from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 import { aCadre, aHousehold, demoHousehold } from '../helpers/builders.js';
@@ -10,6 +9,7 @@ import { aUser, PASSWORD } from '../helpers/staff.js';
 import { png } from '../helpers/images.js';
 import { BOUNDARY, badPartHeader, multipartBody, multipartType, truncated, type Part } from '../helpers/multipart.js';
 import { cookieHeader, rawClient, setCookies, type RawResponse } from '../helpers/raw-http.js';
+import { routesOf } from '../helpers/routes.js';
 
 /**
  * Thousands of malformed requests to every route of the app, anonymous and signed in as an admin
@@ -39,25 +39,6 @@ function prng(seed: number) {
       return xs[Math.floor(next() * xs.length)]!;
     },
   };
-}
-
-interface Route {
-  method: string;
-  path: string;
-}
-
-/** Every route the app answers, from Express 5's router stack (nested routers included). */
-function routesOf(app: Express): Route[] {
-  const out: Route[] = [];
-  type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: Layer[] } };
-  const walk = (stack: Layer[]) => {
-    for (const layer of stack) {
-      if (layer.route) for (const m of Object.keys(layer.route.methods)) out.push({ method: m.toUpperCase(), path: layer.route.path });
-      else if (layer.handle?.stack) walk(layer.handle.stack);
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
-  return out;
 }
 
 const FIELDS = [

@@ -31,12 +31,15 @@ export function passwordRuleMessage(password: string, username: string): string 
   return problem ? t(`admin.password.rules.${problem}`) : undefined;
 }
 
-/** Sign-in, sign-out, password change, the dashboard and the audit log. */
-export function adminRoutes(services: Services, opts: { protect: RequestHandler; loginLimit: RequestHandler }): Router {
+/**
+ * The sign-in form: the one back-office form that answers without a session (mounted before the
+ * gate, at /admin), so it reads its own body and checks its own CSRF token.
+ */
+export function signInRoutes(services: Services, opts: { protect: RequestHandler; loginLimit: RequestHandler }): Router {
   const router = Router();
   const urlencoded = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
 
-  router.get('/admin/login', (req, res) => {
+  router.get('/login', (req, res) => {
     if (currentUser(res)) {
       res.redirect(303, '/admin');
       return;
@@ -44,7 +47,7 @@ export function adminRoutes(services: Services, opts: { protect: RequestHandler;
     res.render('admin/login', { values: { next: typeof req.query.next === 'string' ? req.query.next : '' }, failed: false, expired: req.query.expired === '1' });
   });
 
-  router.post('/admin/login', opts.loginLimit, urlencoded, opts.protect, async (req, res, next) => {
+  router.post('/login', opts.loginLimit, urlencoded, opts.protect, async (req, res, next) => {
     try {
       const parsed = loginForm.safeParse(req.body ?? {});
       const values = { username: String(req.body?.username ?? ''), next: String(req.body?.next ?? '') };
@@ -80,7 +83,14 @@ export function adminRoutes(services: Services, opts: { protect: RequestHandler;
     }
   });
 
-  router.post('/admin/logout', urlencoded, opts.protect, (req, res, next) => {
+  return router;
+}
+
+/** Sign-out, password change, the dashboard and the audit log (behind the back office's gate, at /admin). */
+export function adminRoutes(services: Services, opts: { loginLimit: RequestHandler }): Router {
+  const router = Router();
+
+  router.post('/logout', (req, res, next) => {
     const user = currentUser(res);
     if (user) services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'logout' });
     req.session.destroy((err) => {
@@ -90,11 +100,11 @@ export function adminRoutes(services: Services, opts: { protect: RequestHandler;
     });
   });
 
-  router.get('/admin/password', requireUser(), (_req, res) => {
+  router.get('/password', (_req, res) => {
     res.render('admin/password', { errors: [], done: false });
   });
 
-  router.post('/admin/password', requireUser(), opts.loginLimit, urlencoded, opts.protect, async (req, res, next) => {
+  router.post('/password', opts.loginLimit, async (req, res, next) => {
     try {
       const user = currentUser(res)!;
       const parsed = passwordForm.safeParse(req.body ?? {});
@@ -120,13 +130,13 @@ export function adminRoutes(services: Services, opts: { protect: RequestHandler;
     }
   });
 
-  router.get('/admin', requireUser(), (_req, res) => {
+  router.get('/', (_req, res) => {
     const user = currentUser(res)!;
     const d = services.stats.dashboard(user.scope);
     res.render('admin/dashboard', { d, chart: barChartSvg(d.days, t('admin.dashboard.chart')) });
   });
 
-  router.get('/admin/audit', requireUser('admin'), (req, res) => {
+  router.get('/audit', requireUser('admin'), (req, res) => {
     const page = Math.max(1, Math.min(1000, Number(req.query.page) || 1));
     res.render('admin/audit', { rows: services.staff.auditList(page), page });
   });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import express, { Router, type RequestHandler, type Response } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
@@ -21,19 +21,28 @@ const cadreForm = z.object({
 });
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_PHOTO_BYTES, files: 1, fields: 3, fieldSize: 1024, parts: 5, fieldNestingDepth: 0 } });
 
-/** 干部管理: staff keep the cadres of their villages, with photos for 码上帮. */
-export function cadreAdminRoutes(services: Services, protect: RequestHandler): Router {
+/** A cadre's photo, shown on the 码上帮 pages. */
+export function cadrePhotoRoutes(services: Services): Router {
   const router = Router();
-  const staffOnly = requireUser('admin', 'staff');
-  const urlencoded = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
   const photos = path.resolve(services.config.dataDir, 'cadres');
-
   router.get('/cadres/:id/photo.jpg', (req, res) => {
     const file = services.cadres.photoFile(Number(req.params.id));
     if (!file) throw new NotFoundError('photo');
     res.set('Cache-Control', 'public, max-age=86400');
     res.type('image/jpeg').sendFile(path.join(photos, path.basename(file)));
   });
+  return router;
+}
+
+/**
+ * 干部管理 (at /admin, behind its gate): staff keep the cadres of their villages, with photos for
+ * 码上帮. The photo form is multipart: it is in `uploads`, which reads the file, then checks the token.
+ */
+export function cadreAdminRoutes(services: Services, protect: RequestHandler): { routes: Router; uploads: Router } {
+  const router = Router();
+  const uploads = Router();
+  const staffOnly = requireUser('admin', 'staff');
+  const photos = path.resolve(services.config.dataDir, 'cadres');
 
   const villageOf = (res: Response, code: unknown) => {
     const v = services.places.villagesIn(currentUser(res)!.scope).find((x) => x.code === code);
@@ -45,7 +54,7 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): R
     res.status(status).render('admin/cadres', { village, rows: services.cadres.forVillage(village.id), roles: CADRE_ROLE_ORDER, errors: [], values: {}, editing: null, ...extra });
   };
 
-  router.get('/admin/villages/:code/cadres', staffOnly, (req, res) => {
+  router.get('/villages/:code/cadres', staffOnly, (req, res) => {
     const village = villageOf(res, req.params.code);
     const edit = services.cadres.forVillage(village.id).find((c) => c.id === Number(req.query.edit));
     render(res, req.params.code, edit ? { editing: edit.id, values: { name: edit.name, role: edit.role, phone: edit.phone, dutyHours: edit.dutyHours } } : {});
@@ -82,11 +91,11 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): R
     }
     res.redirect(303, `/admin/villages/${village.code}/cadres`);
   };
-  router.post('/admin/villages/:code/cadres', staffOnly, urlencoded, protect, save('add'));
-  router.post('/admin/villages/:code/cadres/:id', staffOnly, urlencoded, protect, save('edit'));
+  router.post('/villages/:code/cadres', staffOnly, save('add'));
+  router.post('/villages/:code/cadres/:id', staffOnly, save('edit'));
 
   // Removing a cadre takes them off the village's 码上帮 page: confirmed on a page of its own.
-  router.get('/admin/villages/:code/cadres/:id/remove', staffOnly, (req, res) => {
+  router.get('/villages/:code/cadres/:id/remove', staffOnly, (req, res) => {
     const village = villageOf(res, req.params.code);
     const cadre = services.cadres.forVillage(village.id).find((c) => c.id === Number(req.params.id));
     if (!cadre) throw new NotFoundError('cadre');
@@ -101,7 +110,7 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): R
     });
   });
 
-  router.post('/admin/villages/:code/cadres/:id/remove', staffOnly, urlencoded, protect, (req, res) => {
+  router.post('/villages/:code/cadres/:id/remove', staffOnly, (req, res) => {
     const user = currentUser(res)!;
     const village = villageOf(res, req.params.code);
     const { orphanedPhoto } = services.cadres.removeFromVillage(user.scope, Number(req.params.id), village.id);
@@ -111,7 +120,7 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): R
   });
 
   const photoProblem: Record<UploadProblem, string> = { tooBig: 'cases.errors.tooBig', tooMany: 'cadreAdmin.onePhoto', tooLong: 'cadreAdmin.tooLong', broken: 'cadreAdmin.broken' };
-  router.post('/admin/villages/:code/cadres/:id/photo', staffOnly, receiveUpload(upload.single('photo')), protectUpload(protect), async (req, res, next) => {
+  uploads.post('/villages/:code/cadres/:id/photo', staffOnly, receiveUpload(upload.single('photo')), protectUpload(protect), async (req, res, next) => {
     try {
       const user = currentUser(res)!;
       const village = villageOf(res, req.params.code);
@@ -142,5 +151,5 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): R
       next(err);
     }
   });
-  return router;
+  return { routes: router, uploads };
 }

@@ -1,4 +1,4 @@
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
@@ -17,10 +17,9 @@ const dayForm = z.object({
   note: z.string().trim().max(30, { error: t('calendar.noteTooLong') }).default(''),
 });
 
-/** Admins keep the working-day calendar: each year's holidays and make-up workdays. */
-export function calendarRoutes(services: Services, protect: RequestHandler): Router {
+/** Admins keep the working-day calendar: each year's holidays and make-up workdays (at /admin, behind its gate). */
+export function calendarRoutes(services: Services): Router {
   const router = Router();
-  const urlencoded = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
   const yearOf = (raw: unknown) => {
     const y = Number(raw);
     return Number.isInteger(y) && y >= 2000 && y <= 2100 ? y : Number(chinaToday().slice(0, 4));
@@ -28,9 +27,9 @@ export function calendarRoutes(services: Services, protect: RequestHandler): Rou
   const render = (res: express.Response, year: number, extra: Record<string, unknown> = {}, status = 200) =>
     res.status(status).render('admin/calendar', { year, rows: services.calendar.year(year), errors: [], values: {}, ...extra });
 
-  router.get('/admin/calendar', requireUser('admin'), (req, res) => render(res, yearOf(req.query.year)));
+  router.get('/calendar', requireUser('admin'), (req, res) => render(res, yearOf(req.query.year)));
 
-  router.post('/admin/calendar', requireUser('admin'), urlencoded, protect, (req, res) => {
+  router.post('/calendar', requireUser('admin'), (req, res) => {
     const user = currentUser(res)!;
     const parsed = dayForm.safeParse(req.body ?? {});
     if (!parsed.success) {
@@ -43,7 +42,7 @@ export function calendarRoutes(services: Services, protect: RequestHandler): Rou
     res.redirect(303, `/admin/calendar?year=${parsed.data.date.slice(0, 4)}`);
   });
 
-  router.post('/admin/calendar/:date/delete', requireUser('admin'), urlencoded, protect, (req, res) => {
+  router.post('/calendar/:date/delete', requireUser('admin'), (req, res) => {
     const user = currentUser(res)!;
     const parsed = realDate.safeParse(req.params.date);
     if (parsed.success && services.calendar.removeDay(parsed.data)) {

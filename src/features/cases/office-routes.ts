@@ -1,7 +1,7 @@
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
-import { currentUser, requireUser } from '../../http/auth.js';
+import { currentUser } from '../../http/auth.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { conflictText } from '../../http/errors.js';
 import { t } from '../../i18n/index.js';
@@ -50,13 +50,12 @@ function toQuery(q: z.output<typeof inboxQuery>): InboxQuery {
   return { state: q.state === 'all' ? undefined : q.state, kind: q.kind, villageId: q.village, category: q.category, mine: q.mine === '1', flag: q.flag, q: q.q || undefined, page: q.page };
 }
 
-/** The back office's case pages: inbox, case page with its actions, CSV export, photos. */
-export function caseOfficeRoutes(services: Services, protect: RequestHandler): Router {
+/** The back office's case pages (at /admin, behind its gate): inbox, case page with its actions, CSV export, photos. */
+export function caseOfficeRoutes(services: Services): Router {
   const router = Router();
-  const urlencoded = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 20 });
   const office = services.caseOffice;
 
-  router.get('/admin/cases', requireUser(), (req, res) => {
+  router.get('/cases', (req, res) => {
     const user = currentUser(res)!;
     const parsed = inboxQuery.parse(req.query);
     parsed.state ??= 'open';
@@ -72,7 +71,7 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
 
   // Every case the filters select, written out slice by slice as it is read (writeChunks): all
   // rows in flat memory, whatever their number.
-  router.get('/admin/cases.csv', requireUser(), async (req, res, next) => {
+  router.get('/cases.csv', async (req, res, next) => {
     try {
       const user = currentUser(res)!;
       const slices = office.exportRows(user, toQuery(inboxQuery.parse(req.query)));
@@ -126,7 +125,7 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
     });
   };
 
-  router.get('/admin/cases/:id', requireUser(), (req, res) => {
+  router.get('/cases/:id', (req, res) => {
     // ?tpl=ID puts a reply template into the reply box: works without JavaScript.
     const id = caseId(req.params.id);
     const tplId = typeof req.query.tpl === 'string' ? Number(req.query.tpl) : NaN;
@@ -135,13 +134,13 @@ export function caseOfficeRoutes(services: Services, protect: RequestHandler): R
     renderCase(res, id, tpl ? { openAction: 'reply', values: { text: tpl.body } } : {});
   });
 
-  router.get('/admin/cases/:id/photos/:photoId', requireUser(), (req, res) => {
+  router.get('/cases/:id/photos/:photoId', (req, res) => {
     const user = currentUser(res)!;
     const p = office.photo(user, caseId(req.params.id), caseId(req.params.photoId));
     res.type(p.mime).sendFile(services.cases.photoPath(p.fileName));
   });
 
-  router.post('/admin/cases/:id/action', requireUser(), urlencoded, protect, (req, res) => {
+  router.post('/cases/:id/action', (req, res) => {
     const user = currentUser(res)!;
     const id = caseId(req.params.id);
     // A case outside the caller's villages is a 404 on both paths below (render and act check scope).

@@ -1,17 +1,16 @@
-import express, { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Response } from 'express';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
 import { NotFoundError, ValidationError } from '../../errors.js';
 
 const MULTILINE = new Set(['设定依据', '受理条件', '收费项目', '办理流程', '申请材料', '常见问题']);
 
-/** 事项管理: find any item (published or not), edit every field, publish or unpublish. */
-export function catalogAdminRoutes(services: Services, protect: RequestHandler): Router {
+/** 事项管理 (at /admin, behind its gate): find any item (published or not), edit every field, publish or unpublish. */
+export function catalogAdminRoutes(services: Services): Router {
   const router = Router();
   const allowed = requireUser('admin', 'staff');
-  const urlencoded = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 60 });
 
-  router.get('/admin/catalog', allowed, (req, res) => {
+  router.get('/catalog', allowed, (req, res) => {
     const user = currentUser(res)!;
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 30) : '';
     const rows = services.catalog.adminList(q);
@@ -21,13 +20,13 @@ export function catalogAdminRoutes(services: Services, protect: RequestHandler):
   const render = (res: Response, code: string, values: Record<string, string>, errors: unknown[] = [], status = 200) =>
     res.status(status).render('admin/catalog-item', { code, values, errors, headers: services.transfer.headers('catalog'), multiline: MULTILINE });
 
-  router.get('/admin/catalog/:code', allowed, (req, res) => {
+  router.get('/catalog/:code', allowed, (req, res) => {
     const cells = services.transfer.catalogCells(currentUser(res)!, String(req.params.code));
     if (!cells) throw new NotFoundError('item');
     render(res, String(req.params.code), cells);
   });
 
-  router.post('/admin/catalog/:code', allowed, urlencoded, protect, async (req, res) => {
+  router.post('/catalog/:code', allowed, async (req, res) => {
     const user = currentUser(res)!;
     const code = String(req.params.code);
     if (!services.transfer.catalogCells(user, code)) throw new NotFoundError('item');

@@ -1,4 +1,4 @@
-import express, { Router, type RequestHandler, type Response } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
@@ -18,11 +18,10 @@ const householdForm = z.object({
   notes: z.string().trim().max(200, { error: t('households.notesTooLong') }),
 });
 
-/** 住户管理: staff and admins list, add and correct households of their villages. */
-export function householdAdminRoutes(services: Services, protect: RequestHandler): Router {
+/** 住户管理 (at /admin, behind its gate): staff and admins list, add and correct households of their villages. */
+export function householdAdminRoutes(services: Services): Router {
   const router = Router();
   const staffOnly = requireUser('admin', 'staff');
-  const urlencoded = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 });
 
   const villageOf = (res: Response, code: unknown) => {
     const v = services.places.villagesIn(currentUser(res)!.scope).find((x) => x.code === code);
@@ -42,7 +41,7 @@ export function householdAdminRoutes(services: Services, protect: RequestHandler
     });
   };
 
-  router.get('/admin/villages/:code/households', staffOnly, (req, res) => {
+  router.get('/villages/:code/households', staffOnly, (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 20) : '';
     const editId = Number(req.query.edit);
     const rows = services.places.householdsOf(currentUser(res)!.scope, villageOf(res, req.params.code).id, '');
@@ -75,7 +74,7 @@ export function householdAdminRoutes(services: Services, protect: RequestHandler
     }
     res.redirect(303, `/admin/villages/${village.code}/households`);
   };
-  router.post('/admin/villages/:code/households', staffOnly, urlencoded, protect, save('add'));
-  router.post('/admin/villages/:code/households/:id', staffOnly, urlencoded, protect, save('edit'));
+  router.post('/villages/:code/households', staffOnly, save('add'));
+  router.post('/villages/:code/households/:id', staffOnly, save('edit'));
   return router;
 }

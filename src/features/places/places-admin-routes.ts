@@ -1,4 +1,4 @@
-import express, { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
@@ -15,18 +15,17 @@ const centreForm = z.object({
 });
 const villageForm = z.object({ code: z.string().trim().regex(/^\d{12}$/, { error: t('placesAdmin.codeInvalid') }), name });
 
-/** 镇街与村居: admins add villages and correct names; staff rename villages in their scope. */
-export function placesAdminRoutes(services: Services, protect: RequestHandler): Router {
+/** 镇街与村居 (at /admin, behind its gate): admins add villages and correct names; staff rename villages in their scope. */
+export function placesAdminRoutes(services: Services): Router {
   const router = Router();
-  const urlencoded = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 6 });
   const render = (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const user = currentUser(res)!;
     res.status(status).render('admin/places', { towns: services.places.towns(), villages: services.places.villagesIn(user.scope), errors: [], values: {}, ...extra });
   };
 
-  router.get('/admin/places', requireUser('admin', 'staff'), (_req, res) => render(res));
+  router.get('/places', requireUser('admin', 'staff'), (_req, res) => render(res));
 
-  router.post('/admin/places/towns/:code', requireUser('admin'), urlencoded, protect, (req, res) => {
+  router.post('/places/towns/:code', requireUser('admin'), (req, res) => {
     const user = currentUser(res)!;
     const parsed = name.safeParse(req.body?.name);
     if (!parsed.success) return render(res, { errors: [{ field: 'name', text: parsed.error.issues[0]!.message, href: '#towns' }] }, 400);
@@ -35,7 +34,7 @@ export function placesAdminRoutes(services: Services, protect: RequestHandler): 
     res.redirect(303, '/admin/places');
   });
 
-  router.post('/admin/places/towns/:code/centre', requireUser('admin'), urlencoded, protect, (req, res) => {
+  router.post('/places/towns/:code/centre', requireUser('admin'), (req, res) => {
     const user = currentUser(res)!;
     const parsed = centreForm.safeParse(req.body ?? {});
     if (!parsed.success) return render(res, { errors: [{ field: 'centre', text: parsed.error.issues[0]!.message, href: '#centres' }] }, 400);
@@ -44,7 +43,7 @@ export function placesAdminRoutes(services: Services, protect: RequestHandler): 
     res.redirect(303, '/admin/places#centres');
   });
 
-  router.post('/admin/places/villages/:code', requireUser('admin', 'staff'), urlencoded, protect, (req, res) => {
+  router.post('/places/villages/:code', requireUser('admin', 'staff'), (req, res) => {
     const user = currentUser(res)!;
     const parsed = name.safeParse(req.body?.name);
     if (!parsed.success) return render(res, { errors: [{ field: 'name', text: parsed.error.issues[0]!.message, href: '#villages' }] }, 400);
@@ -53,7 +52,7 @@ export function placesAdminRoutes(services: Services, protect: RequestHandler): 
     res.redirect(303, '/admin/places');
   });
 
-  router.post('/admin/places/villages', requireUser('admin'), urlencoded, protect, (req, res) => {
+  router.post('/places/villages', requireUser('admin'), (req, res) => {
     const user = currentUser(res)!;
     const parsed = villageForm.safeParse(req.body ?? {});
     if (!parsed.success) return render(res, { errors: fieldErrors(parsed.error, { hrefPrefix: 'nv-' }), values: req.body }, 400);

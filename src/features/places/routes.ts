@@ -1,7 +1,6 @@
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { t } from '../../i18n/index.js';
-import { requireUser } from '../../http/auth.js';
 import { chinaToday } from '../../domain/time.js';
 import { fieldErrors } from '../../domain/field-errors.js';
 import { isRealDate } from '../../domain/dates.js';
@@ -46,7 +45,6 @@ export function mineTokens(req: Request): string[] {
   return typeof raw === 'string' ? raw.split('.').filter((t) => /^[A-Za-z0-9_-]{22}$/.test(t)).slice(0, 10) : [];
 }
 
-/** The scan pages: /p/:token (household plate) and /v/:token (village plate), each with its 码上帮 page. */
 const visitForm = z.object({
   visitedOn: z
     .string({ error: t('visits.dateInvalid') })
@@ -55,11 +53,11 @@ const visitForm = z.object({
   notes: z.string().trim().min(2, { error: t('visits.notesRequired') }).max(1000, { error: t('visits.notesTooLong') }),
 });
 
-export function placesRoutes(services: Services, protect: RequestHandler): Router {
+/** Recording a visit from a household's file (at /admin, behind its gate). */
+export function householdVisitRoutes(services: Services): Router {
   const router = Router();
-  const urlencoded = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 10 });
 
-  router.post('/admin/households/:id/visits', requireUser(), urlencoded, protect, (req, res) => {
+  router.post('/households/:id/visits', (req, res) => {
     const user = res.locals.user as SignedInUser;
     const id = Number(req.params.id);
     const file = Number.isInteger(id) ? services.places.householdFile(user.scope, id) : undefined;
@@ -76,6 +74,12 @@ export function placesRoutes(services: Services, protect: RequestHandler): Route
     services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'visit_recorded', target: `household:${id}` });
     res.redirect(303, `/p/${token}#visits`);
   });
+  return router;
+}
+
+/** The scan pages: /p/:token (household plate) and /v/:token (village plate), each with its 码上帮 page. */
+export function placesRoutes(services: Services): Router {
+  const router = Router();
 
   for (const kind of ['household', 'village'] as const) {
     const prefix = prefixOf(kind);

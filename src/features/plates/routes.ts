@@ -1,4 +1,4 @@
-import express, { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
@@ -30,11 +30,30 @@ const selection = z.object({
   size: z.enum(['plate', 'sticker']).optional().catch(undefined),
 });
 
-/** QR images, print sheets, PDFs and reissuing plates: staff and admins, within their scope. */
-export function platesRoutes(services: Services, protect: RequestHandler): Router {
+/** QR images of a plate (/qr/…): staff and admins, within their scope. */
+export function qrRoutes(services: Services): Router {
   const router = Router();
   const staffOnly = requireUser('admin', 'staff');
-  const urlencoded = express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 5 });
+  router.get('/qr/:file', staffOnly, async (req, res, next) => {
+    try {
+      const m = String(req.params.file).match(/^([A-Za-z0-9_-]{12})\.(svg|png)$/);
+      if (!m || !isPlateTokenShape(m[1]!)) throw new NotFoundError('plate');
+      const plate = services.places.plateByToken(m[1]!);
+      if (!inScope(currentUser(res)!.scope, plate.villageId)) throw new NotFoundError('plate');
+      const url = services.plates.url(plate.kind, plate.token);
+      if (m[2] === 'svg') res.type('image/svg+xml').send(await qrSvg(url));
+      else res.type('image/png').send(await qrPng(url, Math.min(20, Math.max(2, Number(req.query.scale) || 10))));
+    } catch (err) {
+      next(err);
+    }
+  });
+  return router;
+}
+
+/** Print sheets, PDFs and reissuing plates (at /admin, behind its gate): staff and admins, within their scope. */
+export function platesRoutes(services: Services): Router {
+  const router = Router();
+  const staffOnly = requireUser('admin', 'staff');
 
   const parseSelection = (query: unknown): z.output<typeof selection> => {
     const parsed = selection.safeParse(query);
@@ -58,28 +77,14 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
     };
   };
 
-  router.get('/qr/:file', staffOnly, async (req, res, next) => {
-    try {
-      const m = String(req.params.file).match(/^([A-Za-z0-9_-]{12})\.(svg|png)$/);
-      if (!m || !isPlateTokenShape(m[1]!)) throw new NotFoundError('plate');
-      const plate = services.places.plateByToken(m[1]!);
-      if (!inScope(currentUser(res)!.scope, plate.villageId)) throw new NotFoundError('plate');
-      const url = services.plates.url(plate.kind, plate.token);
-      if (m[2] === 'svg') res.type('image/svg+xml').send(await qrSvg(url));
-      else res.type('image/png').send(await qrPng(url, Math.min(20, Math.max(2, Number(req.query.scale) || 10))));
-    } catch (err) {
-      next(err);
-    }
-  });
-
-  router.get('/admin/plates', staffOnly, (req, res) => {
+  router.get('/plates', staffOnly, (req, res) => {
     const user = currentUser(res)!;
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 20) : '';
     const villages = services.places.villagesIn(user.scope).filter((v) => !q || v.name.includes(q) || v.townName.includes(q) || v.code.startsWith(q));
     res.render('admin/plates', { villages, q, publicBaseUrl: services.config.publicBaseUrl });
   });
 
-  router.get('/admin/plates/village/:code', staffOnly, (req, res) => {
+  router.get('/plates/village/:code', staffOnly, (req, res) => {
     const user = currentUser(res)!;
     const village = services.places.villagesIn(user.scope).find((v) => v.code === req.params.code);
     if (!village) throw new NotFoundError('village');
@@ -93,7 +98,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
     });
   });
 
-  router.get('/admin/plates/print', staffOnly, async (req, res, next) => {
+  router.get('/plates/print', staffOnly, async (req, res, next) => {
     try {
       const q = parseSelection(req.query);
       const sel = toSelection(res, q);
@@ -112,7 +117,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
     }
   });
 
-  router.get('/admin/plates.pdf', staffOnly, async (req, res, next) => {
+  router.get('/plates.pdf', staffOnly, async (req, res, next) => {
     try {
       const q = parseSelection(req.query);
       const sel = toSelection(res, q);
@@ -130,7 +135,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
     }
   });
 
-  router.get('/admin/plates/village/:code/village.pdf', staffOnly, async (req, res, next) => {
+  router.get('/plates/village/:code/village.pdf', staffOnly, async (req, res, next) => {
     try {
       const v = services.plates.villagePlate(currentUser(res)!.scope, String(req.params.code));
       if (!v) throw new NotFoundError('village');
@@ -143,7 +148,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
   });
 
   // Reissuing makes the old plate on the door stop working: it is confirmed on a page of its own.
-  router.get('/admin/plates/households/:id/reissue', staffOnly, (req, res) => {
+  router.get('/plates/households/:id/reissue', staffOnly, (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
     const h = services.plates.household(user.scope, Number.isInteger(id) ? id : 0);
@@ -159,7 +164,7 @@ export function platesRoutes(services: Services, protect: RequestHandler): Route
     });
   });
 
-  router.post('/admin/plates/households/:id/reissue', staffOnly, urlencoded, protect, (req, res) => {
+  router.post('/plates/households/:id/reissue', staffOnly, (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
     const { plateId } = services.plates.reissue(user.scope, Number.isInteger(id) ? id : 0);

@@ -1,4 +1,4 @@
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
@@ -28,10 +28,9 @@ const userForm = z.object({
   cadrePhone: z.string().trim().optional(),
 });
 
-/** Admins manage back-office users and their scopes. */
-export function staffRoutes(services: Services, protect: RequestHandler): Router {
+/** Admins manage back-office users and their scopes (at /admin, behind its gate). */
+export function staffRoutes(services: Services): Router {
   const router = Router();
-  const urlencoded = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 });
   const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
     const villages = services.places.villagesIn(currentUser(res)!.scope);
     const towns = services.places.towns();
@@ -41,9 +40,9 @@ export function staffRoutes(services: Services, protect: RequestHandler): Router
     res.status(status).render('admin/users', { rows: services.staff.list(), errors: [], values: {}, towns, villages, placeNames, ...extra });
   };
 
-  router.get('/admin/users', requireUser('admin'), (_req, res) => render(res));
+  router.get('/users', requireUser('admin'), (_req, res) => render(res));
 
-  router.post('/admin/users', requireUser('admin'), urlencoded, protect, async (req, res, next) => {
+  router.post('/users', requireUser('admin'), async (req, res, next) => {
     try {
       const user = currentUser(res)!;
       const parsed = userForm.safeParse(req.body ?? {});
@@ -78,7 +77,7 @@ export function staffRoutes(services: Services, protect: RequestHandler): Router
     }
   });
 
-  router.post('/admin/users/:id/active', requireUser('admin'), urlencoded, protect, (req, res) => {
+  router.post('/users/:id/active', requireUser('admin'), (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
     const active = req.body?.active === '1';

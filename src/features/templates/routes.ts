@@ -1,4 +1,4 @@
-import express, { Router, type RequestHandler } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
@@ -15,10 +15,9 @@ const templateForm = z.object({
   town: z.string().optional().transform((v) => (v ? v : null)),
 });
 
-/** Staff and admins manage the reply templates; cadres use them. */
-export function templatesRoutes(services: Services, protect: RequestHandler): Router {
+/** Staff and admins manage the reply templates; cadres use them (at /admin, behind its gate). */
+export function templatesRoutes(services: Services): Router {
   const router = Router();
-  const urlencoded = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 10 });
   /** Township staff keep their townships' templates; admins and district staff keep all of them. */
   const ownerOf = (res: express.Response): { owner: TemplateOwner; towns: Array<{ code: string; name: string }> } => {
     const user = currentUser(res)!;
@@ -33,9 +32,9 @@ export function templatesRoutes(services: Services, protect: RequestHandler): Ro
     res.status(status).render('admin/templates', { rows: services.templates.visible(owner), towns, canEdit: owner === 'all', kinds: CASE_KINDS, categories: SPEAK_CATEGORIES, errors: [], values: {}, ...extra });
   };
 
-  router.get('/admin/templates', requireUser('admin', 'staff'), (_req, res) => render(res));
+  router.get('/templates', requireUser('admin', 'staff'), (_req, res) => render(res));
 
-  router.post('/admin/templates', requireUser('admin', 'staff'), urlencoded, protect, (req, res) => {
+  router.post('/templates', requireUser('admin', 'staff'), (req, res) => {
     const user = currentUser(res)!;
     const { owner, towns } = ownerOf(res);
     const parsed = templateForm.safeParse(req.body ?? {});
@@ -55,7 +54,7 @@ export function templatesRoutes(services: Services, protect: RequestHandler): Ro
     res.redirect(303, '/admin/templates');
   });
 
-  router.post('/admin/templates/:id/delete', requireUser('admin', 'staff'), urlencoded, protect, (req, res) => {
+  router.post('/templates/:id/delete', requireUser('admin', 'staff'), (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
     services.templates.remove(Number.isInteger(id) ? id : 0, ownerOf(res).owner);

@@ -1,4 +1,4 @@
-import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
@@ -18,11 +18,14 @@ const datasetOf = (raw: unknown): DatasetName => {
 };
 const encodingOf = (raw: unknown): Encoding => (raw === 'gbk' || raw === 'utf8' ? raw : 'auto');
 
-/** 数据导入导出: templates, exports, and imports with a dry run first. Staff and admins, within scope. */
-export function transferRoutes(services: Services, protect: RequestHandler): Router {
+/**
+ * 数据导入导出 (at /admin, behind its gate): templates, exports, and imports with a dry run first.
+ * Staff and admins, within scope. The file form is multipart: it is in `uploads`.
+ */
+export function transferRoutes(services: Services, protect: RequestHandler): { routes: Router; uploads: Router } {
   const router = Router();
+  const uploads = Router();
   const staffOnly = requireUser('admin', 'staff');
-  const urlencoded = express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 5 });
 
   const page = (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const user = currentUser(res)!;
@@ -33,13 +36,13 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
   };
 
   // The banner after an import is built here from three counts: the query never puts text on the page.
-  router.get('/admin/data', staffOnly, (req, res) => {
+  router.get('/data', staffOnly, (req, res) => {
     const count = (v: unknown) => (typeof v === 'string' && /^\d{1,7}$/.test(v) ? Number(v) : undefined);
     const [add, change, same] = [count(req.query.add), count(req.query.change), count(req.query.same)];
     page(res, { done: add !== undefined && change !== undefined && same !== undefined ? t('data.done', { add, change, same }) : null });
   });
 
-  router.get('/admin/data/:name/:kind', staffOnly, async (req, res, next) => {
+  router.get('/data/:name/:kind', staffOnly, async (req, res, next) => {
     try {
       const name = datasetOf(req.params.name);
       const m = String(req.params.kind).match(/^(template|export)\.(csv|xlsx)$/);
@@ -68,7 +71,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
   const receive = receiveUpload(upload.single('file'));
   const problemText: Record<UploadProblem, string> = { tooBig: 'data.tooBig', tooMany: 'data.tooMany', tooLong: 'data.tooLong', broken: 'data.broken' };
 
-  router.post('/admin/data/:name/preview', staffOnly, receive, protectUpload(protect), async (req: Request, res: Response, next: NextFunction) => {
+  uploads.post('/data/:name/preview', staffOnly, receive, protectUpload(protect), async (req: Request, res: Response, next: NextFunction) => {
     try {
       const name = datasetOf(req.params.name);
       const user = currentUser(res)!;
@@ -96,7 +99,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
     }
   });
 
-  router.post('/admin/data/:name/commit', staffOnly, urlencoded, protect, async (req, res, next) => {
+  router.post('/data/:name/commit', staffOnly, async (req, res, next) => {
     try {
       const name = datasetOf(req.params.name);
       const user = currentUser(res)!;
@@ -114,5 +117,5 @@ export function transferRoutes(services: Services, protect: RequestHandler): Rou
       next(err);
     }
   });
-  return router;
+  return { routes: router, uploads };
 }
