@@ -1,7 +1,8 @@
 /**
- * npm run bench: loads, on one server and in one run, a bare "hello" route (the baseline), a
- * household page and a catalogue search, and prints req/s, p50 and p99 for each with each page's
- * ratio to "hello". Rounds are interleaved so that noise from a shared machine hits all alike.
+ * npm run bench: loads, in one run, a bare Express "hello" in a process of its own (the baseline:
+ * scripts/bare-hello.ts), the app's own "hello" (the same route behind all of the app's middleware),
+ * a household page and catalogue searches, and prints req/s, p50 and p99 for each with its ratio to
+ * the bare hello. Rounds are interleaved so that noise from a shared machine hits all alike.
  *
  * Options (env): BENCH_SECONDS per round (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10).
  */
@@ -51,7 +52,21 @@ async function main(): Promise<void> {
   });
   let out = '';
   server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const barePort = await freePort();
+  const bare = spawn(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'bare-hello.js')], {
+    env: { ...process.env, NODE_ENV: 'production', PORT: String(barePort) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the bare hello did not start')), 30_000);
+      bare.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
     const household = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
       const poll = setInterval(() => {
@@ -66,23 +81,24 @@ async function main(): Promise<void> {
     // Sentences never asked before: more of them than the search keeps answers for (500), asked in
     // turn, so that every request is understood from scratch (fillers, everyday words, pinyin, pairs).
     const sentences = [...EVERYDAY_WORDS.keys()].flatMap((w) => [`我想问一下怎么办${w}呀`, `${w}去哪里办`, `请问${w}需要什么材料`]);
-    const targets: Array<{ name: string; path: string; paths?: string[] }> = [
-      { name: 'hello', path: '/hello' },
+    const targets: Array<{ name: string; path: string; paths?: string[]; base?: string }> = [
+      { name: 'bare Express hello (own process)', path: '/hello', base: `http://127.0.0.1:${barePort}` },
+      { name: 'hello behind the app’s middleware', path: '/hello' },
       { name: 'household page', path: household },
       { name: 'catalogue search', path: `/services?q=${encodeURIComponent('医保')}` },
       { name: `search, ${sentences.length} new sentences`, path: '/services', paths: sentences.map((q) => `/services?q=${encodeURIComponent(q)}`) },
     ];
     for (const t of targets) {
-      const res = await fetch(base + t.path);
+      const res = await fetch((t.base ?? base) + t.path);
       if (res.status !== 200) throw new Error(`${t.path} answered ${res.status}`);
     }
     // warm-up
-    for (const t of targets) await run(base + t.path, 2, t.paths);
+    for (const t of targets) await run((t.base ?? base) + t.path, 2, t.paths);
 
     const results = new Map<string, Array<{ rps: number; p50: number; p99: number }>>();
     for (let r = 0; r < rounds; r++) {
       for (const t of targets) {
-        const res = await run(base + t.path, seconds, t.paths);
+        const res = await run((t.base ?? base) + t.path, seconds, t.paths);
         if (res.non2xx || res.errors) throw new Error(`${t.name}: ${res.non2xx} non-2xx, ${res.errors} errors`);
         results.set(t.name, [...(results.get(t.name) ?? []), { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99 }]);
       }
@@ -94,14 +110,16 @@ async function main(): Promise<void> {
     });
     const hello = summary[0]!.rps;
     console.log(`\nMashang benchmark — ${rounds} interleaved rounds × ${seconds} s, ${connections} connections, ${os.cpus().length} cores, node ${process.version}`);
-    console.log('| route | req/s | p50 ms | p99 ms | ratio to hello |');
+    console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log('| route | req/s | p50 ms | p99 ms | ratio to the bare hello |');
     console.log('|---|---:|---:|---:|---:|');
     for (const s of summary) {
       console.log(`| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${(s.rps / hello).toFixed(2)} |`);
     }
   } finally {
     server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    bare.kill('SIGTERM');
+    await Promise.all([new Promise((r) => server.once('exit', r)), new Promise((r) => bare.once('exit', r))]);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
