@@ -62,7 +62,8 @@ function expectPlate(read: { band: string; text: string }, h: { address: string;
   expect(read.text).toContain('扫码办事');
 }
 
-describe('printed plates can be read by a person: OCR of the rendered PDF', () => {
+// Tesseract reads each plate at three scales: minutes of CPU on a busy two-core machine.
+describe('printed plates can be read by a person: OCR of the rendered PDF', { timeout: 240_000 }, () => {
   it('household plates, 200×120 mm, two to a page: village, the whole door address and the plate code on each', async () => {
     const file = await pdf(`/admin/plates.pdf?village=${village.code}&size=plate`);
     for (let page = 1; page <= 4; page++) {

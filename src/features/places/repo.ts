@@ -116,6 +116,10 @@ export function createPlacesRepo(db: Db) {
   const householdsIn = db.prepare(`${HOUSEHOLD_RECORD} WHERE v.id IN (SELECT value FROM json_each(?))`);
   const exportHouseholds = db.prepare(`${HOUSEHOLD_RECORD} JOIN towns t ON t.id = v.town_id
     WHERE v.id IN (SELECT value FROM json_each(?)) ORDER BY t.code, v.code, h.id`);
+  const replaceActivePlate = db.prepare(
+    "UPDATE plates SET status = 'replaced', replaced_at = ? WHERE household_id = ? AND status = 'active' AND kind = 'household'",
+  );
+  const insertIssuedPlate = db.prepare("INSERT INTO plates (token, kind, household_id, village_id, issued_at) VALUES (?, 'household', ?, ?, ?)");
   const insertHouseholdIfNew = db.prepare(
     'INSERT INTO households (village_id, address, contact_name, contact_phone, notes) VALUES (?, ?, ?, ?, ?) ON CONFLICT (village_id, address) DO NOTHING',
   );
@@ -154,6 +158,11 @@ export function createPlacesRepo(db: Db) {
     householdsIn: (villageIds: number[]) => householdsIn.all(JSON.stringify(villageIds)) as HouseholdRecord[],
     /** The same, by township, village and age (the export's order). */
     exportHouseholds: (villageIds: number[]) => exportHouseholds.all(JSON.stringify(villageIds)) as HouseholdRecord[],
+    /** Marks the household's plate replaced and issues a new one. Call inside a transaction. */
+    reissueHouseholdPlate(householdId: number, villageId: number, token: string, at: string): number {
+      replaceActivePlate.run(at, householdId);
+      return Number(insertIssuedPlate.run(token, householdId, villageId, at).lastInsertRowid);
+    },
     /** Adds a household with its plate unless the village has that address; returns whether it was added. */
     insertHouseholdIfNew: (villageId: number, h: { address: string; contactName: string | null; contactPhone: string | null; notes: string }, token: () => string) => {
       const added = insertHouseholdIfNew.run(villageId, h.address, h.contactName, h.contactPhone, h.notes);

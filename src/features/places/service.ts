@@ -119,6 +119,14 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
       });
     },
 
+    /**
+     * A new plate for a household (lost or damaged), in one transaction: the old one is marked
+     * replaced, so its QR then says so. The caller has checked the household against its scope.
+     */
+    reissueHouseholdPlate(householdId: number, villageId: number, token: string, at: string): number {
+      return uow.run(() => repo.reissueHouseholdPlate(householdId, villageId, token, at));
+    },
+
     /** Every village, by township (the command line and imports resolve codes with it). */
     allVillages: (): VillageRow[] => repo.villages(),
     /** The villages a user may see, by township. */

@@ -1,14 +1,16 @@
 import type { Feature, ServiceContext } from '../feature.js';
 import type { CadresService } from '../cadres/service.js';
+import type { PlacesService } from '../places/service.js';
 import { createPlatesRepo } from './repo.js';
 import { createPlatesService } from './service.js';
 import { platesRoutes, qrRoutes } from './routes.js';
 
 interface Needs {
   cadres: CadresService;
+  places: PlacesService;
 }
-const services = ({ db, uow, config, now }: ServiceContext, { cadres }: Needs) => ({
-  plates: createPlatesService({ uow, repo: createPlatesRepo(db), cadres, publicBaseUrl: config.publicBaseUrl, now }),
+const services = ({ db, config, now }: ServiceContext, { cadres, places }: Needs) => ({
+  plates: createPlatesService({ repo: createPlatesRepo(db), cadres, places, publicBaseUrl: config.publicBaseUrl, now }),
 });
 
 /** Door plates: QR codes, print sheets and PDFs, reissuing a plate. */

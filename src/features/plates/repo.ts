@@ -42,10 +42,6 @@ export function createPlatesRepo(db: Db) {
   const households = db.prepare(`SELECT h.id, h.address, p.token, p.id AS plateId, p.issued_at AS issuedAt,
       (SELECT count(*) FROM plates o WHERE o.household_id = h.id AND o.status = 'replaced') AS replaced
     FROM households h LEFT JOIN plates p ON p.household_id = h.id AND p.status = 'active' WHERE h.village_id = ? ORDER BY h.id`);
-  const replaceActive = db.prepare(
-    "UPDATE plates SET status = 'replaced', replaced_at = ? WHERE household_id = ? AND status = 'active' AND kind = 'household'",
-  );
-  const insertPlate = db.prepare("INSERT INTO plates (token, kind, household_id, village_id, issued_at) VALUES (?, 'household', ?, ?, ?)");
   const householdVillage = db.prepare('SELECT village_id FROM households WHERE id = ?').pluck();
   return {
     count: (s: PlateSelection) => {
@@ -62,11 +58,6 @@ export function createPlatesRepo(db: Db) {
     households: (villageId: number) =>
       households.all(villageId) as Array<{ id: number; address: string; token: string | null; plateId: number | null; issuedAt: string | null; replaced: number }>,
     householdVillage: (id: number) => householdVillage.get(id) as number | undefined,
-    /** Marks the household's plate replaced and issues a new one. Call inside a transaction. */
-    reissue(householdId: number, villageId: number, token: string, at: string): number {
-      replaceActive.run(at, householdId);
-      return Number(insertPlate.run(token, householdId, villageId, at).lastInsertRowid);
-    },
   };
 }
 

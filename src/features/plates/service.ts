@@ -1,13 +1,13 @@
-import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { inScope, type Scope } from '../../domain/scope.js';
 import { NotFoundError } from '../../errors.js';
 import type { CadresService } from '../cadres/service.js';
+import type { PlacesService } from '../places/service.js';
 import { newPlateToken } from '../places/tokens.js';
 import type { PlateSelection, PlatesRepo } from './repo.js';
 import { plateUrl } from './qr.js';
 
-export function createPlatesService(deps: { uow: UnitOfWork; repo: PlatesRepo; cadres: CadresService; publicBaseUrl: string; now?: () => Date }) {
-  const { uow, repo, cadres } = deps;
+export function createPlatesService(deps: { repo: PlatesRepo; cadres: CadresService; places: Pick<PlacesService, 'reissueHouseholdPlate'>; publicBaseUrl: string; now?: () => Date }) {
+  const { repo, cadres, places } = deps;
   const now = deps.now ?? (() => new Date());
   return {
     url: (kind: 'household' | 'village', token: string) => plateUrl(deps.publicBaseUrl, kind, token),
@@ -36,7 +36,8 @@ export function createPlatesService(deps: { uow: UnitOfWork; repo: PlatesRepo; c
       const villageId = repo.householdVillage(householdId);
       if (villageId === undefined || !inScope(scope, villageId)) throw new NotFoundError('household');
       const token = newPlateToken();
-      const plateId = uow.run(() => repo.reissue(householdId, villageId, token, now().toISOString()));
+      // the plates table is the places feature's: it issues the new plate
+      const plateId = places.reissueHouseholdPlate(householdId, villageId, token, now().toISOString());
       return { token, plateId };
     },
   };
