@@ -535,7 +535,8 @@ export const zhCN = {
   admin: {
     title: '码上服务 · 后台',
     confirm: { cancel: '取消，返回' },
-    nav: { dashboard: '工作台', cases: '事项办理', audit: '操作记录', password: '修改密码', logout: '退出' },
+    nav: { label: '后台导航', dashboard: '工作台', cases: '事项办理', audit: '操作记录', password: '修改密码', logout: '退出' },
+    casePhotoAlt: '照片 {n}',
     login: {
       title: '后台登录',
       username: '用户名',
