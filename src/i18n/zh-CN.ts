@@ -534,6 +534,7 @@ export const zhCN = {
     contact: '兖州区政务服务便民热线 12345',
     keyService: '请向区里的系统管理员申请 API 密钥（后台「API 密钥」页面）。',
     agency: '{village}村民委员会',
+    agencyCommunity: '{village}居民委员会',
     notice: '1 个工作日内响应，按承诺时限办结；办理进展以本编号查询。',
     services: {
       itemDescription: '{department}承办，承诺 {limit} {unit}内办结',
@@ -571,6 +572,7 @@ export const zhCN = {
       idempotencyKey: '{param}: 只能是 1-100 个可见的英文字符',
       requestId: '{param}: 编号格式不对（例如 20261130-0001，多个用逗号分隔，最多 1000 个）',
       requestUnknown: '{param}: 没有这个编号的事项',
+      tokenUnknown: '{param}: 本系统提交后即返回 service_request_id，不发放 token',
       date: '{param}: 时间格式不对，请用 W3C 格式，例如 2026-11-30T08:00:00+08:00',
       dateOrder: '{param}: 开始时间晚于结束时间',
       status: '{param}: 只能是 open 或 closed',

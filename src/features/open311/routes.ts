@@ -120,7 +120,7 @@ export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?:
   // Requests are filed at once and answered with their service_request_id: no tokens are handed out.
   api.get('/open311/v2/tokens/:file', authenticate(false), perKey, (req, res) => {
     file(req, res);
-    throw new Open311Error(404, t('open311.errors.requestUnknown', { param: 'token' }));
+    throw new Open311Error(404, t('open311.errors.tokenUnknown', { param: 'token' }));
   });
 
   // Anything else under /open311: a known document with the wrong method, or nothing at all.

@@ -178,7 +178,8 @@ export function createOpen311Service(deps: {
       service_name: serviceName(c),
       service_code: serviceCodeOf(c),
       description: personal ? c.content : null,
-      agency_responsible: t('open311.agency', { village: c.villageName }),
+      // A 社区 has a residents' committee (居委会), a village a villagers' committee (村委会).
+      agency_responsible: t(c.villageName.endsWith('社区') ? 'open311.agencyCommunity' : 'open311.agency', { village: c.villageName }),
       service_notice: t('open311.notice'),
       requested_datetime: w3cDateTime(c.createdAt),
       updated_datetime: w3cDateTime(c.updatedAt),
