@@ -741,7 +741,7 @@ export const zhCN = {
     actions: {
       login: '登录', login_failed: '登录失败', logout: '退出', password_changed: '修改密码', password_set: '重设密码', user_added: '新增人员',
       user_activated: '启用人员', user_deactivated: '停用人员', cases_exported: '导出事项', calendar_set: '登记日历', calendar_removed: '删除日历',
-      template_added: '新增常用回复', template_deleted: '删除常用回复', visit_recorded: '记录走访', plate_reissued: '补发门牌', plates_printed: '打印门牌',
+      apikey_created: '新建 API 密钥', apikey_revoked: '停用 API 密钥', template_added: '新增常用回复', template_deleted: '删除常用回复', visit_recorded: '记录走访', plate_reissued: '补发门牌', plates_printed: '打印门牌',
       imported: '导入数据', exported: '导出数据', household_added: '新增住户', household_changed: '修改住户', cadre_added: '新增干部', cadre_add_refused: '拒绝接管他镇干部',
       cadre_changed: '修改干部', cadre_removed: '干部移出', cadre_photo: '干部照片', item_changed: '修改事项', item_published: '发布事项',
       item_unpublished: '下线事项', town_renamed: '镇街改名', town_centre_set: '修改便民服务中心', village_renamed: '村居改名', village_added: '新增村居',
