@@ -30,7 +30,10 @@ function xmlElements(text: string): Array<{ name: string; text: string }> {
   return out;
 }
 
-const xmlValues = (text: string, name: string) => xmlElements(text).filter((e) => e.name === name).map((e) => e.text);
+const xmlValues = (text: string, name: string) =>
+  xmlElements(text)
+    .filter((e) => e.name === name)
+    .map((e) => e.text);
 
 /** The spec's error shape in either format, with the HTTP status in `code`. */
 function expectSpecError(res: request.Response, fmt: Fmt, status: number, mentions?: string) {
@@ -53,8 +56,23 @@ function expectSpecError(res: request.Response, fmt: Fmt, status: number, mentio
 }
 
 const REQUEST_FIELDS = [
-  'service_request_id', 'status', 'status_notes', 'service_name', 'service_code', 'description', 'agency_responsible', 'service_notice',
-  'requested_datetime', 'updated_datetime', 'expected_datetime', 'address', 'address_id', 'zipcode', 'lat', 'long', 'media_url',
+  'service_request_id',
+  'status',
+  'status_notes',
+  'service_name',
+  'service_code',
+  'description',
+  'agency_responsible',
+  'service_notice',
+  'requested_datetime',
+  'updated_datetime',
+  'expected_datetime',
+  'address',
+  'address_id',
+  'zipcode',
+  'lat',
+  'long',
+  'media_url',
 ];
 
 let t: TestApp;
@@ -92,7 +110,11 @@ describe('Open311 discovery and services', () => {
       const d = res.body as { changeset: string; contact: string; key_service: string; endpoints: Array<Record<string, unknown>> };
       expect(d.contact).toBeTruthy();
       expect(d.key_service).toBeTruthy();
-      expect(d.endpoints[0]).toMatchObject({ specification: 'http://wiki.open311.org/GeoReport_v2', type: 'production', formats: ['text/xml', 'application/json'] });
+      expect(d.endpoints[0]).toMatchObject({
+        specification: 'http://wiki.open311.org/GeoReport_v2',
+        type: 'production',
+        formats: ['text/xml', 'application/json'],
+      });
       expect(String(d.endpoints[0]!.url)).toMatch(/\/open311\/v2$/);
     } else {
       expect(res.headers['content-type']).toBe('text/xml; charset=utf-8');
@@ -158,12 +180,22 @@ describe('Open311 discovery and services', () => {
 describe('Open311 POST requests', () => {
   it.each(FORMATS)('files a call-back from a plate code into the village inbox, with its source (%s)', async (fmt) => {
     const res = await file(helpRequest(), fmt).expect(200);
-    const id = fmt === 'json' ? (res.body as Array<{ service_request_id: string; account_id: null }>)[0]!.service_request_id : xmlValues(res.text, 'service_request_id')[0]!;
+    const id =
+      fmt === 'json'
+        ? (res.body as Array<{ service_request_id: string; account_id: null }>)[0]!.service_request_id
+        : xmlValues(res.text, 'service_request_id')[0]!;
     expect(id).toMatch(/^\d{8}-\d{4}$/);
     if (fmt === 'json') expect(res.body[0]).toEqual({ service_request_id: id, service_notice: expect.any(String), account_id: null });
     else expect(xmlElements(res.text).map((e) => e.name)).toEqual(['service_request_id', 'service_notice', 'account_id', 'request', 'service_requests']);
     const row = t.db.prepare('SELECT village_id AS villageId, household_id AS householdId, name, phone, source, kind FROM cases WHERE tracking_no = ?').get(id);
-    expect(row).toEqual({ villageId: household.villageId, householdId: household.householdId, name: '李桂芳', phone: '13912345678', source: '12345', kind: 'help' });
+    expect(row).toEqual({
+      villageId: household.villageId,
+      householdId: household.householdId,
+      name: '李桂芳',
+      phone: '13912345678',
+      source: '12345',
+      kind: 'help',
+    });
   });
 
   it('needs no CSRF token: the API key is the authority', async () => {
@@ -199,7 +231,9 @@ describe('Open311 POST requests', () => {
   it('locates a request by the village named in address_string', async () => {
     const { address_id: _omit, ...noPlace } = helpRequest();
     const res = await file({ ...noPlace, address_string: `山东省济宁市兖州区${household.townName}${household.villageName}` }).expect(200);
-    const row = t.db.prepare('SELECT village_id AS villageId, household_id AS householdId FROM cases WHERE tracking_no = ?').get(res.body[0].service_request_id);
+    const row = t.db
+      .prepare('SELECT village_id AS villageId, household_id AS householdId FROM cases WHERE tracking_no = ?')
+      .get(res.body[0].service_request_id);
     expect(row).toEqual({ villageId: household.villageId, householdId: null });
   });
 
@@ -213,20 +247,37 @@ describe('Open311 POST requests', () => {
     expectSpecError(await file(helpRequest({ email: 'not-an-address' }), fmt), fmt, 400, 'email');
     expectSpecError(await file(helpRequest({ media_url: 'javascript:alert(1)' }), fmt), fmt, 400, 'media_url');
     expectSpecError(await file({ ...helpRequest(), service_code: 'speak-complaint', description: '短' }, fmt), fmt, 400, 'description');
-    expectSpecError(await request(t.app).post(`/open311/v2/requests.${fmt}`).type('form').send(`${new URLSearchParams(helpRequest()).toString()}&phone=13912345679`), fmt, 400, 'phone');
+    expectSpecError(
+      await request(t.app)
+        .post(`/open311/v2/requests.${fmt}`)
+        .type('form')
+        .send(`${new URLSearchParams(helpRequest()).toString()}&phone=13912345679`),
+      fmt,
+      400,
+      'phone',
+    );
   });
 
   it('files an application for an item, and anonymous feedback without any contact', async () => {
     const apply = await file(helpRequest({ service_code: itemCode, 'attribute[callback_time]': 'any' })).expect(200);
     expect(t.db.prepare('SELECT kind FROM cases WHERE tracking_no = ?').pluck().get(apply.body[0].service_request_id)).toBe('apply');
-    const anon = await file(helpRequest({ service_code: 'speak-suggestion', 'attribute[anonymous]': 'true', media_url: 'https://example.org/a.jpg' })).expect(200);
-    const row = t.db.prepare('SELECT name, phone, household_id AS householdId, plate_id AS plateId, media_url AS mediaUrl, anonymous FROM cases WHERE tracking_no = ?').get(anon.body[0].service_request_id);
+    const anon = await file(helpRequest({ service_code: 'speak-suggestion', 'attribute[anonymous]': 'true', media_url: 'https://example.org/a.jpg' })).expect(
+      200,
+    );
+    const row = t.db
+      .prepare('SELECT name, phone, household_id AS householdId, plate_id AS plateId, media_url AS mediaUrl, anonymous FROM cases WHERE tracking_no = ?')
+      .get(anon.body[0].service_request_id);
     expect(row).toEqual({ name: null, phone: null, householdId: null, plateId: null, mediaUrl: null, anonymous: 1 });
   });
 
   it('the same idempotency key files one case; another key of another client files its own', async () => {
     const first = await file(helpRequest({ idempotency_key: 'ticket-2026-0042' })).expect(200);
-    const again = await request(t.app).post('/open311/v2/requests.json').set('Idempotency-Key', 'ticket-2026-0042').type('form').send(helpRequest()).expect(200);
+    const again = await request(t.app)
+      .post('/open311/v2/requests.json')
+      .set('Idempotency-Key', 'ticket-2026-0042')
+      .type('form')
+      .send(helpRequest())
+      .expect(200);
     expect(again.body[0].service_request_id).toBe(first.body[0].service_request_id);
     const other = t.services.open311.createKey('市民热线App', null).key;
     const theirs = await file(helpRequest({ api_key: other, idempotency_key: 'ticket-2026-0042' })).expect(200);
@@ -243,7 +294,12 @@ describe('Open311 GET requests', () => {
       expect(list.body[0].service_request_id).toBe(filed);
       for (const r of list.body as Array<Record<string, unknown>>) expect(Object.keys(r)).toEqual(REQUEST_FIELDS);
       expect(one.body).toHaveLength(1);
-      expect(one.body[0]).toMatchObject({ service_request_id: filed, status: 'open', service_code: 'help-callback', address: `${household.townName}${household.villageName}` });
+      expect(one.body[0]).toMatchObject({
+        service_request_id: filed,
+        status: 'open',
+        service_code: 'help-callback',
+        address: `${household.townName}${household.villageName}`,
+      });
       expect(one.body[0].requested_datetime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00$/);
       expect(one.body[0].expected_datetime).toMatch(/\+08:00$/);
       expect(one.body[0].agency_responsible).toContain(household.villageName);
@@ -282,7 +338,10 @@ describe('Open311 GET requests', () => {
 describe('Open311 round trip', () => {
   it('a case filed with a plate code reaches the village inbox with its source; the reply and resolution come back as closed with status_notes', async () => {
     const id = (await file(helpRequest({ description: '村口路灯不亮了，晚上看不清路' })).expect(200)).body[0].service_request_id as string;
-    const cadre = await aUser(t.services, { role: 'cadre', scopes: [{ level: 'village', code: t.db.prepare('SELECT code FROM villages WHERE id = ?').pluck().get(household.villageId) as string }] });
+    const cadre = await aUser(t.services, {
+      role: 'cadre',
+      scopes: [{ level: 'village', code: t.db.prepare('SELECT code FROM villages WHERE id = ?').pluck().get(household.villageId) as string }],
+    });
     const agent = await signIn(t.app, cadre.username);
     const inbox = await agent.get('/admin/cases?q=' + id).expect(200);
     expect(inbox.text).toContain(id);
@@ -292,7 +351,11 @@ describe('Open311 round trip', () => {
     expect(page.text).toContain('来源：12345');
     const csrf = await csrfFor(agent);
     await agent.post(`/admin/cases/${caseId}/action`).type('form').send({ _csrf: csrf, action: 'note', version: 1, text: '内部：先联系电工老王' }).expect(303);
-    await agent.post(`/admin/cases/${caseId}/action`).type('form').send({ _csrf: csrf, action: 'reply', step: 'accept_resolve', version: 2, text: '路灯已更换，今晚起正常照明' }).expect(303);
+    await agent
+      .post(`/admin/cases/${caseId}/action`)
+      .type('form')
+      .send({ _csrf: csrf, action: 'reply', step: 'accept_resolve', version: 2, text: '路灯已更换，今晚起正常照明' })
+      .expect(303);
     const res = await request(t.app).get(`/open311/v2/requests/${id}.json?api_key=${key}`).expect(200);
     expect(res.body[0]).toMatchObject({ status: 'closed', status_notes: '路灯已更换，今晚起正常照明' });
     expect(JSON.stringify(res.body)).not.toContain('电工老王');
@@ -303,12 +366,25 @@ describe('Open311 round trip', () => {
 });
 
 describe('Open311 privacy', () => {
-  it('public answers of every endpoint carry none of a named case\'s personal fields; anonymous cases carry none even with a key', async () => {
-    const named = aCase(t.db, t.services, { phone: '13800001111', content: '我家老人行动不便，需要上门办理', internalNote: '内部备注：家属电话另存', publicReply: '已安排周三上门' });
-    const anon = (await file(helpRequest({ service_code: 'speak-complaint', 'attribute[anonymous]': 'true', description: '邻居家的狗夜里一直叫，影响休息' }))).body[0].service_request_id as string;
+  it("public answers of every endpoint carry none of a named case's personal fields; anonymous cases carry none even with a key", async () => {
+    const named = aCase(t.db, t.services, {
+      phone: '13800001111',
+      content: '我家老人行动不便，需要上门办理',
+      internalNote: '内部备注：家属电话另存',
+      publicReply: '已安排周三上门',
+    });
+    const anon = (await file(helpRequest({ service_code: 'speak-complaint', 'attribute[anonymous]': 'true', description: '邻居家的狗夜里一直叫，影响休息' })))
+      .body[0].service_request_id as string;
     const secrets = ['李桂芳', '13800001111', '我家老人行动不便', household.address, named.token, '内部备注', 'photos', plateCode(plateId)];
     for (const fmt of FORMATS) {
-      for (const url of [`discovery.${fmt}`, `services.${fmt}`, `services/help-callback.${fmt}`, `requests.${fmt}`, `requests/${named.trackingNo}.${fmt}`, `requests.${fmt}?service_request_id=${named.trackingNo},${anon}`]) {
+      for (const url of [
+        `discovery.${fmt}`,
+        `services.${fmt}`,
+        `services/help-callback.${fmt}`,
+        `requests.${fmt}`,
+        `requests/${named.trackingNo}.${fmt}`,
+        `requests.${fmt}?service_request_id=${named.trackingNo},${anon}`,
+      ]) {
         const res = await request(t.app).get(`/open311/v2/${url}`).expect(200);
         for (const s of secrets) expect(res.text, `${url} shows ${s}`).not.toContain(s);
         expect(res.text).not.toContain('已安排周三上门');

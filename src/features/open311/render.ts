@@ -25,13 +25,7 @@ const ITEM_NAMES: Record<string, string> = {
 const NOT_XML_CHAR = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 export function escapeXml(s: string): string {
-  return s
-    .replace(NOT_XML_CHAR, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return s.replace(NOT_XML_CHAR, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 function element(name: string, v: Value): string {
@@ -40,7 +34,10 @@ function element(name: string, v: Value): string {
     const item = ITEM_NAMES[name] ?? 'item';
     return `<${name}>${v.map((x) => element(item, x)).join('')}</${name}>`;
   }
-  if (typeof v === 'object') return `<${name}>${Object.entries(v).map(([k, x]) => element(k, x)).join('')}</${name}>`;
+  if (typeof v === 'object')
+    return `<${name}>${Object.entries(v)
+      .map(([k, x]) => element(k, x))
+      .join('')}</${name}>`;
   return `<${name}>${escapeXml(String(v))}</${name}>`;
 }
 

@@ -43,7 +43,8 @@ export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?:
     next();
   });
 
-  const params = (req: Request): Record<string, unknown> => (req.method === 'POST' ? ((req.body as Record<string, unknown> | undefined) ?? {}) : (req.query as Record<string, unknown>));
+  const params = (req: Request): Record<string, unknown> =>
+    req.method === 'POST' ? ((req.body as Record<string, unknown> | undefined) ?? {}) : (req.query as Record<string, unknown>);
 
   /** The key a call carries: required for a POST, optional for reading; a wrong one is refused either way. */
   const authenticate =

@@ -81,7 +81,11 @@ export function createOpen311Service(deps: {
   };
 
   const serviceName = (c: { kind: string; category: string | null; itemName: string | null }): string =>
-    c.kind === 'apply' ? (c.itemName ?? '') : c.kind === 'help' ? t('open311.services.help') : t('open311.services.speak', { category: t(`cases.categories.${c.category ?? 'suggestion'}`) });
+    c.kind === 'apply'
+      ? (c.itemName ?? '')
+      : c.kind === 'help'
+        ? t('open311.services.help')
+        : t('open311.services.speak', { category: t(`cases.categories.${c.category ?? 'suggestion'}`) });
 
   /** The services: items 码上办 can apply for, the 码上说 categories and the call-back request. */
   const services = () => {
@@ -136,7 +140,8 @@ export function createOpen311Service(deps: {
       if (!plate) throw new Open311Error(400, t('open311.errors.addressId', { param: 'address_id' }));
       return { villageId: plate.villageId, householdId: plate.householdId, plateId: plate.plateId };
     }
-    if ((lat === undefined) !== (long === undefined)) throw new Open311Error(400, t('open311.errors.latLongPair', { param: lat === undefined ? 'lat' : 'long' }));
+    if ((lat === undefined) !== (long === undefined))
+      throw new Open311Error(400, t('open311.errors.latLongPair', { param: lat === undefined ? 'lat' : 'long' }));
     if (lat !== undefined && long !== undefined) {
       const la = Number(lat);
       const lo = Number(long);
@@ -226,7 +231,13 @@ export function createOpen311Service(deps: {
         contact: t('open311.contact'),
         key_service: t('open311.keyService'),
         endpoints: [
-          { specification: SPECIFICATION_URL, url: `${deps.publicBaseUrl}/open311/v2`, changeset, type: 'production', formats: ['text/xml', 'application/json'] },
+          {
+            specification: SPECIFICATION_URL,
+            url: `${deps.publicBaseUrl}/open311/v2`,
+            changeset,
+            type: 'production',
+            formats: ['text/xml', 'application/json'],
+          },
         ],
       };
     },
@@ -277,7 +288,8 @@ export function createOpen311Service(deps: {
         name: fullName || undefined,
         phone: one(params, 'phone'),
         content: one(params, 'description'),
-        idempotencyKey: clientKey === undefined ? undefined : crypto.createHash('sha256').update(`open311:${key.id}:${clientKey}`).digest('base64url').slice(0, 22),
+        idempotencyKey:
+          clientKey === undefined ? undefined : crypto.createHash('sha256').update(`open311:${key.id}:${clientKey}`).digest('base64url').slice(0, 22),
       };
       if (service.kind === 'apply') Object.assign(form, { item: service.itemCode, callbackTime: attr.callback_time });
       if (service.kind === 'help') Object.assign(form, { callbackTime: attr.callback_time });
@@ -299,7 +311,10 @@ export function createOpen311Service(deps: {
       checkJurisdiction(params);
       const ids = one(params, 'service_request_id');
       if (ids !== undefined) {
-        const list = ids.split(',').map((s) => s.trim()).filter(Boolean);
+        const list = ids
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         if (list.length === 0 || list.length > MAX_REQUESTS || list.some((s) => !TRACKING_NO_PATTERN.test(s))) {
           throw new Open311Error(400, t('open311.errors.requestId', { param: 'service_request_id' }));
         }
@@ -318,7 +333,14 @@ export function createOpen311Service(deps: {
       const statusRaw = one(params, 'status');
       const statuses = statusRaw === undefined || statusRaw === '' ? [] : statusRaw.split(',').map((s) => s.trim());
       if (statuses.some((s) => s !== 'open' && s !== 'closed')) throw new Open311Error(400, t('open311.errors.status', { param: 'status' }));
-      const open = statuses.includes('open') && statuses.includes('closed') ? undefined : statuses.includes('open') ? true : statuses.includes('closed') ? false : undefined;
+      const open =
+        statuses.includes('open') && statuses.includes('closed')
+          ? undefined
+          : statuses.includes('open')
+            ? true
+            : statuses.includes('closed')
+              ? false
+              : undefined;
       const from = start ?? (end ? undefined : new Date(now().getTime() - DEFAULT_DAYS * 24 * 3600_000));
       const rows = cases.exchange({
         kind: service?.kind,
