@@ -38,11 +38,14 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   setUpCookies(app);
   setUpLocals(app);
   setUpRequestLog(app, logger);
+  const limitSettings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+  // APIs answer in their own shape and authenticate by key: mounted before the CSRF and session set-up.
+  for (const feature of FEATURES) if (feature.api) app.use(feature.api(services, { limitSettings, logger }));
   const secure = config.publicBaseUrl.startsWith('https:');
   const { protect } = setUpCsrf(app, { secret: services.secret(), secure });
   setUpSessions(app, { sessions: services.sessions, secret: services.secret(), secure, idleMinutes: config.idleMinutes });
   app.use(loadUser(services.staff, { maxHours: config.sessionHours }));
-  const limits = createRateLimits({ ...DEFAULT_RATE_LIMITS, ...opts.rateLimits });
+  const limits = createRateLimits(limitSettings);
   const http: HttpContext = { protect, limits };
   setUpRoutes(app, services);
   // The back office first: every request under /admin passes its gate, whoever declares the route.

@@ -14,6 +14,7 @@ import { BackupError, restoreBackup, takeBackup } from '../db/backup.js';
 import { isRealDate } from '../domain/dates.js';
 import { normalisePhone } from '../domain/phone.js';
 import { startOfChinaDay } from '../domain/time.js';
+import { ApiKeyNameError } from '../features/open311/service.js';
 
 const usage = `Usage: mashang <command>
 
@@ -31,6 +32,9 @@ Commands:
                        left unconfirmed for an hour
   user add USERNAME --role admin|staff|cadre --name NAME [--town CODE]... [--village CODE]... [--district CODE] [--cadre-phone PHONE]
                        create a back-office user; the password is read from MASHANG_NEW_PASSWORD or printed once
+  apikey add NAME      create an Open311 API key; the key is printed once, as the last line
+  apikey list          list the keys: name, first characters, state, last use
+  apikey revoke NAME   stop a key from working
   user passwd USERNAME set a new password (MASHANG_NEW_PASSWORD, or a random one printed once)
   backup --out DIR     copy the database and the photos into a new folder, with a manifest and
                        SHA-256 checksums; safe while the server is serving
@@ -189,6 +193,44 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       console.log(`closed ${closed} case(s), removed ${pruned} expired session(s) and ${uploads} unconfirmed import file(s)`);
       db.close();
       return 0;
+    }
+    case 'apikey': {
+      const [sub, name] = rest;
+      if (sub !== 'list' && !((sub === 'add' || sub === 'revoke') && name)) break;
+      const db = openDb(config.dbFile);
+      migrate(db);
+      const services = createServices(db, config);
+      try {
+        if (sub === 'add') {
+          try {
+            const { key, row } = services.open311.createKey(name!, null);
+            services.staff.audit({ userId: null, ip: 'cli', action: 'apikey_created', target: `apikey:${row.id}`, detail: row.name });
+            console.log(`API key "${row.name}" created; it is shown only now, keep it safe:`);
+            console.log(key);
+            return 0;
+          } catch (err) {
+            if (!(err instanceof ApiKeyNameError)) throw err;
+            console.error(`the name is refused: ${err.reason === 'taken' ? 'a key with this name exists' : err.reason === 'tooLong' ? 'at most 40 characters' : 'empty'}`);
+            return 2;
+          }
+        }
+        if (sub === 'revoke') {
+          const key = services.open311.keyByName(name!);
+          if (!key) {
+            console.error(`no API key named ${name}`);
+            return 1;
+          }
+          if (services.open311.revokeKey(key.id)) services.staff.audit({ userId: null, ip: 'cli', action: 'apikey_revoked', target: `apikey:${key.id}`, detail: key.name });
+          console.log(`revoked: ${key.name}`);
+          return 0;
+        }
+        for (const k of services.open311.listKeys()) {
+          console.log([k.name, `${k.prefix}…`, k.revokedAt ? `revoked ${k.revokedAt}` : 'active', `last used ${k.lastUsedAt ?? 'never'}`, `uses ${k.uses}`].join('\t'));
+        }
+        return 0;
+      } finally {
+        db.close();
+      }
     }
     case 'user': {
       const [sub, username, ...more] = rest;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
-import type { RateLimits } from '../http/rate-limits.js';
+import type { RateLimits, RateLimitSettings } from '../http/rate-limits.js';
 import type { Role } from './staff/service.js';
 import type { Services } from '../services.js';
 
@@ -23,6 +23,12 @@ export interface HttpContext {
   /** The CSRF check for a form post outside the back office (the back office's gate checks its own). */
   protect: RequestHandler;
   limits: RateLimits;
+}
+
+/** What an API's routes are given: they count their own calls (per key) and log their own failures. */
+export interface ApiContext {
+  limitSettings: RateLimitSettings;
+  logger: Logger;
 }
 
 /**
@@ -60,6 +66,11 @@ export interface Feature<S extends object = object, D = unknown> {
   services?: (ctx: ServiceContext, built: D) => S;
   /** resident and public routes, mounted at the site root */
   routes?: (services: Services, http: HttpContext) => Router;
+  /**
+   * machine-to-machine routes authenticated by a key rather than a browser session: mounted before
+   * the session and CSRF set-up, answering errors in their own format
+   */
+  api?: (services: Services, ctx: ApiContext) => Router;
   /** back-office routes, mounted at `/admin` behind the gate */
   office?: (services: Services, http: HttpContext) => OfficeRoutes;
   /** every local the feature's views use (views are compiled without `with`) */

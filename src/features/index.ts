@@ -12,6 +12,7 @@ import { templatesFeature } from './templates/index.js';
 import { transferFeature } from './transfer/index.js';
 import { statsFeature } from './stats/index.js';
 import { adminFeature } from './admin/index.js';
+import { open311Feature } from './open311/index.js';
 
 /**
  * Every feature, in dependency order: a feature's service factory gets the services of those
@@ -32,6 +33,7 @@ export const FEATURES = [
   transferFeature,
   statsFeature,
   adminFeature,
+  open311Feature,
 ] as const;
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -30,6 +30,8 @@ export interface RateLimitSettings {
   lookupPerIp: number;
   /** sign-in attempts per IP per 15 minutes (accounts are also throttled per account and source) */
   loginPerIp: number;
+  /** Open311 calls per API key per minute (optional: the feature has its default) */
+  open311PerKeyPerMinute?: number;
 }
 
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = { submitPerIp: 30, invalidPerIp: 60, submitPerPlate: 20, lookupPerIp: 5, loginPerIp: 20 };

@@ -1,6 +1,6 @@
-/** Plate and case tokens are secrets: keep them out of logs, also inside back= and next= values. */
+/** Plate and case tokens and Open311 API keys are secrets: keep them out of logs, also inside back= and next= values. */
 export function redactTokens(url: string): string {
-  return url.replace(/(\/|%2F)(p|v|track|qr)(\/|%2F)[A-Za-z0-9_-]+/gi, '$1$2$3…');
+  return url.replace(/(\/|%2F)(p|v|track|qr)(\/|%2F)[A-Za-z0-9_-]+/gi, '$1$2$3…').replace(/([?&]api_key=)[^&#]*/gi, '$1…');
 }
 
 /**

@@ -29,6 +29,7 @@ interface Objects {
   plateToken: string;
   cadreId: number;
   templateId: number;
+  apiKeyId: number;
 }
 
 interface Row {
@@ -74,6 +75,7 @@ const ROWS: Row[] = [
   { method: 'POST', route: '/admin/calendar/:date/delete', url: () => `/admin/calendar/2026-10-01/delete`, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/places/towns/:code', url: (o) => `/admin/places/towns/${o.villageCode.slice(0, 9)}`, body: { name: '矩阵镇' }, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/places/towns/:code/centre', url: (o) => `/admin/places/towns/${o.villageCode.slice(0, 9)}/centre`, body: { address: '矩阵路1号', hours: '工作日 9:00-17:00', phone: '0537-1000000' }, roles: ['admin'], scoped: false },
+  { method: 'POST', route: '/admin/apikeys/:id/revoke', url: (o) => `/admin/apikeys/${o.apiKeyId}/revoke`, roles: ['admin'], scoped: false },
   { method: 'GET', route: '/admin/catalog/:code', url: (o) => `/admin/catalog/${o.catalogCode}`, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/catalog/:code', url: (o) => `/admin/catalog/${o.catalogCode}`, body: { name: '' }, roles: ['admin'], scoped: false },
 ];
@@ -117,7 +119,7 @@ function world(): World {
     townB: other.code.slice(0, 9),
     villageA: h.villageId,
     villageB: other.id,
-    objects: { caseId: c.id, photoId, catalogCode, villageCode, householdId: extra.id, plateToken: extra.token, cadreId, templateId },
+    objects: { caseId: c.id, photoId, catalogCode, villageCode, householdId: extra.id, plateToken: extra.token, cadreId, templateId, apiKeyId: stack.services.open311.createKey('矩阵', null).row.id },
   };
 }
 

@@ -21,13 +21,13 @@ describe('the back-office menu, gathered from the features', () => {
       [
         ['/admin', 'admin.nav.dashboard'], ['/admin/cases', 'admin.nav.cases'], ['/admin/places', 'placesAdmin.title'], ['/admin/plates', 'plates.title'],
         ['/admin/catalog', 'catalogAdmin.title'], ['/admin/data', 'data.title'], ['/admin/templates', 'templates.title'], ['/admin/users', 'users.title'],
-        ['/admin/calendar', 'calendar.title'], ['/admin/audit', 'admin.nav.audit'], ['/admin/password', 'admin.nav.password'],
+        ['/admin/calendar', 'calendar.title'], ['/admin/apikeys', 'admin.nav.apiKeys'], ['/admin/audit', 'admin.nav.audit'], ['/admin/password', 'admin.nav.password'],
       ].map(([href, label]) => `${href} ${t(label!)}`),
     );
 
     const staffAgent = await signIn(app, staff.username);
     const staffMenu = menuLinks((await staffAgent.get('/admin').expect(200)).text);
-    expect(staffMenu).toEqual(adminMenu.filter((l) => !/^\/admin\/(users|calendar|audit) /.test(l)));
+    expect(staffMenu).toEqual(adminMenu.filter((l) => !/^\/admin\/(users|calendar|apikeys|audit) /.test(l)));
     expect(menuLinks((await staffAgent.get('/admin/cases').expect(200)).text)).toEqual(staffMenu);
 
     const cadreMenu = menuLinks((await (await signIn(app, cadre.username)).get('/admin').expect(200)).text);

@@ -41,6 +41,10 @@ export interface CaseRow {
   updatedAt: string;
   assignedUserId: number | null;
   extensionReason: string | null;
+  plateId: number | null;
+  /** null when filed from a plate; the Open311 key's name otherwise (来源) */
+  source: string | null;
+  mediaUrl: string | null;
 }
 
 export interface InboxFilter {
@@ -113,7 +117,26 @@ export interface NewCase {
   firstResponseDue: string;
   resolutionDue: string;
   idempotencyKey: string | null;
+  source?: string | null;
+  mediaUrl?: string | null;
   now: string;
+}
+
+/** What Open311's GET requests asks for: by numbers, or by kind and time; newest first. */
+export interface ExchangeFilter {
+  trackingNos?: string[];
+  kind?: CaseKind;
+  category?: SpeakCategory;
+  itemCode?: string;
+  from?: string;
+  to?: string;
+  open?: boolean;
+  limit: number;
+}
+
+/** A case as exchanged with other systems: its row and the office's latest public words. */
+export interface ExchangeRow extends CaseRow {
+  latestReply: string | null;
 }
 
 const CASE_COLUMNS = `
@@ -124,7 +147,8 @@ const CASE_COLUMNS = `
   c.version, c.first_response_due AS firstResponseDue, c.resolution_due AS resolutionDue,
   c.first_responded_at AS firstRespondedAt, c.extended, c.resolved_at AS resolvedAt, c.closed_at AS closedAt,
   c.rating, c.rating_comment AS ratingComment, c.reopen_count AS reopenCount, c.created_at AS createdAt, c.updated_at AS updatedAt,
-  c.assigned_user_id AS assignedUserId, c.extension_reason AS extensionReason`;
+  c.assigned_user_id AS assignedUserId, c.extension_reason AS extensionReason, c.plate_id AS plateId, c.source,
+  c.media_url AS mediaUrl`;
 /** The deadline that matters now: the first response while none was given, then the resolution. */
 const EFFECTIVE_DUE = `CASE WHEN c.state NOT IN (${OPEN_STATES_SQL}) THEN NULL
   WHEN c.first_responded_at IS NULL THEN c.first_response_due ELSE c.resolution_due END`;
@@ -148,9 +172,9 @@ export function createCasesRepo(db: Db) {
       'INSERT INTO tracking_sequences (day, last) VALUES (?, 1) ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last',
     ),
     insert: db.prepare(`INSERT INTO cases (token, tracking_no, kind, category, item_id, village_id, household_id, plate_id, name, phone,
-        anonymous, content, callback_time, first_response_due, resolution_due, idempotency_key, created_at, updated_at)
+        anonymous, content, callback_time, first_response_due, resolution_due, idempotency_key, source, media_url, created_at, updated_at)
       VALUES (@token, @trackingNo, @kind, @category, @itemId, @villageId, @householdId, @plateId, @name, @phone,
-        @anonymous, @content, @callbackTime, @firstResponseDue, @resolutionDue, @idempotencyKey, @now, @now)`),
+        @anonymous, @content, @callbackTime, @firstResponseDue, @resolutionDue, @idempotencyKey, @source, @mediaUrl, @now, @now)`),
     event: db.prepare(`INSERT INTO case_events (case_id, at, actor, user_id, type, from_state, to_state, public, body, data, ip)
       VALUES (@caseId, @at, @actor, @userId, @type, @fromState, @toState, @public, @body, @data, @ip)`),
     // The back office's timeline says who acted (the villager's page never names staff).
@@ -271,7 +295,25 @@ export function createCasesRepo(db: Db) {
     findByTokens: (tokens: string[]) => (tokens.length ? (s.byTokens(tokens.length).all(...tokens) as CaseRow[]) : []),
     /** the next number in the day's sequence (call inside the submission's transaction) */
     nextTrackingSeq: (day: string) => s.nextSeq.pluck().get(day) as number,
-    insert: (c: NewCase) => Number(s.insert.run({ ...c, anonymous: c.anonymous ? 1 : 0 }).lastInsertRowid),
+    insert: (c: NewCase) => Number(s.insert.run({ source: null, mediaUrl: null, ...c, anonymous: c.anonymous ? 1 : 0 }).lastInsertRowid),
+    /** Cases for another system (Open311), newest first, each with the office's latest public reply. */
+    exchange(f: ExchangeFilter): ExchangeRow[] {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (f.trackingNos) (where.push('c.tracking_no IN (SELECT value FROM json_each(?))'), params.push(JSON.stringify(f.trackingNos)));
+      if (f.kind) (where.push('c.kind = ?'), params.push(f.kind));
+      if (f.category) (where.push('c.category = ?'), params.push(f.category));
+      if (f.itemCode) (where.push('i.code = ?'), params.push(f.itemCode));
+      if (f.from) (where.push('c.created_at >= ?'), params.push(f.from));
+      if (f.to) (where.push('c.created_at <= ?'), params.push(f.to));
+      if (f.open !== undefined) where.push(`c.state ${f.open ? '' : 'NOT '}IN (${OPEN_STATES_SQL})`);
+      const latestReply = `(SELECT e.body FROM case_events e WHERE e.case_id = c.id AND e.public = 1 AND e.actor = 'user' AND e.body <> ''
+        ORDER BY e.id DESC LIMIT 1)`;
+      return db
+        .prepare(`SELECT ${CASE_COLUMNS}, ${latestReply} AS latestReply ${CASE_FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY c.created_at DESC, c.id DESC LIMIT ?`)
+        .all(...params, f.limit) as ExchangeRow[];
+    },
     addEvent: (e: NewCaseEvent) => Number(s.event.run({ ip: '', ...e, public: e.public ? 1 : 0 }).lastInsertRowid),
     /** Events by id, oldest first, with their case's number, kind and village. */
     eventsWithCase: (ids: number[]) => (ids.length ? (s.eventsWithCase.all(JSON.stringify(ids)) as CaseEventWithCase[]) : []),

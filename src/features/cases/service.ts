@@ -9,7 +9,8 @@ import type { CatalogService } from '../catalog/service.js';
 import { chinaDate, endOfChinaDay } from '../../domain/time.js';
 import { addDays } from '../../domain/dates.js';
 import { transition, type CaseState } from './machine.js';
-import type { CaseKind, CaseRow, CasesRepo, SpeakCategory } from './repo.js';
+import type { CaseKind, CaseRow, CasesRepo, ExchangeFilter, ExchangeRow, SpeakCategory } from './repo.js';
+export type { ExchangeFilter, ExchangeRow } from './repo.js';
 import { PhotoError, processPhotos, type PhotoStore, type ProcessedPhoto, type UploadedFile } from './photos.js';
 import { applyForm, helpForm, rateForm, reopenForm, speakForm } from './schema.js';
 import { fieldErrors } from '../../domain/field-errors.js';
@@ -37,19 +38,26 @@ export interface SubmitCase {
   callbackTime: string | null;
   idempotencyKey: string | null;
   photos: ProcessedPhoto[];
+  /** the Open311 key's name when another system filed it (来源); null from a plate */
+  source?: string | null;
+  mediaUrl?: string | null;
 }
 
 /** A case as a villager sends it from a plate's form: checked, photos re-encoded, then filed. */
 export interface FileCaseInput {
   kind: CaseKind;
-  /** the plate the form was opened from */
-  plate: { villageId: number; householdId: number | null; plateId: number };
+  /** the plate the form was opened from; another system may name only the village */
+  plate: { villageId: number; householdId: number | null; plateId: number | null };
   /** the form's fields as sent; checked here with the kind's schema */
   form: Record<string, unknown>;
   /** the photos as received (on disk or in memory) */
   files: UploadedFile[];
   /** why the body could not be read whole, when it could not */
   uploadProblem?: 'tooBig' | 'tooMany' | 'tooLong' | 'broken';
+  /** who filed it when not a villager at a plate: the Open311 key's name (来源) */
+  source?: string;
+  /** a link to media the filing system holds (Open311), kept as given */
+  mediaUrl?: string | null;
 }
 
 export interface FiledCase {
@@ -198,6 +206,8 @@ export function createCasesService(deps: {
             firstResponseDue: calendar.dueAfter(at, 1).toISOString(),
             resolutionDue: resolutionDue(at, input.item).toISOString(),
             idempotencyKey: input.idempotencyKey,
+            source: input.source ?? null,
+            mediaUrl: input.anonymous ? null : (input.mediaUrl ?? null),
             now: iso,
           });
           record({ caseId, at: iso, actor: 'villager', userId: null, type: 'submitted', fromState: null, toState: 'submitted', public: true, body: '', data: null });
@@ -274,6 +284,8 @@ export function createCasesService(deps: {
         callbackTime: v.callbackTime ?? null,
         idempotencyKey: v.idempotencyKey ?? null,
         photos: processed,
+        source: input.source ?? null,
+        mediaUrl: input.mediaUrl ?? null,
       });
     },
 
@@ -292,6 +304,9 @@ export function createCasesService(deps: {
         mergedInto: merged ? { trackingNo: merged.trackingNo, state: merged.state } : null,
       };
     },
+
+    /** Cases for another system (Open311 GET requests), newest first, with the latest public reply. */
+    exchange: (filter: ExchangeFilter): ExchangeRow[] => repo.exchange(filter),
 
     /** The cases this phone filed (tokens from its cookie), newest first. */
     listByTokens(tokens: string[]): CaseRow[] {

@@ -156,6 +156,15 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
       const item = repo.getByCode(code);
       return item?.canApply ? item : undefined;
     },
+    /** Every published item that can be applied for, by theme and code, with its theme's name (Open311's services). */
+    applicableItems(): Array<ItemIndexRow & { themeName: string }> {
+      const { rows, themes } = current();
+      const names = new Map(themes.map((th) => [th.code, th.name]));
+      return rows
+        .filter((r) => r.canApply === 1)
+        .sort((a, b) => a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code))
+        .map((r) => ({ ...r, themeName: names.get(r.themeCode) ?? '' }));
+    },
     /** The picker on 码上办: high-frequency items that can be applied for; the staples first. */
     picker(q: string): Picker {
       const { applicable, themes } = current();

@@ -78,6 +78,16 @@ export function createPlacesRepo(db: Db) {
     JOIN districts d ON d.id = t.district_id
     LEFT JOIN households h ON h.id = p.household_id
     WHERE p.token = ?`);
+  const byPlateId = db.prepare(`
+    SELECT p.id AS plateId, p.token, p.kind, p.status, p.household_id AS householdId, h.address,
+           v.id AS villageId, v.code AS villageCode, v.name AS villageName, t.name AS townName, d.name AS districtName,
+           t.centre_address AS centreAddress, t.centre_hours AS centreHours, t.centre_phone AS centrePhone
+    FROM plates p
+    JOIN villages v ON v.id = p.village_id
+    JOIN towns t ON t.id = v.town_id
+    JOIN districts d ON d.id = t.district_id
+    LEFT JOIN households h ON h.id = p.household_id
+    WHERE p.id = ?`);
   const sampleHouseholdPlate = db.prepare(`
     SELECT token FROM plates WHERE kind = 'household' AND status = 'active' ORDER BY id LIMIT 1`);
   const sampleVillagePlate = db.prepare(`
@@ -139,6 +149,7 @@ export function createPlacesRepo(db: Db) {
 
   return {
     findPlate: (token: string) => byToken.get(token) as PlateView | undefined,
+    findPlateById: (id: number) => byPlateId.get(id) as PlateView | undefined,
     sampleHouseholdToken: () => sampleHouseholdPlate.pluck().get() as string | undefined,
     sampleVillageToken: () => sampleVillagePlate.pluck().get() as string | undefined,
     countHouseholds: () => countHouseholds.get() as number,

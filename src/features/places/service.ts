@@ -35,6 +35,8 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
       }
       return plate;
     },
+    /** The plate with this id (its printed code, MP000123, is the id), active or replaced; undefined when none. */
+    plateById: (id: number): PlateView | undefined => (Number.isSafeInteger(id) && id > 0 ? repo.findPlateById(id) : undefined),
     sampleTokens(): { household?: string; village?: string } {
       return { household: repo.sampleHouseholdToken(), village: repo.sampleVillageToken() };
     },
