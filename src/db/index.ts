@@ -69,6 +69,19 @@ export function migrate(db: Db, dir = migrationsDir): string[] {
   return applied;
 }
 
+/**
+ * Keeps the query planner's statistics current, so the indexes on cases are chosen at all (without
+ * statistics SQLite guesses, and at city scale guesses wrong): analyses every table that has never
+ * been analysed or whose size changed much since, reading at most `analysis_limit` rows of each
+ * index, so it takes milliseconds whatever the size. Run after migrating and then periodically.
+ */
+export function optimize(db: Db): void {
+  if (db.readonly) return;
+  db.pragma('analysis_limit = 1000');
+  // 0x10002: consider every table, not only the ones this connection has queried so far.
+  db.pragma('optimize = 0x10002');
+}
+
 /** Runs fn in one transaction: all of it is written, or none of it. */
 export function transaction<T>(db: Db, fn: () => T): T {
   return db.transaction(fn)();

@@ -31,33 +31,61 @@ export interface VillageRow {
   avgRating: number | null;
 }
 
+/** The open cases by their deadline, read from the cases_open_due index (migration 008). */
+const OPEN_BY_DUE = `FROM cases c WHERE c.state IN (${OPEN_STATES_SQL}) AND ((${DUE}) IS NULL) = 0 AND (${DUE}) <= @dueBefore AND ${IN_SCOPE}`;
+const SUMMARY_SCOPE = 's.village_id IN (SELECT value FROM json_each(@villages))';
+
 export function createStatsRepo(db: Db) {
-  const totals = db.prepare(`SELECT
-      sum(c.created_at >= @todayStart) AS newToday,
-      sum(c.state IN (${OPEN_STATES_SQL})) AS open,
-      sum((${DUE}) < @now) AS red,
-      sum((${DUE}) >= @now AND (${DUE}) <= @yellowBefore) AS yellow,
-      avg(CASE WHEN c.first_responded_at IS NOT NULL THEN (julianday(c.first_responded_at) - julianday(c.created_at)) * 24 END) AS avgFirstResponseHours,
-      avg(CASE WHEN c.resolved_at IS NOT NULL THEN julianday(c.resolved_at) - julianday(c.created_at) END) AS avgResolutionDays,
-      sum(c.resolved_at IS NOT NULL) AS resolvedCount,
-      sum(c.resolved_at IS NOT NULL AND c.resolved_at <= c.resolution_due) AS onTime,
-      sum(c.rating IS NOT NULL) AS ratedCount,
-      avg(c.rating) AS avgRating,
-      sum(c.reopen_count > 0) AS reopened
-    FROM cases c WHERE ${IN_SCOPE}`);
+  // Everything that does not depend on the hour comes from the per-village summaries (migration
+  // 011); cases filed today, due soon or overdue from the indexes on cases.
+  const summed = db.prepare(`SELECT
+      coalesce(sum(s.n_submitted + s.n_accepted + s.n_in_progress), 0) AS open,
+      total(s.first_response_n) AS firstResponseN, total(s.first_response_days) AS firstResponseDays,
+      total(s.resolved_n) AS resolvedCount, total(s.resolution_days) AS resolutionDays, total(s.on_time) AS onTime,
+      total(s.rated_n) AS ratedCount, total(s.rating_sum) AS ratingSum, total(s.reopened) AS reopened
+    FROM case_summaries s WHERE ${SUMMARY_SCOPE}`);
+  const newToday = db.prepare(`SELECT count(*) FROM cases c WHERE c.created_at >= @todayStart AND ${IN_SCOPE}`).pluck();
+  const flags = db.prepare(`SELECT coalesce(sum((${DUE}) < @now), 0) AS red, coalesce(sum((${DUE}) >= @now), 0) AS yellow ${OPEN_BY_DUE}`);
   const byVillage = db.prepare(`SELECT v.id AS villageId, v.name AS villageName, t.name AS townName,
-      count(c.id) AS total,
-      coalesce(sum(c.state IN (${OPEN_STATES_SQL})), 0) AS open,
-      coalesce(sum((${DUE}) < @now), 0) AS red,
-      coalesce(sum(c.resolved_at IS NOT NULL), 0) AS resolved,
-      avg(c.rating) AS avgRating
-    FROM villages v JOIN towns t ON t.id = v.town_id LEFT JOIN cases c ON c.village_id = v.id
+      coalesce(s.total, 0) AS total,
+      coalesce(s.n_submitted + s.n_accepted + s.n_in_progress, 0) AS open,
+      coalesce(r.n, 0) AS red,
+      coalesce(s.resolved_n, 0) AS resolved,
+      CASE WHEN s.rated_n > 0 THEN CAST(s.rating_sum AS REAL) / s.rated_n END AS avgRating
+    FROM villages v JOIN towns t ON t.id = v.town_id LEFT JOIN case_summaries s ON s.village_id = v.id
+    LEFT JOIN (SELECT c.village_id, count(*) AS n ${OPEN_BY_DUE.replace('@dueBefore', '@now').replace(' <= @now', ' < @now')} GROUP BY c.village_id) r ON r.village_id = v.id
     WHERE v.id IN (SELECT value FROM json_each(@villages))
-    GROUP BY v.id ORDER BY red DESC, open DESC, t.code, v.code`);
+    ORDER BY red DESC, open DESC, t.code, v.code`);
   const perDay = db.prepare(`SELECT substr(datetime(c.created_at, '${CHINA_SQL_OFFSET}'), 1, 10) AS day, count(*) AS n
     FROM cases c WHERE ${IN_SCOPE} AND c.created_at >= @since GROUP BY day`);
   return {
-    totals: (p: { villages: string; now: string; yellowBefore: string; todayStart: string }) => totals.get(p) as Totals,
+    totals(p: { villages: string; now: string; yellowBefore: string; todayStart: string }): Totals {
+      const s = summed.get({ villages: p.villages }) as {
+        open: number;
+        firstResponseN: number;
+        firstResponseDays: number;
+        resolvedCount: number;
+        resolutionDays: number;
+        onTime: number;
+        ratedCount: number;
+        ratingSum: number;
+        reopened: number;
+      };
+      const f = flags.get({ villages: p.villages, now: p.now, dueBefore: p.yellowBefore }) as { red: number; yellow: number };
+      return {
+        newToday: newToday.get({ villages: p.villages, todayStart: p.todayStart }) as number,
+        open: s.open,
+        red: f.red,
+        yellow: f.yellow,
+        avgFirstResponseHours: s.firstResponseN ? (s.firstResponseDays / s.firstResponseN) * 24 : null,
+        avgResolutionDays: s.resolvedCount ? s.resolutionDays / s.resolvedCount : null,
+        resolvedCount: s.resolvedCount,
+        onTime: s.onTime,
+        ratedCount: s.ratedCount,
+        avgRating: s.ratedCount ? s.ratingSum / s.ratedCount : null,
+        reopened: s.reopened,
+      };
+    },
     byVillage: (p: { villages: string; now: string }) => byVillage.all(p) as VillageRow[],
     perDay: (p: { villages: string; since: string }) => perDay.all(p) as Array<{ day: string; n: number }>,
   };
