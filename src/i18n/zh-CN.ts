@@ -582,7 +582,12 @@ export const zhCN = {
       columns: { no: '受理编号', kind: '类型', village: '村（社区）', subject: '内容', person: '联系人', state: '状态', due: '期限', assigned: '指派给' },
       anonymous: '匿名',
       page: '第 {page} 页，共 {pages} 页',
+      pageOnly: '第 {page} 页',
+      first: '‹ 第一页',
+      next: '下一页 ›',
       total: '共 {count} 件',
+      totalMore: '超过 {count} 件',
+      villageSearch: '村名或村居代码',
     },
     case: {
       back: '返回列表',

@@ -60,13 +60,41 @@ describe('cases are read through indexes (migration 008)', () => {
       const admin = await signIn(app, (await aUser(services, { role: 'admin' })).username);
       await admin.get('/admin/cases').expect(200);
       await admin.get('/admin').expect(200);
+      const closed = await admin.get('/admin/cases?state=closed').expect(200);
+      // The next page starts where this one ended (no OFFSET), also on the open tab.
+      const next = /href="\/admin\/cases(\?[^"]*after=[^"]+)" rel="next"/.exec(closed.text)![1]!.replace(/&amp;/g, '&');
+      const second = await admin.get(`/admin/cases${next}`).expect(200);
+      expect(second.text).toContain('第 2 页');
+      const firstIds = [...closed.text.matchAll(/href="\/admin\/cases\/(\d+)"/g)].map((m) => Number(m[1]));
+      const secondIds = [...second.text.matchAll(/href="\/admin\/cases\/(\d+)"/g)].map((m) => Number(m[1]));
+      expect(secondIds).toHaveLength(25);
+      expect(Math.max(...secondIds)).toBeLessThan(Math.min(...firstIds));
+      const caseId = db.prepare("SELECT id FROM cases WHERE state = 'submitted' LIMIT 1").pluck().get() as number;
+      await admin.get(`/admin/cases/${caseId}`).expect(200);
 
       const inbox = planOf(
         db,
-        only(seen, (s) => /ORDER BY \(CASE/.test(s) && /state IN \('submitted', 'accepted', 'in_progress'\)/.test(s) && /LIMIT \? OFFSET \?/.test(s)),
+        only(seen, (s) => /ORDER BY \(CASE/.test(s) && /state IN \('submitted', 'accepted', 'in_progress'\)/.test(s) && !/OFFSET/.test(s)),
       );
       expect(inbox).toContain('USING INDEX cases_open_due');
       expect(inbox).not.toContain('TEMP B-TREE FOR ORDER BY');
+      const done = planOf(
+        db,
+        only(seen, (s) => /state NOT IN \('submitted', 'accepted', 'in_progress'\)/.test(s) && /ORDER BY c\.id DESC LIMIT \?/.test(s) && /c\.id < \?/.test(s)),
+      );
+      expect(done).not.toContain('TEMP B-TREE FOR ORDER BY');
+      expect(done).toContain('SEARCH c USING INTEGER PRIMARY KEY (rowid<?)');
+      await admin.get('/admin/cases?state=rejected').expect(200);
+      const rejected = planOf(
+        db,
+        only(seen, (s) => /c\.state = 'rejected'/.test(s) && /ORDER BY c\.id DESC LIMIT \?/.test(s)),
+      );
+      expect(rejected).toContain('USING INDEX cases_rejected');
+      const assignable = planOf(
+        db,
+        only(seen, (s) => /UNION SELECT s\.user_id/.test(s)),
+      );
+      expect(assignable).not.toMatch(/SCAN (u|s|cu|users|user_scopes)\b/);
       const chart = planOf(
         db,
         only(seen, (s) => /GROUP BY day/.test(s)),
