@@ -5,7 +5,8 @@
  * inbox — every tab, a filter, a flag, a page 100 deep (or as deep as there are pages) — and the
  * dashboard, for an admin (the whole district), township staff and a village cadre: p50 and p95 of
  * ROUNDS requests each, one at a time. Targets at 1M cases: inbox p95 < 50 ms, dashboard p95 < 100 ms.
- * BENCH_SQLITE=default measures with SQLite's default page cache and no mmap, to compare settings.
+ * BENCH_SQLITE=default measures with SQLite's default page cache and no mmap, to compare settings;
+ * BENCH_DB=file keeps the filled database in that file, and measures it again on the next run.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,9 +31,16 @@ async function main(): Promise<void> {
   if (process.argv[2] === '--measure') return measure(process.argv[3]!, Number(process.argv[4]));
   const n = Number(process.argv[2] ?? process.env.CASES ?? 100_000);
   if (!Number.isInteger(n) || n < 1) throw new Error(`usage: npm run bench:inbox -- [number of cases], not ${process.argv[2]}`);
+  const kept = process.env.BENCH_DB;
+  if (kept && fs.existsSync(kept)) {
+    // A database filled by an earlier run (BENCH_DB), measured again, e.g. with other settings.
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', kept, String(n)], { stdio: 'inherit', env: process.env });
+    process.exitCode = child.status ?? 1;
+    return;
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-inbox-'));
   try {
-    const file = path.join(dir, 'bench.sqlite');
+    const file = kept ?? path.join(dir, 'bench.sqlite');
     const db = openDb(file);
     migrate(db);
     const services = createServices(db, testConfig());

@@ -671,6 +671,7 @@ export const zhCN = {
       chart: '近 30 天每日新增事项',
       byVillage: '各村（社区）情况',
       columns: { village: '村（社区）', total: '总数', open: '未办结', red: '超期', resolved: '已办结', rating: '平均评分' },
+      villagesShown: '按超期、未办结件数排列，显示前 {shown} 个，共 {count} 个村（社区）；其他村（社区）请在事项办理中按村筛选。',
     },
     audit: {
     title: '操作记录', at: '时间', user: '人员', ip: 'IP', action: '操作', target: '对象', detail: '详情',

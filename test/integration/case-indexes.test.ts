@@ -96,14 +96,20 @@ describe('cases are read through indexes (migration 008)', () => {
       );
       expect(assignable).not.toMatch(/SCAN (u|s|cu|users|user_scopes)\b/);
       // The dashboard: overdue and due soon from the deadline index, the rest from the summaries.
-    const flags = planOf(db, only(seen, (s) => /AS yellow FROM cases c/.test(s)));
-    expect(flags).toContain('USING INDEX cases_open_due');
-    expect(flags).not.toMatch(/SCAN c\b/);
-    const summed = planOf(db, only(seen, (s) => /FROM case_summaries s WHERE/.test(s)));
-    expect(summed).not.toMatch(/SCAN c\b|cases/);
-    const chart = planOf(
+      const flags = planOf(
         db,
-        only(seen, (s) => /GROUP BY day/.test(s)),
+        only(seen, (s) => /AS yellow FROM cases c/.test(s) && !/json_each/.test(s)),
+      );
+      expect(flags).toContain('USING INDEX cases_open_due');
+      expect(flags).not.toMatch(/SCAN c\b/);
+      const summed = planOf(
+        db,
+        only(seen, (s) => /FROM case_summaries s WHERE/.test(s) && !/json_each/.test(s)),
+      );
+      expect(summed).not.toMatch(/SCAN c\b|cases/);
+      const chart = planOf(
+        db,
+        only(seen, (s) => /GROUP BY day/.test(s) && !/json_each/.test(s)),
       );
       expect(chart).toContain('USING COVERING INDEX cases_created_village (created_at>?)');
     },

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 import { aCase, manyCases } from '../helpers/cases.js';
 import { aUser, signIn } from '../helpers/staff.js';
+import { aVillage } from '../helpers/builders.js';
 import type { Db } from '../../src/db/index.js';
 import { chinaDate, startOfChinaDay } from '../../src/domain/time.js';
 import { yellowBefore } from '../../src/features/calendar/workdays.js';
@@ -89,6 +90,16 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
       });
       close(v.avgRating, shown.avgRating);
     }
+    // A township's dashboard counts only its villages.
+    const some = villageIds.slice(0, 5);
+    const part = services.stats.dashboard({ all: false, villageIds: new Set(some) });
+    const inSome = `village_id IN (${some.join(',')})`;
+    expect(part.open).toBe(db.prepare(`SELECT count(*) FROM cases WHERE state IN (${OPEN}) AND ${inSome}`).pluck().get());
+    expect(part.red).toBe(db.prepare(`SELECT count(*) FROM cases c WHERE (${DUE}) < ? AND ${inSome}`).pluck().get(at.toISOString()));
+    expect(part.villages.map((v) => v.villageId).sort()).toEqual([...some].sort());
+    expect(part.days.reduce((n, x) => n + x.n, 0)).toBe(
+      db.prepare(`SELECT count(*) FROM cases WHERE created_at >= ? AND ${inSome}`).pluck().get(startOfChinaDay(part.days[0]!.day).toISOString()),
+    );
     expect(d.days.reduce((n, x) => n + x.n, 0)).toBe(
       db.prepare('SELECT count(*) FROM cases WHERE created_at >= ?').pluck().get(startOfChinaDay(d.days[0]!.day).toISOString()),
     );
@@ -96,6 +107,26 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
     const admin = await signIn(app, (await aUser(services, { role: 'admin' })).username);
     const page = await admin.get('/admin').expect(200);
     expect(page.text).toContain(`<b>${t.open}</b>`);
+  });
+
+  it('in a district of many villages, the table lists the hundred with the most overdue and open cases and says how many there are', async () => {
+    const { app, db, services } = buildApp();
+    const towns = db.prepare('SELECT code FROM towns').pluck().all() as string[];
+    for (let i = 0; i < 150; i++)
+      aVillage(db, { townCode: towns[i % towns.length]!, code: `${towns[i % towns.length]!}${String(600 + Math.floor(i / towns.length)).padStart(3, '0')}` });
+    const villageIds = db.prepare('SELECT id FROM villages').pluck().all() as number[];
+    manyCases(db, { n: 500, villageIds, minutesApart: 600 });
+    const d = services.stats.dashboard({ all: true, villageIds: new Set(villageIds) });
+    expect(d.villages).toHaveLength(100);
+    expect(d.villageCount).toBe(villageIds.length);
+    const rank = (v: { red: number; open: number }) => v.red * 1e6 + v.open;
+    const { villages } = recountDashboard(db, new Date());
+    const hundredth = rank(d.villages[99]!);
+    expect(villages.filter((v) => rank(v as { red: number; open: number }) > hundredth).length).toBeLessThan(100);
+    const admin = await signIn(app, (await aUser(services, { role: 'admin' })).username);
+    const page = await admin.get('/admin').expect(200);
+    expect(page.text).toContain(`显示前 100 个，共 ${villageIds.length} 个村（社区）`);
+    expect((page.text.match(/href="\/admin\/cases\?village=/g) ?? []).length).toBe(100);
   });
 
   it('after every action on a case (filed, accepted, replied, resolved, rated, reopened, closed, merged, deleted), the summaries equal a recount', async () => {
