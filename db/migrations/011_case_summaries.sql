@@ -22,7 +22,7 @@ CREATE TABLE case_summaries (
   rated_n INTEGER NOT NULL DEFAULT 0,
   rating_sum INTEGER NOT NULL DEFAULT 0,
   reopened INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
+);
 
 INSERT INTO case_summaries (village_id, total, n_submitted, n_accepted, n_in_progress, n_resolved, n_closed, n_rejected, n_merged, first_response_n, first_response_days, resolved_n, resolution_days, on_time, rated_n, rating_sum, reopened)
 SELECT c.village_id,
