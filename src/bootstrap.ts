@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import { DatabaseProblem, migrate, openDb, type Db } from './db/index.js';
+import { DatabaseProblem, migrate, openDb, optimize, type Db } from './db/index.js';
 import { checkSchema, checkStorage, schemaState } from './db/health.js';
 import { seedDemo, type SeedCounts } from './features/seed/service.js';
 import { createServices, type Services } from './services.js';
@@ -60,5 +60,6 @@ export async function prepare(config: Config, logger: Logger): Promise<Prepared>
     }
   }
   const admin = await services.staff.ensureAdmin(config.adminPassword);
+  optimize(db);
   return { db, services, seeded, adminCreated: admin.created, adminPassword: admin.generatedPassword, createdDatabase, dbPath, emptyWithoutDemo };
 }

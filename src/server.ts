@@ -2,7 +2,7 @@ import pino from 'pino';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { prepare } from './bootstrap.js';
-import { DatabaseProblem } from './db/index.js';
+import { DatabaseProblem, optimize } from './db/index.js';
 import { scheduleBackups } from './db/backup.js';
 import { gracefulShutdown } from './http/shutdown.js';
 
@@ -65,6 +65,8 @@ async function main(): Promise<void> {
       const closed = services.caseOffice.autoClose();
       const pruned = services.staff.pruneSessions();
       const uploads = services.pendingImports.prune();
+      // Statistics follow the cases as they grow (a no-op while nothing changed much).
+      optimize(db);
       if (closed || pruned || uploads) logger.info({ closed, pruned, uploads }, 'jobs ran');
     } catch (err) {
       logger.error({ err }, 'jobs failed');

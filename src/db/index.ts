@@ -16,6 +16,11 @@ function findUp(dir: string): string {
 }
 export const migrationsDir = path.join(projectRoot, 'db', 'migrations');
 
+/** SQLite's page cache per connection, in KiB (the default is 2,000). */
+const CACHE_KIB = 64 * 1024;
+/** How much of the file SQLite reads through a memory map instead of read() calls. */
+const MMAP_BYTES = 256 * 1024 * 1024;
+
 /** The database cannot be used as it is: the message names the file and says what to do. */
 export class DatabaseProblem extends Error {}
 
@@ -38,6 +43,11 @@ export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
     // cut or an OS crash can be lost (the file stays consistent). FULL syncs the WAL on every
     // commit: a case is on disk before its receipt is shown, for one fsync per write.
     db.pragma('synchronous = FULL');
+    // Page cache and memory map, chosen with npm run bench:inbox (see DEVELOPERS.md): SQLite's 2 MB
+    // default cache holds a fraction of the cases' indexes at city scale, so every inbox page and
+    // dashboard went back to the file. Both grow only as pages are read.
+    db.pragma(`cache_size = -${CACHE_KIB}`);
+    if (file !== ':memory:') db.pragma(`mmap_size = ${MMAP_BYTES}`);
     return db;
   } catch (err) {
     db?.close();
@@ -67,6 +77,19 @@ export function migrate(db: Db, dir = migrationsDir): string[] {
     applied.push(file);
   }
   return applied;
+}
+
+/**
+ * Keeps the query planner's statistics current, so the indexes on cases are chosen at all (without
+ * statistics SQLite guesses, and at city scale guesses wrong): analyses every table that has never
+ * been analysed or whose size changed much since, reading at most `analysis_limit` rows of each
+ * index, so it takes milliseconds whatever the size. Run after migrating and then periodically.
+ */
+export function optimize(db: Db): void {
+  if (db.readonly) return;
+  db.pragma('analysis_limit = 1000');
+  // 0x10002: consider every table, not only the ones this connection has queried so far.
+  db.pragma('optimize = 0x10002');
 }
 
 /** Runs fn in one transaction: all of it is written, or none of it. */

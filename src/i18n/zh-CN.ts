@@ -654,7 +654,12 @@ export const zhCN = {
       anonymous: '匿名',
       source: '来源：{source}',
       page: '第 {page} 页，共 {pages} 页',
+      pageOnly: '第 {page} 页',
+      first: '‹ 第一页',
+      next: '下一页 ›',
       total: '共 {count} 件',
+      totalMore: '超过 {count} 件',
+      villageSearch: '村名或村居代码',
     },
     case: {
       back: '返回列表',
@@ -738,6 +743,7 @@ export const zhCN = {
       chart: '近 30 天每日新增事项',
       byVillage: '各村（社区）情况',
       columns: { village: '村（社区）', total: '总数', open: '未办结', red: '超期', resolved: '已办结', rating: '平均评分' },
+      villagesShown: '按超期、未办结件数排列，显示前 {shown} 个，共 {count} 个村（社区）；其他村（社区）请在事项办理中按村筛选。',
     },
     audit: {
     title: '操作记录', at: '时间', user: '人员', ip: 'IP', action: '操作', target: '对象', detail: '详情',

@@ -10,11 +10,21 @@ import { fieldErrors } from '../../domain/field-errors.js';
 import { maskPhone } from '../../domain/phone.js';
 import { scopeOf } from '../../domain/scope.js';
 import { chinaToday } from '../../domain/time.js';
-import type { Flag, InboxQuery, StaffAction } from './office.js';
+import type { Flag, InboxCursor, InboxQuery, StaffAction } from './office.js';
 import { MAX_EXTENSION_DAYS } from './office.js';
 import { CSV_BOM, csvLine } from '../../http/csv.js';
 import { writeChunks } from '../../http/download.js';
 import type { InboxRow } from './repo.js';
+
+/** An inbox cursor in a link: `o<due>_<id>` after an open case, `d<id>` after a done one. */
+const AFTER = /^(?:o\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z_\d{1,12}|d\d{1,12})$/;
+const cursorOf = (after: string | undefined): InboxCursor | undefined => {
+  if (!after) return undefined;
+  if (after.startsWith('d')) return { open: false, id: Number(after.slice(1)) };
+  const at = after.lastIndexOf('_');
+  return { open: true, due: after.slice(1, at), id: Number(after.slice(at + 1)) };
+};
+const afterOf = (c: InboxCursor): string => (c.open ? `o${c.due}_${c.id}` : `d${c.id}`);
 
 const inboxQuery = z.object({
   // 'open' (待办: submitted, accepted, in progress) is where the inbox opens; 'all' is every state.
@@ -25,8 +35,15 @@ const inboxQuery = z.object({
   mine: z.literal('1').optional().catch(undefined),
   flag: z.enum(['yellow', 'red']).optional().catch(undefined),
   q: z.string().trim().max(50).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(10000).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(100000).optional().catch(undefined),
+  // Where the page starts (see cursorOf); anything else starts at the first page.
+  after: z.string().max(60).regex(AFTER).optional().catch(undefined),
+  // The village picker's search, for scopes too large for a list: a village's code (or its start) or part of its name.
+  vq: z.string().trim().max(30).optional().catch(undefined),
 });
+
+/** The villages a picker lists as options; more than this and it becomes a search field. */
+const VILLAGE_SELECT_MAX = 400;
 
 const text = z.string({ error: t('admin.case.textRequired') }).trim().min(1, { error: t('admin.case.textRequired') }).max(2000, { error: t('admin.case.textTooLong') });
 const actionForm = z.object({ version: z.coerce.number().int().min(1) }).and(
@@ -46,8 +63,15 @@ const actionForm = z.object({ version: z.coerce.number().int().min(1) }).and(
   ]),
 );
 
-function toQuery(q: z.output<typeof inboxQuery>): InboxQuery {
-  return { state: q.state === 'all' ? undefined : q.state, kind: q.kind, villageId: q.village, category: q.category, mine: q.mine === '1', flag: q.flag, q: q.q || undefined, page: q.page };
+/** The villages a picker's search finds: by the start of their code, or part of their name (with or without the township's). */
+const searchVillages = (villages: Array<{ id: number; code: string; name: string; townName: string }>, needle: string): number[] =>
+  villages.filter((v) => v.code.startsWith(needle) || `${v.townName}${v.name}`.includes(needle)).map((v) => v.id);
+
+function toQuery(q: z.output<typeof inboxQuery>, villageIds?: number[]): InboxQuery {
+  return {
+    state: q.state === 'all' ? undefined : q.state, kind: q.kind, villageId: q.village, category: q.category, mine: q.mine === '1', flag: q.flag, q: q.q || undefined,
+    page: q.page, after: cursorOf(q.after), villageIds,
+  };
 }
 
 /** The back office's case pages (at /admin, behind its gate): inbox, case page with its actions, CSV export, photos. */
@@ -59,14 +83,27 @@ export function caseOfficeRoutes(services: Services): Router {
     const user = currentUser(res)!;
     const parsed = inboxQuery.parse(req.query);
     parsed.state ??= 'open';
-    const result = office.inbox(user, toQuery(parsed));
+    // A township's villages are listed; a larger scope searches them (villages is then null), and
+    // the whole list is read only for a search or a village chosen elsewhere (the dashboard's links).
+    const listed = user.scope.villageIds.size <= VILLAGE_SELECT_MAX;
+    const needle = parsed.vq;
+    const all = listed || needle || parsed.village ? services.places.villagesIn(user.scope) : [];
+    const found = needle && !listed ? searchVillages(all, needle) : undefined;
+    if (!listed && !needle && parsed.village) parsed.vq = all.find((v) => v.id === parsed.village)?.name;
+    const result = office.inbox(user, toQuery({ ...parsed, vq: needle }, found));
     const params = (over: Record<string, string | undefined>) => {
       const p = new URLSearchParams();
-      for (const [k, v] of Object.entries({ ...parsed, page: undefined, ...over })) if (v !== undefined && v !== '') p.set(k, String(v));
+      for (const [k, v] of Object.entries({ ...parsed, vq: needle, page: undefined, after: undefined, ...over })) if (v !== undefined && v !== '') p.set(k, String(v));
       const s = p.toString();
       return s ? `?${s}` : '';
     };
-    res.render('admin/inbox', { q: parsed, result, params, villages: services.places.villagesIn(user.scope), maskPhone, states: STATES, kinds: CASE_KINDS, categories: CATEGORIES });
+    res.render('admin/inbox', {
+      q: parsed,
+      result: { ...result, nextAfter: result.next ? afterOf(result.next) : null },
+      params,
+      villages: listed ? all : null,
+      maskPhone, states: STATES, kinds: CASE_KINDS, categories: CATEGORIES,
+    });
   });
 
   // Every case the filters select, written out slice by slice as it is read (writeChunks): all
@@ -74,7 +111,9 @@ export function caseOfficeRoutes(services: Services): Router {
   router.get('/cases.csv', async (req, res, next) => {
     try {
       const user = currentUser(res)!;
-      const slices = office.exportRows(user, toQuery(inboxQuery.parse(req.query)));
+      const parsed = inboxQuery.parse(req.query);
+      const found = parsed.vq && user.scope.villageIds.size > VILLAGE_SELECT_MAX ? searchVillages(services.places.villagesIn(user.scope), parsed.vq) : undefined;
+      const slices = office.exportRows(user, toQuery(parsed, found));
       const header = ['受理编号', '类型', '类别', '事项', '镇街', '村（社区）', '门牌', '联系人', '电话', '内容', '状态', '提交时间', '答复期限', '办结期限', '时限', '指派给', '评分'];
       const line = (r: InboxRow & { flag: Flag }) => csvLine([
         r.trackingNo, t(`cases.kinds.${r.kind}`), r.category ? t(`cases.categories.${r.category}`) : '', r.itemName ?? '', r.townName, r.villageName,

@@ -2,6 +2,7 @@ import { yellowBefore as yellowEdge } from '../calendar/workdays.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { AlreadyExtendedError, NotFoundError, StaleVersionError, ValidationError, type FieldError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
+import { CASE_STATES, OPEN_STATES } from '../../domain/cases.js';
 import type { CalendarService } from '../calendar/service.js';
 import type { SignedInUser, StaffService } from '../staff/service.js';
 import { inScope as covers, villageIdsOf, type Scope } from '../../domain/scope.js';
@@ -24,8 +25,19 @@ export interface InboxQuery {
   mine?: boolean;
   flag?: 'yellow' | 'red';
   q?: string;
+  /** the page's number, as the pager counted it (shown only) */
   page?: number;
+  /** where the page starts: after this case (the last one of the page before) */
+  after?: InboxCursor;
+  /** only these villages (a search in the village picker), within the caller's scope */
+  villageIds?: number[];
 }
+
+/** The last case of an inbox page: an open one by its deadline, or a done one by its id. */
+export type InboxCursor = { open: true; due: string; id: number } | { open: false; id: number };
+
+/** Beyond this many cases a filtered inbox says "more than" instead of counting them all. */
+export const INBOX_COUNT_CAP = 2000;
 
 export type Flag = 'red' | 'yellow' | null;
 
@@ -195,8 +207,10 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
     inbox(user: SignedInUser, q: InboxQuery) {
       const at = now();
       const yellowBefore = yellowEdge(at).toISOString();
+      const narrowed = q.villageIds ? q.villageIds.filter((id) => covers(user.scope, id)) : undefined;
       const filter = {
-        villageIds: villageIdsOf(user.scope),
+        villageIds: narrowed ?? villageIdsOf(user.scope),
+        allVillages: user.scope.all && !narrowed,
         state: q.state,
         kind: q.kind,
         villageId: q.villageId,
@@ -207,17 +221,42 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
         now: at.toISOString(),
         yellowBefore,
       };
-      const total = repo.inboxCount(filter);
-      const pages = Math.max(1, Math.ceil(total / INBOX_PAGE_SIZE));
-      const page = Math.min(Math.max(1, q.page ?? 1), pages);
-      const rows = repo.inbox(filter, INBOX_PAGE_SIZE, (page - 1) * INBOX_PAGE_SIZE);
-      const counts = Object.fromEntries(repo.stateCounts(filter.villageIds).map((r) => [r.state, r.n])) as Partial<Record<CaseState, number>>;
+      // Open cases first by their deadline, then the others newest first; each read from an index
+      // from where the page before ended, one more than a page to know whether another follows.
+      const wantsOpen = q.state === undefined || q.state === 'open' || isOpen(q.state);
+      const wantsDone = (q.state === undefined || (q.state !== 'open' && !isOpen(q.state))) && !q.flag;
+      const after = q.after;
+      const rows: InboxRow[] = [];
+      if (wantsOpen && (!after || after.open)) rows.push(...repo.inboxOpen(filter, after?.open ? after : undefined, INBOX_PAGE_SIZE + 1));
+      if (wantsDone && rows.length <= INBOX_PAGE_SIZE) {
+        rows.push(...repo.inboxDone(filter, after && !after.open ? after.id : undefined, INBOX_PAGE_SIZE + 1 - rows.length));
+      }
+      const more = rows.length > INBOX_PAGE_SIZE;
+      const shown = rows.slice(0, INBOX_PAGE_SIZE);
+      const last = shown[shown.length - 1];
+      const next: InboxCursor | null = !more || !last ? null : last.effectiveDue ? { open: true, due: last.effectiveDue, id: last.id } : { open: false, id: last.id };
+
+      const count = (c: Record<CaseState, number>) =>
+        q.state === undefined ? CASE_STATES.reduce((n, st) => n + c[st], 0) : q.state === 'open' ? OPEN_STATES.reduce((n, st) => n + c[st], 0) : c[q.state];
+      const counts = repo.stateCounts(user.scope.all ? 'all' : filter.villageIds);
+      // Counted from the summaries when only the state and the villages select; otherwise counted up to a cap.
+      let total: number;
+      if (!q.kind && !q.category && !q.mine && !q.flag && !q.q) {
+        const villages = q.villageId ? (covers(user.scope, q.villageId) && (!narrowed || narrowed.includes(q.villageId)) ? [q.villageId] : []) : narrowed;
+        total = count(villages ? repo.stateCounts(villages) : counts);
+      } else {
+        total = repo.inboxCount(filter, INBOX_COUNT_CAP);
+      }
+      const exact = total <= INBOX_COUNT_CAP || (!q.kind && !q.category && !q.mine && !q.flag && !q.q);
+      const page = after ? Math.max(2, q.page ?? 2) : 1;
       return {
-        rows: rows.map((r) => ({ ...r, flag: flagOf(r.effectiveDue, at, yellowBefore) })),
-        total,
+        rows: shown.map((r) => ({ ...r, flag: flagOf(r.effectiveDue, at, yellowBefore) })),
+        total: exact ? total : INBOX_COUNT_CAP,
+        exact,
         page,
-        pages,
-        counts,
+        pages: exact ? Math.max(page, Math.ceil(total / INBOX_PAGE_SIZE)) : null,
+        next,
+        counts: counts as Partial<Record<CaseState, number>>,
       };
     },
 
@@ -231,7 +270,7 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
       const at = now();
       const yellowBefore = yellowEdge(at).toISOString();
       const read = repo.exportReader({
-        villageIds: villageIdsOf(user.scope), state: q.state, kind: q.kind, villageId: q.villageId, category: q.category,
+        villageIds: q.villageIds ? q.villageIds.filter((id) => covers(user.scope, id)) : villageIdsOf(user.scope), state: q.state, kind: q.kind, villageId: q.villageId, category: q.category,
         assignedTo: q.mine ? user.id : undefined, flag: q.flag, q: q.q, now: at.toISOString(), yellowBefore,
       });
       const { after: first, upTo: last } = repo.idRange();

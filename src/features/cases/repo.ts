@@ -1,5 +1,5 @@
 import type { Db } from '../../db/index.js';
-import { OPEN_STATES_SQL, type CaseKind, type CaseState, type SpeakCategory } from '../../domain/cases.js';
+import { CASE_STATES, OPEN_STATES_SQL, type CaseKind, type CaseState, type SpeakCategory } from '../../domain/cases.js';
 import type { CaseEventKind } from './events.js';
 
 export type { CaseKind, SpeakCategory };
@@ -49,6 +49,8 @@ export interface CaseRow {
 
 export interface InboxFilter {
   villageIds: number[];
+  /** the caller sees every village: the scope is not checked case by case */
+  allVillages?: boolean;
   state?: CaseState | 'open';
   kind?: CaseKind;
   villageId?: number;
@@ -155,6 +157,8 @@ const EFFECTIVE_DUE = `CASE WHEN c.state NOT IN (${OPEN_STATES_SQL}) THEN NULL
 const CASE_FROM = `
   FROM cases c JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id
   LEFT JOIN households h ON h.id = c.household_id LEFT JOIN catalog_items i ON i.id = c.item_id`;
+/** CASE_FROM for an inbox page: the cases lead (CROSS JOIN keeps them the outer loop), read in the page's order from an index. */
+const INBOX_FROM = CASE_FROM.replace('FROM cases c JOIN villages v', 'FROM cases c CROSS JOIN villages v');
 /** CASE_FROM for exports: cases are read by their ids (see exportReader), never through an index. */
 const EXPORT_FROM = `
   FROM cases c NOT INDEXED JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id
@@ -200,10 +204,11 @@ export function createCasesRepo(db: Db) {
   };
 
   const inboxWhere = (f: InboxFilter): { sql: string; params: unknown[] } => {
-    const where = ['c.village_id IN (SELECT value FROM json_each(?))'];
-    const params: unknown[] = [JSON.stringify(f.villageIds)];
+    const where = f.allVillages ? ['1'] : ['c.village_id IN (SELECT value FROM json_each(?))'];
+    const params: unknown[] = f.allVillages ? [] : [JSON.stringify(f.villageIds)];
     if (f.state === 'open') where.push(`c.state IN (${OPEN_STATES_SQL})`);
-    else if (f.state) (where.push('c.state = ?'), params.push(f.state));
+    // A state from the list, written out: the partial indexes of the rare states (migration 012) apply.
+    else if (f.state && CASE_STATES.includes(f.state)) where.push(`c.state = '${f.state}'`);
     if (f.kind) (where.push('c.kind = ?'), params.push(f.kind));
     if (f.villageId) (where.push('c.village_id = ?'), params.push(f.villageId));
     if (f.category) (where.push('c.category = ?'), params.push(f.category));
@@ -216,9 +221,10 @@ export function createCasesRepo(db: Db) {
     }
     return { sql: where.join(' AND '), params };
   };
-  const stateCounts = db.prepare(
-    'SELECT state, count(*) AS n FROM cases WHERE village_id IN (SELECT value FROM json_each(?)) GROUP BY state',
-  );
+  // The tabs' counts, from the per-village summaries (migration 011).
+  const SUMMED_STATES = CASE_STATES.map((st) => `total(n_${st}) AS ${st}`).join(', ');
+  const stateCounts = db.prepare(`SELECT ${SUMMED_STATES} FROM case_summaries WHERE village_id IN (SELECT value FROM json_each(?))`);
+  const allStateCounts = db.prepare(`SELECT ${SUMMED_STATES} FROM case_summaries`);
   const updateStaff = db.prepare(`UPDATE cases SET state = @state, version = version + 1, updated_at = @now,
       first_responded_at = coalesce(first_responded_at, @firstRespondedAt),
       resolved_at = CASE WHEN @state = 'resolved' THEN @now ELSE resolved_at END,
@@ -231,19 +237,39 @@ export function createCasesRepo(db: Db) {
   const dueForClosing = db.prepare("SELECT id, version FROM cases WHERE state = 'resolved' AND resolved_at <= ?");
 
   return {
-    inboxCount(f: InboxFilter): number {
+    /** How many cases the filter selects, counting no further than `cap` (then cap + 1). */
+    inboxCount(f: InboxFilter, cap: number): number {
       const w = inboxWhere(f);
-      return db.prepare(`SELECT count(*) ${CASE_FROM} WHERE ${w.sql}`).pluck().get(...w.params) as number;
+      return db.prepare(`SELECT count(*) FROM (SELECT 1 ${CASE_FROM} WHERE ${w.sql} LIMIT ?)`).pluck().get(...w.params, cap + 1) as number;
     },
-    inbox(f: InboxFilter, limit: number, offset: number): InboxRow[] {
+    /**
+     * The inbox's open cases in its order (the deadline that matters now, soonest first, newest first
+     * among equals), read from the cases_open_due index: the page after `after` (a due and an id),
+     * never an OFFSET.
+     */
+    inboxOpen(f: InboxFilter, after: { due: string; id: number } | undefined, limit: number): InboxRow[] {
+      const w = inboxWhere(f);
+      const keyset = after ? `AND (${EFFECTIVE_DUE}) >= ? AND ((${EFFECTIVE_DUE}) > ? OR c.id < ?)` : '';
+      return db
+        .prepare(
+          `SELECT ${CASE_COLUMNS}, (${EFFECTIVE_DUE}) AS effectiveDue, u.display_name AS assignedName ${INBOX_FROM}
+           LEFT JOIN users u ON u.id = c.assigned_user_id
+           WHERE ${w.sql} AND c.state IN (${OPEN_STATES_SQL}) ${keyset}
+           ORDER BY (${EFFECTIVE_DUE}) IS NULL, (${EFFECTIVE_DUE}), c.id DESC LIMIT ?`,
+        )
+        .all(...w.params, ...(after ? [after.due, after.due, after.id] : []), limit) as InboxRow[];
+    },
+    /** The inbox's other cases (no deadline any more), newest first: the page after case `afterId`. */
+    inboxDone(f: InboxFilter, afterId: number | undefined, limit: number): InboxRow[] {
       const w = inboxWhere(f);
       return db
         .prepare(
-          `SELECT ${CASE_COLUMNS}, (${EFFECTIVE_DUE}) AS effectiveDue, u.display_name AS assignedName ${CASE_FROM}
+          `SELECT ${CASE_COLUMNS}, NULL AS effectiveDue, u.display_name AS assignedName ${INBOX_FROM}
            LEFT JOIN users u ON u.id = c.assigned_user_id
-           WHERE ${w.sql} ORDER BY (${EFFECTIVE_DUE}) IS NULL, (${EFFECTIVE_DUE}), c.id DESC LIMIT ? OFFSET ?`,
+           WHERE ${w.sql} AND c.state NOT IN (${OPEN_STATES_SQL}) ${afterId ? 'AND c.id < ?' : ''}
+           ORDER BY c.id DESC LIMIT ?`,
         )
-        .all(...w.params, limit, offset) as InboxRow[];
+        .all(...w.params, ...(afterId ? [afterId] : []), limit) as InboxRow[];
     },
     /** The ids an export reads between: from just before the first case to the last one filed so far. */
     idRange: () => db.prepare('SELECT coalesce(min(id) - 1, 0) AS after, coalesce(max(id), 0) AS upTo FROM cases').get() as { after: number; upTo: number },
@@ -263,8 +289,9 @@ export function createCasesRepo(db: Db) {
       );
       return (after, upTo) => stmt.iterate(after, upTo, ...w.params) as IterableIterator<InboxRow>;
     },
-    stateCounts: (villageIds: number[]) =>
-      stateCounts.all(JSON.stringify(villageIds)) as Array<{ state: CaseState; n: number }>,
+    /** Cases in each state in these villages (all villages when none are given). */
+    stateCounts: (villageIds: number[] | 'all') =>
+      (villageIds === 'all' ? allStateCounts.get() : stateCounts.get(JSON.stringify(villageIds))) as Record<CaseState, number>,
     updateStaff: (u: {
       id: number;
       version: number;

@@ -9,6 +9,7 @@ export interface PrintablePlate {
   villageCode: string;
   villageName: string;
   townName: string;
+  townCode: string;
   issuedAt: string;
 }
 
@@ -23,7 +24,7 @@ export interface PlateSelection {
 }
 
 const SELECT = `SELECT p.id AS plateId, p.token, h.id AS householdId, h.address, v.id AS villageId, v.code AS villageCode,
-    v.name AS villageName, t.name AS townName, p.issued_at AS issuedAt
+    v.name AS villageName, t.name AS townName, t.code AS townCode, p.issued_at AS issuedAt
   FROM plates p JOIN households h ON h.id = p.household_id JOIN villages v ON v.id = p.village_id JOIN towns t ON t.id = v.town_id`;
 
 export function createPlatesRepo(db: Db) {
@@ -46,17 +47,34 @@ export function createPlatesRepo(db: Db) {
   return {
     count: (s: PlateSelection) => {
       const w = where(s);
-      return db.prepare(`SELECT count(*) ${SELECT.slice(SELECT.indexOf('FROM'))} WHERE ${w.sql}`).pluck().get(...w.params) as number;
+      return db
+        .prepare(`SELECT count(*) ${SELECT.slice(SELECT.indexOf('FROM'))} WHERE ${w.sql}`)
+        .pluck()
+        .get(...w.params) as number;
     },
-    /** Rows one at a time, so 10,000 plates never sit in memory together. */
-    iterate: (s: PlateSelection): IterableIterator<PrintablePlate> => {
+    /**
+     * The selection in print order (township, village, household) by slices: `slice(after, limit)`
+     * gives the next `limit` plates after the one given (from the first when none), read whole. No
+     * read stays open between slices, so the caller may wait between them while others write.
+     */
+    sliceReader(s: PlateSelection): (after: PrintablePlate | undefined, limit: number) => PrintablePlate[] {
       const w = where(s);
-      return db.prepare(`${SELECT} WHERE ${w.sql} ORDER BY t.code, v.code, h.id`).iterate(...w.params) as IterableIterator<PrintablePlate>;
+      const first = db.prepare(`${SELECT} WHERE ${w.sql} ORDER BY t.code, v.code, h.id LIMIT ?`);
+      const next = db.prepare(`${SELECT} WHERE ${w.sql} AND (t.code, v.code, h.id) > (?, ?, ?) ORDER BY t.code, v.code, h.id LIMIT ?`);
+      return (after, limit) =>
+        (after ? next.all(...w.params, after.townCode, after.villageCode, after.householdId, limit) : first.all(...w.params, limit)) as PrintablePlate[];
     },
     villagePlate: (code: string) =>
       villagePlate.get(code) as { plateId: number; token: string; villageId: number; villageCode: string; villageName: string; townName: string } | undefined,
     households: (villageId: number) =>
-      households.all(villageId) as Array<{ id: number; address: string; token: string | null; plateId: number | null; issuedAt: string | null; replaced: number }>,
+      households.all(villageId) as Array<{
+        id: number;
+        address: string;
+        token: string | null;
+        plateId: number | null;
+        issuedAt: string | null;
+        replaced: number;
+      }>,
     householdVillage: (id: number) => householdVillage.get(id) as number | undefined,
   };
 }

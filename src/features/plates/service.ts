@@ -3,8 +3,11 @@ import { NotFoundError } from '../../errors.js';
 import type { CadresService } from '../cadres/service.js';
 import type { PlacesService } from '../places/service.js';
 import { newPlateToken } from '../places/tokens.js';
-import type { PlateSelection, PlatesRepo } from './repo.js';
+import type { PlateSelection, PlatesRepo, PrintablePlate } from './repo.js';
 import { plateUrl } from './qr.js';
+
+/** How many plates are read from the database at once for a print sheet or a PDF. */
+const PLATE_SLICE = 200;
 
 export function createPlatesService(deps: { repo: PlatesRepo; cadres: CadresService; places: Pick<PlacesService, 'reissueHouseholdPlate'>; publicBaseUrl: string; now?: () => Date }) {
   const { repo, cadres, places } = deps;
@@ -12,7 +15,21 @@ export function createPlatesService(deps: { repo: PlatesRepo; cadres: CadresServ
   return {
     url: (kind: 'household' | 'village', token: string) => plateUrl(deps.publicBaseUrl, kind, token),
     count: (s: PlateSelection) => repo.count(s),
-    iterate: (s: PlateSelection) => repo.iterate(s),
+    /**
+     * The selected plates in print order, one at a time, read from the database PLATE_SLICE at a
+     * time: each slice is read whole, so the caller may await between plates (a PDF waiting for a
+     * slow client) while villagers' cases and everything else are written.
+     */
+    *iterate(s: PlateSelection): Generator<PrintablePlate> {
+      const slice = repo.sliceReader(s);
+      let last: PrintablePlate | undefined;
+      for (;;) {
+        const rows = slice(last, PLATE_SLICE);
+        yield* rows;
+        if (rows.length < PLATE_SLICE) return;
+        last = rows[rows.length - 1];
+      }
+    },
     /** The village's own plate (notice board) with its cadres, if the village is in scope. */
     villagePlate(scope: Scope, code: string) {
       const v = repo.villagePlate(code);

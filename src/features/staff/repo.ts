@@ -52,14 +52,17 @@ export function createStaffRepo(db: Db) {
       `SELECT a.id, a.at, a.ip, a.action, a.target, a.detail, u.username, u.display_name AS displayName FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
        ORDER BY a.id DESC LIMIT ? OFFSET ?`,
     ),
+    // Each part is an indexed lookup from the villages: their codes, their townships' codes, their
+    // cadres (user_scopes_level_code, users_cadre), and the few users of the whole district.
     usersInVillages: (n: number) =>
       db.prepare(
-        `SELECT DISTINCT u.id, u.display_name AS displayName, u.role FROM users u
-         LEFT JOIN user_scopes s ON s.user_id = u.id
-         LEFT JOIN towns t ON s.level = 'town' AND t.code = s.code
-         LEFT JOIN villages v ON (s.level = 'village' AND v.code = s.code) OR (s.level = 'town' AND v.town_id = t.id)
-         LEFT JOIN cadre_villages cv ON cv.cadre_id = u.cadre_id
-         WHERE u.active = 1 AND u.role != 'admin' AND (s.level = 'district' OR v.id IN (${Array(n).fill('?').join(',')}) OR cv.village_id IN (${Array(n).fill('?').join(',')}))
+        `WITH vs AS (SELECT v.code, t.code AS townCode FROM villages v JOIN towns t ON t.id = v.town_id WHERE v.id IN (${Array(n).fill('?').join(',')}))
+         SELECT u.id, u.display_name AS displayName, u.role FROM users u
+         WHERE u.active = 1 AND u.role != 'admin' AND u.id IN (
+           SELECT s.user_id FROM user_scopes s WHERE s.level = 'district'
+           UNION SELECT s.user_id FROM vs JOIN user_scopes s ON s.level = 'town' AND s.code = vs.townCode
+           UNION SELECT s.user_id FROM vs JOIN user_scopes s ON s.level = 'village' AND s.code = vs.code
+           UNION SELECT cu.id FROM cadre_villages cv JOIN users cu ON cu.cadre_id = cv.cadre_id WHERE cv.village_id IN (${Array(n).fill('?').join(',')}))
          ORDER BY u.display_name`,
       ),
   };
