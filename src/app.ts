@@ -25,6 +25,7 @@ import { householdAdminRoutes } from './features/places/admin-routes.js';
 import { cadreAdminRoutes } from './features/cadres/admin-routes.js';
 import { catalogAdminRoutes } from './features/catalog/admin-routes.js';
 import { placesAdminRoutes } from './features/places/places-admin-routes.js';
+import { notificationsFeature } from './features/notifications/index.js';
 import { loadUser, setUpSessions } from './http/auth.js';
 import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limits.js';
@@ -66,6 +67,7 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   app.use(cadreAdminRoutes(services, protect));
   app.use(catalogAdminRoutes(services, protect));
   app.use(placesAdminRoutes(services, protect));
+  app.use(notificationsFeature.routes(services, protect));
 
   app.use(notFound);
   // A request that met a damaged, read-only or full database turns /healthz red for a while.
@@ -89,7 +91,7 @@ const TEMPLATE_NAMES = [
   'failed', 'c', 'events', 'photos', 'canRate', 'canReopen', 'reopenUntil', 'mergedInto', 'receipt', 'notice',
   'publicBaseUrl', 'status', 'body', 'stack', 'name', 'label', 'hint', 'type', 'autocomplete', 'max',
   'csrfToken', 'user', 'd', 'chart', 'rows', 'page', 'q', 'params', 'villages', 'maskPhone', 'states', 'kinds', 'actions',
-  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText', 'year', 'householdToken', 'village', 'sizes', 'plateCode', 'pages', 'size', 'limit', 'names', 'headers', 'plan', 'uploadId', 'encoding', 'problem', 'editing', 'roles', 'canEdit', 'multiline', 'code', 'towns', 'themeNames', 'answer', 'details', 'hiddenFields', 'confirmLabel', 'backHref', 'mergeTarget', 'themeGroups', 'picker', 'guide', 'photosScript', 'placeNames',
+  'assignable', 'flag', 'openAction', 'expired', 'done', 'household', 'visits', 'today', 'cases', 'templates', 'templateText', 'year', 'householdToken', 'village', 'sizes', 'plateCode', 'pages', 'size', 'limit', 'names', 'headers', 'plan', 'uploadId', 'encoding', 'problem', 'editing', 'roles', 'canEdit', 'multiline', 'code', 'towns', 'themeNames', 'answer', 'details', 'hiddenFields', 'confirmLabel', 'backHref', 'mergeTarget', 'themeGroups', 'picker', 'guide', 'photosScript', 'placeNames', 'attempts', 'channels', 'notifications',
 ];
 
 function setUpViews(app: Express): void {

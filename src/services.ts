@@ -32,6 +32,7 @@ import { createStaffRepo } from './features/staff/repo.js';
 import { createStaffService } from './features/staff/service.js';
 import { createThrottleRepo } from './features/throttle/repo.js';
 import { createThrottleService } from './features/throttle/service.js';
+import { notificationsFeature } from './features/notifications/index.js';
 
 /** Wires repos into services. createApp takes the result, so tests build the same app on :memory:. */
 export function createServices(db: Db, config: Config, opts: { now?: () => Date; scryptCost?: number; logger?: Logger } = {}) {
@@ -48,6 +49,7 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date;
   const cadres = createCadresService(createCadresRepo(db), uow);
   const catalog = createCatalogService(createCatalogRepo(db), uow);
   const settings = createSettingsService(createSettingsRepo(db), config.secret);
+  const cases = createCasesService({ uow, repo: casesRepo, calendar, catalog, throttle, photos: createPhotoStore(config.dataDir), events, now: opts.now });
   return {
     config,
     events,
@@ -58,7 +60,8 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date;
     staff,
     throttle,
     calendar,
-    cases: createCasesService({ uow, repo: casesRepo, calendar, catalog, throttle, photos: createPhotoStore(config.dataDir), events, now: opts.now }),
+    cases,
+    notifications: notificationsFeature.services({ db, uow, cases, places, config, now: opts.now, logger }),
     caseOffice: createCaseOffice({ uow, repo: casesRepo, calendar, staff, events, now: opts.now }),
     templates: createTemplatesService(createTemplatesRepo(db), opts.now),
     transfer: createTransferService({ uow, places, cadres, calendar, catalog }),

@@ -41,6 +41,8 @@ export interface CaseRow {
   updatedAt: string;
   assignedUserId: number | null;
   extensionReason: string | null;
+  /** 1 when the villager asked for SMS about this case (用短信通知我办理进展) */
+  notifySms: number;
 }
 
 export interface InboxFilter {
@@ -113,7 +115,20 @@ export interface NewCase {
   firstResponseDue: string;
   resolutionDue: string;
   idempotencyKey: string | null;
+  notifySms: boolean;
   now: string;
+}
+
+/** A committed event with what notifications need of its case, for the outbox's cursor. */
+export interface OutboxEvent extends CaseEventWithCase {
+  token: string;
+  villageCode: string;
+  villageName: string;
+  phone: string | null;
+  notifySms: number;
+  state: CaseState;
+  resolutionDue: string;
+  firstResponseDue: string;
 }
 
 const CASE_COLUMNS = `
@@ -124,7 +139,7 @@ const CASE_COLUMNS = `
   c.version, c.first_response_due AS firstResponseDue, c.resolution_due AS resolutionDue,
   c.first_responded_at AS firstRespondedAt, c.extended, c.resolved_at AS resolvedAt, c.closed_at AS closedAt,
   c.rating, c.rating_comment AS ratingComment, c.reopen_count AS reopenCount, c.created_at AS createdAt, c.updated_at AS updatedAt,
-  c.assigned_user_id AS assignedUserId, c.extension_reason AS extensionReason`;
+  c.assigned_user_id AS assignedUserId, c.extension_reason AS extensionReason, c.notify_sms AS notifySms`;
 /** The deadline that matters now: the first response while none was given, then the resolution. */
 const EFFECTIVE_DUE = `CASE WHEN c.state NOT IN (${OPEN_STATES_SQL}) THEN NULL
   WHEN c.first_responded_at IS NULL THEN c.first_response_due ELSE c.resolution_due END`;
@@ -144,9 +159,9 @@ export function createCasesRepo(db: Db) {
       'INSERT INTO tracking_sequences (day, last) VALUES (?, 1) ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last',
     ),
     insert: db.prepare(`INSERT INTO cases (token, tracking_no, kind, category, item_id, village_id, household_id, plate_id, name, phone,
-        anonymous, content, callback_time, first_response_due, resolution_due, idempotency_key, created_at, updated_at)
+        anonymous, content, callback_time, first_response_due, resolution_due, idempotency_key, notify_sms, created_at, updated_at)
       VALUES (@token, @trackingNo, @kind, @category, @itemId, @villageId, @householdId, @plateId, @name, @phone,
-        @anonymous, @content, @callbackTime, @firstResponseDue, @resolutionDue, @idempotencyKey, @now, @now)`),
+        @anonymous, @content, @callbackTime, @firstResponseDue, @resolutionDue, @idempotencyKey, @notifySms, @now, @now)`),
     event: db.prepare(`INSERT INTO case_events (case_id, at, actor, user_id, type, from_state, to_state, public, body, data, ip)
       VALUES (@caseId, @at, @actor, @userId, @type, @fromState, @toState, @public, @body, @data, @ip)`),
     // The back office's timeline says who acted (the villager's page never names staff).
@@ -158,6 +173,12 @@ export function createCasesRepo(db: Db) {
     eventsWithCase: db.prepare(`SELECT e.id, e.at, e.actor, e.user_id AS userId, e.type, e.from_state AS fromState, e.to_state AS toState,
         e.public, e.body, e.data, c.id AS caseId, c.tracking_no AS trackingNo, c.kind, c.village_id AS villageId
       FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.id`),
+    eventsAfter: db.prepare(`SELECT e.id, e.at, e.actor, e.user_id AS userId, e.type, e.from_state AS fromState, e.to_state AS toState,
+        e.public, e.body, e.data, c.id AS caseId, c.tracking_no AS trackingNo, c.kind, c.village_id AS villageId, c.token,
+        v.code AS villageCode, v.name AS villageName, c.phone, c.notify_sms AS notifySms, c.state,
+        c.resolution_due AS resolutionDue, c.first_response_due AS firstResponseDue
+      FROM case_events e JOIN cases c ON c.id = e.case_id JOIN villages v ON v.id = c.village_id
+      WHERE e.id > ? ORDER BY e.id LIMIT ?`),
     photo: db.prepare(`INSERT INTO case_photos (case_id, file_name, mime, bytes, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     photos: db.prepare('SELECT id, case_id AS caseId, file_name AS fileName, mime, bytes, width, height FROM case_photos WHERE case_id = ? ORDER BY id'),
     photoById: db.prepare('SELECT id, case_id AS caseId, file_name AS fileName, mime, bytes, width, height FROM case_photos WHERE id = ?'),
@@ -258,7 +279,9 @@ export function createCasesRepo(db: Db) {
     findByTokens: (tokens: string[]) => (tokens.length ? (s.byTokens(tokens.length).all(...tokens) as CaseRow[]) : []),
     /** the next number in the day's sequence (call inside the submission's transaction) */
     nextTrackingSeq: (day: string) => s.nextSeq.pluck().get(day) as number,
-    insert: (c: NewCase) => Number(s.insert.run({ ...c, anonymous: c.anonymous ? 1 : 0 }).lastInsertRowid),
+    insert: (c: NewCase) => Number(s.insert.run({ ...c, anonymous: c.anonymous ? 1 : 0, notifySms: c.notifySms && !c.anonymous && c.phone ? 1 : 0 }).lastInsertRowid),
+    /** Committed events after `afterId`, oldest first, with what notifications need of their case. */
+    eventsAfter: (afterId: number, limit: number) => s.eventsAfter.all(afterId, limit) as OutboxEvent[],
     addEvent: (e: NewCaseEvent) => Number(s.event.run({ ip: '', ...e, public: e.public ? 1 : 0 }).lastInsertRowid),
     /** Events by id, oldest first, with their case's number, kind and village. */
     eventsWithCase: (ids: number[]) => (ids.length ? (s.eventsWithCase.all(JSON.stringify(ids)) as CaseEventWithCase[]) : []),

@@ -10,6 +10,7 @@ import { chinaDate, endOfChinaDay } from '../../domain/time.js';
 import { addDays } from '../../domain/dates.js';
 import { transition, type CaseState } from './machine.js';
 import type { CaseKind, CaseRow, CasesRepo, SpeakCategory } from './repo.js';
+export type { OutboxEvent } from './repo.js';
 import { PhotoError, processPhotos, type PhotoStore, type ProcessedPhoto, type UploadedFile } from './photos.js';
 import { applyForm, helpForm, rateForm, reopenForm, speakForm } from './schema.js';
 import { fieldErrors } from '../../domain/field-errors.js';
@@ -37,6 +38,8 @@ export interface SubmitCase {
   callbackTime: string | null;
   idempotencyKey: string | null;
   photos: ProcessedPhoto[];
+  /** 用短信通知我办理进展: only with a phone, never anonymous */
+  notifySms?: boolean;
 }
 
 /** A case as a villager sends it from a plate's form: checked, photos re-encoded, then filed. */
@@ -198,6 +201,7 @@ export function createCasesService(deps: {
             firstResponseDue: calendar.dueAfter(at, 1).toISOString(),
             resolutionDue: resolutionDue(at, input.item).toISOString(),
             idempotencyKey: input.idempotencyKey,
+            notifySms: !input.anonymous && !!input.phone && (input.notifySms ?? false),
             now: iso,
           });
           record({ caseId, at: iso, actor: 'villager', userId: null, type: 'submitted', fromState: null, toState: 'submitted', public: true, body: '', data: null });
@@ -258,6 +262,7 @@ export function createCasesService(deps: {
         callbackTime?: string;
         category?: SpeakCategory;
         anonymous?: boolean;
+        notifySms?: boolean;
         idempotencyKey?: string;
       };
       return submit({
@@ -273,6 +278,7 @@ export function createCasesService(deps: {
         content: v.content,
         callbackTime: v.callbackTime ?? null,
         idempotencyKey: v.idempotencyKey ?? null,
+        notifySms: v.notifySms ?? false,
         photos: processed,
       });
     },
@@ -292,6 +298,12 @@ export function createCasesService(deps: {
         mergedInto: merged ? { trackingNo: merged.trackingNo, state: merged.state } : null,
       };
     },
+
+    /**
+     * Committed case events after `afterId` (oldest first, at most `limit`), with the case's
+     * village, phone and SMS choice: what the notifications' cursor reads.
+     */
+    eventsAfter: (afterId: number, limit: number) => repo.eventsAfter(afterId, limit),
 
     /** The cases this phone filed (tokens from its cookie), newest first. */
     listByTokens(tokens: string[]): CaseRow[] {
