@@ -65,11 +65,24 @@ export const fakeAliyun = (secret: string) =>
 /** Tencent Cloud's SMS API: checks the TC3-HMAC-SHA256 Authorization header with the key pair. */
 export const fakeTencent = (secretId: string, secretKey: string) =>
   fakeServer({
-    ok: { Response: { SendStatusSet: [{ SerialNo: '5000:1045710669157053657849499619', Code: 'Ok', Message: 'send success' }], RequestId: 'a0aabda6-cf91-4f3e-a81f-9198114a2279' } },
+    ok: {
+      Response: {
+        SendStatusSet: [{ SerialNo: '5000:1045710669157053657849499619', Code: 'Ok', Message: 'send success' }],
+        RequestId: 'a0aabda6-cf91-4f3e-a81f-9198114a2279',
+      },
+    },
     bad: { Response: { Error: { Code: 'AuthFailure.SignatureFailure', Message: '' } } },
     verify: (r) => {
       const timestamp = Number(r.headers['x-tc-timestamp']);
-      const signed = tc3Sign({ secretId, secretKey, service: 'sms', host: String(r.headers.host), timestamp, payload: r.body, contentType: String(r.headers['content-type']) });
+      const signed = tc3Sign({
+        secretId,
+        secretKey,
+        service: 'sms',
+        host: String(r.headers.host),
+        timestamp,
+        payload: r.body,
+        contentType: String(r.headers['content-type']),
+      });
       return r.headers['x-tc-action'] === 'SendSms' && r.headers['x-tc-version'] === '2021-01-11' && r.headers.authorization === signed.authorization;
     },
   });

@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/commands.js';
+import { startNotificationWorker } from '../../src/features/notifications/worker.js';
 import { buildApp } from '../helpers/app.js';
 import { aHousehold, aVillage, demoHousehold } from '../helpers/builders.js';
 import { agentFor, openForm, postMultipart } from '../helpers/forms.js';
@@ -44,16 +46,37 @@ function file(services: Services, db: Db, o: { villageId?: number; phone?: strin
   const h = o.villageId ? aHousehold(db, { villageId: o.villageId }) : demoHousehold(db);
   const plate = services.places.plateByToken(h.token);
   const r = services.cases.submit({
-    kind: 'help', category: null, item: null, villageId: plate.villageId, householdId: plate.householdId, plateId: plate.plateId,
-    name: o.anonymous ? null : '李桂芳', phone: o.anonymous ? null : (o.phone ?? '13912345678'), anonymous: o.anonymous ?? false,
-    content: '家里的自来水管冻裂了', callbackTime: 'any', idempotencyKey: null, photos: [], notifySms: o.notifySms ?? true,
+    kind: 'help',
+    category: null,
+    item: null,
+    villageId: plate.villageId,
+    householdId: plate.householdId,
+    plateId: plate.plateId,
+    name: o.anonymous ? null : '李桂芳',
+    phone: o.anonymous ? null : (o.phone ?? '13912345678'),
+    anonymous: o.anonymous ?? false,
+    content: '家里的自来水管冻裂了',
+    callbackTime: 'any',
+    idempotencyKey: null,
+    photos: [],
+    notifySms: o.notifySms ?? true,
   });
   return { ...r, id: db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(r.token) as number, villageId: plate.villageId };
 }
 
 const deliveries = (db: Db) =>
-  db.prepare('SELECT id, channel, recipient, message, state, attempts, next_at AS nextAt, last_code AS lastCode, body FROM notification_deliveries ORDER BY id').all() as Array<{
-    id: number; channel: string; recipient: string; message: string; state: string; attempts: number; nextAt: string; lastCode: string | null; body: string;
+  db
+    .prepare('SELECT id, channel, recipient, message, state, attempts, next_at AS nextAt, last_code AS lastCode, body FROM notification_deliveries ORDER BY id')
+    .all() as Array<{
+    id: number;
+    channel: string;
+    recipient: string;
+    message: string;
+    state: string;
+    attempts: number;
+    nextAt: string;
+    lastCode: string | null;
+    body: string;
   }>;
 
 async function officeUser(services: Services) {
@@ -70,7 +93,15 @@ describe('villager SMS through the log provider', () => {
     const form = await openForm(agent, `/p/${h.token}/help/request`);
     expect(form.html).toContain('用短信通知我办理进展');
     expect(form.html).toMatch(/name="notifySms" value="1" checked/);
-    const res = await postMultipart(agent, `/p/${h.token}/help/request`, { name: '李桂芳', phone: '13912345678', content: '', callbackTime: 'any', notifySms: '1', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
+    const res = await postMultipart(agent, `/p/${h.token}/help/request`, {
+      name: '李桂芳',
+      phone: '13912345678',
+      content: '',
+      callbackTime: 'any',
+      notifySms: '1',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(303);
     const receipt = await agent.get(res.headers.location!).expect(200);
     expect(receipt.text).toContain('办理进展会用短信发到 139****5678');
 
@@ -91,9 +122,24 @@ describe('villager SMS through the log provider', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     let form = await openForm(agent, `/p/${h.token}/help/request`);
-    await postMultipart(agent, `/p/${h.token}/help/request`, { name: '李桂芳', phone: '13912345678', callbackTime: 'any', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
+    await postMultipart(agent, `/p/${h.token}/help/request`, {
+      name: '李桂芳',
+      phone: '13912345678',
+      callbackTime: 'any',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(303);
     form = await openForm(agent, `/p/${h.token}/speak`);
-    await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '路灯坏了好几天了', anonymous: '1', notifySms: '1', name: '', phone: '13912345678', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
+    await postMultipart(agent, `/p/${h.token}/speak`, {
+      category: 'complaint',
+      content: '路灯坏了好几天了',
+      anonymous: '1',
+      notifySms: '1',
+      name: '',
+      phone: '13912345678',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(303);
     expect(db.prepare('SELECT count(*) FROM cases WHERE notify_sms = 1').pluck().get()).toBe(0);
     await services.notifications.deliverDue();
     expect(deliveries(db)).toEqual([]);
@@ -104,7 +150,13 @@ describe('villager SMS through the log provider', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/help/request`);
-    const res = await postMultipart(agent, `/p/${h.token}/help/request`, { name: '', phone: '13912345678', callbackTime: 'any', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(400);
+    const res = await postMultipart(agent, `/p/${h.token}/help/request`, {
+      name: '',
+      phone: '13912345678',
+      callbackTime: 'any',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(400);
     expect(res.text).toMatch(/name="notifySms" value="1">/);
   });
 });
@@ -113,7 +165,18 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
   const aliyun = async (c = clock(), retrySeconds = 30) => {
     const fake = started(await fakeAliyun('test-secret'));
     const stack = buildApp({
-      config: notifyConfig({ provider: 'aliyun', accessKeyId: 'LTAI-test', accessKeySecret: 'test-secret', signName: '码上服务', templates: TEMPLATES, endpoint: fake.url, quietHours: null }, retrySeconds),
+      config: notifyConfig(
+        {
+          provider: 'aliyun',
+          accessKeyId: 'LTAI-test',
+          accessKeySecret: 'test-secret',
+          signName: '码上服务',
+          templates: TEMPLATES,
+          endpoint: fake.url,
+          quietHours: null,
+        },
+        retrySeconds,
+      ),
       now: c.now,
     });
     return { ...stack, fake, c, user: await officeUser(stack.services) };
@@ -182,7 +245,15 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
   it('when the secret is wrong, then the fake refuses the signature and nothing counts as sent', async () => {
     const fake = started(await fakeAliyun('the-real-secret'));
     const { services, db } = buildApp({
-      config: notifyConfig({ provider: 'aliyun', accessKeyId: 'LTAI-test', accessKeySecret: 'a-wrong-secret', signName: '码上服务', templates: TEMPLATES, endpoint: fake.url, quietHours: null }),
+      config: notifyConfig({
+        provider: 'aliyun',
+        accessKeyId: 'LTAI-test',
+        accessKeySecret: 'a-wrong-secret',
+        signName: '码上服务',
+        templates: TEMPLATES,
+        endpoint: fake.url,
+        quietHours: null,
+      }),
     });
     file(services, db);
     await services.notifications.deliverDue();
@@ -195,7 +266,16 @@ describe('Tencent SMS against a fake API that checks TC3-HMAC-SHA256', () => {
   it('when a case is filed and rejected, then both SMS are signed and carry their ordered parameters', async () => {
     const fake = started(await fakeTencent('AKID-test', 'tencent-key'));
     const { services, db } = buildApp({
-      config: notifyConfig({ provider: 'tencent', accessKeyId: 'AKID-test', accessKeySecret: 'tencent-key', signName: '码上服务', sdkAppId: '1400000000', templates: TEMPLATES, endpoint: fake.url, quietHours: null }),
+      config: notifyConfig({
+        provider: 'tencent',
+        accessKeyId: 'AKID-test',
+        accessKeySecret: 'tencent-key',
+        signName: '码上服务',
+        sdkAppId: '1400000000',
+        templates: TEMPLATES,
+        endpoint: fake.url,
+        quietHours: null,
+      }),
     });
     const user = await officeUser(services);
     const k = file(services, db);
@@ -203,9 +283,15 @@ describe('Tencent SMS against a fake API that checks TC3-HMAC-SHA256', () => {
     await services.notifications.deliverDue();
     expect(fake.received).toHaveLength(2);
     expect(fake.received.every((r) => r.verified)).toBe(true);
-    const bodies = fake.received.map((r) => JSON.parse(r.body) as { PhoneNumberSet: string[]; TemplateId: string; TemplateParamSet: string[]; SmsSdkAppId: string });
+    const bodies = fake.received.map(
+      (r) => JSON.parse(r.body) as { PhoneNumberSet: string[]; TemplateId: string; TemplateParamSet: string[]; SmsSdkAppId: string },
+    );
     expect(bodies.map((b) => b.TemplateId)).toEqual(['SMS_1001', 'SMS_1004']);
-    expect(bodies[0]).toMatchObject({ PhoneNumberSet: ['+8613912345678'], SmsSdkAppId: '1400000000', TemplateParamSet: [k.trackingNo, `http://mashang.example/track/${k.token}`] });
+    expect(bodies[0]).toMatchObject({
+      PhoneNumberSet: ['+8613912345678'],
+      SmsSdkAppId: '1400000000',
+      TemplateParamSet: [k.trackingNo, `http://mashang.example/track/${k.token}`],
+    });
     expect(deliveries(db).map((d) => d.state)).toEqual(['sent', 'sent']);
   });
 
@@ -214,7 +300,16 @@ describe('Tencent SMS against a fake API that checks TC3-HMAC-SHA256', () => {
     fake.answers.push({ status: 200, body: { Response: { Error: { Code: 'RequestLimitExceeded', Message: '' } } } });
     fake.answers.push({ status: 200, body: { Response: { SendStatusSet: [{ Code: 'InvalidParameterValue.IncorrectPhoneNumber' }] } } });
     const { services, db } = buildApp({
-      config: notifyConfig({ provider: 'tencent', accessKeyId: 'AKID-test', accessKeySecret: 'tencent-key', signName: '码上服务', sdkAppId: '1400000000', templates: TEMPLATES, endpoint: fake.url, quietHours: null }),
+      config: notifyConfig({
+        provider: 'tencent',
+        accessKeyId: 'AKID-test',
+        accessKeySecret: 'tencent-key',
+        signName: '码上服务',
+        sdkAppId: '1400000000',
+        templates: TEMPLATES,
+        endpoint: fake.url,
+        quietHours: null,
+      }),
     });
     file(services, db, { phone: '13912345678' });
     file(services, db, { phone: '13812345678' });
@@ -266,7 +361,12 @@ describe('quiet hours and the daily cap', () => {
 describe('cadre channels', () => {
   it('when a case is filed, reopened and rated 1 star, then the channels of its village, township and district hear of it, signed, and another village hears nothing', async () => {
     const c = clock();
-    const [wecomA, wecomB, ding, hook] = [started(await fakeWecom()), started(await fakeWecom()), started(await fakeDingtalk('SECding')), started(await fakeWebhook('hook-secret'))];
+    const [wecomA, wecomB, ding, hook] = [
+      started(await fakeWecom()),
+      started(await fakeWecom()),
+      started(await fakeDingtalk('SECding')),
+      started(await fakeWebhook('hook-secret')),
+    ];
     const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
     const a = aVillage(db, { name: '甲庄村', townCode: '370812103' });
     const b = aVillage(db, { name: '乙屯村', townCode: '370812107' });
@@ -288,7 +388,17 @@ describe('cadre channels', () => {
     expect(markdown).toContain(`新诉求 ${k.trackingNo}`);
     expect(markdown).toContain(`http://mashang.example/admin/cases/${k.id}`);
     const event = JSON.parse(hook.received[0]!.body) as { event: string; case: Record<string, unknown> };
-    expect(event).toMatchObject({ event: 'case.filed', case: { trackingNo: k.trackingNo, kind: 'help', village: '甲庄村', villageCode: a.code, state: 'submitted', link: `http://mashang.example/admin/cases/${k.id}` } });
+    expect(event).toMatchObject({
+      event: 'case.filed',
+      case: {
+        trackingNo: k.trackingNo,
+        kind: 'help',
+        village: '甲庄村',
+        villageCode: a.code,
+        state: 'submitted',
+        link: `http://mashang.example/admin/cases/${k.id}`,
+      },
+    });
     // Never the villager's phone, name or private link, in any channel.
     for (const r of [...wecomA.received, ...ding.received, ...hook.received]) {
       expect(r.body).not.toContain('13912345678');
@@ -389,7 +499,10 @@ describe('crash between commit and delivery', () => {
     services.notifications.plan();
     const id = deliveries(db)[0]!.id;
     // As a worker that claimed the row and was killed would leave it.
-    db.prepare("UPDATE notification_deliveries SET state = 'sending', attempts = 1, lease_until = ? WHERE id = ?").run(new Date(c.now().getTime() + 120_000).toISOString(), id);
+    db.prepare("UPDATE notification_deliveries SET state = 'sending', attempts = 1, lease_until = ? WHERE id = ?").run(
+      new Date(c.now().getTime() + 120_000).toISOString(),
+      id,
+    );
     expect(await services.notifications.deliverDue()).toMatchObject({ sent: 0 });
     c.advance(121_000);
     expect(await services.notifications.deliverDue()).toMatchObject({ sent: 1 });
@@ -399,8 +512,23 @@ describe('crash between commit and delivery', () => {
 
 describe('configuration', () => {
   it('when a real provider is chosen with a setting missing, then start-up stops naming it', () => {
-    expect(() => loadConfig({ MASHANG_SMS_PROVIDER: 'aliyun', MASHANG_SMS_ACCESS_KEY_ID: 'x', MASHANG_SMS_SIGN_NAME: '码上服务', MASHANG_SMS_TEMPLATES: JSON.stringify(TEMPLATES) })).toThrowError(/MASHANG_SMS_ACCESS_KEY_SECRET/);
-    expect(() => loadConfig({ MASHANG_SMS_PROVIDER: 'tencent', MASHANG_SMS_ACCESS_KEY_ID: 'x', MASHANG_SMS_ACCESS_KEY_SECRET: 'y', MASHANG_SMS_SIGN_NAME: '码上服务', MASHANG_SMS_TEMPLATES: JSON.stringify(TEMPLATES) })).toThrowError(/MASHANG_SMS_SDK_APP_ID/);
+    expect(() =>
+      loadConfig({
+        MASHANG_SMS_PROVIDER: 'aliyun',
+        MASHANG_SMS_ACCESS_KEY_ID: 'x',
+        MASHANG_SMS_SIGN_NAME: '码上服务',
+        MASHANG_SMS_TEMPLATES: JSON.stringify(TEMPLATES),
+      }),
+    ).toThrowError(/MASHANG_SMS_ACCESS_KEY_SECRET/);
+    expect(() =>
+      loadConfig({
+        MASHANG_SMS_PROVIDER: 'tencent',
+        MASHANG_SMS_ACCESS_KEY_ID: 'x',
+        MASHANG_SMS_ACCESS_KEY_SECRET: 'y',
+        MASHANG_SMS_SIGN_NAME: '码上服务',
+        MASHANG_SMS_TEMPLATES: JSON.stringify(TEMPLATES),
+      }),
+    ).toThrowError(/MASHANG_SMS_SDK_APP_ID/);
     expect(() => loadConfig({ MASHANG_SMS_TEMPLATES: '{"received":"SMS_1"}' })).toThrowError(ConfigError);
     expect(() => loadConfig({ MASHANG_SMS_QUIET_HOURS: '9pm-8am' })).toThrowError(/MASHANG_SMS_QUIET_HOURS/);
   });
@@ -417,7 +545,15 @@ describe('the delivery log', () => {
     const c = clock();
     const fake = started(await fakeAliyun('test-secret'));
     const stack = buildApp({
-      config: notifyConfig({ provider: 'aliyun', accessKeyId: 'LTAI-test', accessKeySecret: 'test-secret', signName: '码上服务', templates: TEMPLATES, endpoint: fake.url, quietHours: null }),
+      config: notifyConfig({
+        provider: 'aliyun',
+        accessKeyId: 'LTAI-test',
+        accessKeySecret: 'test-secret',
+        signName: '码上服务',
+        templates: TEMPLATES,
+        endpoint: fake.url,
+        quietHours: null,
+      }),
       now: c.now,
     });
     const { services, db } = stack;
@@ -443,13 +579,15 @@ describe('the delivery log', () => {
     expect(filtered.text).not.toContain(ka.trackingNo);
   });
 
-  it('when a dead delivery is retried with the form, then it is sent; without the CSRF token nothing changes; another township\'s is not there', async () => {
+  it("when a dead delivery is retried with the form, then it is sent; without the CSRF token nothing changes; another township's is not there", async () => {
     const { agent, db, services, kb } = await withLog();
     const [dead, other] = deliveries(db);
     expect(dead!.state).toBe('dead');
     const detail = await agent.get(`/admin/notifications/${dead!.id}`).expect(200);
     expect(detail.text).toContain('isv.AMOUNT_NOT_ENOUGH');
-    expect(detail.text).not.toContain('/track/' + db.prepare('SELECT token FROM cases WHERE id = (SELECT case_id FROM notification_deliveries WHERE id = ?)').pluck().get(dead!.id));
+    expect(detail.text).not.toContain(
+      '/track/' + db.prepare('SELECT token FROM cases WHERE id = (SELECT case_id FROM notification_deliveries WHERE id = ?)').pluck().get(dead!.id),
+    );
     await agent.post(`/admin/notifications/${dead!.id}/retry`).type('form').send({}).expect(403);
     expect(deliveries(db)[0]!.state).toBe('dead');
     await agent.get(`/admin/notifications/${other!.id}`).expect(404);
@@ -462,7 +600,7 @@ describe('the delivery log', () => {
     expect(kb.trackingNo).toBeTruthy();
   });
 
-  it('when a case page is opened, then it lists the case\'s notifications', async () => {
+  it("when a case page is opened, then it lists the case's notifications", async () => {
     const { agent, ka } = await withLog();
     const res = await agent.get(`/admin/cases/${ka.id}`).expect(200);
     expect(res.text).toContain('id="notifications"');
@@ -474,7 +612,17 @@ describe('the delivery log', () => {
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
     const csrf = await csrfFor(agent);
-    await agent.post('/admin/channels').type('form').send({ _csrf: csrf, kind: 'dingtalk', url: 'https://oapi.dingtalk.com/robot/send?access_token=SECRET-TOKEN', secret: 'SECsecret', scopeCode: '370812103' }).expect(303);
+    await agent
+      .post('/admin/channels')
+      .type('form')
+      .send({
+        _csrf: csrf,
+        kind: 'dingtalk',
+        url: 'https://oapi.dingtalk.com/robot/send?access_token=SECRET-TOKEN',
+        secret: 'SECsecret',
+        scopeCode: '370812103',
+      })
+      .expect(303);
     const page = await agent.get('/admin/channels').expect(200);
     expect(page.text).toContain('https://oapi.dingtalk.com/…');
     expect(page.text).not.toContain('SECRET-TOKEN');
@@ -486,5 +634,66 @@ describe('the delivery log', () => {
     expect(services.notifications.channels()).toEqual([]);
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     await (await signIn(app, staff.username)).get('/admin/channels').expect(403);
+  });
+});
+
+describe('the channels command', () => {
+  it('when channels are added, listed and removed on the command line, then the list shows them shortened and a bad one exits 1', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const dir = dirs.make();
+      const env = { MASHANG_DB: path.join(dir, 'm.sqlite'), MASHANG_DATA_DIR: dir, LOG_LEVEL: 'silent' };
+      seededFile(env.MASHANG_DB).close();
+      expect(
+        await main(['channels', 'add', 'wecom', '--url', 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=KEY-123', '--town', '370812103'], env),
+      ).toBe(0);
+      expect(
+        await main(
+          ['channels', 'add', 'dingtalk', '--url', 'https://oapi.dingtalk.com/robot/send?access_token=T', '--secret', 'SEC-xyz', '--district', '370812'],
+          env,
+        ),
+      ).toBe(0);
+      expect(await main(['channels', 'add', 'wecom', '--url', 'https://x.example/', '--village', '999999999999'], env)).toBe(1);
+      expect(await main(['channels', 'add', 'wecom', '--url', 'https://x.example/'], env)).toBe(2);
+      log.mockClear();
+      expect(await main(['channels', 'list'], env)).toBe(0);
+      const listed = log.mock.calls.map((c) => String(c[0]));
+      expect(listed).toHaveLength(2);
+      expect(listed.join('\n')).toContain('https://qyapi.weixin.qq.com/…');
+      expect(listed.join('\n')).not.toMatch(/KEY-123|SEC-xyz/);
+      const id = Number(listed[0]!.split('\t')[0]);
+      expect(await main(['channels', 'remove', String(id)], env)).toBe(0);
+      expect(await main(['channels', 'remove', String(id)], env)).toBe(1);
+      log.mockClear();
+      await main(['channels', 'list'], env);
+      expect(log.mock.calls).toHaveLength(1);
+      expect(error).toHaveBeenCalled();
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+  });
+});
+
+describe('the worker in the server', () => {
+  it('when a case is filed, then the worker is woken by the event and delivers at once, without waiting for its timer', async () => {
+    const wecom = started(await fakeWecom());
+    const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }) });
+    const a = aVillage(db, { name: '甲庄村' });
+    services.notifications.addChannel({ kind: 'wecom', url: `${wecom.url}/send`, scopeCode: a.code });
+    const worker = startNotificationWorker(services.notifications, { events: services.events, everyMs: 3600_000 });
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      file(services, db, { villageId: a.id });
+      for (let i = 0; i < 100 && deliveries(db).filter((d) => d.state === 'sent').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(deliveries(db).map((d) => [d.channel, d.state])).toEqual([
+        ['sms', 'sent'],
+        ['wecom', 'sent'],
+      ]);
+      expect(wecom.received).toHaveLength(1);
+    } finally {
+      await worker.stop();
+    }
   });
 });

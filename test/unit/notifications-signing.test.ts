@@ -1,6 +1,13 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { aliyunPercentEncode, aliyunRpcSignature, aliyunStringToSign, dingtalkSign, tc3Sign, webhookSignature } from '../../src/features/notifications/signing.js';
+import {
+  aliyunPercentEncode,
+  aliyunRpcSignature,
+  aliyunStringToSign,
+  dingtalkSign,
+  tc3Sign,
+  webhookSignature,
+} from '../../src/features/notifications/signing.js';
 
 describe('Alibaba Cloud RPC signing (HMAC-SHA1)', () => {
   // The worked example of Alibaba Cloud's "RPC signature" documentation (ECS DescribeRegions).
@@ -73,7 +80,9 @@ describe('Tencent Cloud TC3-HMAC-SHA256', () => {
     expect(signed.canonicalRequest).toBe(
       'POST\n/\n\ncontent-type:application/json; charset=utf-8\nhost:cvm.tencentcloudapi.com\n\ncontent-type;host\n35e9c5b0e3ae67532d3c9f17ead6c90222632e5b1ff7f6e89887f1398934f064',
     );
-    expect(signed.stringToSign).toBe('TC3-HMAC-SHA256\n1551113065\n2019-02-25/cvm/tc3_request\n5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031');
+    expect(signed.stringToSign).toBe(
+      'TC3-HMAC-SHA256\n1551113065\n2019-02-25/cvm/tc3_request\n5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031',
+    );
     expect(signed.signature).toBe('2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c');
     expect(signed.authorization).toBe(
       'TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3*******/2019-02-25/cvm/tc3_request, SignedHeaders=content-type;host, Signature=2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c',

@@ -5,9 +5,7 @@ import { maskPhone } from '../../domain/phone.js';
 import { aliyunCanonicalQuery, aliyunRpcSignature, dingtalkSign, tc3Sign, webhookSignature } from './signing.js';
 
 /** What an attempt came to: sent (with the provider's id), or failed, to retry or not. */
-export type SendResult =
-  | { ok: true; providerId: string | null; answer: string }
-  | { ok: false; retry: boolean; code: string; answer: string };
+export type SendResult = { ok: true; providerId: string | null; answer: string } | { ok: false; retry: boolean; code: string; answer: string };
 
 /** One SMS to one phone: the text as the log shows it, and the template parameters for the provider. */
 export interface SmsOut {
@@ -60,7 +58,15 @@ export function logProvider(logger?: Logger): SmsProvider {
 }
 
 // Alibaba Cloud's codes that no retry will change: the number, the template, the signature, the balance.
-const ALIYUN_RETRY = new Set(['isv.BUSINESS_LIMIT_CONTROL', 'Throttling.User', 'Throttling', 'ServiceUnavailable', 'InternalError', 'isp.SYSTEM_ERROR', 'isp.RAM_PERMISSION_DENY']);
+const ALIYUN_RETRY = new Set([
+  'isv.BUSINESS_LIMIT_CONTROL',
+  'Throttling.User',
+  'Throttling',
+  'ServiceUnavailable',
+  'InternalError',
+  'isp.SYSTEM_ERROR',
+  'isp.RAM_PERMISSION_DENY',
+]);
 
 /** 阿里云短信 SendSms (Dysmsapi 2017-05-25), RPC style, signed with HMAC-SHA1; OutId carries the delivery id. */
 export function aliyunProvider(sms: Config['notify']['sms'], opts: { now?: () => Date; nonce?: () => string } = {}): SmsProvider {
@@ -83,7 +89,9 @@ export function aliyunProvider(sms: Config['notify']['sms'], opts: { now?: () =>
         SignatureVersion: '1.0',
         TemplateCode: sms.templates?.[out.message] ?? '',
         TemplateParam: JSON.stringify(out.params),
-        Timestamp: now().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        Timestamp: now()
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z'),
         Version: '2017-05-25',
       };
       const signature = aliyunRpcSignature('POST', params, sms.accessKeySecret);
@@ -99,7 +107,11 @@ export function aliyunProvider(sms: Config['notify']['sms'], opts: { now?: () =>
 
 // Tencent Cloud's error codes worth another try: throttles, and its own internal errors.
 const tencentRetry = (code: string) =>
-  code === 'RequestLimitExceeded' || code.startsWith('InternalError') || code === 'LimitExceeded.PhoneNumberThirtySecondLimit' || code === 'LimitExceeded.PhoneNumberOneHourLimit' || code === 'FailedOperation.JsonParseFail';
+  code === 'RequestLimitExceeded' ||
+  code.startsWith('InternalError') ||
+  code === 'LimitExceeded.PhoneNumberThirtySecondLimit' ||
+  code === 'LimitExceeded.PhoneNumberOneHourLimit' ||
+  code === 'FailedOperation.JsonParseFail';
 
 /** 腾讯云短信 SendSms (2021-01-11) with TC3-HMAC-SHA256; SessionContext carries the delivery id. */
 export function tencentProvider(sms: Config['notify']['sms'], opts: { now?: () => Date } = {}): SmsProvider {
@@ -178,7 +190,11 @@ export async function sendToChannel(out: ChannelOut, now: Date): Promise<SendRes
   if (out.kind === 'webhook') {
     const body = JSON.stringify(out.event);
     const timestamp = Math.floor(now.getTime() / 1000);
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'X-Mashang-Timestamp': String(timestamp), 'X-Mashang-Delivery': String(out.id) };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'X-Mashang-Timestamp': String(timestamp),
+      'X-Mashang-Delivery': String(out.id),
+    };
     if (out.secret) headers['X-Mashang-Signature'] = webhookSignature(out.secret, timestamp, body);
     const res = await call(out.url, { method: 'POST', headers, body });
     if (res.status >= 200 && res.status < 300) return { ok: true, providerId: null, answer: res.text };

@@ -101,8 +101,12 @@ export function createNotificationsRepo(db: Db) {
     byCase: db.prepare(`SELECT ${DELIVERY_COLUMNS} ${DELIVERY_FROM} WHERE d.case_id = ? ORDER BY d.id`),
     retry: db.prepare(`UPDATE notification_deliveries SET state = 'pending', attempts = 0, next_at = ?, lease_until = NULL, updated_at = ?
       WHERE id = ? AND state = 'dead'`),
-    sentSince: db.prepare(`SELECT count(*) FROM notification_deliveries
-      WHERE channel = 'sms' AND recipient = ? AND (sent_at >= ? OR state = 'sending')`).pluck(),
+    sentSince: db
+      .prepare(
+        `SELECT count(*) FROM notification_deliveries
+      WHERE channel = 'sms' AND recipient = ? AND (sent_at >= ? OR state = 'sending')`,
+      )
+      .pluck(),
     channels: db.prepare(`SELECT ${CHANNEL_COLUMNS} FROM notification_channels WHERE removed_at IS NULL ORDER BY scope_code, id`),
     channel: db.prepare(`SELECT ${CHANNEL_COLUMNS} FROM notification_channels WHERE id = ?`),
     channelsFor: db.prepare(`SELECT ${CHANNEL_COLUMNS} FROM notification_channels
@@ -150,11 +154,16 @@ export function createNotificationsRepo(db: Db) {
     smsSentSince: (phone: string, since: string) => s.sentSince.get(phone, since) as number,
     count(f: DeliveryFilter): number {
       const w = where(f);
-      return db.prepare(`SELECT count(*) ${DELIVERY_FROM} WHERE ${w.sql}`).pluck().get(...w.params) as number;
+      return db
+        .prepare(`SELECT count(*) ${DELIVERY_FROM} WHERE ${w.sql}`)
+        .pluck()
+        .get(...w.params) as number;
     },
     list(f: DeliveryFilter, limit: number, offset: number): DeliveryRow[] {
       const w = where(f);
-      return db.prepare(`SELECT ${DELIVERY_COLUMNS} ${DELIVERY_FROM} WHERE ${w.sql} ORDER BY d.id DESC LIMIT ? OFFSET ?`).all(...w.params, limit, offset) as DeliveryRow[];
+      return db
+        .prepare(`SELECT ${DELIVERY_COLUMNS} ${DELIVERY_FROM} WHERE ${w.sql} ORDER BY d.id DESC LIMIT ? OFFSET ?`)
+        .all(...w.params, limit, offset) as DeliveryRow[];
     },
     channels: () => s.channels.all() as ChannelRow[],
     channel: (id: number) => s.channel.get(id) as ChannelRow | undefined,

@@ -27,9 +27,14 @@ export function notificationsRoutes(services: Services, protect: RequestHandler)
     const { rows, total } = notifications.list(user.scope, { state, channel, trackingNo }, pageNo, PER_PAGE);
     const notice = req.query.retried === '1' ? t('notifications.retried') : req.query.retried === '0' ? t('notifications.notRetriable') : null;
     res.render('admin/notifications', {
-      rows, total, page: pageNo, pages: Math.max(1, Math.ceil(total / PER_PAGE)),
+      rows,
+      total,
+      page: pageNo,
+      pages: Math.max(1, Math.ceil(total / PER_PAGE)),
       params: { state: state ?? '', channel: channel ?? '', case: trackingNo ?? '' },
-      states: DELIVERY_STATES, kinds: DELIVERY_CHANNELS, notice,
+      states: DELIVERY_STATES,
+      kinds: DELIVERY_CHANNELS,
+      notice,
     });
   });
 
@@ -62,7 +67,13 @@ export function notificationsRoutes(services: Services, protect: RequestHandler)
     try {
       const id = notifications.addChannel({ kind: one(body.kind), url: one(body.url), secret: one(body.secret), scopeCode: one(body.scopeCode) });
       // The address and secret are not written to the audit log: a robot's URL is its key.
-      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'channel_added', target: `channel:${id}`, detail: `${one(body.kind)} ${one(body.scopeCode)}` });
+      services.staff.audit({
+        userId: user.id,
+        ip: req.ip ?? '',
+        action: 'channel_added',
+        target: `channel:${id}`,
+        detail: `${one(body.kind)} ${one(body.scopeCode)}`,
+      });
       res.redirect(303, '/admin/channels?done=added');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;

@@ -113,7 +113,22 @@ export function createNotificationsService(deps: {
       const params: Record<string, string> = { no: e.trackingNo, link: `${base}/track/${e.token}` };
       if (message === 'extended') params.due = shortDate(due);
       const text = t(`notifications.sms.${message}`, params);
-      if (repo.insert({ eventId: e.id, caseId: e.caseId, villageId: e.villageId, channel: 'sms', channelId: null, recipient: e.phone, message, body: text, params: JSON.stringify(params), nextAt: at, now: at })) added++;
+      if (
+        repo.insert({
+          eventId: e.id,
+          caseId: e.caseId,
+          villageId: e.villageId,
+          channel: 'sms',
+          channelId: null,
+          recipient: e.phone,
+          message,
+          body: text,
+          params: JSON.stringify(params),
+          nextAt: at,
+          now: at,
+        })
+      )
+        added++;
     }
     const cm = channelMessageFor(e);
     if (cm) {
@@ -136,11 +151,35 @@ export function createNotificationsService(deps: {
           event: PUBLISHED_NAMES[e.type] ?? `case.${e.type}`,
           eventId: e.id,
           at: e.at,
-          case: { trackingNo: e.trackingNo, kind: e.kind, village: e.villageName, villageCode: e.villageCode, state: e.state, due, link, ...(rating ? { rating } : {}) },
+          case: {
+            trackingNo: e.trackingNo,
+            kind: e.kind,
+            village: e.villageName,
+            villageCode: e.villageCode,
+            state: e.state,
+            due,
+            link,
+            ...(rating ? { rating } : {}),
+          },
         };
         const body = JSON.stringify({ title, markdown: lines.join('\n\n'), event });
         for (const ch of channels) {
-          if (repo.insert({ eventId: e.id, caseId: e.caseId, villageId: e.villageId, channel: ch.kind, channelId: ch.id, recipient: `channel:${ch.id}`, message: cm, body, params: null, nextAt: at, now: at })) added++;
+          if (
+            repo.insert({
+              eventId: e.id,
+              caseId: e.caseId,
+              villageId: e.villageId,
+              channel: ch.kind,
+              channelId: ch.id,
+              recipient: `channel:${ch.id}`,
+              message: cm,
+              body,
+              params: null,
+              nextAt: at,
+              now: at,
+            })
+          )
+            added++;
         }
       }
     }
@@ -150,6 +189,9 @@ export function createNotificationsService(deps: {
   /**
    * Reads case events past the cursor and makes their deliveries, moving the cursor in the same
    * transaction: a crash before the commit leaves both as they were; after it, nothing is made twice.
+   * An id cursor is sound on SQLite, where writers take turns and ids commit in order; on PostgreSQL
+   * a lower id can commit after a higher one, so there the cursor must trail by the oldest open
+   * transaction (or track the ids seen) — the unique (event, channel, recipient) keeps that idempotent.
    */
   const plan = (): number => {
     let added = 0;
@@ -188,7 +230,13 @@ export function createNotificationsService(deps: {
 
   const send = async (row: DeliveryRow): Promise<SendResult> => {
     if (row.channel === 'sms') {
-      return sms.send({ id: row.id, phone: row.recipient, message: row.message as SmsMessage, text: row.body, params: JSON.parse(row.params ?? '{}') as Record<string, string> });
+      return sms.send({
+        id: row.id,
+        phone: row.recipient,
+        message: row.message as SmsMessage,
+        text: row.body,
+        params: JSON.parse(row.params ?? '{}') as Record<string, string>,
+      });
     }
     const channel = row.channelId ? repo.channel(row.channelId) : undefined;
     if (!channel || channel.removedAt) return { ok: false, retry: false, code: 'channel_removed', answer: '' };
@@ -309,7 +357,10 @@ export function createNotificationsService(deps: {
 
     /** The notifications of one case (its page lists them); empty outside the scope. */
     forCase(scope: Scope, caseId: number): DeliveryView[] {
-      return repo.byCase(caseId).filter((r) => inScope(scope, r.villageId)).map(view);
+      return repo
+        .byCase(caseId)
+        .filter((r) => inScope(scope, r.villageId))
+        .map(view);
     },
 
     /** A dead delivery goes back to the queue with its tries counted afresh; false when it was not dead. */
@@ -320,7 +371,16 @@ export function createNotificationsService(deps: {
 
     /** The live channels, secrets and addresses masked. */
     channels(): ChannelView[] {
-      return repo.channels().map((c: ChannelRow) => ({ id: c.id, kind: c.kind, url: maskUrl(c.url), hasSecret: !!c.secret, scopeCode: c.scopeCode, scopeName: placeName(c.scopeCode) }));
+      return repo
+        .channels()
+        .map((c: ChannelRow) => ({
+          id: c.id,
+          kind: c.kind,
+          url: maskUrl(c.url),
+          hasSecret: !!c.secret,
+          scopeCode: c.scopeCode,
+          scopeName: placeName(c.scopeCode),
+        }));
     },
 
     /** Adds a channel for a village (12-digit code), township (9) or district (6). ValidationError for a bad field. */
