@@ -49,6 +49,7 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date;
   const cadres = createCadresService(createCadresRepo(db), uow);
   const catalog = createCatalogService(createCatalogRepo(db), uow);
   const settings = createSettingsService(createSettingsRepo(db), config.secret);
+  const caseOffice = createCaseOffice({ uow, repo: casesRepo, calendar, staff, events, now: opts.now });
   const cases = createCasesService({ uow, repo: casesRepo, calendar, catalog, throttle, photos: createPhotoStore(config.dataDir), events, now: opts.now });
   return {
     config,
@@ -61,8 +62,8 @@ export function createServices(db: Db, config: Config, opts: { now?: () => Date;
     throttle,
     calendar,
     cases,
-    notifications: notificationsFeature.services({ db, uow, cases, places, config, now: opts.now, logger }),
-    caseOffice: createCaseOffice({ uow, repo: casesRepo, calendar, staff, events, now: opts.now }),
+    notifications: notificationsFeature.services({ db, uow, cases, caseOffice, places, config, now: opts.now, logger }),
+    caseOffice,
     templates: createTemplatesService(createTemplatesRepo(db), opts.now),
     transfer: createTransferService({ uow, places, cadres, calendar, catalog }),
     /** files checked in a dry run, waiting for confirmation (data/imports) */

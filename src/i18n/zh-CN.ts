@@ -749,6 +749,8 @@ export const zhCN = {
       new_case: '新诉求 {no}',
       reopened: '诉求被重新提起 {no}',
       low_rating: '诉求评价不满意 {no}',
+      yellow: '诉求即将到期 {no}',
+      red: '诉求已超期 {no}',
       kind: '类型：{kind}',
       village: '村（社区）：{village}',
       due: '期限：{due}',
@@ -776,7 +778,7 @@ export const zhCN = {
     kinds: { sms: '短信', wecom: '企业微信', dingtalk: '钉钉', webhook: 'Webhook' },
     messages: {
       received: '已收到', replied: '有新回复', resolved: '已办结', rejected: '未予受理', extended: '延期',
-      new_case: '新诉求', reopened: '重新提起', low_rating: '评价不满意',
+      new_case: '新诉求', reopened: '重新提起', low_rating: '评价不满意', yellow: '即将到期', red: '已超期',
     },
     scope: '范围',
     url: '地址',

@@ -697,3 +697,33 @@ describe('the worker in the server', () => {
     }
   });
 });
+
+describe('deadlines in the channels', () => {
+  it('when a case comes within a working day of its deadline and then passes it, then its channel hears yellow once and red once, and another village nothing', async () => {
+    const c = clock();
+    const [wecomA, wecomB] = [started(await fakeWecom()), started(await fakeWecom())];
+    const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
+    const a = aVillage(db, { name: '甲庄村', townCode: '370812103' });
+    const b = aVillage(db, { name: '乙屯村', townCode: '370812107' });
+    services.notifications.addChannel({ kind: 'wecom', url: `${wecomA.url}/send`, scopeCode: a.code });
+    services.notifications.addChannel({ kind: 'wecom', url: `${wecomB.url}/send`, scopeCode: b.code });
+    const k = file(services, db, { villageId: a.id, notifySms: false });
+    await services.notifications.deliverDue();
+    expect(wecomA.received).toHaveLength(1);
+    const due = Date.parse(db.prepare('SELECT first_response_due FROM cases WHERE id = ?').pluck().get(k.id) as string);
+    const text = (i: number) => (JSON.parse(wecomA.received[i]!.body) as { markdown: { content: string } }).markdown.content;
+
+    c.set(new Date(due - 3600_000).toISOString());
+    await services.notifications.deliverDue();
+    await services.notifications.deliverDue();
+    expect(wecomA.received).toHaveLength(2);
+    expect(text(1)).toContain(`诉求即将到期 ${k.trackingNo}`);
+
+    c.set(new Date(due + 60_000).toISOString());
+    await services.notifications.deliverDue();
+    await services.notifications.deliverDue();
+    expect(wecomA.received).toHaveLength(3);
+    expect(text(2)).toContain(`诉求已超期 ${k.trackingNo}`);
+    expect(wecomB.received).toHaveLength(0);
+  });
+});

@@ -219,6 +219,23 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
       };
     },
 
+    /**
+     * Open cases of these villages now yellow (due within a working day) or red (overdue), each with
+     * its first event's id: what the cadres' channels are told of.
+     */
+    flagged(villageIds: number[], at: Date = now()) {
+      const yellowBefore = yellowEdge(at).toISOString();
+      const base = { villageIds, state: 'open' as const, now: at.toISOString(), yellowBefore };
+      const rows = [...repo.inboxAll({ ...base, flag: 'red' }), ...repo.inboxAll({ ...base, flag: 'yellow' })];
+      const first = repo.firstEventIds(rows.map((r) => r.id));
+      return rows.flatMap((r) => {
+        const flag = flagOf(r.effectiveDue, at, yellowBefore);
+        const firstEventId = first.get(r.id);
+        if (!flag || !r.effectiveDue || firstEventId === undefined) return [];
+        return [{ caseId: r.id, trackingNo: r.trackingNo, kind: r.kind, villageId: r.villageId, villageName: r.villageName, state: r.state, due: r.effectiveDue, flag, firstEventId }];
+      });
+    },
+
     /** Every case of the filter, for the CSV export (same scope and filters as the inbox). */
     exportRows(user: SignedInUser, q: InboxQuery): Array<InboxRow & { flag: Flag }> {
       const at = now();

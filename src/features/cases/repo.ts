@@ -173,6 +173,7 @@ export function createCasesRepo(db: Db) {
     eventsWithCase: db.prepare(`SELECT e.id, e.at, e.actor, e.user_id AS userId, e.type, e.from_state AS fromState, e.to_state AS toState,
         e.public, e.body, e.data, c.id AS caseId, c.tracking_no AS trackingNo, c.kind, c.village_id AS villageId
       FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.id`),
+    firstEvents: db.prepare('SELECT case_id AS caseId, min(id) AS id FROM case_events WHERE case_id IN (SELECT value FROM json_each(?)) GROUP BY case_id'),
     eventsAfter: db.prepare(`SELECT e.id, e.at, e.actor, e.user_id AS userId, e.type, e.from_state AS fromState, e.to_state AS toState,
         e.public, e.body, e.data, c.id AS caseId, c.tracking_no AS trackingNo, c.kind, c.village_id AS villageId, c.token,
         v.code AS villageCode, v.name AS villageName, c.phone, c.notify_sms AS notifySms, c.state,
@@ -280,6 +281,11 @@ export function createCasesRepo(db: Db) {
     /** the next number in the day's sequence (call inside the submission's transaction) */
     nextTrackingSeq: (day: string) => s.nextSeq.pluck().get(day) as number,
     insert: (c: NewCase) => Number(s.insert.run({ ...c, anonymous: c.anonymous ? 1 : 0, notifySms: c.notifySms && !c.anonymous && c.phone ? 1 : 0 }).lastInsertRowid),
+    /** Each case's first event (its filing): a stable handle for what is said about the case later. */
+    firstEventIds: (caseIds: number[]) =>
+      new Map(
+        (caseIds.length ? (s.firstEvents.all(JSON.stringify(caseIds)) as Array<{ caseId: number; id: number }>) : []).map((r) => [r.caseId, r.id]),
+      ),
     /** Committed events after `afterId`, oldest first, with what notifications need of their case. */
     eventsAfter: (afterId: number, limit: number) => s.eventsAfter.all(afterId, limit) as OutboxEvent[],
     addEvent: (e: NewCaseEvent) => Number(s.event.run({ ip: '', ...e, public: e.public ? 1 : 0 }).lastInsertRowid),

@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../db/index.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import type { CasesService } from '../cases/service.js';
+import type { CaseOffice } from '../cases/office.js';
 import type { PlacesService } from '../places/service.js';
 import { createNotificationsRepo } from './repo.js';
 import { createNotificationsService } from './service.js';
@@ -17,6 +18,7 @@ export const notificationsFeature = {
     db: Db;
     uow: UnitOfWork;
     cases: Pick<CasesService, 'eventsAfter'>;
+    caseOffice?: Pick<CaseOffice, 'flagged'>;
     places: Pick<PlacesService, 'allVillages'>;
     config: Config;
     now?: () => Date;
@@ -27,6 +29,7 @@ export const notificationsFeature = {
       uow: deps.uow,
       repo: createNotificationsRepo(deps.db),
       cases: deps.cases,
+      flagged: deps.caseOffice ? (villageIds, at) => deps.caseOffice!.flagged(villageIds, at) : undefined,
       villageCodes: () => deps.places.allVillages(),
       config: deps.config,
       now: deps.now,

@@ -18,7 +18,7 @@ export const LEASE_MS = 2 * 60_000;
 /** Events read from the outbox per transaction. */
 const BATCH = 500;
 
-export type ChannelMessage = 'new_case' | 'reopened' | 'low_rating';
+export type ChannelMessage = 'new_case' | 'reopened' | 'low_rating' | 'yellow' | 'red';
 
 export const DELIVERY_STATES: DeliveryState[] = ['pending', 'sending', 'sent', 'dead'];
 export const DELIVERY_CHANNELS: DeliveryChannel[] = ['sms', 'wecom', 'dingtalk', 'webhook'];
@@ -90,8 +90,10 @@ export function createNotificationsService(deps: {
   uow: UnitOfWork;
   repo: NotificationsRepo;
   cases: { eventsAfter(afterId: number, limit: number): OutboxEvent[] };
+  /** open cases now yellow or red, with their first event's id */
+  flagged?: (villageIds: number[], at: Date) => FlaggedCase[];
   /** every village's code, to check a channel's place */
-  villageCodes: () => Array<{ code: string; name: string; townName: string }>;
+  villageCodes: () => Array<{ id: number; code: string; name: string; townName: string }>;
   config: Pick<Config, 'publicBaseUrl' | 'notify'>;
   sms?: SmsProvider;
   now?: () => Date;
@@ -102,6 +104,107 @@ export function createNotificationsService(deps: {
   const sms = deps.sms ?? smsProvider(config.notify.sms, deps.logger);
   const base = config.publicBaseUrl;
   const quiet = config.notify.sms.quietHours;
+
+  /**
+   * A message to every live channel whose place holds the case's village. `suffix` tells apart
+   * messages about the same event (a deadline's yellow and red), so each is made once per channel.
+   */
+  const toChannels = (
+    cm: ChannelMessage,
+    c: {
+      eventId: number;
+      event: string;
+      at: string;
+      caseId: number;
+      trackingNo: string;
+      kind: string;
+      villageId: number;
+      villageCode: string;
+      villageName: string;
+      state: string;
+      due: string;
+      rating: number | null;
+    },
+    at: string,
+    suffix: string,
+  ): number => {
+    const channels = repo.channelsFor(c.villageCode);
+    if (!channels.length) return 0;
+    const link = `${base}/admin/cases/${c.caseId}`;
+    const title = t(`notifications.channel.${cm}`, { no: c.trackingNo });
+    const lines = [
+      `**${title}**`,
+      t('notifications.channel.kind', { kind: t(`cases.kinds.${c.kind}`) }),
+      t('notifications.channel.village', { village: c.villageName }),
+      t('notifications.channel.due', { due: shortDate(c.due) }),
+      ...(cm === 'low_rating' && c.rating ? [t('notifications.channel.rating', { rating: c.rating })] : []),
+      t('notifications.channel.open', { link }),
+    ];
+    // Never the villager's name, phone or private link: the back office's case page only.
+    const event = {
+      event: c.event,
+      eventId: c.eventId,
+      at: c.at,
+      case: {
+        trackingNo: c.trackingNo,
+        kind: c.kind,
+        village: c.villageName,
+        villageCode: c.villageCode,
+        state: c.state,
+        due: c.due,
+        link,
+        ...(c.rating ? { rating: c.rating } : {}),
+      },
+    };
+    const body = JSON.stringify({ title, markdown: lines.join('\n\n'), event });
+    let added = 0;
+    for (const ch of channels) {
+      const recipient = `channel:${ch.id}${suffix}`;
+      if (
+        repo.insert({
+          eventId: c.eventId,
+          caseId: c.caseId,
+          villageId: c.villageId,
+          channel: ch.kind,
+          channelId: ch.id,
+          recipient,
+          message: cm,
+          body,
+          params: null,
+          nextAt: at,
+          now: at,
+        })
+      )
+        added++;
+    }
+    return added;
+  };
+
+  /**
+   * Cases turning yellow or red: told once per channel and deadline (a new deadline after an
+   * extension or a reopening may be told again). Red only within a day of the deadline, so that a
+   * new channel is not flooded with old overdue cases.
+   */
+  const flagDeliveries = (at: Date): number => {
+    if (!deps.flagged || repo.channels().length === 0) return 0;
+    const villages = new Map(deps.villageCodes().map((v) => [v.id, v.code]));
+    const iso = at.toISOString();
+    let added = 0;
+    uow.run(() => {
+      for (const f of deps.flagged!([...villages.keys()], at)) {
+        if (f.flag === 'red' && Date.parse(f.due) < at.getTime() - 24 * 3600_000) continue;
+        const villageCode = villages.get(f.villageId);
+        if (!villageCode) continue;
+        added += toChannels(
+          f.flag,
+          { ...f, eventId: f.firstEventId, event: f.flag === 'red' ? 'case.overdue' : 'case.due_soon', at: iso, villageCode, rating: null },
+          iso,
+          `:${f.flag}:${f.due}`,
+        );
+      }
+    });
+    return added;
+  };
 
   /** The deliveries an event calls for, made once each (unique per event, channel and recipient). */
   const deliveriesFor = (e: OutboxEvent, at: string): number => {
@@ -132,56 +235,9 @@ export function createNotificationsService(deps: {
     }
     const cm = channelMessageFor(e);
     if (cm) {
-      const channels = repo.channelsFor(e.villageCode);
-      if (channels.length) {
-        const link = `${base}/admin/cases/${e.caseId}`;
-        const due = e.state === 'submitted' ? e.firstResponseDue : e.resolutionDue;
-        const rating = Number(eventData(e).rating) || null;
-        const title = t(`notifications.channel.${cm}`, { no: e.trackingNo });
-        const lines = [
-          `**${title}**`,
-          t('notifications.channel.kind', { kind: t(`cases.kinds.${e.kind}`) }),
-          t('notifications.channel.village', { village: e.villageName }),
-          t('notifications.channel.due', { due: shortDate(due) }),
-          ...(cm === 'low_rating' && rating ? [t('notifications.channel.rating', { rating })] : []),
-          t('notifications.channel.open', { link }),
-        ];
-        // Never the villager's name, phone or private link: the back office's case page only.
-        const event = {
-          event: PUBLISHED_NAMES[e.type] ?? `case.${e.type}`,
-          eventId: e.id,
-          at: e.at,
-          case: {
-            trackingNo: e.trackingNo,
-            kind: e.kind,
-            village: e.villageName,
-            villageCode: e.villageCode,
-            state: e.state,
-            due,
-            link,
-            ...(rating ? { rating } : {}),
-          },
-        };
-        const body = JSON.stringify({ title, markdown: lines.join('\n\n'), event });
-        for (const ch of channels) {
-          if (
-            repo.insert({
-              eventId: e.id,
-              caseId: e.caseId,
-              villageId: e.villageId,
-              channel: ch.kind,
-              channelId: ch.id,
-              recipient: `channel:${ch.id}`,
-              message: cm,
-              body,
-              params: null,
-              nextAt: at,
-              now: at,
-            })
-          )
-            added++;
-        }
-      }
+      const due = e.state === 'submitted' ? e.firstResponseDue : e.resolutionDue;
+      const rating = Number(eventData(e).rating) || null;
+      added += toChannels(cm, { ...e, eventId: e.id, event: PUBLISHED_NAMES[e.type] ?? `case.${e.type}`, due, rating }, at, '');
     }
     return added;
   };
@@ -205,7 +261,7 @@ export function createNotificationsService(deps: {
         return { count: n, more: events.length === BATCH };
       });
       added += count;
-      if (!more) return added;
+      if (!more) return added + flagDeliveries(now());
     }
   };
 
@@ -371,16 +427,14 @@ export function createNotificationsService(deps: {
 
     /** The live channels, secrets and addresses masked. */
     channels(): ChannelView[] {
-      return repo
-        .channels()
-        .map((c: ChannelRow) => ({
-          id: c.id,
-          kind: c.kind,
-          url: maskUrl(c.url),
-          hasSecret: !!c.secret,
-          scopeCode: c.scopeCode,
-          scopeName: placeName(c.scopeCode),
-        }));
+      return repo.channels().map((c: ChannelRow) => ({
+        id: c.id,
+        kind: c.kind,
+        url: maskUrl(c.url),
+        hasSecret: !!c.secret,
+        scopeCode: c.scopeCode,
+        scopeName: placeName(c.scopeCode),
+      }));
     },
 
     /** Adds a channel for a village (12-digit code), township (9) or district (6). ValidationError for a bad field. */
@@ -411,6 +465,18 @@ export function createNotificationsService(deps: {
       return Number.isInteger(id) && id > 0 && repo.removeChannel(id, now().toISOString());
     },
   };
+}
+
+export interface FlaggedCase {
+  caseId: number;
+  trackingNo: string;
+  kind: string;
+  villageId: number;
+  villageName: string;
+  state: string;
+  due: string;
+  flag: 'yellow' | 'red';
+  firstEventId: number;
 }
 
 export interface DeliveryReport {
