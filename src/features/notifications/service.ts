@@ -398,6 +398,8 @@ export function createNotificationsService(deps: {
   return {
     plan,
     deliverDue,
+    /** Resolves when no round is under way (a round that is running, finished). */
+    settled: (): Promise<void> => (running ? running.then(() => undefined) : Promise.resolve()),
 
     /** The delivery log of the user's villages, newest first. */
     list(scope: Scope, filter: Omit<DeliveryFilter, 'villageIds'>, page: number, perPage = 50): { rows: DeliveryView[]; total: number } {

@@ -10,7 +10,10 @@ const WAKING: CaseEventType[] = ['case.filed', 'case.replied', 'case.resolved', 
  * committed. The cursor over case_events makes it correct without the wake-ups (another process,
  * a crash, a restart); they only make it quick.
  */
-export function startNotificationWorker(service: NotificationsService, opts: { events?: CaseEventBus; logger?: Logger; everyMs?: number }) {
+export function startNotificationWorker(
+  service: NotificationsService,
+  opts: { events?: CaseEventBus; logger?: Logger; everyMs?: number; stopWaitMs?: number },
+) {
   let stopped = false;
   const round = () => {
     if (stopped) return Promise.resolve();
@@ -26,12 +29,14 @@ export function startNotificationWorker(service: NotificationsService, opts: { e
   const unsubscribe = WAKING.map((type) => opts.events?.subscribe(type, () => void setImmediate(() => void round())));
   void round();
   return {
-    /** Stops the timer and waits for a round under way. */
+    /** Stops the timer and waits (a little) for a round under way. */
     async stop(): Promise<void> {
       stopped = true;
       clearInterval(timer);
       unsubscribe.forEach((u) => u?.());
-      await service.deliverDue().catch(() => undefined);
+      // A round under way gets a few seconds; a row it claimed and did not finish is taken again
+      // after its lease, so stopping never loses a message.
+      await Promise.race([service.settled().catch(() => undefined), new Promise((r) => setTimeout(r, opts.stopWaitMs ?? 4000).unref())]);
     },
   };
 }
