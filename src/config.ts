@@ -4,6 +4,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { passwordProblem, PASSWORD_PROBLEMS } from './features/staff/password-policy.js';
 
+/** The villager's SMS messages, each with its own approved template at the provider. */
+export const SMS_MESSAGES = ['received', 'replied', 'resolved', 'rejected', 'extended'] as const;
+export type SmsMessage = (typeof SMS_MESSAGES)[number];
+
 const boolish = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no'])
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
@@ -37,6 +41,23 @@ const schema = z
     MASHANG_BACKUP_DIR: z.string().min(1).optional(),
     MASHANG_BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(7),
     MASHANG_BACKUP_HOURS: z.coerce.number().min(0.25, 'must be at least 0.25 (15 minutes)').max(24 * 31).default(24),
+    MASHANG_NOTIFY_RETRY_SECONDS: z.coerce.number().min(1).max(24 * 3600).default(30),
+    MASHANG_SMS_PROVIDER: z.enum(['log', 'aliyun', 'tencent']).default('log'),
+    MASHANG_SMS_ACCESS_KEY_ID: z.string().min(1).optional(),
+    MASHANG_SMS_ACCESS_KEY_SECRET: z.string().min(1).optional(),
+    MASHANG_SMS_SIGN_NAME: z.string().min(1).optional(),
+    MASHANG_SMS_SDK_APP_ID: z.string().min(1).optional(),
+    MASHANG_SMS_TEMPLATES: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || parseTemplates(v) !== undefined, `must be JSON naming a template code for each of ${SMS_MESSAGES.join(', ')}, e.g. {"received":"SMS_1",…}`),
+    MASHANG_SMS_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+    MASHANG_SMS_REGION: z.string().min(1).default('ap-guangzhou'),
+    MASHANG_SMS_QUIET_HOURS: z
+      .string()
+      .default('21:00-08:00')
+      .refine((v) => v.trim() === '' || parseQuietHours(v) !== undefined, 'must be HH:MM-HH:MM (China time), or empty for none'),
+    MASHANG_SMS_DAILY_CAP: z.coerce.number().int().min(1).max(100).default(5),
   })
   .transform((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.PUBLIC_BASE_URL) {
@@ -46,6 +67,14 @@ const schema = z
     // insecure, the Secure session cookie is never set and sign-in goes round in a loop.
     if (env.PUBLIC_BASE_URL?.startsWith('https:') && !parseTrustProxy(env.TRUST_PROXY)) {
       ctx.addIssue({ code: 'custom', path: ['TRUST_PROXY'], message: 'must be set when PUBLIC_BASE_URL is https: the number of proxies in front of this server (usually 1), or their addresses' });
+    }
+    // A real provider with a missing setting would fail every message: refuse to start instead.
+    if (env.MASHANG_SMS_PROVIDER !== 'log') {
+      const needed = ['MASHANG_SMS_ACCESS_KEY_ID', 'MASHANG_SMS_ACCESS_KEY_SECRET', 'MASHANG_SMS_SIGN_NAME', 'MASHANG_SMS_TEMPLATES'] as const;
+      const all = env.MASHANG_SMS_PROVIDER === 'tencent' ? [...needed, 'MASHANG_SMS_SDK_APP_ID' as const] : needed;
+      for (const name of all) {
+        if (!env[name]) ctx.addIssue({ code: 'custom', path: [name], message: `is required with MASHANG_SMS_PROVIDER=${env.MASHANG_SMS_PROVIDER}` });
+      }
     }
     const publicBaseUrl = (env.PUBLIC_BASE_URL ?? `http://${env.HOST === '0.0.0.0' ? '127.0.0.1' : env.HOST}:${env.PORT}`).replace(/\/+$/, '');
     return {
@@ -68,9 +97,51 @@ const schema = z
       /** load the fictional demo district into an empty database: on by default outside production */
       demo: env.MASHANG_DEMO ?? env.NODE_ENV !== 'production',
       /** scheduled backups: off unless a folder is given */
+      notify: {
+        /** the first retry waits this long, then twice as long each time (at most 8 tries) */
+        retrySeconds: env.MASHANG_NOTIFY_RETRY_SECONDS,
+        sms: {
+          provider: env.MASHANG_SMS_PROVIDER,
+          accessKeyId: env.MASHANG_SMS_ACCESS_KEY_ID ?? '',
+          accessKeySecret: env.MASHANG_SMS_ACCESS_KEY_SECRET ?? '',
+          signName: env.MASHANG_SMS_SIGN_NAME ?? '',
+          sdkAppId: env.MASHANG_SMS_SDK_APP_ID ?? '',
+          templates: (env.MASHANG_SMS_TEMPLATES ? parseTemplates(env.MASHANG_SMS_TEMPLATES) : undefined) ?? null,
+          /** the provider's base URL (a private cloud, a test server); else its public one */
+          endpoint: env.MASHANG_SMS_ENDPOINT?.replace(/\/+$/, '') ?? null,
+          region: env.MASHANG_SMS_REGION,
+          /** China-time minutes [start, end) in which no SMS goes out; null when off */
+          quietHours: env.MASHANG_SMS_QUIET_HOURS.trim() === '' ? null : (parseQuietHours(env.MASHANG_SMS_QUIET_HOURS) ?? null),
+          /** SMS a phone gets at most in a China day */
+          dailyCap: env.MASHANG_SMS_DAILY_CAP,
+        },
+      },
       backup: env.MASHANG_BACKUP_DIR ? { dir: env.MASHANG_BACKUP_DIR, keep: env.MASHANG_BACKUP_KEEP, everyMs: Math.round(env.MASHANG_BACKUP_HOURS * 3600_000) } : undefined,
     };
   });
+
+/** MASHANG_SMS_TEMPLATES: {"received":"SMS_123",…} with a code for every message, else undefined. */
+function parseTemplates(v: string): Record<SmsMessage, string> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+  if (!parsed || typeof parsed !== 'object') return undefined;
+  const map = parsed as Record<string, unknown>;
+  if (!SMS_MESSAGES.every((k) => typeof map[k] === 'string' && (map[k] as string).trim() !== '')) return undefined;
+  return Object.fromEntries(SMS_MESSAGES.map((k) => [k, (map[k] as string).trim()])) as Record<SmsMessage, string>;
+}
+
+/** '21:00-08:00' → minutes of the day { start: 1260, end: 480 }; undefined when malformed or empty. */
+export function parseQuietHours(v: string): { start: number; end: number } | undefined {
+  const m = /^\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*$/.exec(v);
+  if (!m) return undefined;
+  const start = Number(m[1]) * 60 + Number(m[2]);
+  const end = Number(m[3]) * 60 + Number(m[4]);
+  return start === end ? undefined : { start, end };
+}
 
 /**
  * Express's `trust proxy`: a hop count, or the proxies' addresses. Never `true`, which trusts the

@@ -5,6 +5,7 @@ import { prepare } from './bootstrap.js';
 import { DatabaseProblem, optimize } from './db/index.js';
 import { scheduleBackups } from './db/backup.js';
 import { gracefulShutdown } from './http/shutdown.js';
+import { startNotificationWorker } from './features/notifications/worker.js';
 
 /** Requests under way get this long to finish on SIGTERM; below Docker's and systemd's kill timeouts. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -75,6 +76,8 @@ async function main(): Promise<void> {
   runJobs();
   const jobs = setInterval(runJobs, 10 * 60_000);
   jobs.unref();
+  // Notifications: made from committed case events by a cursor, delivered with retries; woken by each event.
+  const notifier = startNotificationWorker(services.notifications, { events: services.events, logger });
   const backups = config.backup
     ? scheduleBackups(db, { ...config.backup, dataDir: config.dataDir, logger })
     : undefined;
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
     clearInterval(jobs);
     // Stop accepting, close idle connections, let requests in flight finish (for a grace period),
     // let a backup under way finish, then close the database.
-    void Promise.all([shutdown.close(), backups?.stop()]).then(() => {
+    void Promise.all([shutdown.close(), backups?.stop(), notifier.stop()]).then(() => {
       db.close();
       logger.info('stopped');
       process.exit(0);

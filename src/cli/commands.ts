@@ -15,6 +15,7 @@ import { isRealDate } from '../domain/dates.js';
 import { normalisePhone } from '../domain/phone.js';
 import { startOfChinaDay } from '../domain/time.js';
 import { ApiKeyNameError } from '../features/open311/service.js';
+import { ValidationError } from '../errors.js';
 
 const usage = `Usage: mashang <command>
 
@@ -29,7 +30,11 @@ Commands:
   export places|households|cadres|calendar|catalog --out FILE.csv|FILE.xlsx
                        write the same columns, for editing in Excel and importing again
   jobs run             close unrated cases resolved over 7 days ago; drop expired sessions and import files
-                       left unconfirmed for an hour
+                       left unconfirmed for an hour; deliver the notifications that are due
+  channels add wecom|dingtalk|webhook --url URL [--secret S] (--village CODE|--town CODE|--district CODE)
+                       send new, reopened and badly rated cases of a place to a group robot or webhook
+  channels list        the channels (addresses shortened, secrets never shown)
+  channels remove ID   stop a channel
   user add USERNAME --role admin|staff|cadre --name NAME [--town CODE]... [--village CODE]... [--district CODE] [--cadre-phone PHONE]
                        create a back-office user; the password is read from MASHANG_NEW_PASSWORD or printed once
   apikey add NAME      create an Open311 API key; the key is printed once, as the last line
@@ -190,7 +195,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const closed = services.caseOffice.autoClose();
       const pruned = services.staff.pruneSessions();
       const uploads = services.pendingImports.prune();
+      const sent = await services.notifications.deliverDue();
       console.log(`closed ${closed} case(s), removed ${pruned} expired session(s) and ${uploads} unconfirmed import file(s)`);
+      console.log(`notifications: ${sent.planned} made, ${sent.sent} sent, ${sent.retry} to retry, ${sent.dead} failed, ${sent.postponed} held back (quiet hours or daily cap)`);
       db.close();
       return 0;
     }
@@ -228,6 +235,51 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           console.log([k.name, `${k.prefix}…`, k.revokedAt ? `revoked ${k.revokedAt}` : 'active', `last used ${k.lastUsedAt ?? 'never'}`, `uses ${k.uses}`].join('\t'));
         }
         return 0;
+      } finally {
+        db.close();
+      }
+    }
+    case 'channels': {
+      const [sub, ...args] = rest;
+      if (sub !== 'add' && sub !== 'list' && sub !== 'remove') break;
+      const db = openDb(config.dbFile);
+      migrate(db);
+      const services = createServices(db, config);
+      try {
+        if (sub === 'list') {
+          for (const c of services.notifications.channels()) {
+            console.log(`${c.id}\t${c.kind}\t${c.scopeCode} ${c.scopeName}\t${c.url}${c.hasSecret ? '\tsecret set' : ''}`);
+          }
+          return 0;
+        }
+        if (sub === 'remove') {
+          const id = Number(args[0]);
+          if (!services.notifications.removeChannel(id)) {
+            console.error(`No channel ${args[0] ?? ''}.`);
+            return 1;
+          }
+          console.log(`removed channel ${id}`);
+          return 0;
+        }
+        const { values, positionals } = parseArgs({
+          args,
+          allowPositionals: true,
+          options: { url: { type: 'string' }, secret: { type: 'string' }, village: { type: 'string' }, town: { type: 'string' }, district: { type: 'string' } },
+        });
+        const places = [values.village, values.town, values.district].filter((v) => v !== undefined);
+        if (positionals.length !== 1 || !values.url || places.length !== 1) {
+          console.error('Usage: channels add wecom|dingtalk|webhook --url URL [--secret S] (--village CODE|--town CODE|--district CODE)');
+          return 2;
+        }
+        try {
+          const id = services.notifications.addChannel({ kind: positionals[0]!, url: values.url, secret: values.secret ?? null, scopeCode: places[0]! });
+          console.log(`added channel ${id}`);
+          return 0;
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err;
+          for (const e of err.errors) console.error(`${e.field}: ${e.text}`);
+          return 1;
+        }
       } finally {
         db.close();
       }

@@ -13,6 +13,7 @@ import { transferFeature } from './transfer/index.js';
 import { statsFeature } from './stats/index.js';
 import { adminFeature } from './admin/index.js';
 import { open311Feature } from './open311/index.js';
+import { notificationsFeature } from './notifications/index.js';
 
 /**
  * Every feature, in dependency order: a feature's service factory gets the services of those
@@ -34,6 +35,7 @@ export const FEATURES = [
   statsFeature,
   adminFeature,
   open311Feature,
+  notificationsFeature,
 ] as const;
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;

@@ -30,6 +30,8 @@ interface Objects {
   cadreId: number;
   templateId: number;
   apiKeyId: number;
+  notificationId: number;
+  channelId: number;
 }
 
 interface Row {
@@ -70,7 +72,10 @@ const ROWS: Row[] = [
   { method: 'POST', route: '/admin/villages/:code/cadres/:id/remove', url: (o) => `/admin/villages/${o.villageCode}/cadres/${o.cadreId}/remove`, roles: STAFF, scoped: true },
   { method: 'POST', route: '/admin/villages/:code/cadres/:id/photo', url: (o) => `/admin/villages/${o.villageCode}/cadres/${o.cadreId}/photo`, multipart: true, roles: STAFF, scoped: true },
   { method: 'POST', route: '/admin/places/villages/:code', url: (o) => `/admin/places/villages/${o.villageCode}`, body: { name: '矩阵村' }, roles: STAFF, scoped: true },
+  { method: 'GET', route: '/admin/notifications/:id', url: (o) => `/admin/notifications/${o.notificationId}`, roles: ALL, scoped: true },
+  { method: 'POST', route: '/admin/notifications/:id/retry', url: (o) => `/admin/notifications/${o.notificationId}/retry`, roles: ALL, scoped: true },
   // Admin-only pages: district-wide data with no township to scope by.
+  { method: 'POST', route: '/admin/channels/:id/remove', url: (o) => `/admin/channels/${o.channelId}/remove`, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/users/:id/active', url: () => `/admin/users/1/active`, body: { active: '0' }, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/calendar/:date/delete', url: () => `/admin/calendar/2026-10-01/delete`, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/places/towns/:code', url: (o) => `/admin/places/towns/${o.villageCode.slice(0, 9)}`, body: { name: '矩阵镇' }, roles: ['admin'], scoped: false },
@@ -113,13 +118,22 @@ function world(): World {
   const templateId = Number(
     stack.db.prepare("INSERT INTO reply_templates (kind, title, body, town_code, created_at) VALUES ('help', '矩阵', '矩阵回复内容', ?, '2026-01-01')").run(townA).lastInsertRowid,
   );
+  // A failed SMS about the case, as the delivery log shows it, and a group robot of the township.
+  const eventId = stack.db.prepare('SELECT min(id) FROM case_events WHERE case_id = ?').pluck().get(c.id) as number;
+  const notificationId = Number(
+    stack.db
+      .prepare(`INSERT INTO notification_deliveries (event_id, case_id, village_id, channel, recipient, message, body, state, attempts, next_at, created_at, updated_at)
+        VALUES (?, ?, ?, 'sms', '13912345678', 'received', '已收到', 'dead', 8, '2026-01-01', '2026-01-01', '2026-01-01')`)
+      .run(eventId, c.id, h.villageId).lastInsertRowid,
+  );
+  const channelId = stack.services.notifications.addChannel({ kind: 'wecom', url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=matrix', scopeCode: townA });
   return {
     ...stack,
     townA,
     townB: other.code.slice(0, 9),
     villageA: h.villageId,
     villageB: other.id,
-    objects: { caseId: c.id, photoId, catalogCode, villageCode, householdId: extra.id, plateToken: extra.token, cadreId, templateId, apiKeyId: stack.services.open311.createKey('矩阵', null).row.id },
+    objects: { caseId: c.id, photoId, catalogCode, villageCode, householdId: extra.id, plateToken: extra.token, cadreId, templateId, apiKeyId: stack.services.open311.createKey('矩阵', null).row.id, notificationId, channelId },
   };
 }
 

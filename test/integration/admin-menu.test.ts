@@ -20,7 +20,8 @@ describe('the back-office menu, gathered from the features', () => {
     expect(adminMenu).toEqual(
       [
         ['/admin', 'admin.nav.dashboard'], ['/admin/cases', 'admin.nav.cases'], ['/admin/places', 'placesAdmin.title'], ['/admin/plates', 'plates.title'],
-        ['/admin/catalog', 'catalogAdmin.title'], ['/admin/data', 'data.title'], ['/admin/templates', 'templates.title'], ['/admin/users', 'users.title'],
+        ['/admin/catalog', 'catalogAdmin.title'], ['/admin/data', 'data.title'], ['/admin/templates', 'templates.title'],
+        ['/admin/notifications', 'notifications.title'], ['/admin/users', 'users.title'],
         ['/admin/calendar', 'calendar.title'], ['/admin/apikeys', 'admin.nav.apiKeys'], ['/admin/audit', 'admin.nav.audit'], ['/admin/password', 'admin.nav.password'],
       ].map(([href, label]) => `${href} ${t(label!)}`),
     );
@@ -31,7 +32,7 @@ describe('the back-office menu, gathered from the features', () => {
     expect(menuLinks((await staffAgent.get('/admin/cases').expect(200)).text)).toEqual(staffMenu);
 
     const cadreMenu = menuLinks((await (await signIn(app, cadre.username)).get('/admin').expect(200)).text);
-    expect(cadreMenu).toEqual(adminMenu.filter((l) => /^\/admin(\/cases|\/password)? /.test(l)));
-    expect(cadreMenu).toHaveLength(3);
+    expect(cadreMenu).toEqual(adminMenu.filter((l) => /^\/admin(\/cases|\/notifications|\/password)? /.test(l)));
+    expect(cadreMenu).toHaveLength(4);
   });
 });

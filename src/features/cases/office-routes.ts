@@ -159,7 +159,7 @@ export function caseOfficeRoutes(services: Services): Router {
     const view = office.get(user, id);
     res.status(status).render('admin/case', {
       ...view, c: view.case, maskPhone, errors: [], values: {}, notice: null, openAction: null, mergeTarget: null,
-      templates: templatesFor(view.case), templateText: null,
+      templates: templatesFor(view.case), templateText: null, notifications: services.notifications.forCase(user.scope, view.case.id),
       householdToken: view.case.householdId ? services.places.activePlateToken(view.case.householdId) : undefined, ...extra,
     });
   };

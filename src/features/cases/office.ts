@@ -87,6 +87,9 @@ const EVENT_KIND: Record<Step['action'], CaseEventKind> = {
 };
 
 /** The back office's side of cases: every read and change is limited to the caller's villages. */
+/** Flagged cases read per page by `flagged`. */
+const FLAGGED_PAGE = 1000;
+
 export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calendar: CalendarService; staff: StaffService; events?: CaseEventBus; now?: () => Date }) {
   const { uow, repo, calendar, staff } = deps;
   const now = deps.now ?? (() => new Date());
@@ -258,6 +261,33 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
         next,
         counts: counts as Partial<Record<CaseState, number>>,
       };
+    },
+
+    /**
+     * Open cases of these villages now yellow (due within a working day) or red (overdue), each with
+     * its first event's id: what the cadres' channels are told of. Read a page at a time on the
+     * open-deadline index.
+     */
+    flagged(villageIds: number[], at: Date = now()) {
+      const yellowBefore = yellowEdge(at).toISOString();
+      const base = { villageIds, state: 'open' as const, now: at.toISOString(), yellowBefore };
+      const rows: InboxRow[] = [];
+      for (const flag of ['red', 'yellow'] as const) {
+        for (let after: { due: string; id: number } | undefined; ; ) {
+          const page = repo.inboxOpen({ ...base, flag }, after, FLAGGED_PAGE);
+          rows.push(...page);
+          const last = page[page.length - 1];
+          if (page.length < FLAGGED_PAGE || !last?.effectiveDue) break;
+          after = { due: last.effectiveDue, id: last.id };
+        }
+      }
+      const first = repo.firstEventIds(rows.map((r) => r.id));
+      return rows.flatMap((r) => {
+        const flag = flagOf(r.effectiveDue, at, yellowBefore);
+        const firstEventId = first.get(r.id);
+        if (!flag || !r.effectiveDue || firstEventId === undefined) return [];
+        return [{ caseId: r.id, trackingNo: r.trackingNo, kind: r.kind, villageId: r.villageId, villageName: r.villageName, state: r.state, due: r.effectiveDue, flag, firstEventId }];
+      });
     },
 
     /**

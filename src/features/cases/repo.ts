@@ -45,6 +45,8 @@ export interface CaseRow {
   /** null when filed from a plate; the Open311 key's name otherwise (来源) */
   source: string | null;
   mediaUrl: string | null;
+  /** 1 when the villager asked for SMS about this case (用短信通知我办理进展) */
+  notifySms: number;
 }
 
 export interface InboxFilter {
@@ -121,6 +123,7 @@ export interface NewCase {
   idempotencyKey: string | null;
   source?: string | null;
   mediaUrl?: string | null;
+  notifySms?: boolean;
   now: string;
 }
 
@@ -141,6 +144,18 @@ export interface ExchangeRow extends CaseRow {
   latestReply: string | null;
 }
 
+/** A committed event with what notifications need of its case, for the outbox's cursor. */
+export interface OutboxEvent extends CaseEventWithCase {
+  token: string;
+  villageCode: string;
+  villageName: string;
+  phone: string | null;
+  notifySms: number;
+  state: CaseState;
+  resolutionDue: string;
+  firstResponseDue: string;
+}
+
 const CASE_COLUMNS = `
   c.id, c.token, c.tracking_no AS trackingNo, c.kind, c.category, c.item_id AS itemId, i.name AS itemName, i.code AS itemCode,
   i.promised_limit AS itemPromisedLimit, i.promised_limit_unit AS itemPromisedLimitUnit,
@@ -150,7 +165,7 @@ const CASE_COLUMNS = `
   c.first_responded_at AS firstRespondedAt, c.extended, c.resolved_at AS resolvedAt, c.closed_at AS closedAt,
   c.rating, c.rating_comment AS ratingComment, c.reopen_count AS reopenCount, c.created_at AS createdAt, c.updated_at AS updatedAt,
   c.assigned_user_id AS assignedUserId, c.extension_reason AS extensionReason, c.plate_id AS plateId, c.source,
-  c.media_url AS mediaUrl`;
+  c.media_url AS mediaUrl, c.notify_sms AS notifySms`;
 /** The deadline that matters now: the first response while none was given, then the resolution. */
 const EFFECTIVE_DUE = `CASE WHEN c.state NOT IN (${OPEN_STATES_SQL}) THEN NULL
   WHEN c.first_responded_at IS NULL THEN c.first_response_due ELSE c.resolution_due END`;
@@ -176,9 +191,9 @@ export function createCasesRepo(db: Db) {
       'INSERT INTO tracking_sequences (day, last) VALUES (?, 1) ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last',
     ),
     insert: db.prepare(`INSERT INTO cases (token, tracking_no, kind, category, item_id, village_id, household_id, plate_id, name, phone,
-        anonymous, content, callback_time, first_response_due, resolution_due, idempotency_key, source, media_url, created_at, updated_at)
+        anonymous, content, callback_time, first_response_due, resolution_due, idempotency_key, source, media_url, notify_sms, created_at, updated_at)
       VALUES (@token, @trackingNo, @kind, @category, @itemId, @villageId, @householdId, @plateId, @name, @phone,
-        @anonymous, @content, @callbackTime, @firstResponseDue, @resolutionDue, @idempotencyKey, @source, @mediaUrl, @now, @now)`),
+        @anonymous, @content, @callbackTime, @firstResponseDue, @resolutionDue, @idempotencyKey, @source, @mediaUrl, @notifySms, @now, @now)`),
     event: db.prepare(`INSERT INTO case_events (case_id, at, actor, user_id, type, from_state, to_state, public, body, data, ip)
       VALUES (@caseId, @at, @actor, @userId, @type, @fromState, @toState, @public, @body, @data, @ip)`),
     // The back office's timeline says who acted (the villager's page never names staff).
@@ -190,6 +205,13 @@ export function createCasesRepo(db: Db) {
     eventsWithCase: db.prepare(`SELECT e.id, e.at, e.actor, e.user_id AS userId, e.type, e.from_state AS fromState, e.to_state AS toState,
         e.public, e.body, e.data, c.id AS caseId, c.tracking_no AS trackingNo, c.kind, c.village_id AS villageId
       FROM case_events e JOIN cases c ON c.id = e.case_id WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.id`),
+    firstEvents: db.prepare('SELECT case_id AS caseId, min(id) AS id FROM case_events WHERE case_id IN (SELECT value FROM json_each(?)) GROUP BY case_id'),
+    eventsAfter: db.prepare(`SELECT e.id, e.at, e.actor, e.user_id AS userId, e.type, e.from_state AS fromState, e.to_state AS toState,
+        e.public, e.body, e.data, c.id AS caseId, c.tracking_no AS trackingNo, c.kind, c.village_id AS villageId, c.token,
+        v.code AS villageCode, v.name AS villageName, c.phone, c.notify_sms AS notifySms, c.state,
+        c.resolution_due AS resolutionDue, c.first_response_due AS firstResponseDue
+      FROM case_events e JOIN cases c ON c.id = e.case_id JOIN villages v ON v.id = c.village_id
+      WHERE e.id > ? ORDER BY e.id LIMIT ?`),
     photo: db.prepare(`INSERT INTO case_photos (case_id, file_name, mime, bytes, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
     photos: db.prepare('SELECT id, case_id AS caseId, file_name AS fileName, mime, bytes, width, height FROM case_photos WHERE case_id = ? ORDER BY id'),
     photoById: db.prepare('SELECT id, case_id AS caseId, file_name AS fileName, mime, bytes, width, height FROM case_photos WHERE id = ?'),
@@ -322,7 +344,8 @@ export function createCasesRepo(db: Db) {
     findByTokens: (tokens: string[]) => (tokens.length ? (s.byTokens(tokens.length).all(...tokens) as CaseRow[]) : []),
     /** the next number in the day's sequence (call inside the submission's transaction) */
     nextTrackingSeq: (day: string) => s.nextSeq.pluck().get(day) as number,
-    insert: (c: NewCase) => Number(s.insert.run({ source: null, mediaUrl: null, ...c, anonymous: c.anonymous ? 1 : 0 }).lastInsertRowid),
+    insert: (c: NewCase) =>
+      Number(s.insert.run({ source: null, mediaUrl: null, ...c, anonymous: c.anonymous ? 1 : 0, notifySms: c.notifySms && !c.anonymous && c.phone ? 1 : 0 }).lastInsertRowid),
     /** Cases for another system (Open311), newest first, each with the office's latest public reply. */
     exchange(f: ExchangeFilter): ExchangeRow[] {
       const where: string[] = [];
@@ -341,6 +364,13 @@ export function createCasesRepo(db: Db) {
           ORDER BY c.created_at DESC, c.id DESC LIMIT ?`)
         .all(...params, f.limit) as ExchangeRow[];
     },
+    /** Each case's first event (its filing): a stable handle for what is said about the case later. */
+    firstEventIds: (caseIds: number[]) =>
+      new Map(
+        (caseIds.length ? (s.firstEvents.all(JSON.stringify(caseIds)) as Array<{ caseId: number; id: number }>) : []).map((r) => [r.caseId, r.id]),
+      ),
+    /** Committed events after `afterId`, oldest first, with what notifications need of their case. */
+    eventsAfter: (afterId: number, limit: number) => s.eventsAfter.all(afterId, limit) as OutboxEvent[],
     addEvent: (e: NewCaseEvent) => Number(s.event.run({ ip: '', ...e, public: e.public ? 1 : 0 }).lastInsertRowid),
     /** Events by id, oldest first, with their case's number, kind and village. */
     eventsWithCase: (ids: number[]) => (ids.length ? (s.eventsWithCase.all(JSON.stringify(ids)) as CaseEventWithCase[]) : []),

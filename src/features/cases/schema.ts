@@ -41,6 +41,7 @@ export const applyForm = z.object({
   phone,
   content: note,
   callbackTime: z.enum(CALLBACK_TIMES, { error: t('cases.errors.callbackTime') }),
+  notifySms: checkbox,
   idempotencyKey: key,
 });
 
@@ -49,6 +50,7 @@ export const helpForm = z.object({
   phone,
   content: note,
   callbackTime: z.enum(CALLBACK_TIMES, { error: t('cases.errors.callbackTime') }),
+  notifySms: checkbox,
   idempotencyKey: key,
 });
 
@@ -63,6 +65,7 @@ export const speakForm = z
     anonymous: checkbox,
     name: z.string().optional(),
     phone: z.string().optional(),
+    notifySms: checkbox,
     idempotencyKey: key,
   })
   .superRefine(
@@ -75,7 +78,7 @@ export const speakForm = z
     },
     { when: () => true },
   )
-  .transform((v) => (v.anonymous ? { ...v, name: null, phone: null } : { ...v, name: name.parse(v.name ?? ''), phone: phone.parse(v.phone ?? '') }));
+  .transform((v) => (v.anonymous ? { ...v, name: null, phone: null, notifySms: false } : { ...v, name: name.parse(v.name ?? ''), phone: phone.parse(v.phone ?? '') }));
 
 export const rateForm = z.object({
   rating: z.coerce.number({ error: t('cases.errors.rating') }).int({ error: t('cases.errors.rating') }).min(1, { error: t('cases.errors.rating') }).max(5, { error: t('cases.errors.rating') }),

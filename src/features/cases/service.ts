@@ -10,7 +10,7 @@ import { chinaDate, endOfChinaDay } from '../../domain/time.js';
 import { addDays } from '../../domain/dates.js';
 import { transition, type CaseState } from './machine.js';
 import type { CaseKind, CaseRow, CasesRepo, ExchangeFilter, ExchangeRow, SpeakCategory } from './repo.js';
-export type { ExchangeFilter, ExchangeRow } from './repo.js';
+export type { ExchangeFilter, ExchangeRow, OutboxEvent } from './repo.js';
 import { PhotoError, processPhotos, type PhotoStore, type ProcessedPhoto, type UploadedFile } from './photos.js';
 import { applyForm, helpForm, rateForm, reopenForm, speakForm } from './schema.js';
 import { fieldErrors } from '../../domain/field-errors.js';
@@ -41,6 +41,8 @@ export interface SubmitCase {
   /** the Open311 key's name when another system filed it (来源); null from a plate */
   source?: string | null;
   mediaUrl?: string | null;
+  /** 用短信通知我办理进展: only with a phone, never anonymous */
+  notifySms?: boolean;
 }
 
 /** A case as a villager sends it from a plate's form: checked, photos re-encoded, then filed. */
@@ -208,6 +210,7 @@ export function createCasesService(deps: {
             idempotencyKey: input.idempotencyKey,
             source: input.source ?? null,
             mediaUrl: input.anonymous ? null : (input.mediaUrl ?? null),
+            notifySms: !input.anonymous && !!input.phone && (input.notifySms ?? false),
             now: iso,
           });
           record({ caseId, at: iso, actor: 'villager', userId: null, type: 'submitted', fromState: null, toState: 'submitted', public: true, body: '', data: null });
@@ -268,6 +271,7 @@ export function createCasesService(deps: {
         callbackTime?: string;
         category?: SpeakCategory;
         anonymous?: boolean;
+        notifySms?: boolean;
         idempotencyKey?: string;
       };
       return submit({
@@ -283,6 +287,7 @@ export function createCasesService(deps: {
         content: v.content,
         callbackTime: v.callbackTime ?? null,
         idempotencyKey: v.idempotencyKey ?? null,
+        notifySms: v.notifySms ?? false,
         photos: processed,
         source: input.source ?? null,
         mediaUrl: input.mediaUrl ?? null,
@@ -307,6 +312,11 @@ export function createCasesService(deps: {
 
     /** Cases for another system (Open311 GET requests), newest first, with the latest public reply. */
     exchange: (filter: ExchangeFilter): ExchangeRow[] => repo.exchange(filter),
+    /**
+     * Committed case events after `afterId` (oldest first, at most `limit`), with the case's
+     * village, phone and SMS choice: what the notifications' cursor reads.
+     */
+    eventsAfter: (afterId: number, limit: number) => repo.eventsAfter(afterId, limit),
 
     /** The cases this phone filed (tokens from its cookie), newest first. */
     listByTokens(tokens: string[]): CaseRow[] {

@@ -1,0 +1,40 @@
+import type { Feature, ServiceContext } from '../feature.js';
+import type { CasesService } from '../cases/service.js';
+import type { CaseOffice } from '../cases/office.js';
+import type { PlacesService } from '../places/service.js';
+import { createNotificationsRepo } from './repo.js';
+import { createNotificationsService } from './service.js';
+import { notificationsRoutes } from './routes.js';
+import type { SmsProvider } from './providers.js';
+
+interface Needs {
+  cases: Pick<CasesService, 'eventsAfter'>;
+  caseOffice?: Pick<CaseOffice, 'flagged'>;
+  places: Pick<PlacesService, 'allVillages'>;
+}
+
+/** Builds the service; `sms` replaces the configured provider (tests). */
+export function notificationsServices({ db, uow, config, now, logger }: ServiceContext, deps: Needs, sms?: SmsProvider) {
+  return createNotificationsService({
+    uow,
+    repo: createNotificationsRepo(db),
+    cases: deps.cases,
+    flagged: deps.caseOffice ? (villageIds, at) => deps.caseOffice!.flagged(villageIds, at) : undefined,
+    villageCodes: () => deps.places.allVillages(),
+    config,
+    now,
+    logger,
+    sms,
+  });
+}
+
+const services = (ctx: ServiceContext, deps: Needs) => ({ notifications: notificationsServices(ctx, deps) });
+
+/** The notifications feature: SMS to villagers and messages to the cadres' channels, from the case events. */
+export const notificationsFeature: Feature<ReturnType<typeof services>, Needs> = {
+  name: 'notifications',
+  services,
+  office: (s) => ({ routes: notificationsRoutes(s) }),
+  templateNames: ['attempts', 'channels', 'notifications'],
+  menu: [{ label: 'notifications.title', href: '/admin/notifications', order: 75 }],
+};

@@ -1,0 +1,495 @@
+import type { Logger } from 'pino';
+import type { Config, SmsMessage } from '../../config.js';
+import type { UnitOfWork } from '../../db/unit-of-work.js';
+import { maskPhone } from '../../domain/phone.js';
+import { inScope, villageIdsOf, type Scope } from '../../domain/scope.js';
+import { chinaClock, chinaDate, startOfChinaDay } from '../../domain/time.js';
+import { addDays } from '../../domain/dates.js';
+import { NotFoundError, ValidationError, type FieldError } from '../../errors.js';
+import { t } from '../../i18n/index.js';
+import type { OutboxEvent } from '../cases/service.js';
+import type { ChannelKind, ChannelRow, DeliveryChannel, DeliveryFilter, DeliveryRow, DeliveryState, NotificationsRepo } from './repo.js';
+import { sendToChannel, smsProvider, type SendResult, type SmsProvider } from './providers.js';
+
+/** Tries before a delivery is dead: the first, then retries after 30 s, 60 s, 120 s, … (MASHANG_NOTIFY_RETRY_SECONDS). */
+export const MAX_ATTEMPTS = 8;
+/** A claimed delivery is its worker's for this long; after it another worker may take it again. */
+export const LEASE_MS = 2 * 60_000;
+/** Events read from the outbox per transaction. */
+const BATCH = 500;
+
+export type ChannelMessage = 'new_case' | 'reopened' | 'low_rating' | 'yellow' | 'red';
+
+export const DELIVERY_STATES: DeliveryState[] = ['pending', 'sending', 'sent', 'dead'];
+export const DELIVERY_CHANNELS: DeliveryChannel[] = ['sms', 'wecom', 'dingtalk', 'webhook'];
+export const CHANNEL_KINDS: ChannelKind[] = ['wecom', 'dingtalk', 'webhook'];
+
+/** What the delivery log shows: the phone masked, private links and channel addresses cut short. */
+export interface DeliveryView extends Omit<DeliveryRow, 'recipient' | 'body' | 'params'> {
+  recipient: string;
+  text: string;
+}
+
+export interface ChannelView {
+  id: number;
+  kind: ChannelKind;
+  url: string;
+  hasSecret: boolean;
+  scopeCode: string;
+  scopeName: string;
+}
+
+/** The SMS a villager who asked for them gets for an event, if any. */
+function smsMessageFor(e: OutboxEvent): SmsMessage | undefined {
+  switch (e.type) {
+    case 'submitted':
+      return 'received';
+    case 'reply':
+      return 'replied';
+    case 'resolved':
+      return 'resolved';
+    case 'rejected':
+      return 'rejected';
+    case 'extended':
+      return 'extended';
+    default:
+      return undefined;
+  }
+}
+
+const eventData = (e: OutboxEvent): Record<string, unknown> => {
+  if (!e.data) return {};
+  try {
+    return JSON.parse(e.data) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+};
+
+/** What the cadres' channels hear of: a new case, a reopened one, a rating of 1 or 2 stars. */
+function channelMessageFor(e: OutboxEvent): ChannelMessage | undefined {
+  if (e.type === 'submitted') return 'new_case';
+  if (e.type === 'reopened') return 'reopened';
+  if (e.type === 'rated' && Number(eventData(e).rating) <= 2) return 'low_rating';
+  return undefined;
+}
+
+const PUBLISHED_NAMES: Record<string, string> = {
+  submitted: 'case.filed',
+  reopened: 'case.reopened',
+  rated: 'case.rated',
+};
+
+/** A China-time date as 11月30日. */
+const shortDate = (iso: string) => {
+  const c = chinaClock(iso);
+  return `${c.month}月${c.day}日`;
+};
+
+export function createNotificationsService(deps: {
+  uow: UnitOfWork;
+  repo: NotificationsRepo;
+  cases: { eventsAfter(afterId: number, limit: number): OutboxEvent[] };
+  /** open cases now yellow or red, with their first event's id */
+  flagged?: (villageIds: number[], at: Date) => FlaggedCase[];
+  /** every village's code, to check a channel's place */
+  villageCodes: () => Array<{ id: number; code: string; name: string; townName: string }>;
+  config: Pick<Config, 'publicBaseUrl' | 'notify'>;
+  sms?: SmsProvider;
+  now?: () => Date;
+  logger?: Logger;
+}) {
+  const { uow, repo, config } = deps;
+  const now = deps.now ?? (() => new Date());
+  const sms = deps.sms ?? smsProvider(config.notify.sms, deps.logger);
+  const base = config.publicBaseUrl;
+  const quiet = config.notify.sms.quietHours;
+
+  /**
+   * A message to every live channel whose place holds the case's village. `suffix` tells apart
+   * messages about the same event (a deadline's yellow and red), so each is made once per channel.
+   */
+  const toChannels = (
+    cm: ChannelMessage,
+    c: {
+      eventId: number;
+      event: string;
+      at: string;
+      caseId: number;
+      trackingNo: string;
+      kind: string;
+      villageId: number;
+      villageCode: string;
+      villageName: string;
+      state: string;
+      due: string;
+      rating: number | null;
+    },
+    at: string,
+    suffix: string,
+  ): number => {
+    const channels = repo.channelsFor(c.villageCode);
+    if (!channels.length) return 0;
+    const link = `${base}/admin/cases/${c.caseId}`;
+    const title = t(`notifications.channel.${cm}`, { no: c.trackingNo });
+    const lines = [
+      `**${title}**`,
+      t('notifications.channel.kind', { kind: t(`cases.kinds.${c.kind}`) }),
+      t('notifications.channel.village', { village: c.villageName }),
+      t('notifications.channel.due', { due: shortDate(c.due) }),
+      ...(cm === 'low_rating' && c.rating ? [t('notifications.channel.rating', { rating: c.rating })] : []),
+      t('notifications.channel.open', { link }),
+    ];
+    // Never the villager's name, phone or private link: the back office's case page only.
+    const event = {
+      event: c.event,
+      eventId: c.eventId,
+      at: c.at,
+      case: {
+        trackingNo: c.trackingNo,
+        kind: c.kind,
+        village: c.villageName,
+        villageCode: c.villageCode,
+        state: c.state,
+        due: c.due,
+        link,
+        ...(c.rating ? { rating: c.rating } : {}),
+      },
+    };
+    const body = JSON.stringify({ title, markdown: lines.join('\n\n'), event });
+    let added = 0;
+    for (const ch of channels) {
+      const recipient = `channel:${ch.id}${suffix}`;
+      if (
+        repo.insert({
+          eventId: c.eventId,
+          caseId: c.caseId,
+          villageId: c.villageId,
+          channel: ch.kind,
+          channelId: ch.id,
+          recipient,
+          message: cm,
+          body,
+          params: null,
+          nextAt: at,
+          now: at,
+        })
+      )
+        added++;
+    }
+    return added;
+  };
+
+  /**
+   * Cases turning yellow or red: told once per channel and deadline (a new deadline after an
+   * extension or a reopening may be told again). Red only within a day of the deadline, so that a
+   * new channel is not flooded with old overdue cases.
+   */
+  const flagDeliveries = (at: Date): number => {
+    if (!deps.flagged || repo.channels().length === 0) return 0;
+    const villages = new Map(deps.villageCodes().map((v) => [v.id, v.code]));
+    const iso = at.toISOString();
+    let added = 0;
+    uow.run(() => {
+      for (const f of deps.flagged!([...villages.keys()], at)) {
+        if (f.flag === 'red' && Date.parse(f.due) < at.getTime() - 24 * 3600_000) continue;
+        const villageCode = villages.get(f.villageId);
+        if (!villageCode) continue;
+        added += toChannels(
+          f.flag,
+          { ...f, eventId: f.firstEventId, event: f.flag === 'red' ? 'case.overdue' : 'case.due_soon', at: iso, villageCode, rating: null },
+          iso,
+          `:${f.flag}:${f.due}`,
+        );
+      }
+    });
+    return added;
+  };
+
+  /** The deliveries an event calls for, made once each (unique per event, channel and recipient). */
+  const deliveriesFor = (e: OutboxEvent, at: string): number => {
+    let added = 0;
+    const message = smsMessageFor(e);
+    if (message && e.notifySms === 1 && e.phone) {
+      const data = eventData(e);
+      const due = typeof data.resolutionDue === 'string' ? data.resolutionDue : e.resolutionDue;
+      const params: Record<string, string> = { no: e.trackingNo, link: `${base}/track/${e.token}` };
+      if (message === 'extended') params.due = shortDate(due);
+      const text = t(`notifications.sms.${message}`, params);
+      if (
+        repo.insert({
+          eventId: e.id,
+          caseId: e.caseId,
+          villageId: e.villageId,
+          channel: 'sms',
+          channelId: null,
+          recipient: e.phone,
+          message,
+          body: text,
+          params: JSON.stringify(params),
+          nextAt: at,
+          now: at,
+        })
+      )
+        added++;
+    }
+    const cm = channelMessageFor(e);
+    if (cm) {
+      const due = e.state === 'submitted' ? e.firstResponseDue : e.resolutionDue;
+      const rating = Number(eventData(e).rating) || null;
+      added += toChannels(cm, { ...e, eventId: e.id, event: PUBLISHED_NAMES[e.type] ?? `case.${e.type}`, due, rating }, at, '');
+    }
+    return added;
+  };
+
+  /**
+   * Reads case events past the cursor and makes their deliveries, moving the cursor in the same
+   * transaction: a crash before the commit leaves both as they were; after it, nothing is made twice.
+   * An id cursor is sound on SQLite, where writers take turns and ids commit in order; on PostgreSQL
+   * a lower id can commit after a higher one, so there the cursor must trail by the oldest open
+   * transaction (or track the ids seen) — the unique (event, channel, recipient) keeps that idempotent.
+   */
+  const plan = (): number => {
+    let added = 0;
+    for (;;) {
+      const at = now().toISOString();
+      const { count, more } = uow.run(() => {
+        const events = deps.cases.eventsAfter(repo.cursor(), BATCH);
+        let n = 0;
+        for (const e of events) n += deliveriesFor(e, at);
+        if (events.length) repo.setCursor(events[events.length - 1]!.id);
+        return { count: n, more: events.length === BATCH };
+      });
+      added += count;
+      if (!more) return added + flagDeliveries(now());
+    }
+  };
+
+  /** When an SMS to this phone may go: undefined for now, else the end of quiet hours or tomorrow (daily cap). */
+  const smsWait = (phone: string, at: Date): string | undefined => {
+    const clock = chinaClock(at);
+    const minutes = clock.hours * 60 + clock.minutes;
+    const today = chinaDate(at);
+    const endOfQuiet = (date: string) => new Date(startOfChinaDay(date).getTime() + (quiet ? quiet.end : 0) * 60_000);
+    if (quiet) {
+      const inQuiet = quiet.start > quiet.end ? minutes >= quiet.start || minutes < quiet.end : minutes >= quiet.start && minutes < quiet.end;
+      if (inQuiet) {
+        const end = endOfQuiet(today);
+        return (end > at ? end : endOfQuiet(addDays(today, 1))).toISOString();
+      }
+    }
+    if (repo.smsSentSince(phone, startOfChinaDay(today).toISOString()) >= config.notify.sms.dailyCap) {
+      return endOfQuiet(addDays(today, 1)).toISOString();
+    }
+    return undefined;
+  };
+
+  const send = async (row: DeliveryRow): Promise<SendResult> => {
+    if (row.channel === 'sms') {
+      return sms.send({
+        id: row.id,
+        phone: row.recipient,
+        message: row.message as SmsMessage,
+        text: row.body,
+        params: JSON.parse(row.params ?? '{}') as Record<string, string>,
+      });
+    }
+    const channel = row.channelId ? repo.channel(row.channelId) : undefined;
+    if (!channel || channel.removedAt) return { ok: false, retry: false, code: 'channel_removed', answer: '' };
+    const body = JSON.parse(row.body) as { title: string; markdown: string; event: Record<string, unknown> };
+    return sendToChannel({ id: row.id, kind: channel.kind, url: channel.url, secret: channel.secret, ...body }, now());
+  };
+
+  /** Claims one due delivery, sends it and records the attempt. */
+  const deliverOne = async (row: DeliveryRow): Promise<'sent' | 'retry' | 'dead' | 'skipped' | 'postponed'> => {
+    const at = now();
+    const iso = at.toISOString();
+    if (row.channel === 'sms' && row.state === 'pending') {
+      const wait = smsWait(row.recipient, at);
+      if (wait) {
+        repo.postpone(row.id, wait, iso);
+        return 'postponed';
+      }
+    }
+    if (!repo.claim(row.id, iso, new Date(at.getTime() + LEASE_MS).toISOString())) return 'skipped';
+    const attempts = row.attempts + 1;
+    let result: SendResult;
+    try {
+      result = await send(row);
+    } catch (err) {
+      result = { ok: false, retry: true, code: 'error', answer: String((err as Error).message ?? err) };
+    }
+    const done = now().toISOString();
+    repo.addAttempt(row.id, done, result.ok, result.ok ? 'OK' : result.code, result.answer);
+    if (result.ok) {
+      repo.finish({ id: row.id, state: 'sent', nextAt: null, code: 'OK', answer: result.answer.slice(0, 500), providerId: result.providerId, now: done });
+      return 'sent';
+    }
+    const dead = !result.retry || attempts >= MAX_ATTEMPTS;
+    const nextAt = dead ? null : new Date(Date.parse(done) + config.notify.retrySeconds * 1000 * 2 ** (attempts - 1)).toISOString();
+    repo.finish({ id: row.id, state: dead ? 'dead' : 'pending', nextAt, code: result.code, answer: result.answer.slice(0, 500), providerId: null, now: done });
+    deps.logger?.warn({ delivery: row.id, channel: row.channel, code: result.code, attempts, dead }, 'notification not delivered');
+    return dead ? 'dead' : 'retry';
+  };
+
+  let running: Promise<DeliveryReport> | undefined;
+  let again = false;
+
+  /** One round: make deliveries from new events, then send everything due (one round at a time in a process). */
+  const deliverDue = (): Promise<DeliveryReport> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      const report: DeliveryReport = { planned: 0, sent: 0, retry: 0, dead: 0, postponed: 0 };
+      do {
+        again = false;
+        report.planned += plan();
+        for (const row of repo.due(now().toISOString(), 100)) {
+          const outcome = await deliverOne(row);
+          if (outcome !== 'skipped') report[outcome]++;
+        }
+      } while (again);
+      return report;
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  const view = (r: DeliveryRow): DeliveryView => {
+    const { params: _params, body, ...rest } = r;
+    void _params;
+    let text = '';
+    if (r.channel === 'sms') text = body.replace(/\/track\/[A-Za-z0-9_-]+/g, '/track/…');
+    else {
+      try {
+        text = (JSON.parse(body) as { title: string }).title;
+      } catch {
+        /* an unreadable body shows nothing */
+      }
+    }
+    return { ...rest, recipient: r.channel === 'sms' ? maskPhone(r.recipient) : t(`notifications.kinds.${r.channel}`) + ` #${r.channelId ?? ''}`, text };
+  };
+
+  const scoped = (scope: Scope, id: number): DeliveryRow => {
+    const row = Number.isInteger(id) && id > 0 ? repo.byId(id) : undefined;
+    if (!row || !inScope(scope, row.villageId)) throw new NotFoundError('notification');
+    return row;
+  };
+
+  const maskUrl = (url: string) => {
+    try {
+      const u = new URL(url);
+      return `${u.protocol}//${u.host}/…`;
+    } catch {
+      return '…';
+    }
+  };
+
+  const placeName = (code: string): string => {
+    const villages = deps.villageCodes();
+    if (code.length === 12) return villages.find((v) => v.code === code)?.name ?? code;
+    if (code.length === 9) return villages.find((v) => v.code.startsWith(code))?.townName ?? code;
+    return t('site.district');
+  };
+
+  return {
+    plan,
+    deliverDue,
+    /** Resolves when no round is under way (a round that is running, finished). */
+    settled: (): Promise<void> => (running ? running.then(() => undefined) : Promise.resolve()),
+
+    /** The delivery log of the user's villages, newest first. */
+    list(scope: Scope, filter: Omit<DeliveryFilter, 'villageIds'>, page: number, perPage = 50): { rows: DeliveryView[]; total: number } {
+      const f = { ...filter, villageIds: villageIdsOf(scope) };
+      return { rows: repo.list(f, perPage, (page - 1) * perPage).map(view), total: repo.count(f) };
+    },
+
+    /** One delivery with each attempt's time and the provider's answer. */
+    get(scope: Scope, id: number) {
+      const row = scoped(scope, id);
+      return { delivery: view(row), attempts: repo.attempts(row.id) };
+    },
+
+    /** The notifications of one case (its page lists them); empty outside the scope. */
+    forCase(scope: Scope, caseId: number): DeliveryView[] {
+      return repo
+        .byCase(caseId)
+        .filter((r) => inScope(scope, r.villageId))
+        .map(view);
+    },
+
+    /** A dead delivery goes back to the queue with its tries counted afresh; false when it was not dead. */
+    retry(scope: Scope, id: number): boolean {
+      const row = scoped(scope, id);
+      return repo.retry(row.id, now().toISOString());
+    },
+
+    /** The live channels, secrets and addresses masked. */
+    channels(): ChannelView[] {
+      return repo.channels().map((c: ChannelRow) => ({
+        id: c.id,
+        kind: c.kind,
+        url: maskUrl(c.url),
+        hasSecret: !!c.secret,
+        scopeCode: c.scopeCode,
+        scopeName: placeName(c.scopeCode),
+      }));
+    },
+
+    /** Adds a channel for a village (12-digit code), township (9) or district (6). ValidationError for a bad field. */
+    addChannel(input: { kind: string; url: string; secret?: string | null; scopeCode: string }): number {
+      const errors: FieldError[] = [];
+      const kind = CHANNEL_KINDS.find((k) => k === input.kind);
+      if (!kind) errors.push({ field: 'kind', text: t('notifications.errors.kind'), href: '#ch-kind' });
+      let url = '';
+      try {
+        const u = new URL(input.url.trim());
+        if (u.protocol === 'http:' || u.protocol === 'https:') url = u.toString();
+      } catch {
+        /* reported below */
+      }
+      if (!url || url.length > 1000) errors.push({ field: 'url', text: t('notifications.errors.url'), href: '#ch-url' });
+      const code = input.scopeCode.trim();
+      if (![6, 9, 12].includes(code.length) || !/^\d+$/.test(code) || !deps.villageCodes().some((v) => v.code.startsWith(code))) {
+        errors.push({ field: 'scopeCode', text: t('notifications.errors.scope'), href: '#ch-scope' });
+      }
+      const secret = input.secret?.trim() || null;
+      if (secret && secret.length > 200) errors.push({ field: 'secret', text: t('notifications.errors.secret'), href: '#ch-secret' });
+      if (errors.length || !kind) throw new ValidationError(errors);
+      return repo.addChannel({ kind, url, secret, scopeCode: code, now: now().toISOString() });
+    },
+
+    /** Stops a channel; its deliveries not yet sent end as dead (channel_removed). False when there is none. */
+    removeChannel(id: number): boolean {
+      return Number.isInteger(id) && id > 0 && repo.removeChannel(id, now().toISOString());
+    },
+  };
+}
+
+export interface FlaggedCase {
+  caseId: number;
+  trackingNo: string;
+  kind: string;
+  villageId: number;
+  villageName: string;
+  state: string;
+  due: string;
+  flag: 'yellow' | 'red';
+  firstEventId: number;
+}
+
+export interface DeliveryReport {
+  /** deliveries made from new events */
+  planned: number;
+  sent: number;
+  /** failed, to be tried again later */
+  retry: number;
+  dead: number;
+  /** SMS held back by quiet hours or the daily cap */
+  postponed: number;
+}
+
+export type NotificationsService = ReturnType<typeof createNotificationsService>;
