@@ -109,8 +109,15 @@ async function main(): Promise<void> {
       return { name: t.name, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)) };
     });
     const hello = summary[0]!.rps;
-    console.log(`\nMashang benchmark — ${rounds} interleaved rounds × ${seconds} s, ${connections} connections, ${os.cpus().length} cores, node ${process.version}`);
-    console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `\nMashang benchmark — ${rounds} interleaved rounds × ${seconds} s, ${connections} connections, ${os.cpus().length} cores, node ${process.version}`,
+    );
+    console.log(
+      `load average at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     console.log('| route | req/s | p50 ms | p99 ms | ratio to the bare hello |');
     console.log('|---|---:|---:|---:|---:|');
     for (const s of summary) {

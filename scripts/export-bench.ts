@@ -41,9 +41,14 @@ async function main(): Promise<void> {
     const started = Date.now();
     const { newest } = insertManyCases(db, { n, villageIds: villages, minutesApart: Math.max(0.05, (3 * 365 * 24 * 60) / n) });
     const total = db.prepare('SELECT count(*) FROM cases').pluck().get() as number;
-    console.log(`filled ${n} cases over ${villages.length} villages in ${((Date.now() - started) / 1000).toFixed(0)} s (${(fs.statSync(file).size / 1024 / 1024).toFixed(0)} MB)`);
+    console.log(
+      `filled ${n} cases over ${villages.length} villages in ${((Date.now() - started) / 1000).toFixed(0)} s (${(fs.statSync(file).size / 1024 / 1024).toFixed(0)} MB)`,
+    );
     db.close();
-    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--measure', file, newest, String(total)], { stdio: 'inherit', env: process.env });
+    const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--measure', file, newest, String(total)], {
+      stdio: 'inherit',
+      env: process.env,
+    });
     process.exitCode = child.status ?? 1;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -73,7 +78,9 @@ async function measure(file: string, newest: string, total: number): Promise<voi
     }, 20);
     const started = process.hrtime.bigint();
     // The download is read by another process, so that only the server's memory is measured.
-    const client = spawn(process.execPath, ['--input-type=module', '-e', CLIENT, `${base}/admin/cases.csv?state=all`, cookie], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const client = spawn(process.execPath, ['--input-type=module', '-e', CLIENT, `${base}/admin/cases.csv?state=all`, cookie], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let answer = '';
     client.stdout.on('data', (c: Buffer) => (answer += c.toString()));
     const code = await new Promise((resolve) => client.on('exit', resolve));
@@ -85,10 +92,19 @@ async function measure(file: string, newest: string, total: number): Promise<voi
     const delay = (q: number) => (lateness[Math.min(lateness.length - 1, Math.floor(q * lateness.length))] ?? 0).toFixed(0);
     peak = Math.max(peak, process.memoryUsage().rss);
     const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
-    console.log(`\nCases export benchmark — ${total} cases, node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    console.log('| cases | rows in the file | newest included | seconds | rows/s | file MB | RSS before MB | peak RSS growth MB | event loop delay p99 / max ms |');
+    console.log(
+      `\nCases export benchmark — ${total} cases, node ${process.version}, ${os.cpus().length} cores, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
+    console.log(
+      '| cases | rows in the file | newest included | seconds | rows/s | file MB | RSS before MB | peak RSS growth MB | event loop delay p99 / max ms |',
+    );
     console.log('|---:|---:|:---:|---:|---:|---:|---:|---:|---:|');
-    console.log(`| ${total} | ${rows} | ${lastRow.startsWith(`"${newest}"`) ? 'yes' : 'NO'} | ${seconds.toFixed(1)} | ${(rows / seconds).toFixed(0)} | ${mb(bytes)} | ${mb(before)} | ${mb(peak - before)} | ${delay(0.99)} / ${delay(1)} |`);
+    console.log(
+      `| ${total} | ${rows} | ${lastRow.startsWith(`"${newest}"`) ? 'yes' : 'NO'} | ${seconds.toFixed(1)} | ${(rows / seconds).toFixed(0)} | ${mb(bytes)} | ${mb(before)} | ${mb(peak - before)} | ${delay(0.99)} / ${delay(1)} |`,
+    );
     if (rows !== total || !lastRow.startsWith(`"${newest}"`)) {
       console.error(`the file is missing cases: ${rows} rows of ${total}, last row ${lastRow.slice(0, 20)}`);
       process.exitCode = 1;
@@ -121,7 +137,11 @@ console.log(JSON.stringify({ rows: lines - 1, bytes, lastRow: tail.split('\\r\\n
 
 /** Signs in through the real form; returns the session cookie. */
 async function signIn(base: string): Promise<string> {
-  const cookiesOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookiesOf = (res: Response) =>
+    res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
   const form = await fetch(`${base}/admin/login`);
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
   if (!csrf) throw new Error('no CSRF token on the sign-in page');

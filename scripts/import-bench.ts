@@ -25,7 +25,9 @@ async function main(): Promise<void> {
     const lines = ['村居代码,门牌地址,户联系人,联系电话,备注'];
     for (let i = 0; i < rows; i++) {
       const code = villages[i % villages.length]!;
-      lines.push(`${code},新村${Math.floor(i / villages.length / 20) + 1}排${(Math.floor(i / villages.length) % 20) + 1}号,住户${i},199${String(10_000_000 + i).slice(-8)},`);
+      lines.push(
+        `${code},新村${Math.floor(i / villages.length / 20) + 1}排${(Math.floor(i / villages.length) % 20) + 1}号,住户${i},199${String(10_000_000 + i).slice(-8)},`,
+      );
     }
     const file = Buffer.from('\uFEFF' + lines.join('\r\n'), 'utf8');
     const who = { role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } };
@@ -37,7 +39,9 @@ async function main(): Promise<void> {
     await services.transfer.commit('households', file, who);
     const t2 = process.hrtime.bigint();
     const s = (a: bigint, b: bigint) => (Number(b - a) / 1e9).toFixed(1);
-    console.log(`\nImport benchmark — ${rows} households, ${(file.length / 1024 / 1024).toFixed(1)} MB CSV, node ${process.version}, ${os.cpus().length} cores`);
+    console.log(
+      `\nImport benchmark — ${rows} households, ${(file.length / 1024 / 1024).toFixed(1)} MB CSV, node ${process.version}, ${os.cpus().length} cores`,
+    );
     console.log('| rows | dry run s | import s (reads and checks again, then writes) | peak RSS MB |');
     console.log('|---:|---:|---:|---:|');
     console.log(`| ${rows} | ${s(t0, t1)} | ${s(t1, t2)} | ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} |`);

@@ -56,15 +56,28 @@ async function main(): Promise<void> {
         addVillage.run(t.id, `${t.code}${String(400 + Math.floor(i / towns.length)).padStart(3, '0')}`, `新增${i + 1}村`);
       }
     });
-    const cadreId = db.prepare(`SELECT cv.cadre_id FROM cadre_villages cv JOIN villages v ON v.id = cv.village_id JOIN towns t ON t.id = v.town_id
-      WHERE t.code = ? ORDER BY cv.cadre_id LIMIT 1`).pluck().get(TOWN) as number;
+    const cadreId = db
+      .prepare(
+        `SELECT cv.cadre_id FROM cadre_villages cv JOIN villages v ON v.id = cv.village_id JOIN towns t ON t.id = v.town_id
+      WHERE t.code = ? ORDER BY cv.cadre_id LIMIT 1`,
+      )
+      .pluck()
+      .get(TOWN) as number;
     await services.staff.createUser({ username: 'bench-admin', displayName: '区管理员', password: PASSWORD, role: 'admin' });
-    await services.staff.createUser({ username: 'bench-town', displayName: '镇街人员', password: PASSWORD, role: 'staff', scopes: [{ level: 'town', code: TOWN }] });
+    await services.staff.createUser({
+      username: 'bench-town',
+      displayName: '镇街人员',
+      password: PASSWORD,
+      role: 'staff',
+      scopes: [{ level: 'town', code: TOWN }],
+    });
     await services.staff.createUser({ username: 'bench-cadre', displayName: '村干部', password: PASSWORD, role: 'cadre', cadreId });
     const villages = db.prepare('SELECT id FROM villages ORDER BY id').pluck().all() as number[];
     const started = Date.now();
     insertManyCases(db, { n, villageIds: villages, minutesApart: Math.max(0.05, (3 * 365 * 24 * 60) / n) });
-    console.log(`filled ${n} cases over ${villages.length} villages in ${((Date.now() - started) / 1000).toFixed(0)} s (${(fs.statSync(file).size / 1024 / 1024).toFixed(0)} MB)`);
+    console.log(
+      `filled ${n} cases over ${villages.length} villages in ${((Date.now() - started) / 1000).toFixed(0)} s (${(fs.statSync(file).size / 1024 / 1024).toFixed(0)} MB)`,
+    );
     db.close();
     const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', file, String(n)], { stdio: 'inherit', env: process.env });
     process.exitCode = child.status ?? 1;
@@ -91,7 +104,11 @@ async function measure(file: string, n: number): Promise<void> {
   const rows: string[] = [];
   const worst = { inbox: 0, dashboard: 0 };
   try {
-    for (const [who, username] of [['admin', 'bench-admin'], ['township', 'bench-town'], ['village', 'bench-cadre']] as const) {
+    for (const [who, username] of [
+      ['admin', 'bench-admin'],
+      ['township', 'bench-town'],
+      ['village', 'bench-cadre'],
+    ] as const) {
       const cookie = await signIn(base, username);
       const get = async (url: string): Promise<string> => {
         const res = await fetch(base + url, { headers: { cookie }, redirect: 'manual' });
@@ -110,7 +127,10 @@ async function measure(file: string, n: number): Promise<void> {
       const pages: Array<[string, string]> = [
         ['inbox: 待办', '/admin/cases'],
         ['inbox: 全部', '/admin/cases?state=all'],
-        ...['submitted', 'accepted', 'in_progress', 'resolved', 'closed', 'rejected', 'merged'].map((s): [string, string] => [`inbox: ${s}`, `/admin/cases?state=${s}`]),
+        ...['submitted', 'accepted', 'in_progress', 'resolved', 'closed', 'rejected', 'merged'].map((s): [string, string] => [
+          `inbox: ${s}`,
+          `/admin/cases?state=${s}`,
+        ]),
         ['inbox: 全部 + 码上说', '/admin/cases?state=all&kind=speak'],
         ['inbox: 已超期', '/admin/cases?flag=red'],
         [`inbox: 全部, page ${depth}`, deep],
@@ -133,7 +153,12 @@ async function measure(file: string, n: number): Promise<void> {
         rows.push(`| ${who} | ${what} | ${q(0.5).toFixed(1)} | ${q(0.95).toFixed(1)} | ${(bytes / 1024).toFixed(0)} |`);
       }
     }
-    console.log(`\nInbox and dashboard benchmark — ${n} cases, ${VILLAGES} villages, ${settings}, node ${process.version}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(
+      `\nInbox and dashboard benchmark — ${n} cases, ${VILLAGES} villages, ${settings}, node ${process.version}, ${os.cpus().length} cores, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
     console.log('| user | page | p50 ms | p95 ms | KB |');
     console.log('|---|---|---:|---:|---:|');
     for (const r of rows) console.log(r);
@@ -145,7 +170,11 @@ async function measure(file: string, n: number): Promise<void> {
 }
 
 async function signIn(base: string, username: string): Promise<string> {
-  const cookiesOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookiesOf = (res: Response) =>
+    res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
   const form = await fetch(`${base}/admin/login`);
   const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
   if (!csrf) throw new Error('no CSRF token on the sign-in page');

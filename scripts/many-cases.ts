@@ -35,7 +35,7 @@ export function insertManyCases(
     for (let i = 0; i < o.n; i++) {
       const at = start + (i + 1) * gap;
       const day = new Date(at + CHINA_OFFSET_MS).toISOString().slice(0, 10).replace(/-/g, '');
-      const seq = (perDay.get(day) ?? ((lastOf.get(day, day) as number | null) ?? 0)) + 1;
+      const seq = (perDay.get(day) ?? (lastOf.get(day, day) as number | null) ?? 0) + 1;
       perDay.set(day, seq);
       const trackingNo = `${day}-${String(seq).padStart(4, '0')}`;
       const state = STATES[i % STATES.length]!;
@@ -44,9 +44,22 @@ export function insertManyCases(
       const resolved = state === 'resolved' || state === 'closed' ? iso(at + 2 * DAY) : null;
       const speak = i % 2 === 0;
       insert.run(
-        `bulk${run}${i.toString(36)}`, trackingNo, speak ? 'speak' : 'help', speak ? 'complaint' : null, o.villageIds[i % o.villageIds.length]!,
-        `住户${i}`, `199${String(i % 100_000_000).padStart(8, '0')}`, o.content ? o.content(i) : `第${i}件：路灯不亮，请派人看看`, state,
-        iso(at + DAY), iso(at + 5 * DAY), responded, resolved, state === 'closed' ? iso(at + 9 * DAY) : null, iso(at), iso(at),
+        `bulk${run}${i.toString(36)}`,
+        trackingNo,
+        speak ? 'speak' : 'help',
+        speak ? 'complaint' : null,
+        o.villageIds[i % o.villageIds.length]!,
+        `住户${i}`,
+        `199${String(i % 100_000_000).padStart(8, '0')}`,
+        o.content ? o.content(i) : `第${i}件：路灯不亮，请派人看看`,
+        state,
+        iso(at + DAY),
+        iso(at + 5 * DAY),
+        responded,
+        resolved,
+        state === 'closed' ? iso(at + 9 * DAY) : null,
+        iso(at),
+        iso(at),
       );
       if (i === 0) oldest = trackingNo;
       newest = trackingNo;

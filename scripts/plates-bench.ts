@@ -32,7 +32,10 @@ async function main(): Promise<void> {
     seedDemo(db, createServices(db, testConfig()), { tokenKey: 'plates-bench' });
     // Fill the township up to `total` households, spread over its villages.
     const villages = db.prepare('SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ?').pluck().all(TOWN) as number[];
-    const have = db.prepare('SELECT count(*) FROM households h JOIN villages v ON v.id = h.village_id JOIN towns t ON t.id = v.town_id WHERE t.code = ?').pluck().get(TOWN) as number;
+    const have = db
+      .prepare('SELECT count(*) FROM households h JOIN villages v ON v.id = h.village_id JOIN towns t ON t.id = v.town_id WHERE t.code = ?')
+      .pluck()
+      .get(TOWN) as number;
     const addHousehold = db.prepare('INSERT INTO households (village_id, address) VALUES (?, ?)');
     const addPlate = db.prepare("INSERT INTO plates (token, kind, household_id, village_id) VALUES (?, 'household', ?, ?)");
     transaction(db, () => {
@@ -70,7 +73,9 @@ async function measure(file: string): Promise<void> {
     clearInterval(sampler);
     peak = Math.max(peak, process.resourceUsage().maxRSS * 1024);
     const mb = (b: number) => (b / 1024 / 1024).toFixed(0);
-    console.log(`\nPlates PDF benchmark — ${n} ${size.width}×${size.height} mm plates, ${Math.ceil(n / (size.columns * size.rows))} A4 pages, node ${process.version}, ${os.cpus().length} cores`);
+    console.log(
+      `\nPlates PDF benchmark — ${n} ${size.width}×${size.height} mm plates, ${Math.ceil(n / (size.columns * size.rows))} A4 pages, node ${process.version}, ${os.cpus().length} cores`,
+    );
     console.log(`| plates | seconds | plates/s | peak RSS MB | PDF MB |`);
     console.log(`|---:|---:|---:|---:|---:|`);
     console.log(`| ${n} | ${seconds.toFixed(1)} | ${(n / seconds).toFixed(0)} | ${mb(peak)} | ${mb(fs.statSync(out).size)} |`);

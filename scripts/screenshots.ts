@@ -17,7 +17,15 @@ import { createServices } from '../src/services.js';
 const OUT = path.resolve(process.env.SCREENSHOT_DIR ?? 'screenshots');
 /** The README's tour: what a screen shows without scrolling, kept in the repository. */
 const DOCS = path.resolve('docs', 'screenshots');
-const TOUR = new Set(['phone-household', 'phone-household-elder', 'phone-services-search', 'phone-receipt', 'phone-track-resolved', 'phone-admin-case', 'desktop-admin-dashboard']);
+const TOUR = new Set([
+  'phone-household',
+  'phone-household-elder',
+  'phone-services-search',
+  'phone-receipt',
+  'phone-track-resolved',
+  'phone-admin-case',
+  'desktop-admin-dashboard',
+]);
 const PASSWORD = 'screenshots-password';
 
 async function main(): Promise<void> {
@@ -26,7 +34,11 @@ async function main(): Promise<void> {
   const services = createServices(db, testConfig({ dataDir: path.join(OUT, '.data') }));
   seedDemo(db, services, { tokenKey: 'screenshots' });
   await services.staff.createUser({ username: 'admin', displayName: '县级管理员', password: PASSWORD, role: 'admin' });
-  const household = db.prepare("SELECT p.token, h.id, v.id AS villageId, v.code FROM plates p JOIN households h ON h.id = p.household_id JOIN villages v ON v.id = h.village_id WHERE v.name = '史村' AND p.status = 'active' ORDER BY h.id LIMIT 1").get() as { token: string; id: number; villageId: number; code: string };
+  const household = db
+    .prepare(
+      "SELECT p.token, h.id, v.id AS villageId, v.code FROM plates p JOIN households h ON h.id = p.household_id JOIN villages v ON v.id = h.village_id WHERE v.name = '史村' AND p.status = 'active' ORDER BY h.id LIMIT 1",
+    )
+    .get() as { token: string; id: number; villageId: number; code: string };
   const villageToken = db.prepare("SELECT token FROM plates WHERE kind = 'village' AND village_id = ?").pluck().get(household.villageId) as string;
   const plate = services.places.plateByToken(household.token);
   const item = services.catalog.applicableItem(db.prepare("SELECT code FROM catalog_items WHERE name = '老年人优待证申领'").pluck().get() as string)!;
@@ -36,9 +48,19 @@ async function main(): Promise<void> {
     { kind: 'help' as const, category: null, item: null, content: '想问问高龄津贴什么时候发。' },
   ].map((c) =>
     services.cases.submit({
-      kind: c.kind, category: c.category, item: c.item ? { id: c.item.id, promisedLimit: c.item.promisedLimit, promisedLimitUnit: c.item.promisedLimitUnit } : null,
-      villageId: plate.villageId, householdId: plate.householdId, plateId: plate.plateId, name: '史玉兰', phone: '13712345678', anonymous: false,
-      content: c.content, callbackTime: 'morning', idempotencyKey: null, photos: [],
+      kind: c.kind,
+      category: c.category,
+      item: c.item ? { id: c.item.id, promisedLimit: c.item.promisedLimit, promisedLimitUnit: c.item.promisedLimitUnit } : null,
+      villageId: plate.villageId,
+      householdId: plate.householdId,
+      plateId: plate.plateId,
+      name: '史玉兰',
+      phone: '13712345678',
+      anonymous: false,
+      content: c.content,
+      callbackTime: 'morning',
+      idempotencyKey: null,
+      photos: [],
     }),
   );
   const firstCaseId = db.prepare('SELECT id FROM cases ORDER BY id LIMIT 1').pluck().get() as number;
@@ -54,7 +76,16 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--lang=zh-CN'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--lang=zh-CN',
+    ],
   });
   fs.mkdirSync(OUT, { recursive: true });
   fs.mkdirSync(DOCS, { recursive: true });
@@ -96,7 +127,10 @@ async function main(): Promise<void> {
     ['admin-audit', '/admin/audit'],
   ] as const;
   let n = 0;
-  for (const [size, viewport] of [['phone', { width: 375, height: 667 }], ['desktop', { width: 1280, height: 800 }]] as const) {
+  for (const [size, viewport] of [
+    ['phone', { width: 375, height: 667 }],
+    ['desktop', { width: 1280, height: 800 }],
+  ] as const) {
     const ctx = await browser.newContext({ viewport, baseURL: base, locale: 'zh-CN', isMobile: size === 'phone', hasTouch: size === 'phone' });
     const page = await ctx.newPage();
     const tour = async (name: string, p: Page) => {

@@ -8,9 +8,7 @@ import { passwordProblem, PASSWORD_PROBLEMS } from './features/staff/password-po
 export const SMS_MESSAGES = ['received', 'replied', 'resolved', 'rejected', 'extended'] as const;
 export type SmsMessage = (typeof SMS_MESSAGES)[number];
 
-const boolish = z
-  .enum(['0', '1', 'true', 'false', 'yes', 'no'])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const boolish = z.enum(['0', '1', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 const schema = z
   .object({
@@ -31,17 +29,36 @@ const schema = z
     TRUST_PROXY: z
       .string()
       .optional()
-      .refine((v) => v !== 'true', 'must be a hop count (e.g. 1) or the proxies\' addresses, not true: with true a client could write its own X-Forwarded-For and escape every rate limit')
-      .refine((v) => v === undefined || v === '' || v === 'false' || parseTrustProxy(v) !== undefined, 'must be a hop count (1, 2, …) or addresses/CIDRs separated by commas (loopback, linklocal and uniquelocal are allowed)'),
+      .refine(
+        (v) => v !== 'true',
+        "must be a hop count (e.g. 1) or the proxies' addresses, not true: with true a client could write its own X-Forwarded-For and escape every rate limit",
+      )
+      .refine(
+        (v) => v === undefined || v === '' || v === 'false' || parseTrustProxy(v) !== undefined,
+        'must be a hop count (1, 2, …) or addresses/CIDRs separated by commas (loopback, linklocal and uniquelocal are allowed)',
+      ),
     MASHANG_BENCH_HELLO: boolish.default(false),
     MASHANG_IDLE_MINUTES: z.coerce.number().int().min(1).max(1440).default(30),
-    MASHANG_SESSION_HOURS: z.coerce.number().int().min(1).max(24 * 14).default(12),
+    MASHANG_SESSION_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 14)
+      .default(12),
     MASHANG_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     MASHANG_DEMO: boolish.optional(),
     MASHANG_BACKUP_DIR: z.string().min(1).optional(),
     MASHANG_BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(7),
-    MASHANG_BACKUP_HOURS: z.coerce.number().min(0.25, 'must be at least 0.25 (15 minutes)').max(24 * 31).default(24),
-    MASHANG_NOTIFY_RETRY_SECONDS: z.coerce.number().min(1).max(24 * 3600).default(30),
+    MASHANG_BACKUP_HOURS: z.coerce
+      .number()
+      .min(0.25, 'must be at least 0.25 (15 minutes)')
+      .max(24 * 31)
+      .default(24),
+    MASHANG_NOTIFY_RETRY_SECONDS: z.coerce
+      .number()
+      .min(1)
+      .max(24 * 3600)
+      .default(30),
     MASHANG_SMS_PROVIDER: z.enum(['log', 'aliyun', 'tencent']).default('log'),
     MASHANG_SMS_ACCESS_KEY_ID: z.string().min(1).optional(),
     MASHANG_SMS_ACCESS_KEY_SECRET: z.string().min(1).optional(),
@@ -50,7 +67,10 @@ const schema = z
     MASHANG_SMS_TEMPLATES: z
       .string()
       .optional()
-      .refine((v) => v === undefined || parseTemplates(v) !== undefined, `must be JSON naming a template code for each of ${SMS_MESSAGES.join(', ')}, e.g. {"received":"SMS_1",…}`),
+      .refine(
+        (v) => v === undefined || parseTemplates(v) !== undefined,
+        `must be JSON naming a template code for each of ${SMS_MESSAGES.join(', ')}, e.g. {"received":"SMS_1",…}`,
+      ),
     MASHANG_SMS_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
     MASHANG_SMS_REGION: z.string().min(1).default('ap-guangzhou'),
     MASHANG_SMS_QUIET_HOURS: z
@@ -66,7 +86,11 @@ const schema = z
     // https is terminated by a proxy (this server speaks http): without trusting it, requests look
     // insecure, the Secure session cookie is never set and sign-in goes round in a loop.
     if (env.PUBLIC_BASE_URL?.startsWith('https:') && !parseTrustProxy(env.TRUST_PROXY)) {
-      ctx.addIssue({ code: 'custom', path: ['TRUST_PROXY'], message: 'must be set when PUBLIC_BASE_URL is https: the number of proxies in front of this server (usually 1), or their addresses' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TRUST_PROXY'],
+        message: 'must be set when PUBLIC_BASE_URL is https: the number of proxies in front of this server (usually 1), or their addresses',
+      });
     }
     // A real provider with a missing setting would fail every message: refuse to start instead.
     if (env.MASHANG_SMS_PROVIDER !== 'log') {
@@ -116,7 +140,9 @@ const schema = z
           dailyCap: env.MASHANG_SMS_DAILY_CAP,
         },
       },
-      backup: env.MASHANG_BACKUP_DIR ? { dir: env.MASHANG_BACKUP_DIR, keep: env.MASHANG_BACKUP_KEEP, everyMs: Math.round(env.MASHANG_BACKUP_HOURS * 3600_000) } : undefined,
+      backup: env.MASHANG_BACKUP_DIR
+        ? { dir: env.MASHANG_BACKUP_DIR, keep: env.MASHANG_BACKUP_KEEP, everyMs: Math.round(env.MASHANG_BACKUP_HOURS * 3600_000) }
+        : undefined,
     };
   });
 

@@ -78,9 +78,7 @@ async function main(): Promise<void> {
   jobs.unref();
   // Notifications: made from committed case events by a cursor, delivered with retries; woken by each event.
   const notifier = startNotificationWorker(services.notifications, { events: services.events, logger });
-  const backups = config.backup
-    ? scheduleBackups(db, { ...config.backup, dataDir: config.dataDir, logger })
-    : undefined;
+  const backups = config.backup ? scheduleBackups(db, { ...config.backup, dataDir: config.dataDir, logger }) : undefined;
   if (config.backup) logger.info({ dir: config.backup.dir, keep: config.backup.keep, everyHours: config.backup.everyMs / 3600_000 }, 'scheduled backups on');
   const shutdown = gracefulShutdown(server, {
     graceMs: SHUTDOWN_GRACE_MS,

@@ -197,7 +197,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const uploads = services.pendingImports.prune();
       const sent = await services.notifications.deliverDue();
       console.log(`closed ${closed} case(s), removed ${pruned} expired session(s) and ${uploads} unconfirmed import file(s)`);
-      console.log(`notifications: ${sent.planned} made, ${sent.sent} sent, ${sent.retry} to retry, ${sent.dead} failed, ${sent.postponed} held back (quiet hours or daily cap)`);
+      console.log(
+        `notifications: ${sent.planned} made, ${sent.sent} sent, ${sent.retry} to retry, ${sent.dead} failed, ${sent.postponed} held back (quiet hours or daily cap)`,
+      );
       db.close();
       return 0;
     }
@@ -217,7 +219,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             return 0;
           } catch (err) {
             if (!(err instanceof ApiKeyNameError)) throw err;
-            console.error(`the name is refused: ${err.reason === 'taken' ? 'a key with this name exists' : err.reason === 'tooLong' ? 'at most 40 characters' : 'empty'}`);
+            console.error(
+              `the name is refused: ${err.reason === 'taken' ? 'a key with this name exists' : err.reason === 'tooLong' ? 'at most 40 characters' : 'empty'}`,
+            );
             return 2;
           }
         }
@@ -227,12 +231,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             console.error(`no API key named ${name}`);
             return 1;
           }
-          if (services.open311.revokeKey(key.id)) services.staff.audit({ userId: null, ip: 'cli', action: 'apikey_revoked', target: `apikey:${key.id}`, detail: key.name });
+          if (services.open311.revokeKey(key.id))
+            services.staff.audit({ userId: null, ip: 'cli', action: 'apikey_revoked', target: `apikey:${key.id}`, detail: key.name });
           console.log(`revoked: ${key.name}`);
           return 0;
         }
         for (const k of services.open311.listKeys()) {
-          console.log([k.name, `${k.prefix}…`, k.revokedAt ? `revoked ${k.revokedAt}` : 'active', `last used ${k.lastUsedAt ?? 'never'}`, `uses ${k.uses}`].join('\t'));
+          console.log(
+            [k.name, `${k.prefix}…`, k.revokedAt ? `revoked ${k.revokedAt}` : 'active', `last used ${k.lastUsedAt ?? 'never'}`, `uses ${k.uses}`].join('\t'),
+          );
         }
         return 0;
       } finally {
@@ -385,4 +392,3 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   console.log(usage);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
 }
-

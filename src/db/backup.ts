@@ -47,13 +47,19 @@ export class BackupError extends Error {}
 const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
 /** Every table and its row count, integrity_check, and the schema, read from a database file. */
-function describeCopy(file: string): Pick<BackupManifest, 'tables' | 'schemaVersion' | 'migrations'> & { integrity: string[]; referenced: Record<string, string[]> } {
+function describeCopy(
+  file: string,
+): Pick<BackupManifest, 'tables' | 'schemaVersion' | 'migrations'> & { integrity: string[]; referenced: Record<string, string[]> } {
   const copy = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const integrity = (copy.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).filter((r) => r !== 'ok');
     const names = copy.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
     const tables: Record<string, number> = {};
-    for (const n of names) tables[n] = copy.prepare(`SELECT count(*) FROM "${n.replaceAll('"', '""')}"`).pluck().get() as number;
+    for (const n of names)
+      tables[n] = copy
+        .prepare(`SELECT count(*) FROM "${n.replaceAll('"', '""')}"`)
+        .pluck()
+        .get() as number;
     const { applied } = schemaState(copy);
     const referenced: Record<string, string[]> = { photos: [], cadres: [] };
     if (names.includes('case_photos')) referenced.photos = copy.prepare('SELECT file_name FROM case_photos').pluck().all() as string[];
@@ -102,7 +108,13 @@ export async function takeBackup(db: Db, opts: { dataDir: string; out: string; p
       const from = path.resolve(opts.dataDir, folder);
       const to = path.join(tmp, folder);
       fs.mkdirSync(to);
-      const names = fs.existsSync(from) ? fs.readdirSync(from, { withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort() : [];
+      const names = fs.existsSync(from)
+        ? fs
+            .readdirSync(from, { withFileTypes: true })
+            .filter((e) => e.isFile() && !e.name.startsWith('.'))
+            .map((e) => e.name)
+            .sort()
+        : [];
       const copied = new Set<string>();
       for (const name of names) {
         let data: Buffer;
@@ -171,7 +183,10 @@ export function verifyBackup(from: string): BackupManifest {
     if (data.length !== f.bytes || sha256(data) !== f.sha256) bad.push(`${f.path} does not match its checksum`);
   }
   if (!manifest.files.some((f) => f.path === BACKUP_DB)) bad.push(`${BACKUP_DB} is not listed`);
-  if (bad.length) throw new BackupError(`The backup in ${dir} is damaged: ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? ` (and ${bad.length - 5} more)` : ''}. Nothing was restored.`);
+  if (bad.length)
+    throw new BackupError(
+      `The backup in ${dir} is damaged: ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? ` (and ${bad.length - 5} more)` : ''}. Nothing was restored.`,
+    );
   return manifest;
 }
 
@@ -195,7 +210,10 @@ export function restoreBackup(opts: { from: string; dbFile: string; dataDir: str
   const dbFile = path.resolve(opts.dbFile);
   const dataDir = path.resolve(opts.dataDir);
   const hasDb = [dbFile, `${dbFile}-wal`].some((f) => fs.existsSync(f) && fs.statSync(f).size > 0);
-  const existing = [...(hasDb ? [dbFile] : []), ...DATA_FOLDERS.map((f) => path.join(dataDir, f)).filter((d) => fs.existsSync(d) && fs.readdirSync(d).length > 0)];
+  const existing = [
+    ...(hasDb ? [dbFile] : []),
+    ...DATA_FOLDERS.map((f) => path.join(dataDir, f)).filter((d) => fs.existsSync(d) && fs.readdirSync(d).length > 0),
+  ];
   if (!opts.force && existing.length) {
     throw new BackupError(
       `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}. ` +
@@ -249,7 +267,10 @@ export function restoreBackup(opts: { from: string; dbFile: string; dataDir: str
 
 /** 20261130T061500Z: sorts by time, safe in file names everywhere. */
 export function stampOf(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 const SCHEDULED = /^mashang-(\d{8}T\d{6}Z)$/;
@@ -312,7 +333,8 @@ export function scheduleBackups(db: Db, opts: { dir: string; keep: number; every
       // 1000 pages (4 MB) a step keeps each pause of the server short.
       const r = await runScheduledBackup(db, { dir: opts.dir, keep: opts.keep, dataDir: opts.dataDir, pagesPerStep: 1000, now });
       opts.logger.info({ backup: r.path, files: r.manifest.files.length, ms: Date.now() - started, removed: r.removed.length }, 'backup written');
-      if (r.manifest.missingFiles.length) opts.logger.warn({ backup: r.path, missing: r.manifest.missingFiles }, 'backup: files the database names are missing');
+      if (r.manifest.missingFiles.length)
+        opts.logger.warn({ backup: r.path, missing: r.manifest.missingFiles }, 'backup: files the database names are missing');
       return true;
     } catch (err) {
       opts.logger.error({ err, dir: opts.dir }, 'backup failed');
@@ -331,12 +353,15 @@ export function scheduleBackups(db: Db, opts: { dir: string; keep: number; every
         wait = 0; // the backup itself will log what is wrong with the folder
       }
     }
-    timer = setTimeout(() => {
-      running = run().then((ok) => {
-        running = undefined;
-        plan(!ok);
-      });
-    }, Math.min(wait, 0x7fffffff));
+    timer = setTimeout(
+      () => {
+        running = run().then((ok) => {
+          running = undefined;
+          plan(!ok);
+        });
+      },
+      Math.min(wait, 0x7fffffff),
+    );
     timer.unref();
   };
   plan();

@@ -43,5 +43,12 @@ export interface ChinaClock {
 /** What a clock and a wall calendar in China show at an instant (a Date or an ISO string). */
 export function chinaClock(at: Date | string): ChinaClock {
   const d = new Date((typeof at === 'string' ? Date.parse(at) : at.getTime()) + OFFSET_MS);
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), weekday: d.getUTCDay(), hours: d.getUTCHours(), minutes: d.getUTCMinutes() };
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    weekday: d.getUTCDay(),
+    hours: d.getUTCHours(),
+    minutes: d.getUTCMinutes(),
+  };
 }

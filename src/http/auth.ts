@@ -81,7 +81,9 @@ export function requireUser(...roles: Role[]): RequestHandler {
     if (!user) {
       // The way back rides along unless it is too long to be a page anyone bookmarked: escaped again
       // it could outgrow what a browser takes in one header.
-      const query = [res.locals.sessionExpired ? 'expired=1' : '', req.originalUrl.length <= 2000 ? `next=${encodeURIComponent(req.originalUrl)}` : ''].filter(Boolean).join('&');
+      const query = [res.locals.sessionExpired ? 'expired=1' : '', req.originalUrl.length <= 2000 ? `next=${encodeURIComponent(req.originalUrl)}` : '']
+        .filter(Boolean)
+        .join('&');
       if (req.method === 'GET') res.redirect(303, `/admin/login${query ? `?${query}` : ''}`);
       else res.status(401).redirect(303, '/admin/login');
       return;

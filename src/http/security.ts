@@ -36,4 +36,3 @@ export function setUpWebSecurity(app: Express, opts: { https: boolean }): void {
   );
   app.disable('x-powered-by');
 }
-

@@ -46,5 +46,4 @@ export class SqliteSessionStore extends session.Store {
       cb?.(err);
     }
   }
-
 }

@@ -13,7 +13,10 @@ export interface WorkerLimits {
 
 /** How a worker job ended when it did not answer. */
 export class WorkerFailure extends Error {
-  constructor(readonly reason: 'timeout' | 'memory' | 'crashed', cause?: unknown) {
+  constructor(
+    readonly reason: 'timeout' | 'memory' | 'crashed',
+    cause?: unknown,
+  ) {
     super(`worker ${reason}`, { cause });
   }
 }

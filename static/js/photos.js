@@ -15,8 +15,12 @@
   bar.hidden = true;
   form.appendChild(bar);
   form.appendChild(status);
-  var say = function (text) { status.textContent = text; };
-  var t = function (key) { return input.getAttribute('data-' + key) || ''; };
+  var say = function (text) {
+    status.textContent = text;
+  };
+  var t = function (key) {
+    return input.getAttribute('data-' + key) || '';
+  };
 
   function shrink(file) {
     return new Promise(function (resolve) {
@@ -25,17 +29,27 @@
       var img = new Image();
       img.onload = function () {
         var scale = Math.min(1, MAX_SIDE / Math.max(img.naturalWidth, img.naturalHeight));
-        if (scale === 1 && file.size < 1024 * 1024) { URL.revokeObjectURL(url); return resolve(file); }
+        if (scale === 1 && file.size < 1024 * 1024) {
+          URL.revokeObjectURL(url);
+          return resolve(file);
+        }
         var canvas = document.createElement('canvas');
         canvas.width = Math.round(img.naturalWidth * scale);
         canvas.height = Math.round(img.naturalHeight * scale);
         canvas.getContext('2d').drawImage(img, 0, 0, canvas.width, canvas.height);
         URL.revokeObjectURL(url);
-        canvas.toBlob(function (blob) {
-          resolve(blob && blob.size < file.size ? new File([blob], file.name.replace(/\.\w+$/, '') + '.jpg', { type: 'image/jpeg' }) : file);
-        }, 'image/jpeg', 0.85);
+        canvas.toBlob(
+          function (blob) {
+            resolve(blob && blob.size < file.size ? new File([blob], file.name.replace(/\.\w+$/, '') + '.jpg', { type: 'image/jpeg' }) : file);
+          },
+          'image/jpeg',
+          0.85,
+        );
       };
-      img.onerror = function () { URL.revokeObjectURL(url); resolve(file); };
+      img.onerror = function () {
+        URL.revokeObjectURL(url);
+        resolve(file);
+      };
       img.src = url;
     });
   }
@@ -49,7 +63,9 @@
     Promise.all(Array.prototype.map.call(input.files, shrink)).then(function (files) {
       var data = new FormData(form);
       data.delete('photos');
-      files.forEach(function (f) { data.append('photos', f, f.name); });
+      files.forEach(function (f) {
+        data.append('photos', f, f.name);
+      });
       var xhr = new XMLHttpRequest();
       xhr.open('POST', form.action);
       bar.hidden = false;
@@ -62,7 +78,10 @@
       xhr.onload = function () {
         // A filed case ends on its receipt; anything else (a mistake to mend, a wait) is shown as
         // the page the server answered.
-        if (xhr.responseURL && xhr.responseURL.indexOf('/track/') !== -1 && xhr.status < 400) { location.href = xhr.responseURL; return; }
+        if (xhr.responseURL && xhr.responseURL.indexOf('/track/') !== -1 && xhr.status < 400) {
+          location.href = xhr.responseURL;
+          return;
+        }
         document.open();
         document.write(xhr.responseText);
         document.close();

@@ -9,7 +9,6 @@ import { SIZES, plateCode } from '../../src/features/plates/sizes.js';
 import { jpegWithGps } from '../helpers/images.js';
 import { acceptReplyResolve, expectAccessible, PHONE, signInAs, snap, startStack } from './browser.js';
 
-
 describe('the whole journey: a new village from a spreadsheet to a rated answer', () => {
   it('import → print → scan → apply with a photo → a cadre answers on a phone → the villager rates → the dashboard shows it', async () => {
     const stack = await startStack();
@@ -34,7 +33,10 @@ describe('the whole journey: a new village from a spreadsheet to a rated answer'
       await desk.goto('/admin/data');
       await expectAccessible(desk);
       const csv = path.join(dir, '试点新村.csv');
-      fs.writeFileSync(csv, '\uFEFF村居代码,门牌地址,户联系人,联系电话,备注\r\n' + Array.from({ length: 6 }, (_, i) => `370812103295,幸福路${i + 1}号,住户${i + 1},,`).join('\r\n'));
+      fs.writeFileSync(
+        csv,
+        '\uFEFF村居代码,门牌地址,户联系人,联系电话,备注\r\n' + Array.from({ length: 6 }, (_, i) => `370812103295,幸福路${i + 1}号,住户${i + 1},,`).join('\r\n'),
+      );
       await desk.setInputFiles('#file-households', csv);
       await desk.locator('form[action="/admin/data/households/preview"] button').click();
       await expect(desk.locator('#errors').textContent()).resolves.toContain('新增 6');
@@ -59,8 +61,16 @@ describe('the whole journey: a new village from a spreadsheet to a rated answer'
       const png = renderPdfPage(await pdf.body(), 1, 200);
       fs.writeFileSync(path.join(dir, 'plates-page1.png'), png);
       const [first, second] = await readPlates(png, SIZES.plate, 200);
-      const plateIds = db.prepare("SELECT p.id FROM plates p JOIN villages v ON v.id = p.village_id WHERE v.code = '370812103295' AND p.kind = 'household' ORDER BY p.household_id").pluck().all() as number[];
-      for (const [read, n] of [[first!, 1], [second!, 2]] as const) {
+      const plateIds = db
+        .prepare(
+          "SELECT p.id FROM plates p JOIN villages v ON v.id = p.village_id WHERE v.code = '370812103295' AND p.kind = 'household' ORDER BY p.household_id",
+        )
+        .pluck()
+        .all() as number[];
+      for (const [read, n] of [
+        [first!, 1],
+        [second!, 2],
+      ] as const) {
         expect(read.band).toContain('试点新村');
         expect(read.text).toContain(`幸福路${n}号`);
         expect(read.text).toContain(plateCode(plateIds[n - 1]!));

@@ -25,11 +25,15 @@ let village: { id: number; code: string; token: string };
 let households: { id: number; address: string; plateId: number }[];
 
 async function pdf(url: string): Promise<Buffer> {
-  const res = await agent.get(url).buffer(true).parse((r, cb) => {
-    const chunks: Buffer[] = [];
-    r.on('data', (c: Buffer) => chunks.push(c));
-    r.on('end', () => cb(null, Buffer.concat(chunks)));
-  }).expect(200);
+  const res = await agent
+    .get(url)
+    .buffer(true)
+    .parse((r, cb) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks)));
+    })
+    .expect(200);
   return res.body as Buffer;
 }
 
@@ -43,7 +47,10 @@ beforeAll(async () => {
   village = aVillage(stack.db, { name: '史家庄村', townCode: '370812103' });
   const longestDemo = stack.db.prepare('SELECT address FROM households ORDER BY length(address) DESC, id LIMIT 1').pluck().get() as string;
   // The two addresses the print sheet once cut to the same 「1号楼1单元1…」, the demo's longest, and a 30-character one.
-  const addresses = [...new Set(['1号楼1单元101室', '1号楼1单元102室', longestDemo, LONG, '3胡同12号', '7号', '泗庄路南18号', '幸福路6号', '2胡同9号'])].slice(0, 8);
+  const addresses = [...new Set(['1号楼1单元101室', '1号楼1单元102室', longestDemo, LONG, '3胡同12号', '7号', '泗庄路南18号', '幸福路6号', '2胡同9号'])].slice(
+    0,
+    8,
+  );
   households = addresses.map((address) => {
     const h = aHousehold(stack.db, { villageId: village.id, address });
     return { ...h, plateId: stack.db.prepare('SELECT id FROM plates WHERE token = ?').pluck().get(h.token) as number };
@@ -104,10 +111,19 @@ describe('printed plates can be read by a person: OCR of the rendered PDF', { ti
     const png = renderPdfPage(file, 1, DPI);
     save('plates-pdf-village', png);
     const meta = await sharp(png).metadata();
-    const band = await sharp(png).extract({ left: 0, top: 0, width: meta.width!, height: Math.round(meta.height! * 0.17) }).greyscale().negate().png().toBuffer();
+    const band = await sharp(png)
+      .extract({ left: 0, top: 0, width: meta.width!, height: Math.round(meta.height! * 0.17) })
+      .greyscale()
+      .negate()
+      .png()
+      .toBuffer();
     expect(await ocrScales(band, 'block')).toContain('史家庄村');
     const half = Math.round(meta.height! * 0.5);
-    const body = await sharp(png).extract({ left: 0, top: half, width: meta.width!, height: meta.height! - half }).greyscale().png().toBuffer();
+    const body = await sharp(png)
+      .extract({ left: 0, top: half, width: meta.width!, height: meta.height! - half })
+      .greyscale()
+      .png()
+      .toBuffer();
     const text = await ocrScales(body, 'sparse');
     const plateId = stack.db.prepare("SELECT id FROM plates WHERE village_id = ? AND kind = 'village'").pluck().get(village.id) as number;
     for (const words of ['扫码办事', '为您服务的干部', '周明远', '19900008801', plateCode(plateId)]) expect(text, words).toContain(words);

@@ -30,7 +30,10 @@ describe('staff print a village’s plates, and every QR opens the right househo
       await snap(page, 'plates-print-sticker');
       const sheets = await page.locator('.sheet').count();
       const plates = await page.locator('article.plate').count();
-      const households = stack.db.prepare('SELECT count(*) FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ?').pluck().get(code) as number;
+      const households = stack.db
+        .prepare('SELECT count(*) FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ?')
+        .pluck()
+        .get(code) as number;
       expect(plates).toBe(households);
       expect(sheets).toBe(Math.ceil(households / 8));
       const box = await page.locator('article.plate').first().boundingBox();
@@ -45,17 +48,29 @@ describe('staff print a village’s plates, and every QR opens the right househo
       const info = execFileSync('pdfinfo', [file], { encoding: 'utf8' });
       expect(Number(/Pages:\s+(\d+)/.exec(info)![1])).toBe(Math.ceil(households / 2));
       const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
-      const addresses = stack.db.prepare('SELECT h.address FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ?').pluck().all(code) as string[];
+      const addresses = stack.db
+        .prepare('SELECT h.address FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ?')
+        .pluck()
+        .all(code) as string[];
       for (const a of addresses) expect(text, a).toContain(a);
       expect(text).toContain('扫码办事');
 
       execFileSync('pdftoppm', ['-r', '150', '-f', '1', '-l', '1', '-png', file, path.join(dir, 'page')]);
-      const png = fs.readFileSync(fs.readdirSync(dir).filter((f) => f.endsWith('.png')).map((f) => path.join(dir, f))[0]!);
+      const png = fs.readFileSync(
+        fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.png'))
+          .map((f) => path.join(dir, f))[0]!,
+      );
       fs.mkdirSync('screenshots', { recursive: true });
       fs.writeFileSync('screenshots/plates-pdf-page1.png', png);
       // The first plate is the top half of an A4 page at 150 dpi (1241 × 1754 px).
       const url = decodeQrPng(png, { x: 0, y: 0, width: 1241, height: 877 });
-      const first = stack.db.prepare("SELECT p.token, h.address FROM plates p JOIN households h ON h.id = p.household_id JOIN villages v ON v.id = h.village_id WHERE v.code = ? AND p.status = 'active' ORDER BY h.id LIMIT 1").get(code) as { token: string; address: string };
+      const first = stack.db
+        .prepare(
+          "SELECT p.token, h.address FROM plates p JOIN households h ON h.id = p.household_id JOIN villages v ON v.id = h.village_id WHERE v.code = ? AND p.status = 'active' ORDER BY h.id LIMIT 1",
+        )
+        .get(code) as { token: string; address: string };
       expect(url).toBe(`${stack.services.config.publicBaseUrl}/p/${first.token}`);
       fs.rmSync(dir, { recursive: true, force: true });
 
@@ -76,7 +91,8 @@ describe('staff print a village’s plates, and every QR opens the right househo
     const thirty = '道义社区幸福家园小区东区十二号楼三单元一五零二室东户西侧三间';
     expect([...thirty]).toHaveLength(30);
     const ids = [longestDemo, sibling, thirty, '7号'].map((address) => {
-      const existing = stack.db.prepare('SELECT id FROM households WHERE village_id = ? AND address = ?').pluck().get(village.id, address) as number | undefined;
+      const existing = stack.db.prepare('SELECT id FROM households WHERE village_id = ? AND address = ?').pluck().get(village.id, address) as
+        number | undefined;
       return existing ?? aHousehold(stack.db, { villageId: village.id, address }).id;
     });
     const staff = await aUser(stack.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }], username: 'sheet-printer' });

@@ -60,7 +60,10 @@ describe('resident pages on a 375×667 phone', () => {
     expect((await catalogue.results())[0]).toBe('最低生活保障');
     await expectAccessible(session.page);
     await snap(session.page, 'services-search');
-    await session.page.getByRole('link', { name: /最低生活保障/ }).first().click();
+    await session.page
+      .getByRole('link', { name: /最低生活保障/ })
+      .first()
+      .click();
     await expect(session.page.locator('h1').textContent()).resolves.toBe('最低生活保障');
     await expect(session.page.getByRole('link', { name: '码上办 · 在线申请' }).getAttribute('href')).resolves.toContain(`/p/${session.token}/apply?item=`);
     await expectAccessible(session.page);

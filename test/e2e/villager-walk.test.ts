@@ -12,7 +12,11 @@ async function snapScreens(page: Page, name: string, screens = 2) {
   await snap(page, name);
   const height = await pageHeight(page);
   for (let i = 0; i < screens && i * PHONE.height < height; i++) {
-    await page.screenshot({ path: `screenshots/${name}-${i + 1}.png`, fullPage: true, clip: { x: 0, y: i * PHONE.height, width: PHONE.width, height: Math.min(PHONE.height, height - i * PHONE.height) } });
+    await page.screenshot({
+      path: `screenshots/${name}-${i + 1}.png`,
+      fullPage: true,
+      clip: { x: 0, y: i * PHONE.height, width: PHONE.width, height: Math.min(PHONE.height, height - i * PHONE.height) },
+    });
   }
 }
 
@@ -37,7 +41,10 @@ describe('a villager’s walk, on a 375×667 phone', () => {
       await expectAccessible(page);
       await snapScreens(page, `walk-search-question-${mode}`);
 
-      await page.getByRole('link', { name: /最低生活保障/ }).first().click();
+      await page
+        .getByRole('link', { name: /最低生活保障/ })
+        .first()
+        .click();
       const where = page.locator('#s-place');
       await expect(where.textContent()).resolves.toBe('在哪办、什么时间');
       const box = await where.boundingBox();

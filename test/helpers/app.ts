@@ -17,7 +17,14 @@ export interface TestApp {
 
 /** The real app on an in-memory database (seeded with the demo unless one is given). */
 export function buildApp(
-  opts: { db?: Db; config?: Partial<Config>; logger?: Logger; override?: (s: Services) => Services; rateLimits?: Partial<RateLimitSettings>; now?: () => Date } = {},
+  opts: {
+    db?: Db;
+    config?: Partial<Config>;
+    logger?: Logger;
+    override?: (s: Services) => Services;
+    rateLimits?: Partial<RateLimitSettings>;
+    now?: () => Date;
+  } = {},
 ): TestApp {
   const db = opts.db ?? seededDb();
   const logger = opts.logger ?? pino({ level: 'silent' });

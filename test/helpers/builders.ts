@@ -16,10 +16,7 @@ export function aVillage(db: Db, o: { code?: string; name?: string; townCode?: s
   return { id, code, token };
 }
 
-export function aHousehold(
-  db: Db,
-  o: { villageId: number; address?: string; contactName?: string | null; plateStatus?: 'active' | 'replaced' },
-) {
+export function aHousehold(db: Db, o: { villageId: number; address?: string; contactName?: string | null; plateStatus?: 'active' | 'replaced' }) {
   const address = o.address ?? `测试路${++householdSeq}号`;
   const id = Number(
     db

@@ -30,9 +30,7 @@ export function aCase(
     photos: [],
   });
   const id = db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(token) as number;
-  const event = db.prepare(
-    `INSERT INTO case_events (case_id, at, actor, type, from_state, to_state, public, body) VALUES (?, ?, 'user', ?, ?, ?, ?, ?)`,
-  );
+  const event = db.prepare(`INSERT INTO case_events (case_id, at, actor, type, from_state, to_state, public, body) VALUES (?, ?, 'user', ?, ?, ?, ?, ?)`);
   const at = new Date().toISOString();
   if (o.internalNote) event.run(id, at, 'note', null, null, 0, o.internalNote);
   if (o.publicReply) event.run(id, at, 'reply', null, null, 1, o.publicReply);
@@ -40,7 +38,15 @@ export function aCase(
   if (state !== 'submitted') {
     const resolvedAt = state === 'resolved' || state === 'closed' ? (o.resolvedAt ?? new Date()).toISOString() : null;
     db.prepare('UPDATE cases SET state = ?, resolved_at = ?, version = version + 1 WHERE id = ?').run(state, resolvedAt, id);
-    event.run(id, resolvedAt ?? at, state === 'resolved' ? 'resolved' : 'accepted', 'submitted', state, 1, state === 'resolved' ? '已联系水务站上门维修，管道已更换。' : '');
+    event.run(
+      id,
+      resolvedAt ?? at,
+      state === 'resolved' ? 'resolved' : 'accepted',
+      'submitted',
+      state,
+      1,
+      state === 'resolved' ? '已联系水务站上门维修，管道已更换。' : '',
+    );
   }
   return { id, token, trackingNo, household: h };
 }

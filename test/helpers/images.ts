@@ -12,7 +12,9 @@ export async function jpegWithGps(): Promise<Buffer> {
 }
 
 export async function png(): Promise<Buffer> {
-  return sharp({ create: { width: 20, height: 20, channels: 4, background: '#336699' } }).png().toBuffer();
+  return sharp({ create: { width: 20, height: 20, channels: 4, background: '#336699' } })
+    .png()
+    .toBuffer();
 }
 
 /** A camera-sized photo (4000×3000, noisy so it does not compress away): several megabytes. */
@@ -25,5 +27,7 @@ export async function cameraPhoto(): Promise<Buffer> {
     x = (x * 1103515245 + 12345) & 0x7fffffff;
     raw[i] = (x >> 16) & 0xff;
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
 }

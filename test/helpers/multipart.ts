@@ -7,7 +7,11 @@ export function multipartBody(parts: Part[], boundary = BOUNDARY): Buffer {
   const chunks: Buffer[] = [];
   for (const p of parts) {
     if ('filename' in p) {
-      chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: ${p.type ?? 'image/jpeg'}\r\n\r\n`));
+      chunks.push(
+        Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: ${p.type ?? 'image/jpeg'}\r\n\r\n`,
+        ),
+      );
       chunks.push(p.data, Buffer.from('\r\n'));
     } else {
       chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"\r\n\r\n${p.value}\r\n`));
@@ -27,6 +31,8 @@ export const multipartType = (boundary = BOUNDARY) => `multipart/form-data; boun
 /** A body whose second part has a header line busboy cannot read. */
 export function badPartHeader(fields: Record<string, string>, boundary = BOUNDARY): Buffer {
   const good = Object.entries(fields).map(([name, value]) => ({ name, value }));
-  const body = multipartBody(good, boundary).toString('latin1').replace(/--\r\n$/, '\r\n');
+  const body = multipartBody(good, boundary)
+    .toString('latin1')
+    .replace(/--\r\n$/, '\r\n');
   return Buffer.concat([Buffer.from(body, 'latin1'), Buffer.from(`Content-Disposition form-data no colon here\r\n\r\nx\r\n--${boundary}--\r\n`)]);
 }

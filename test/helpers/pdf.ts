@@ -55,7 +55,18 @@ export function renderPdfPage(pdf: Buffer, page: number, dpi: number): Buffer {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-page-'));
   try {
     fs.writeFileSync(path.join(dir, 'in.pdf'), pdf);
-    execFileSync('pdftoppm', ['-r', String(dpi), '-f', String(page), '-l', String(page), '-singlefile', '-png', path.join(dir, 'in.pdf'), path.join(dir, 'page')]);
+    execFileSync('pdftoppm', [
+      '-r',
+      String(dpi),
+      '-f',
+      String(page),
+      '-l',
+      String(page),
+      '-singlefile',
+      '-png',
+      path.join(dir, 'in.pdf'),
+      path.join(dir, 'page'),
+    ]);
     return fs.readFileSync(path.join(dir, 'page.png'));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -69,7 +80,8 @@ export async function ocr(png: Buffer, mode: 'block' | 'sparse'): Promise<string
   try {
     return (await child).stdout.replace(/\s+/g, '');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('tesseract is missing: apt-get install tesseract-ocr tesseract-ocr-chi-sim (bash .ci/run does)', { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error('tesseract is missing: apt-get install tesseract-ocr tesseract-ocr-chi-sim (bash .ci/run does)', { cause: err });
     throw err;
   }
 }
@@ -82,7 +94,14 @@ export async function ocr(png: Buffer, mode: 'block' | 'sparse'): Promise<string
  */
 export async function ocrScales(png: Buffer, mode: 'block' | 'sparse'): Promise<string> {
   const { width } = await sharp(png).metadata();
-  const scaled = await Promise.all([2, 3].map((d) => sharp(png).resize({ width: Math.round(width! / d) }).png().toBuffer()));
+  const scaled = await Promise.all(
+    [2, 3].map((d) =>
+      sharp(png)
+        .resize({ width: Math.round(width! / d) })
+        .png()
+        .toBuffer(),
+    ),
+  );
   return (await Promise.all([png, ...scaled].map((img) => ocr(img, mode)))).join(' | ');
 }
 
@@ -112,9 +131,18 @@ export async function readPlates(page: Buffer, size: PlateSize, dpi: number, slo
     const x = left + (slot % size.columns) * size.width;
     const y = top + Math.floor(slot / size.columns) * size.height;
     crops.push({
-      band: sharp(page).extract({ left: px(x), top: px(y), width: px(size.width), height: px(band) }).greyscale().negate().png().toBuffer(),
+      band: sharp(page)
+        .extract({ left: px(x), top: px(y), width: px(size.width), height: px(band) })
+        .greyscale()
+        .negate()
+        .png()
+        .toBuffer(),
       // from just right of the QR code to the plate's edge
-      text: sharp(page).extract({ left: px(x + 1.5 * pad + qr), top: px(y + band), width: px(size.width - 1.5 * pad - qr), height: px(size.height - band) }).greyscale().png().toBuffer(),
+      text: sharp(page)
+        .extract({ left: px(x + 1.5 * pad + qr), top: px(y + band), width: px(size.width - 1.5 * pad - qr), height: px(size.height - band) })
+        .greyscale()
+        .png()
+        .toBuffer(),
     });
   }
   const out: PlateReading[] = [];

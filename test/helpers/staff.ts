@@ -7,7 +7,10 @@ export const PASSWORD = 'correct-horse-battery';
 let seq = 0;
 
 /** A back-office user with a known password. */
-export async function aUser(services: Services, o: { role?: Role; scopes?: Array<{ level: ScopeLevel; code: string }>; cadreId?: number; username?: string } = {}) {
+export async function aUser(
+  services: Services,
+  o: { role?: Role; scopes?: Array<{ level: ScopeLevel; code: string }>; cadreId?: number; username?: string } = {},
+) {
   const username = o.username ?? `user${++seq}`;
   const id = await services.staff.createUser({
     username,

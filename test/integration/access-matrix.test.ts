@@ -54,32 +54,126 @@ const ALL: Row['roles'] = ['admin', 'staff', 'cadre'];
 const ROWS: Row[] = [
   { method: 'GET', route: '/admin/cases/:id', url: (o) => `/admin/cases/${o.caseId}`, roles: ALL, scoped: true },
   { method: 'GET', route: '/admin/cases/:id/photos/:photoId', url: (o) => `/admin/cases/${o.caseId}/photos/${o.photoId}`, roles: ALL, scoped: true },
-  { method: 'POST', route: '/admin/cases/:id/action', url: (o) => `/admin/cases/${o.caseId}/action`, body: { action: 'note', version: '1', text: '已电话联系住户' }, roles: ALL, scoped: true },
-  { method: 'POST', route: '/admin/households/:id/visits', url: (o) => `/admin/households/${o.householdId}/visits`, body: { note: '入户走访，了解用水情况' }, roles: ALL, scoped: true },
+  {
+    method: 'POST',
+    route: '/admin/cases/:id/action',
+    url: (o) => `/admin/cases/${o.caseId}/action`,
+    body: { action: 'note', version: '1', text: '已电话联系住户' },
+    roles: ALL,
+    scoped: true,
+  },
+  {
+    method: 'POST',
+    route: '/admin/households/:id/visits',
+    url: (o) => `/admin/households/${o.householdId}/visits`,
+    body: { note: '入户走访，了解用水情况' },
+    roles: ALL,
+    scoped: true,
+  },
   { method: 'POST', route: '/admin/templates/:id/delete', url: (o) => `/admin/templates/${o.templateId}/delete`, roles: STAFF, scoped: true },
   { method: 'GET', route: '/qr/:file', url: (o) => `/qr/${o.plateToken}.svg`, roles: STAFF, scoped: true },
   { method: 'GET', route: '/admin/plates/village/:code', url: (o) => `/admin/plates/village/${o.villageCode}`, roles: STAFF, scoped: true },
-  { method: 'GET', route: '/admin/plates/village/:code/village.pdf', url: (o) => `/admin/plates/village/${o.villageCode}/village.pdf`, roles: STAFF, scoped: true },
+  {
+    method: 'GET',
+    route: '/admin/plates/village/:code/village.pdf',
+    url: (o) => `/admin/plates/village/${o.villageCode}/village.pdf`,
+    roles: STAFF,
+    scoped: true,
+  },
   { method: 'GET', route: '/admin/plates/households/:id/reissue', url: (o) => `/admin/plates/households/${o.householdId}/reissue`, roles: STAFF, scoped: true },
-  { method: 'POST', route: '/admin/plates/households/:id/reissue', url: (o) => `/admin/plates/households/${o.householdId}/reissue`, roles: STAFF, scoped: true },
+  {
+    method: 'POST',
+    route: '/admin/plates/households/:id/reissue',
+    url: (o) => `/admin/plates/households/${o.householdId}/reissue`,
+    roles: STAFF,
+    scoped: true,
+  },
   { method: 'GET', route: '/admin/villages/:code/households', url: (o) => `/admin/villages/${o.villageCode}/households`, roles: STAFF, scoped: true },
-  { method: 'POST', route: '/admin/villages/:code/households', url: (o) => `/admin/villages/${o.villageCode}/households`, body: { address: '矩阵路1号' }, roles: STAFF, scoped: true },
-  { method: 'POST', route: '/admin/villages/:code/households/:id', url: (o) => `/admin/villages/${o.villageCode}/households/${o.householdId}`, body: { address: '矩阵路2号' }, roles: STAFF, scoped: true },
+  {
+    method: 'POST',
+    route: '/admin/villages/:code/households',
+    url: (o) => `/admin/villages/${o.villageCode}/households`,
+    body: { address: '矩阵路1号' },
+    roles: STAFF,
+    scoped: true,
+  },
+  {
+    method: 'POST',
+    route: '/admin/villages/:code/households/:id',
+    url: (o) => `/admin/villages/${o.villageCode}/households/${o.householdId}`,
+    body: { address: '矩阵路2号' },
+    roles: STAFF,
+    scoped: true,
+  },
   { method: 'GET', route: '/admin/villages/:code/cadres', url: (o) => `/admin/villages/${o.villageCode}/cadres`, roles: STAFF, scoped: true },
-  { method: 'POST', route: '/admin/villages/:code/cadres', url: (o) => `/admin/villages/${o.villageCode}/cadres`, body: { name: '矩阵', role: 'grid_worker', phone: '19900006601', dutyHours: '' }, roles: STAFF, scoped: true },
-  { method: 'POST', route: '/admin/villages/:code/cadres/:id', url: (o) => `/admin/villages/${o.villageCode}/cadres/${o.cadreId}`, body: { name: '矩阵', role: 'grid_worker', phone: '19900006602', dutyHours: '' }, roles: STAFF, scoped: true },
-  { method: 'GET', route: '/admin/villages/:code/cadres/:id/remove', url: (o) => `/admin/villages/${o.villageCode}/cadres/${o.cadreId}/remove`, roles: STAFF, scoped: true },
-  { method: 'POST', route: '/admin/villages/:code/cadres/:id/remove', url: (o) => `/admin/villages/${o.villageCode}/cadres/${o.cadreId}/remove`, roles: STAFF, scoped: true },
-  { method: 'POST', route: '/admin/villages/:code/cadres/:id/photo', url: (o) => `/admin/villages/${o.villageCode}/cadres/${o.cadreId}/photo`, multipart: true, roles: STAFF, scoped: true },
-  { method: 'POST', route: '/admin/places/villages/:code', url: (o) => `/admin/places/villages/${o.villageCode}`, body: { name: '矩阵村' }, roles: STAFF, scoped: true },
+  {
+    method: 'POST',
+    route: '/admin/villages/:code/cadres',
+    url: (o) => `/admin/villages/${o.villageCode}/cadres`,
+    body: { name: '矩阵', role: 'grid_worker', phone: '19900006601', dutyHours: '' },
+    roles: STAFF,
+    scoped: true,
+  },
+  {
+    method: 'POST',
+    route: '/admin/villages/:code/cadres/:id',
+    url: (o) => `/admin/villages/${o.villageCode}/cadres/${o.cadreId}`,
+    body: { name: '矩阵', role: 'grid_worker', phone: '19900006602', dutyHours: '' },
+    roles: STAFF,
+    scoped: true,
+  },
+  {
+    method: 'GET',
+    route: '/admin/villages/:code/cadres/:id/remove',
+    url: (o) => `/admin/villages/${o.villageCode}/cadres/${o.cadreId}/remove`,
+    roles: STAFF,
+    scoped: true,
+  },
+  {
+    method: 'POST',
+    route: '/admin/villages/:code/cadres/:id/remove',
+    url: (o) => `/admin/villages/${o.villageCode}/cadres/${o.cadreId}/remove`,
+    roles: STAFF,
+    scoped: true,
+  },
+  {
+    method: 'POST',
+    route: '/admin/villages/:code/cadres/:id/photo',
+    url: (o) => `/admin/villages/${o.villageCode}/cadres/${o.cadreId}/photo`,
+    multipart: true,
+    roles: STAFF,
+    scoped: true,
+  },
+  {
+    method: 'POST',
+    route: '/admin/places/villages/:code',
+    url: (o) => `/admin/places/villages/${o.villageCode}`,
+    body: { name: '矩阵村' },
+    roles: STAFF,
+    scoped: true,
+  },
   { method: 'GET', route: '/admin/notifications/:id', url: (o) => `/admin/notifications/${o.notificationId}`, roles: ALL, scoped: true },
   { method: 'POST', route: '/admin/notifications/:id/retry', url: (o) => `/admin/notifications/${o.notificationId}/retry`, roles: ALL, scoped: true },
   // Admin-only pages: district-wide data with no township to scope by.
   { method: 'POST', route: '/admin/channels/:id/remove', url: (o) => `/admin/channels/${o.channelId}/remove`, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/users/:id/active', url: () => `/admin/users/1/active`, body: { active: '0' }, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/calendar/:date/delete', url: () => `/admin/calendar/2026-10-01/delete`, roles: ['admin'], scoped: false },
-  { method: 'POST', route: '/admin/places/towns/:code', url: (o) => `/admin/places/towns/${o.villageCode.slice(0, 9)}`, body: { name: '矩阵镇' }, roles: ['admin'], scoped: false },
-  { method: 'POST', route: '/admin/places/towns/:code/centre', url: (o) => `/admin/places/towns/${o.villageCode.slice(0, 9)}/centre`, body: { address: '矩阵路1号', hours: '工作日 9:00-17:00', phone: '0537-1000000' }, roles: ['admin'], scoped: false },
+  {
+    method: 'POST',
+    route: '/admin/places/towns/:code',
+    url: (o) => `/admin/places/towns/${o.villageCode.slice(0, 9)}`,
+    body: { name: '矩阵镇' },
+    roles: ['admin'],
+    scoped: false,
+  },
+  {
+    method: 'POST',
+    route: '/admin/places/towns/:code/centre',
+    url: (o) => `/admin/places/towns/${o.villageCode.slice(0, 9)}/centre`,
+    body: { address: '矩阵路1号', hours: '工作日 9:00-17:00', phone: '0537-1000000' },
+    roles: ['admin'],
+    scoped: false,
+  },
   { method: 'POST', route: '/admin/apikeys/:id/revoke', url: (o) => `/admin/apikeys/${o.apiKeyId}/revoke`, roles: ['admin'], scoped: false },
   { method: 'GET', route: '/admin/catalog/:code', url: (o) => `/admin/catalog/${o.catalogCode}`, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/catalog/:code', url: (o) => `/admin/catalog/${o.catalogCode}`, body: { name: '' }, roles: ['admin'], scoped: false },
@@ -116,24 +210,44 @@ function world(): World {
   );
   const catalogCode = stack.db.prepare('SELECT code FROM catalog_items ORDER BY id LIMIT 1').pluck().get() as string;
   const templateId = Number(
-    stack.db.prepare("INSERT INTO reply_templates (kind, title, body, town_code, created_at) VALUES ('help', '矩阵', '矩阵回复内容', ?, '2026-01-01')").run(townA).lastInsertRowid,
+    stack.db
+      .prepare("INSERT INTO reply_templates (kind, title, body, town_code, created_at) VALUES ('help', '矩阵', '矩阵回复内容', ?, '2026-01-01')")
+      .run(townA).lastInsertRowid,
   );
   // A failed SMS about the case, as the delivery log shows it, and a group robot of the township.
   const eventId = stack.db.prepare('SELECT min(id) FROM case_events WHERE case_id = ?').pluck().get(c.id) as number;
   const notificationId = Number(
     stack.db
-      .prepare(`INSERT INTO notification_deliveries (event_id, case_id, village_id, channel, recipient, message, body, state, attempts, next_at, created_at, updated_at)
-        VALUES (?, ?, ?, 'sms', '13912345678', 'received', '已收到', 'dead', 8, '2026-01-01', '2026-01-01', '2026-01-01')`)
+      .prepare(
+        `INSERT INTO notification_deliveries (event_id, case_id, village_id, channel, recipient, message, body, state, attempts, next_at, created_at, updated_at)
+        VALUES (?, ?, ?, 'sms', '13912345678', 'received', '已收到', 'dead', 8, '2026-01-01', '2026-01-01', '2026-01-01')`,
+      )
       .run(eventId, c.id, h.villageId).lastInsertRowid,
   );
-  const channelId = stack.services.notifications.addChannel({ kind: 'wecom', url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=matrix', scopeCode: townA });
+  const channelId = stack.services.notifications.addChannel({
+    kind: 'wecom',
+    url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=matrix',
+    scopeCode: townA,
+  });
   return {
     ...stack,
     townA,
     townB: other.code.slice(0, 9),
     villageA: h.villageId,
     villageB: other.id,
-    objects: { caseId: c.id, photoId, catalogCode, villageCode, householdId: extra.id, plateToken: extra.token, cadreId, templateId, apiKeyId: stack.services.open311.createKey('矩阵', null).row.id, notificationId, channelId },
+    objects: {
+      caseId: c.id,
+      photoId,
+      catalogCode,
+      villageCode,
+      householdId: extra.id,
+      plateToken: extra.token,
+      cadreId,
+      templateId,
+      apiKeyId: stack.services.open311.createKey('矩阵', null).row.id,
+      notificationId,
+      channelId,
+    },
   };
 }
 
@@ -141,10 +255,14 @@ async function userFor(w: World, who: Who): Promise<{ agent: Agent; role: 'admin
   const { services, db } = w;
   let u;
   if (who === 'admin') u = await aUser(services, { role: 'admin' });
-  else if (who === 'staffA' || who === 'staffB') u = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: who === 'staffA' ? w.townA : w.townB }] });
+  else if (who === 'staffA' || who === 'staffB')
+    u = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: who === 'staffA' ? w.townA : w.townB }] });
   else {
     const villageId = who === 'cadreA' ? w.villageA : w.villageB;
-    u = await aUser(services, { role: 'cadre', cadreId: aCadre(db, { villageId, name: `${who}干部`, phone: who === 'cadreA' ? '19900006610' : '19900006611' }).id });
+    u = await aUser(services, {
+      role: 'cadre',
+      cadreId: aCadre(db, { villageId, name: `${who}干部`, phone: who === 'cadreA' ? '19900006610' : '19900006611' }).id,
+    });
   }
   return { agent: await signIn(w.app, u.username), role: who === 'admin' ? 'admin' : who.startsWith('staff') ? 'staff' : 'cadre' };
 }
@@ -153,7 +271,12 @@ async function send(agent: Agent, row: Row, url: string): Promise<number> {
   if (row.method === 'GET') return (await agent.get(url)).status;
   const csrf = await csrfFor(agent);
   if (row.multipart) return (await agent.post(url).field('_csrf', csrf)).status;
-  return (await agent.post(url).type('form').send({ _csrf: csrf, ...row.body })).status;
+  return (
+    await agent
+      .post(url)
+      .type('form')
+      .send({ _csrf: csrf, ...row.body })
+  ).status;
 }
 
 /** What a user should get: 403 for a role that may not use the page, 404 out of scope, else through. */

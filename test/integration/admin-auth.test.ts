@@ -20,7 +20,12 @@ describe('sign-in /admin/login', () => {
     const agent = agentFor(app);
     const form = await openForm(agent, '/admin/login');
     const planted = 's%3Aplanted-session-id.signature';
-    const res = await agent.post('/admin/login').set('Cookie', `mashang.sid=${planted}`).type('form').send({ _csrf: form.csrf, username: u.username, password: PASSWORD }).expect(303);
+    const res = await agent
+      .post('/admin/login')
+      .set('Cookie', `mashang.sid=${planted}`)
+      .type('form')
+      .send({ _csrf: form.csrf, username: u.username, password: PASSWORD })
+      .expect(303);
     expect(res.headers.location).toBe('/admin');
     const cookie = String(res.headers['set-cookie']);
     expect(cookie).toMatch(/mashang\.sid=s%3A/);
@@ -79,7 +84,12 @@ describe('sign-in /admin/login', () => {
     const agent = await signIn(first.app, u.username);
     await agent.get('/admin').expect(200);
     const restarted = buildApp({ db: first.db });
-    const jar = (agent as unknown as { jar: { getCookies: (o: unknown) => Array<{ name: string; value: string }> } }).jar.getCookies({ domain: '127.0.0.1', path: '/', secure: false, script: false });
+    const jar = (agent as unknown as { jar: { getCookies: (o: unknown) => Array<{ name: string; value: string }> } }).jar.getCookies({
+      domain: '127.0.0.1',
+      path: '/',
+      secure: false,
+      script: false,
+    });
     const sid = jar.find((c) => c.name === 'mashang.sid')!;
     await request(restarted.app).get('/admin').set('Cookie', `mashang.sid=${sid.value}`).expect(200);
   });
@@ -89,13 +99,25 @@ describe('sign-in /admin/login', () => {
     const u = await aUser(services);
     const agent = await signIn(app, u.username);
     let form = await openForm(agent, '/admin/password');
-    const bad = await agent.post('/admin/password').type('form').send({ _csrf: form.csrf, current: 'not-it', next: 'new-password-123', confirm: 'new-password-123' }).expect(400);
+    const bad = await agent
+      .post('/admin/password')
+      .type('form')
+      .send({ _csrf: form.csrf, current: 'not-it', next: 'new-password-123', confirm: 'new-password-123' })
+      .expect(400);
     expect(bad.text).toContain('当前密码不正确');
     form = await openForm(agent, '/admin/password');
-    const mismatch = await agent.post('/admin/password').type('form').send({ _csrf: form.csrf, current: PASSWORD, next: 'new-password-123', confirm: 'new-password-456' }).expect(400);
+    const mismatch = await agent
+      .post('/admin/password')
+      .type('form')
+      .send({ _csrf: form.csrf, current: PASSWORD, next: 'new-password-123', confirm: 'new-password-456' })
+      .expect(400);
     expect(mismatch.text).toContain('两次输入的新密码不一致');
     form = await openForm(agent, '/admin/password');
-    await agent.post('/admin/password').type('form').send({ _csrf: form.csrf, current: PASSWORD, next: 'new-password-123', confirm: 'new-password-123' }).expect(200);
+    await agent
+      .post('/admin/password')
+      .type('form')
+      .send({ _csrf: form.csrf, current: PASSWORD, next: 'new-password-123', confirm: 'new-password-123' })
+      .expect(200);
     await signIn(app, u.username, 'new-password-123');
   });
 
@@ -177,7 +199,7 @@ describe('sign-in throttling per account and source, not a lock anyone can pull'
     // The owner's own browser gets through.
     expect((await attempt(owner, u.username, PASSWORD, '10.9.0.2')).status).toBe(303);
 
-    db.prepare("UPDATE throttles SET locked_until = ? WHERE key = ?").run(Date.now() - 1, `login:${u.username}`);
+    db.prepare('UPDATE throttles SET locked_until = ? WHERE key = ?').run(Date.now() - 1, `login:${u.username}`);
     // After the lock, one more failure does not lock it again at once: the count started afresh.
     expect((await attempt(agentFor(app), u.username, 'wrong-once-more', '10.6.6.6')).status).toBe(401);
     expect((await attempt(agentFor(app), u.username, PASSWORD, '10.5.5.5')).status).toBe(303);
@@ -191,7 +213,11 @@ describe('sessions end when they should', () => {
     const phone = await signIn(app, u.username);
     const desk = await signIn(app, u.username);
     const form = await openForm(desk, '/admin/password');
-    await desk.post('/admin/password').type('form').send({ _csrf: form.csrf, current: PASSWORD, next: 'a-new-long-secret', confirm: 'a-new-long-secret' }).expect(200);
+    await desk
+      .post('/admin/password')
+      .type('form')
+      .send({ _csrf: form.csrf, current: PASSWORD, next: 'a-new-long-secret', confirm: 'a-new-long-secret' })
+      .expect(200);
     await desk.get('/admin').expect(200);
     await phone.get('/admin').expect(303);
   });
@@ -223,7 +249,13 @@ describe('sessions end when they should', () => {
     const form = await request(app).get('/admin/login').set('X-Forwarded-Proto', 'https').expect(200);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
     const jar = (form.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
-    const res = await request(app).post('/admin/login').set('X-Forwarded-Proto', 'https').set('Cookie', jar).type('form').send({ _csrf: csrf, username: u.username, password: PASSWORD }).expect(303);
+    const res = await request(app)
+      .post('/admin/login')
+      .set('X-Forwarded-Proto', 'https')
+      .set('Cookie', jar)
+      .type('form')
+      .send({ _csrf: csrf, username: u.username, password: PASSWORD })
+      .expect(303);
     const cookie = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.includes('mashang.sid'))!;
     expect(cookie).toMatch(/^__Host-mashang\.sid=/);
     expect(cookie).toMatch(/; Path=\//);
@@ -280,7 +312,11 @@ describe('the sign-in throttle holds under pressure', () => {
     const agent = await signIn(app, u.username);
     expect(devices()).toBe(1);
     const form = await openForm(agent, '/admin/password');
-    await agent.post('/admin/password').type('form').send({ _csrf: form.csrf, current: PASSWORD, next: 'a-new-long-secret', confirm: 'a-new-long-secret' }).expect(200);
+    await agent
+      .post('/admin/password')
+      .type('form')
+      .send({ _csrf: form.csrf, current: PASSWORD, next: 'a-new-long-secret', confirm: 'a-new-long-secret' })
+      .expect(200);
     expect(devices()).toBe(0);
     await signIn(app, u.username, 'a-new-long-secret');
     expect(devices()).toBe(1);
@@ -297,10 +333,18 @@ describe('the sign-in throttle holds under pressure', () => {
     const agent = await signIn(app, u.username);
     for (let i = 0; i < 5; i++) {
       const form = await openForm(agent, '/admin/password');
-      await agent.post('/admin/password').type('form').send({ _csrf: form.csrf, current: `guess-${i}-password`, next: 'a-new-long-secret', confirm: 'a-new-long-secret' }).expect(400);
+      await agent
+        .post('/admin/password')
+        .type('form')
+        .send({ _csrf: form.csrf, current: `guess-${i}-password`, next: 'a-new-long-secret', confirm: 'a-new-long-secret' })
+        .expect(400);
     }
     const form = await openForm(agent, '/admin/password');
-    const res = await agent.post('/admin/password').type('form').send({ _csrf: form.csrf, current: PASSWORD, next: 'a-new-long-secret', confirm: 'a-new-long-secret' }).expect(429);
+    const res = await agent
+      .post('/admin/password')
+      .type('form')
+      .send({ _csrf: form.csrf, current: PASSWORD, next: 'a-new-long-secret', confirm: 'a-new-long-secret' })
+      .expect(429);
     expect(res.text).toContain('请 1 分钟后再试');
   });
 });

@@ -12,8 +12,19 @@ function fileCase(services: Services, db: Db, villageId: number, o: { content?: 
   const h = aHousehold(db, { villageId });
   const plate = services.places.plateByToken(h.token);
   const r = services.cases.submit({
-    kind: 'speak', category: 'complaint', item: null, villageId, householdId: plate.householdId, plateId: plate.plateId,
-    name: o.name ?? '刘长海', phone: o.phone ?? '13912345678', anonymous: false, content: o.content ?? '村里垃圾桶满了好几天没人清运', callbackTime: null, idempotencyKey: null, photos: [],
+    kind: 'speak',
+    category: 'complaint',
+    item: null,
+    villageId,
+    householdId: plate.householdId,
+    plateId: plate.plateId,
+    name: o.name ?? '刘长海',
+    phone: o.phone ?? '13912345678',
+    anonymous: false,
+    content: o.content ?? '村里垃圾桶满了好几天没人清运',
+    callbackTime: null,
+    idempotencyKey: null,
+    photos: [],
   });
   const id = db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(r.token) as number;
   return { ...r, id };
@@ -35,7 +46,10 @@ async function setup() {
 
 const act = async (agent: ReturnType<typeof request.agent>, id: number, fields: Record<string, string | number>) => {
   const csrf = await csrfFor(agent);
-  return agent.post(`/admin/cases/${id}/action`).type('form').send({ _csrf: csrf, ...fields });
+  return agent
+    .post(`/admin/cases/${id}/action`)
+    .type('form')
+    .send({ _csrf: csrf, ...fields });
 };
 
 describe('small things a cadre noticed', () => {
@@ -104,8 +118,13 @@ describe('answering in one page load', () => {
     const page = await agent.get(`/admin/cases/${s.caseA.id}`).expect(200);
     expect(page.text).toContain('受理并回复');
     expect(page.text).toContain('受理并办结');
-    await act(agent, s.caseA.id, { action: 'reply', step: 'accept_reply', version: 1, text: '已收到，明天上午去看路灯' }).then((r) => expect(r.status).toBe(303));
-    expect(s.db.prepare('SELECT state, first_responded_at IS NOT NULL AS responded FROM cases WHERE id = ?').get(s.caseA.id)).toEqual({ state: 'accepted', responded: 1 });
+    await act(agent, s.caseA.id, { action: 'reply', step: 'accept_reply', version: 1, text: '已收到，明天上午去看路灯' }).then((r) =>
+      expect(r.status).toBe(303),
+    );
+    expect(s.db.prepare('SELECT state, first_responded_at IS NOT NULL AS responded FROM cases WHERE id = ?').get(s.caseA.id)).toEqual({
+      state: 'accepted',
+      responded: 1,
+    });
     expect(s.db.prepare('SELECT type FROM case_events WHERE case_id = ? ORDER BY id').pluck().all(s.caseA.id)).toEqual(['submitted', 'accepted', 'reply']);
   });
 
@@ -128,7 +147,9 @@ describe('answering in one page load', () => {
     const bad = await act(agent, s.caseA.id, { action: 'reply', step: 'accept_resolve', version: 1, text: '' });
     expect(bad.status).toBe(400);
     expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('submitted');
-    await act(agent, s.caseA.id, { action: 'reply', step: 'accept_resolve', version: 1, text: '已电话答复，政策已讲清楚' }).then((r) => expect(r.status).toBe(303));
+    await act(agent, s.caseA.id, { action: 'reply', step: 'accept_resolve', version: 1, text: '已电话答复，政策已讲清楚' }).then((r) =>
+      expect(r.status).toBe(303),
+    );
     expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('resolved');
   });
 });
@@ -162,7 +183,10 @@ describe('scope: every back-office URL shows only the caller’s villages', () =
     const inbox = await agent.get('/admin/cases').expect(200);
     expect(inbox.text).toContain(s.caseB.trackingNo);
     expect(inbox.text).not.toContain(s.caseA.trackingNo);
-    await agent.get(`/admin/cases?village=${s.a.id}`).expect(200).then((r) => expect(r.text).not.toContain(s.caseA.trackingNo));
+    await agent
+      .get(`/admin/cases?village=${s.a.id}`)
+      .expect(200)
+      .then((r) => expect(r.text).not.toContain(s.caseA.trackingNo));
   });
 
   it('the admin sees everything', async () => {
@@ -339,8 +363,17 @@ describe('dashboard', () => {
     const day = 86400_000;
     const now = Date.now();
     // caseA: answered after 2 h, resolved after 2 days on time, rated 4, reopened once.
-    s.db.prepare(`UPDATE cases SET state = 'closed', created_at = ?, first_responded_at = ?, resolved_at = ?, resolution_due = ?, rating = 4, reopen_count = 1 WHERE id = ?`)
-      .run(new Date(now - 3 * day).toISOString(), new Date(now - 3 * day + 2 * 3600_000).toISOString(), new Date(now - day).toISOString(), new Date(now).toISOString(), s.caseA.id);
+    s.db
+      .prepare(
+        `UPDATE cases SET state = 'closed', created_at = ?, first_responded_at = ?, resolved_at = ?, resolution_due = ?, rating = 4, reopen_count = 1 WHERE id = ?`,
+      )
+      .run(
+        new Date(now - 3 * day).toISOString(),
+        new Date(now - 3 * day + 2 * 3600_000).toISOString(),
+        new Date(now - day).toISOString(),
+        new Date(now).toISOString(),
+        s.caseA.id,
+      );
     const agent = await signIn(s.app, s.userA.username);
     const res = await agent.get('/admin').expect(200);
     expect(res.text).toContain('2.0 小时');

@@ -9,7 +9,11 @@ describe('CSRF on every back-office form', () => {
     const admin = await aUser(services, { role: 'admin' });
     const c = aCase(db, services);
     const agent = await signIn(app, admin.username);
-    const before = db.prepare('SELECT (SELECT count(*) FROM case_events) + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM reply_templates) + (SELECT count(*) FROM calendar_days) + (SELECT count(*) FROM users) + (SELECT count(*) FROM household_visits)').pluck();
+    const before = db
+      .prepare(
+        'SELECT (SELECT count(*) FROM case_events) + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM reply_templates) + (SELECT count(*) FROM calendar_days) + (SELECT count(*) FROM users) + (SELECT count(*) FROM household_visits)',
+      )
+      .pluck();
     const n = before.get();
     const posts: Array<[string, Record<string, string>]> = [
       [`/admin/cases/${c.id}/action`, { action: 'accept', version: '1' }],

@@ -5,7 +5,8 @@ import { aCadre, demoHousehold } from '../helpers/builders.js';
 import { aUser, signIn } from '../helpers/staff.js';
 
 /** The menu's links, in the order the page shows them. */
-const menuLinks = (html: string) => [...(/<nav aria-label="[^"]*">([\s\S]*?)<\/nav>/.exec(html)?.[1] ?? '').matchAll(/<a href="([^"]+)">([^<]+)<\/a>/g)].map((m) => `${m[1]} ${m[2]}`);
+const menuLinks = (html: string) =>
+  [...(/<nav aria-label="[^"]*">([\s\S]*?)<\/nav>/.exec(html)?.[1] ?? '').matchAll(/<a href="([^"]+)">([^<]+)<\/a>/g)].map((m) => `${m[1]} ${m[2]}`);
 
 describe('the back-office menu, gathered from the features', () => {
   it('shows each role its links, in the same order on every page', async () => {
@@ -19,10 +20,19 @@ describe('the back-office menu, gathered from the features', () => {
     const adminMenu = menuLinks((await (await signIn(app, admin.username)).get('/admin').expect(200)).text);
     expect(adminMenu).toEqual(
       [
-        ['/admin', 'admin.nav.dashboard'], ['/admin/cases', 'admin.nav.cases'], ['/admin/places', 'placesAdmin.title'], ['/admin/plates', 'plates.title'],
-        ['/admin/catalog', 'catalogAdmin.title'], ['/admin/data', 'data.title'], ['/admin/templates', 'templates.title'],
-        ['/admin/notifications', 'notifications.title'], ['/admin/users', 'users.title'],
-        ['/admin/calendar', 'calendar.title'], ['/admin/apikeys', 'admin.nav.apiKeys'], ['/admin/audit', 'admin.nav.audit'], ['/admin/password', 'admin.nav.password'],
+        ['/admin', 'admin.nav.dashboard'],
+        ['/admin/cases', 'admin.nav.cases'],
+        ['/admin/places', 'placesAdmin.title'],
+        ['/admin/plates', 'plates.title'],
+        ['/admin/catalog', 'catalogAdmin.title'],
+        ['/admin/data', 'data.title'],
+        ['/admin/templates', 'templates.title'],
+        ['/admin/notifications', 'notifications.title'],
+        ['/admin/users', 'users.title'],
+        ['/admin/calendar', 'calendar.title'],
+        ['/admin/apikeys', 'admin.nav.apiKeys'],
+        ['/admin/audit', 'admin.nav.audit'],
+        ['/admin/password', 'admin.nav.password'],
       ].map(([href, label]) => `${href} ${t(label!)}`),
     );
 

@@ -55,7 +55,9 @@ describe('长辈版 (elder mode)', () => {
     expect(plain.text).toContain('<html lang="zh-CN">');
     expect(plain.text).toContain(`/mode?elder=1&amp;back=${encodeURIComponent(`/p/${h.token}`)}`);
 
-    const on = await request(app).get(`/mode?elder=1&back=${encodeURIComponent(`/p/${h.token}`)}`).expect(303);
+    const on = await request(app)
+      .get(`/mode?elder=1&back=${encodeURIComponent(`/p/${h.token}`)}`)
+      .expect(303);
     expect(on.headers.location).toBe(`/p/${h.token}`);
     const cookie = String(on.headers['set-cookie']);
     expect(cookie).toMatch(/mashang_elder=1/);
@@ -78,7 +80,9 @@ describe('长辈版 (elder mode)', () => {
   it('never redirects to another site', async () => {
     const { app } = buildApp();
     for (const back of ['https://evil.example/', '//evil.example/', '/\\evil.example', 'javascript:alert(1)']) {
-      const res = await request(app).get(`/mode?elder=1&back=${encodeURIComponent(back)}`).expect(303);
+      const res = await request(app)
+        .get(`/mode?elder=1&back=${encodeURIComponent(back)}`)
+        .expect(303);
       expect(res.headers.location).toBe('/services');
     }
   });

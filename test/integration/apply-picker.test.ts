@@ -74,7 +74,10 @@ describe('码上办 picker', () => {
   it('an over-long or repeated q does not fail', async () => {
     const { app, db } = buildApp();
     const h = demoHousehold(db);
-    await request(app).get(`/p/${h.token}/apply`).query({ q: '低'.repeat(300) }).expect(200);
+    await request(app)
+      .get(`/p/${h.token}/apply`)
+      .query({ q: '低'.repeat(300) })
+      .expect(200);
     await request(app).get(`/p/${h.token}/apply?q=a&q=b`).expect(200);
   });
 });

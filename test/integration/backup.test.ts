@@ -50,7 +50,14 @@ async function burst(app: Parameters<typeof agentFor>[0], db: Db, n: number, onH
       postMultipart(
         agent,
         `/p/${token}/speak`,
-        { category: 'suggestion', content: `第${i + 1}户：村口的路灯晚上不亮，请安排检修`, name: '王建国', phone: '13812345678', _csrf: form.csrf, idempotencyKey: form.idempotencyKey },
+        {
+          category: 'suggestion',
+          content: `第${i + 1}户：村口的路灯晚上不亮，请安排检修`,
+          name: '王建国',
+          phone: '13812345678',
+          _csrf: form.csrf,
+          idempotencyKey: form.idempotencyKey,
+        },
         i % 3 === 0 ? [{ name: 'lamp.jpg', data: photo }] : [],
       )
         .expect(303)
@@ -66,7 +73,14 @@ const tables = (db: Database.Database) =>
   db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
 const rowsOf = (db: Database.Database, table: string) => db.prepare(`SELECT * FROM "${table}" ORDER BY rowid`).all();
 const filesOf = (dir: string) =>
-  fs.existsSync(dir) ? Object.fromEntries(fs.readdirSync(dir).sort().map((n) => [n, fs.readFileSync(path.join(dir, n)).toString('base64')])) : {};
+  fs.existsSync(dir)
+    ? Object.fromEntries(
+        fs
+          .readdirSync(dir)
+          .sort()
+          .map((n) => [n, fs.readFileSync(path.join(dir, n)).toString('base64')]),
+      )
+    : {};
 
 describe('backup and restore of a live installation', () => {
   it('backs up during a burst of villager submissions and restores to an identical, integrity-checked installation', async () => {
@@ -131,9 +145,15 @@ describe('backup and restore of a live installation', () => {
     const started = await prepare(testConfig({ dbFile: env.MASHANG_DB, dataDir: env.MASHANG_DATA_DIR }), pino({ level: 'silent' }));
     expect(started.createdDatabase).toBe(false);
     const { app } = buildApp({ db: started.db, config: { dataDir: env.MASHANG_DATA_DIR } });
-    const withPhoto = started.db.prepare('SELECT c.token, p.id FROM cases c JOIN case_photos p ON p.case_id = c.id LIMIT 1').get() as { token: string; id: number };
+    const withPhoto = started.db.prepare('SELECT c.token, p.id FROM cases c JOIN case_photos p ON p.case_id = c.id LIMIT 1').get() as {
+      token: string;
+      id: number;
+    };
     await request(app).get(`/track/${withPhoto.token}`).expect(200);
-    await request(app).get(`/track/${withPhoto.token}/photos/${withPhoto.id}`).expect(200).expect('content-type', /image\/jpeg/);
+    await request(app)
+      .get(`/track/${withPhoto.token}/photos/${withPhoto.id}`)
+      .expect(200)
+      .expect('content-type', /image\/jpeg/);
     started.db.close();
     liveDb.close();
   });
@@ -222,7 +242,11 @@ describe('scheduled backups', () => {
   it('reads MASHANG_BACKUP_DIR, MASHANG_BACKUP_KEEP and MASHANG_BACKUP_HOURS, naming a bad one', () => {
     expect(loadConfig({}).backup).toBeUndefined();
     expect(loadConfig({ MASHANG_BACKUP_DIR: '/srv/backups' }).backup).toEqual({ dir: '/srv/backups', keep: 7, everyMs: 24 * 3600_000 });
-    expect(loadConfig({ MASHANG_BACKUP_DIR: '/b', MASHANG_BACKUP_KEEP: '30', MASHANG_BACKUP_HOURS: '6' }).backup).toEqual({ dir: '/b', keep: 30, everyMs: 6 * 3600_000 });
+    expect(loadConfig({ MASHANG_BACKUP_DIR: '/b', MASHANG_BACKUP_KEEP: '30', MASHANG_BACKUP_HOURS: '6' }).backup).toEqual({
+      dir: '/b',
+      keep: 30,
+      everyMs: 6 * 3600_000,
+    });
     expect(() => loadConfig({ MASHANG_BACKUP_KEEP: '0' })).toThrow(/MASHANG_BACKUP_KEEP/);
     expect(() => loadConfig({ MASHANG_BACKUP_HOURS: 'daily' })).toThrow(/MASHANG_BACKUP_HOURS/);
   });

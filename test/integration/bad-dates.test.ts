@@ -46,7 +46,10 @@ describe('a date in a query or form that is not a real date is a 400 page in Chi
     const agent = await signIn(app, user.username);
     for (const visitedOn of [...IMPOSSIBLE, ...GARBAGE, undefined]) {
       const csrf = await csrfFor(agent);
-      const res = await agent.post(`/admin/households/${h.id}/visits`).type('form').send({ _csrf: csrf, notes: '老人身体不错', ...(visitedOn === undefined ? {} : { visitedOn }) });
+      const res = await agent
+        .post(`/admin/households/${h.id}/visits`)
+        .type('form')
+        .send({ _csrf: csrf, notes: '老人身体不错', ...(visitedOn === undefined ? {} : { visitedOn }) });
       expect(res.status, String(visitedOn)).toBe(400);
       expect(res.text, String(visitedOn)).toContain('请填写正确的日期，例如 2026-11-28');
       expect(res.text, String(visitedOn)).toContain('href="#visitedOn"');
@@ -63,7 +66,10 @@ describe('a date in a query or form that is not a real date is a 400 page in Chi
     const before = db.prepare('SELECT count(*) FROM calendar_days').pluck().get();
     for (const date of [...IMPOSSIBLE, ...GARBAGE, undefined]) {
       const csrf = await csrfFor(agent);
-      const res = await agent.post('/admin/calendar').type('form').send({ _csrf: csrf, kind: 'holiday', ...(date === undefined ? {} : { date }) });
+      const res = await agent
+        .post('/admin/calendar')
+        .type('form')
+        .send({ _csrf: csrf, kind: 'holiday', ...(date === undefined ? {} : { date }) });
       expect(res.status, String(date)).toBe(400);
       expect(res.text, String(date)).toContain('请填写正确的日期，例如 2027-01-01');
       expect(res.text, String(date)).toContain('href="#cal-date"');
@@ -97,7 +103,10 @@ describe('the plates command refuses a --since that is not a real date', () => {
     try {
       for (const since of ['2026-13-01', '2026-02-30', 'yesterday']) {
         error.mockClear();
-        const code = await main(['plates', '--village', '370812103001', '--since', since, '--out', '/nonexistent/dir/p.pdf'], { MASHANG_DB: '/nonexistent/dir/m.sqlite', LOG_LEVEL: 'silent' });
+        const code = await main(['plates', '--village', '370812103001', '--since', since, '--out', '/nonexistent/dir/p.pdf'], {
+          MASHANG_DB: '/nonexistent/dir/m.sqlite',
+          LOG_LEVEL: 'silent',
+        });
         expect(code, since).toBe(2);
         expect(error.mock.calls.map((c) => String(c[0])).join('\n'), since).toContain(`--since ${since}: not a date on the calendar`);
       }

@@ -96,7 +96,10 @@ describe('a broken database stops start-up with a message naming the file', () =
   it('when a page of the file is damaged, then PRAGMA quick_check stops start-up', async () => {
     const file = tempDb();
     const db = seededFile(file);
-    const index = db.prepare("SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'catalog_items' ORDER BY rootpage LIMIT 1").pluck().get() as number;
+    const index = db
+      .prepare("SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'catalog_items' ORDER BY rootpage LIMIT 1")
+      .pluck()
+      .get() as number;
     db.close();
     damagePage(file, index);
     const started = prepare(testConfig({ dbFile: file }), silent);
@@ -115,6 +118,8 @@ describe('a broken database stops start-up with a message naming the file', () =
     const db = seededFile(file);
     db.prepare("INSERT INTO schema_migrations (name) VALUES ('999_from_the_future.sql')").run();
     db.close();
-    await expect(prepare(testConfig({ dbFile: file }), silent)).rejects.toThrow(/does not have the schema this version expects \(migrations this version does not know: 999_from_the_future.sql/);
+    await expect(prepare(testConfig({ dbFile: file }), silent)).rejects.toThrow(
+      /does not have the schema this version expects \(migrations this version does not know: 999_from_the_future.sql/,
+    );
   });
 });

@@ -26,14 +26,23 @@ async function world() {
   const villageToken = db.prepare("SELECT token FROM plates WHERE kind = 'village' AND village_id = ?").pluck().get(h.villageId) as string;
   const villager = agentFor(app);
   const form = await openForm(villager, `/p/${h.token}/speak`);
-  const filed = await postMultipart(villager, `/p/${h.token}/speak`, { category: 'request', content: '门前排水沟堵了', name: '李桂芳', phone: '13912345678', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }, [{ name: 'a.jpg', data: await jpegWithGps() }]).expect(303);
+  const filed = await postMultipart(
+    villager,
+    `/p/${h.token}/speak`,
+    { category: 'request', content: '门前排水沟堵了', name: '李桂芳', phone: '13912345678', _csrf: form.csrf, idempotencyKey: form.idempotencyKey },
+    [{ name: 'a.jpg', data: await jpegWithGps() }],
+  ).expect(303);
   const caseToken = /\/track\/([^?]+)/.exec(filed.headers.location!)![1]!;
   const caseId = db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(caseToken) as number;
   const photoId = db.prepare('SELECT id FROM case_photos WHERE case_id = ?').pluck().get(caseId) as number;
   const cadre = aCadre(db, { villageId: h.villageId, phone: '19900007500' });
   const u = await aUser(services, { role: 'admin' });
   const admin = await signIn(app, u.username);
-  await admin.post(`/admin/villages/${village}/cadres/${cadre.id}/photo`).field('_csrf', await csrfFor(admin)).attach('photo', await png(), 'me.png').expect(303);
+  await admin
+    .post(`/admin/villages/${village}/cadres/${cadre.id}/photo`)
+    .field('_csrf', await csrfFor(admin))
+    .attach('photo', await png(), 'me.png')
+    .expect(303);
   return { ...stack, h, village, villageToken, caseToken, caseId, photoId, cadre, admin };
 }
 
@@ -41,11 +50,31 @@ describe('Cache-Control on personal pages', () => {
   it('every back-office page, export, PDF, QR, case page and private photo says no-store, and varies by cookie', async () => {
     const w = await world();
     const signedIn = [
-      '/admin', '/admin/cases', `/admin/cases/${w.caseId}`, '/admin/cases.csv', `/admin/cases/${w.caseId}/photos/${w.photoId}`,
-      '/admin/plates', `/admin/plates/village/${w.village}`, `/admin/plates/print?village=${w.village}`, `/admin/plates.pdf?village=${w.village}`,
-      `/admin/plates/village/${w.village}/village.pdf`, '/admin/data', '/admin/data/households/export.csv', '/admin/data/households/export.xlsx',
-      '/admin/data/households/template.csv', '/admin/audit', '/admin/users', '/admin/templates', '/admin/calendar', '/admin/places', '/admin/catalog',
-      `/admin/villages/${w.village}/households`, `/admin/villages/${w.village}/cadres`, '/admin/password', `/qr/${w.h.token}.svg`, `/qr/${w.h.token}.png`,
+      '/admin',
+      '/admin/cases',
+      `/admin/cases/${w.caseId}`,
+      '/admin/cases.csv',
+      `/admin/cases/${w.caseId}/photos/${w.photoId}`,
+      '/admin/plates',
+      `/admin/plates/village/${w.village}`,
+      `/admin/plates/print?village=${w.village}`,
+      `/admin/plates.pdf?village=${w.village}`,
+      `/admin/plates/village/${w.village}/village.pdf`,
+      '/admin/data',
+      '/admin/data/households/export.csv',
+      '/admin/data/households/export.xlsx',
+      '/admin/data/households/template.csv',
+      '/admin/audit',
+      '/admin/users',
+      '/admin/templates',
+      '/admin/calendar',
+      '/admin/places',
+      '/admin/catalog',
+      `/admin/villages/${w.village}/households`,
+      `/admin/villages/${w.village}/cadres`,
+      '/admin/password',
+      `/qr/${w.h.token}.svg`,
+      `/qr/${w.h.token}.png`,
       // the household file a signed-in cadre sees when scanning a plate
       `/p/${w.h.token}`,
       // a page that is not there is no more cacheable
@@ -64,11 +93,17 @@ describe('Cache-Control on personal pages', () => {
     }
   });
 
-  it('a form sent back with the villager\'s typing, and the plate page listing this phone\'s cases, say no-store', async () => {
+  it("a form sent back with the villager's typing, and the plate page listing this phone's cases, say no-store", async () => {
     const w = await world();
     const agent = agentFor(w.app);
     const form = await openForm(agent, `/p/${w.h.token}/help/request`);
-    const bad = await postMultipart(agent, `/p/${w.h.token}/help/request`, { _csrf: form.csrf, name: '李桂芳', phone: '1391234', content: '水管冻裂了', callbackTime: 'any' }).expect(400);
+    const bad = await postMultipart(agent, `/p/${w.h.token}/help/request`, {
+      _csrf: form.csrf,
+      name: '李桂芳',
+      phone: '1391234',
+      content: '水管冻裂了',
+      callbackTime: 'any',
+    }).expect(400);
     expect(bad.text).toContain('水管冻裂了');
     expect(bad.headers['cache-control']).toBe('no-store');
     const mine = await request(w.app).get(`/p/${w.h.token}`).set('Cookie', `${MINE_COOKIE}=${w.caseToken}`).expect(200);
@@ -81,7 +116,11 @@ describe('Cache-Control on personal pages', () => {
     const page = await w.admin.get(`/admin/cases/${w.caseId}`).expect(200);
     expect(page.text).toContain('139');
     expect(page.headers['cache-control']).toBe('no-store');
-    await w.admin.post('/admin/logout').type('form').send({ _csrf: await csrfFor(w.admin) }).expect(303);
+    await w.admin
+      .post('/admin/logout')
+      .type('form')
+      .send({ _csrf: await csrfFor(w.admin) })
+      .expect(303);
     const after = await w.admin.get(`/admin/cases/${w.caseId}`).expect(303);
     expect(after.headers['cache-control']).toBe('no-store');
   });
@@ -91,7 +130,15 @@ describe('public resident pages keep their caching', () => {
   it('the plate pages, 码上帮, the catalogue and the forms send no no-store and vary by cookie (elder mode, the signed-in household file)', async () => {
     const w = await world();
     const item = w.db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
-    for (const url of [`/p/${w.h.token}`, `/p/${w.h.token}/help`, `/v/${w.villageToken}`, '/services', '/services?q=低保', `/services/${item}`, `/p/${w.h.token}/speak`]) {
+    for (const url of [
+      `/p/${w.h.token}`,
+      `/p/${w.h.token}/help`,
+      `/v/${w.villageToken}`,
+      '/services',
+      '/services?q=低保',
+      `/services/${item}`,
+      `/p/${w.h.token}/speak`,
+    ]) {
       const res = await request(w.app).get(url).expect(200);
       expect(res.headers['cache-control'], url).toBeUndefined();
       expect(res.headers.vary ?? '', url).toMatch(/cookie/i);

@@ -24,15 +24,31 @@ describe('干部管理', () => {
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const agent = await signIn(app, staff.username);
     let csrf = await csrfFor(agent);
-    const bad = await agent.post(`/admin/villages/${v.code}/cadres`).type('form').send({ _csrf: csrf, name: '', role: 'mayor', phone: '123', dutyHours: '' }).expect(400);
+    const bad = await agent
+      .post(`/admin/villages/${v.code}/cadres`)
+      .type('form')
+      .send({ _csrf: csrf, name: '', role: 'mayor', phone: '123', dutyHours: '' })
+      .expect(400);
     expect(bad.text).toContain('请填写姓名');
     expect(bad.text).toContain('请选择职务');
     csrf = await csrfFor(agent);
-    await agent.post(`/admin/villages/${v.code}/cadres`).type('form').send({ _csrf: csrf, name: '新网格员', role: 'grid_worker', phone: '199-0000-7101', dutyHours: '8:00-20:00' }).expect(303);
+    await agent
+      .post(`/admin/villages/${v.code}/cadres`)
+      .type('form')
+      .send({ _csrf: csrf, name: '新网格员', role: 'grid_worker', phone: '199-0000-7101', dutyHours: '8:00-20:00' })
+      .expect(303);
     csrf = await csrfFor(agent);
-    await agent.post(`/admin/villages/${v.code}/cadres/${old.id}`).type('form').send({ _csrf: csrf, name: '老书记', role: 'party_secretary', phone: '19900007100', dutyHours: '工作日全天' }).expect(303);
+    await agent
+      .post(`/admin/villages/${v.code}/cadres/${old.id}`)
+      .type('form')
+      .send({ _csrf: csrf, name: '老书记', role: 'party_secretary', phone: '19900007100', dutyHours: '工作日全天' })
+      .expect(303);
     csrf = await csrfFor(agent);
-    await agent.post(`/admin/villages/${v.code}/cadres/${old.id}/photo`).field('_csrf', csrf).attach('photo', await png(), 'me.png').expect(303);
+    await agent
+      .post(`/admin/villages/${v.code}/cadres/${old.id}/photo`)
+      .field('_csrf', csrf)
+      .attach('photo', await png(), 'me.png')
+      .expect(303);
     const help = await request(app).get(`/p/${h.token}/help`).expect(200);
     expect(help.text).toContain('新网格员');
     expect(help.text).toContain('工作日全天');
@@ -61,7 +77,11 @@ describe('干部管理', () => {
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const agent = await signIn(app, staff.username);
     const csrf = await csrfFor(agent);
-    const taken = await agent.post(`/admin/villages/${v.code}/cadres/${a.id}`).type('form').send({ _csrf: csrf, name: '甲', role: 'grid_worker', phone: '19900007201', dutyHours: '' }).expect(409);
+    const taken = await agent
+      .post(`/admin/villages/${v.code}/cadres/${a.id}`)
+      .type('form')
+      .send({ _csrf: csrf, name: '甲', role: 'grid_worker', phone: '19900007201', dutyHours: '' })
+      .expect(409);
     expect(taken.text).toContain('这个手机号已属于另一位干部');
     const other = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
     const otherAgent = await signIn(app, other.username);
@@ -77,7 +97,11 @@ describe('干部管理', () => {
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const agent = await signIn(app, staff.username);
     const csrf = await csrfFor(agent);
-    const res = await agent.post(`/admin/villages/${mine.code}/cadres`).type('form').send({ _csrf: csrf, name: '假书记', role: 'grid_worker', phone: '19900007300', dutyHours: '' }).expect(409);
+    const res = await agent
+      .post(`/admin/villages/${mine.code}/cadres`)
+      .type('form')
+      .send({ _csrf: csrf, name: '假书记', role: 'grid_worker', phone: '19900007300', dutyHours: '' })
+      .expect(409);
     expect(res.text).toContain('已登记为其他镇街村居的干部');
     expect(res.text).toContain('value="假书记"');
     expect(db.prepare('SELECT name, role FROM cadres WHERE id = ?').get(cadre.id)).toEqual({ name: '真书记', role: 'party_secretary' });
@@ -91,7 +115,11 @@ describe('干部管理', () => {
     const own = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
     const ownAgent = await signIn(app, own.username);
     const second = aVillage(db, { name: '他镇二村', townCode: '370812107' });
-    await ownAgent.post(`/admin/villages/${second.code}/cadres`).type('form').send({ _csrf: await csrfFor(ownAgent), name: '真书记', role: 'party_secretary', phone: '19900007300', dutyHours: '' }).expect(303);
+    await ownAgent
+      .post(`/admin/villages/${second.code}/cadres`)
+      .type('form')
+      .send({ _csrf: await csrfFor(ownAgent), name: '真书记', role: 'party_secretary', phone: '19900007300', dutyHours: '' })
+      .expect(303);
     const added = db.prepare("SELECT detail FROM audit_log WHERE action = 'cadre_added'").pluck().get() as string;
     expect(added).toContain(theirs.code);
     expect(added).toContain(second.code);

@@ -22,8 +22,19 @@ function fileCase(services: Services, db: Db, villageId: number) {
   const h = aHousehold(db, { villageId });
   const plate = services.places.plateByToken(h.token);
   const r = services.cases.submit({
-    kind: 'speak', category: 'complaint', item: null, villageId, householdId: plate.householdId, plateId: plate.plateId,
-    name: '刘长海', phone: '13912345678', anonymous: false, content: '村里垃圾桶满了好几天没人清运', callbackTime: null, idempotencyKey: null, photos: [],
+    kind: 'speak',
+    category: 'complaint',
+    item: null,
+    villageId,
+    householdId: plate.householdId,
+    plateId: plate.plateId,
+    name: '刘长海',
+    phone: '13912345678',
+    anonymous: false,
+    content: '村里垃圾桶满了好几天没人清运',
+    callbackTime: null,
+    idempotencyKey: null,
+    photos: [],
   });
   return { ...r, id: db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(r.token) as number };
 }
@@ -40,7 +51,10 @@ async function office(opts: Parameters<typeof buildApp>[0] = {}) {
 
 const act = async (agent: Agent, id: number, fields: Record<string, string | number>) => {
   const csrf = await csrfFor(agent);
-  return agent.post(`/admin/cases/${id}/action`).type('form').send({ _csrf: csrf, ...fields });
+  return agent
+    .post(`/admin/cases/${id}/action`)
+    .type('form')
+    .send({ _csrf: csrf, ...fields });
 };
 
 const eventCount = (db: Db) => db.prepare('SELECT count(*) FROM case_events').pluck().get() as number;
@@ -59,8 +73,19 @@ describe('case events: filing from a plate', () => {
     const eventId = db.prepare('SELECT id FROM case_events WHERE case_id = ?').pluck().get(row.id) as number;
     expect(seen).toEqual([
       {
-        type: 'case.filed', eventId, caseId: row.id, trackingNo: row.trackingNo, kind: 'help', villageId: h.villageId, at: expect.any(String),
-        actor: { kind: 'villager', userId: null }, fromState: null, toState: 'submitted', public: true, body: '', data: null,
+        type: 'case.filed',
+        eventId,
+        caseId: row.id,
+        trackingNo: row.trackingNo,
+        kind: 'help',
+        villageId: h.villageId,
+        at: expect.any(String),
+        actor: { kind: 'villager', userId: null },
+        fromState: null,
+        toState: 'submitted',
+        public: true,
+        body: '',
+        data: null,
       },
     ]);
   });
@@ -71,8 +96,21 @@ describe('case events: filing from a plate', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '太短', name: '王大爷', phone: '13912345678', _csrf: form.csrf }).expect(400);
-    await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '路灯坏了很久没人修', name: '王大爷', phone: '13912345678', website: 'http://spam', _csrf: form.csrf }).expect(400);
+    await postMultipart(agent, `/p/${h.token}/speak`, {
+      category: 'complaint',
+      content: '太短',
+      name: '王大爷',
+      phone: '13912345678',
+      _csrf: form.csrf,
+    }).expect(400);
+    await postMultipart(agent, `/p/${h.token}/speak`, {
+      category: 'complaint',
+      content: '路灯坏了很久没人修',
+      name: '王大爷',
+      phone: '13912345678',
+      website: 'http://spam',
+      _csrf: form.csrf,
+    }).expect(400);
     expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
     expect(seen).toEqual([]);
   });
@@ -98,11 +136,16 @@ describe('case events: the back office', () => {
       expect(res.status).toBe(303);
       // Published by the time the page answers, and read back from the saved row.
       expect(seen).toHaveLength(i + 1);
-      const saved = s.db.prepare('SELECT id, body, public FROM case_events WHERE case_id = ? ORDER BY id DESC LIMIT 1').get(c.id) as { id: number; body: string; public: number };
+      const saved = s.db.prepare('SELECT id, body, public FROM case_events WHERE case_id = ? ORDER BY id DESC LIMIT 1').get(c.id) as {
+        id: number;
+        body: string;
+        public: number;
+      };
       expect(seen[i]).toMatchObject({ eventId: saved.id, body: saved.body, public: saved.public === 1 });
     }
     expect(seen.map((e) => e.type)).toEqual(['case.accepted', 'case.replied', 'case.noted', 'case.assigned', 'case.extended', 'case.started', 'case.resolved']);
-    for (const e of seen) expect(e).toMatchObject({ caseId: c.id, trackingNo: c.trackingNo, villageId: s.village.id, actor: { kind: 'user', userId: s.user.id } });
+    for (const e of seen)
+      expect(e).toMatchObject({ caseId: c.id, trackingNo: c.trackingNo, villageId: s.village.id, actor: { kind: 'user', userId: s.user.id } });
     expect(seen.find((e) => e.type === 'case.noted')).toMatchObject({ public: false, body: '内部：老孙负责' });
     expect(seen.find((e) => e.type === 'case.assigned')).toMatchObject({ public: false, data: { userId: colleague.id } });
     expect(seen.find((e) => e.type === 'case.resolved')).toMatchObject({ fromState: 'in_progress', toState: 'resolved' });
@@ -114,7 +157,10 @@ describe('case events: the back office', () => {
     const seen = listen(s.services);
     await act(s.agent, one.id, { action: 'reject', version: 1, text: '不属于本村事务' }).then((r) => expect(r.status).toBe(303));
     await act(s.agent, two.id, { action: 'merge', version: 1, trackingNo: kept.trackingNo, confirm: '1' }).then((r) => expect(r.status).toBe(303));
-    expect(seen.map((e) => [e.type, e.caseId])).toEqual([['case.rejected', one.id], ['case.merged', two.id]]);
+    expect(seen.map((e) => [e.type, e.caseId])).toEqual([
+      ['case.rejected', one.id],
+      ['case.merged', two.id],
+    ]);
     expect(seen[1]).toMatchObject({ data: { into: kept.trackingNo }, toState: 'merged' });
   });
 
@@ -161,7 +207,18 @@ describe('case events: the back office', () => {
     const commit = createCaseUnitOfWork(createUnitOfWork(s.db), createCasesRepo(s.db), s.services.events);
     expect(() =>
       commit((record) => {
-        record({ caseId: c.id, at: new Date().toISOString(), actor: 'user', userId: s.user.id, type: 'note', fromState: null, toState: null, public: false, body: '写了一半', data: null });
+        record({
+          caseId: c.id,
+          at: new Date().toISOString(),
+          actor: 'user',
+          userId: s.user.id,
+          type: 'note',
+          fromState: null,
+          toState: null,
+          public: false,
+          body: '写了一半',
+          data: null,
+        });
         throw new Error('disk full');
       }),
     ).toThrow('disk full');
@@ -192,7 +249,9 @@ describe('case events: the back office', () => {
     expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(c.id)).toBe('accepted');
     expect(seen.map((e) => e.type)).toEqual(['case.accepted']);
     const logged = lines.map((l) => JSON.parse(l) as { msg: string; event?: string; err?: { message?: string } });
-    expect(logged).toContainEqual(expect.objectContaining({ msg: 'event subscriber failed', event: 'case.accepted', err: expect.objectContaining({ message: 'SMS gateway down' }) }));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ msg: 'event subscriber failed', event: 'case.accepted', err: expect.objectContaining({ message: 'SMS gateway down' }) }),
+    );
   });
 
   it('auto-closing a resolved case publishes case.auto_closed by the system', async () => {
@@ -215,7 +274,14 @@ describe('case events: the villager’s page', () => {
     const again = await agent.post(`/track/${c.token}/rate`).type('form').send({ _csrf: form.csrf, rating: '1' }).expect(409);
     expect(again.text).toContain('这件事已经评价过了');
     expect(seen).toEqual([
-      expect.objectContaining({ type: 'case.rated', caseId: c.id, villageId: c.household.villageId, actor: { kind: 'villager', userId: null }, body: '很满意', data: { rating: 5 } }),
+      expect.objectContaining({
+        type: 'case.rated',
+        caseId: c.id,
+        villageId: c.household.villageId,
+        actor: { kind: 'villager', userId: null },
+        body: '很满意',
+        data: { rating: 5 },
+      }),
     ]);
   });
 
@@ -240,7 +306,14 @@ describe('case events: the villager’s page', () => {
     const late = await agent.post(`/track/${old.token}/reopen`).type('form').send({ _csrf: form.csrf, reason: '水管还是漏水，没有修好' }).expect(409);
     expect(late.text).toContain('只有办结后 7 天内可以提出');
     expect(seen).toEqual([
-      expect.objectContaining({ type: 'case.reopened', caseId: recent.id, actor: { kind: 'villager', userId: null }, fromState: 'resolved', toState: 'in_progress', body: '水管还是漏水，没有修好' }),
+      expect.objectContaining({
+        type: 'case.reopened',
+        caseId: recent.id,
+        actor: { kind: 'villager', userId: null },
+        fromState: 'resolved',
+        toState: 'in_progress',
+        body: '水管还是漏水，没有修好',
+      }),
     ]);
   });
 });

@@ -22,29 +22,33 @@ const sorted = (xs: string[]) => [...xs].sort();
 const download = (agent: Agent, url: string) => agent.get(url);
 
 describe('the cases export holds every case in scope, however many', () => {
-  it('more than 50,000 cases in a township: its staff’s file has every one, the newest included, and nothing of other townships', { timeout: 120_000 }, async () => {
-    const { app, db, services } = buildApp();
-    const mine = villagesOf(db, TOWN);
-    const other = villagesOf(db, OTHER_TOWN);
-    const elsewhere = manyCases(db, { n: 300, villageIds: other });
-    const { oldest, newest } = manyCases(db, { n: 50_100, villageIds: mine });
-    const staff = await signIn(app, (await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: TOWN }] })).username);
+  it(
+    'more than 50,000 cases in a township: its staff’s file has every one, the newest included, and nothing of other townships',
+    { timeout: 120_000 },
+    async () => {
+      const { app, db, services } = buildApp();
+      const mine = villagesOf(db, TOWN);
+      const other = villagesOf(db, OTHER_TOWN);
+      const elsewhere = manyCases(db, { n: 300, villageIds: other });
+      const { oldest, newest } = manyCases(db, { n: 50_100, villageIds: mine });
+      const staff = await signIn(app, (await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: TOWN }] })).username);
 
-    const res = await staff.get('/admin/cases.csv?state=all').expect(200);
-    const townCases = db
-      .prepare(`SELECT tracking_no FROM cases WHERE village_id IN (SELECT value FROM json_each(?))`)
-      .pluck()
-      .all(JSON.stringify(mine)) as string[];
-    expect(townCases.length).toBe(50_100);
-    const inFile = trackingNos(res.text);
-    expect(inFile.length).toBe(townCases.length);
-    expect(sorted(inFile)).toEqual(sorted(townCases));
-    expect(inFile.at(-1)).toBe(newest);
-    expect(inFile[0]).toBe(oldest);
-    expect(inFile).not.toContain(elsewhere.newest);
-    expect(inFile).not.toContain(elsewhere.oldest);
-    expect(db.prepare("SELECT detail FROM audit_log WHERE action = 'cases_exported'").pluck().all()).toEqual(['50100']);
-  });
+      const res = await staff.get('/admin/cases.csv?state=all').expect(200);
+      const townCases = db
+        .prepare(`SELECT tracking_no FROM cases WHERE village_id IN (SELECT value FROM json_each(?))`)
+        .pluck()
+        .all(JSON.stringify(mine)) as string[];
+      expect(townCases.length).toBe(50_100);
+      const inFile = trackingNos(res.text);
+      expect(inFile.length).toBe(townCases.length);
+      expect(sorted(inFile)).toEqual(sorted(townCases));
+      expect(inFile.at(-1)).toBe(newest);
+      expect(inFile[0]).toBe(oldest);
+      expect(inFile).not.toContain(elsewhere.newest);
+      expect(inFile).not.toContain(elsewhere.oldest);
+      expect(db.prepare("SELECT detail FROM audit_log WHERE action = 'cases_exported'").pluck().all()).toEqual(['50100']);
+    },
+  );
 
   it('the admin’s file has every case of the district; the filters still apply: only the open cases when asked for 待办', { timeout: 60_000 }, async () => {
     const { app, db, services } = buildApp();
@@ -83,7 +87,12 @@ async function slowClient(app: Parameters<typeof http.createServer>[1], services
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const agent = await signIn(app as never, (await aUser(services, { role: 'admin' })).username);
-  const jar = (agent as unknown as { jar: { getCookies: (o: unknown) => Array<{ name: string; value: string }> } }).jar.getCookies({ domain: '127.0.0.1', path: '/', secure: false, script: false });
+  const jar = (agent as unknown as { jar: { getCookies: (o: unknown) => Array<{ name: string; value: string }> } }).jar.getCookies({
+    domain: '127.0.0.1',
+    path: '/',
+    secure: false,
+    script: false,
+  });
   const cookie = jar.map((c) => `${c.name}=${c.value}`).join('; ');
   const { port } = server.address() as AddressInfo;
   const response = await new Promise<http.IncomingMessage>((resolve, reject) => {

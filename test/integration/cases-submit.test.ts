@@ -35,7 +35,14 @@ describe('码上办: applying from a household plate', () => {
     const res = await postMultipart(agent, `/p/${h.token}/apply`, { ...good, item: code, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
     expect(res.headers.location).toMatch(/^\/track\/[A-Za-z0-9_-]{22}\?new=1$/);
     const row = db.prepare('SELECT * FROM cases').get() as Record<string, unknown>;
-    expect(row).toMatchObject({ kind: 'apply', household_id: h.householdId, village_id: h.villageId, phone: '13912345678', state: 'submitted', name: '张秀兰' });
+    expect(row).toMatchObject({
+      kind: 'apply',
+      household_id: h.householdId,
+      village_id: h.villageId,
+      phone: '13912345678',
+      state: 'submitted',
+      name: '张秀兰',
+    });
     expect(row.tracking_no).toMatch(/^\d{8}-0001$/);
     const receipt = await agent.get(res.headers.location!).expect(200);
     expect(receipt.text).toContain('提交成功');
@@ -59,7 +66,12 @@ describe('码上办: applying from a household plate', () => {
     const notApplicable = db.prepare('SELECT code FROM catalog_items WHERE can_apply = 0 LIMIT 1').pluck().get() as string;
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/apply?item=${applicableCode(db)}`);
-    const res = await postMultipart(agent, `/p/${h.token}/apply`, { ...good, item: notApplicable, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(400);
+    const res = await postMultipart(agent, `/p/${h.token}/apply`, {
+      ...good,
+      item: notApplicable,
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(400);
     expect(res.text).toContain('这个事项不能在线申请');
     expect(res.text).toContain('张秀兰');
     expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
@@ -84,7 +96,13 @@ describe('form validation', () => {
       const code = applicableCode(db);
       const agent = agentFor(app);
       const form = await openForm(agent, `/p/${h.token}/apply?item=${code}`);
-      const res = await postMultipart(agent, `/p/${h.token}/apply`, { ...good, ...change, item: code, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(400);
+      const res = await postMultipart(agent, `/p/${h.token}/apply`, {
+        ...good,
+        ...change,
+        item: code,
+        _csrf: form.csrf,
+        idempotencyKey: form.idempotencyKey,
+      }).expect(400);
       expect(res.text).toContain('请修改下面标红的地方');
       expect(res.text).toContain(`class="field-error"`);
       expect(res.text).toContain(message);
@@ -112,7 +130,14 @@ describe('form errors a villager can act on', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    const res = await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '', name: '', phone: '', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(400);
+    const res = await postMultipart(agent, `/p/${h.token}/speak`, {
+      category: 'complaint',
+      content: '',
+      name: '',
+      phone: '',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(400);
     expect(res.text).toContain('请写下您想说的事');
     expect(res.text).toContain('请填写姓名');
     expect(res.text).toContain('请填写手机号');
@@ -124,7 +149,14 @@ describe('form errors a villager can act on', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    const res = await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '路灯', name: '张秀兰', phone: '13912345678', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(400);
+    const res = await postMultipart(agent, `/p/${h.token}/speak`, {
+      category: 'complaint',
+      content: '路灯',
+      name: '张秀兰',
+      phone: '13912345678',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(400);
     expect(res.text).toContain('再多写几句吧（至少 5 个字）');
   });
 
@@ -145,7 +177,12 @@ describe('form errors a villager can act on', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    const res = await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '村口路灯坏了三天了', name: '张秀兰', phone: '123', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }, [{ name: 'lamp.png', data: await png() }]).expect(400);
+    const res = await postMultipart(
+      agent,
+      `/p/${h.token}/speak`,
+      { category: 'complaint', content: '村口路灯坏了三天了', name: '张秀兰', phone: '123', _csrf: form.csrf, idempotencyKey: form.idempotencyKey },
+      [{ name: 'lamp.png', data: await png() }],
+    ).expect(400);
     expect(res.text).toContain('您选的 1 张照片还没有上传');
     expect(res.text).toContain('请重新选择照片');
   });
@@ -157,7 +194,14 @@ describe('码上说 and help requests', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '村东头路灯坏了半个月了', name: '王建国', phone: '13812345678', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
+    await postMultipart(agent, `/p/${h.token}/speak`, {
+      category: 'complaint',
+      content: '村东头路灯坏了半个月了',
+      name: '王建国',
+      phone: '13812345678',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(303);
     expect(db.prepare('SELECT kind, category, name FROM cases').get()).toEqual({ kind: 'speak', category: 'complaint', name: '王建国' });
   });
 
@@ -166,7 +210,13 @@ describe('码上说 and help requests', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '有人在河边倒垃圾', anonymous: '1', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
+    await postMultipart(agent, `/p/${h.token}/speak`, {
+      category: 'complaint',
+      content: '有人在河边倒垃圾',
+      anonymous: '1',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(303);
     expect(db.prepare('SELECT household_id, plate_id, village_id FROM cases').get()).toEqual({ household_id: null, plate_id: null, village_id: h.villageId });
   });
 
@@ -175,7 +225,15 @@ describe('码上说 and help requests', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    await postMultipart(agent, `/p/${h.token}/speak`, { category: 'suggestion', content: '建议在村口装个健身器材', anonymous: '1', name: '会被忽略', phone: '13812345678', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
+    await postMultipart(agent, `/p/${h.token}/speak`, {
+      category: 'suggestion',
+      content: '建议在村口装个健身器材',
+      anonymous: '1',
+      name: '会被忽略',
+      phone: '13812345678',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(303);
     expect(db.prepare('SELECT anonymous, name, phone FROM cases').get()).toEqual({ anonymous: 1, name: null, phone: null });
   });
 
@@ -184,7 +242,12 @@ describe('码上说 and help requests', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    const res = await postMultipart(agent, `/p/${h.token}/speak`, { category: 'praise', content: '网格员小李很负责', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(400);
+    const res = await postMultipart(agent, `/p/${h.token}/speak`, {
+      category: 'praise',
+      content: '网格员小李很负责',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(400);
     expect(res.text).toContain('请填写姓名');
     expect(res.text).toContain('请填写手机号');
     expect(res.text).toContain('网格员小李很负责');
@@ -195,7 +258,13 @@ describe('码上说 and help requests', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    const res = await postMultipart(agent, `/p/${h.token}/speak`, { category: 'spam', content: '内容内容内容', anonymous: '1', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(400);
+    const res = await postMultipart(agent, `/p/${h.token}/speak`, {
+      category: 'spam',
+      content: '内容内容内容',
+      anonymous: '1',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(400);
     expect(res.text).toContain('请选择类别');
   });
 
@@ -243,7 +312,12 @@ describe('abuse', () => {
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/help/request`);
-    await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, website: 'http://spam.example', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(400);
+    await postMultipart(agent, `/p/${h.token}/help/request`, {
+      ...good,
+      website: 'http://spam.example',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(400);
     expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
   });
 
@@ -262,7 +336,12 @@ describe('abuse', () => {
       await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
     }
     const form = await openForm(agent, `/p/${h.token}/help/request`);
-    const res = await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, content: '第三件事：路灯不亮了', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(429);
+    const res = await postMultipart(agent, `/p/${h.token}/help/request`, {
+      ...good,
+      content: '第三件事：路灯不亮了',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(429);
     const wait = Number(res.headers['retry-after']);
     expect(wait).toBeGreaterThan(3500);
     expect(res.text).toContain(`请 ${Math.ceil(wait / 60)} 分钟后再提交`);
@@ -294,9 +373,13 @@ describe('abuse', () => {
     const h = demoHousehold(stack.db);
     const agent = agentFor(stack.app);
     const form1 = await openForm(agent, `/p/${h.token}/help/request`);
-    await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, _csrf: form1.csrf, idempotencyKey: form1.idempotencyKey }).set('X-Forwarded-For', '10.0.0.1').expect(303);
+    await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, _csrf: form1.csrf, idempotencyKey: form1.idempotencyKey })
+      .set('X-Forwarded-For', '10.0.0.1')
+      .expect(303);
     const form2 = await openForm(agent, `/p/${h.token}/help/request`);
-    await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, _csrf: form2.csrf, idempotencyKey: form2.idempotencyKey }).set('X-Forwarded-For', '10.0.0.2').expect(429);
+    await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, _csrf: form2.csrf, idempotencyKey: form2.idempotencyKey })
+      .set('X-Forwarded-For', '10.0.0.2')
+      .expect(429);
   });
 });
 
@@ -307,10 +390,7 @@ describe('idempotency', () => {
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/help/request`);
     const fields = { ...good, _csrf: form.csrf, idempotencyKey: form.idempotencyKey };
-    const [a, b] = await Promise.all([
-      postMultipart(agent, `/p/${h.token}/help/request`, fields),
-      postMultipart(agent, `/p/${h.token}/help/request`, fields),
-    ]);
+    const [a, b] = await Promise.all([postMultipart(agent, `/p/${h.token}/help/request`, fields), postMultipart(agent, `/p/${h.token}/help/request`, fields)]);
     const again = await postMultipart(agent, `/p/${h.token}/help/request`, fields);
     expect([a.status, b.status, again.status]).toEqual([303, 303, 303]);
     expect(new Set([a.headers.location, b.headers.location, again.headers.location]).size).toBe(1);
@@ -325,8 +405,19 @@ describe('idempotency under a race', () => {
     const h = demoHousehold(db);
     const plate = services.places.plateByToken(h.token);
     const input = {
-      kind: 'help' as const, category: null, item: null, villageId: plate.villageId, householdId: plate.householdId, plateId: plate.plateId,
-      name: '赵大娘', phone: '13612345678', anonymous: false, content: '想问问高龄补贴', callbackTime: 'any', idempotencyKey: 'RaceRaceRaceRaceRace01', photos: [],
+      kind: 'help' as const,
+      category: null,
+      item: null,
+      villageId: plate.villageId,
+      householdId: plate.householdId,
+      plateId: plate.plateId,
+      name: '赵大娘',
+      phone: '13612345678',
+      anonymous: false,
+      content: '想问问高龄补贴',
+      callbackTime: 'any',
+      idempotencyKey: 'RaceRaceRaceRaceRace01',
+      photos: [],
     };
     const first = services.cases.submit(input);
     // The other request read the table before the first one committed: its check found nothing.
@@ -362,9 +453,16 @@ describe('photos', () => {
       agent,
       `/p/${h.token}/speak`,
       { category: 'request', content: '门前排水沟堵了', anonymous: '1', _csrf: form.csrf, idempotencyKey: form.idempotencyKey },
-      [{ name: 'IMG_0001.jpg', data: original }, { name: 'shot.png', data: await png() }],
+      [
+        { name: 'IMG_0001.jpg', data: original },
+        { name: 'shot.png', data: await png() },
+      ],
     ).expect(303);
-    const photos = db.prepare('SELECT id, file_name AS fileName, mime FROM case_photos ORDER BY id').all() as Array<{ id: number; fileName: string; mime: string }>;
+    const photos = db.prepare('SELECT id, file_name AS fileName, mime FROM case_photos ORDER BY id').all() as Array<{
+      id: number;
+      fileName: string;
+      mime: string;
+    }>;
     expect(photos).toHaveLength(2);
     const stored = fs.readFileSync(path.join(dir, 'photos', photos[0]!.fileName));
     const meta = await sharp(stored).metadata();
@@ -377,7 +475,11 @@ describe('photos', () => {
     const img = await request(app).get(`/track/${token}/photos/${photos[0]!.id}`).expect(200);
     expect(img.headers['content-type']).toBe('image/jpeg');
     // The photo id alone, or another case's token, opens nothing.
-    const other = db.prepare("INSERT INTO cases (token, tracking_no, kind, category, village_id, anonymous, content, first_response_due, resolution_due, created_at, updated_at) VALUES ('BBBBBBBBBBBBBBBBBBBBBB', '20990101-0001', 'speak', 'praise', ?, 1, '好', 'x', 'x', 'x', 'x')").run(h.villageId);
+    const other = db
+      .prepare(
+        "INSERT INTO cases (token, tracking_no, kind, category, village_id, anonymous, content, first_response_due, resolution_due, created_at, updated_at) VALUES ('BBBBBBBBBBBBBBBBBBBBBB', '20990101-0001', 'speak', 'praise', ?, 1, '好', 'x', 'x', 'x', 'x')",
+      )
+      .run(h.villageId);
     expect(other.changes).toBe(1);
     await request(app).get(`/track/BBBBBBBBBBBBBBBBBBBBBB/photos/${photos[0]!.id}`).expect(404);
     await request(app).get(`/static/../data/photos/${photos[0]!.fileName}`).expect(404);
@@ -407,10 +509,20 @@ describe('photos', () => {
     const agent = agentFor(app);
     const p = await png();
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    const many = await postMultipart(agent, `/p/${h.token}/speak`, { category: 'request', content: '门前排水沟堵了', anonymous: '1', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }, [1, 2, 3, 4].map((i) => ({ name: `${i}.png`, data: p }))).expect(400);
+    const many = await postMultipart(
+      agent,
+      `/p/${h.token}/speak`,
+      { category: 'request', content: '门前排水沟堵了', anonymous: '1', _csrf: form.csrf, idempotencyKey: form.idempotencyKey },
+      [1, 2, 3, 4].map((i) => ({ name: `${i}.png`, data: p })),
+    ).expect(400);
     expect(many.text).toContain('最多上传 3 张照片');
     const form2 = await openForm(agent, `/p/${h.token}/speak`);
-    const big = await postMultipart(agent, `/p/${h.token}/speak`, { category: 'request', content: '门前排水沟堵了', anonymous: '1', _csrf: form2.csrf, idempotencyKey: form2.idempotencyKey }, [{ name: 'big.jpg', data: Buffer.alloc(8 * 1024 * 1024 + 1) }]).expect(400);
+    const big = await postMultipart(
+      agent,
+      `/p/${h.token}/speak`,
+      { category: 'request', content: '门前排水沟堵了', anonymous: '1', _csrf: form2.csrf, idempotencyKey: form2.idempotencyKey },
+      [{ name: 'big.jpg', data: Buffer.alloc(8 * 1024 * 1024 + 1) }],
+    ).expect(400);
     expect(big.text).toContain('照片太大了');
     expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
   });
@@ -423,7 +535,12 @@ describe('photos', () => {
     stack.db.exec("CREATE TRIGGER fail_photo BEFORE INSERT ON case_photos BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
     const agent = agentFor(stack.app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    await postMultipart(agent, `/p/${h.token}/speak`, { category: 'request', content: '门前排水沟堵了', anonymous: '1', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }, [{ name: 'a.jpg', data: await jpegWithGps() }]).expect(500);
+    await postMultipart(
+      agent,
+      `/p/${h.token}/speak`,
+      { category: 'request', content: '门前排水沟堵了', anonymous: '1', _csrf: form.csrf, idempotencyKey: form.idempotencyKey },
+      [{ name: 'a.jpg', data: await jpegWithGps() }],
+    ).expect(500);
     expect(stack.db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
     expect(stack.db.prepare('SELECT count(*) FROM case_events').pluck().get()).toBe(0);
     expect(stack.db.prepare('SELECT count(*) FROM tracking_sequences').pluck().get()).toBe(0);

@@ -153,7 +153,10 @@ describe('reopening', () => {
     const agent = agentFor(app);
     const form = await openForm(agent, `/track/${done.token}?answer=unsolved`);
     await agent.post(`/track/${done.token}/reopen`).type('form').send({ _csrf: form.csrf, reason: '还是没有解决' }).expect(303);
-    const row = db.prepare('SELECT resolved_at AS resolvedAt, resolution_due AS due FROM cases WHERE id = ?').get(done.id) as { resolvedAt: string | null; due: string };
+    const row = db.prepare('SELECT resolved_at AS resolvedAt, resolution_due AS due FROM cases WHERE id = ?').get(done.id) as {
+      resolvedAt: string | null;
+      due: string;
+    };
     expect(row.resolvedAt).toBeNull();
     expect(row.due > new Date().toISOString()).toBe(true);
     const all = { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) };
@@ -256,7 +259,7 @@ describe('finding a case by tracking number and the phone number given on it', (
     const other = aCase(db, services, { phone: '13912340000' });
     await lookUp(agent, other.trackingNo, '13912340000', 303, '10.9.9.9');
     // An hour later the villager gets in.
-    db.prepare("UPDATE throttles SET locked_until = ? WHERE key = ?").run(Date.now() - 1, `track:${c.trackingNo}`);
+    db.prepare('UPDATE throttles SET locked_until = ? WHERE key = ?').run(Date.now() - 1, `track:${c.trackingNo}`);
     await lookUp(agent, c.trackingNo, '13912346789', 303, '10.9.9.9');
   });
 
@@ -299,7 +302,10 @@ describe('due dates', () => {
     const friday = new Date('2026-11-27T12:00:00Z'); // 20:00 in China
     const { db, services } = buildApp({ now: () => friday });
     const c = aCase(db, services);
-    const row = db.prepare('SELECT first_response_due AS first, resolution_due AS resolve, tracking_no AS no FROM cases WHERE id = ?').get(c.id) as Record<string, string>;
+    const row = db.prepare('SELECT first_response_due AS first, resolution_due AS resolve, tracking_no AS no FROM cases WHERE id = ?').get(c.id) as Record<
+      string,
+      string
+    >;
     expect(row.first).toBe('2026-11-30T15:59:59.999Z'); // end of Monday 30 Nov, China time
     expect(row.resolve).toBe('2026-12-04T15:59:59.999Z'); // Friday 4 Dec
     expect(row.no).toBe('20261127-0001');
@@ -317,12 +323,23 @@ describe('due dates', () => {
     const h = demoHousehold(db);
     const plate = services.places.plateByToken(h.token);
     const apply = (name: string, limit: number, unit: string) => {
-      const item = db.prepare("SELECT id, code FROM catalog_items WHERE name = ?").get(name) as { id: number; code: string };
+      const item = db.prepare('SELECT id, code FROM catalog_items WHERE name = ?').get(name) as { id: number; code: string };
       db.prepare('UPDATE catalog_items SET promised_limit = ?, promised_limit_unit = ?, can_apply = 1 WHERE id = ?').run(limit, unit, item.id);
       const real = services.catalog.applicableItem(item.code)!;
       const { token } = services.cases.submit({
-        kind: 'apply', category: null, item: { id: real.id, promisedLimit: real.promisedLimit, promisedLimitUnit: real.promisedLimitUnit }, villageId: plate.villageId,
-        householdId: plate.householdId, plateId: plate.plateId, name: '孔令华', phone: '13912345678', anonymous: false, content: '申请办理这个事项', callbackTime: 'any', idempotencyKey: null, photos: [],
+        kind: 'apply',
+        category: null,
+        item: { id: real.id, promisedLimit: real.promisedLimit, promisedLimitUnit: real.promisedLimitUnit },
+        villageId: plate.villageId,
+        householdId: plate.householdId,
+        plateId: plate.plateId,
+        name: '孔令华',
+        phone: '13912345678',
+        anonymous: false,
+        content: '申请办理这个事项',
+        callbackTime: 'any',
+        idempotencyKey: null,
+        photos: [],
       });
       return db.prepare('SELECT resolution_due FROM cases WHERE token = ?').pluck().get(token);
     };

@@ -12,19 +12,37 @@ describe('事项管理', () => {
     const list = await agent.get('/admin/catalog?q=最低生活').expect(200);
     expect(list.text).toContain(`/admin/catalog/${code}`);
     const page = await agent.get(`/admin/catalog/${code}`).expect(200);
-    const fields = Object.fromEntries([...page.text.matchAll(/<input id="f-\d+" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]!.replace(/&#34;/g, '"').replace(/&amp;/g, '&')]));
-    const areas = Object.fromEntries([...page.text.matchAll(/<textarea id="f-\d+" name="([^"]+)" rows="4">([^<]*)<\/textarea>/g)].map((m) => [m[1], m[2]!.replace(/&#34;/g, '"').replace(/&amp;/g, '&')]));
+    const fields = Object.fromEntries(
+      [...page.text.matchAll(/<input id="f-\d+" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]!.replace(/&#34;/g, '"').replace(/&amp;/g, '&')]),
+    );
+    const areas = Object.fromEntries(
+      [...page.text.matchAll(/<textarea id="f-\d+" name="([^"]+)" rows="4">([^<]*)<\/textarea>/g)].map((m) => [
+        m[1],
+        m[2]!.replace(/&#34;/g, '"').replace(/&amp;/g, '&'),
+      ]),
+    );
     const selects = Object.fromEntries(
-      [...page.text.matchAll(/<select id="f-\d+" name="([^"]+)">([\s\S]*?)<\/select>/g)].map((m) => [m[1], /<option selected>([^<]*)<\/option>/.exec(m[2]!)?.[1] ?? '']),
+      [...page.text.matchAll(/<select id="f-\d+" name="([^"]+)">([\s\S]*?)<\/select>/g)].map((m) => [
+        m[1],
+        /<option selected>([^<]*)<\/option>/.exec(m[2]!)?.[1] ?? '',
+      ]),
     );
     expect(Object.keys(fields).length + Object.keys(areas).length + Object.keys(selects).length).toBe(37);
     Object.assign(fields, selects);
     let csrf = await csrfFor(agent);
-    const bad = await agent.post(`/admin/catalog/${code}`).type('form').send({ ...fields, ...areas, _csrf: csrf, 承诺办结时限: '九十九天' }).expect(400);
+    const bad = await agent
+      .post(`/admin/catalog/${code}`)
+      .type('form')
+      .send({ ...fields, ...areas, _csrf: csrf, 承诺办结时限: '九十九天' })
+      .expect(400);
     expect(bad.text).toContain('应为 0 到 3650 的整数');
     expect(bad.text).toContain('value="九十九天"');
     csrf = await csrfFor(agent);
-    await agent.post(`/admin/catalog/${code}`).type('form').send({ ...fields, ...areas, _csrf: csrf, 办理地点: '颜店镇便民服务中心一楼3号窗口' }).expect(303);
+    await agent
+      .post(`/admin/catalog/${code}`)
+      .type('form')
+      .send({ ...fields, ...areas, _csrf: csrf, 办理地点: '颜店镇便民服务中心一楼3号窗口' })
+      .expect(303);
     const guide = await request(app).get(`/services/${code}`).expect(200);
     expect(guide.text).toContain('颜店镇便民服务中心一楼3号窗口');
     csrf = await csrfFor(agent);

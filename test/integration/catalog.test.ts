@@ -92,7 +92,10 @@ describe('码上查 /services', () => {
   it('a bad theme or over-long query is handled without an error', async () => {
     const { app } = buildApp();
     await request(app).get('/services').query({ theme: '../../etc' }).expect(200);
-    const res = await request(app).get('/services').query({ q: '低'.repeat(200) }).expect(200);
+    const res = await request(app)
+      .get('/services')
+      .query({ q: '低'.repeat(200) })
+      .expect(200);
     expect(res.text).toContain('搜索词太长了');
     await request(app).get('/services?q=a&q=b').expect(200);
   });
@@ -134,9 +137,10 @@ describe('item guide /services/:code', () => {
 
   it('shows fees when the item charges', async () => {
     const { app, db } = buildApp();
-    const row = db
-      .prepare('SELECT i.code, f.standard FROM catalog_items i JOIN catalog_fees f ON f.item_id = i.id WHERE i.charged = 1 LIMIT 1')
-      .get() as { code: string; standard: string };
+    const row = db.prepare('SELECT i.code, f.standard FROM catalog_items i JOIN catalog_fees f ON f.item_id = i.id WHERE i.charged = 1 LIMIT 1').get() as {
+      code: string;
+      standard: string;
+    };
     const res = await request(app).get(`/services/${row.code}`).expect(200);
     expect(res.text).toContain(row.standard);
   });

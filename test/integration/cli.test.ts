@@ -25,7 +25,9 @@ describe('the mashang command', () => {
     const e = env();
     expect(await main(['seed', '--key', 'k'], e)).toBe(0);
     expect(await main(['seed'], e)).toBe(1);
-    expect(await main(['user', 'add', 'kong', '--role', 'staff', '--name', '孔干事', '--town', '370812103'], { ...e, MASHANG_NEW_PASSWORD: 'town-password-9' })).toBe(0);
+    expect(
+      await main(['user', 'add', 'kong', '--role', 'staff', '--name', '孔干事', '--town', '370812103'], { ...e, MASHANG_NEW_PASSWORD: 'town-password-9' }),
+    ).toBe(0);
     expect(await main(['user', 'add', 'bad', '--role', 'boss'], e)).toBe(2);
     expect(await main(['user', 'passwd', 'nobody'], e)).toBe(1);
     expect(await main(['user', 'passwd', 'kong'], e)).toBe(0);
@@ -60,7 +62,12 @@ describe('the mashang command', () => {
     expect(user.role).toBe('staff');
     expect(await verifyPassword(password, user.hash)).toBe(true);
     expect(db.prepare('SELECT level, code FROM user_scopes WHERE user_id = ?').all(user.id)).toEqual([{ level: 'town', code: '370812103' }]);
-    expect(db.prepare("SELECT action FROM audit_log WHERE ip = 'cli' ORDER BY id").pluck().all()).toEqual(['user_added', 'password_set', 'plates_printed', 'imported']);
+    expect(db.prepare("SELECT action FROM audit_log WHERE ip = 'cli' ORDER BY id").pluck().all()).toEqual([
+      'user_added',
+      'password_set',
+      'plates_printed',
+      'imported',
+    ]);
     expect(db.prepare("SELECT count(*) FROM households WHERE address = '99胡同1号'").pluck().get()).toBe(0);
     db.close();
   });

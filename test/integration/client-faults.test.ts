@@ -25,9 +25,13 @@ afterEach(() => {
 });
 
 const villageCodeOf = (db: Db, id: number) => db.prepare('SELECT code FROM villages WHERE id = ?').pluck().get(id) as string;
-const villagePlate = (db: Db, id: number) => db.prepare("SELECT token FROM plates WHERE kind = 'village' AND village_id = ? AND status = 'active'").pluck().get(id) as string;
+const villagePlate = (db: Db, id: number) =>
+  db.prepare("SELECT token FROM plates WHERE kind = 'village' AND village_id = ? AND status = 'active'").pluck().get(id) as string;
 const applicableCode = (db: Db) => db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
-const photo = (size = 64) => sharp({ create: { width: size, height: size, channels: 3, background: '#884422' } }).jpeg().toBuffer();
+const photo = (size = 64) =>
+  sharp({ create: { width: size, height: size, channels: 3, background: '#884422' } })
+    .jpeg()
+    .toBuffer();
 
 async function asAdmin(app: Parameters<typeof signIn>[0], services: Parameters<typeof aUser>[0]): Promise<Agent> {
   const u = await aUser(services, { role: 'admin' });
@@ -62,7 +66,14 @@ describe('a multipart body that is cut short or malformed, on every resident upl
     const v = villagePlate(db, h.villageId);
     const item = applicableCode(db);
     const fields = { name: '张秀兰', phone: '13912345678', content: '门前排水沟堵了好几天', callbackTime: 'any', category: 'request', item };
-    return [`/p/${h.token}/speak`, `/p/${h.token}/apply?item=${item}`, `/p/${h.token}/help/request`, `/v/${v}/speak`, `/v/${v}/apply?item=${item}`, `/v/${v}/help/request`].map((url) => ({
+    return [
+      `/p/${h.token}/speak`,
+      `/p/${h.token}/apply?item=${item}`,
+      `/p/${h.token}/help/request`,
+      `/v/${v}/speak`,
+      `/v/${v}/apply?item=${item}`,
+      `/v/${v}/help/request`,
+    ].map((url) => ({
       url,
       action: url.replace(/\?.*$/, ''),
       fields,
@@ -75,8 +86,15 @@ describe('a multipart body that is cut short or malformed, on every resident upl
     for (const f of forms(db)) {
       const agent = agentFor(app);
       const form = await openForm(agent, f.url);
-      const parts: Part[] = [{ name: '_csrf', value: form.csrf }, ...Object.entries(f.fields).map(([name, value]) => ({ name, value })), { name: 'photos', filename: 'IMG_1.jpg', data: jpeg }];
-      const res = await agent.post(f.action).set('Content-Type', multipartType()).send(truncated(multipartBody(parts)));
+      const parts: Part[] = [
+        { name: '_csrf', value: form.csrf },
+        ...Object.entries(f.fields).map(([name, value]) => ({ name, value })),
+        { name: 'photos', filename: 'IMG_1.jpg', data: jpeg },
+      ];
+      const res = await agent
+        .post(f.action)
+        .set('Content-Type', multipartType())
+        .send(truncated(multipartBody(parts)));
       expect(res.status, f.url).toBe(400);
       expect(res.text, f.url).toContain('门前排水沟堵了好几天');
       expect(res.text, f.url).toContain('照片没有传完');
@@ -126,7 +144,10 @@ describe('a multipart body that is cut short or malformed, on the back-office up
       [`/admin/villages/${code}/cadres/${cadre.id}/photo`, 'photo', jpeg],
       ['/admin/data/households/preview', 'file', csv],
     ] as const) {
-      const base: Part[] = [{ name: '_csrf', value: csrf }, { name: 'encoding', value: 'auto' }];
+      const base: Part[] = [
+        { name: '_csrf', value: csrf },
+        { name: 'encoding', value: 'auto' },
+      ];
       const cases: Array<[string, string, Buffer]> = [
         ['cut short', multipartType(), truncated(multipartBody([...base, { name: field, filename: 'a.bin', data }]))],
         ['no boundary', 'multipart/form-data', multipartBody([...base, { name: field, filename: 'a.bin', data }])],
@@ -143,7 +164,7 @@ describe('a multipart body that is cut short or malformed, on the back-office up
     }
   });
 
-  it('when a cadre photo is an ordinary 6 MB phone photo, then it is accepted and shrunk like the villagers\' photos', async () => {
+  it("when a cadre photo is an ordinary 6 MB phone photo, then it is accepted and shrunk like the villagers' photos", async () => {
     const dir = dataDir();
     const { app, services, db } = buildApp({ config: { dataDir: dir } });
     const h = demoHousehold(db);
@@ -152,7 +173,9 @@ describe('a multipart body that is cut short or malformed, on the back-office up
     const agent = await asAdmin(app, services);
     const csrf = await csrfFor(agent);
     // Noise does not compress: a 1500×1500 PNG of it is about 6.8 MB.
-    const big = await sharp(crypto.randomBytes(1500 * 1500 * 3), { raw: { width: 1500, height: 1500, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    const big = await sharp(crypto.randomBytes(1500 * 1500 * 3), { raw: { width: 1500, height: 1500, channels: 3 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
     expect(big.length).toBeGreaterThan(5 * 1024 * 1024);
     expect(big.length).toBeLessThan(8 * 1024 * 1024);
     await agent.post(`/admin/villages/${code}/cadres/${cadre.id}/photo`).field('_csrf', csrf).attach('photo', big, 'IMG_2041.png').expect(303);
@@ -174,7 +197,15 @@ describe('tokens in error logs', () => {
     });
     const { app, db } = buildApp({
       logger: pino({ level: 'info' }, sink),
-      override: (s) => ({ ...s, places: { ...s.places, plateByToken: () => { throw new Error('disk on fire'); } } }),
+      override: (s) => ({
+        ...s,
+        places: {
+          ...s.places,
+          plateByToken: () => {
+            throw new Error('disk on fire');
+          },
+        },
+      }),
     });
     const h = demoHousehold(db);
     const caseToken = 'AbCdEfGhIjKlMnOpQrStUv';

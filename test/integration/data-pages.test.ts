@@ -28,7 +28,12 @@ describe('数据导入导出 in the back office', () => {
     const form = await openForm(agent, '/admin/data');
     const file = iconv.encode(`村居代码,门牌地址,户联系人,联系电话,备注\r\n${code},20胡同1号,史桂香,,\r\n${code},20胡同2号,,,\r\n`, 'gbk');
     const before = db.prepare('SELECT count(*) FROM households').pluck().get() as number;
-    const preview = await agent.post('/admin/data/households/preview').field('_csrf', form.csrf).field('encoding', 'auto').attach('file', file, 'huji.csv').expect(200);
+    const preview = await agent
+      .post('/admin/data/households/preview')
+      .field('_csrf', form.csrf)
+      .field('encoding', 'auto')
+      .attach('file', file, 'huji.csv')
+      .expect(200);
     expect(preview.text).toContain('新增 2，修改 0');
     expect(preview.text).toContain('史桂香');
     expect(db.prepare('SELECT count(*) FROM households').pluck().get()).toBe(before);
@@ -47,7 +52,11 @@ describe('数据导入导出 in the back office', () => {
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
     const form = await openForm(agent, '/admin/data');
-    const res = await agent.post('/admin/data/calendar/preview').field('_csrf', form.csrf).attach('file', Buffer.from('日期,类型,说明\n2027-13-01,放假,\n'), 'c.csv').expect(400);
+    const res = await agent
+      .post('/admin/data/calendar/preview')
+      .field('_csrf', form.csrf)
+      .attach('file', Buffer.from('日期,类型,说明\n2027-13-01,放假,\n'), 'c.csv')
+      .expect(400);
     expect(res.text).toContain('一行也没有导入');
     expect(res.text).toContain('应为日期，例如 2027-01-01');
     expect(res.text).not.toContain('name="uploadId"');
@@ -67,7 +76,11 @@ describe('数据导入导出 in the back office', () => {
 
     const form = await openForm(agent, '/admin/data');
     const code = db.prepare("SELECT code FROM villages WHERE name = '史村'").pluck().get() as string;
-    const preview = await agent.post('/admin/data/households/preview').field('_csrf', form.csrf).attach('file', Buffer.from(`村居代码,门牌地址\n${code},21胡同1号\n`), 'h.csv').expect(200);
+    const preview = await agent
+      .post('/admin/data/households/preview')
+      .field('_csrf', form.csrf)
+      .attach('file', Buffer.from(`村居代码,门牌地址\n${code},21胡同1号\n`), 'h.csv')
+      .expect(200);
     const uploadId = /name="uploadId" value="([0-9a-f]{32})"/.exec(preview.text)![1]!;
     const other = await aUser(services, { role: 'admin' });
     const otherAgent = await signIn(app, other.username);

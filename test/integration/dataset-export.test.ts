@@ -4,14 +4,24 @@ import { buildApp } from '../helpers/app.js';
 import { aUser, signIn } from '../helpers/staff.js';
 import { transaction, type Db } from '../../src/db/index.js';
 
-const admin = (db: Db) => ({ role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } });
+const admin = (db: Db) => ({
+  role: 'admin' as const,
+  scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) },
+});
 
 /** Adds `n` households over every village, straight into the table. */
 function manyHouseholds(db: Db, n: number) {
   const villages = db.prepare('SELECT id FROM villages ORDER BY id').pluck().all() as number[];
   const insert = db.prepare('INSERT INTO households (village_id, address, contact_name, contact_phone, notes) VALUES (?, ?, ?, ?, ?)');
   transaction(db, () => {
-    for (let i = 0; i < n; i++) insert.run(villages[i % villages.length], `新区${Math.floor(i / villages.length) + 1}号`, `住户${i}`, `199${String(i).padStart(8, '0')}`, i === n - 1 ? '=cmd|"/c calc"!A1' : '');
+    for (let i = 0; i < n; i++)
+      insert.run(
+        villages[i % villages.length],
+        `新区${Math.floor(i / villages.length) + 1}号`,
+        `住户${i}`,
+        `199${String(i).padStart(8, '0')}`,
+        i === n - 1 ? '=cmd|"/c calc"!A1' : '',
+      );
   });
 }
 
@@ -22,19 +32,23 @@ const binary = (res: Response, cb: (err: Error | null, body: Buffer) => void) =>
 };
 
 describe('dataset exports are written as they are read', () => {
-  it('the households CSV downloaded is the file the export builds, byte for byte: every household, formula-like cells neutralised', { timeout: 60_000 }, async () => {
-    const { app, db, services } = buildApp();
-    manyHouseholds(db, 20_000);
-    const agent = await signIn(app, (await aUser(services, { role: 'admin' })).username);
-    const res = await agent.get('/admin/data/households/export.csv').buffer(true).parse(binary).expect(200);
-    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
-    expect(res.headers['content-disposition']).toBe('attachment; filename="households-export.csv"');
-    const body = res.body as Buffer;
-    expect(body.equals(await services.transfer.export('households', admin(db), 'csv'))).toBe(true);
-    const text = body.toString('utf8');
-    expect(text.split('\r\n').length - 2).toBe(db.prepare('SELECT count(*) FROM households').pluck().get());
-    expect(text).toContain(`"'=cmd|""/c calc""!A1"`);
-  });
+  it(
+    'the households CSV downloaded is the file the export builds, byte for byte: every household, formula-like cells neutralised',
+    { timeout: 60_000 },
+    async () => {
+      const { app, db, services } = buildApp();
+      manyHouseholds(db, 20_000);
+      const agent = await signIn(app, (await aUser(services, { role: 'admin' })).username);
+      const res = await agent.get('/admin/data/households/export.csv').buffer(true).parse(binary).expect(200);
+      expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(res.headers['content-disposition']).toBe('attachment; filename="households-export.csv"');
+      const body = res.body as Buffer;
+      expect(body.equals(await services.transfer.export('households', admin(db), 'csv'))).toBe(true);
+      const text = body.toString('utf8');
+      expect(text.split('\r\n').length - 2).toBe(db.prepare('SELECT count(*) FROM households').pluck().get());
+      expect(text).toContain(`"'=cmd|""/c calc""!A1"`);
+    },
+  );
 
   it('the households .xlsx downloaded imports back as it is: nothing to add, nothing to change', { timeout: 60_000 }, async () => {
     const { app, db, services } = buildApp();
@@ -55,7 +69,10 @@ describe('dataset exports are written as they are read', () => {
     const codes = new Set([...res.text.matchAll(/\r\n"(\d{12})",/g)].map((m) => m[1]!));
     expect(codes.size).toBeGreaterThan(0);
     for (const code of codes) expect(code.startsWith('370812107')).toBe(true);
-    const inTown = db.prepare("SELECT count(*) FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code LIKE '370812107%'").pluck().get() as number;
+    const inTown = db
+      .prepare("SELECT count(*) FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code LIKE '370812107%'")
+      .pluck()
+      .get() as number;
     expect(res.text.split('\r\n').length - 2).toBe(inTown);
   });
 });

@@ -22,7 +22,10 @@ import { aUser, signIn } from '../helpers/staff.js';
 function countWrites(db: Db): () => number {
   db.exec('CREATE TEMP TABLE IF NOT EXISTS writes (n INTEGER NOT NULL)');
   db.exec('DELETE FROM temp.writes; INSERT INTO temp.writes VALUES (0)');
-  const tables = db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'sessions'").pluck().all() as string[];
+  const tables = db
+    .prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'sessions'")
+    .pluck()
+    .all() as string[];
   for (const table of tables) {
     for (const op of ['INSERT', 'UPDATE', 'DELETE']) {
       db.exec(`CREATE TEMP TRIGGER IF NOT EXISTS "w_${table}_${op}" AFTER ${op} ON main."${table}" BEGIN UPDATE temp.writes SET n = n + 1; END`);
@@ -90,12 +93,31 @@ describe('every route that changes something, walked from the router stack', () 
 
   /** What a form would carry: enough for a handler to act if it were reached (within every form's field limit). */
   const BODY = {
-    action: 'accept', version: '1', text: '已电话联系住户', title: '标题', body: '五个字以上的内容', date: '2027-01-05', kind: 'holiday', username: 'someone',
-    displayName: '某', role: 'admin', password: 'long-enough-pw-1', active: '0', visitedOn: '2026-11-01', notes: '入户走访', name: '新名字',
-    address: '新村路8号', phone: '13912345678', content: '家里的自来水管冻裂了，请帮忙联系维修', callbackTime: 'any',
+    action: 'accept',
+    version: '1',
+    text: '已电话联系住户',
+    title: '标题',
+    body: '五个字以上的内容',
+    date: '2027-01-05',
+    kind: 'holiday',
+    username: 'someone',
+    displayName: '某',
+    role: 'admin',
+    password: 'long-enough-pw-1',
+    active: '0',
+    visitedOn: '2026-11-01',
+    notes: '入户走访',
+    name: '新名字',
+    address: '新村路8号',
+    phone: '13912345678',
+    content: '家里的自来水管冻裂了，请帮忙联系维修',
+    callbackTime: 'any',
   };
   /** A multipart form small enough for every upload's limits, so it is read whole and only its token is missing. */
-  const MULTIPART = [{ name: 'name', value: '新名字' }, { name: 'content', value: '家里的自来水管冻裂了，请帮忙联系维修' }];
+  const MULTIPART = [
+    { name: 'name', value: '新名字' },
+    { name: 'content', value: '家里的自来水管冻裂了，请帮忙联系维修' },
+  ];
 
   it('finds the routes: a walk that found none would prove nothing', async () => {
     const { routes } = await setUp();
@@ -119,7 +141,10 @@ describe('every route that changes something, walked from the router stack', () 
     const checked: string[] = [];
     const wrong: string[] = [];
     for (const r of routes.filter((x) => isOffice(x) && key(x) !== SIGN_IN)) {
-      const res = await anonymous.post(url(r)).type('form').send({ ...BODY, _csrf: csrf });
+      const res = await anonymous
+        .post(url(r))
+        .type('form')
+        .send({ ...BODY, _csrf: csrf });
       checked.push(key(r));
       if (!sentToSignIn(res)) wrong.push(`${key(r)}: ${res.status} ${res.headers.location ?? ''}`);
     }

@@ -42,20 +42,136 @@ function prng(seed: number) {
 }
 
 const FIELDS = [
-  '_csrf', 'name', 'phone', 'content', 'category', 'item', 'callbackTime', 'anonymous', 'idempotencyKey', 'website', 'photos', 'username',
-  'password', 'next', 'action', 'version', 'text', 'days', 'userId', 'trackingNo', 'last4', 'rating', 'comment', 'reason', 'date', 'kind',
-  'note', 'title', 'body', 'address', 'contactName', 'contactPhone', 'notes', 'role', 'dutyHours', 'code', 'village', 'town', 'households',
-  'since', 'size', 'q', 'page', 'state', 'flag', 'mine', 'tpl', 'edit', 'year', 'public', 'elder', 'back', 'scale', 'only', 'publish',
-  'active', 'encoding', 'uploadId', 'visitedOn', 'current', 'confirm', 'displayName', 'towns', 'villages', 'district', 'cadrePhone', 'new',
-  'theme', 'online', 'hf', '基本编码', '事项名称', '是否发布', '__proto__', 'constructor', 'toString',
+  '_csrf',
+  'name',
+  'phone',
+  'content',
+  'category',
+  'item',
+  'callbackTime',
+  'anonymous',
+  'idempotencyKey',
+  'website',
+  'photos',
+  'username',
+  'password',
+  'next',
+  'action',
+  'version',
+  'text',
+  'days',
+  'userId',
+  'trackingNo',
+  'last4',
+  'rating',
+  'comment',
+  'reason',
+  'date',
+  'kind',
+  'note',
+  'title',
+  'body',
+  'address',
+  'contactName',
+  'contactPhone',
+  'notes',
+  'role',
+  'dutyHours',
+  'code',
+  'village',
+  'town',
+  'households',
+  'since',
+  'size',
+  'q',
+  'page',
+  'state',
+  'flag',
+  'mine',
+  'tpl',
+  'edit',
+  'year',
+  'public',
+  'elder',
+  'back',
+  'scale',
+  'only',
+  'publish',
+  'active',
+  'encoding',
+  'uploadId',
+  'visitedOn',
+  'current',
+  'confirm',
+  'displayName',
+  'towns',
+  'villages',
+  'district',
+  'cadrePhone',
+  'new',
+  'theme',
+  'online',
+  'hf',
+  '基本编码',
+  '事项名称',
+  '是否发布',
+  '__proto__',
+  'constructor',
+  'toString',
 ];
 
 const JUNK = [
-  '', 'x', '0', '-1', '1.5', '1e309', 'NaN', 'Infinity', '99999999999999999999', 'true', 'null', 'undefined', '[]', '{}',
-  '%', '%zz', '%E0%A4%A', '%C0%AF', '%FF%FE%FD', '%00', '%0d%0aSet-Cookie:%20x=1', '..%2F..%2Fetc%2Fpasswd', '__proto__', 'constructor',
-  '%3Cscript%3Ealert(1)%3C%2Fscript%3E', '%E4%BD%A0%E5%A5%BD', '2026-02-30', '2026-13-45', '0000-00-00', 'AAAAAAAAAAAA', 'AAAAAAAAAAAAAAAAAAAAAA',
-  '20261128-0001', '13912345678', 'accept', 'resolve', 'merge', 'extend', 'admin', 'sticker', 'plate', '370812', '370812103', '370812103201',
-  '=%3D%26', '+++', '%2B', 'a'.repeat(300), '长'.repeat(200), '%F0%9F%98%80', '\u00ff\u00fe', '\u0080',
+  '',
+  'x',
+  '0',
+  '-1',
+  '1.5',
+  '1e309',
+  'NaN',
+  'Infinity',
+  '99999999999999999999',
+  'true',
+  'null',
+  'undefined',
+  '[]',
+  '{}',
+  '%',
+  '%zz',
+  '%E0%A4%A',
+  '%C0%AF',
+  '%FF%FE%FD',
+  '%00',
+  '%0d%0aSet-Cookie:%20x=1',
+  '..%2F..%2Fetc%2Fpasswd',
+  '__proto__',
+  'constructor',
+  '%3Cscript%3Ealert(1)%3C%2Fscript%3E',
+  '%E4%BD%A0%E5%A5%BD',
+  '2026-02-30',
+  '2026-13-45',
+  '0000-00-00',
+  'AAAAAAAAAAAA',
+  'AAAAAAAAAAAAAAAAAAAAAA',
+  '20261128-0001',
+  '13912345678',
+  'accept',
+  'resolve',
+  'merge',
+  'extend',
+  'admin',
+  'sticker',
+  'plate',
+  '370812',
+  '370812103',
+  '370812103201',
+  '=%3D%26',
+  '+++',
+  '%2B',
+  'a'.repeat(300),
+  '长'.repeat(200),
+  '%F0%9F%98%80',
+  '\u00ff\u00fe',
+  '\u0080',
 ];
 
 const CONTENT_TYPES = [
@@ -78,9 +194,24 @@ const CONTENT_TYPES = [
 const ACCEPTS = ['text/html', 'application/json', '*/*', 'image/*', 'x/y;q=abc', ''];
 
 const JUNK_COOKIES = [
-  'mashang.sid=s%3Ajunk.junk', 'mashang.sid=%E0%A4%A', 'mashang.sid=j:{"a":1}', 'mashang_cases=AAAAAAAAAAAAAAAAAAAAAA.%%.x', 'mashang_cases=j:[1,2]',
-  'mashang_home=/p/%00', 'mashang_home=//evil.example', 'mashang_elder=1', 'mashang_elder=j:true', 'mashang_bid=短', 'mashang_bid=j:{"toString":1}',
-  'mashang_csrf=x', 'mashang_csrf=j:null', '=;;; ;=', 'a=%E0%A4%A', `big=${'b'.repeat(3000)}`, '__proto__=1', 'constructor=x',
+  'mashang.sid=s%3Ajunk.junk',
+  'mashang.sid=%E0%A4%A',
+  'mashang.sid=j:{"a":1}',
+  'mashang_cases=AAAAAAAAAAAAAAAAAAAAAA.%%.x',
+  'mashang_cases=j:[1,2]',
+  'mashang_home=/p/%00',
+  'mashang_home=//evil.example',
+  'mashang_elder=1',
+  'mashang_elder=j:true',
+  'mashang_bid=短',
+  'mashang_bid=j:{"toString":1}',
+  'mashang_csrf=x',
+  'mashang_csrf=j:null',
+  '=;;; ;=',
+  'a=%E0%A4%A',
+  `big=${'b'.repeat(3000)}`,
+  '__proto__=1',
+  'constructor=x',
 ];
 
 /**
@@ -164,7 +295,23 @@ describe('fuzz: malformed requests to every route', () => {
       };
 
       // Query values that take a handler further (a selection to print, an item to apply for), mixed with the junk.
-      const VALID_QUERY = [`households=${other.id}`, `item=${item}`, 'size=sticker', 'q=低保', 'state=submitted', 'page=2', 'year=2026', `edit=${cadre.id}`, `tpl=${templateId}`, 'public=1', 'new=1', 'elder=1', 'back=/services', 'theme=085', 'online=1'];
+      const VALID_QUERY = [
+        `households=${other.id}`,
+        `item=${item}`,
+        'size=sticker',
+        'q=低保',
+        'state=submitted',
+        'page=2',
+        'year=2026',
+        `edit=${cadre.id}`,
+        `tpl=${templateId}`,
+        'public=1',
+        'new=1',
+        'elder=1',
+        'back=/services',
+        'theme=085',
+        'online=1',
+      ];
 
       const routes = routesOf(app);
       expect(routes.length).toBeGreaterThan(60);
@@ -213,14 +360,26 @@ describe('fuzz: malformed requests to every route', () => {
           fields.push({ name, value: junkValue() });
         }
         for (let i = 0, n = rnd.int(5); i < n; i++) {
-          const data = rnd.pick([photo, Buffer.from('%PDF-1.4 not a photo'), Buffer.alloc(0), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]), Buffer.from('村居代码,门牌地址\n1,2\n')]);
-          fields.push({ name: rnd.pick(['photos', 'photo', 'file', 'avatar']), filename: rnd.pick(['a.jpg', '照片.png', '../../x.jpg', '', 'a.csv']), data, type: rnd.pick(['image/jpeg', 'text/csv', 'application/x-msdownload']) });
+          const data = rnd.pick([
+            photo,
+            Buffer.from('%PDF-1.4 not a photo'),
+            Buffer.alloc(0),
+            Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10]),
+            Buffer.from('村居代码,门牌地址\n1,2\n'),
+          ]);
+          fields.push({
+            name: rnd.pick(['photos', 'photo', 'file', 'avatar']),
+            filename: rnd.pick(['a.jpg', '照片.png', '../../x.jpg', '', 'a.csv']),
+            data,
+            type: rnd.pick(['image/jpeg', 'text/csv', 'application/x-msdownload']),
+          });
         }
         const shape = rnd.int(6);
         if (shape === 0) return { type: multipartType(), body: truncated(multipartBody(fields)) };
         if (shape === 1) return { type: 'multipart/form-data', body: multipartBody(fields) };
         if (shape === 2) return { type: multipartType(), body: badPartHeader({ _csrf: csrf ?? '' }) };
-        if (shape === 3) return { type: multipartType(), body: multipartBody([...fields, ...Array.from({ length: 40 }, (_, i) => ({ name: `f${i}`, value: 'x' }))]) };
+        if (shape === 3)
+          return { type: multipartType(), body: multipartBody([...fields, ...Array.from({ length: 40 }, (_, i) => ({ name: `f${i}`, value: 'x' }))]) };
         if (shape === 4) return { type: multipartType('other'), body: multipartBody(fields, BOUNDARY) };
         return { type: multipartType(), body: multipartBody(fields) };
       };
@@ -234,14 +393,25 @@ describe('fuzz: malformed requests to every route', () => {
             return { type: rnd.pick(CONTENT_TYPES), body: Buffer.from(pairs(csrf)) };
           case 3:
             // invalid UTF-8 bytes, raw
-            return { type: 'application/x-www-form-urlencoded', body: Buffer.concat([Buffer.from(`_csrf=${csrf ?? ''}&content=`), Buffer.from([0xff, 0xfe, 0xc0, 0xaf, 0xed, 0xa0, 0x80]), Buffer.from('&name=\u0000')]) };
+            return {
+              type: 'application/x-www-form-urlencoded',
+              body: Buffer.concat([
+                Buffer.from(`_csrf=${csrf ?? ''}&content=`),
+                Buffer.from([0xff, 0xfe, 0xc0, 0xaf, 0xed, 0xa0, 0x80]),
+                Buffer.from('&name=\u0000'),
+              ]),
+            };
           case 4:
             // over every form's size limit
             return { type: 'application/x-www-form-urlencoded', body: Buffer.from(`_csrf=${csrf ?? ''}&content=${'长'.repeat(30_000 + rnd.int(200_000))}`) };
           case 5:
             return { type: 'application/json', body: Buffer.from(rnd.pick(['{"_csrf":', '{"a":[1,2,{"__proto__":{"x":1}}]}', 'null', '[]', '"x"'])) };
           case 6:
-            return { type: 'application/x-www-form-urlencoded', body: gzipSync(Buffer.from(pairs(csrf))).subarray(0, 20 + rnd.int(10)), encoding: rnd.pick(['gzip', 'deflate', 'br', 'x-unknown']) };
+            return {
+              type: 'application/x-www-form-urlencoded',
+              body: gzipSync(Buffer.from(pairs(csrf))).subarray(0, 20 + rnd.int(10)),
+              encoding: rnd.pick(['gzip', 'deflate', 'br', 'x-unknown']),
+            };
           default:
             return { type: 'application/x-www-form-urlencoded', body: Buffer.from(pairs(csrf)) };
         }
@@ -275,7 +445,8 @@ describe('fuzz: malformed requests to every route', () => {
           const carriesBody = method === 'POST' || method === 'PUT' || method === 'PATCH' || rnd.chance(0.05);
           if (carriesBody) {
             // A real CSRF token most of the time (except for sign-out, which would end the session).
-            const csrf = route.path === '/admin/logout' ? undefined : rnd.chance(0.8) ? (asAdmin ? adminCsrf : villagerCsrf) : rnd.chance(0.5) ? junkValue() : undefined;
+            const csrf =
+              route.path === '/admin/logout' ? undefined : rnd.chance(0.8) ? (asAdmin ? adminCsrf : villagerCsrf) : rnd.chance(0.5) ? junkValue() : undefined;
             const b = body(csrf);
             if (b.type) headers['Content-Type'] = b.type;
             if (b.encoding) headers['Content-Encoding'] = b.encoding;
@@ -290,7 +461,9 @@ describe('fuzz: malformed requests to every route', () => {
           }
           sent++;
           if (!res || res.status >= 500) {
-            failures.push(`${res?.status ?? error} ${method} ${route.path} ← ${p.slice(0, 160)} ${headers['Content-Type'] ?? ''} ${asAdmin ? 'admin' : 'anonymous'}`);
+            failures.push(
+              `${res?.status ?? error} ${method} ${route.path} ← ${p.slice(0, 160)} ${headers['Content-Type'] ?? ''} ${asAdmin ? 'admin' : 'anonymous'}`,
+            );
           }
         }
       }

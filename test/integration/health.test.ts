@@ -12,7 +12,12 @@ import { agentFor, openForm, postMultipart } from '../helpers/forms.js';
 const dirs = tempDirs();
 afterEach(() => dirs.cleanUp());
 
-const latestMigration = () => fs.readdirSync(migrationsDir).filter((f) => f.endsWith('.sql')).sort().at(-1);
+const latestMigration = () =>
+  fs
+    .readdirSync(migrationsDir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .at(-1);
 
 describe('GET /healthz checks that the database can be used, not only that it answers', () => {
   it('when the database takes writes and has every migration, then 200 with the schema version', async () => {
@@ -48,7 +53,14 @@ describe('GET /healthz checks that the database can be used, not only that it an
     const h = demoHousehold(db);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
-    await postMultipart(agent, `/p/${h.token}/speak`, { category: 'complaint', content: '村东头路灯坏了半个月了', name: '王建国', phone: '13812345678', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(500);
+    await postMultipart(agent, `/p/${h.token}/speak`, {
+      category: 'complaint',
+      content: '村东头路灯坏了半个月了',
+      name: '王建国',
+      phone: '13812345678',
+      _csrf: form.csrf,
+      idempotencyKey: form.idempotencyKey,
+    }).expect(500);
     const res = await request(app).get('/healthz').expect(503);
     expect(res.body).toMatchObject({ status: 'unavailable', problem: 'storage_error' });
   });

@@ -42,7 +42,11 @@ describe('household file 走访记录', () => {
     expect(bad.text).toContain('走访日期不能晚于今天');
     expect(bad.text).toContain('请写下走访情况');
     csrf = await csrfFor(agent);
-    await agent.post(`/admin/households/${s.h.id}/visits`).type('form').send({ _csrf: csrf, visitedOn: '2026-11-20', notes: '老人身体不错，提醒办理高龄津贴' }).expect(303);
+    await agent
+      .post(`/admin/households/${s.h.id}/visits`)
+      .type('form')
+      .send({ _csrf: csrf, visitedOn: '2026-11-20', notes: '老人身体不错，提醒办理高龄津贴' })
+      .expect(303);
     const file = await agent.get(`/p/${s.h.token}`).expect(200);
     expect(file.text).toContain('提醒办理高龄津贴');
     const outsider = await signIn(s.app, s.outsider.username);

@@ -14,17 +14,40 @@ describe('住户管理', () => {
     const list = await agent.get(`/admin/villages/${v.code}/households`).expect(200);
     expect(list.text).toContain('1号');
     let csrf = await csrfFor(agent);
-    const bad = await agent.post(`/admin/villages/${v.code}/households`).type('form').send({ _csrf: csrf, address: '', contactName: '', contactPhone: '12', notes: '' }).expect(400);
+    const bad = await agent
+      .post(`/admin/villages/${v.code}/households`)
+      .type('form')
+      .send({ _csrf: csrf, address: '', contactName: '', contactPhone: '12', notes: '' })
+      .expect(400);
     expect(bad.text).toContain('请填写门牌地址');
     expect(bad.text).toContain('手机号应为 11 位数字');
     csrf = await csrfFor(agent);
-    const taken = await agent.post(`/admin/villages/${v.code}/households`).type('form').send({ _csrf: csrf, address: '1号', contactName: '', contactPhone: '', notes: '' }).expect(409);
+    const taken = await agent
+      .post(`/admin/villages/${v.code}/households`)
+      .type('form')
+      .send({ _csrf: csrf, address: '1号', contactName: '', contactPhone: '', notes: '' })
+      .expect(409);
     expect(taken.text).toContain('本村已有这个门牌地址');
     csrf = await csrfFor(agent);
-    await agent.post(`/admin/villages/${v.code}/households`).type('form').send({ _csrf: csrf, address: '2号', contactName: '颜秀英', contactPhone: '13912345678', notes: '' }).expect(303);
-    expect(db.prepare("SELECT count(*) FROM plates p JOIN households h ON h.id = p.household_id WHERE h.address = '2号' AND h.village_id = ? AND p.status = 'active'").pluck().get(v.id)).toBe(1);
+    await agent
+      .post(`/admin/villages/${v.code}/households`)
+      .type('form')
+      .send({ _csrf: csrf, address: '2号', contactName: '颜秀英', contactPhone: '13912345678', notes: '' })
+      .expect(303);
+    expect(
+      db
+        .prepare(
+          "SELECT count(*) FROM plates p JOIN households h ON h.id = p.household_id WHERE h.address = '2号' AND h.village_id = ? AND p.status = 'active'",
+        )
+        .pluck()
+        .get(v.id),
+    ).toBe(1);
     csrf = await csrfFor(agent);
-    await agent.post(`/admin/villages/${v.code}/households/${h.id}`).type('form').send({ _csrf: csrf, address: '1号', contactName: '改名', contactPhone: '', notes: '低保户' }).expect(303);
+    await agent
+      .post(`/admin/villages/${v.code}/households/${h.id}`)
+      .type('form')
+      .send({ _csrf: csrf, address: '1号', contactName: '改名', contactPhone: '', notes: '低保户' })
+      .expect(303);
     expect(db.prepare('SELECT contact_name, notes FROM households WHERE id = ?').get(h.id)).toEqual({ contact_name: '改名', notes: '低保户' });
     expect(db.prepare("SELECT count(*) FROM audit_log WHERE action IN ('household_added', 'household_changed')").pluck().get()).toBe(2);
   });
@@ -37,7 +60,11 @@ describe('住户管理', () => {
     const agent = await signIn(app, other.username);
     await agent.get(`/admin/villages/${v.code}/households`).expect(404);
     const csrf = await csrfFor(agent);
-    await agent.post(`/admin/villages/${v.code}/households/${h.id}`).type('form').send({ _csrf: csrf, address: 'x', contactName: '', contactPhone: '', notes: '' }).expect(404);
+    await agent
+      .post(`/admin/villages/${v.code}/households/${h.id}`)
+      .type('form')
+      .send({ _csrf: csrf, address: 'x', contactName: '', contactPhone: '', notes: '' })
+      .expect(404);
     await request(app).get(`/admin/villages/${v.code}/households`).expect(303);
   });
 });

@@ -18,7 +18,10 @@ const dataDir = () => {
   dirs.push(d);
   return d;
 };
-const admin = (db: Db) => ({ role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } });
+const admin = (db: Db) => ({
+  role: 'admin' as const,
+  scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) },
+});
 const kept = (dir: string) => (fs.existsSync(path.join(dir, 'imports')) ? fs.readdirSync(path.join(dir, 'imports')) : []);
 const shiCode = (db: Db) => db.prepare("SELECT code FROM villages WHERE name = '史村'").pluck().get() as string;
 
@@ -28,7 +31,11 @@ describe('files waiting for confirmation in data/imports', () => {
     const { app, services, db } = buildApp({ config: { dataDir: dir } });
     const agent = await signIn(app, (await aUser(services, { role: 'admin' })).username);
     const form = await openForm(agent, '/admin/data');
-    await agent.post('/admin/data/calendar/preview').field('_csrf', form.csrf).attach('file', Buffer.from('日期,类型,说明\n2027-13-01,放假,\n'), 'c.csv').expect(400);
+    await agent
+      .post('/admin/data/calendar/preview')
+      .field('_csrf', form.csrf)
+      .attach('file', Buffer.from('日期,类型,说明\n2027-13-01,放假,\n'), 'c.csv')
+      .expect(400);
     const unchanged = await services.transfer.export('households', admin(db), 'csv');
     const same = await agent.post('/admin/data/households/preview').field('_csrf', form.csrf).attach('file', unchanged, 'h.csv').expect(200);
     expect(same.text).toContain('没有需要导入的变化');
@@ -43,7 +50,11 @@ describe('files waiting for confirmation in data/imports', () => {
     let agent = await signIn(app, user.username);
     const form = await openForm(agent, '/admin/data');
     const code = shiCode(db);
-    const preview = await agent.post('/admin/data/households/preview').field('_csrf', form.csrf).attach('file', Buffer.from(`村居代码,门牌地址\n${code},30胡同1号\n`), 'h.csv').expect(200);
+    const preview = await agent
+      .post('/admin/data/households/preview')
+      .field('_csrf', form.csrf)
+      .attach('file', Buffer.from(`村居代码,门牌地址\n${code},30胡同1号\n`), 'h.csv')
+      .expect(200);
     const uploadId = /name="uploadId" value="([0-9a-f]{32})"/.exec(preview.text)![1]!;
     expect(kept(dir).sort()).toEqual([`${uploadId}.bin`, `${uploadId}.json`]);
 
@@ -51,7 +62,11 @@ describe('files waiting for confirmation in data/imports', () => {
     expect(services.pendingImports.prune()).toBe(0);
     agent = await signIn(app, user.username);
     const later = await openForm(agent, '/admin/data');
-    const newer = await agent.post('/admin/data/households/preview').field('_csrf', later.csrf).attach('file', Buffer.from(`村居代码,门牌地址\n${code},30胡同2号\n`), 'h.csv').expect(200);
+    const newer = await agent
+      .post('/admin/data/households/preview')
+      .field('_csrf', later.csrf)
+      .attach('file', Buffer.from(`村居代码,门牌地址\n${code},30胡同2号\n`), 'h.csv')
+      .expect(200);
     const newerId = /name="uploadId" value="([0-9a-f]{32})"/.exec(newer.text)![1]!;
 
     clock = new Date(clock.getTime() + 31 * 60_000);
@@ -65,7 +80,7 @@ describe('files waiting for confirmation in data/imports', () => {
 });
 
 describe('export → import changes nothing', () => {
-  it('cells the export protected against formulas with a leading \' come back as they were, as CSV and as .xlsx', async () => {
+  it("cells the export protected against formulas with a leading ' come back as they were, as CSV and as .xlsx", async () => {
     const { db, services } = buildApp();
     const v = aVillage(db);
     const who = admin(db);
@@ -95,7 +110,13 @@ describe('.xlsx formula cells', () => {
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('households');
     ws.addRow(['村居代码', '门牌地址', '户联系人', '联系电话', '备注']);
-    ws.addRow([code, { formula: '"31胡同"&"1号"', result: '31胡同1号' }, { formula: 'B3' }, { formula: '13912345678', result: 13912345678 }, { formula: 'NA()', result: { error: '#N/A' } }]);
+    ws.addRow([
+      code,
+      { formula: '"31胡同"&"1号"', result: '31胡同1号' },
+      { formula: 'B3' },
+      { formula: '13912345678', result: 13912345678 },
+      { formula: 'NA()', result: { error: '#N/A' } },
+    ]);
     ws.getCell('A2').numFmt = '@';
     const plan = await services.transfer.dryRun('households', Buffer.from(await wb.xlsx.writeBuffer()), admin(db));
     expect(plan.errors).toEqual([]);

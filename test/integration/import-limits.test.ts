@@ -18,7 +18,10 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const admin = (db: Db) => ({ role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } });
+const admin = (db: Db) => ({
+  role: 'admin' as const,
+  scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) },
+});
 
 /** The app on a real port (so requests run concurrently), with an admin signed in. */
 async function served() {
@@ -76,12 +79,26 @@ describe('an .xlsx that inflates far beyond its size (a decompression bomb)', ()
     expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
     const form = await openForm(agent, '/admin/data');
     // A first, ordinary check starts the reading thread, so what is measured below is the bomb.
-    await agent.post('/admin/data/calendar/preview').field('_csrf', form.csrf).attach('file', Buffer.from('日期,类型,说明\n2027-01-01,放假,元旦\n'), 'c.csv').expect(200);
+    await agent
+      .post('/admin/data/calendar/preview')
+      .field('_csrf', form.csrf)
+      .attach('file', Buffer.from('日期,类型,说明\n2027-01-01,放假,元旦\n'), 'c.csv')
+      .expect(200);
     const households = db.prepare('SELECT count(*) FROM households').pluck().get();
     const before = process.memoryUsage().rss;
 
-    const upload = agent.post('/admin/data/households/preview').field('_csrf', form.csrf).field('encoding', 'gbk').attach('file', bomb, 'bomb.xlsx').then((r) => r);
-    const [res, health, pages, peak] = await Promise.all([upload, pollWhile(base, '/healthz', upload), pollWhile(base, `/p/${household}`, upload), peakRss(upload)]);
+    const upload = agent
+      .post('/admin/data/households/preview')
+      .field('_csrf', form.csrf)
+      .field('encoding', 'gbk')
+      .attach('file', bomb, 'bomb.xlsx')
+      .then((r) => r);
+    const [res, health, pages, peak] = await Promise.all([
+      upload,
+      pollWhile(base, '/healthz', upload),
+      pollWhile(base, `/p/${household}`, upload),
+      peakRss(upload),
+    ]);
 
     expect(res.status).toBe(400);
     const beside = /<p class="field-error" id="file-households-error">([^<]+)<\/p>/.exec(res.text)?.[1];
@@ -120,7 +137,9 @@ describe('an .xlsx that inflates far beyond its size (a decompression bomb)', ()
 
   it('when a sheet opens rows and cells that never close, then reading it still takes a moment, not minutes', async () => {
     const { db, services } = await served();
-    const unclosed = xlsxOf(inlineRow(1, ['村居代码', '门牌地址']) + '<row r="2">' + '<c r="A2" t="inlineStr"><is><t>x'.repeat(200_000) + '<row>'.repeat(200_000));
+    const unclosed = xlsxOf(
+      inlineRow(1, ['村居代码', '门牌地址']) + '<row r="2">' + '<c r="A2" t="inlineStr"><is><t>x'.repeat(200_000) + '<row>'.repeat(200_000),
+    );
     const started = performance.now();
     const plan = await services.transfer.dryRun('households', unclosed, admin(db));
     expect(plan.total).toBe(0);

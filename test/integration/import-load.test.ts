@@ -66,7 +66,13 @@ async function villagersWhile(base: string, token: string, until: Promise<unknow
     await timed('page', () => agent.get(`/p/${token}`));
     const form = await openForm(agent, `/p/${token}/speak`);
     await timed('submission', () =>
-      postMultipart(agent, `/p/${token}/speak`, { category: 'suggestion', content: '建议村口装路灯', anonymous: '1', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }),
+      postMultipart(agent, `/p/${token}/speak`, {
+        category: 'suggestion',
+        content: '建议村口装路灯',
+        anonymous: '1',
+        _csrf: form.csrf,
+        idempotencyKey: form.idempotencyKey,
+      }),
     );
     await new Promise((r) => setTimeout(r, 20)); // a villager, not a load generator
   }
@@ -110,7 +116,11 @@ describe('villagers are answered while a large import is written', () => {
     const csrf = /name="_csrf" value="([^"]+)"/.exec(preview.text)![1]!;
     const before = db.prepare('SELECT count(*) FROM households').pluck().get() as number;
 
-    const importing = staff.post('/admin/data/households/commit').type('form').send({ _csrf: csrf, uploadId }).then((r) => r);
+    const importing = staff
+      .post('/admin/data/households/commit')
+      .type('form')
+      .send({ _csrf: csrf, uploadId })
+      .then((r) => r);
     const seen = await villagersWhile(base, household, importing);
 
     expect((await importing).status).toBe(303);
@@ -141,6 +151,8 @@ describe('villagers are answered while a large import is written', () => {
     expect(rest.counts).toEqual({ add: 3000 - written, change: 0, same: written });
     await services.transfer.commit('households', file, who);
     expect(db.prepare('SELECT count(*) FROM households').pluck().get()).toBe(before + 3000);
-    expect(db.prepare("SELECT count(*) FROM households h LEFT JOIN plates p ON p.household_id = h.id AND p.status = 'active' WHERE p.id IS NULL").pluck().get()).toBe(0);
+    expect(
+      db.prepare("SELECT count(*) FROM households h LEFT JOIN plates p ON p.household_id = h.id AND p.status = 'active' WHERE p.id IS NULL").pluck().get(),
+    ).toBe(0);
   });
 });

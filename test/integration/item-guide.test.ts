@@ -7,8 +7,10 @@ import type { Db } from '../../src/db/index.js';
 const codeOf = (db: Db, name: string) => db.prepare('SELECT code FROM catalog_items WHERE name = ?').pluck().get(name) as string;
 const townOf = (db: Db, token: string) =>
   db
-    .prepare(`SELECT t.name, t.centre_address AS address, t.centre_hours AS hours FROM plates p JOIN villages v ON v.id = p.village_id
-              JOIN towns t ON t.id = v.town_id WHERE p.token = ?`)
+    .prepare(
+      `SELECT t.name, t.centre_address AS address, t.centre_hours AS hours FROM plates p JOIN villages v ON v.id = p.village_id
+              JOIN towns t ON t.id = v.town_id WHERE p.token = ?`,
+    )
     .get(token) as { name: string; address: string; hours: string };
 
 /** The text a villager reads: tags and attributes out, entities back. */
@@ -23,7 +25,10 @@ describe('item guide: where to go', () => {
     const { app, db } = buildApp();
     const h = demoHousehold(db);
     const town = townOf(db, h.token);
-    const res = await request(app).get(`/services/${codeOf(db, '最低生活保障')}`).set('Cookie', `mashang_home=/p/${h.token}`).expect(200);
+    const res = await request(app)
+      .get(`/services/${codeOf(db, '最低生活保障')}`)
+      .set('Cookie', `mashang_home=/p/${h.token}`)
+      .expect(200);
     const text = visible(res.text);
     expect(text).toContain(`${town.name}便民服务中心`);
     expect(town.hours.length).toBeGreaterThan(0);
@@ -38,13 +43,20 @@ describe('item guide: where to go', () => {
     const { app, db } = buildApp();
     const token = db.prepare("SELECT token FROM plates WHERE kind = 'village' AND status = 'active' LIMIT 1").pluck().get() as string;
     const town = townOf(db, token);
-    const res = await request(app).get(`/services/${codeOf(db, '户口登记')}`).set('Cookie', `mashang_home=/v/${token}`).expect(200);
+    const res = await request(app)
+      .get(`/services/${codeOf(db, '户口登记')}`)
+      .set('Cookie', `mashang_home=/v/${token}`)
+      .expect(200);
     expect(visible(res.text)).toContain(`${town.name}便民服务中心`);
   });
 
   it('without a plate, 在哪办 still comes first with the item’s own place and hours', async () => {
     const { app, db } = buildApp();
-    const item = db.prepare("SELECT code, place, hours FROM catalog_items WHERE name = '居民身份证办理（包括临时）'").get() as { code: string; place: string; hours: string };
+    const item = db.prepare("SELECT code, place, hours FROM catalog_items WHERE name = '居民身份证办理（包括临时）'").get() as {
+      code: string;
+      place: string;
+      hours: string;
+    };
     const res = await request(app).get(`/services/${item.code}`).expect(200);
     const text = visible(res.text);
     expect(text).toContain(item.place);
@@ -59,10 +71,12 @@ describe('item guide: plain words', () => {
     const { app, db } = buildApp();
     const h = demoHousehold(db);
     const codes = db
-      .prepare(`SELECT code FROM catalog_items WHERE name IN ('最低生活保障', '居民身份证办理（包括临时）', '个体工商户设立登记', '医疗机构申请医保定点')
+      .prepare(
+        `SELECT code FROM catalog_items WHERE name IN ('最低生活保障', '居民身份证办理（包括临时）', '个体工商户设立登记', '医疗机构申请医保定点')
                 UNION SELECT code FROM (SELECT code FROM catalog_items WHERE scope = '全区通办' LIMIT 2)
                 UNION SELECT code FROM (SELECT code FROM catalog_items WHERE online_depth = 2 LIMIT 2)
-                UNION SELECT code FROM (SELECT code FROM catalog_items WHERE online_depth = 3 LIMIT 2)`)
+                UNION SELECT code FROM (SELECT code FROM catalog_items WHERE online_depth = 3 LIMIT 2)`,
+      )
       .pluck()
       .all() as string[];
     expect(codes.length).toBeGreaterThanOrEqual(8);
@@ -89,7 +103,9 @@ describe('item guide: doing it online', () => {
   it('a portal’s home page is not the item’s own link: neither shown as text nor linked', async () => {
     const { app, db } = buildApp();
     db.prepare("UPDATE catalog_items SET pc_url = 'http://zwfw.sd.gov.cn/', mobile_url = 'http://zwfw.sd.gov.cn/m/' WHERE name = '最低生活保障'").run();
-    const res = await request(app).get(`/services/${codeOf(db, '最低生活保障')}`).expect(200);
+    const res = await request(app)
+      .get(`/services/${codeOf(db, '最低生活保障')}`)
+      .expect(200);
     expect(res.text).not.toContain('zwfw.sd.gov.cn');
   });
 
@@ -97,20 +113,25 @@ describe('item guide: doing it online', () => {
     const { app, db } = buildApp();
     const own = 'https://www.shandong.gov.cn/api-gateway/jpaas-jiq-web-sdywtb/front/transition/ywTransToDetail?innerCode=123';
     db.prepare("UPDATE catalog_items SET online = 1, online_depth = 1, mobile_url = ? WHERE name = '最低生活保障'").run(own);
-    const res = await request(app).get(`/services/${codeOf(db, '最低生活保障')}`).expect(200);
+    const res = await request(app)
+      .get(`/services/${codeOf(db, '最低生活保障')}`)
+      .expect(200);
     expect(res.text).toContain(`href="${own.replace(/&/g, '&amp;')}"`);
   });
 
   it('the demo catalogue has no item pointing at the bare portal home page', async () => {
     const { db } = buildApp();
-    const generic = db.prepare("SELECT count(*) FROM catalog_items WHERE pc_url IN ('http://zwfw.sd.gov.cn/') OR mobile_url IN ('http://zwfw.sd.gov.cn/m/')").pluck().get();
+    const generic = db
+      .prepare("SELECT count(*) FROM catalog_items WHERE pc_url IN ('http://zwfw.sd.gov.cn/') OR mobile_url IN ('http://zwfw.sd.gov.cn/m/')")
+      .pluck()
+      .get();
     expect(generic).toBe(0);
   });
 
   it('「可网办」 shows only on items that can be done wholly online, on the list and the guide', async () => {
     const { app, db } = buildApp();
-    const full = db.prepare("SELECT code, name FROM catalog_items WHERE online = 1 AND online_depth = 1 LIMIT 1").get() as { code: string; name: string };
-    const partly = db.prepare("SELECT code, name FROM catalog_items WHERE online = 1 AND online_depth = 2 LIMIT 1").get() as { code: string; name: string };
+    const full = db.prepare('SELECT code, name FROM catalog_items WHERE online = 1 AND online_depth = 1 LIMIT 1').get() as { code: string; name: string };
+    const partly = db.prepare('SELECT code, name FROM catalog_items WHERE online = 1 AND online_depth = 2 LIMIT 1').get() as { code: string; name: string };
     expect((await request(app).get(`/services/${full.code}`)).text).toContain('<span class="tag on">可网办</span>');
     expect((await request(app).get(`/services/${partly.code}`)).text).not.toContain('可网办');
     const list = (await request(app).get('/services').query({ q: partly.name })).text;
@@ -120,7 +141,7 @@ describe('item guide: doing it online', () => {
 
   it('the 只看可网上办 filter keeps only items that can be done wholly online', async () => {
     const { app, db } = buildApp();
-    const expected = db.prepare("SELECT count(*) FROM catalog_items WHERE online = 1 AND online_depth IN (1, 4) AND published = 1").pluck().get() as number;
+    const expected = db.prepare('SELECT count(*) FROM catalog_items WHERE online = 1 AND online_depth IN (1, 4) AND published = 1').pluck().get() as number;
     const res = await request(app).get('/services').query({ online: '1' }).expect(200);
     expect(res.text).toContain(`找到 ${expected} 项`);
   });
@@ -130,10 +151,16 @@ describe('item guide: the town centre is not said twice', () => {
   it('when the item is handled at the town centre anyway, the guide does not repeat 户籍所在地镇（街道）便民服务中心', async () => {
     const { app, db } = buildApp();
     const h = demoHousehold(db);
-    const item = db.prepare("SELECT code, place FROM catalog_items WHERE place LIKE '%镇（街道）便民服务中心%' LIMIT 1").get() as { code: string; place: string };
+    const item = db.prepare("SELECT code, place FROM catalog_items WHERE place LIKE '%镇（街道）便民服务中心%' LIMIT 1").get() as {
+      code: string;
+      place: string;
+    };
     const res = await request(app).get(`/services/${item.code}`).set('Cookie', `mashang_home=/p/${h.token}`).expect(200);
     expect(visible(res.text)).not.toContain(item.place);
-    const elsewhere = db.prepare("SELECT code, place FROM catalog_items WHERE place LIKE '兖州区政务服务中心%' LIMIT 1").get() as { code: string; place: string };
+    const elsewhere = db.prepare("SELECT code, place FROM catalog_items WHERE place LIKE '兖州区政务服务中心%' LIMIT 1").get() as {
+      code: string;
+      place: string;
+    };
     const other = await request(app).get(`/services/${elsewhere.code}`).set('Cookie', `mashang_home=/p/${h.token}`).expect(200);
     expect(visible(other.text)).toContain(elsewhere.place);
   });

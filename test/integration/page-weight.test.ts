@@ -15,8 +15,20 @@ describe('resident page weight', () => {
     const item = db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
     const c = aCase(db, services, { state: 'resolved', publicReply: '已处理' });
     const pages = [
-      `/p/${h.token}`, `/p/${h.token}/help`, `/p/${h.token}/apply`, `/p/${h.token}/apply?item=${item}`, `/p/${h.token}/speak`, `/p/${h.token}/help/request`,
-      `/v/${village}`, '/services', '/services?q=医保', '/services?theme=085', `/services/${item}`, '/track', `/track/${c.token}`, '/p/AAAAAAAAAAAA',
+      `/p/${h.token}`,
+      `/p/${h.token}/help`,
+      `/p/${h.token}/apply`,
+      `/p/${h.token}/apply?item=${item}`,
+      `/p/${h.token}/speak`,
+      `/p/${h.token}/help/request`,
+      `/v/${village}`,
+      '/services',
+      '/services?q=医保',
+      '/services?theme=085',
+      `/services/${item}`,
+      '/track',
+      `/track/${c.token}`,
+      '/p/AAAAAAAAAAAA',
     ];
     const sizes: Record<string, number> = {};
     for (const elder of [false, true]) {

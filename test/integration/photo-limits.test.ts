@@ -26,11 +26,18 @@ const villageCodeOf = (db: Db, id: number) => db.prepare('SELECT code FROM villa
 const speak = (csrf: string, idempotencyKey: string) => ({ category: 'request', content: '门前排水沟堵了', anonymous: '1', _csrf: csrf, idempotencyKey });
 
 /** A photo of noise, which does not compress: it takes libvips real work to re-encode. */
-const noisy = (width: number, height: number) => sharp(crypto.randomBytes(width * height * 3), { raw: { width, height, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+const noisy = (width: number, height: number) =>
+  sharp(crypto.randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
 
 /** A small JPEG whose header claims a picture of width × height (a decompression bomb). */
 async function claimsPixels(width: number, height: number): Promise<Buffer> {
-  const jpeg = Buffer.from(await sharp({ create: { width: 16, height: 16, channels: 3, background: '#123456' } }).jpeg().toBuffer());
+  const jpeg = Buffer.from(
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: '#123456' } })
+      .jpeg()
+      .toBuffer(),
+  );
   const sof = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
   expect(sof).toBeGreaterThan(0);
   jpeg.writeUInt16BE(height, sof + 5);
@@ -58,7 +65,7 @@ async function staffAgent(app: Parameters<typeof signIn>[0], services: Parameter
 }
 
 describe('photo writes that fail', () => {
-  it('when the disk fills while a villager\'s photo is written, then the case is not filed and no partial file is left', async () => {
+  it("when the disk fills while a villager's photo is written, then the case is not filed and no partial file is left", async () => {
     const dir = dataDir();
     const { app, db } = buildApp({ config: { dataDir: dir } });
     const h = demoHousehold(db);
@@ -70,21 +77,25 @@ describe('photo writes that fail', () => {
     expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
   });
 
-  it('when the disk fills while a cadre\'s photo is written, then the old photo stays and no partial file is left', async () => {
+  it("when the disk fills while a cadre's photo is written, then the old photo stays and no partial file is left", async () => {
     const dir = dataDir();
     const { app, services, db } = buildApp({ config: { dataDir: dir } });
     const h = demoHousehold(db);
     const cadre = aCadre(db, { villageId: h.villageId, phone: '19900007400' });
     const { agent, csrf } = await staffAgent(app, services);
     diskFullUnder(dir);
-    await agent.post(`/admin/villages/${villageCodeOf(db, h.villageId)}/cadres/${cadre.id}/photo`).field('_csrf', csrf).attach('photo', await noisy(200, 150), 'me.jpg').expect(500);
+    await agent
+      .post(`/admin/villages/${villageCodeOf(db, h.villageId)}/cadres/${cadre.id}/photo`)
+      .field('_csrf', csrf)
+      .attach('photo', await noisy(200, 150), 'me.jpg')
+      .expect(500);
     expect(filesIn(path.join(dir, 'cadres'))).toEqual([]);
     expect(db.prepare('SELECT photo_path FROM cadres WHERE id = ?').pluck().get(cadre.id)).toBeNull();
   });
 });
 
 describe('oversized photos', () => {
-  it('when a villager\'s photo is over 8 MB or over 50 megapixels, then the form says 照片太大, not 只能上传照片', async () => {
+  it("when a villager's photo is over 8 MB or over 50 megapixels, then the form says 照片太大, not 只能上传照片", async () => {
     const { app, db } = buildApp({ config: { dataDir: dataDir() } });
     const h = demoHousehold(db);
     for (const [what, data] of [
@@ -100,7 +111,7 @@ describe('oversized photos', () => {
     }
   });
 
-  it('when a cadre\'s photo is over 8 MB or over 50 megapixels, then the page says 照片太大, not 只能上传照片', async () => {
+  it("when a cadre's photo is over 8 MB or over 50 megapixels, then the page says 照片太大, not 只能上传照片", async () => {
     const { app, services, db } = buildApp({ config: { dataDir: dataDir() } });
     const h = demoHousehold(db);
     const cadre = aCadre(db, { villageId: h.villageId, phone: '19900007401' });
@@ -109,7 +120,11 @@ describe('oversized photos', () => {
       ['bytes', Buffer.concat([await noisy(64, 64), Buffer.alloc(8 * 1024 * 1024)])],
       ['pixels', await claimsPixels(10_000, 8_000)],
     ] as const) {
-      const res = await agent.post(`/admin/villages/${villageCodeOf(db, h.villageId)}/cadres/${cadre.id}/photo`).field('_csrf', csrf).attach('photo', data, 'me.jpg').expect(400);
+      const res = await agent
+        .post(`/admin/villages/${villageCodeOf(db, h.villageId)}/cadres/${cadre.id}/photo`)
+        .field('_csrf', csrf)
+        .attach('photo', data, 'me.jpg')
+        .expect(400);
       expect(res.text, what).toContain('照片太大');
       expect(res.text, what).not.toContain('只能上传照片');
     }
@@ -132,7 +147,13 @@ describe('photos on their way in', () => {
       const form = await openForm(agent, `/p/${h.token}/speak`);
       await postMultipart(agent, `/p/${h.token}/speak`, speak(form.csrf, form.idempotencyKey), files).expect(status);
     };
-    await send([{ name: 'a.jpg', data: await noisy(200, 150) }, { name: 'b.jpg', data: await noisy(100, 100) }], 303);
+    await send(
+      [
+        { name: 'a.jpg', data: await noisy(200, 150) },
+        { name: 'b.jpg', data: await noisy(100, 100) },
+      ],
+      303,
+    );
     expect(fs.existsSync(uploads)).toBe(true);
     expect(await emptied(uploads)).toEqual([]);
     await send([{ name: 'a.jpg', data: Buffer.from('%PDF-1.4 not a photo') }], 400);
@@ -169,7 +190,14 @@ describe('image work under load', () => {
       }),
     );
     const results = await Promise.all(
-      clients.map(({ agent, form }) => postMultipart(agent, `/p/${h.token}/speak`, speak(form.csrf, form.idempotencyKey), photos.map((data, i) => ({ name: `${i}.jpg`, data })))),
+      clients.map(({ agent, form }) =>
+        postMultipart(
+          agent,
+          `/p/${h.token}/speak`,
+          speak(form.csrf, form.idempotencyKey),
+          photos.map((data, i) => ({ name: `${i}.jpg`, data })),
+        ),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(6).fill(303));
     expect(db.prepare('SELECT count(*) FROM case_photos').pluck().get()).toBe(18);

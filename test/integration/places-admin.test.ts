@@ -18,7 +18,10 @@ describe('镇街与村居', () => {
     expect(taken.text).toContain('前 9 位不是已有的镇街代码');
     csrf = await csrfFor(agent);
     await agent.post('/admin/places/villages').type('form').send({ _csrf: csrf, code: '370812103290', name: '新建村' }).expect(303);
-    const token = db.prepare("SELECT p.token FROM plates p JOIN villages v ON v.id = p.village_id WHERE v.code = '370812103290' AND p.kind = 'village'").pluck().get() as string;
+    const token = db
+      .prepare("SELECT p.token FROM plates p JOIN villages v ON v.id = p.village_id WHERE v.code = '370812103290' AND p.kind = 'village'")
+      .pluck()
+      .get() as string;
     expect((await request(app).get(`/v/${token}`).expect(200)).text).toContain('新建村');
     csrf = await csrfFor(agent);
     await agent.post('/admin/places/towns/370812103').type('form').send({ _csrf: csrf, name: '颜店镇（示例）' }).expect(303);

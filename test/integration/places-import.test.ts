@@ -8,7 +8,10 @@ import type { Db } from '../../src/db/index.js';
 import { buildApp } from '../helpers/app.js';
 import { aUser, signIn } from '../helpers/staff.js';
 
-const admin = (db: Db) => ({ role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } });
+const admin = (db: Db) => ({
+  role: 'admin' as const,
+  scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) },
+});
 const count = (db: Db, table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 const csv = (lines: string[]) => Buffer.from('\uFEFF' + lines.join('\r\n') + '\r\n', 'utf8');
 const HEAD = '区县代码,区县名称,乡镇代码,乡镇名称,便民服务中心地址,便民服务中心办理时间,便民服务中心电话,村居代码,村居名称';
@@ -51,7 +54,10 @@ describe('import and export of townships and villages (镇街与村居)', () => 
       centre_phone: '0537-1510099',
     });
     expect(db.prepare("SELECT d.code FROM towns t JOIN districts d ON d.id = t.district_id WHERE t.code = '370812120'").pluck().get()).toBe('370812');
-    const token = db.prepare("SELECT p.token FROM plates p JOIN villages v ON v.id = p.village_id WHERE v.code = '370812103299' AND p.kind = 'village'").pluck().get() as string;
+    const token = db
+      .prepare("SELECT p.token FROM plates p JOIN villages v ON v.id = p.village_id WHERE v.code = '370812103299' AND p.kind = 'village'")
+      .pluck()
+      .get() as string;
     expect((await request(app).get(`/v/${token}`).expect(200)).text).toContain('新建村');
 
     const again = await services.transfer.dryRun('places', file, who);
@@ -97,7 +103,11 @@ describe('import and export of townships and villages (镇街与村居)', () => 
     const adminAgent = await signIn(app, boss.username);
     expect((await adminAgent.get('/admin/data').expect(200)).text).toContain('/admin/data/places/preview');
     const exported = await adminAgent.get('/admin/data/places/export.csv').expect(200);
-    expect(exported.text).toContain(HEAD.split(',').map((h) => `"${h}"`).join(','));
+    expect(exported.text).toContain(
+      HEAD.split(',')
+        .map((h) => `"${h}"`)
+        .join(','),
+    );
     expect(exported.text).toContain('"370812103202","史村"');
   });
 });

@@ -43,7 +43,9 @@ describe('household plate page /p/:token', () => {
   it('when the token is malformed or too long, then 404 without touching the database', async () => {
     const { app } = buildApp();
     await request(app).get('/p/short').expect(404);
-    await request(app).get(`/p/${'A'.repeat(500)}`).expect(404);
+    await request(app)
+      .get(`/p/${'A'.repeat(500)}`)
+      .expect(404);
     await request(app).get('/p/%27%20OR%201%3D1--').expect(404);
   });
 

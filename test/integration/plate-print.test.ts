@@ -24,11 +24,15 @@ async function setup() {
 }
 
 async function getPdf(agent: Agent, url: string): Promise<Buffer> {
-  const res = await agent.get(url).buffer(true).parse((r, cb) => {
-    const chunks: Buffer[] = [];
-    r.on('data', (c: Buffer) => chunks.push(c));
-    r.on('end', () => cb(null, Buffer.concat(chunks)));
-  }).expect(200);
+  const res = await agent
+    .get(url)
+    .buffer(true)
+    .parse((r, cb) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks)));
+    })
+    .expect(200);
   expect(res.headers['content-type']).toBe('application/pdf');
   return res.body as Buffer;
 }
@@ -37,11 +41,16 @@ describe('QR images /qr/:token.svg|.png', () => {
   it('the PNG decodes to the plate URL built from PUBLIC_BASE_URL, whatever Host the request came with', async () => {
     const s = await setup();
     const agent = await signIn(s.app, s.staff.username);
-    const png = await agent.get(`/qr/${s.h1.token}.png`).set('Host', 'evil.example').buffer(true).parse((res, cb) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => cb(null, Buffer.concat(chunks)));
-    }).expect(200);
+    const png = await agent
+      .get(`/qr/${s.h1.token}.png`)
+      .set('Host', 'evil.example')
+      .buffer(true)
+      .parse((res, cb) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => cb(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
     expect(png.headers['content-type']).toBe('image/png');
     expect(decodeQrPng(png.body as Buffer)).toBe(`${BASE}/p/${s.h1.token}`);
   });

@@ -25,7 +25,11 @@ async function expectFirst(q: string, name: string) {
 async function expectTop3(q: string, name: string | RegExp) {
   const top = (await found(q)).slice(0, 3);
   if (typeof name === 'string') expect(top, q).toContain(name);
-  else expect(top.some((n) => name.test(n)), `${q}: ${top.join(' | ')}`).toBe(true);
+  else
+    expect(
+      top.some((n) => name.test(n)),
+      `${q}: ${top.join(' | ')}`,
+    ).toBe(true);
 }
 
 describe('码上查 understands how villagers ask', () => {

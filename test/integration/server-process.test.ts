@@ -11,7 +11,11 @@ import { seededFile, tempDirs } from '../helpers/files.js';
 /** The built server, as `npm start` runs it; rebuilt first when a source file is newer. */
 const serverJs = path.join(projectRoot, 'dist', 'src', 'server.js');
 const newest = (dir: string): number =>
-  Math.max(...fs.readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs)));
+  Math.max(
+    ...fs
+      .readdirSync(dir, { withFileTypes: true })
+      .map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs)),
+  );
 
 beforeAll(() => {
   if (!fs.existsSync(serverJs) || newest(path.join(projectRoot, 'src')) > fs.statSync(serverJs).mtimeMs) {
@@ -56,7 +60,7 @@ function run(env: Record<string, string>, opts: { uid?: number; gid?: number } =
 }
 
 async function until(ok: () => boolean, ms: number): Promise<void> {
-  for (const end = Date.now() + ms; !ok(); ) {
+  for (const end = Date.now() + ms; !ok();) {
     if (Date.now() > end) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -67,17 +71,24 @@ describe('the server process', () => {
     const dir = dirs.make();
     seededFile(path.join(dir, 'm.sqlite')).close();
     const port = await freePort();
-    const server = run({ PORT: String(port), MASHANG_DB: path.join(dir, 'm.sqlite'), MASHANG_DATA_DIR: path.join(dir, 'data'), MASHANG_BACKUP_DIR: path.join(dir, 'backups') });
+    const server = run({
+      PORT: String(port),
+      MASHANG_DB: path.join(dir, 'm.sqlite'),
+      MASHANG_DATA_DIR: path.join(dir, 'data'),
+      MASHANG_BACKUP_DIR: path.join(dir, 'backups'),
+    });
     await until(() => server.out().includes('is running at'), 20_000);
     // the schedule takes its first backup soon after start
     await until(() => server.out().includes('"msg":"backup written"'), 20_000);
 
     const agent = new http.Agent({ keepAlive: true });
     const status = await new Promise<number>((resolve, reject) =>
-      http.get({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      }).on('error', reject),
+      http
+        .get({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        })
+        .on('error', reject),
     );
     expect(status).toBe(200);
     // a browser opens connections ahead of time and may never use them
@@ -104,7 +115,10 @@ describe('the server process', () => {
     // root writes to any file: run the server as nobody then, as a service account would be
     const asRoot = process.getuid?.() === 0;
     if (asRoot) fs.chmodSync(dir, 0o777);
-    const server = run({ PORT: String(await freePort()), MASHANG_DB: file, MASHANG_DATA_DIR: path.join(dir, 'data') }, asRoot ? { uid: 65534, gid: 65534 } : {});
+    const server = run(
+      { PORT: String(await freePort()), MASHANG_DB: file, MASHANG_DATA_DIR: path.join(dir, 'data') },
+      asRoot ? { uid: 65534, gid: 65534 } : {},
+    );
     const { code } = await server.exited;
     expect(code).toBe(1);
     expect(server.out()).toContain(`Mashang did not start: The database ${file} cannot be written`);
@@ -114,7 +128,14 @@ describe('the server process', () => {
   it('in production, refuses to start when the database folder does not exist, naming the path', async () => {
     const dir = dirs.make();
     const file = path.join(dir, 'typo', 'm.sqlite');
-    const server = run({ NODE_ENV: 'production', PUBLIC_BASE_URL: 'https://mashang.example.gov.cn', TRUST_PROXY: '1', PORT: String(await freePort()), MASHANG_DB: file, MASHANG_DATA_DIR: path.join(dir, 'data') });
+    const server = run({
+      NODE_ENV: 'production',
+      PUBLIC_BASE_URL: 'https://mashang.example.gov.cn',
+      TRUST_PROXY: '1',
+      PORT: String(await freePort()),
+      MASHANG_DB: file,
+      MASHANG_DATA_DIR: path.join(dir, 'data'),
+    });
     const { code } = await server.exited;
     expect(code).toBe(1);
     expect(server.out()).toContain(`MASHANG_DB: the folder of the database ${file} does not exist`);

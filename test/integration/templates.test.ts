@@ -10,11 +10,19 @@ describe('常用回复 reply templates', () => {
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'district', code: '370812' }] });
     const agent = await signIn(app, staff.username);
     let csrf = await csrfFor(agent);
-    const bad = await agent.post('/admin/templates').type('form').send({ _csrf: csrf, kind: 'speak', category: 'complaint', title: '', body: '短' }).expect(400);
+    const bad = await agent
+      .post('/admin/templates')
+      .type('form')
+      .send({ _csrf: csrf, kind: 'speak', category: 'complaint', title: '', body: '短' })
+      .expect(400);
     expect(bad.text).toContain('请填写标题');
     expect(bad.text).toContain('回复内容至少 5 个字');
     csrf = await csrfFor(agent);
-    await agent.post('/admin/templates').type('form').send({ _csrf: csrf, kind: 'speak', category: 'complaint', title: '路灯已报修', body: '您好，路灯已报修给镇供电所，三天内修好。' }).expect(303);
+    await agent
+      .post('/admin/templates')
+      .type('form')
+      .send({ _csrf: csrf, kind: 'speak', category: 'complaint', title: '路灯已报修', body: '您好，路灯已报修给镇供电所，三天内修好。' })
+      .expect(303);
     expect(db.prepare("SELECT count(*) FROM reply_templates WHERE title = '路灯已报修'").pluck().get()).toBe(1);
     expect(db.prepare("SELECT count(*) FROM audit_log WHERE action = 'template_added'").pluck().get()).toBe(1);
 
@@ -43,17 +51,33 @@ describe('常用回复 reply templates', () => {
     const caohe = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
     const yAgent = await signIn(app, yandian.username);
     const cAgent = await signIn(app, caohe.username);
-    await yAgent.post('/admin/templates').type('form').send({ _csrf: await csrfFor(yAgent), kind: 'help', category: '', title: '颜店专用', body: '颜店镇便民中心已安排人员联系您。' }).expect(303);
+    await yAgent
+      .post('/admin/templates')
+      .type('form')
+      .send({ _csrf: await csrfFor(yAgent), kind: 'help', category: '', title: '颜店专用', body: '颜店镇便民中心已安排人员联系您。' })
+      .expect(303);
     const mine = db.prepare("SELECT id, town_code FROM reply_templates WHERE title = '颜店专用'").get() as { id: number; town_code: string };
     expect(mine.town_code).toBe('370812103');
     const district = db.prepare("SELECT id FROM reply_templates WHERE title = '已电话联系'").pluck().get() as number;
 
     // Another township's staff can neither see nor delete it, nor delete the district's.
     expect((await cAgent.get('/admin/templates').expect(200)).text).not.toContain('颜店专用');
-    await cAgent.post(`/admin/templates/${mine.id}/delete`).type('form').send({ _csrf: await csrfFor(cAgent) }).expect(404);
-    await cAgent.post(`/admin/templates/${district}/delete`).type('form').send({ _csrf: await csrfFor(cAgent) }).expect(404);
+    await cAgent
+      .post(`/admin/templates/${mine.id}/delete`)
+      .type('form')
+      .send({ _csrf: await csrfFor(cAgent) })
+      .expect(404);
+    await cAgent
+      .post(`/admin/templates/${district}/delete`)
+      .type('form')
+      .send({ _csrf: await csrfFor(cAgent) })
+      .expect(404);
     // Nor file one under a township that is not theirs.
-    await cAgent.post('/admin/templates').type('form').send({ _csrf: await csrfFor(cAgent), kind: '', category: '', town: '370812103', title: '冒名', body: '冒名顶替的常用回复。' }).expect(400);
+    await cAgent
+      .post('/admin/templates')
+      .type('form')
+      .send({ _csrf: await csrfFor(cAgent), kind: '', category: '', town: '370812103', title: '冒名', body: '冒名顶替的常用回复。' })
+      .expect(400);
     expect(db.prepare('SELECT count(*) FROM reply_templates WHERE id IN (?, ?)').pluck().get(mine.id, district)).toBe(2);
 
     // A case in 漕河 is not offered 颜店's template, even by id; a case in 颜店 is.
@@ -70,6 +94,10 @@ describe('常用回复 reply templates', () => {
     expect((await aAgent.get(`/admin/cases/${inYandian.id}`).expect(200)).text).toContain('颜店专用');
 
     // The township's own staff delete it.
-    await yAgent.post(`/admin/templates/${mine.id}/delete`).type('form').send({ _csrf: await csrfFor(yAgent) }).expect(303);
+    await yAgent
+      .post(`/admin/templates/${mine.id}/delete`)
+      .type('form')
+      .send({ _csrf: await csrfFor(yAgent) })
+      .expect(303);
   });
 });

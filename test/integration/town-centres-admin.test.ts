@@ -5,8 +5,10 @@ import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 
 const plateOfTown = (db: ReturnType<typeof buildApp>['db'], townCode: string) =>
   db
-    .prepare(`SELECT p.token FROM plates p JOIN villages v ON v.id = p.village_id JOIN towns t ON t.id = v.town_id
-              WHERE t.code = ? AND p.kind = 'household' AND p.status = 'active' LIMIT 1`)
+    .prepare(
+      `SELECT p.token FROM plates p JOIN villages v ON v.id = p.village_id JOIN towns t ON t.id = v.town_id
+              WHERE t.code = ? AND p.kind = 'household' AND p.status = 'active' LIMIT 1`,
+    )
     .pluck()
     .get(townCode) as string;
 
@@ -24,7 +26,10 @@ describe('便民服务中心 of each town, kept by admins', () => {
       .send({ _csrf: csrf, address: '颜店镇府前街8号 便民服务中心', hours: '工作日 8:30-12:00，14:00-17:30；周六上午值班', phone: '0537-1510103' })
       .expect(303);
     const code = db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
-    const res = await request(app).get(`/services/${code}`).set('Cookie', `mashang_home=/p/${plateOfTown(db, '370812103')}`).expect(200);
+    const res = await request(app)
+      .get(`/services/${code}`)
+      .set('Cookie', `mashang_home=/p/${plateOfTown(db, '370812103')}`)
+      .expect(200);
     expect(res.text).toContain('颜店镇府前街8号 便民服务中心');
     expect(res.text).toContain('周六上午值班');
     expect(db.prepare("SELECT action FROM audit_log WHERE action = 'town_centre_set'").pluck().get()).toBe('town_centre_set');
@@ -38,7 +43,11 @@ describe('便民服务中心 of each town, kept by admins', () => {
     const bad = await agent.post('/admin/places/towns/370812103/centre').type('form').send({ _csrf: csrf, address: '', hours: ' ', phone: '' }).expect(400);
     expect(bad.text).toContain('请填写办理时间');
     csrf = await csrfFor(agent);
-    const phone = await agent.post('/admin/places/towns/370812103/centre').type('form').send({ _csrf: csrf, address: '', hours: '工作日', phone: 'call me' }).expect(400);
+    const phone = await agent
+      .post('/admin/places/towns/370812103/centre')
+      .type('form')
+      .send({ _csrf: csrf, address: '', hours: '工作日', phone: 'call me' })
+      .expect(400);
     expect(phone.text).toContain('电话只能有数字');
     csrf = await csrfFor(agent);
     await agent.post('/admin/places/towns/999999999/centre').type('form').send({ _csrf: csrf, address: '', hours: '工作日', phone: '' }).expect(404);

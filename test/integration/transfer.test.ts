@@ -5,10 +5,16 @@ import { aCadre, aHousehold, aVillage } from '../helpers/builders.js';
 import { ForbiddenError, ValidationError } from '../../src/errors.js';
 import type { Db } from '../../src/db/index.js';
 
-const admin = (db: Db) => ({ role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } });
+const admin = (db: Db) => ({
+  role: 'admin' as const,
+  scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) },
+});
 const townStaff = (db: Db, town: string) => ({
   role: 'staff' as const,
-  scope: { all: false, villageIds: new Set(db.prepare('SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ?').pluck().all(town) as number[]) },
+  scope: {
+    all: false,
+    villageIds: new Set(db.prepare('SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ?').pluck().all(town) as number[]),
+  },
 });
 const count = (db: Db, table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 const csv = (lines: string[]) => Buffer.from('\uFEFF' + lines.join('\r\n') + '\r\n', 'utf8');
@@ -37,15 +43,15 @@ describe('import and export of households', () => {
     const { db, services } = buildApp();
     const who = admin(db);
     const code = await shiCode(db);
-    const existing = db.prepare('SELECT address FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ? ORDER BY h.id LIMIT 1').pluck().get(code) as string;
-    const file = csv([
-      '村居代码,门牌地址,户联系人,联系电话,备注',
-      `${code},13胡同99号,史玉兰,139 1234 5678,新建房`,
-      `${code},${existing},史德胜,13912340000,`,
-    ]);
+    const existing = db
+      .prepare('SELECT address FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ? ORDER BY h.id LIMIT 1')
+      .pluck()
+      .get(code) as string;
+    const file = csv(['村居代码,门牌地址,户联系人,联系电话,备注', `${code},13胡同99号,史玉兰,139 1234 5678,新建房`, `${code},${existing},史德胜,13912340000,`]);
     const households = count(db, 'households');
     const plates = count(db, 'plates');
-    const contact = () => db.prepare('SELECT contact_name FROM households WHERE address = ? AND village_id = (SELECT id FROM villages WHERE code = ?)').pluck().get(existing, code);
+    const contact = () =>
+      db.prepare('SELECT contact_name FROM households WHERE address = ? AND village_id = (SELECT id FROM villages WHERE code = ?)').pluck().get(existing, code);
     const contactBefore = contact();
     const plan = await services.transfer.dryRun('households', file, who);
     expect(plan.counts).toEqual({ add: 1, change: 1, same: 0 });
@@ -55,7 +61,11 @@ describe('import and export of households', () => {
     expect(contact()).toBe(contactBefore);
     await services.transfer.commit('households', file, who);
     expect(count(db, 'households')).toBe(households + 1);
-    const added = db.prepare("SELECT h.contact_phone AS phone, p.status FROM households h JOIN plates p ON p.household_id = h.id WHERE h.address = '13胡同99号' AND h.village_id = (SELECT id FROM villages WHERE code = ?)").get(code);
+    const added = db
+      .prepare(
+        "SELECT h.contact_phone AS phone, p.status FROM households h JOIN plates p ON p.household_id = h.id WHERE h.address = '13胡同99号' AND h.village_id = (SELECT id FROM villages WHERE code = ?)",
+      )
+      .get(code);
     expect(added).toEqual({ phone: '13912345678', status: 'active' });
     const again = await services.transfer.dryRun('households', file, who);
     expect(again.counts).toEqual({ add: 0, change: 0, same: 2 });
@@ -165,7 +175,11 @@ describe('cadres and the calendar', () => {
     expect(plan.counts.add + plan.counts.change).toBe(0);
     const code = await shiCode(db);
     await services.transfer.commit('cadres', csv(['村居代码,姓名,职务,手机号,值班时间', `${code},史红梅,网格员,19900009001,工作日 8:00-18:00`]), who);
-    const cadre = db.prepare("SELECT c.role, v.code FROM cadres c JOIN cadre_villages cv ON cv.cadre_id = c.id JOIN villages v ON v.id = cv.village_id WHERE c.phone = '19900009001'").get();
+    const cadre = db
+      .prepare(
+        "SELECT c.role, v.code FROM cadres c JOIN cadre_villages cv ON cv.cadre_id = c.id JOIN villages v ON v.id = cv.village_id WHERE c.phone = '19900009001'",
+      )
+      .get();
     expect(cadre).toEqual({ role: 'grid_worker', code });
     const bad = await services.transfer.dryRun('cadres', csv(['村居代码,姓名,职务,手机号,值班时间', `${code},某人,村长,123,`]), who);
     expect(bad.errors.map((e) => e.column)).toEqual(['职务', '手机号']);

@@ -10,21 +10,41 @@ describe('admins manage users', () => {
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
     let csrf = await csrfFor(agent);
-    const bad = await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'x', displayName: '', role: 'staff', password: 'short', towns: '999999999' }).expect(400);
+    const bad = await agent
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: csrf, username: 'x', displayName: '', role: 'staff', password: 'short', towns: '999999999' })
+      .expect(400);
     expect(bad.text).toContain('用户名应为 3-32 位');
     expect(bad.text).toContain('请填写姓名');
     expect(bad.text).toContain('新密码至少 10 位');
     csrf = await csrfFor(agent);
-    const unknown = await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812999' }).expect(400);
+    const unknown = await agent
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812999' })
+      .expect(400);
     expect(unknown.text).toContain('没有代码为 370812999 的镇街或村居');
     expect(unknown.text).toContain('value="wang.yd"');
-    for (const [password, message] of [['password12', '常见密码'], ['wang.yd-2026', '不能包含用户名'], ['          ', '不能全是空格']]) {
+    for (const [password, message] of [
+      ['password12', '常见密码'],
+      ['wang.yd-2026', '不能包含用户名'],
+      ['          ', '不能全是空格'],
+    ]) {
       csrf = await csrfFor(agent);
-      const weak = await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password, towns: '370812103' }).expect(400);
+      const weak = await agent
+        .post('/admin/users')
+        .type('form')
+        .send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password, towns: '370812103' })
+        .expect(400);
       expect(weak.text, password).toContain(message);
     }
     csrf = await csrfFor(agent);
-    await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812103' }).expect(303);
+    await agent
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812103' })
+      .expect(303);
     const u = services.staff.sessionUser(services.staff.findUser('wang.yd')!.id)!;
     const yandian = db.prepare("SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = '370812103'").pluck().all() as number[];
     expect([...u.scope.villageIds].sort()).toEqual(yandian.sort());
@@ -38,7 +58,11 @@ describe('admins manage users', () => {
     aCadre(db, { villageId: v.id, phone: '19900007001' });
     const agent = await signIn(app, admin.username);
     const csrf = await csrfFor(agent);
-    await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'li.cadre', displayName: '李干部', role: 'cadre', password: 'cadre-password-1', cadrePhone: '19900007001' }).expect(303);
+    await agent
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: csrf, username: 'li.cadre', displayName: '李干部', role: 'cadre', password: 'cadre-password-1', cadrePhone: '19900007001' })
+      .expect(303);
     const u = services.staff.sessionUser(services.staff.findUser('li.cadre')!.id)!;
     expect([...u.scope.villageIds]).toEqual([v.id]);
   });
@@ -63,7 +87,11 @@ describe('admins manage users', () => {
     const agent = await signIn(app, staff.username);
     await agent.get('/admin/users').expect(403);
     const csrf = await csrfFor(agent);
-    await agent.post('/admin/users').type('form').send({ _csrf: csrf, username: 'sneaky', displayName: '偷偷', role: 'admin', password: 'sneaky-password-1' }).expect(403);
+    await agent
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: csrf, username: 'sneaky', displayName: '偷偷', role: 'admin', password: 'sneaky-password-1' })
+      .expect(403);
     expect(services.staff.findUser('sneaky')).toBeUndefined();
   });
 
@@ -76,7 +104,13 @@ describe('admins manage users', () => {
     const shiCode = db.prepare("SELECT code FROM villages WHERE name = '史村'").pluck().get() as string;
     expect(page.text).toContain(`<option value="${shiCode}">史村</option>`);
     const csrf = await csrfFor(agent);
-    await agent.post('/admin/users').type('form').send(`_csrf=${encodeURIComponent(csrf)}&username=two.towns&displayName=${encodeURIComponent('两镇人员')}&role=staff&password=two-towns-secret-9&towns=370812103&towns=370812107&villages=${shiCode}`).expect(303);
+    await agent
+      .post('/admin/users')
+      .type('form')
+      .send(
+        `_csrf=${encodeURIComponent(csrf)}&username=two.towns&displayName=${encodeURIComponent('两镇人员')}&role=staff&password=two-towns-secret-9&towns=370812103&towns=370812107&villages=${shiCode}`,
+      )
+      .expect(303);
     const list = await agent.get('/admin/users').expect(200);
     const row = list.text.slice(list.text.indexOf('two.towns'));
     expect(row.slice(0, 400)).toContain('颜店镇、漕河镇');

@@ -2,12 +2,26 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fieldErrors } from '../../src/domain/field-errors.js';
 import { inScope, scopeOf, villageIdsOf } from '../../src/domain/scope.js';
-import { CASE_KINDS, CASE_STATES, isCaseKind, isOpenState, isSpeakCategory, OPEN_STATES, OPEN_STATES_SQL, parseTrackingNo, SPEAK_CATEGORIES, TRACKING_NO_PATTERN } from '../../src/domain/cases.js';
+import {
+  CASE_KINDS,
+  CASE_STATES,
+  isCaseKind,
+  isOpenState,
+  isSpeakCategory,
+  OPEN_STATES,
+  OPEN_STATES_SQL,
+  parseTrackingNo,
+  SPEAK_CATEGORIES,
+  TRACKING_NO_PATTERN,
+} from '../../src/domain/cases.js';
 
 describe('fieldErrors', () => {
   const form = z.object({
     name: z.string().min(1, { error: '请填写姓名' }).max(3, { error: '姓名太长' }),
-    phone: z.string().min(1, { error: '请填写手机号' }).regex(/^1\d{10}$/, { error: '手机号不对' }),
+    phone: z
+      .string()
+      .min(1, { error: '请填写手机号' })
+      .regex(/^1\d{10}$/, { error: '手机号不对' }),
   });
 
   it('gives each field its first message, linked to the field', () => {
@@ -62,7 +76,8 @@ describe('the words of a case', () => {
 
 describe('tracking numbers', () => {
   it('forgive full-width digits, spaces and a missing dash', () => {
-    for (const raw of ['20261128-0001', '202611280001', ' 2026 1128 0001 ', '２０２６１１２８－０００１']) expect(parseTrackingNo(raw), raw).toBe('20261128-0001');
+    for (const raw of ['20261128-0001', '202611280001', ' 2026 1128 0001 ', '２０２６１１２８－０００１'])
+      expect(parseTrackingNo(raw), raw).toBe('20261128-0001');
   });
 
   it('refuse other lengths, letters and two dashes', () => {

@@ -29,7 +29,11 @@ describe('createLimiter', () => {
 
   it('a task that throws gives its slot back', async () => {
     const limit = createLimiter(1);
-    await expect(limit.run(async () => { throw new Error('no'); })).rejects.toThrow('no');
+    await expect(
+      limit.run(async () => {
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
     await expect(limit.run(async () => 'yes')).resolves.toBe('yes');
     expect(limit.active).toBe(0);
   });

@@ -57,7 +57,10 @@ describe('every table has one owner', () => {
     expect(writers.size).toBeGreaterThan(15);
     expect([...writers].filter(([, features]) => features.length > 1)).toEqual([]);
     expect(writers.get('plates')).toEqual(['places']);
-    expect(tablesWritten("db.prepare('UPDATE plates SET status = ?'); db.prepare('INSERT OR IGNORE INTO cadre_villages (a) VALUES (?)')")).toEqual(['plates', 'cadre_villages']);
+    expect(tablesWritten("db.prepare('UPDATE plates SET status = ?'); db.prepare('INSERT OR IGNORE INTO cadre_villages (a) VALUES (?)')")).toEqual([
+      'plates',
+      'cadre_villages',
+    ]);
   });
 
   it('the checks catch SQL in a service and a repo imported across features, and let a feature use its own repo', () => {

@@ -3,7 +3,17 @@ import { isLandline, isMobile, isOfficePhoneText, maskPhone, normalisePhone, par
 
 describe('normalising a phone number as people write it', () => {
   it('drops +86 / 0086, spaces, dashes and full-width digits', () => {
-    for (const raw of ['13912345678', '+8613912345678', '+86 139 1234 5678', '0086-139-1234-5678', '139-1234-5678', ' 139 1234 5678 ', '１３９１２３４５６７８', '＋８６ １３９１２３４５６７８', '139\u30001234\u30005678']) {
+    for (const raw of [
+      '13912345678',
+      '+8613912345678',
+      '+86 139 1234 5678',
+      '0086-139-1234-5678',
+      '139-1234-5678',
+      ' 139 1234 5678 ',
+      '１３９１２３４５６７８',
+      '＋８６ １３９１２３４５６７８',
+      '139\u30001234\u30005678',
+    ]) {
       expect(normalisePhone(raw), raw).toBe('13912345678');
       expect(parseMobile(raw), raw).toBe('13912345678');
     }
@@ -21,7 +31,20 @@ describe('the mainland mobile check', () => {
   });
 
   it('refuses other lengths, 10/11/12 prefixes, letters, landlines and non-strings', () => {
-    for (const n of ['1391234567', '139123456789', '12012345678', '11012345678', '10012345678', '2391234567a', '05371234567', '', '+8613912345678', null, undefined, 13912345678]) {
+    for (const n of [
+      '1391234567',
+      '139123456789',
+      '12012345678',
+      '11012345678',
+      '10012345678',
+      '2391234567a',
+      '05371234567',
+      '',
+      '+8613912345678',
+      null,
+      undefined,
+      13912345678,
+    ]) {
       expect(isMobile(n), String(n)).toBe(false);
     }
     for (const raw of ['12345', '0537-1234567', '86 139 1234 5678', '+85 13912345678', '139 1234 567x', '']) expect(parseMobile(raw), raw).toBeUndefined();

@@ -32,11 +32,7 @@ describe('catalogue search ranking', () => {
   });
 
   it('a name match ranks above a keyword match, which ranks above a match in conditions or materials', () => {
-    const items = [
-      item('残疾人证新办', { body: '需提供户口簿' }),
-      item('户口登记'),
-      item('居住证办理', { keywords: '户口' }),
-    ];
+    const items = [item('残疾人证新办', { body: '需提供户口簿' }), item('户口登记'), item('居住证办理', { keywords: '户口' })];
     expect(rank(items, '户口').map((i) => i.name)).toEqual(['户口登记', '居住证办理', '残疾人证新办']);
   });
 

@@ -88,7 +88,20 @@ describe('demo catalogue', () => {
       expect(i.name, i.code).not.toMatch(/测试|示例|事项\d|XX|某某|\(\d+\)|（\d+）|placeholder/i);
       expect(themeCodes.has(i.themeCode), i.name).toBe(true);
       expect(ITEM_TYPES[i.typeCode], i.name).toBeDefined();
-      for (const field of ['level', 'basis', 'department', 'departmentCode', 'conditions', 'forms', 'place', 'hours', 'consultPhone', 'complaintPhone', 'scope', 'target'] as const) {
+      for (const field of [
+        'level',
+        'basis',
+        'department',
+        'departmentCode',
+        'conditions',
+        'forms',
+        'place',
+        'hours',
+        'consultPhone',
+        'complaintPhone',
+        'scope',
+        'target',
+      ] as const) {
         expect(i[field].trim(), `${i.name}.${field}`).not.toBe('');
       }
       expect(i.published, i.name).toBe(true);
@@ -108,8 +121,10 @@ describe('demo district', () => {
   const db = seededDb();
   afterAll(() => db.close());
   const villages = db
-    .prepare(`SELECT v.id, v.code, v.name, t.code AS townCode, t.name AS townName, (SELECT count(*) FROM households h WHERE h.village_id = v.id) AS households
-      FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY v.id`)
+    .prepare(
+      `SELECT v.id, v.code, v.name, t.code AS townCode, t.name AS townName, (SELECT count(*) FROM households h WHERE h.village_id = v.id) AS households
+      FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY v.id`,
+    )
     .all() as Array<{ id: number; code: string; name: string; townCode: string; townName: string; households: number }>;
 
   it('is 兖州区 with its 10 real townships', () => {
@@ -129,7 +144,9 @@ describe('demo district', () => {
   });
 
   it('gives every township its 便民服务中心', () => {
-    for (const t of db.prepare('SELECT name, centre_address AS address, centre_hours AS hours, centre_phone AS phone FROM towns').all() as Array<Record<string, string>>) {
+    for (const t of db.prepare('SELECT name, centre_address AS address, centre_hours AS hours, centre_phone AS phone FROM towns').all() as Array<
+      Record<string, string>
+    >) {
       expect(t.address, t.name).toContain(t.name!);
       expect(t.hours, t.name).not.toBe('');
       expect(t.phone, t.name).toMatch(/^0537-\d{7,8}$/);
@@ -167,7 +184,10 @@ describe('demo district', () => {
     expect(new Set(db.prepare('SELECT role FROM cadres').pluck().all())).toEqual(
       new Set(['first_secretary', 'party_secretary', 'committee_director', 'town_cadre', 'grid_worker']),
     );
-    const phones = db.prepare('SELECT phone FROM cadres UNION ALL SELECT contact_phone FROM households WHERE contact_phone IS NOT NULL').pluck().all() as string[];
+    const phones = db
+      .prepare('SELECT phone FROM cadres UNION ALL SELECT contact_phone FROM households WHERE contact_phone IS NOT NULL')
+      .pluck()
+      .all() as string[];
     expect(phones.length).toBeGreaterThan(1000);
     for (const p of phones) expect(p).toMatch(/^1990000\d{4}$/);
     expect(new Set(phones).size).toBe(phones.length);
@@ -182,9 +202,29 @@ describe('demo district', () => {
 
 describe('seeding the demo', () => {
   const rowsOf = (db: Db) => {
-    const tables = ['districts', 'towns', 'villages', 'households', 'plates', 'cadres', 'cadre_villages', 'catalog_themes', 'catalog_items', 'catalog_materials', 'catalog_fees', 'catalog_faqs', 'calendar_days'];
+    const tables = [
+      'districts',
+      'towns',
+      'villages',
+      'households',
+      'plates',
+      'cadres',
+      'cadre_villages',
+      'catalog_themes',
+      'catalog_items',
+      'catalog_materials',
+      'catalog_fees',
+      'catalog_faqs',
+      'calendar_days',
+    ];
     return Object.fromEntries(
-      tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all().map((r) => ({ ...(r as object), issued_at: undefined, created_at: undefined, updated_at: undefined }))]),
+      tables.map((t) => [
+        t,
+        db
+          .prepare(`SELECT * FROM ${t} ORDER BY rowid`)
+          .all()
+          .map((r) => ({ ...(r as object), issued_at: undefined, created_at: undefined, updated_at: undefined })),
+      ]),
     );
   };
   const first = seed('k');
@@ -208,7 +248,12 @@ describe('seeding the demo', () => {
     const other = seed('k2');
     const token = other.db.prepare('SELECT token FROM plates WHERE id = ?').pluck();
     expect(token.get(1)).not.toBe(plates[0]!.token);
-    expect(other.db.prepare('SELECT count(*) FROM plates WHERE token IN (SELECT value FROM json_each(?))').pluck().get(JSON.stringify(plates.map((p) => p.token)))).toBe(0);
+    expect(
+      other.db
+        .prepare('SELECT count(*) FROM plates WHERE token IN (SELECT value FROM json_each(?))')
+        .pluck()
+        .get(JSON.stringify(plates.map((p) => p.token))),
+    ).toBe(0);
     other.db.close();
   });
 
@@ -247,7 +292,10 @@ describe('seeding the demo', () => {
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(`"${code}","${address}","${name}"`, `"${code}","${address}","王改名"`));
     const edited = seed('k', dir);
     const contact = (db: Db) =>
-      db.prepare('SELECT h.contact_name FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ? AND h.address = ?').pluck().get(code, address);
+      db
+        .prepare('SELECT h.contact_name FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ? AND h.address = ?')
+        .pluck()
+        .get(code, address);
     expect(contact(edited.db)).toBe('王改名');
     expect(contact(first.db)).toBe(name);
     edited.db.close();

@@ -4,7 +4,10 @@ import { adminRoutes, signInRoutes } from './routes.js';
 /** The back office's own pages: sign-in (the one open form), sign-out, password, the dashboard, the audit log. */
 export const adminFeature: Feature = {
   name: 'admin',
-  office: (s, http) => ({ open: signInRoutes(s, { protect: http.protect, loginLimit: http.limits.login }), routes: adminRoutes(s, { loginLimit: http.limits.login }) }),
+  office: (s, http) => ({
+    open: signInRoutes(s, { protect: http.protect, loginLimit: http.limits.login }),
+    routes: adminRoutes(s, { loginLimit: http.limits.login }),
+  }),
   templateNames: ['d', 'chart', 'expired'],
   menu: [
     { label: 'admin.nav.dashboard', href: '/admin', order: 10 },

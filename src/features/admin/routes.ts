@@ -44,7 +44,11 @@ export function signInRoutes(services: Services, opts: { protect: RequestHandler
       res.redirect(303, '/admin');
       return;
     }
-    res.render('admin/login', { values: { next: typeof req.query.next === 'string' ? req.query.next : '' }, failed: false, expired: req.query.expired === '1' });
+    res.render('admin/login', {
+      values: { next: typeof req.query.next === 'string' ? req.query.next : '' },
+      failed: false,
+      expired: req.query.expired === '1',
+    });
   });
 
   router.post('/login', opts.loginLimit, urlencoded, opts.protect, async (req, res, next) => {

@@ -14,12 +14,25 @@ import { MOBILE_PATTERN, normalisePhone } from '../../domain/phone.js';
 import { CADRE_ROLE_ORDER } from './repo.js';
 
 const cadreForm = z.object({
-  name: z.string().trim().min(1, { error: t('cadreAdmin.nameRequired') }).max(20, { error: t('cadreAdmin.nameRequired') }),
+  name: z
+    .string()
+    .trim()
+    .min(1, { error: t('cadreAdmin.nameRequired') })
+    .max(20, { error: t('cadreAdmin.nameRequired') }),
   role: z.enum(CADRE_ROLE_ORDER as [string, ...string[]], { error: t('cadreAdmin.roleInvalid') }),
-  phone: z.string().transform(normalisePhone).pipe(z.string().regex(MOBILE_PATTERN, { error: t('cases.errors.phoneInvalid') })),
-  dutyHours: z.string().trim().max(60, { error: t('cadreAdmin.dutyTooLong') }),
+  phone: z
+    .string()
+    .transform(normalisePhone)
+    .pipe(z.string().regex(MOBILE_PATTERN, { error: t('cases.errors.phoneInvalid') })),
+  dutyHours: z
+    .string()
+    .trim()
+    .max(60, { error: t('cadreAdmin.dutyTooLong') }),
 });
-const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_PHOTO_BYTES, files: 1, fields: 3, fieldSize: 1024, parts: 5, fieldNestingDepth: 0 } });
+const upload = multer({
+  storage: multer.memoryStorage(),
+  limits: { fileSize: MAX_PHOTO_BYTES, files: 1, fields: 3, fieldSize: 1024, parts: 5, fieldNestingDepth: 0 },
+});
 
 /** A cadre's photo, shown on the 码上帮 pages. */
 export function cadrePhotoRoutes(services: Services): Router {
@@ -51,7 +64,15 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
   };
   const render = (res: Response, code: unknown, extra: Record<string, unknown> = {}, status = 200) => {
     const village = villageOf(res, code);
-    res.status(status).render('admin/cadres', { village, rows: services.cadres.forVillage(village.id), roles: CADRE_ROLE_ORDER, errors: [], values: {}, editing: null, ...extra });
+    res.status(status).render('admin/cadres', {
+      village,
+      rows: services.cadres.forVillage(village.id),
+      roles: CADRE_ROLE_ORDER,
+      errors: [],
+      values: {},
+      editing: null,
+      ...extra,
+    });
   };
 
   router.get('/villages/:code/cadres', staffOnly, (req, res) => {
@@ -60,37 +81,56 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
     render(res, req.params.code, edit ? { editing: edit.id, values: { name: edit.name, role: edit.role, phone: edit.phone, dutyHours: edit.dutyHours } } : {});
   });
 
-  const save = (mode: 'add' | 'edit'): RequestHandler => (req, res) => {
-    const user = currentUser(res)!;
-    const village = villageOf(res, req.params.code);
-    const parsed = cadreForm.safeParse(req.body ?? {});
-    const editing = mode === 'edit' ? Number(req.params.id) : null;
-    if (!parsed.success) {
-      render(res, req.params.code, { errors: fieldErrors(parsed.error, { hrefPrefix: 'cd-' }), values: req.body, editing }, 400);
-      return;
-    }
-    const input = parsed.data as Parameters<typeof services.cadres.add>[2];
-    try {
-      if (mode === 'add') {
-        const { id, villageCodes } = services.cadres.add(user.scope, village.id, input);
-        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_added', target: `cadre:${id}`, detail: `${village.code} ${input.name}; serves ${villageCodes.join(' ')}` });
-      } else {
-        const id = Number(req.params.id);
-        services.cadres.update(user.scope, id, input);
-        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_changed', target: `cadre:${id}`, detail: `${village.code} ${input.name}` });
-      }
-    } catch (err) {
-      if (err instanceof CadreElsewhereError) {
-        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_add_refused', target: `cadre:${err.cadreId}`, detail: `${village.code} ${input.phone}; serves ${err.villageCodes.join(' ')}` });
-        render(res, req.params.code, { errors: [{ field: 'phone', text: t('cadreAdmin.phoneElsewhere'), href: '#cd-phone' }], values: req.body, editing }, 409);
+  const save =
+    (mode: 'add' | 'edit'): RequestHandler =>
+    (req, res) => {
+      const user = currentUser(res)!;
+      const village = villageOf(res, req.params.code);
+      const parsed = cadreForm.safeParse(req.body ?? {});
+      const editing = mode === 'edit' ? Number(req.params.id) : null;
+      if (!parsed.success) {
+        render(res, req.params.code, { errors: fieldErrors(parsed.error, { hrefPrefix: 'cd-' }), values: req.body, editing }, 400);
         return;
       }
-      if (!(err instanceof ConflictError)) throw err;
-      render(res, req.params.code, { errors: [{ field: 'phone', text: t('cadreAdmin.phoneTaken'), href: '#cd-phone' }], values: req.body, editing }, 409);
-      return;
-    }
-    res.redirect(303, `/admin/villages/${village.code}/cadres`);
-  };
+      const input = parsed.data as Parameters<typeof services.cadres.add>[2];
+      try {
+        if (mode === 'add') {
+          const { id, villageCodes } = services.cadres.add(user.scope, village.id, input);
+          services.staff.audit({
+            userId: user.id,
+            ip: req.ip ?? '',
+            action: 'cadre_added',
+            target: `cadre:${id}`,
+            detail: `${village.code} ${input.name}; serves ${villageCodes.join(' ')}`,
+          });
+        } else {
+          const id = Number(req.params.id);
+          services.cadres.update(user.scope, id, input);
+          services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_changed', target: `cadre:${id}`, detail: `${village.code} ${input.name}` });
+        }
+      } catch (err) {
+        if (err instanceof CadreElsewhereError) {
+          services.staff.audit({
+            userId: user.id,
+            ip: req.ip ?? '',
+            action: 'cadre_add_refused',
+            target: `cadre:${err.cadreId}`,
+            detail: `${village.code} ${input.phone}; serves ${err.villageCodes.join(' ')}`,
+          });
+          render(
+            res,
+            req.params.code,
+            { errors: [{ field: 'phone', text: t('cadreAdmin.phoneElsewhere'), href: '#cd-phone' }], values: req.body, editing },
+            409,
+          );
+          return;
+        }
+        if (!(err instanceof ConflictError)) throw err;
+        render(res, req.params.code, { errors: [{ field: 'phone', text: t('cadreAdmin.phoneTaken'), href: '#cd-phone' }], values: req.body, editing }, 409);
+        return;
+      }
+      res.redirect(303, `/admin/villages/${village.code}/cadres`);
+    };
   router.post('/villages/:code/cadres', staffOnly, save('add'));
   router.post('/villages/:code/cadres/:id', staffOnly, save('edit'));
 
@@ -101,7 +141,12 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
     if (!cadre) throw new NotFoundError('cadre');
     res.render('admin/confirm', {
       title: t('cadreAdmin.removeConfirmTitle'),
-      details: [[t('cadreAdmin.fields.name'), cadre.name], [t('cadreAdmin.fields.role'), t(`help.roles.${cadre.role}`)], [t('cadreAdmin.fields.phone'), cadre.phone], [t('admin.inbox.columns.village'), `${village.townName} ${village.name}`]],
+      details: [
+        [t('cadreAdmin.fields.name'), cadre.name],
+        [t('cadreAdmin.fields.role'), t(`help.roles.${cadre.role}`)],
+        [t('cadreAdmin.fields.phone'), cadre.phone],
+        [t('admin.inbox.columns.village'), `${village.townName} ${village.name}`],
+      ],
       body: t('cadreAdmin.removeConfirmBody'),
       action: `/admin/villages/${village.code}/cadres/${cadre.id}/remove`,
       hiddenFields: [],
@@ -119,7 +164,12 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
     res.redirect(303, `/admin/villages/${village.code}/cadres`);
   });
 
-  const photoProblem: Record<UploadProblem, string> = { tooBig: 'cases.errors.tooBig', tooMany: 'cadreAdmin.onePhoto', tooLong: 'cadreAdmin.tooLong', broken: 'cadreAdmin.broken' };
+  const photoProblem: Record<UploadProblem, string> = {
+    tooBig: 'cases.errors.tooBig',
+    tooMany: 'cadreAdmin.onePhoto',
+    tooLong: 'cadreAdmin.tooLong',
+    broken: 'cadreAdmin.broken',
+  };
   uploads.post('/villages/:code/cadres/:id/photo', staffOnly, receiveUpload(upload.single('photo')), protectUpload(protect), async (req, res, next) => {
     try {
       const user = currentUser(res)!;

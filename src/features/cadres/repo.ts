@@ -3,13 +3,7 @@ import type { Db } from '../../db/index.js';
 export type CadreRole = 'first_secretary' | 'party_secretary' | 'committee_director' | 'town_cadre' | 'grid_worker';
 
 /** The order villagers see cadres in: who leads the village first, the grid worker next door last. */
-export const CADRE_ROLE_ORDER: readonly CadreRole[] = [
-  'first_secretary',
-  'party_secretary',
-  'committee_director',
-  'town_cadre',
-  'grid_worker',
-];
+export const CADRE_ROLE_ORDER: readonly CadreRole[] = ['first_secretary', 'party_secretary', 'committee_director', 'town_cadre', 'grid_worker'];
 
 export interface Cadre {
   id: number;
@@ -40,7 +34,9 @@ export function createCadresRepo(db: Db) {
   const byId = db.prepare('SELECT id, name, role, phone, duty_hours AS dutyHours, photo_path AS photoPath FROM cadres WHERE id = ?');
   const byPhone = db.prepare('SELECT id FROM cadres WHERE phone = ?').pluck();
   const villagesOf = db.prepare('SELECT village_id FROM cadre_villages WHERE cadre_id = ?').pluck();
-  const villageCodesOf = db.prepare('SELECT v.code FROM cadre_villages cv JOIN villages v ON v.id = cv.village_id WHERE cv.cadre_id = ? ORDER BY v.code').pluck();
+  const villageCodesOf = db
+    .prepare('SELECT v.code FROM cadre_villages cv JOIN villages v ON v.id = cv.village_id WHERE cv.cadre_id = ? ORDER BY v.code')
+    .pluck();
   const insert = db.prepare('INSERT INTO cadres (name, role, phone, duty_hours) VALUES (?, ?, ?, ?)');
   const update = db.prepare('UPDATE cadres SET name = ?, role = ?, phone = ?, duty_hours = ?, active = 1 WHERE id = ?');
   const link = db.prepare('INSERT OR IGNORE INTO cadre_villages (cadre_id, village_id) VALUES (?, ?)');

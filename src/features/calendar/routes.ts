@@ -7,14 +7,16 @@ import { isRealDate } from '../../domain/dates.js';
 import { chinaToday } from '../../domain/time.js';
 import { fieldErrors } from '../../domain/field-errors.js';
 
-const realDate = z
-  .string({ error: t('calendar.dateInvalid') })
-  .refine(isRealDate, { error: t('calendar.dateInvalid') });
+const realDate = z.string({ error: t('calendar.dateInvalid') }).refine(isRealDate, { error: t('calendar.dateInvalid') });
 
 const dayForm = z.object({
   date: realDate,
   kind: z.enum(['holiday', 'workday'], { error: t('calendar.kindInvalid') }),
-  note: z.string().trim().max(30, { error: t('calendar.noteTooLong') }).default(''),
+  note: z
+    .string()
+    .trim()
+    .max(30, { error: t('calendar.noteTooLong') })
+    .default(''),
 });
 
 /** Admins keep the working-day calendar: each year's holidays and make-up workdays (at /admin, behind its gate). */
@@ -38,7 +40,13 @@ export function calendarRoutes(services: Services): Router {
       return;
     }
     services.calendar.setDay(parsed.data);
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'calendar_set', target: parsed.data.date, detail: `${parsed.data.kind} ${parsed.data.note}` });
+    services.staff.audit({
+      userId: user.id,
+      ip: req.ip ?? '',
+      action: 'calendar_set',
+      target: parsed.data.date,
+      detail: `${parsed.data.kind} ${parsed.data.note}`,
+    });
     res.redirect(303, `/admin/calendar?year=${parsed.data.date.slice(0, 4)}`);
   });
 

@@ -52,7 +52,10 @@ export type CaseEventBus = EventBus<CaseEvents>;
  * A bus for case events that refuses to publish inside an open transaction. A failing subscriber
  * is told to `onError` (by default, written to standard error).
  */
-export function createCaseEventBus(uow: Pick<UnitOfWork, 'inTransaction'>, onError: (err: unknown, type: string) => void = (err, type) => console.error(`subscriber to ${type} failed`, err)): CaseEventBus {
+export function createCaseEventBus(
+  uow: Pick<UnitOfWork, 'inTransaction'>,
+  onError: (err: unknown, type: string) => void = (err, type) => console.error(`subscriber to ${type} failed`, err),
+): CaseEventBus {
   return createEventBus<CaseEvents>({ onError, inTransaction: () => uow.inTransaction() });
 }
 

@@ -15,7 +15,21 @@ import { CASE_STATES as STATES, OPEN_STATES, isOpenState, type CaseState } from 
  */
 export { STATES, OPEN_STATES, type CaseState };
 
-export const ACTIONS = ['accept', 'reject', 'start', 'resolve', 'rate', 'rate_low', 'auto_close', 'reopen', 'merge', 'reply', 'note', 'assign', 'extend'] as const;
+export const ACTIONS = [
+  'accept',
+  'reject',
+  'start',
+  'resolve',
+  'rate',
+  'rate_low',
+  'auto_close',
+  'reopen',
+  'merge',
+  'reply',
+  'note',
+  'assign',
+  'extend',
+] as const;
 export type CaseAction = (typeof ACTIONS)[number];
 
 const RULES: Record<CaseAction, { from: readonly CaseState[]; to?: CaseState }> = {

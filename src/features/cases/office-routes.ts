@@ -28,7 +28,10 @@ const afterOf = (c: InboxCursor): string => (c.open ? `o${c.due}_${c.id}` : `d${
 
 const inboxQuery = z.object({
   // 'open' (待办: submitted, accepted, in progress) is where the inbox opens; 'all' is every state.
-  state: z.enum([...STATES, 'open', 'all']).optional().catch(undefined),
+  state: z
+    .enum([...STATES, 'open', 'all'])
+    .optional()
+    .catch(undefined),
   kind: z.enum(CASE_KINDS).optional().catch(undefined),
   village: z.coerce.number().int().positive().optional().catch(undefined),
   category: z.enum(CATEGORIES).optional().catch(undefined),
@@ -45,7 +48,11 @@ const inboxQuery = z.object({
 /** The villages a picker lists as options; more than this and it becomes a search field. */
 const VILLAGE_SELECT_MAX = 400;
 
-const text = z.string({ error: t('admin.case.textRequired') }).trim().min(1, { error: t('admin.case.textRequired') }).max(2000, { error: t('admin.case.textTooLong') });
+const text = z
+  .string({ error: t('admin.case.textRequired') })
+  .trim()
+  .min(1, { error: t('admin.case.textRequired') })
+  .max(2000, { error: t('admin.case.textTooLong') });
 const actionForm = z.object({ version: z.coerce.number().int().min(1) }).and(
   z.discriminatedUnion('action', [
     z.object({ action: z.enum(['accept', 'start']) }),
@@ -56,10 +63,20 @@ const actionForm = z.object({ version: z.coerce.number().int().min(1) }).and(
     z.object({ action: z.literal('assign'), userId: z.coerce.number().int().positive() }),
     z.object({
       action: z.literal('extend'),
-      days: z.coerce.number({ error: t('admin.case.daysInvalid') }).int({ error: t('admin.case.daysInvalid') }).min(1, { error: t('admin.case.daysInvalid') }).max(MAX_EXTENSION_DAYS, { error: t('admin.case.daysInvalid') }),
+      days: z.coerce
+        .number({ error: t('admin.case.daysInvalid') })
+        .int({ error: t('admin.case.daysInvalid') })
+        .min(1, { error: t('admin.case.daysInvalid') })
+        .max(MAX_EXTENSION_DAYS, { error: t('admin.case.daysInvalid') }),
       text,
     }),
-    z.object({ action: z.literal('merge'), trackingNo: z.string().trim().regex(TRACKING_NO_PATTERN, { error: t('admin.case.trackingNoFormat') }) }),
+    z.object({
+      action: z.literal('merge'),
+      trackingNo: z
+        .string()
+        .trim()
+        .regex(TRACKING_NO_PATTERN, { error: t('admin.case.trackingNoFormat') }),
+    }),
   ]),
 );
 
@@ -69,8 +86,16 @@ const searchVillages = (villages: Array<{ id: number; code: string; name: string
 
 function toQuery(q: z.output<typeof inboxQuery>, villageIds?: number[]): InboxQuery {
   return {
-    state: q.state === 'all' ? undefined : q.state, kind: q.kind, villageId: q.village, category: q.category, mine: q.mine === '1', flag: q.flag, q: q.q || undefined,
-    page: q.page, after: cursorOf(q.after), villageIds,
+    state: q.state === 'all' ? undefined : q.state,
+    kind: q.kind,
+    villageId: q.village,
+    category: q.category,
+    mine: q.mine === '1',
+    flag: q.flag,
+    q: q.q || undefined,
+    page: q.page,
+    after: cursorOf(q.after),
+    villageIds,
   };
 }
 
@@ -93,7 +118,8 @@ export function caseOfficeRoutes(services: Services): Router {
     const result = office.inbox(user, toQuery({ ...parsed, vq: needle }, found));
     const params = (over: Record<string, string | undefined>) => {
       const p = new URLSearchParams();
-      for (const [k, v] of Object.entries({ ...parsed, vq: needle, page: undefined, after: undefined, ...over })) if (v !== undefined && v !== '') p.set(k, String(v));
+      for (const [k, v] of Object.entries({ ...parsed, vq: needle, page: undefined, after: undefined, ...over }))
+        if (v !== undefined && v !== '') p.set(k, String(v));
       const s = p.toString();
       return s ? `?${s}` : '';
     };
@@ -102,7 +128,10 @@ export function caseOfficeRoutes(services: Services): Router {
       result: { ...result, nextAfter: result.next ? afterOf(result.next) : null },
       params,
       villages: listed ? all : null,
-      maskPhone, states: STATES, kinds: CASE_KINDS, categories: CATEGORIES,
+      maskPhone,
+      states: STATES,
+      kinds: CASE_KINDS,
+      categories: CATEGORIES,
     });
   });
 
@@ -112,14 +141,48 @@ export function caseOfficeRoutes(services: Services): Router {
     try {
       const user = currentUser(res)!;
       const parsed = inboxQuery.parse(req.query);
-      const found = parsed.vq && user.scope.villageIds.size > VILLAGE_SELECT_MAX ? searchVillages(services.places.villagesIn(user.scope), parsed.vq) : undefined;
+      const found =
+        parsed.vq && user.scope.villageIds.size > VILLAGE_SELECT_MAX ? searchVillages(services.places.villagesIn(user.scope), parsed.vq) : undefined;
       const slices = office.exportRows(user, toQuery(parsed, found));
-      const header = ['受理编号', '类型', '类别', '事项', '镇街', '村（社区）', '门牌', '联系人', '电话', '内容', '状态', '提交时间', '答复期限', '办结期限', '时限', '指派给', '评分'];
-      const line = (r: InboxRow & { flag: Flag }) => csvLine([
-        r.trackingNo, t(`cases.kinds.${r.kind}`), r.category ? t(`cases.categories.${r.category}`) : '', r.itemName ?? '', r.townName, r.villageName,
-        r.address ?? '', r.anonymous ? t('admin.inbox.anonymous') : (r.name ?? ''), user.role === 'admin' ? (r.phone ?? '') : maskPhone(r.phone), r.content,
-        t(`cases.states.${r.state}`), r.createdAt, r.firstResponseDue, r.resolutionDue, r.flag ? t(`admin.inbox.flags.${r.flag}`) : '', r.assignedName ?? '', r.rating === null ? '' : String(r.rating),
-      ]);
+      const header = [
+        '受理编号',
+        '类型',
+        '类别',
+        '事项',
+        '镇街',
+        '村（社区）',
+        '门牌',
+        '联系人',
+        '电话',
+        '内容',
+        '状态',
+        '提交时间',
+        '答复期限',
+        '办结期限',
+        '时限',
+        '指派给',
+        '评分',
+      ];
+      const line = (r: InboxRow & { flag: Flag }) =>
+        csvLine([
+          r.trackingNo,
+          t(`cases.kinds.${r.kind}`),
+          r.category ? t(`cases.categories.${r.category}`) : '',
+          r.itemName ?? '',
+          r.townName,
+          r.villageName,
+          r.address ?? '',
+          r.anonymous ? t('admin.inbox.anonymous') : (r.name ?? ''),
+          user.role === 'admin' ? (r.phone ?? '') : maskPhone(r.phone),
+          r.content,
+          t(`cases.states.${r.state}`),
+          r.createdAt,
+          r.firstResponseDue,
+          r.resolutionDue,
+          r.flag ? t(`admin.inbox.flags.${r.flag}`) : '',
+          r.assignedName ?? '',
+          r.rating === null ? '' : String(r.rating),
+        ]);
       let count = 0;
       const chunks = function* () {
         yield CSV_BOM + csvLine(header);
@@ -128,7 +191,11 @@ export function caseOfficeRoutes(services: Services): Router {
           // An empty slice still passes through the event loop (a village's cases are sparse).
           if (rows.length === 0) yield '';
           // Short strings, written one by one, die young: memory stays flat at any size.
-          for (let i = 0; i < rows.length; i += 200) yield rows.slice(i, i + 200).map(line).join('');
+          for (let i = 0; i < rows.length; i += 200)
+            yield rows
+              .slice(i, i + 200)
+              .map(line)
+              .join('');
         }
       };
       res.set('Content-Disposition', `attachment; filename="cases-${chinaToday()}.csv"`);
@@ -158,9 +225,19 @@ export function caseOfficeRoutes(services: Services): Router {
     const user = currentUser(res)!;
     const view = office.get(user, id);
     res.status(status).render('admin/case', {
-      ...view, c: view.case, maskPhone, errors: [], values: {}, notice: null, openAction: null, mergeTarget: null,
-      templates: templatesFor(view.case), templateText: null, notifications: services.notifications.forCase(user.scope, view.case.id),
-      householdToken: view.case.householdId ? services.places.activePlateToken(view.case.householdId) : undefined, ...extra,
+      ...view,
+      c: view.case,
+      maskPhone,
+      errors: [],
+      values: {},
+      notice: null,
+      openAction: null,
+      mergeTarget: null,
+      templates: templatesFor(view.case),
+      templateText: null,
+      notifications: services.notifications.forCase(user.scope, view.case.id),
+      householdToken: view.case.householdId ? services.places.activePlateToken(view.case.householdId) : undefined,
+      ...extra,
     });
   };
 

@@ -79,18 +79,44 @@ type Step =
 export type StaffAction = Step | { action: 'accept_reply' | 'accept_resolve'; text: string };
 
 const PUBLIC: Record<CaseAction, boolean> = {
-  accept: true, reject: true, start: true, resolve: true, rate: true, rate_low: true, auto_close: true, reopen: true,
-  merge: true, reply: true, note: false, assign: false, extend: true,
+  accept: true,
+  reject: true,
+  start: true,
+  resolve: true,
+  rate: true,
+  rate_low: true,
+  auto_close: true,
+  reopen: true,
+  merge: true,
+  reply: true,
+  note: false,
+  assign: false,
+  extend: true,
 };
 const EVENT_KIND: Record<Step['action'], CaseEventKind> = {
-  accept: 'accepted', start: 'started', reject: 'rejected', reply: 'reply', note: 'note', resolve: 'resolved', assign: 'assigned', extend: 'extended', merge: 'merged',
+  accept: 'accepted',
+  start: 'started',
+  reject: 'rejected',
+  reply: 'reply',
+  note: 'note',
+  resolve: 'resolved',
+  assign: 'assigned',
+  extend: 'extended',
+  merge: 'merged',
 };
 
 /** The back office's side of cases: every read and change is limited to the caller's villages. */
 /** Flagged cases read per page by `flagged`. */
 const FLAGGED_PAGE = 1000;
 
-export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calendar: CalendarService; staff: StaffService; events?: CaseEventBus; now?: () => Date }) {
+export function createCaseOffice(deps: {
+  uow: UnitOfWork;
+  repo: CasesRepo;
+  calendar: CalendarService;
+  staff: StaffService;
+  events?: CaseEventBus;
+  now?: () => Date;
+}) {
   const { uow, repo, calendar, staff } = deps;
   const now = deps.now ?? (() => new Date());
   const commit = createCaseUnitOfWork(uow, repo, deps.events ?? createCaseEventBus(uow));
@@ -170,8 +196,17 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
     if (errors.length) throw new ValidationError(errors);
     if (!repo.updateStaff(fields)) throw new StaleVersionError();
     record({
-      caseId: c.id, at, actor: 'user', userId: user.id, type: EVENT_KIND[a.action], fromState: c.state, toState: to,
-      public: PUBLIC[a.action], body, data: data === null ? null : JSON.stringify(data), ip,
+      caseId: c.id,
+      at,
+      actor: 'user',
+      userId: user.id,
+      type: EVENT_KIND[a.action],
+      fromState: c.state,
+      toState: to,
+      public: PUBLIC[a.action],
+      body,
+      data: data === null ? null : JSON.stringify(data),
+      ip,
     });
   };
 
@@ -237,7 +272,8 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
       const more = rows.length > INBOX_PAGE_SIZE;
       const shown = rows.slice(0, INBOX_PAGE_SIZE);
       const last = shown[shown.length - 1];
-      const next: InboxCursor | null = !more || !last ? null : last.effectiveDue ? { open: true, due: last.effectiveDue, id: last.id } : { open: false, id: last.id };
+      const next: InboxCursor | null =
+        !more || !last ? null : last.effectiveDue ? { open: true, due: last.effectiveDue, id: last.id } : { open: false, id: last.id };
 
       const count = (c: Record<CaseState, number>) =>
         q.state === undefined ? CASE_STATES.reduce((n, st) => n + c[st], 0) : q.state === 'open' ? OPEN_STATES.reduce((n, st) => n + c[st], 0) : c[q.state];
@@ -273,7 +309,7 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
       const base = { villageIds, state: 'open' as const, now: at.toISOString(), yellowBefore };
       const rows: InboxRow[] = [];
       for (const flag of ['red', 'yellow'] as const) {
-        for (let after: { due: string; id: number } | undefined; ; ) {
+        for (let after: { due: string; id: number } | undefined; ;) {
           const page = repo.inboxOpen({ ...base, flag }, after, FLAGGED_PAGE);
           rows.push(...page);
           const last = page[page.length - 1];
@@ -286,7 +322,19 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
         const flag = flagOf(r.effectiveDue, at, yellowBefore);
         const firstEventId = first.get(r.id);
         if (!flag || !r.effectiveDue || firstEventId === undefined) return [];
-        return [{ caseId: r.id, trackingNo: r.trackingNo, kind: r.kind, villageId: r.villageId, villageName: r.villageName, state: r.state, due: r.effectiveDue, flag, firstEventId }];
+        return [
+          {
+            caseId: r.id,
+            trackingNo: r.trackingNo,
+            kind: r.kind,
+            villageId: r.villageId,
+            villageName: r.villageName,
+            state: r.state,
+            due: r.effectiveDue,
+            flag,
+            firstEventId,
+          },
+        ];
       });
     },
 
@@ -300,8 +348,16 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
       const at = now();
       const yellowBefore = yellowEdge(at).toISOString();
       const read = repo.exportReader({
-        villageIds: q.villageIds ? q.villageIds.filter((id) => covers(user.scope, id)) : villageIdsOf(user.scope), state: q.state, kind: q.kind, villageId: q.villageId, category: q.category,
-        assignedTo: q.mine ? user.id : undefined, flag: q.flag, q: q.q, now: at.toISOString(), yellowBefore,
+        villageIds: q.villageIds ? q.villageIds.filter((id) => covers(user.scope, id)) : villageIdsOf(user.scope),
+        state: q.state,
+        kind: q.kind,
+        villageId: q.villageId,
+        category: q.category,
+        assignedTo: q.mine ? user.id : undefined,
+        flag: q.flag,
+        q: q.q,
+        now: at.toISOString(),
+        yellowBefore,
       });
       const { after: first, upTo: last } = repo.idRange();
       for (let after = first; after < last; after += EXPORT_SLICE) {
@@ -322,7 +378,11 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
         photos: repo.photos(c.id),
         actions: allowedActions(c.state).filter((a) => !['rate', 'rate_low', 'auto_close', 'reopen'].includes(a) && !(a === 'extend' && c.extended > 0)),
         assignable: staff.assignable([c.villageId]),
-        flag: flagOf(c.state === 'submitted' && !c.firstRespondedAt ? c.firstResponseDue : isOpen(c.state) ? c.resolutionDue : null, at, yellowEdge(at).toISOString()),
+        flag: flagOf(
+          c.state === 'submitted' && !c.firstRespondedAt ? c.firstResponseDue : isOpen(c.state) ? c.resolutionDue : null,
+          at,
+          yellowEdge(at).toISOString(),
+        ),
         mergedInto: merged ? { id: merged.id, trackingNo: merged.trackingNo } : null,
       };
     },
@@ -397,7 +457,18 @@ export function createCaseOffice(deps: { uow: UnitOfWork; repo: CasesRepo; calen
         const iso = at.toISOString();
         const done = commit((record) => {
           if (!repo.update({ id, version, state: 'closed', now: iso, closedAt: iso })) return false;
-          record({ caseId: id, at: iso, actor: 'system', userId: null, type: 'auto_closed', fromState: 'resolved', toState: 'closed', public: true, body: '', data: null });
+          record({
+            caseId: id,
+            at: iso,
+            actor: 'system',
+            userId: null,
+            type: 'auto_closed',
+            fromState: 'resolved',
+            toState: 'closed',
+            public: true,
+            body: '',
+            data: null,
+          });
           return true;
         });
         if (done) closed++;

@@ -187,9 +187,7 @@ export function createCasesRepo(db: Db) {
     byTrackingNo: db.prepare(`SELECT ${CASE_COLUMNS} ${CASE_FROM} WHERE c.tracking_no = ?`),
     byIdempotencyKey: db.prepare(`SELECT ${CASE_COLUMNS} ${CASE_FROM} WHERE c.idempotency_key = ?`),
     byTokens: (n: number) => db.prepare(`SELECT ${CASE_COLUMNS} ${CASE_FROM} WHERE c.token IN (${Array(n).fill('?').join(',')}) ORDER BY c.id DESC`),
-    nextSeq: db.prepare(
-      'INSERT INTO tracking_sequences (day, last) VALUES (?, 1) ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last',
-    ),
+    nextSeq: db.prepare('INSERT INTO tracking_sequences (day, last) VALUES (?, 1) ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last'),
     insert: db.prepare(`INSERT INTO cases (token, tracking_no, kind, category, item_id, village_id, household_id, plate_id, name, phone,
         anonymous, content, callback_time, first_response_due, resolution_due, idempotency_key, source, media_url, notify_sms, created_at, updated_at)
       VALUES (@token, @trackingNo, @kind, @category, @itemId, @villageId, @householdId, @plateId, @name, @phone,
@@ -262,7 +260,10 @@ export function createCasesRepo(db: Db) {
     /** How many cases the filter selects, counting no further than `cap` (then cap + 1). */
     inboxCount(f: InboxFilter, cap: number): number {
       const w = inboxWhere(f);
-      return db.prepare(`SELECT count(*) FROM (SELECT 1 ${CASE_FROM} WHERE ${w.sql} LIMIT ?)`).pluck().get(...w.params, cap + 1) as number;
+      return db
+        .prepare(`SELECT count(*) FROM (SELECT 1 ${CASE_FROM} WHERE ${w.sql} LIMIT ?)`)
+        .pluck()
+        .get(...w.params, cap + 1) as number;
     },
     /**
      * The inbox's open cases in its order (the deadline that matters now, soonest first, newest first
@@ -345,7 +346,10 @@ export function createCasesRepo(db: Db) {
     /** the next number in the day's sequence (call inside the submission's transaction) */
     nextTrackingSeq: (day: string) => s.nextSeq.pluck().get(day) as number,
     insert: (c: NewCase) =>
-      Number(s.insert.run({ source: null, mediaUrl: null, ...c, anonymous: c.anonymous ? 1 : 0, notifySms: c.notifySms && !c.anonymous && c.phone ? 1 : 0 }).lastInsertRowid),
+      Number(
+        s.insert.run({ source: null, mediaUrl: null, ...c, anonymous: c.anonymous ? 1 : 0, notifySms: c.notifySms && !c.anonymous && c.phone ? 1 : 0 })
+          .lastInsertRowid,
+      ),
     /** Cases for another system (Open311), newest first, each with the office's latest public reply. */
     exchange(f: ExchangeFilter): ExchangeRow[] {
       const where: string[] = [];
@@ -360,15 +364,15 @@ export function createCasesRepo(db: Db) {
       const latestReply = `(SELECT e.body FROM case_events e WHERE e.case_id = c.id AND e.public = 1 AND e.actor = 'user' AND e.body <> ''
         ORDER BY e.id DESC LIMIT 1)`;
       return db
-        .prepare(`SELECT ${CASE_COLUMNS}, ${latestReply} AS latestReply ${CASE_FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-          ORDER BY c.created_at DESC, c.id DESC LIMIT ?`)
+        .prepare(
+          `SELECT ${CASE_COLUMNS}, ${latestReply} AS latestReply ${CASE_FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY c.created_at DESC, c.id DESC LIMIT ?`,
+        )
         .all(...params, f.limit) as ExchangeRow[];
     },
     /** Each case's first event (its filing): a stable handle for what is said about the case later. */
     firstEventIds: (caseIds: number[]) =>
-      new Map(
-        (caseIds.length ? (s.firstEvents.all(JSON.stringify(caseIds)) as Array<{ caseId: number; id: number }>) : []).map((r) => [r.caseId, r.id]),
-      ),
+      new Map((caseIds.length ? (s.firstEvents.all(JSON.stringify(caseIds)) as Array<{ caseId: number; id: number }>) : []).map((r) => [r.caseId, r.id])),
     /** Committed events after `afterId`, oldest first, with what notifications need of their case. */
     eventsAfter: (afterId: number, limit: number) => s.eventsAfter.all(afterId, limit) as OutboxEvent[],
     addEvent: (e: NewCaseEvent) => Number(s.event.run({ ip: '', ...e, public: e.public ? 1 : 0 }).lastInsertRowid),

@@ -158,7 +158,18 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
     const view = services.cases.forVillager(String(req.params.caseToken));
     // 问题解决了吗？ — the answer (a plain link, no script) decides which form the page shows.
     const answer = req.query.answer === 'solved' || req.query.answer === 'unsolved' ? req.query.answer : null;
-    res.status(status).render('cases/track', { ...view, c: view.case, publicBaseUrl: services.config.publicBaseUrl, receipt: req.query.new === '1', values: {}, errors: [], notice: null, answer, maskPhone, ...extra });
+    res.status(status).render('cases/track', {
+      ...view,
+      c: view.case,
+      publicBaseUrl: services.config.publicBaseUrl,
+      receipt: req.query.new === '1',
+      values: {},
+      errors: [],
+      notice: null,
+      answer,
+      maskPhone,
+      ...extra,
+    });
   };
 
   router.get('/track/:caseToken', (req, res) => trackPage(req, res));

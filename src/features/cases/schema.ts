@@ -10,8 +10,13 @@ const text = (min: number, max: number, key: string) =>
     .string({ error: t(`cases.errors.${key}Required`) })
     .transform((s) => s.trim())
     .pipe(
-      (min > 1 ? z.string().min(1, { error: t(`cases.errors.${key}Required`) }).min(min, { error: t(`cases.errors.${key}TooShort`, { min }) }) : z.string().min(1, { error: t(`cases.errors.${key}Required`) }))
-        .max(max, { error: t(`cases.errors.${key}TooLong`, { max }) }),
+      (min > 1
+        ? z
+            .string()
+            .min(1, { error: t(`cases.errors.${key}Required`) })
+            .min(min, { error: t(`cases.errors.${key}TooShort`, { min }) })
+        : z.string().min(1, { error: t(`cases.errors.${key}Required`) })
+      ).max(max, { error: t(`cases.errors.${key}TooLong`, { max }) }),
     );
 
 /** An optional text box (the item or the call-back already says what the case is about). */
@@ -26,7 +31,12 @@ const name = text(1, 20, 'name');
 const phone = z
   .string({ error: t('cases.errors.phoneRequired') })
   .transform(normalisePhone)
-  .pipe(z.string().min(1, { error: t('cases.errors.phoneRequired') }).regex(MOBILE_PATTERN, { error: t('cases.errors.phoneInvalid') }));
+  .pipe(
+    z
+      .string()
+      .min(1, { error: t('cases.errors.phoneRequired') })
+      .regex(MOBILE_PATTERN, { error: t('cases.errors.phoneInvalid') }),
+  );
 const content = text(5, 1000, 'content');
 const note = optionalText(1000, 'content');
 const checkbox = z
@@ -78,10 +88,16 @@ export const speakForm = z
     },
     { when: () => true },
   )
-  .transform((v) => (v.anonymous ? { ...v, name: null, phone: null, notifySms: false } : { ...v, name: name.parse(v.name ?? ''), phone: phone.parse(v.phone ?? '') }));
+  .transform((v) =>
+    v.anonymous ? { ...v, name: null, phone: null, notifySms: false } : { ...v, name: name.parse(v.name ?? ''), phone: phone.parse(v.phone ?? '') },
+  );
 
 export const rateForm = z.object({
-  rating: z.coerce.number({ error: t('cases.errors.rating') }).int({ error: t('cases.errors.rating') }).min(1, { error: t('cases.errors.rating') }).max(5, { error: t('cases.errors.rating') }),
+  rating: z.coerce
+    .number({ error: t('cases.errors.rating') })
+    .int({ error: t('cases.errors.rating') })
+    .min(1, { error: t('cases.errors.rating') })
+    .max(5, { error: t('cases.errors.rating') }),
   comment: z
     .string()
     .optional()

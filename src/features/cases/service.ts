@@ -122,8 +122,7 @@ export function createCasesService(deps: {
     return calendar.dueAfter(at, item.promisedLimit);
   };
 
-  const reopenDeadline = (c: CaseRow): Date | null =>
-    c.resolvedAt ? new Date(Date.parse(c.resolvedAt) + REOPEN_DAYS * 24 * 3600 * 1000) : null;
+  const reopenDeadline = (c: CaseRow): Date | null => (c.resolvedAt ? new Date(Date.parse(c.resolvedAt) + REOPEN_DAYS * 24 * 3600 * 1000) : null);
 
   const byToken = (token: string): CaseRow => {
     const c = CASE_TOKEN_PATTERN.test(token) ? repo.findByToken(token) : undefined;
@@ -143,7 +142,10 @@ export function createCasesService(deps: {
     // Reopened: no longer resolved, and a fresh deadline from today.
     const reopenDue =
       action === 'reopen'
-        ? resolutionDue(now_, c.itemPromisedLimit === null ? null : { promisedLimit: c.itemPromisedLimit, promisedLimitUnit: c.itemPromisedLimitUnit ?? '工作日' }).toISOString()
+        ? resolutionDue(
+            now_,
+            c.itemPromisedLimit === null ? null : { promisedLimit: c.itemPromisedLimit, promisedLimitUnit: c.itemPromisedLimitUnit ?? '工作日' },
+          ).toISOString()
         : null;
     commit((record) => {
       const ok = repo.update({
@@ -179,53 +181,66 @@ export function createCasesService(deps: {
    * publishes nothing. Photo files are removed if nothing is saved.
    */
   const submit = (input: SubmitCase): FiledCase => {
-      if (input.idempotencyKey) {
+    if (input.idempotencyKey) {
+      const existing = repo.findByIdempotencyKey(input.idempotencyKey);
+      if (existing) return { token: existing.token, trackingNo: existing.trackingNo, created: false };
+    }
+    const at = now();
+    const iso = at.toISOString();
+    const files = photos.write(input.photos);
+    try {
+      return commit((record) => {
+        const day = chinaDate(at).replaceAll('-', '');
+        const trackingNo = `${day}-${String(repo.nextTrackingSeq(day)).padStart(4, '0')}`;
+        const token = newCaseToken();
+        const caseId = repo.insert({
+          token,
+          trackingNo,
+          kind: input.kind,
+          category: input.category,
+          itemId: input.item?.id ?? null,
+          villageId: input.villageId,
+          householdId: input.householdId,
+          plateId: input.plateId,
+          name: input.anonymous ? null : input.name,
+          phone: input.anonymous ? null : input.phone,
+          anonymous: input.anonymous,
+          content: input.content,
+          callbackTime: input.callbackTime,
+          firstResponseDue: calendar.dueAfter(at, 1).toISOString(),
+          resolutionDue: resolutionDue(at, input.item).toISOString(),
+          idempotencyKey: input.idempotencyKey,
+          source: input.source ?? null,
+          mediaUrl: input.anonymous ? null : (input.mediaUrl ?? null),
+          notifySms: !input.anonymous && !!input.phone && (input.notifySms ?? false),
+          now: iso,
+        });
+        record({
+          caseId,
+          at: iso,
+          actor: 'villager',
+          userId: null,
+          type: 'submitted',
+          fromState: null,
+          toState: 'submitted',
+          public: true,
+          body: '',
+          data: null,
+        });
+        input.photos.forEach((p, i) =>
+          repo.addPhoto(caseId, { fileName: files[i]!, mime: p.mime, bytes: p.data.length, width: p.width, height: p.height }, iso),
+        );
+        return { token, trackingNo, created: true };
+      });
+    } catch (err) {
+      photos.remove(files);
+      // Two taps racing with the same key: the second finds the first's case.
+      if (input.idempotencyKey && String((err as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) {
         const existing = repo.findByIdempotencyKey(input.idempotencyKey);
         if (existing) return { token: existing.token, trackingNo: existing.trackingNo, created: false };
       }
-      const at = now();
-      const iso = at.toISOString();
-      const files = photos.write(input.photos);
-      try {
-        return commit((record) => {
-          const day = chinaDate(at).replaceAll('-', '');
-          const trackingNo = `${day}-${String(repo.nextTrackingSeq(day)).padStart(4, '0')}`;
-          const token = newCaseToken();
-          const caseId = repo.insert({
-            token,
-            trackingNo,
-            kind: input.kind,
-            category: input.category,
-            itemId: input.item?.id ?? null,
-            villageId: input.villageId,
-            householdId: input.householdId,
-            plateId: input.plateId,
-            name: input.anonymous ? null : input.name,
-            phone: input.anonymous ? null : input.phone,
-            anonymous: input.anonymous,
-            content: input.content,
-            callbackTime: input.callbackTime,
-            firstResponseDue: calendar.dueAfter(at, 1).toISOString(),
-            resolutionDue: resolutionDue(at, input.item).toISOString(),
-            idempotencyKey: input.idempotencyKey,
-            source: input.source ?? null,
-            mediaUrl: input.anonymous ? null : (input.mediaUrl ?? null),
-            notifySms: !input.anonymous && !!input.phone && (input.notifySms ?? false),
-            now: iso,
-          });
-          record({ caseId, at: iso, actor: 'villager', userId: null, type: 'submitted', fromState: null, toState: 'submitted', public: true, body: '', data: null });
-          input.photos.forEach((p, i) => repo.addPhoto(caseId, { fileName: files[i]!, mime: p.mime, bytes: p.data.length, width: p.width, height: p.height }, iso));
-          return { token, trackingNo, created: true };
-        });
-      } catch (err) {
-        photos.remove(files);
-        // Two taps racing with the same key: the second finds the first's case.
-        if (input.idempotencyKey && String((err as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) {
-          const existing = repo.findByIdempotencyKey(input.idempotencyKey);
-          if (existing) return { token: existing.token, trackingNo: existing.trackingNo, created: false };
-        }
-        throw err;
-      }
+      throw err;
+    }
   };
 
   return {

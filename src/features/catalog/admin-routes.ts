@@ -41,7 +41,12 @@ export function catalogAdminRoutes(services: Services): Router {
       render(res, code, cells, err.errors, 400);
       return;
     }
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: body.only === 'publish' ? (body.publish === '1' ? 'item_published' : 'item_unpublished') : 'item_changed', target: `item:${code}` });
+    services.staff.audit({
+      userId: user.id,
+      ip: req.ip ?? '',
+      action: body.only === 'publish' ? (body.publish === '1' ? 'item_published' : 'item_unpublished') : 'item_changed',
+      target: `item:${code}`,
+    });
     res.redirect(303, body.only === 'publish' ? '/admin/catalog' : `/admin/catalog/${code}`);
   });
   return router;

@@ -157,9 +157,7 @@ export function createCatalogRepo(db: Db) {
            i.express, i.scope, i.high_frequency AS highFrequency, i.can_apply AS canApply
     FROM catalog_items i JOIN catalog_themes t ON t.code = i.theme_code
     WHERE i.code = ? AND i.published = 1`);
-  const materials = db.prepare(
-    'SELECT name, necessity, form, source, copies, notes FROM catalog_materials WHERE item_id = ? ORDER BY seq',
-  );
+  const materials = db.prepare('SELECT name, necessity, form, source, copies, notes FROM catalog_materials WHERE item_id = ? ORDER BY seq');
   const fees = db.prepare('SELECT name, standard, basis, reducible FROM catalog_fees WHERE item_id = ? ORDER BY seq');
   const faqs = db.prepare('SELECT question, answer FROM catalog_faqs WHERE item_id = ? ORDER BY seq');
   const adminList = db.prepare(`SELECT code, name, department, published, can_apply AS canApply FROM catalog_items
@@ -186,7 +184,9 @@ export function createCatalogRepo(db: Db) {
         high_frequency = excluded.high_frequency, can_apply = excluded.can_apply, published = excluded.published, updated_at = excluded.updated_at`);
   const idOf = db.prepare('SELECT id FROM catalog_items WHERE code = ?').pluck();
   const clearChildren = ['catalog_materials', 'catalog_fees', 'catalog_faqs'].map((t) => db.prepare(`DELETE FROM ${t} WHERE item_id = ?`));
-  const insertMaterial = db.prepare('INSERT INTO catalog_materials (item_id, seq, name, necessity, form, source, copies, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertMaterial = db.prepare(
+    'INSERT INTO catalog_materials (item_id, seq, name, necessity, form, source, copies, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   const insertFee = db.prepare('INSERT INTO catalog_fees (item_id, seq, name, standard, basis, reducible) VALUES (?, ?, ?, ?, ?, ?)');
   const insertFaq = db.prepare('INSERT INTO catalog_faqs (item_id, seq, question, answer) VALUES (?, ?, ?, ?)');
   const editableFaqs = db.prepare('SELECT question AS q, answer AS a FROM catalog_faqs WHERE item_id = ? ORDER BY seq');
@@ -194,16 +194,42 @@ export function createCatalogRepo(db: Db) {
   const editable = (i: Record<string, unknown>): EditableItem => {
     const id = i.id as number;
     return {
-      code: String(i.code), implCode: String(i.impl_code), name: String(i.name), keywords: String(i.keywords), typeCode: String(i.type_code),
-      themeCode: String(i.theme_code), level: String(i.level), basis: String(i.basis), department: String(i.department), departmentCode: String(i.department_code),
-      handlingType: String(i.handling_type), target: String(i.target), conditions: String(i.conditions), legalLimit: Number(i.legal_limit),
-      legalLimitUnit: String(i.legal_limit_unit), promisedLimit: Number(i.promised_limit), promisedLimitUnit: String(i.promised_limit_unit),
-      visits: Number(i.visits), charged: i.charged === 1,
+      code: String(i.code),
+      implCode: String(i.impl_code),
+      name: String(i.name),
+      keywords: String(i.keywords),
+      typeCode: String(i.type_code),
+      themeCode: String(i.theme_code),
+      level: String(i.level),
+      basis: String(i.basis),
+      department: String(i.department),
+      departmentCode: String(i.department_code),
+      handlingType: String(i.handling_type),
+      target: String(i.target),
+      conditions: String(i.conditions),
+      legalLimit: Number(i.legal_limit),
+      legalLimitUnit: String(i.legal_limit_unit),
+      promisedLimit: Number(i.promised_limit),
+      promisedLimitUnit: String(i.promised_limit_unit),
+      visits: Number(i.visits),
+      charged: i.charged === 1,
       fees: (fees.all(id) as Array<{ name: string; standard: string; basis: string; reducible: number }>).map((f) => ({ ...f, reducible: f.reducible === 1 })),
-      forms: String(i.forms), process: JSON.parse(String(i.process)) as string[], place: String(i.place), hours: String(i.hours),
-      consultPhone: String(i.consult_phone), complaintPhone: String(i.complaint_phone), online: i.online === 1, onlineDepth: Number(i.online_depth),
-      pcUrl: (i.pc_url as string | null) ?? '', mobileUrl: (i.mobile_url as string | null) ?? '', appointment: i.appointment === 1, express: i.express === 1,
-      scope: String(i.scope), highFrequency: i.high_frequency === 1, canApply: i.can_apply === 1, published: i.published === 1,
+      forms: String(i.forms),
+      process: JSON.parse(String(i.process)) as string[],
+      place: String(i.place),
+      hours: String(i.hours),
+      consultPhone: String(i.consult_phone),
+      complaintPhone: String(i.complaint_phone),
+      online: i.online === 1,
+      onlineDepth: Number(i.online_depth),
+      pcUrl: (i.pc_url as string | null) ?? '',
+      mobileUrl: (i.mobile_url as string | null) ?? '',
+      appointment: i.appointment === 1,
+      express: i.express === 1,
+      scope: String(i.scope),
+      highFrequency: i.high_frequency === 1,
+      canApply: i.can_apply === 1,
+      published: i.published === 1,
       materials: materials.all(id) as EditableItem['materials'],
       faqs: editableFaqs.all(id) as EditableItem['faqs'],
     };
@@ -219,8 +245,18 @@ export function createCatalogRepo(db: Db) {
     /** Writes an item on its code, replacing its materials, fees and questions. Call inside a transaction. */
     upsertEditable(v: EditableItem, typeName: string | undefined): void {
       upsertItem.run({
-        ...v, typeName, process: JSON.stringify(v.process), pcUrl: v.pcUrl || null, mobileUrl: v.mobileUrl || null,
-        charged: +v.charged, online: +v.online, appointment: +v.appointment, express: +v.express, highFrequency: +v.highFrequency, canApply: +v.canApply, published: +v.published,
+        ...v,
+        typeName,
+        process: JSON.stringify(v.process),
+        pcUrl: v.pcUrl || null,
+        mobileUrl: v.mobileUrl || null,
+        charged: +v.charged,
+        online: +v.online,
+        appointment: +v.appointment,
+        express: +v.express,
+        highFrequency: +v.highFrequency,
+        canApply: +v.canApply,
+        published: +v.published,
       });
       const id = idOf.get(v.code) as number;
       for (const c of clearChildren) c.run(id);
@@ -233,8 +269,7 @@ export function createCatalogRepo(db: Db) {
     /** Adds or renames themes by code; each one's sort is its place in the list. */
     saveThemes: (list: ReadonlyArray<{ code: string; name: string }>) => list.forEach((t, i) => saveTheme.run(t.code, t.name, i)),
     indexRows: () => index.all() as ItemIndexRow[],
-    adminList: (q: string) =>
-      adminList.all(q, q, q) as Array<{ code: string; name: string; department: string; published: number; canApply: number }>,
+    adminList: (q: string) => adminList.all(q, q, q) as Array<{ code: string; name: string; department: string; published: number; canApply: number }>,
     getByCode(code: string): ServiceItem | undefined {
       const row = byCode.get(code) as Record<string, unknown> | undefined;
       if (!row) return undefined;

@@ -30,7 +30,11 @@ export const pickerQuery = z.object({
     .string()
     .optional()
     .catch(undefined)
-    .transform((v) => Array.from((v ?? '').trim()).slice(0, MAX_QUERY_LENGTH).join('')),
+    .transform((v) =>
+      Array.from((v ?? '').trim())
+        .slice(0, MAX_QUERY_LENGTH)
+        .join(''),
+    ),
 });
 
 export type CatalogQuery = z.output<typeof catalogQuery>;

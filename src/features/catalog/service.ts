@@ -134,10 +134,7 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
       const q = Array.from(raw).slice(0, MAX_QUERY_LENGTH).join('');
       const matched = q ? rank(rows, q) : browseOrder;
       const filtered = matched.filter(
-        (r) =>
-          (!params.theme || r.themeCode === params.theme) &&
-          (!params.online || r.fullyOnline === 1) &&
-          (!params.hf || r.highFrequency === 1),
+        (r) => (!params.theme || r.themeCode === params.theme) && (!params.online || r.fullyOnline === 1) && (!params.hf || r.highFrequency === 1),
       );
       const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
       const page = Math.min(Math.max(1, params.page ?? 1), pages);

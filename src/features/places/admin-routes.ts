@@ -8,14 +8,25 @@ import { fieldErrors } from '../../domain/field-errors.js';
 import { isMobile, normalisePhone } from '../../domain/phone.js';
 
 const householdForm = z.object({
-  address: z.string().trim().min(1, { error: t('households.addressRequired') }).max(50, { error: t('households.addressRequired') }),
-  contactName: z.string().trim().max(20, { error: t('households.nameTooLong') }).transform((v) => v || null),
+  address: z
+    .string()
+    .trim()
+    .min(1, { error: t('households.addressRequired') })
+    .max(50, { error: t('households.addressRequired') }),
+  contactName: z
+    .string()
+    .trim()
+    .max(20, { error: t('households.nameTooLong') })
+    .transform((v) => v || null),
   contactPhone: z
     .string()
     .transform((v) => (v.trim() ? normalisePhone(v) : ''))
     .pipe(z.string().refine((v) => v === '' || isMobile(v), { error: t('cases.errors.phoneInvalid') }))
     .transform((v) => v || null),
-  notes: z.string().trim().max(200, { error: t('households.notesTooLong') }),
+  notes: z
+    .string()
+    .trim()
+    .max(200, { error: t('households.notesTooLong') }),
 });
 
 /** 住户管理 (at /admin, behind its gate): staff and admins list, add and correct households of their villages. */
@@ -46,34 +57,52 @@ export function householdAdminRoutes(services: Services): Router {
     const editId = Number(req.query.edit);
     const rows = services.places.householdsOf(currentUser(res)!.scope, villageOf(res, req.params.code).id, '');
     const editing = Number.isInteger(editId) ? rows.find((r) => r.id === editId) : undefined;
-    render(res, req.params.code, q, editing ? { editing: editing.id, values: { address: editing.address, contactName: editing.contactName ?? '', contactPhone: editing.contactPhone ?? '', notes: editing.notes } } : {});
+    render(
+      res,
+      req.params.code,
+      q,
+      editing
+        ? {
+            editing: editing.id,
+            values: { address: editing.address, contactName: editing.contactName ?? '', contactPhone: editing.contactPhone ?? '', notes: editing.notes },
+          }
+        : {},
+    );
   });
 
-  const save = (mode: 'add' | 'edit'): RequestHandler => (req, res) => {
-    const user = currentUser(res)!;
-    const village = villageOf(res, req.params.code);
-    const id = Number(req.params.id);
-    const parsed = householdForm.safeParse(req.body ?? {});
-    const editing = mode === 'edit' ? id : null;
-    if (!parsed.success) {
-      render(res, req.params.code, '', { errors: fieldErrors(parsed.error, { hrefPrefix: 'hh-' }), values: req.body, editing }, 400);
-      return;
-    }
-    try {
-      if (mode === 'add') {
-        const newId = services.places.addHousehold(user.scope, village.id, parsed.data);
-        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'household_added', target: `household:${newId}`, detail: parsed.data.address });
-      } else {
-        services.places.updateHousehold(user.scope, id, parsed.data);
-        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'household_changed', target: `household:${id}`, detail: parsed.data.address });
+  const save =
+    (mode: 'add' | 'edit'): RequestHandler =>
+    (req, res) => {
+      const user = currentUser(res)!;
+      const village = villageOf(res, req.params.code);
+      const id = Number(req.params.id);
+      const parsed = householdForm.safeParse(req.body ?? {});
+      const editing = mode === 'edit' ? id : null;
+      if (!parsed.success) {
+        render(res, req.params.code, '', { errors: fieldErrors(parsed.error, { hrefPrefix: 'hh-' }), values: req.body, editing }, 400);
+        return;
       }
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      render(res, req.params.code, '', { errors: [{ field: 'address', text: t('households.addressTaken'), href: '#hh-address' }], values: req.body, editing }, 409);
-      return;
-    }
-    res.redirect(303, `/admin/villages/${village.code}/households`);
-  };
+      try {
+        if (mode === 'add') {
+          const newId = services.places.addHousehold(user.scope, village.id, parsed.data);
+          services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'household_added', target: `household:${newId}`, detail: parsed.data.address });
+        } else {
+          services.places.updateHousehold(user.scope, id, parsed.data);
+          services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'household_changed', target: `household:${id}`, detail: parsed.data.address });
+        }
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        render(
+          res,
+          req.params.code,
+          '',
+          { errors: [{ field: 'address', text: t('households.addressTaken'), href: '#hh-address' }], values: req.body, editing },
+          409,
+        );
+        return;
+      }
+      res.redirect(303, `/admin/villages/${village.code}/households`);
+    };
   router.post('/villages/:code/households', staffOnly, save('add'));
   router.post('/villages/:code/households/:id', staffOnly, save('edit'));
   return router;

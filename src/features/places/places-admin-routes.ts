@@ -7,20 +7,42 @@ import { t } from '../../i18n/index.js';
 import { fieldErrors } from '../../domain/field-errors.js';
 import { isOfficePhoneText } from '../../domain/phone.js';
 
-const name = z.string().trim().min(1, { error: t('placesAdmin.nameRequired') }).max(30, { error: t('placesAdmin.nameRequired') });
+const name = z
+  .string()
+  .trim()
+  .min(1, { error: t('placesAdmin.nameRequired') })
+  .max(30, { error: t('placesAdmin.nameRequired') });
 const centreForm = z.object({
-  address: z.string().trim().max(100, { error: t('placesAdmin.centreTooLong') }),
-  hours: z.string().trim().min(1, { error: t('placesAdmin.centreHoursRequired') }).max(100, { error: t('placesAdmin.centreTooLong') }),
-  phone: z.string().trim().refine(isOfficePhoneText, { error: t('placesAdmin.centrePhoneInvalid') }),
+  address: z
+    .string()
+    .trim()
+    .max(100, { error: t('placesAdmin.centreTooLong') }),
+  hours: z
+    .string()
+    .trim()
+    .min(1, { error: t('placesAdmin.centreHoursRequired') })
+    .max(100, { error: t('placesAdmin.centreTooLong') }),
+  phone: z
+    .string()
+    .trim()
+    .refine(isOfficePhoneText, { error: t('placesAdmin.centrePhoneInvalid') }),
 });
-const villageForm = z.object({ code: z.string().trim().regex(/^\d{12}$/, { error: t('placesAdmin.codeInvalid') }), name });
+const villageForm = z.object({
+  code: z
+    .string()
+    .trim()
+    .regex(/^\d{12}$/, { error: t('placesAdmin.codeInvalid') }),
+  name,
+});
 
 /** 镇街与村居 (at /admin, behind its gate): admins add villages and correct names; staff rename villages in their scope. */
 export function placesAdminRoutes(services: Services): Router {
   const router = Router();
   const render = (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const user = currentUser(res)!;
-    res.status(status).render('admin/places', { towns: services.places.towns(), villages: services.places.villagesIn(user.scope), errors: [], values: {}, ...extra });
+    res
+      .status(status)
+      .render('admin/places', { towns: services.places.towns(), villages: services.places.villagesIn(user.scope), errors: [], values: {}, ...extra });
   };
 
   router.get('/places', requireUser('admin', 'staff'), (_req, res) => render(res));
@@ -39,7 +61,13 @@ export function placesAdminRoutes(services: Services): Router {
     const parsed = centreForm.safeParse(req.body ?? {});
     if (!parsed.success) return render(res, { errors: [{ field: 'centre', text: parsed.error.issues[0]!.message, href: '#centres' }] }, 400);
     services.places.setTownCentre(String(req.params.code), parsed.data);
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'town_centre_set', target: String(req.params.code), detail: [parsed.data.address, parsed.data.hours, parsed.data.phone].join(' · ') });
+    services.staff.audit({
+      userId: user.id,
+      ip: req.ip ?? '',
+      action: 'town_centre_set',
+      target: String(req.params.code),
+      detail: [parsed.data.address, parsed.data.hours, parsed.data.phone].join(' · '),
+    });
     res.redirect(303, '/admin/places#centres');
   });
 

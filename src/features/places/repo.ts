@@ -157,7 +157,14 @@ export function createPlacesRepo(db: Db) {
     villages: () => villages.all() as VillageRow[],
     household: (id: number) => household.get(id) as HouseholdFile | undefined,
     listHouseholds: (villageId: number, q: string) =>
-      listHouseholds.all(villageId, q, q, q) as Array<{ id: number; address: string; contactName: string | null; contactPhone: string | null; notes: string; token: string | null }>,
+      listHouseholds.all(villageId, q, q, q) as Array<{
+        id: number;
+        address: string;
+        contactName: string | null;
+        contactPhone: string | null;
+        notes: string;
+        token: string | null;
+      }>,
     updateHousehold: (id: number, h: { address: string; contactName: string | null; contactPhone: string | null; notes: string }) =>
       updateHousehold.run(h.address, h.contactName, h.contactPhone, h.notes, id),
     insertHousehold: (villageId: number, h: { address: string; contactName: string | null; contactPhone: string | null; notes: string }, token: string) => {
@@ -175,7 +182,11 @@ export function createPlacesRepo(db: Db) {
       return Number(insertIssuedPlate.run(token, householdId, villageId, at).lastInsertRowid);
     },
     /** Adds a household with its plate unless the village has that address; returns whether it was added. */
-    insertHouseholdIfNew: (villageId: number, h: { address: string; contactName: string | null; contactPhone: string | null; notes: string }, token: () => string) => {
+    insertHouseholdIfNew: (
+      villageId: number,
+      h: { address: string; contactName: string | null; contactPhone: string | null; notes: string },
+      token: () => string,
+    ) => {
       const added = insertHouseholdIfNew.run(villageId, h.address, h.contactName, h.contactPhone, h.notes);
       if (added.changes !== 1) return false;
       insertPlate.run(token(), Number(added.lastInsertRowid), villageId);

@@ -42,7 +42,12 @@ export function activePlate(services: Services, req: Request, res: Response, kin
 /** Case tokens this phone filed, from its cookie. */
 export function mineTokens(req: Request): string[] {
   const raw = req.cookies?.[MINE_COOKIE];
-  return typeof raw === 'string' ? raw.split('.').filter((t) => /^[A-Za-z0-9_-]{22}$/.test(t)).slice(0, 10) : [];
+  return typeof raw === 'string'
+    ? raw
+        .split('.')
+        .filter((t) => /^[A-Za-z0-9_-]{22}$/.test(t))
+        .slice(0, 10)
+    : [];
 }
 
 const visitForm = z.object({
@@ -50,7 +55,11 @@ const visitForm = z.object({
     .string({ error: t('visits.dateInvalid') })
     .refine(isRealDate, { error: t('visits.dateInvalid') })
     .refine((d) => d <= chinaToday(), { error: t('visits.dateFuture') }),
-  notes: z.string().trim().min(2, { error: t('visits.notesRequired') }).max(1000, { error: t('visits.notesTooLong') }),
+  notes: z
+    .string()
+    .trim()
+    .min(2, { error: t('visits.notesRequired') })
+    .max(1000, { error: t('visits.notesTooLong') }),
 });
 
 /** Recording a visit from a household's file (at /admin, behind its gate). */
@@ -67,7 +76,15 @@ export function householdVisitRoutes(services: Services): Router {
     if (!parsed.success) {
       const errors = fieldErrors(parsed.error);
       const plate = services.places.plateByToken(token);
-      res.status(400).render('places/household-file', { plate, base: `/p/${token}`, ...file, cases: services.caseOffice.ofHousehold(user, id), errors, values: req.body, today: chinaToday() });
+      res.status(400).render('places/household-file', {
+        plate,
+        base: `/p/${token}`,
+        ...file,
+        cases: services.caseOffice.ofHousehold(user, id),
+        errors,
+        values: req.body,
+        today: chinaToday(),
+      });
       return;
     }
     services.places.recordVisit(user.scope, user.id, id, parsed.data.visitedOn, parsed.data.notes);
@@ -93,7 +110,15 @@ export function placesRoutes(services: Services): Router {
         const file = services.places.householdFile(user.scope, plate.householdId);
         if (file) {
           noStore(res);
-          res.render('places/household-file', { plate, base, ...file, cases: services.caseOffice.ofHousehold(user, plate.householdId), errors: [], values: {}, today: chinaToday() });
+          res.render('places/household-file', {
+            plate,
+            base,
+            ...file,
+            cases: services.caseOffice.ofHousehold(user, plate.householdId),
+            errors: [],
+            values: {},
+            today: chinaToday(),
+          });
           return;
         }
       }

@@ -107,7 +107,10 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
      */
     *exportHouseholdsByVillage(villageIds: number[]): Generator<HouseholdRecord[]> {
       const wanted = new Set(villageIds);
-      const villages = repo.villages().filter((v) => wanted.has(v.id)).sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+      const villages = repo
+        .villages()
+        .filter((v) => wanted.has(v.id))
+        .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
       for (const v of villages) yield repo.exportHouseholds([v.id]);
     },
     /**
@@ -152,6 +155,5 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
     },
   };
 }
-
 
 export type PlacesService = ReturnType<typeof createPlacesService>;

@@ -72,8 +72,18 @@ function drawHouseholdPlate(doc: Doc, p: PrintablePlate, url: string, x: number,
   doc.save();
   const radius = 4 * MM * k;
   // The band follows the plate's rounded corners.
-  doc.save().roundedRect(x + 1, y + 1, W - 2, H - 2, radius).clip().rect(x + 1, y + 1, W - 2, band).fill(NAVY).restore();
-  doc.roundedRect(x + 1, y + 1, W - 2, H - 2, radius).lineWidth(1.2 * k + 0.3).strokeColor(NAVY).stroke();
+  doc
+    .save()
+    .roundedRect(x + 1, y + 1, W - 2, H - 2, radius)
+    .clip()
+    .rect(x + 1, y + 1, W - 2, band)
+    .fill(NAVY)
+    .restore();
+  doc
+    .roundedRect(x + 1, y + 1, W - 2, H - 2, radius)
+    .lineWidth(1.2 * k + 0.3)
+    .strokeColor(NAVY)
+    .stroke();
   fitText(doc, `${p.townName} · ${p.villageName}`, x + pad, y + band * 0.22, W - 2 * pad, 20 * k, '#ffffff');
   const qrSide = H - band - 2 * pad;
   drawQr(doc, url, x + pad, y + band + pad, qrSide);
@@ -102,13 +112,25 @@ function drawCutMarks(doc: Doc, left: number, top: number, size: PlateSize): voi
   const right = left + size.columns * W;
   for (let c = 0; c <= size.columns; c++) {
     const x = left + c * W;
-    doc.moveTo(x, top - gap - len).lineTo(x, top - gap).stroke();
-    doc.moveTo(x, bottom + gap).lineTo(x, bottom + gap + len).stroke();
+    doc
+      .moveTo(x, top - gap - len)
+      .lineTo(x, top - gap)
+      .stroke();
+    doc
+      .moveTo(x, bottom + gap)
+      .lineTo(x, bottom + gap + len)
+      .stroke();
   }
   for (let r = 0; r <= size.rows; r++) {
     const yy = top + r * H;
-    doc.moveTo(left - gap - len, yy).lineTo(left - gap, yy).stroke();
-    doc.moveTo(right + gap, yy).lineTo(right + gap + len, yy).stroke();
+    doc
+      .moveTo(left - gap - len, yy)
+      .lineTo(left - gap, yy)
+      .stroke();
+    doc
+      .moveTo(right + gap, yy)
+      .lineTo(right + gap + len, yy)
+      .stroke();
   }
   doc.restore();
 }
@@ -147,7 +169,11 @@ export async function writeHouseholdPlatesPdf(
   }
   if (n === 0) {
     doc.addPage();
-    doc.font('sc').fontSize(14).fillColor('#000000').text(t('plates.none'), 20 * MM, 20 * MM);
+    doc
+      .font('sc')
+      .fontSize(14)
+      .fillColor('#000000')
+      .text(t('plates.none'), 20 * MM, 20 * MM);
   }
   doc.end();
   await finished;
@@ -177,8 +203,18 @@ export function writeVillagePlatePdf(
     const y = ((A4.height - VILLAGE_PLATE.height) / 2) * MM;
     const W = VILLAGE_PLATE.width * MM;
     const H = VILLAGE_PLATE.height * MM;
-    doc.save().roundedRect(x, y, W, H, 6 * MM).clip().rect(x, y, W, 40 * MM).fill(NAVY).restore();
-    doc.roundedRect(x, y, W, H, 6 * MM).lineWidth(2).strokeColor(NAVY).stroke();
+    doc
+      .save()
+      .roundedRect(x, y, W, H, 6 * MM)
+      .clip()
+      .rect(x, y, W, 40 * MM)
+      .fill(NAVY)
+      .restore();
+    doc
+      .roundedRect(x, y, W, H, 6 * MM)
+      .lineWidth(2)
+      .strokeColor(NAVY)
+      .stroke();
     fitText(doc, v.villageName, x + 10 * MM, y + 8 * MM, W - 20 * MM, 40, '#ffffff');
     fitText(doc, v.townName, x + 10 * MM, y + 26 * MM, W - 20 * MM, 16, '#ffffff');
     const side = 110 * MM;

@@ -17,12 +17,27 @@ import { addressFit, plateCode, sizeOf, SIZES } from './sizes.js';
 const HTML_PRINT_LIMIT = 400;
 
 const selection = z.object({
-  village: z.string().regex(/^\d{12}$/).optional().catch(undefined),
-  town: z.string().regex(/^\d{9}$/).optional().catch(undefined),
+  village: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional()
+    .catch(undefined),
+  town: z
+    .string()
+    .regex(/^\d{9}$/)
+    .optional()
+    .catch(undefined),
   households: z
     .union([z.string(), z.array(z.string())])
     .optional()
-    .transform((v) => (v === undefined ? undefined : (Array.isArray(v) ? v : v.split(',')).map(Number).filter((n) => Number.isInteger(n) && n > 0).slice(0, 2000)))
+    .transform((v) =>
+      v === undefined
+        ? undefined
+        : (Array.isArray(v) ? v : v.split(','))
+            .map(Number)
+            .filter((n) => Number.isInteger(n) && n > 0)
+            .slice(0, 2000),
+    )
     .catch(undefined),
   // An empty date box means no date; a date that is not on the calendar is refused, never ignored
   // (ignoring it would print every plate of the township instead of the few replaced ones).
@@ -111,7 +126,13 @@ export function platesRoutes(services: Services): Router {
       const pages = [];
       const perPage = size.columns * size.rows;
       for (let i = 0; i < plates.length; i += perPage) pages.push(plates.slice(i, i + perPage));
-      res.render('admin/plates-print', { pages, size, total: services.plates.count(sel), limit: HTML_PRINT_LIMIT, query: new URLSearchParams(req.query as Record<string, string>).toString() });
+      res.render('admin/plates-print', {
+        pages,
+        size,
+        total: services.plates.count(sel),
+        limit: HTML_PRINT_LIMIT,
+        query: new URLSearchParams(req.query as Record<string, string>).toString(),
+      });
     } catch (err) {
       next(err);
     }
@@ -122,7 +143,13 @@ export function platesRoutes(services: Services): Router {
       const q = parseSelection(req.query);
       const sel = toSelection(res, q);
       const user = currentUser(res)!;
-      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'plates_printed', target: q.village ?? q.town ?? 'households', detail: `${services.plates.count(sel)} ${sizeOf(q.size).key}` });
+      services.staff.audit({
+        userId: user.id,
+        ip: req.ip ?? '',
+        action: 'plates_printed',
+        target: q.village ?? q.town ?? 'households',
+        detail: `${services.plates.count(sel)} ${sizeOf(q.size).key}`,
+      });
       res.type('application/pdf');
       res.set('Content-Disposition', `attachment; filename="plates-${q.village ?? q.town ?? 'selected'}.pdf"`);
       await writeHouseholdPlatesPdf(res, services.plates.iterate(sel), {
@@ -155,7 +182,10 @@ export function platesRoutes(services: Services): Router {
     const village = services.places.villagesIn(user.scope).find((v) => v.id === h.villageId)!;
     res.render('admin/confirm', {
       title: t('plates.reissueConfirmTitle'),
-      details: [[t('plates.address'), `${village.townName} ${village.name} ${h.address}`], [t('plates.code'), h.plateId ? plateCode(h.plateId) : '—']],
+      details: [
+        [t('plates.address'), `${village.townName} ${village.name} ${h.address}`],
+        [t('plates.code'), h.plateId ? plateCode(h.plateId) : '—'],
+      ],
       body: t('plates.reissueConfirmBody'),
       action: `/admin/plates/households/${h.id}/reissue`,
       hiddenFields: [['village', village.code]],

@@ -9,7 +9,13 @@ import { plateUrl } from './qr.js';
 /** How many plates are read from the database at once for a print sheet or a PDF. */
 const PLATE_SLICE = 200;
 
-export function createPlatesService(deps: { repo: PlatesRepo; cadres: CadresService; places: Pick<PlacesService, 'reissueHouseholdPlate'>; publicBaseUrl: string; now?: () => Date }) {
+export function createPlatesService(deps: {
+  repo: PlatesRepo;
+  cadres: CadresService;
+  places: Pick<PlacesService, 'reissueHouseholdPlate'>;
+  publicBaseUrl: string;
+  now?: () => Date;
+}) {
   const { repo, cadres, places } = deps;
   const now = deps.now ?? (() => new Date());
   return {

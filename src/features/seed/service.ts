@@ -79,7 +79,13 @@ export function seedDemo(db: Db, services: SeedServices, opts: SeedOptions): See
         added.set(dataset, services.transfer.importNow(dataset, bytes, caller, writeOptions).counts.add);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        throw new Error(`The demo file ${path.join(dir, file)} does not import: ${err.errors.slice(0, 5).map((e) => e.text).join('; ')}`, { cause: err });
+        throw new Error(
+          `The demo file ${path.join(dir, file)} does not import: ${err.errors
+            .slice(0, 5)
+            .map((e) => e.text)
+            .join('; ')}`,
+          { cause: err },
+        );
       }
       if (dataset === 'cadres') {
         const table = parseTableNow(bytes, 'utf8');

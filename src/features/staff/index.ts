@@ -7,7 +7,9 @@ import { staffRoutes } from './routes.js';
 interface Needs {
   throttle: ThrottleService;
 }
-const services = ({ db, now, scryptCost }: ServiceContext, { throttle }: Needs) => ({ staff: createStaffService(createStaffRepo(db), throttle, now, scryptCost) });
+const services = ({ db, now, scryptCost }: ServiceContext, { throttle }: Needs) => ({
+  staff: createStaffService(createStaffRepo(db), throttle, now, scryptCost),
+});
 
 /** Back-office users, their scopes, sign-in and the audit log; admins manage users at /admin/users. */
 export const staffFeature: Feature<ReturnType<typeof services>, Needs> = {

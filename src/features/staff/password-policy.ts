@@ -3,7 +3,19 @@ import { dictionary } from '@zxcvbn-ts/language-common';
 export const MIN_PASSWORD_LENGTH = 10;
 
 // Common in Chinese-speaking places and missing from the English-centred list.
-const LOCAL_COMMON = ['woaini1314', 'woaini520', '5201314520', '1314520520', 'aini1314520', 'zhang123456', 'wang123456', 'li123456789', 'qq123456789', 'mashang123', 'mashangfuwu'];
+const LOCAL_COMMON = [
+  'woaini1314',
+  'woaini520',
+  '5201314520',
+  '1314520520',
+  'aini1314520',
+  'zhang123456',
+  'wang123456',
+  'li123456789',
+  'qq123456789',
+  'mashang123',
+  'mashangfuwu',
+];
 
 let common: Set<string> | undefined;
 const commonPasswords = () => (common ??= new Set([...dictionary['passwords-common'], ...LOCAL_COMMON].map((p) => p.toLowerCase())));

@@ -27,9 +27,9 @@ export function createStaffRepo(db: Db) {
     scopes: db.prepare('SELECT level, code FROM user_scopes WHERE user_id = ?'),
     addScope: db.prepare('INSERT OR IGNORE INTO user_scopes (user_id, level, code) VALUES (?, ?, ?)'),
     allVillages: db.prepare('SELECT id FROM villages').pluck(),
-    districtVillages: db.prepare(
-      'SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id JOIN districts d ON d.id = t.district_id WHERE d.code = ?',
-    ).pluck(),
+    districtVillages: db
+      .prepare('SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id JOIN districts d ON d.id = t.district_id WHERE d.code = ?')
+      .pluck(),
     townVillages: db.prepare('SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ?').pluck(),
     village: db.prepare('SELECT id FROM villages WHERE code = ?').pluck(),
     cadreVillages: db.prepare('SELECT village_id FROM cadre_villages WHERE cadre_id = ?').pluck(),
@@ -96,7 +96,16 @@ export function createStaffRepo(db: Db) {
     placeExists: (level: ScopeLevel, code: string) =>
       (level === 'district' ? s.districtExists : level === 'town' ? s.townExists : s.villageExists).get(code) === 1,
     auditList: (limit: number, offset: number) =>
-      s.auditList.all(limit, offset) as Array<{ id: number; at: string; ip: string; action: string; target: string; detail: string; username: string | null; displayName: string | null }>,
+      s.auditList.all(limit, offset) as Array<{
+        id: number;
+        at: string;
+        ip: string;
+        action: string;
+        target: string;
+        detail: string;
+        username: string | null;
+        displayName: string | null;
+      }>,
     usersInVillages(villageIds: number[]): Array<{ id: number; displayName: string; role: Role }> {
       if (villageIds.length === 0) return [];
       return s.usersInVillages(villageIds.length).all(...villageIds, ...villageIds) as Array<{ id: number; displayName: string; role: Role }>;

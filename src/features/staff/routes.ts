@@ -18,10 +18,20 @@ const codes = (len: number) =>
     .pipe(z.array(z.string().regex(new RegExp(`^\\d{${len}}$`), { error: t('users.codeInvalid') })).max(50));
 
 const userForm = z.object({
-  username: z.string().trim().regex(/^[A-Za-z0-9_.-]{3,32}$/, { error: t('users.usernameInvalid') }),
-  displayName: z.string().trim().min(1, { error: t('users.nameRequired') }).max(20, { error: t('users.nameRequired') }),
+  username: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]{3,32}$/, { error: t('users.usernameInvalid') }),
+  displayName: z
+    .string()
+    .trim()
+    .min(1, { error: t('users.nameRequired') })
+    .max(20, { error: t('users.nameRequired') }),
   role: z.enum(['admin', 'staff', 'cadre'], { error: t('users.roleInvalid') }),
-  password: z.string().min(10, { error: t('admin.password.tooShort') }).max(200),
+  password: z
+    .string()
+    .min(10, { error: t('admin.password.tooShort') })
+    .max(200),
   district: z.literal(['', '1']).optional(),
   towns: codes(9),
   villages: codes(12),
@@ -35,7 +45,10 @@ export function staffRoutes(services: Services): Router {
     const villages = services.places.villagesIn(currentUser(res)!.scope);
     const towns = services.places.towns();
     // Scopes are shown by name, and chosen from lists of the district's places.
-    const placeNames = new Map<string, string>([...towns.map((t) => [`town:${t.code}`, t.name] as [string, string]), ...villages.map((v) => [`village:${v.code}`, `${v.townName} ${v.name}`] as [string, string])]);
+    const placeNames = new Map<string, string>([
+      ...towns.map((t) => [`town:${t.code}`, t.name] as [string, string]),
+      ...villages.map((v) => [`village:${v.code}`, `${v.townName} ${v.name}`] as [string, string]),
+    ]);
     placeNames.set('district:370812', t('users.fields.district'));
     res.status(status).render('admin/users', { rows: services.staff.list(), errors: [], values: {}, towns, villages, placeNames, ...extra });
   };
@@ -61,7 +74,9 @@ export function staffRoutes(services: Services): Router {
         if (v.district === '1') scopes.push({ level: 'district', code: '370812' });
         for (const code of v.towns) scopes.push({ level: 'town', code });
         for (const code of v.villages) scopes.push({ level: 'village', code });
-        for (const s of scopes) if (!services.staff.placeExists(s.level, s.code)) errors.push({ field: s.level === 'town' ? 'towns' : 'villages', text: t('users.unknownPlace', { code: s.code }), href: `#u-${s.level}s` });
+        for (const s of scopes)
+          if (!services.staff.placeExists(s.level, s.code))
+            errors.push({ field: s.level === 'town' ? 'towns' : 'villages', text: t('users.unknownPlace', { code: s.code }), href: `#u-${s.level}s` });
         if (v.role !== 'admin' && scopes.length === 0 && cadreId === null) errors.push({ field: 'towns', text: t('users.scopeRequired'), href: '#u-towns' });
       }
       if (!parsed.success || errors.length) {
@@ -70,7 +85,13 @@ export function staffRoutes(services: Services): Router {
       }
       const v = parsed.data;
       const id = await services.staff.createUser({ username: v.username, displayName: v.displayName, password: v.password, role: v.role, cadreId, scopes });
-      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'user_added', target: `user:${id}`, detail: `${v.username} ${v.role} ${scopes.map((s) => `${s.level}:${s.code}`).join(' ')}` });
+      services.staff.audit({
+        userId: user.id,
+        ip: req.ip ?? '',
+        action: 'user_added',
+        target: `user:${id}`,
+        detail: `${v.username} ${v.role} ${scopes.map((s) => `${s.level}:${s.code}`).join(' ')}`,
+      });
       res.redirect(303, '/admin/users');
     } catch (err) {
       next(err);

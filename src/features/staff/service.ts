@@ -21,9 +21,7 @@ export const ACCOUNT_MAX_FAILURES = 20;
 export const ACCOUNT_LOCK_MINUTES = 15;
 export const TRUSTED_DAYS = 30;
 
-export type SignInResult =
-  | { ok: true; user: SignedInUser; deviceToken: string }
-  | { ok: false; retryAfterMinutes?: number };
+export type SignInResult = { ok: true; user: SignedInUser; deviceToken: string } | { ok: false; retryAfterMinutes?: number };
 
 /** Where a sign-in attempt comes from: the address, and the device cookie if the browser has one. */
 export interface SignInSource {
@@ -41,7 +39,6 @@ export interface SignedInUser {
   cadreId: number | null;
   scope: Scope;
 }
-
 
 export function createStaffService(repo: StaffRepo, throttle: ThrottleService, now: () => Date = () => new Date(), scryptCost = SCRYPT_COST) {
   const hashPassword = (password: string) => hashAt(password, scryptCost);
@@ -77,10 +74,18 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
     if (waiting > 0) return refused(waiting);
     const pairAttempts = throttle.hit(pairKey, { afreshAfterLock: false }, (n) => (n >= FREE_TRIES ? Math.min(MAX_DELAY_MINUTES, 2 ** (n - FREE_TRIES)) : 0));
     const accountAttempts =
-      trustedDevice || pairAttempts === 'locked' ? 0 : throttle.hit(accountKey, { afreshAfterLock: true }, (n) => (n >= ACCOUNT_MAX_FAILURES ? ACCOUNT_LOCK_MINUTES : 0));
+      trustedDevice || pairAttempts === 'locked'
+        ? 0
+        : throttle.hit(accountKey, { afreshAfterLock: true }, (n) => (n >= ACCOUNT_MAX_FAILURES ? ACCOUNT_LOCK_MINUTES : 0));
     // Locked by an attempt that overlapped this one: refused unchecked, like any locked attempt.
     if (pairAttempts === 'locked' || accountAttempts === 'locked') {
-      return refused(Math.max(1, throttle.waitMinutes(throttle.current(pairKey, { afreshAfterLock: false })), trustedDevice ? 0 : throttle.waitMinutes(throttle.current(accountKey, { afreshAfterLock: true }))));
+      return refused(
+        Math.max(
+          1,
+          throttle.waitMinutes(throttle.current(pairKey, { afreshAfterLock: false })),
+          trustedDevice ? 0 : throttle.waitMinutes(throttle.current(accountKey, { afreshAfterLock: true })),
+        ),
+      );
     }
     return {
       wait: 0,
@@ -174,7 +179,13 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
      * session left open must not be a free guessing machine). Every other session of the user ends
      * (this one, `keepSid`, stays) and no device is trusted any more.
      */
-    async changePassword(userId: number, currentPassword: string, next: string, keepSid: string, ip: string): Promise<'changed' | 'wrong' | { retryAfterMinutes: number }> {
+    async changePassword(
+      userId: number,
+      currentPassword: string,
+      next: string,
+      keepSid: string,
+      ip: string,
+    ): Promise<'changed' | 'wrong' | { retryAfterMinutes: number }> {
       const u = repo.findById(userId);
       if (!u) return 'wrong';
       const gate = passGate(u.username, ip, undefined);

@@ -10,9 +10,20 @@ import type { TemplateOwner } from './service.js';
 const templateForm = z.object({
   kind: z.enum(['', ...CASE_KINDS]).transform((v) => (v === '' ? null : v)),
   category: z.enum(['', ...SPEAK_CATEGORIES]).transform((v) => (v === '' ? null : v)),
-  title: z.string().trim().min(1, { error: t('templates.titleRequired') }).max(30, { error: t('templates.titleTooLong') }),
-  body: z.string().trim().min(5, { error: t('templates.bodyRequired') }).max(2000, { error: t('admin.case.textTooLong') }),
-  town: z.string().optional().transform((v) => (v ? v : null)),
+  title: z
+    .string()
+    .trim()
+    .min(1, { error: t('templates.titleRequired') })
+    .max(30, { error: t('templates.titleTooLong') }),
+  body: z
+    .string()
+    .trim()
+    .min(5, { error: t('templates.bodyRequired') })
+    .max(2000, { error: t('admin.case.textTooLong') }),
+  town: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : null)),
 });
 
 /** Staff and admins manage the reply templates; cadres use them (at /admin, behind its gate). */
@@ -24,12 +35,24 @@ export function templatesRoutes(services: Services): Router {
     // A township's templates are kept by those who serve the whole township, not one of its villages.
     const mine = new Map<string, number>();
     for (const v of services.places.villagesIn(user.scope)) mine.set(v.code.slice(0, 9), (mine.get(v.code.slice(0, 9)) ?? 0) + 1);
-    const towns = services.places.towns().filter((tw) => tw.villages > 0 && mine.get(tw.code) === tw.villages).map((tw) => ({ code: tw.code, name: tw.name }));
+    const towns = services.places
+      .towns()
+      .filter((tw) => tw.villages > 0 && mine.get(tw.code) === tw.villages)
+      .map((tw) => ({ code: tw.code, name: tw.name }));
     return { owner: user.scope.all ? 'all' : towns.map((tw) => tw.code), towns };
   };
   const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
     const { owner, towns } = ownerOf(res);
-    res.status(status).render('admin/templates', { rows: services.templates.visible(owner), towns, canEdit: owner === 'all', kinds: CASE_KINDS, categories: SPEAK_CATEGORIES, errors: [], values: {}, ...extra });
+    res.status(status).render('admin/templates', {
+      rows: services.templates.visible(owner),
+      towns,
+      canEdit: owner === 'all',
+      kinds: CASE_KINDS,
+      categories: SPEAK_CATEGORIES,
+      errors: [],
+      values: {},
+      ...extra,
+    });
   };
 
   router.get('/templates', requireUser('admin', 'staff'), (_req, res) => render(res));
@@ -41,7 +64,7 @@ export function templatesRoutes(services: Services): Router {
     const errors = parsed.success ? [] : fieldErrors(parsed.error, { hrefPrefix: 'tpl-' });
     // Township staff file templates under one of their townships; only the district's keepers may leave it empty.
     const townCode = parsed.success ? (parsed.data.town ?? (owner === 'all' ? null : (towns[0]?.code ?? null))) : null;
-    if (parsed.success && (townCode === null ? owner !== 'all' : owner !== 'all' && !owner.includes(townCode)) ) {
+    if (parsed.success && (townCode === null ? owner !== 'all' : owner !== 'all' && !owner.includes(townCode))) {
       errors.push({ field: 'town', text: t('templates.townInvalid'), href: '#tpl-town' });
     }
     if (!parsed.success || errors.length) {
@@ -50,7 +73,13 @@ export function templatesRoutes(services: Services): Router {
     }
     const { town: _town, ...template } = parsed.data;
     const id = services.templates.add({ ...template, townCode }, user.id, owner);
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'template_added', target: `template:${id}`, detail: `${townCode ?? 'district'} ${template.title}` });
+    services.staff.audit({
+      userId: user.id,
+      ip: req.ip ?? '',
+      action: 'template_added',
+      target: `template:${id}`,
+      detail: `${townCode ?? 'district'} ${template.title}`,
+    });
     res.redirect(303, '/admin/templates');
   });
 

@@ -32,7 +32,8 @@ export function createThrottleRepo(db: Db) {
     get: (key: string) => s.get.get(key) as ThrottleRow | undefined,
     set: (key: string, failures: number, lockedUntil: number | null, now: number) => s.set.run(key, failures, lockedUntil, now),
     /** Counts one more attempt and returns the count; undefined (and not counted) while the key is locked. */
-    hit: (key: string, now: number, quietBefore: number, afresh: boolean) => s.hit.pluck().get({ key, now, quietBefore, afresh: afresh ? 1 : 0 }) as number | undefined,
+    hit: (key: string, now: number, quietBefore: number, afresh: boolean) =>
+      s.hit.pluck().get({ key, now, quietBefore, afresh: afresh ? 1 : 0 }) as number | undefined,
     lock: (key: string, until: number) => s.lock.run(until, key),
     clear: (key: string) => s.clear.run(key),
     prune: (before: number, now: number) => s.prune.run(before, now).changes,

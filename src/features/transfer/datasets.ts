@@ -48,7 +48,10 @@ export interface Dataset<T> {
   name: 'places' | 'households' | 'cadres' | 'calendar' | 'catalog';
   headers: readonly string[];
   /** checks one row; `villageId` resolves a village code within the caller's scope */
-  parse(cells: Record<string, string>, ctx: { villageId: (code: string) => number | undefined }): { value?: T; errors: Array<{ column: string; message: string }> };
+  parse(
+    cells: Record<string, string>,
+    ctx: { villageId: (code: string) => number | undefined },
+  ): { value?: T; errors: Array<{ column: string; message: string }> };
   key(v: T): string;
   /** the current value for each key among these rows */
   existing(owners: Owners, values: T[]): Map<string, T>;
@@ -109,7 +112,14 @@ export const households: Dataset<HouseholdRow> = {
   write(owners, values, opts = {}) {
     const token = opts.plateToken;
     owners.places.upsertHouseholds(
-      values.map((v) => ({ villageId: v.villageId, villageCode: v.villageCode, address: v.address, contactName: v.contactName || null, contactPhone: v.contactPhone || null, notes: v.notes })),
+      values.map((v) => ({
+        villageId: v.villageId,
+        villageCode: v.villageCode,
+        address: v.address,
+        contactName: v.contactName || null,
+        contactPhone: v.contactPhone || null,
+        notes: v.notes,
+      })),
       token ? (h) => token({ kind: 'household', villageCode: h.villageCode, address: h.address }) : undefined,
     );
   },

@@ -62,7 +62,6 @@ export interface TableJob {
 }
 export type TableAnswer = { table: Table } | { problem: string };
 
-
 /** Reads a file (in table-worker.ts, for readTable): any problem is a TableError. */
 export async function parseTable(bytes: Buffer, encoding: Encoding = 'auto', maxRows = TABLE_LIMITS.maxRows): Promise<Table> {
   return parseTableNow(bytes, encoding, maxRows);
@@ -106,7 +105,7 @@ function readXlsx(bytes: Buffer, maxRows: number): string[][] {
     if (err instanceof ZipLimitError) throw new TableError(t(err.problem === 'tooLarge' ? 'data.errors.tooLarge' : 'data.errors.unreadable'));
     throw new TableError(t('data.errors.unreadable'));
   }
-  if ('problem' in read) throw new TableError(read.problem === 'tooManyRows' ? t('data.errors.tooManyRows', { max: maxRows }) : t(`data.errors.${read.problem}`));
+  if ('problem' in read)
+    throw new TableError(read.problem === 'tooManyRows' ? t('data.errors.tooManyRows', { max: maxRows }) : t(`data.errors.${read.problem}`));
   return read.rows;
 }
-

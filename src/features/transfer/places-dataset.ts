@@ -34,7 +34,8 @@ export const places: Dataset<PlaceRow> = {
     if (!len(row.centreAddress, 0, 100)) errors.push({ column: '便民服务中心地址', message: t('data.places.centreAddress') });
     if (!len(row.centreHours, 1, 100)) errors.push({ column: '便民服务中心办理时间', message: t('data.places.centreHours') });
     if (!PHONE.test(row.centrePhone)) errors.push({ column: '便民服务中心电话', message: t('data.places.centrePhone') });
-    if (!/^\d{12}$/.test(row.villageCode) || !row.villageCode.startsWith(row.townCode)) errors.push({ column: '村居代码', message: t('data.places.villageCode') });
+    if (!/^\d{12}$/.test(row.villageCode) || !row.villageCode.startsWith(row.townCode))
+      errors.push({ column: '村居代码', message: t('data.places.villageCode') });
     if (!len(row.villageName, 1, 30)) errors.push({ column: '村居名称', message: t('data.places.name') });
     return errors.length ? { errors } : { value: row, errors };
   },
@@ -64,10 +65,7 @@ export const places: Dataset<PlaceRow> = {
   },
   write(owners, values, opts = {}) {
     const token = opts.plateToken;
-    owners.places.importPlaces(
-      values,
-      token ? (villageCode) => token({ kind: 'village', villageCode }) : undefined,
-    );
+    owners.places.importPlaces(values, token ? (villageCode) => token({ kind: 'village', villageCode }) : undefined);
   },
   exportRows(owners, scope) {
     return owners.places

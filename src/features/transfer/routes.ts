@@ -10,7 +10,10 @@ import { csvChunks, streamXlsx, TableError, type Encoding } from './table.js';
 import { writeChunks } from '../../http/download.js';
 
 const MAX_UPLOAD = 20 * 1024 * 1024;
-const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_UPLOAD, files: 1, fields: 5, fieldSize: 1024, parts: 8, fieldNestingDepth: 0 } });
+const upload = multer({
+  storage: multer.memoryStorage(),
+  limits: { fileSize: MAX_UPLOAD, files: 1, fields: 5, fieldSize: 1024, parts: 8, fieldNestingDepth: 0 },
+});
 
 const datasetOf = (raw: unknown): DatasetName => {
   if (raw === 'places' || raw === 'households' || raw === 'cadres' || raw === 'calendar' || raw === 'catalog') return raw;
@@ -32,7 +35,16 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
     const names = (Object.keys(DATASETS) as DatasetName[]).filter(
       (n) => ((n !== 'calendar' && n !== 'places') || user.role === 'admin') && (n !== 'catalog' || user.role === 'admin' || user.scope.all),
     );
-    res.status(status).render('admin/data', { names, headers: Object.fromEntries(names.map((n) => [n, DATASETS[n].headers])), plan: null, uploadId: null, encoding: 'auto', done: null, problem: null, ...extra });
+    res.status(status).render('admin/data', {
+      names,
+      headers: Object.fromEntries(names.map((n) => [n, DATASETS[n].headers])),
+      plan: null,
+      uploadId: null,
+      encoding: 'auto',
+      done: null,
+      problem: null,
+      ...extra,
+    });
   };
 
   // The banner after an import is built here from three counts: the query never puts text on the page.
@@ -107,7 +119,13 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
       if (!pending) throw new NotFoundError('upload');
       try {
         const plan = await services.transfer.commit(name, pending.bytes, user, pending.encoding);
-        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'imported', target: name, detail: t('data.done', { add: plan.counts.add, change: plan.counts.change, same: plan.counts.same }) });
+        services.staff.audit({
+          userId: user.id,
+          ip: req.ip ?? '',
+          action: 'imported',
+          target: name,
+          detail: t('data.done', { add: plan.counts.add, change: plan.counts.change, same: plan.counts.same }),
+        });
         res.redirect(303, `/admin/data?add=${plan.counts.add}&change=${plan.counts.change}&same=${plan.counts.same}`);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;

@@ -28,11 +28,25 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Columns a file may leave out (their cells then count as empty). */
-const OPTIONAL_COLUMNS = new Set(['备注', '说明', '值班时间', '户联系人', '联系电话', '俗称', '收费项目', '常见问题', '申请材料', '计算机端在线办理跳转地址', '移动端办理地址']);
+const OPTIONAL_COLUMNS = new Set([
+  '备注',
+  '说明',
+  '值班时间',
+  '户联系人',
+  '联系电话',
+  '俗称',
+  '收费项目',
+  '常见问题',
+  '申请材料',
+  '计算机端在线办理跳转地址',
+  '移动端办理地址',
+]);
 
 /** The rows that stop an import, as one error. */
 const refusal = (errors: RowError[]) =>
-  new ValidationError(errors.map((e) => ({ field: e.column, text: t('transfer.rowProblem', { row: e.row, column: e.column, message: e.message }), href: '#errors' })));
+  new ValidationError(
+    errors.map((e) => ({ field: e.column, text: t('transfer.rowProblem', { row: e.row, column: e.column, message: e.message }), href: '#errors' })),
+  );
 
 export interface Caller {
   role: 'admin' | 'staff' | 'cadre';
@@ -89,7 +103,10 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     const refused = ds.conflicts?.(owners, parsed, caller.scope) ?? [];
     errors.push(...refused);
     const accepted = refused.length ? parsed.filter((p) => !refused.some((e) => e.row === p.row)) : parsed;
-    const existing = ds.existing(owners, accepted.map((p) => p.value));
+    const existing = ds.existing(
+      owners,
+      accepted.map((p) => p.value),
+    );
     const rows: Array<PlannedRow<T>> = accepted.map(({ row, value }) => {
       const before = existing.get(ds.key(value));
       return { row, value, before, status: before === undefined ? 'add' : ds.same(before, value) ? 'same' : 'change' };
@@ -167,7 +184,13 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       const ds = DATASETS[name] as Dataset<unknown>;
       const { plan: p, rows } = planNow(ds, parseTableNow(bytes, 'utf8'), caller);
       if (p.errors.length) throw refusal(p.errors);
-      uow.run(() => ds.write(owners, rows.filter((r) => r.status !== 'same').map((r) => r.value), opts));
+      uow.run(() =>
+        ds.write(
+          owners,
+          rows.filter((r) => r.status !== 'same').map((r) => r.value),
+          opts,
+        ),
+      );
       return p;
     },
 
@@ -194,7 +217,12 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       const table: Table = { headers: [...ds.headers], rows: [ds.headers.map((h) => String(cells[h] ?? '').trim())], format: 'csv' };
       const { plan: p, rows } = await plan(ds, table, caller);
       if (p.errors.length) throw new ValidationError(p.errors.map((e) => ({ field: e.column, text: e.message, href: `#f-${ds.headers.indexOf(e.column)}` })));
-      uow.run(() => ds.write(owners, rows.filter((r) => r.status !== 'same').map((r) => r.value)));
+      uow.run(() =>
+        ds.write(
+          owners,
+          rows.filter((r) => r.status !== 'same').map((r) => r.value),
+        ),
+      );
       return p;
     },
 

@@ -53,7 +53,11 @@ export function* csvChunks(headers: string[], slices: Iterable<string[][]>): Gen
   yield CSV_BOM + csvLine(headers);
   for (const rows of slices) {
     if (rows.length === 0) yield '';
-    for (let i = 0; i < rows.length; i += 200) yield rows.slice(i, i + 200).map((r) => csvLine(r.map(protect))).join('');
+    for (let i = 0; i < rows.length; i += 200)
+      yield rows
+        .slice(i, i + 200)
+        .map((r) => csvLine(r.map(protect)))
+        .join('');
   }
 }
 

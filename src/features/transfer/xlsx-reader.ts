@@ -11,7 +11,10 @@ import { openZip, type ZipLimits } from './zip-limits.js';
  * garbles a Chinese character split between two chunks; its full reader holds every cell as an
  * object, ~1 KB a cell.)
  */
-export function readFirstSheet(bytes: Buffer, limits: ZipLimits & { maxRows: number; maxColumns: number }): { rows: string[][] } | { problem: 'unreadable' | 'noSheet' | 'tooManyRows' } {
+export function readFirstSheet(
+  bytes: Buffer,
+  limits: ZipLimits & { maxRows: number; maxColumns: number },
+): { rows: string[][] } | { problem: 'unreadable' | 'noSheet' | 'tooManyRows' } {
   const zip = openZip(bytes, limits);
   const text = (name: string) => (zip.has(name) ? new TextDecoder('utf-8').decode(zip.read(name)) : undefined);
   const workbook = text('xl/workbook.xml');
@@ -109,7 +112,10 @@ function dateStyles(xml: string): Set<number> {
   const isDate = (id: string) => {
     const n = Number(id);
     if ((n >= 14 && n <= 22) || (n >= 27 && n <= 36) || (n >= 45 && n <= 47) || (n >= 50 && n <= 58)) return true;
-    const code = custom.get(id)?.replace(/\[[^\]]*]/g, '').replace(/"[^"]*"/g, '');
+    const code = custom
+      .get(id)
+      ?.replace(/\[[^\]]*]/g, '')
+      .replace(/"[^"]*"/g, '');
     return code !== undefined && /[ymdhsb]/i.test(code) && !/^General$/i.test(code);
   };
   const found = new Set<number>();
