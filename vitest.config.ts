@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -5,6 +6,8 @@ export default defineConfig({
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
+    // one worker per core (the default leaves one idle: on two cores the suite then runs one file at a time)
+    maxWorkers: os.availableParallelism(),
     // Test files share a worker's module cache: each builds its own app and database, so nothing
     // leaks between them, and the app's modules load once per worker instead of once per file.
     isolate: false,
