@@ -7,7 +7,7 @@ import type { CalendarService } from '../calendar/service.js';
 import type { SignedInUser, StaffService } from '../staff/service.js';
 import { inScope as covers, villageIdsOf, type Scope } from '../../domain/scope.js';
 import { allowedActions, isOpen, transition, type CaseAction, type CaseState } from './machine.js';
-import type { CaseKind, CaseRow, CasesRepo, InboxRow, NewCaseEvent, SpeakCategory } from './repo.js';
+import type { CaseKind, CaseRow, CasesRepo, InboxFilter, InboxRow, NewCaseEvent, SpeakCategory } from './repo.js';
 import { createCaseEventBus, createCaseUnitOfWork, type CaseEventBus, type CaseEventKind } from './events.js';
 import { REOPEN_DAYS } from './service.js';
 
@@ -106,6 +106,24 @@ const EVENT_KIND: Record<Step['action'], CaseEventKind> = {
 };
 
 /** The back office's side of cases: every read and change is limited to the caller's villages. */
+/** What the inbox and its export select: the user's villages (narrowed by a village search), the filters, the deadlines' edges. */
+function inboxFilter(user: SignedInUser, q: InboxQuery, at: Date): InboxFilter {
+  const narrowed = q.villageIds ? q.villageIds.filter((id) => covers(user.scope, id)) : undefined;
+  return {
+    villageIds: narrowed ?? villageIdsOf(user.scope),
+    allVillages: user.scope.all && !narrowed,
+    state: q.state,
+    kind: q.kind,
+    villageId: q.villageId,
+    category: q.category,
+    assignedTo: q.mine ? user.id : undefined,
+    flag: q.flag,
+    q: q.q,
+    now: at.toISOString(),
+    yellowBefore: yellowEdge(at).toISOString(),
+  };
+}
+
 /** Flagged cases read per page by `flagged`. */
 const FLAGGED_PAGE = 1000;
 
@@ -244,21 +262,10 @@ export function createCaseOffice(deps: {
 
     inbox(user: SignedInUser, q: InboxQuery) {
       const at = now();
-      const yellowBefore = yellowEdge(at).toISOString();
-      const narrowed = q.villageIds ? q.villageIds.filter((id) => covers(user.scope, id)) : undefined;
-      const filter = {
-        villageIds: narrowed ?? villageIdsOf(user.scope),
-        allVillages: user.scope.all && !narrowed,
-        state: q.state,
-        kind: q.kind,
-        villageId: q.villageId,
-        category: q.category,
-        assignedTo: q.mine ? user.id : undefined,
-        flag: q.flag,
-        q: q.q,
-        now: at.toISOString(),
-        yellowBefore,
-      };
+      const filter = inboxFilter(user, q, at);
+      const { yellowBefore } = filter;
+      // the villages a village search left, if there was one
+      const narrowed = q.villageIds ? filter.villageIds : undefined;
       // Open cases first by their deadline, then the others newest first; each read from an index
       // from where the page before ended, one more than a page to know whether another follows.
       const wantsOpen = q.state === undefined || q.state === 'open' || isOpen(q.state);
@@ -346,19 +353,9 @@ export function createCaseOffice(deps: {
      */
     *exportRows(user: SignedInUser, q: InboxQuery): Generator<Array<InboxRow & { flag: Flag }>> {
       const at = now();
-      const yellowBefore = yellowEdge(at).toISOString();
-      const read = repo.exportReader({
-        villageIds: q.villageIds ? q.villageIds.filter((id) => covers(user.scope, id)) : villageIdsOf(user.scope),
-        state: q.state,
-        kind: q.kind,
-        villageId: q.villageId,
-        category: q.category,
-        assignedTo: q.mine ? user.id : undefined,
-        flag: q.flag,
-        q: q.q,
-        now: at.toISOString(),
-        yellowBefore,
-      });
+      const filter = inboxFilter(user, q, at);
+      const { yellowBefore } = filter;
+      const read = repo.exportReader(filter);
       const { after: first, upTo: last } = repo.idRange();
       for (let after = first; after < last; after += EXPORT_SLICE) {
         const slice: Array<InboxRow & { flag: Flag }> = [];
