@@ -68,7 +68,8 @@ export interface PlaceRow {
 }
 
 export function createPlacesRepo(db: Db) {
-  const byToken = db.prepare(`
+  // A plate with its household, village, township and district: what a scanned plate shows.
+  const PLATE_VIEW = `
     SELECT p.id AS plateId, p.token, p.kind, p.status, p.household_id AS householdId, h.address,
            v.id AS villageId, v.code AS villageCode, v.name AS villageName, t.name AS townName, d.name AS districtName,
            t.centre_address AS centreAddress, t.centre_hours AS centreHours, t.centre_phone AS centrePhone
@@ -76,18 +77,9 @@ export function createPlacesRepo(db: Db) {
     JOIN villages v ON v.id = p.village_id
     JOIN towns t ON t.id = v.town_id
     JOIN districts d ON d.id = t.district_id
-    LEFT JOIN households h ON h.id = p.household_id
-    WHERE p.token = ?`);
-  const byPlateId = db.prepare(`
-    SELECT p.id AS plateId, p.token, p.kind, p.status, p.household_id AS householdId, h.address,
-           v.id AS villageId, v.code AS villageCode, v.name AS villageName, t.name AS townName, d.name AS districtName,
-           t.centre_address AS centreAddress, t.centre_hours AS centreHours, t.centre_phone AS centrePhone
-    FROM plates p
-    JOIN villages v ON v.id = p.village_id
-    JOIN towns t ON t.id = v.town_id
-    JOIN districts d ON d.id = t.district_id
-    LEFT JOIN households h ON h.id = p.household_id
-    WHERE p.id = ?`);
+    LEFT JOIN households h ON h.id = p.household_id`;
+  const byToken = db.prepare(`${PLATE_VIEW} WHERE p.token = ?`);
+  const byPlateId = db.prepare(`${PLATE_VIEW} WHERE p.id = ?`);
   const sampleHouseholdPlate = db.prepare(`
     SELECT token FROM plates WHERE kind = 'household' AND status = 'active' ORDER BY id LIMIT 1`);
   const sampleVillagePlate = db.prepare(`
