@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Db } from './db/index.js';
+import { sqliteDatabase, type Database } from './db/database.js';
 import { createHealth } from './db/health.js';
 import { createSessionsRepo } from './db/sessions.js';
 import { createUnitOfWork } from './db/unit-of-work.js';
@@ -22,9 +23,20 @@ export type Services = CoreServices & FeatureServices;
  * Builds each feature's services in the order of `FEATURES` (each feature creates its own repos and
  * gets the services built before it). createApp takes the result, so tests build the same app on :memory:.
  */
-export function createServices(db: Db, config: Config, opts: { now?: () => Date; scryptCost?: number; logger?: Logger } = {}): Services {
+export function createServices(store: Database | Db, config: Config, opts: { now?: () => Date; scryptCost?: number; logger?: Logger } = {}): Services {
+  const database = 'engine' in store ? store : sqliteDatabase(store);
+  // the repos still written against SQLite's synchronous handle use it directly
+  const db = database.sqlite as Db;
   // Every change of several rows passes through this one unit of work; services never see the db.
-  const ctx: ServiceContext = { db, config, uow: createUnitOfWork(db), now: opts.now, scryptCost: opts.scryptCost, logger: opts.logger };
+  const ctx: ServiceContext = {
+    db,
+    database,
+    config,
+    uow: createUnitOfWork(database),
+    now: opts.now,
+    scryptCost: opts.scryptCost,
+    logger: opts.logger,
+  };
   const built: Record<string, unknown> = { config, sessions: createSessionsRepo(db), health: createHealth(db) };
   for (const feature of FEATURES) {
     const make = feature.services as ((ctx: ServiceContext, built: unknown) => object) | undefined;

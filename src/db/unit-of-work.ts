@@ -1,20 +1,31 @@
+import type { Database } from './database.js';
 import type { Db } from './index.js';
 
 /**
  * The one way a change of several rows is made atomic: `uow.run(fn)` writes all of fn or none of
  * it. Runs nest: a run inside another becomes a savepoint of the outer transaction, so a service
  * that makes its own change atomic can still be called from a larger change (an import chunk).
- * fn must be synchronous: a transaction never spans an await.
+ * The queries of fn find the transaction themselves (see Database): fn awaits only database work,
+ * never a network call or a file, so a transaction stays short.
+ *
+ * `runSync` is the same for the repos still written against SQLite's synchronous handle; fn must
+ * then be synchronous.
  */
 export interface UnitOfWork {
-  run<T>(fn: () => T): T;
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  runSync<T>(fn: () => T): T;
   /** whether a run is open: what must happen only after commit (publishing events) checks this */
   inTransaction(): boolean;
 }
 
-export function createUnitOfWork(db: Db): UnitOfWork {
+export function createUnitOfWork(database: Database): UnitOfWork {
+  const handle: Db | undefined = database.sqlite;
   return {
-    run: <T>(fn: () => T): T => db.transaction(fn)(),
-    inTransaction: () => db.inTransaction,
+    run: (fn) => database.transaction(fn),
+    runSync: <T>(fn: () => T): T => {
+      if (!handle) throw new Error('runSync needs SQLite');
+      return handle.transaction(fn)();
+    },
+    inTransaction: () => database.inTransaction() || (handle?.inTransaction ?? false),
   };
 }

@@ -45,7 +45,7 @@ export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
      */
     add(scope: Scope, villageId: number, input: CadreInput): { id: number; villageCodes: string[] } {
       if (!inScope(scope, villageId)) throw new NotFoundError('village');
-      return uow.run(() => {
+      return uow.runSync(() => {
         let id = repo.idByPhone(input.phone);
         if (id === undefined) id = repo.insert(input);
         else {
@@ -73,7 +73,7 @@ export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
      * rows twice changes nothing more. The caller has checked the villages and phones against its scope.
      */
     upsertMany(rows: Array<CadreInput & { villageId: number }>): void {
-      uow.run(() => {
+      uow.runSync(() => {
         for (const c of rows) {
           let id = repo.idByPhone(c.phone);
           if (id === undefined) id = repo.insert(c);
@@ -105,7 +105,7 @@ export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
     removeFromVillage(scope: Scope, id: number, villageId: number): { orphanedPhoto: string | null } {
       const c = manageable(scope, id);
       if (!inScope(scope, villageId)) throw new NotFoundError('cadre');
-      return uow.run(() => {
+      return uow.runSync(() => {
         if (!repo.unlink(id, villageId)) throw new NotFoundError('cadre');
         if (repo.villagesOf(id).length > 0 || !c.photoPath) return { orphanedPhoto: null };
         repo.setPhoto(id, null);

@@ -28,7 +28,7 @@ export function createCalendarService(repo: CalendarRepo, uow: UnitOfWork) {
     allDays: (): CalendarDay[] => repo.all(),
     /** Adds or changes several days' entries, all or none. */
     setDays(days: CalendarDay[]): void {
-      uow.run(() => {
+      uow.runSync(() => {
         for (const d of days) repo.upsert(d);
       });
     },

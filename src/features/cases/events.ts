@@ -69,7 +69,7 @@ export function createCaseUnitOfWork(uow: UnitOfWork, repo: CasesRepo, bus: Case
     // Inside someone else's transaction the events could still be rolled back after publishing.
     if (uow.inTransaction()) throw new Error('a case change opens its own transaction');
     const ids: number[] = [];
-    const result = uow.run(() =>
+    const result = uow.runSync(() =>
       work((e) => {
         const id = repo.addEvent(e);
         ids.push(id);

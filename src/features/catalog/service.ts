@@ -107,7 +107,7 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
     allEditableItems: (): EditableItem[] => repo.allEditable(),
     /** Writes items on their codes, each with its materials, fees and questions, all or none. */
     saveItems(items: EditableItem[]): void {
-      uow.run(() => {
+      uow.runSync(() => {
         for (const item of items) repo.upsertEditable(item, ITEM_TYPES[item.typeCode]);
       });
     },

@@ -190,7 +190,7 @@ export function createNotificationsService(deps: {
     const villages = new Map(deps.villageCodes().map((v) => [v.id, v.code]));
     const iso = at.toISOString();
     let added = 0;
-    uow.run(() => {
+    uow.runSync(() => {
       for (const f of deps.flagged!([...villages.keys()], at)) {
         if (f.flag === 'red' && Date.parse(f.due) < at.getTime() - 24 * 3600_000) continue;
         const villageCode = villages.get(f.villageId);
@@ -253,7 +253,7 @@ export function createNotificationsService(deps: {
     let added = 0;
     for (;;) {
       const at = now().toISOString();
-      const { count, more } = uow.run(() => {
+      const { count, more } = uow.runSync(() => {
         const events = deps.cases.eventsAfter(repo.cursor(), BATCH);
         let n = 0;
         for (const e of events) n += deliveriesFor(e, at);

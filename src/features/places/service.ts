@@ -66,7 +66,7 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
     addVillage(townCode: string, code: string, name: string): number {
       const townId = repo.townId(townCode);
       if (townId === undefined || !code.startsWith(townCode) || repo.villageCodeTaken(code)) throw new ConflictError('village code');
-      return uow.run(() => repo.insertVillage(townId, code, name, newPlateToken()));
+      return uow.runSync(() => repo.insertVillage(townId, code, name, newPlateToken()));
     },
 
     /** Households of a village in the caller's scope, searched by address or contact. */
@@ -87,7 +87,7 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
     addHousehold(scope: Scope, villageId: number, h: HouseholdInput): number {
       if (!inScope(scope, villageId)) throw new NotFoundError('village');
       if (repo.addressTaken(villageId, h.address, 0)) throw new ConflictError('address taken');
-      return uow.run(() => repo.insertHousehold(villageId, h, newPlateToken()));
+      return uow.runSync(() => repo.insertHousehold(villageId, h, newPlateToken()));
     },
 
     /** Records a visit (走访) to a household in the user's scope. */
@@ -119,7 +119,7 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
      * nothing more. The caller has checked the villages against its scope.
      */
     upsertHouseholds<H extends HouseholdInput & { villageId: number }>(rows: H[], plateToken: (h: H) => string = () => newPlateToken()): void {
-      uow.run(() => {
+      uow.runSync(() => {
         for (const h of rows) if (!repo.insertHouseholdIfNew(h.villageId, h, () => plateToken(h))) repo.updateHouseholdAt(h.villageId, h);
       });
     },
@@ -129,7 +129,7 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
      * replaced, so its QR then says so. The caller has checked the household against its scope.
      */
     reissueHouseholdPlate(householdId: number, villageId: number, token: string, at: string): number {
-      return uow.run(() => repo.reissueHouseholdPlate(householdId, villageId, token, at));
+      return uow.runSync(() => repo.reissueHouseholdPlate(householdId, villageId, token, at));
     },
 
     /** Every village, by township (the command line and imports resolve codes with it). */
@@ -149,7 +149,7 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
      * A new village gets its plate, with a token from `plateToken` (a random one unless given).
      */
     importPlaces(rows: PlaceRow[], plateToken: (villageCode: string) => string = () => newPlateToken()): void {
-      uow.run(() => {
+      uow.runSync(() => {
         for (const row of rows) repo.upsertPlace(row, () => plateToken(row.villageCode));
       });
     },

@@ -147,7 +147,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     const changed = rows.filter((r) => r.status !== 'same').map((r) => r.value);
     for (let i = 0; i < changed.length; i += WRITE_CHUNK) {
       const started = performance.now();
-      uow.run(() => ds.write(owners, changed.slice(i, i + WRITE_CHUNK)));
+      uow.runSync(() => ds.write(owners, changed.slice(i, i + WRITE_CHUNK)));
       if (i + WRITE_CHUNK < changed.length) await sleep(Math.max(2, (performance.now() - started) / 2));
     }
   }
@@ -184,7 +184,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       const ds = DATASETS[name] as Dataset<unknown>;
       const { plan: p, rows } = planNow(ds, parseTableNow(bytes, 'utf8'), caller);
       if (p.errors.length) throw refusal(p.errors);
-      uow.run(() =>
+      uow.runSync(() =>
         ds.write(
           owners,
           rows.filter((r) => r.status !== 'same').map((r) => r.value),
@@ -217,7 +217,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       const table: Table = { headers: [...ds.headers], rows: [ds.headers.map((h) => String(cells[h] ?? '').trim())], format: 'csv' };
       const { plan: p, rows } = await plan(ds, table, caller);
       if (p.errors.length) throw new ValidationError(p.errors.map((e) => ({ field: e.column, text: e.message, href: `#f-${ds.headers.indexOf(e.column)}` })));
-      uow.run(() =>
+      uow.runSync(() =>
         ds.write(
           owners,
           rows.filter((r) => r.status !== 'same').map((r) => r.value),
