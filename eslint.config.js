@@ -30,6 +30,17 @@ export default defineConfig(
       ],
     },
   },
+  // The data layer is asynchronous: a promise nobody awaits is a write that may not have happened
+  // yet (or failed unseen), and awaiting a plain value hides a mistake. Checked with the types.
+  {
+    files: ['src/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    languageOptions: { parserOptions: { project: './tsconfig.test.json', tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+    },
+  },
   // repos' filter builders pair a clause with its parameter: `if (x) (where.push('a = ?'), params.push(x));`
   { files: ['src/**/repo.ts'], rules: { '@typescript-eslint/no-unused-expressions': 'off' } },
   {

@@ -1,9 +1,16 @@
 import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
+const onPostgres = process.env.MASHANG_TEST_ENGINE === 'postgres';
+
+/** What only the SQLite engine has: its file, its pragmas, its backup and restore. */
+const SQLITE_ONLY = ['test/integration/durability.test.ts', 'test/integration/backup.test.ts'];
+
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    // The PostgreSQL run repeats the integration suite; unit tests do not touch a database.
+    exclude: onPostgres ? ['test/unit/**', ...SQLITE_ONLY, 'test/integration/postgres-*.test.ts'] : [],
     environment: 'node',
     pool: 'forks',
     // one worker per core (the default leaves one idle: on two cores the suite then runs one file at a time)
@@ -11,8 +18,8 @@ export default defineConfig({
     // Test files share a worker's module cache: each builds its own app and database, so nothing
     // leaks between them, and the app's modules load once per worker instead of once per file.
     isolate: false,
-    // the demo, seeded once through the import for the whole run
-    globalSetup: ['test/helpers/seed-image.ts'],
+    // the demo, seeded once through the import for the whole run (and on PostgreSQL into a template database)
+    globalSetup: ['test/helpers/seed-image.ts', ...(onPostgres ? ['test/helpers/pg-setup.ts'] : [])],
     testTimeout: 20_000,
   },
 });

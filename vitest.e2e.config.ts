@@ -6,6 +6,8 @@ export default defineConfig({
     environment: 'node',
     pool: 'forks',
     fileParallelism: false,
+    // the demo, seeded once through the import (test/helpers/db.ts copies it for each app)
+    globalSetup: ['test/helpers/seed-image.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     const db = openDb(file);
     migrate(db);
     const services = createServices(db, testConfig());
-    seedDemo(db, services, { tokenKey: 'export-bench' });
+    await seedDemo(services, { tokenKey: 'export-bench' });
     db.pragma('synchronous = OFF');
     await services.staff.createUser({ username: USERNAME, displayName: '导出测试', password: PASSWORD, role: 'admin' });
     const villages = db.prepare('SELECT id FROM villages ORDER BY id').pluck().all() as number[];

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     const db = openDb(path.join(dir, 'bench.sqlite'));
     migrate(db);
     const services = createServices(db, testConfig());
-    seedDemo(db, services, { tokenKey: 'import-bench' });
+    await seedDemo(services, { tokenKey: 'import-bench' });
     const villages = db.prepare('SELECT code FROM villages ORDER BY code').pluck().all() as string[];
     const lines = ['村居代码,门牌地址,户联系人,联系电话,备注'];
     for (let i = 0; i < rows; i++) {

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     const db = openDb(file);
     migrate(db);
     const services = createServices(db, testConfig());
-    seedDemo(db, services, { tokenKey: 'inbox-bench' });
+    await seedDemo(services, { tokenKey: 'inbox-bench' });
     db.pragma('synchronous = OFF');
     // A city's villages: the demo's, and more in its townships up to VILLAGES.
     const towns = db.prepare('SELECT id, code FROM towns ORDER BY code').all() as Array<{ id: number; code: string }>;

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     const file = path.join(dir, 'bench.sqlite');
     const db = openDb(file);
     migrate(db);
-    seedDemo(db, createServices(db, testConfig()), { tokenKey: 'plates-bench' });
+    await seedDemo(createServices(db, testConfig()), { tokenKey: 'plates-bench' });
     // Fill the township up to `total` households, spread over its villages.
     const villages = db.prepare('SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ?').pluck().all(TOWN) as number[];
     const have = db

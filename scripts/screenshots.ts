@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const db = openDb(':memory:');
   migrate(db);
   const services = createServices(db, testConfig({ dataDir: path.join(OUT, '.data') }));
-  seedDemo(db, services, { tokenKey: 'screenshots' });
+  await seedDemo(services, { tokenKey: 'screenshots' });
   await services.staff.createUser({ username: 'admin', displayName: '县级管理员', password: PASSWORD, role: 'admin' });
   const household = db
     .prepare(
@@ -40,34 +40,43 @@ async function main(): Promise<void> {
     )
     .get() as { token: string; id: number; villageId: number; code: string };
   const villageToken = db.prepare("SELECT token FROM plates WHERE kind = 'village' AND village_id = ?").pluck().get(household.villageId) as string;
-  const plate = services.places.plateByToken(household.token);
-  const item = services.catalog.applicableItem(db.prepare("SELECT code FROM catalog_items WHERE name = '老年人优待证申领'").pluck().get() as string)!;
-  const filed = [
+  const plate = await services.places.plateByToken(household.token);
+  const item = (await services.catalog.applicableItem(db.prepare("SELECT code FROM catalog_items WHERE name = '老年人优待证申领'").pluck().get() as string))!;
+  const filed: Array<Awaited<ReturnType<typeof services.cases.submit>>> = [];
+  for (const c of [
     { kind: 'apply' as const, category: null, item, content: '我今年七十岁了，想办老年人优待证。' },
     { kind: 'speak' as const, category: 'complaint' as const, item: null, content: '村西头的路灯坏了两个星期了，晚上出门很不方便。' },
     { kind: 'help' as const, category: null, item: null, content: '想问问高龄津贴什么时候发。' },
-  ].map((c) =>
-    services.cases.submit({
-      kind: c.kind,
-      category: c.category,
-      item: c.item ? { id: c.item.id, promisedLimit: c.item.promisedLimit, promisedLimitUnit: c.item.promisedLimitUnit } : null,
-      villageId: plate.villageId,
-      householdId: plate.householdId,
-      plateId: plate.plateId,
-      name: '史玉兰',
-      phone: '13712345678',
-      anonymous: false,
-      content: c.content,
-      callbackTime: 'morning',
-      idempotencyKey: null,
-      photos: [],
-    }),
-  );
+  ]) {
+    filed.push(
+      await services.cases.submit({
+        kind: c.kind,
+        category: c.category,
+        item: c.item ? { id: c.item.id, promisedLimit: c.item.promisedLimit, promisedLimitUnit: c.item.promisedLimitUnit } : null,
+        villageId: plate.villageId,
+        householdId: plate.householdId,
+        plateId: plate.plateId,
+        name: '史玉兰',
+        phone: '13712345678',
+        anonymous: false,
+        content: c.content,
+        callbackTime: 'morning',
+        idempotencyKey: null,
+        photos: [],
+      }),
+    );
+  }
   const firstCaseId = db.prepare('SELECT id FROM cases ORDER BY id LIMIT 1').pluck().get() as number;
   // The third case answered and resolved by its cadre, as the villager then sees it (问题解决了吗？).
-  const office = services.staff.sessionUser(services.staff.findUser('admin')!.id)!;
+  const office = (await services.staff.sessionUser((await services.staff.findUser('admin'))!.id))!;
   const third = db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(filed[2]!.token) as number;
-  services.caseOffice.acceptAndResolve({ user: office, caseId: third, version: 1, text: '高龄津贴每月 10 日前发到社保卡上，本月已发。', ip: '127.0.0.1' });
+  await services.caseOffice.acceptAndResolve({
+    user: office,
+    caseId: third,
+    version: 1,
+    text: '高龄津贴每月 10 日前发到社保卡上，本月已发。',
+    ip: '127.0.0.1',
+  });
 
   const app = createApp(services, { logger: pino({ level: 'silent' }) });
   const server = await new Promise<import('node:http').Server>((resolve) => {

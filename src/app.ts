@@ -38,12 +38,15 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   setUpCookies(app);
   setUpLocals(app);
   setUpRequestLog(app, logger);
+  // Before anything that reads the database on its way (the signing secret): a monitor asks it.
+  setUpHealth(app, services);
   const limitSettings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
   // APIs answer in their own shape and authenticate by key: mounted before the CSRF and session set-up.
   for (const feature of FEATURES) if (feature.api) app.use(feature.api(services, { limitSettings, logger }));
   const secure = config.publicBaseUrl.startsWith('https:');
-  const { protect } = setUpCsrf(app, { secret: services.secret(), secure });
-  setUpSessions(app, { sessions: services.sessions, secret: services.secret(), secure, idleMinutes: config.idleMinutes });
+  // The signing secret may live in the database: read on the first request that needs it.
+  const { protect } = setUpCsrf(app, { secret: services.secret, secure });
+  setUpSessions(app, { sessions: services.sessions, secret: services.secret, secure, idleMinutes: config.idleMinutes });
   app.use(loadUser(services.staff, { maxHours: config.sessionHours }));
   const limits = createRateLimits(limitSettings);
   const http: HttpContext = { protect, limits };
@@ -180,6 +183,13 @@ function setUpRequestLog(app: Express, logger: Logger): void {
   });
 }
 
+function setUpHealth(app: Express, services: Services): void {
+  app.get('/healthz', (_req, res) => {
+    const report = services.health.check();
+    res.status(report.ok ? 200 : 503).json({ status: report.ok ? 'ok' : 'unavailable', schema: report.schema, problem: report.problem });
+  });
+}
+
 function setUpRoutes(app: Express, services: Services): void {
   app.get('/', (_req, res) => {
     res.redirect(303, res.locals.homePath ?? '/services');
@@ -187,10 +197,6 @@ function setUpRoutes(app: Express, services: Services): void {
   // Browsers ask for it on every first visit: an empty answer, not a 5 KB error page.
   app.get('/favicon.ico', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=604800').status(204).end();
-  });
-  app.get('/healthz', (_req, res) => {
-    const report = services.health.check();
-    res.status(report.ok ? 200 : 503).json({ status: report.ok ? 'ok' : 'unavailable', schema: report.schema, problem: report.problem });
   });
   if (services.config.benchHello) {
     // The benchmark's baseline: the same middleware stack, no work.

@@ -4,11 +4,15 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { DatabaseProblem, migrate, openDb, optimize, type Db } from './db/index.js';
 import { checkSchema, checkStorage, schemaState } from './db/health.js';
+import { postgresDatabase, postgresPool, sqliteDatabase, type Database } from './db/database.js';
+import { migratePostgres, postgresSchemaState } from './db/migrate-postgres.js';
 import { seedDemo, type SeedCounts } from './features/seed/service.js';
 import { createServices, type Services } from './services.js';
 
 export interface Prepared {
-  db: Db;
+  /** the SQLite file's handle (absent on PostgreSQL): backups and PRAGMA optimize use it */
+  db?: Db;
+  database: Database;
   services: Services;
   seeded?: SeedCounts;
   /** set only when the admin was created now with a generated password: print it once */
@@ -16,7 +20,7 @@ export interface Prepared {
   adminCreated: boolean;
   /** the database file held no schema before this start: a new installation */
   createdDatabase: boolean;
-  /** the database's full path, for the start-up message */
+  /** the database's full path, or PostgreSQL's address without the password, for the start-up message */
   dbPath: string;
   /** the database holds no households and the demo was not loaded (production without MASHANG_DEMO=1) */
   emptyWithoutDemo: boolean;
@@ -29,30 +33,19 @@ export interface Prepared {
  * naming the file.
  */
 export async function prepare(config: Config, logger: Logger): Promise<Prepared> {
-  const dbPath = config.dbFile === ':memory:' ? config.dbFile : path.resolve(config.dbFile);
-  const db = openDb(config.dbFile);
-  let createdDatabase: boolean;
-  try {
-    checkStorage(db, config.dbFile);
-    createdDatabase = schemaState(db).applied.length === 0;
-    const applied = migrate(db);
-    if (applied.length) logger.info({ applied }, 'migrations applied');
-    checkSchema(db, config.dbFile);
-  } catch (err) {
-    db.close();
-    if (err instanceof DatabaseProblem) throw err;
-    throw new DatabaseProblem(`Cannot use the database ${dbPath}: ${(err as Error).message}`);
-  }
+  const opened = config.databaseUrl ? await openPostgres(config.databaseUrl, logger) : openSqlite(config.dbFile, logger);
+  const { database, createdDatabase, dbPath } = opened;
+  const db = database.sqlite;
   if (createdDatabase) logger.warn({ db: dbPath }, 'new empty database created');
-  const services = createServices(db, config, { logger });
+  const services = createServices(database, config, { logger });
   let seeded: SeedCounts | undefined;
   let emptyWithoutDemo = false;
-  if (services.places.isEmpty()) {
+  if (await services.places.isEmpty()) {
     if (config.demo) {
       const started = Date.now();
       // A fresh key per installation: the demo's plate tokens are unguessable, yet the seed stays
       // deterministic for a given key (tests pass their own).
-      seeded = seedDemo(db, services, { tokenKey: crypto.randomBytes(32).toString('base64url') });
+      seeded = await seedDemo(services, { tokenKey: crypto.randomBytes(32).toString('base64url') });
       logger.info({ ...seeded, ms: Date.now() - started }, 'demo district seeded');
     } else {
       emptyWithoutDemo = true;
@@ -60,6 +53,59 @@ export async function prepare(config: Config, logger: Logger): Promise<Prepared>
     }
   }
   const admin = await services.staff.ensureAdmin(config.adminPassword);
-  optimize(db);
-  return { db, services, seeded, adminCreated: admin.created, adminPassword: admin.generatedPassword, createdDatabase, dbPath, emptyWithoutDemo };
+  if (db) optimize(db);
+  return { db, database, services, seeded, adminCreated: admin.created, adminPassword: admin.generatedPassword, createdDatabase, dbPath, emptyWithoutDemo };
+}
+
+interface Opened {
+  database: Database;
+  createdDatabase: boolean;
+  dbPath: string;
+}
+
+function openSqlite(file: string, logger: Logger): Opened {
+  const dbPath = file === ':memory:' ? file : path.resolve(file);
+  const db = openDb(file);
+  try {
+    checkStorage(db, file);
+    const createdDatabase = schemaState(db).applied.length === 0;
+    const applied = migrate(db);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+    checkSchema(db, file);
+    return { database: sqliteDatabase(db), createdDatabase, dbPath };
+  } catch (err) {
+    db.close();
+    if (err instanceof DatabaseProblem) throw err;
+    throw new DatabaseProblem(`Cannot use the database ${dbPath}: ${(err as Error).message}`);
+  }
+}
+
+/** PostgreSQL's address as the start-up message and errors show it: never the password. */
+export function describePostgres(url: string): string {
+  const u = new URL(url);
+  return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
+}
+
+async function openPostgres(url: string, logger: Logger): Promise<Opened> {
+  const dbPath = describePostgres(url);
+  const pool = postgresPool(url);
+  try {
+    const createdDatabase = (await postgresSchemaState(pool)).applied.length === 0;
+    const applied = await migratePostgres(pool);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+    const { missing, unknown } = await postgresSchemaState(pool);
+    if (missing.length || unknown.length) {
+      throw new DatabaseProblem(
+        `The database ${dbPath} does not have the schema this version expects` +
+          (missing.length ? ` (missing migrations: ${missing.join(', ')})` : '') +
+          (unknown.length ? ` (migrations this version does not know: ${unknown.join(', ')}; was it written by a newer version?)` : '') +
+          '.',
+      );
+    }
+    return { database: postgresDatabase(pool), createdDatabase, dbPath };
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    if (err instanceof DatabaseProblem) throw err;
+    throw new DatabaseProblem(`Cannot use the database ${dbPath}: ${(err as Error).message}`);
+  }
 }

@@ -16,9 +16,7 @@ const schema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().min(1).default('127.0.0.1'),
     MASHANG_DB: z.string().min(1).default('db/mashang.sqlite'),
-    MASHANG_DATABASE_URL: z
-      .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL (leave it unset for SQLite in MASHANG_DB)' })
-      .optional(),
+    MASHANG_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL (leave it unset for SQLite in MASHANG_DB)' }).optional(),
     MASHANG_DATA_DIR: z.string().min(1).default('data'),
     PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
     MASHANG_ADMIN_PASSWORD: z

@@ -33,11 +33,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const { db, services, adminCreated, adminPassword, createdDatabase, dbPath, emptyWithoutDemo, seeded } = prepared;
+  const { db, database, services, adminCreated, adminPassword, createdDatabase, dbPath, emptyWithoutDemo, seeded } = prepared;
   const app = createApp(services, { logger });
 
+  // Read before listening: the start-up message names a sample plate.
+  const { household, village } = await services.places.sampleTokens();
   const server = app.listen(config.port, config.host, () => {
-    const { household, village } = services.places.sampleTokens();
     const lines = [
       '',
       `  码上服务 Mashang is running at ${config.publicBaseUrl}`,
@@ -61,25 +62,33 @@ async function main(): Promise<void> {
     process.stdout.write(lines.join('\n') + '\n');
   });
   // Background jobs: close unrated resolved cases after 7 days, drop expired sessions and unconfirmed imports.
-  const runJobs = () => {
+  // The run under way, if any: shutdown lets it finish before closing the database.
+  let jobsRun: Promise<void> = Promise.resolve();
+  const runJobs = async (): Promise<void> => {
     try {
-      const closed = services.caseOffice.autoClose();
-      const pruned = services.staff.pruneSessions();
+      const closed = await services.caseOffice.autoClose();
+      const pruned = await services.staff.pruneSessions();
       const uploads = services.pendingImports.prune();
-      // Statistics follow the cases as they grow (a no-op while nothing changed much).
-      optimize(db);
+      // SQLite's statistics follow the cases as they grow (a no-op while nothing changed much).
+      if (db) optimize(db);
       if (closed || pruned || uploads) logger.info({ closed, pruned, uploads }, 'jobs ran');
     } catch (err) {
       logger.error({ err }, 'jobs failed');
     }
   };
-  runJobs();
-  const jobs = setInterval(runJobs, 10 * 60_000);
+  // runJobs logs its own failures.
+  jobsRun = runJobs();
+  const jobs = setInterval(() => {
+    jobsRun = jobsRun.then(runJobs);
+  }, 10 * 60_000);
   jobs.unref();
   // Notifications: made from committed case events by a cursor, delivered with retries; woken by each event.
   const notifier = startNotificationWorker(services.notifications, { events: services.events, logger });
-  const backups = config.backup ? scheduleBackups(db, { ...config.backup, dataDir: config.dataDir, logger }) : undefined;
-  if (config.backup) logger.info({ dir: config.backup.dir, keep: config.backup.keep, everyHours: config.backup.everyMs / 3600_000 }, 'scheduled backups on');
+  // Scheduled backups copy SQLite's file; PostgreSQL is backed up with its own tools.
+  const backups = config.backup && db ? scheduleBackups(db, { ...config.backup, dataDir: config.dataDir, logger }) : undefined;
+  if (config.backup && !db) logger.warn('MASHANG_BACKUP_DIR is ignored on PostgreSQL: back it up with its own tools (pg_dump)');
+  else if (config.backup)
+    logger.info({ dir: config.backup.dir, keep: config.backup.keep, everyHours: config.backup.everyMs / 3600_000 }, 'scheduled backups on');
   const shutdown = gracefulShutdown(server, {
     graceMs: SHUTDOWN_GRACE_MS,
     onForce: () => logger.warn(`closing connections still open after ${SHUTDOWN_GRACE_MS / 1000} s`),
@@ -98,11 +107,18 @@ async function main(): Promise<void> {
     clearInterval(jobs);
     // Stop accepting, close idle connections, let requests in flight finish (for a grace period),
     // let a backup under way finish, then close the database.
-    void Promise.all([shutdown.close(), backups?.stop(), notifier.stop()]).then(() => {
-      db.close();
-      logger.info('stopped');
-      process.exit(0);
-    });
+    void Promise.all([shutdown.close(), backups?.stop(), notifier.stop(), jobsRun])
+      .then(() => database.close())
+      .then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'closing the database failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -37,7 +37,7 @@ export function createServices(store: Database | Db, config: Config, opts: { now
     scryptCost: opts.scryptCost,
     logger: opts.logger,
   };
-  const built: Record<string, unknown> = { config, sessions: createSessionsRepo(db), health: createHealth(db) };
+  const built: Record<string, unknown> = { config, sessions: createSessionsRepo(database), health: createHealth(db) };
   for (const feature of FEATURES) {
     const make = feature.services as ((ctx: ServiceContext, built: unknown) => object) | undefined;
     if (make) Object.assign(built, make(ctx, built));

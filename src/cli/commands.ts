@@ -67,13 +67,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const db = openDb(config.dbFile);
       migrate(db);
       const services = createServices(db, config);
-      if (!services.places.isEmpty()) {
+      if (!(await services.places.isEmpty())) {
         console.error('The database already holds places; seed only loads an empty one.');
         db.close();
         return 1;
       }
       const started = Date.now();
-      const counts = seedDemo(db, services, { tokenKey: values.key ?? crypto.randomBytes(32).toString('base64url') });
+      const counts = await seedDemo(services, { tokenKey: values.key ?? crypto.randomBytes(32).toString('base64url') });
       console.log(`seeded in ${Date.now() - started} ms:`, counts);
       db.close();
       return 0;
@@ -82,8 +82,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const db = openDb(config.dbFile);
       migrate(db);
       const services = createServices(db, config);
-      const { household } = services.places.sampleTokens();
-      console.log(`catalogue items: ${services.catalog.total()}`);
+      const { household } = await services.places.sampleTokens();
+      console.log(`catalogue items: ${await services.catalog.total()}`);
       if (household) console.log(`sample household: ${config.publicBaseUrl}/p/${household}`);
       db.close();
       return 0;
@@ -102,12 +102,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       migrate(db);
       const services = createServices(db, config);
       const selection = {
-        villageIds: services.places.allVillages().map((v) => v.id),
+        villageIds: (await services.places.allVillages()).map((v) => v.id),
         villageCode: values.village,
         townCode: values.town,
         since: values.since ? startOfChinaDay(values.since).toISOString() : undefined,
       };
-      const total = services.plates.count(selection);
+      const total = await services.plates.count(selection);
       if (total === 0) {
         console.error('no plates match');
         db.close();
@@ -116,8 +116,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const started = Date.now();
       let done = 0;
       const progress = setInterval(() => process.stderr.write(`\r${done}/${total} plates`), 1000);
-      const counted = (function* () {
-        for (const p of services.plates.iterate(selection)) {
+      const counted = (async function* () {
+        for await (const p of services.plates.iterate(selection)) {
           done++;
           yield p;
         }
@@ -128,7 +128,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           url: (token) => services.plates.url('household', token),
           title: '码上服务 门牌',
         });
-        services.staff.audit({ userId: null, ip: 'cli', action: 'plates_printed', target: values.village ?? values.town ?? '', detail: `${n}` });
+        await services.staff.audit({ userId: null, ip: 'cli', action: 'plates_printed', target: values.village ?? values.town ?? '', detail: `${n}` });
         console.log(`\r${n} plates → ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       } finally {
         clearInterval(progress);
@@ -151,7 +151,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       migrate(db);
       const services = createServices(db, config);
       // The command line acts as an administrator: every village, the calendar included.
-      const caller = { role: 'admin' as const, scope: { all: true, villageIds: new Set(services.places.allVillages().map((v) => v.id)) } };
+      const caller = { role: 'admin' as const, scope: { all: true, villageIds: new Set((await services.places.allVillages()).map((v) => v.id)) } };
       try {
         if (command === 'export') {
           if (!values.out) break;
@@ -180,7 +180,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         }
         process.stderr.write(`writing ${plan.counts.add + plan.counts.change} rows, 500 to a transaction…\n`);
         await services.transfer.commit(name, bytes, caller, encoding);
-        services.staff.audit({ userId: null, ip: 'cli', action: 'imported', target: name, detail: summary });
+        await services.staff.audit({ userId: null, ip: 'cli', action: 'imported', target: name, detail: summary });
         console.log(`${summary}; written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return 0;
       } finally {
@@ -192,8 +192,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const db = openDb(config.dbFile);
       migrate(db);
       const services = createServices(db, config);
-      const closed = services.caseOffice.autoClose();
-      const pruned = services.staff.pruneSessions();
+      const closed = await services.caseOffice.autoClose();
+      const pruned = await services.staff.pruneSessions();
       const uploads = services.pendingImports.prune();
       const sent = await services.notifications.deliverDue();
       console.log(`closed ${closed} case(s), removed ${pruned} expired session(s) and ${uploads} unconfirmed import file(s)`);
@@ -212,8 +212,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       try {
         if (sub === 'add') {
           try {
-            const { key, row } = services.open311.createKey(name!, null);
-            services.staff.audit({ userId: null, ip: 'cli', action: 'apikey_created', target: `apikey:${row.id}`, detail: row.name });
+            const { key, row } = await services.open311.createKey(name!, null);
+            await services.staff.audit({ userId: null, ip: 'cli', action: 'apikey_created', target: `apikey:${row.id}`, detail: row.name });
             console.log(`API key "${row.name}" created; it is shown only now, keep it safe:`);
             console.log(key);
             return 0;
@@ -226,17 +226,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           }
         }
         if (sub === 'revoke') {
-          const key = services.open311.keyByName(name!);
+          const key = await services.open311.keyByName(name!);
           if (!key) {
             console.error(`no API key named ${name}`);
             return 1;
           }
-          if (services.open311.revokeKey(key.id))
-            services.staff.audit({ userId: null, ip: 'cli', action: 'apikey_revoked', target: `apikey:${key.id}`, detail: key.name });
+          if (await services.open311.revokeKey(key.id))
+            await services.staff.audit({ userId: null, ip: 'cli', action: 'apikey_revoked', target: `apikey:${key.id}`, detail: key.name });
           console.log(`revoked: ${key.name}`);
           return 0;
         }
-        for (const k of services.open311.listKeys()) {
+        for (const k of await services.open311.listKeys()) {
           console.log(
             [k.name, `${k.prefix}…`, k.revokedAt ? `revoked ${k.revokedAt}` : 'active', `last used ${k.lastUsedAt ?? 'never'}`, `uses ${k.uses}`].join('\t'),
           );
@@ -254,14 +254,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const services = createServices(db, config);
       try {
         if (sub === 'list') {
-          for (const c of services.notifications.channels()) {
+          for (const c of await services.notifications.channels()) {
             console.log(`${c.id}\t${c.kind}\t${c.scopeCode} ${c.scopeName}\t${c.url}${c.hasSecret ? '\tsecret set' : ''}`);
           }
           return 0;
         }
         if (sub === 'remove') {
           const id = Number(args[0]);
-          if (!services.notifications.removeChannel(id)) {
+          if (!(await services.notifications.removeChannel(id))) {
             console.error(`No channel ${args[0] ?? ''}.`);
             return 1;
           }
@@ -279,7 +279,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           return 2;
         }
         try {
-          const id = services.notifications.addChannel({ kind: positionals[0]!, url: values.url, secret: values.secret ?? null, scopeCode: places[0]! });
+          const id = await services.notifications.addChannel({ kind: positionals[0]!, url: values.url, secret: values.secret ?? null, scopeCode: places[0]! });
           console.log(`added channel ${id}`);
           return 0;
         } catch (err) {
@@ -310,7 +310,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             console.error(`no user ${username}`);
             return 1;
           }
-          services.staff.audit({ userId: null, ip: 'cli', action: 'password_set', target: username });
+          await services.staff.audit({ userId: null, ip: 'cli', action: 'password_set', target: username });
         } else {
           const { values } = parseArgs({
             args: more,
@@ -328,7 +328,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             console.error('--role must be admin, staff or cadre');
             return 2;
           }
-          const cadreId = values['cadre-phone'] ? services.cadres.idByPhone(normalisePhone(values['cadre-phone'])) : undefined;
+          const cadreId = values['cadre-phone'] ? await services.cadres.idByPhone(normalisePhone(values['cadre-phone'])) : undefined;
           if (values['cadre-phone'] && cadreId === undefined) {
             console.error(`no cadre with phone ${values['cadre-phone']}`);
             return 1;
@@ -339,7 +339,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             ...(values.village ?? []).map((code) => ({ level: 'village' as const, code })),
           ];
           await services.staff.createUser({ username, displayName: values.name ?? username, password, role, cadreId: cadreId ?? null, scopes });
-          services.staff.audit({ userId: null, ip: 'cli', action: 'user_added', target: username, detail: role });
+          await services.staff.audit({ userId: null, ip: 'cli', action: 'user_added', target: username, detail: role });
         }
       } finally {
         db.close();

@@ -1,9 +1,16 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import type { Db } from './index.js';
 
 export type Engine = 'sqlite' | 'postgres';
+
+/**
+ * Kysely without a declared schema: each repo names the type of the rows it reads, as it did with
+ * prepared statements, rather than keeping a second copy of the schema in TypeScript.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type QueryBuilder = Kysely<any>;
 
 /** What a write reports: the rows it changed, and on SQLite the rowid of the row it inserted. */
 export interface WriteResult {
@@ -19,7 +26,7 @@ export interface WriteResult {
 export interface Database {
   readonly engine: Engine;
   /** the open transaction's query builder, else the shared one */
-  readonly q: Kysely<any>;
+  readonly q: QueryBuilder;
   /** the rows of a query written with the `sql` tag */
   all<R>(query: RawBuilder<R>): Promise<R[]>;
   /** the first row, or undefined */
@@ -38,7 +45,7 @@ export interface Database {
 }
 
 interface Open {
-  trx: Transaction<any>;
+  trx: QueryBuilder;
   savepoints: number;
 }
 
@@ -62,7 +69,7 @@ export function sqliteDatabase(handle: Db): Database {
       return statement;
     },
   };
-  return wrap('sqlite', new Kysely<any>({ dialect: new SqliteDialect({ database }) }), { sqlite: handle });
+  return wrap('sqlite', new Kysely<Record<string, never>>({ dialect: new SqliteDialect({ database }) }), { sqlite: handle });
 }
 
 /** PostgreSQL's bigint and numeric come back as numbers, as SQLite's integers and reals do. */
@@ -83,13 +90,18 @@ export function postgresPool(url: string, opts: { schema?: string; max?: number 
   });
 }
 
-export function postgresDatabase(pool: pg.Pool): Database {
-  return wrap('postgres', new Kysely<any>({ dialect: new PostgresDialect({ pool }) }), { pool });
+/**
+ * PostgreSQL through Kysely. `ready`, when given, is awaited before the first connection is taken
+ * (tests create each app's database from a template while the app is being built).
+ */
+export function postgresDatabase(pool: pg.Pool, ready?: Promise<unknown>): Database {
+  const dialect = new PostgresDialect({ pool: ready ? async () => (await ready, pool) : pool });
+  return wrap('postgres', new Kysely<Record<string, never>>({ dialect }), { pool });
 }
 
-function wrap(engine: Engine, root: Kysely<any>, raw: { sqlite?: Db; pool?: pg.Pool }): Database {
+function wrap(engine: Engine, root: QueryBuilder, raw: { sqlite?: Db; pool?: pg.Pool }): Database {
   const open = new AsyncLocalStorage<Open>();
-  const current = (): Kysely<any> => open.getStore()?.trx ?? root;
+  const current = (): QueryBuilder => open.getStore()?.trx ?? root;
   return {
     engine,
     get q() {
@@ -118,4 +130,10 @@ function wrap(engine: Engine, root: Kysely<any>, raw: { sqlite?: Db; pool?: pg.P
     pool: raw.pool,
     close: () => root.destroy(),
   };
+}
+
+/** Whether err is a unique-key violation, on either engine (SQLite's SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY, PostgreSQL's 23505). */
+export function isUniqueViolation(err: unknown): boolean {
+  const code = String((err as { code?: unknown } | null)?.code ?? '');
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

@@ -89,3 +89,19 @@ export async function syncIdentities(db: PgConnectable): Promise<void> {
       END LOOP;
     END $$`);
 }
+
+/** Which migrations the code expects and which the database records (as schemaState does for SQLite). */
+export async function postgresSchemaState(
+  db: PgConnectable,
+  dir = path.join(migrationsDir, 'postgres'),
+): Promise<{ expected: string[]; applied: string[]; missing: string[]; unknown: string[] }> {
+  const expected = fs
+    .readdirSync(dir)
+    .filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f))
+    .sort();
+  const { rows: present } = await db.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+  const applied = present[0]?.present ? (await db.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).rows.map((r) => r.name) : [];
+  const have = new Set(applied);
+  const known = new Set(expected);
+  return { expected, applied, missing: expected.filter((m) => !have.has(m)), unknown: applied.filter((m) => !known.has(m)) };
+}

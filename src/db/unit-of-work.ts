@@ -1,5 +1,4 @@
 import type { Database } from './database.js';
-import type { Db } from './index.js';
 
 /**
  * The one way a change of several rows is made atomic: `uow.run(fn)` writes all of fn or none of
@@ -7,25 +6,16 @@ import type { Db } from './index.js';
  * that makes its own change atomic can still be called from a larger change (an import chunk).
  * The queries of fn find the transaction themselves (see Database): fn awaits only database work,
  * never a network call or a file, so a transaction stays short.
- *
- * `runSync` is the same for the repos still written against SQLite's synchronous handle; fn must
- * then be synchronous.
  */
 export interface UnitOfWork {
   run<T>(fn: () => Promise<T>): Promise<T>;
-  runSync<T>(fn: () => T): T;
-  /** whether a run is open: what must happen only after commit (publishing events) checks this */
+  /** whether the caller runs inside a run: what must happen only after commit (publishing events) checks this */
   inTransaction(): boolean;
 }
 
 export function createUnitOfWork(database: Database): UnitOfWork {
-  const handle: Db | undefined = database.sqlite;
   return {
     run: (fn) => database.transaction(fn),
-    runSync: <T>(fn: () => T): T => {
-      if (!handle) throw new Error('runSync needs SQLite');
-      return handle.transaction(fn)();
-    },
-    inTransaction: () => database.inTransaction() || (handle?.inTransaction ?? false),
+    inTransaction: () => database.inTransaction(),
   };
 }

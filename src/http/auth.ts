@@ -24,26 +24,36 @@ export const sessionCookieName = (secure: boolean) => (secure ? '__Host-mashang.
 export const DEVICE_COOKIE = 'mashang.dev';
 
 /**
- * Server-side sessions in SQLite for the back office (and for recognising a signed-in cadre who
+ * Server-side sessions in the database for the back office (and for recognising a signed-in cadre who
  * scans a plate). The cookie is httpOnly and SameSite=Lax; it expires after `idleMinutes` without
- * a request (rolling).
+ * a request (rolling). The cookie's signing secret (`opts.secret`, from the database) is read on the
+ * first request that needs a session.
  */
-export function setUpSessions(app: Express, opts: { sessions: SessionsRepo; secret: string; secure: boolean; idleMinutes: number }): SqliteSessionStore {
+export function setUpSessions(
+  app: Express,
+  opts: { sessions: SessionsRepo; secret: () => Promise<string>; secure: boolean; idleMinutes: number },
+): SqliteSessionStore {
   const store = new SqliteSessionStore(opts.sessions);
   const SESSION_COOKIE = sessionCookieName(opts.secure);
-  const middleware = session({
-    name: SESSION_COOKIE,
-    secret: opts.secret,
-    store,
-    resave: false,
-    saveUninitialized: false,
-    rolling: true,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: opts.secure, maxAge: opts.idleMinutes * 60_000, path: '/' },
-  });
+  let middleware: RequestHandler | undefined;
+  const build = (secret: string) =>
+    session({
+      name: SESSION_COOKIE,
+      secret,
+      store,
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: opts.secure, maxAge: opts.idleMinutes * 60_000, path: '/' },
+    });
   // Only requests that carry the session cookie (or sign in) pay for the session look-up.
-  app.use((req, res, next) => {
-    if (req.path.startsWith('/admin') || req.cookies?.[SESSION_COOKIE]) middleware(req, res, next);
-    else next();
+  app.use(async (req, res, next) => {
+    if (!(req.path.startsWith('/admin') || req.cookies?.[SESSION_COOKIE])) return next();
+    if (!middleware) {
+      const secret = await opts.secret();
+      middleware ??= build(secret);
+    }
+    middleware(req, res, next);
   });
   return store;
 }
@@ -54,11 +64,11 @@ export function setUpSessions(app: Express, opts: { sessions: SessionsRepo; secr
  */
 export function loadUser(staff: StaffService, opts: { maxHours: number; now?: () => number }): RequestHandler {
   const now = opts.now ?? Date.now;
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const id = req.session?.userId;
     if (id !== undefined) {
       const fresh = (req.session.signedInAt ?? 0) > now() - opts.maxHours * 3600_000;
-      const user = fresh ? staff.sessionUser(id) : undefined;
+      const user = fresh ? await staff.sessionUser(id) : undefined;
       if (user) res.locals.user = user;
       else {
         delete req.session.userId;

@@ -8,11 +8,16 @@ export const BROWSER_ID_COOKIE = 'mashang_bid';
 /**
  * CSRF protection on every form post (double-submit cookie, HMAC-signed and bound to a random
  * per-browser id, so anonymous villagers need no server session). Views put `csrfToken` in a
- * hidden `_csrf` field.
+ * hidden `_csrf` field. The signing secret is read (`opts.secret`, from the database) on the first
+ * request that passes here; tokens are made and checked only after that.
  */
-export function setUpCsrf(app: Express, opts: { secret: string; secure: boolean }): { protect: RequestHandler } {
+export function setUpCsrf(app: Express, opts: { secret: () => Promise<string>; secure: boolean }): { protect: RequestHandler } {
+  let secret: string | undefined;
   const { generateCsrfToken, validateRequest } = doubleCsrf({
-    getSecret: () => opts.secret,
+    getSecret: () => {
+      if (secret === undefined) throw new Error('CSRF secret not loaded yet');
+      return secret;
+    },
     getSessionIdentifier: (req: Request) => String(req.cookies?.[BROWSER_ID_COOKIE] ?? ''),
     cookieName: opts.secure ? '__Host-mashang.csrf' : 'mashang_csrf',
     cookieOptions: { sameSite: 'lax', secure: opts.secure, httpOnly: true, path: '/' },
@@ -21,7 +26,8 @@ export function setUpCsrf(app: Express, opts: { secret: string; secure: boolean 
 
   // A function, not a value: only pages that render a form create a token and set the cookies
   // (Express copies locals into every render, which would run a getter on every page).
-  app.use((req, res, next) => {
+  app.use(async (req, res, next) => {
+    if (secret === undefined) secret = await opts.secret();
     let token: string | undefined;
     res.locals.csrfToken = (): string => {
       if (token) return token;

@@ -1,7 +1,10 @@
 import session from 'express-session';
 import type { SessionsRepo } from '../db/sessions.js';
 
-/** express-session store on the app's SQLite database: sessions survive a restart. */
+/**
+ * express-session store on the app's database: sessions survive a restart. express-session speaks
+ * callbacks: each method hands the repo's outcome (or its error) to the callback.
+ */
 export class SqliteSessionStore extends session.Store {
   private readonly s: SessionsRepo;
 
@@ -16,34 +19,41 @@ export class SqliteSessionStore extends session.Store {
   }
 
   override get(sid: string, cb: (err: unknown, session?: session.SessionData | null) => void): void {
-    try {
-      const raw = this.s.get(sid, Date.now());
-      cb(null, raw ? (JSON.parse(raw) as session.SessionData) : null);
-    } catch (err) {
-      cb(err);
-    }
+    this.s
+      .get(sid, Date.now())
+      .then((raw) => (raw ? (JSON.parse(raw) as session.SessionData) : null))
+      .then(
+        (found) => cb(null, found),
+        (err: unknown) => cb(err),
+      );
   }
 
   override set(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
+    let value: string;
     try {
-      this.s.set(sid, JSON.stringify(sess), this.expiry(sess));
-      cb?.();
+      value = JSON.stringify(sess);
     } catch (err) {
       cb?.(err);
+      return;
     }
+    this.s.set(sid, value, this.expiry(sess)).then(
+      () => cb?.(),
+      (err: unknown) => cb?.(err),
+    );
   }
 
-  override touch(sid: string, sess: session.SessionData, cb?: () => void): void {
-    this.s.touch(sid, this.expiry(sess));
-    cb?.();
+  // express-session passes a failed touch on to the request's error handler.
+  override touch(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
+    this.s.touch(sid, this.expiry(sess)).then(
+      () => cb?.(),
+      (err: unknown) => cb?.(err),
+    );
   }
 
   override destroy(sid: string, cb?: (err?: unknown) => void): void {
-    try {
-      this.s.destroy(sid);
-      cb?.();
-    } catch (err) {
-      cb?.(err);
-    }
+    this.s.destroy(sid).then(
+      () => cb?.(),
+      (err: unknown) => cb?.(err),
+    );
   }
 }

@@ -7,7 +7,7 @@ describe('a villager files a case, a cadre answers it from a phone, the villager
 
   it('the whole loop, accessible on every back-office page', async () => {
     const { page, stack, token } = session;
-    const plate = stack.services.places.plateByToken(token);
+    const plate = await stack.services.places.plateByToken(token);
     const cadreId = stack.db.prepare('SELECT cadre_id FROM cadre_villages WHERE village_id = ? LIMIT 1').pluck().get(plate.villageId) as number;
     const cadre = await aUser(stack.services, { role: 'cadre', cadreId, username: 'cadre-e2e' });
 

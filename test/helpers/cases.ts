@@ -7,14 +7,14 @@ import { demoHousehold } from './builders.js';
  * A case filed through the real service, then moved to `state` by writing what the back office
  * would write (state and events), for tests of the villager's side.
  */
-export function aCase(
+export async function aCase(
   db: Db,
   services: Services,
   o: { state?: CaseState; phone?: string; content?: string; resolvedAt?: Date; internalNote?: string; publicReply?: string } = {},
 ) {
   const h = demoHousehold(db);
-  const plate = services.places.plateByToken(h.token);
-  const { token, trackingNo } = services.cases.submit({
+  const plate = await services.places.plateByToken(h.token);
+  const { token, trackingNo } = await services.cases.submit({
     kind: 'help',
     category: null,
     item: null,

@@ -18,21 +18,21 @@ declare module 'vitest' {
 }
 
 /** The demo seeded with the tests' token key, as the bytes of a database. */
-export function seededImage(): Buffer {
+export async function seededImage(): Promise<Buffer> {
   const db = new Database(':memory:');
   db.pragma('foreign_keys = ON');
   migrate(db);
-  seedDemo(db, createServices(db, testConfig()), { tokenKey: TEST_TOKEN_KEY });
+  await seedDemo(createServices(db, testConfig()), { tokenKey: TEST_TOKEN_KEY });
   const image = db.serialize();
   db.close();
   return image;
 }
 
 /** Seeds the demo once per run (vitest globalSetup): each test file opens copies of it. */
-export default function setup(project: TestProject): () => void {
+export default async function setup(project: TestProject): Promise<() => void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-seed-'));
   const file = path.join(dir, 'seeded.sqlite');
-  fs.writeFileSync(file, seededImage());
+  fs.writeFileSync(file, await seededImage());
   project.provide('seededImageFile', file);
   return () => fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -190,13 +190,13 @@ interface World extends TestApp {
   villageB: number;
 }
 
-function world(): World {
+async function world(): Promise<World> {
   const stack = buildApp();
   const h = demoHousehold(stack.db);
   const villageCode = stack.db.prepare('SELECT code FROM villages WHERE id = ?').pluck().get(h.villageId) as string;
   const townA = villageCode.slice(0, 9);
   const other = stack.db.prepare('SELECT id, code FROM villages WHERE substr(code, 1, 9) != ? ORDER BY id LIMIT 1').get(townA) as { id: number; code: string };
-  const c = aCase(stack.db, stack.services);
+  const c = await aCase(stack.db, stack.services);
   const extra = aHousehold(stack.db, { villageId: h.villageId, address: '矩阵村3号' });
   const cadreId = aCadre(stack.db, { villageId: h.villageId, name: '矩阵干部', phone: '19900006600' }).id;
   // A photo on the case, as a villager's upload leaves it.
@@ -224,11 +224,12 @@ function world(): World {
       )
       .run(eventId, c.id, h.villageId).lastInsertRowid,
   );
-  const channelId = stack.services.notifications.addChannel({
+  const channelId = await stack.services.notifications.addChannel({
     kind: 'wecom',
     url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=matrix',
     scopeCode: townA,
   });
+  const apiKeyId = (await stack.services.open311.createKey('矩阵', null)).row.id;
   return {
     ...stack,
     townA,
@@ -244,7 +245,7 @@ function world(): World {
       plateToken: extra.token,
       cadreId,
       templateId,
-      apiKeyId: stack.services.open311.createKey('矩阵', null).row.id,
+      apiKeyId,
       notificationId,
       channelId,
     },
@@ -304,11 +305,11 @@ describe('access matrix: every back-office route taking an id, for an admin, two
     it(`${row.method} ${row.route}`, async () => {
       // Out-of-scope and wrong-role users first, on one installation; each entitled user on a fresh
       // one, so that a delete by one does not hide the object from the next.
-      const denied = world();
+      const denied = await world();
       const results: string[] = [];
       const want: string[] = [];
       for (const who of EVERYONE) {
-        const w = expected(row, who, who === 'admin' ? 'admin' : who.startsWith('staff') ? 'staff' : 'cadre') === 'through' ? world() : denied;
+        const w = expected(row, who, who === 'admin' ? 'admin' : who.startsWith('staff') ? 'staff' : 'cadre') === 'through' ? await world() : denied;
         const { agent, role } = await userFor(w, who);
         const status = await send(agent, row, row.url(w.objects));
         const e = expected(row, who, role);

@@ -226,7 +226,7 @@ describe('sessions end when they should', () => {
     const { app, services } = buildApp();
     const u = await aUser(services);
     const agent = await signIn(app, u.username);
-    services.staff.setActive(u.id, false);
+    await services.staff.setActive(u.id, false);
     await agent.get('/admin').expect(303);
   });
 
@@ -323,7 +323,7 @@ describe('the sign-in throttle holds under pressure', () => {
     await services.staff.setPassword(u.username, 'another-long-secret');
     expect(devices()).toBe(0);
     await signIn(app, u.username, 'another-long-secret');
-    services.staff.setActive(u.id, false);
+    await services.staff.setActive(u.id, false);
     expect(devices()).toBe(0);
   });
 

@@ -8,10 +8,10 @@ import type { Db } from '../../src/db/index.js';
 import type { Services } from '../../src/services.js';
 
 /** A case filed from a household of this village through the real service. */
-function fileCase(services: Services, db: Db, villageId: number, o: { content?: string; phone?: string; name?: string } = {}) {
+async function fileCase(services: Services, db: Db, villageId: number, o: { content?: string; phone?: string; name?: string } = {}) {
   const h = aHousehold(db, { villageId });
-  const plate = services.places.plateByToken(h.token);
-  const r = services.cases.submit({
+  const plate = await services.places.plateByToken(h.token);
+  const r = await services.cases.submit({
     kind: 'speak',
     category: 'complaint',
     item: null,
@@ -39,8 +39,8 @@ async function setup() {
   const userA = await aUser(services, { role: 'cadre', cadreId: cadreA.id });
   const staffB = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
   const admin = await aUser(services, { role: 'admin' });
-  const caseA = fileCase(services, db, a.id, { content: '甲村的事：路灯坏了' });
-  const caseB = fileCase(services, db, b.id, { content: '乙村的事：水渠堵了' });
+  const caseA = await fileCase(services, db, a.id, { content: '甲村的事：路灯坏了' });
+  const caseB = await fileCase(services, db, b.id, { content: '乙村的事：水渠堵了' });
   return { ...stack, a, b, userA, staffB, admin, caseA, caseB };
 }
 
@@ -284,7 +284,7 @@ describe('working a case', () => {
 
   it('merges a duplicate into another case of the same village; the villager page points to the kept case', async () => {
     const s = await setup();
-    const dup = fileCase(s.services, s.db, s.a.id, { content: '甲村的事：路灯又坏了' });
+    const dup = await fileCase(s.services, s.db, s.a.id, { content: '甲村的事：路灯又坏了' });
     const agent = await signIn(s.app, s.userA.username);
     const other = await act(agent, dup.id, { action: 'merge', version: 1, trackingNo: s.caseB.trackingNo });
     expect(other.status).toBe(400);
@@ -325,7 +325,7 @@ describe('deadlines, auto-close and export', () => {
     expect(yellow.text).toContain(s.caseB.trackingNo);
     expect(yellow.text).not.toContain(s.caseA.trackingNo);
     const all = { all: true, villageIds: new Set(s.db.prepare('SELECT id FROM villages').pluck().all() as number[]) };
-    const d = s.services.stats.dashboard(all);
+    const d = await s.services.stats.dashboard(all);
     expect(d.red).toBe(1);
     expect(d.yellow).toBe(yellow.text.includes(s.caseB.trackingNo) ? 1 : 0);
   });
@@ -334,16 +334,16 @@ describe('deadlines, auto-close and export', () => {
     const s = await setup();
     s.db.prepare("UPDATE cases SET state = 'resolved', resolved_at = ? WHERE id = ?").run(new Date(Date.now() - 8 * 86400_000).toISOString(), s.caseA.id);
     s.db.prepare("UPDATE cases SET state = 'resolved', resolved_at = ? WHERE id = ?").run(new Date(Date.now() - 2 * 86400_000).toISOString(), s.caseB.id);
-    expect(s.services.caseOffice.autoClose()).toBe(1);
+    expect(await s.services.caseOffice.autoClose()).toBe(1);
     expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('closed');
     expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseB.id)).toBe('resolved');
     expect(s.db.prepare("SELECT count(*) FROM case_events WHERE case_id = ? AND type = 'auto_closed' AND actor = 'system'").pluck().get(s.caseA.id)).toBe(1);
-    expect(s.services.caseOffice.autoClose()).toBe(0);
+    expect(await s.services.caseOffice.autoClose()).toBe(0);
   });
 
   it('CSV: UTF-8 with BOM, formula-like cells neutralised, phones masked unless admin', async () => {
     const s = await setup();
-    fileCase(s.services, s.db, s.a.id, { content: '=HYPERLINK("http://evil.example","点我")', name: '@王' });
+    await fileCase(s.services, s.db, s.a.id, { content: '=HYPERLINK("http://evil.example","点我")', name: '@王' });
     const cadre = await signIn(s.app, s.userA.username);
     const csv = await cadre.get('/admin/cases.csv').expect(200);
     expect(csv.headers['content-type']).toMatch(/text\/csv/);

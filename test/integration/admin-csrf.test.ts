@@ -7,7 +7,7 @@ describe('CSRF on every back-office form', () => {
   it('each post without a token is refused with 403 and changes nothing', async () => {
     const { app, services, db } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
-    const c = aCase(db, services);
+    const c = await aCase(db, services);
     const agent = await signIn(app, admin.username);
     const before = db
       .prepare(

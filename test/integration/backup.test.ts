@@ -144,8 +144,10 @@ describe('backup and restore of a live installation', () => {
     // and the restored installation starts and shows a villager's case with its photo
     const started = await prepare(testConfig({ dbFile: env.MASHANG_DB, dataDir: env.MASHANG_DATA_DIR }), pino({ level: 'silent' }));
     expect(started.createdDatabase).toBe(false);
-    const { app } = buildApp({ db: started.db, config: { dataDir: env.MASHANG_DATA_DIR } });
-    const withPhoto = started.db.prepare('SELECT c.token, p.id FROM cases c JOIN case_photos p ON p.case_id = c.id LIMIT 1').get() as {
+    // a database file: SQLite's handle is there
+    const startedDb = started.db!;
+    const { app } = buildApp({ db: startedDb, config: { dataDir: env.MASHANG_DATA_DIR } });
+    const withPhoto = startedDb.prepare('SELECT c.token, p.id FROM cases c JOIN case_photos p ON p.case_id = c.id LIMIT 1').get() as {
       token: string;
       id: number;
     };
@@ -154,7 +156,7 @@ describe('backup and restore of a live installation', () => {
       .get(`/track/${withPhoto.token}/photos/${withPhoto.id}`)
       .expect(200)
       .expect('content-type', /image\/jpeg/);
-    started.db.close();
+    startedDb.close();
     liveDb.close();
   });
 

@@ -28,20 +28,20 @@ describe('first start and restart', () => {
     expect(first.seeded?.items).toBe(862);
     expect(first.adminCreated).toBe(true);
     expect(first.adminPassword).toMatch(/^\S{16}$/);
-    const user = first.services.staff.findUser('admin')!;
+    const user = (await first.services.staff.findUser('admin'))!;
     expect(user.role).toBe('admin');
     expect(await verifyPassword(first.adminPassword!, user.passwordHash)).toBe(true);
-    const households = first.db.prepare('SELECT count(*) FROM households').pluck().get();
-    first.db.close();
+    const households = first.db!.prepare('SELECT count(*) FROM households').pluck().get();
+    first.db!.close();
 
     const again = await prepare(testConfig({ dbFile: file, adminPassword: 'another-password-1' }), silent);
     expect(again.createdDatabase).toBe(false);
     expect(again.seeded).toBeUndefined();
     expect(again.adminCreated).toBe(false);
     expect(again.adminPassword).toBeUndefined();
-    expect(again.db.prepare('SELECT count(*) FROM households').pluck().get()).toBe(households);
-    expect(again.services.staff.findUser('admin')!.passwordHash).toBe(user.passwordHash);
-    again.db.close();
+    expect(again.db!.prepare('SELECT count(*) FROM households').pluck().get()).toBe(households);
+    expect((await again.services.staff.findUser('admin'))!.passwordHash).toBe(user.passwordHash);
+    again.db!.close();
   });
 
   it('uses MASHANG_ADMIN_PASSWORD when given and prints no password', async () => {
@@ -49,8 +49,8 @@ describe('first start and restart', () => {
     const first = await prepare(testConfig({ dbFile: file, adminPassword: 'county-secret-2026' }), silent);
     expect(first.adminCreated).toBe(true);
     expect(first.adminPassword).toBeUndefined();
-    expect(await verifyPassword('county-secret-2026', first.services.staff.findUser('admin')!.passwordHash)).toBe(true);
-    first.db.close();
+    expect(await verifyPassword('county-secret-2026', (await first.services.staff.findUser('admin'))!.passwordHash)).toBe(true);
+    first.db!.close();
   });
 });
 
@@ -70,9 +70,9 @@ describe('a mistyped database path in production', () => {
     expect(p.dbPath).toBe(path.resolve(file));
     expect(p.seeded).toBeUndefined();
     expect(p.emptyWithoutDemo).toBe(true);
-    expect(p.db.prepare('SELECT count(*) FROM households').pluck().get()).toBe(0);
+    expect(p.db!.prepare('SELECT count(*) FROM households').pluck().get()).toBe(0);
     expect(p.adminCreated).toBe(true);
-    p.db.close();
+    p.db!.close();
   });
 
   it('reads MASHANG_DEMO: off by default in production, on in development, 1 loads the demo in production', () => {
@@ -88,7 +88,7 @@ describe('a mistyped database path in production', () => {
     const file = tempDb();
     const p = await prepare(testConfig({ env: 'production', dbFile: file, demo: true, adminPassword: 'county-secret-2026' }), silent);
     expect(p.seeded?.households).toBeGreaterThan(0);
-    p.db.close();
+    p.db!.close();
   });
 });
 

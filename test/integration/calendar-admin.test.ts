@@ -12,17 +12,17 @@ describe('admins keep the working-day calendar', () => {
     expect(page.text).toContain('调休上班');
 
     const friday = new Date('2027-01-01T02:00:00Z'); // no 2027 schedule yet: Friday 1 Jan is a working day
-    expect(services.calendar.dueAfter(friday, 1).toISOString()).toBe('2027-01-04T15:59:59.999Z');
+    expect((await services.calendar.dueAfter(friday, 1)).toISOString()).toBe('2027-01-04T15:59:59.999Z');
     let csrf = await csrfFor(agent);
     await agent.post('/admin/calendar').type('form').send({ _csrf: csrf, date: '2027-01-04', kind: 'holiday', note: '示意放假' }).expect(303);
-    expect(services.calendar.dueAfter(friday, 1).toISOString()).toBe('2027-01-05T15:59:59.999Z');
+    expect((await services.calendar.dueAfter(friday, 1)).toISOString()).toBe('2027-01-05T15:59:59.999Z');
 
     csrf = await csrfFor(agent);
     const bad = await agent.post('/admin/calendar').type('form').send({ _csrf: csrf, date: '2027-02-30', kind: 'holiday' }).expect(400);
     expect(bad.text).toContain('请填写正确的日期');
     csrf = await csrfFor(agent);
     await agent.post('/admin/calendar/2027-01-04/delete').type('form').send({ _csrf: csrf }).expect(303);
-    expect(services.calendar.dueAfter(friday, 1).toISOString()).toBe('2027-01-04T15:59:59.999Z');
+    expect((await services.calendar.dueAfter(friday, 1)).toISOString()).toBe('2027-01-04T15:59:59.999Z');
     expect(db.prepare("SELECT count(*) FROM audit_log WHERE action IN ('calendar_set', 'calendar_removed')").pluck().get()).toBe(2);
 
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'district', code: '370812' }] });

@@ -18,10 +18,10 @@ function listen(services: Services): CaseEventMessage[] {
   return seen;
 }
 
-function fileCase(services: Services, db: Db, villageId: number) {
+async function fileCase(services: Services, db: Db, villageId: number) {
   const h = aHousehold(db, { villageId });
-  const plate = services.places.plateByToken(h.token);
-  const r = services.cases.submit({
+  const plate = await services.places.plateByToken(h.token);
+  const r = await services.cases.submit({
     kind: 'speak',
     category: 'complaint',
     item: null,
@@ -119,7 +119,7 @@ describe('case events: filing from a plate', () => {
 describe('case events: the back office', () => {
   it('each action publishes its event once, after it is saved, with the case, the village and who acted', async () => {
     const s = await office();
-    const c = s.file();
+    const c = await s.file();
     const seen = listen(s.services);
     const colleague = await aUser(s.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const steps: Array<Record<string, string | number>> = [
@@ -153,7 +153,7 @@ describe('case events: the back office', () => {
 
   it('reject and merge publish case.rejected and case.merged', async () => {
     const s = await office();
-    const [one, two, kept] = [s.file(), s.file(), s.file()];
+    const [one, two, kept] = [await s.file(), await s.file(), await s.file()];
     const seen = listen(s.services);
     await act(s.agent, one.id, { action: 'reject', version: 1, text: '不属于本村事务' }).then((r) => expect(r.status).toBe(303));
     await act(s.agent, two.id, { action: 'merge', version: 1, trackingNo: kept.trackingNo, confirm: '1' }).then((r) => expect(r.status).toBe(303));
@@ -166,7 +166,7 @@ describe('case events: the back office', () => {
 
   it('受理并回复 publishes case.accepted then case.replied, once each', async () => {
     const s = await office();
-    const c = s.file();
+    const c = await s.file();
     const seen = listen(s.services);
     await act(s.agent, c.id, { action: 'reply', step: 'accept_reply', version: 1, text: '已收到，明天上午去看' }).then((r) => expect(r.status).toBe(303));
     expect(seen.map((e) => e.type)).toEqual(['case.accepted', 'case.replied']);
@@ -175,7 +175,7 @@ describe('case events: the back office', () => {
 
   it('publishes nothing when the change is refused: a stale version, a state that does not allow it, a bad assignee, a second extension', async () => {
     const s = await office();
-    const c = s.file();
+    const c = await s.file();
     await act(s.agent, c.id, { action: 'accept', version: 1 }).then((r) => expect(r.status).toBe(303));
     await act(s.agent, c.id, { action: 'extend', version: 2, days: 2, text: '需要等配件' }).then((r) => expect(r.status).toBe(303));
     const seen = listen(s.services);
@@ -201,13 +201,14 @@ describe('case events: the back office', () => {
 
   it('when the transaction rolls back after an event was written, the event is neither kept nor published', async () => {
     const s = await office();
-    const c = s.file();
+    const c = await s.file();
     const seen = listen(s.services);
     const before = eventCount(s.db);
-    const commit = createCaseUnitOfWork(createUnitOfWork(s.db), createCasesRepo(s.db), s.services.events);
-    expect(() =>
-      commit((record) => {
-        record({
+    const database = s.database;
+    const commit = createCaseUnitOfWork(createUnitOfWork(database), createCasesRepo(database), s.services.events);
+    await expect(
+      commit(async (record) => {
+        await record({
           caseId: c.id,
           at: new Date().toISOString(),
           actor: 'user',
@@ -221,17 +222,18 @@ describe('case events: the back office', () => {
         });
         throw new Error('disk full');
       }),
-    ).toThrow('disk full');
+    ).rejects.toThrow('disk full');
     expect(eventCount(s.db)).toBe(before);
     expect(seen).toEqual([]);
   });
 
   it('a case change inside a transaction of someone else’s is refused, so nothing is published that could still be rolled back', async () => {
     const s = await office();
-    const c = s.file();
+    const c = await s.file();
     const seen = listen(s.services);
-    const inOuter = s.db.transaction(() => s.services.caseOffice.accept({ user: s.services.staff.sessionUser(s.user.id)!, caseId: c.id, version: 1, ip: '' }));
-    expect(() => inOuter()).toThrow(/own transaction/);
+    const user = (await s.services.staff.sessionUser(s.user.id))!;
+    const outer = createUnitOfWork(s.database);
+    await expect(outer.run(() => s.services.caseOffice.accept({ user, caseId: c.id, version: 1, ip: '' }))).rejects.toThrow(/own transaction/);
     expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(c.id)).toBe('submitted');
     expect(seen).toEqual([]);
   });
@@ -240,7 +242,7 @@ describe('case events: the back office', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) });
     const s = await office({ logger });
-    const c = s.file();
+    const c = await s.file();
     s.services.events.subscribe('case.accepted', () => {
       throw new Error('SMS gateway down');
     });
@@ -256,9 +258,9 @@ describe('case events: the back office', () => {
 
   it('auto-closing a resolved case publishes case.auto_closed by the system', async () => {
     const { db, services } = buildApp();
-    const c = aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 8 * 24 * 3600 * 1000) });
+    const c = await aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 8 * 24 * 3600 * 1000) });
     const seen = listen(services);
-    expect(services.caseOffice.autoClose()).toBe(1);
+    expect(await services.caseOffice.autoClose()).toBe(1);
     expect(seen).toEqual([expect.objectContaining({ type: 'case.auto_closed', caseId: c.id, actor: { kind: 'system', userId: null }, toState: 'closed' })]);
   });
 });
@@ -266,7 +268,7 @@ describe('case events: the back office', () => {
 describe('case events: the villager’s page', () => {
   it('a rating publishes case.rated once; rating again is refused, says so, and publishes nothing', async () => {
     const { app, db, services } = buildApp();
-    const c = aCase(db, services, { state: 'resolved' });
+    const c = await aCase(db, services, { state: 'resolved' });
     const seen = listen(services);
     const agent = agentFor(app);
     const form = await openForm(agent, `/track/${c.token}?answer=solved`);
@@ -287,7 +289,7 @@ describe('case events: the villager’s page', () => {
 
   it('a rating outside 1–5 publishes nothing', async () => {
     const { app, db, services } = buildApp();
-    const c = aCase(db, services, { state: 'resolved' });
+    const c = await aCase(db, services, { state: 'resolved' });
     const seen = listen(services);
     const agent = agentFor(app);
     const form = await openForm(agent, `/track/${c.token}?answer=solved`);
@@ -297,8 +299,8 @@ describe('case events: the villager’s page', () => {
 
   it('未解决 within 7 days publishes case.reopened; after 7 days it is refused with the reason and publishes nothing', async () => {
     const { app, db, services } = buildApp();
-    const recent = aCase(db, services, { state: 'resolved' });
-    const old = aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 8 * 24 * 3600 * 1000) });
+    const recent = await aCase(db, services, { state: 'resolved' });
+    const old = await aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 8 * 24 * 3600 * 1000) });
     const seen = listen(services);
     const agent = agentFor(app);
     const form = await openForm(agent, `/track/${recent.token}?answer=unsolved`);

@@ -33,12 +33,12 @@ const only = (sqls: string[], test: (sql: string) => boolean) => {
 };
 
 describe('cases are read through indexes (migration 008)', () => {
-  it('auto-close finds the resolved cases through the partial index, without scanning every case', () => {
+  it('auto-close finds the resolved cases through the partial index, without scanning every case', async () => {
     const db = seededDb();
     const seen = recordStatements(db);
     const { services } = buildApp({ db });
     manyCases(db, { n: 2_000, villageIds: db.prepare('SELECT id FROM villages').pluck().all() as number[], minutesApart: 60 });
-    expect(services.caseOffice.autoClose()).toBeGreaterThan(0);
+    expect(await services.caseOffice.autoClose()).toBeGreaterThan(0);
     const plan = planOf(
       db,
       only(seen, (s) => /state = 'resolved' AND resolved_at <=/.test(s)),

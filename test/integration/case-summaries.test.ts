@@ -64,7 +64,7 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
     summariesMatchRecount(db);
 
     const at = new Date();
-    const d = services.stats.dashboard({ all: true, villageIds: new Set(villageIds) });
+    const d = await services.stats.dashboard({ all: true, villageIds: new Set(villageIds) });
     const { t, villages } = recountDashboard(db, at);
     expect(d.open).toBe(t.open);
     expect(d.red).toBe(t.red);
@@ -92,7 +92,7 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
     }
     // A township's dashboard counts only its villages.
     const some = villageIds.slice(0, 5);
-    const part = services.stats.dashboard({ all: false, villageIds: new Set(some) });
+    const part = await services.stats.dashboard({ all: false, villageIds: new Set(some) });
     const inSome = `village_id IN (${some.join(',')})`;
     expect(part.open).toBe(db.prepare(`SELECT count(*) FROM cases WHERE state IN (${OPEN}) AND ${inSome}`).pluck().get());
     expect(part.red).toBe(db.prepare(`SELECT count(*) FROM cases c WHERE (${DUE}) < ? AND ${inSome}`).pluck().get(at.toISOString()));
@@ -116,7 +116,7 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
       aVillage(db, { townCode: towns[i % towns.length]!, code: `${towns[i % towns.length]!}${String(600 + Math.floor(i / towns.length)).padStart(3, '0')}` });
     const villageIds = db.prepare('SELECT id FROM villages').pluck().all() as number[];
     manyCases(db, { n: 500, villageIds, minutesApart: 600 });
-    const d = services.stats.dashboard({ all: true, villageIds: new Set(villageIds) });
+    const d = await services.stats.dashboard({ all: true, villageIds: new Set(villageIds) });
     expect(d.villages).toHaveLength(100);
     expect(d.villageCount).toBe(villageIds.length);
     const rank = (v: { red: number; open: number }) => v.red * 1e6 + v.open;
@@ -132,29 +132,29 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
   it('after every action on a case (filed, accepted, replied, resolved, rated, reopened, closed, merged, deleted), the summaries equal a recount', async () => {
     const { db, services } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
-    const user = services.staff.sessionUser(admin.id)!;
+    const user = (await services.staff.sessionUser(admin.id))!;
     summariesMatchRecount(db);
-    const a = aCase(db, services);
-    const b = aCase(db, services, { content: '村口的路灯坏了两个晚上了' });
-    const c = aCase(db, services, { content: '垃圾桶满了好几天没有人来清运' });
-    const d = aCase(db, services, { content: '垃圾桶满了好几天没有人来清运，还有异味' });
+    const a = await aCase(db, services);
+    const b = await aCase(db, services, { content: '村口的路灯坏了两个晚上了' });
+    const c = await aCase(db, services, { content: '垃圾桶满了好几天没有人来清运' });
+    const d = await aCase(db, services, { content: '垃圾桶满了好几天没有人来清运，还有异味' });
     summariesMatchRecount(db);
     const version = (id: number) => db.prepare('SELECT version FROM cases WHERE id = ?').pluck().get(id) as number;
     const act = { user, ip: '127.0.0.1' };
-    services.caseOffice.acceptAndReply({ ...act, caseId: a.id, version: version(a.id), text: '已收到，明天去看' });
+    await services.caseOffice.acceptAndReply({ ...act, caseId: a.id, version: version(a.id), text: '已收到，明天去看' });
     summariesMatchRecount(db);
-    services.caseOffice.resolve({ ...act, caseId: a.id, version: version(a.id), text: '已修好' });
+    await services.caseOffice.resolve({ ...act, caseId: a.id, version: version(a.id), text: '已修好' });
     summariesMatchRecount(db);
-    services.cases.reopen({ token: a.token, form: { reason: '还是没有修好，水管还在漏' } });
+    await services.cases.reopen({ token: a.token, form: { reason: '还是没有修好，水管还在漏' } });
     summariesMatchRecount(db);
-    services.caseOffice.resolve({ ...act, caseId: a.id, version: version(a.id), text: '换了新水管' });
-    services.cases.rate({ token: a.token, form: { rating: '4' } });
+    await services.caseOffice.resolve({ ...act, caseId: a.id, version: version(a.id), text: '换了新水管' });
+    await services.cases.rate({ token: a.token, form: { rating: '4' } });
     summariesMatchRecount(db);
-    services.caseOffice.acceptAndResolve({ ...act, caseId: b.id, version: version(b.id), text: '已处理' });
-    services.caseOffice.autoClose(new Date(Date.now() + 30 * 86_400_000));
+    await services.caseOffice.acceptAndResolve({ ...act, caseId: b.id, version: version(b.id), text: '已处理' });
+    await services.caseOffice.autoClose(new Date(Date.now() + 30 * 86_400_000));
     expect(db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(b.id)).toBe('closed');
     summariesMatchRecount(db);
-    services.caseOffice.merge({ ...act, caseId: c.id, version: version(c.id), trackingNo: d.trackingNo });
+    await services.caseOffice.merge({ ...act, caseId: c.id, version: version(c.id), trackingNo: d.trackingNo });
     summariesMatchRecount(db);
     expect(db.prepare('SELECT sum(total) FROM case_summaries').pluck().get()).toBe(4);
     // Cases without events (the generated ones) can be deleted: they leave the summaries too.

@@ -120,9 +120,9 @@ describe('the export waits for a slow client and stops for one that left', () =>
         ...s,
         caseOffice: {
           ...s.caseOffice,
-          *exportRows(user, q) {
+          async *exportRows(user, q) {
             try {
-              for (const slice of s.caseOffice.exportRows(user, q)) {
+              for await (const slice of s.caseOffice.exportRows(user, q)) {
                 slicesRead++;
                 yield slice;
               }

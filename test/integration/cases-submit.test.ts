@@ -403,7 +403,7 @@ describe('idempotency under a race', () => {
   it('when a second request with the same key slips past the first check, the unique key still makes one case', async () => {
     const { db, services } = buildApp();
     const h = demoHousehold(db);
-    const plate = services.places.plateByToken(h.token);
+    const plate = await services.places.plateByToken(h.token);
     const input = {
       kind: 'help' as const,
       category: null,
@@ -419,22 +419,24 @@ describe('idempotency under a race', () => {
       idempotencyKey: 'RaceRaceRaceRaceRace01',
       photos: [],
     };
-    const first = services.cases.submit(input);
+    const first = await services.cases.submit(input);
     // The other request read the table before the first one committed: its check found nothing.
     const { createCasesService } = await import('../../src/features/cases/service.js');
     const { createCasesRepo } = await import('../../src/features/cases/repo.js');
     const { createPhotoStore } = await import('../../src/features/cases/photos.js');
     const { createUnitOfWork } = await import('../../src/db/unit-of-work.js');
-    const repo = createCasesRepo(db);
+    const { sqliteDatabase } = await import('../../src/db/database.js');
+    const database = sqliteDatabase(db);
+    const repo = createCasesRepo(database);
     let checks = 0;
     const racing = createCasesService({
-      uow: createUnitOfWork(db),
-      repo: { ...repo, findByIdempotencyKey: (k: string) => (checks++ === 0 ? undefined : repo.findByIdempotencyKey(k)) },
+      uow: createUnitOfWork(database),
+      repo: { ...repo, findByIdempotencyKey: async (k: string) => (checks++ === 0 ? undefined : await repo.findByIdempotencyKey(k)) },
       calendar: services.calendar,
       throttle: services.throttle,
       photos: createPhotoStore(services.config.dataDir),
     });
-    const second = racing.submit(input);
+    const second = await racing.submit(input);
     expect(second).toEqual({ ...first, created: false });
     expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(1);
   });

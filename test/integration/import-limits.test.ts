@@ -36,7 +36,7 @@ async function served() {
   const agent = request.agent(base);
   const login = await openForm(agent, '/admin/login');
   await agent.post('/admin/login').type('form').send({ _csrf: login.csrf, username: user.username, password: PASSWORD }).expect(303);
-  const household = built.services.places.sampleTokens().household!;
+  const household = (await built.services.places.sampleTokens()).household!;
   return { ...built, base, agent, household };
 }
 

@@ -36,7 +36,7 @@ async function servedFromFile() {
   servers.push(server);
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { ...built, dir, file, base, household: built.services.places.sampleTokens().household! };
+  return { ...built, dir, file, base, household: (await built.services.places.sampleTokens()).household! };
 }
 
 /** `n` new households spread over every village, as a CSV. */

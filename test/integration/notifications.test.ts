@@ -12,6 +12,7 @@ import { ConfigError, loadConfig, testConfig, type Config } from '../../src/conf
 import { createServices, type Services } from '../../src/services.js';
 import { ValidationError } from '../../src/errors.js';
 import { openDb, type Db } from '../../src/db/index.js';
+import { sqliteDatabase } from '../../src/db/database.js';
 
 const TEMPLATES = { received: 'SMS_1001', replied: 'SMS_1002', resolved: 'SMS_1003', rejected: 'SMS_1004', extended: 'SMS_1005' };
 
@@ -42,10 +43,10 @@ afterEach(async () => {
 const started = <T extends FakeServer>(s: T): T => (servers.push(s), s);
 
 /** A help request filed the way the form files it, asking for SMS unless told otherwise. */
-function file(services: Services, db: Db, o: { villageId?: number; phone?: string; notifySms?: boolean; anonymous?: boolean } = {}) {
+async function file(services: Services, db: Db, o: { villageId?: number; phone?: string; notifySms?: boolean; anonymous?: boolean } = {}) {
   const h = o.villageId ? aHousehold(db, { villageId: o.villageId }) : demoHousehold(db);
-  const plate = services.places.plateByToken(h.token);
-  const r = services.cases.submit({
+  const plate = await services.places.plateByToken(h.token);
+  const r = await services.cases.submit({
     kind: 'help',
     category: null,
     item: null,
@@ -81,7 +82,7 @@ const deliveries = (db: Db) =>
 
 async function officeUser(services: Services) {
   const admin = await aUser(services, { role: 'admin' });
-  return services.staff.sessionUser(admin.id)!;
+  return (await services.staff.sessionUser(admin.id))!;
 }
 
 describe('villager SMS through the log provider', () => {
@@ -184,13 +185,13 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
 
   it('when a case is filed, replied to, extended and resolved, then each SMS goes once, signed, with its template and parameters', async () => {
     const { services, db, fake, user } = await aliyun();
-    const k = file(services, db);
+    const k = await file(services, db);
     await services.notifications.deliverDue();
-    services.caseOffice.reply({ user, caseId: k.id, version: 1, ip: '', text: '已联系水务站，明天上门。' });
-    services.caseOffice.note({ user, caseId: k.id, version: 2, ip: '', text: '内部：水务站电话已打' });
-    services.caseOffice.accept({ user, caseId: k.id, version: 3, ip: '' });
-    services.caseOffice.extend({ user, caseId: k.id, version: 4, ip: '', days: 2, text: '等待配件' });
-    services.caseOffice.resolve({ user, caseId: k.id, version: 5, ip: '', text: '管道已更换。' });
+    await services.caseOffice.reply({ user, caseId: k.id, version: 1, ip: '', text: '已联系水务站，明天上门。' });
+    await services.caseOffice.note({ user, caseId: k.id, version: 2, ip: '', text: '内部：水务站电话已打' });
+    await services.caseOffice.accept({ user, caseId: k.id, version: 3, ip: '' });
+    await services.caseOffice.extend({ user, caseId: k.id, version: 4, ip: '', days: 2, text: '等待配件' });
+    await services.caseOffice.resolve({ user, caseId: k.id, version: 5, ip: '', text: '管道已更换。' });
     await services.notifications.deliverDue();
 
     expect(fake.received.every((r) => r.verified)).toBe(true);
@@ -207,7 +208,7 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
   it('when the provider throttles or fails, then it is tried again after 30 s, 60 s, … and dead after 8 tries', async () => {
     const { services, db, fake, c } = await aliyun();
     for (let i = 0; i < 8; i++) fake.answers.push(i % 2 ? { status: 503, body: {} } : { status: 200, body: { Code: 'isv.BUSINESS_LIMIT_CONTROL' } });
-    file(services, db);
+    await file(services, db);
     await services.notifications.deliverDue();
     let d = deliveries(db)[0]!;
     expect(d).toMatchObject({ state: 'pending', attempts: 1, lastCode: 'isv.BUSINESS_LIMIT_CONTROL' });
@@ -237,7 +238,7 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
   it('when the number, template or balance is refused, then the delivery is dead at once with the provider code', async () => {
     const { services, db, fake } = await aliyun();
     fake.answers.push({ status: 200, body: { Code: 'isv.MOBILE_NUMBER_ILLEGAL', Message: '非法手机号' } });
-    file(services, db);
+    await file(services, db);
     await services.notifications.deliverDue();
     expect(deliveries(db)[0]).toMatchObject({ state: 'dead', attempts: 1, lastCode: 'isv.MOBILE_NUMBER_ILLEGAL' });
   });
@@ -255,7 +256,7 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
         quietHours: null,
       }),
     });
-    file(services, db);
+    await file(services, db);
     await services.notifications.deliverDue();
     expect(fake.received[0]!.verified).toBe(false);
     expect(deliveries(db)[0]!.state).not.toBe('sent');
@@ -278,8 +279,8 @@ describe('Tencent SMS against a fake API that checks TC3-HMAC-SHA256', () => {
       }),
     });
     const user = await officeUser(services);
-    const k = file(services, db);
-    services.caseOffice.reject({ user, caseId: k.id, version: 1, ip: '', text: '不属于本村事务' });
+    const k = await file(services, db);
+    await services.caseOffice.reject({ user, caseId: k.id, version: 1, ip: '', text: '不属于本村事务' });
     await services.notifications.deliverDue();
     expect(fake.received).toHaveLength(2);
     expect(fake.received.every((r) => r.verified)).toBe(true);
@@ -311,8 +312,8 @@ describe('Tencent SMS against a fake API that checks TC3-HMAC-SHA256', () => {
         quietHours: null,
       }),
     });
-    file(services, db, { phone: '13912345678' });
-    file(services, db, { phone: '13812345678' });
+    await file(services, db, { phone: '13912345678' });
+    await file(services, db, { phone: '13812345678' });
     await services.notifications.deliverDue();
     expect(deliveries(db).map((d) => [d.state, d.lastCode])).toEqual([
       ['pending', 'RequestLimitExceeded'],
@@ -325,7 +326,7 @@ describe('quiet hours and the daily cap', () => {
   it('when a case is filed at 22:00 China time, then its SMS waits for 08:00 and goes then', async () => {
     const c = clock('2026-11-30T14:00:00.000Z'); // 22:00 in Shanghai
     const { services, db } = buildApp({ config: notifyConfig({ quietHours: { start: 21 * 60, end: 8 * 60 } }), now: c.now });
-    file(services, db);
+    await file(services, db);
     expect(await services.notifications.deliverDue()).toMatchObject({ sent: 0, postponed: 1 });
     expect(deliveries(db)[0]).toMatchObject({ state: 'pending', attempts: 0, nextAt: '2026-12-01T00:00:00.000Z' });
     c.set('2026-11-30T23:59:00.000Z'); // 07:59
@@ -337,17 +338,17 @@ describe('quiet hours and the daily cap', () => {
   it('when quiet hours are off, then a message at 03:00 goes at once', async () => {
     const c = clock('2026-11-30T19:00:00.000Z');
     const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
-    file(services, db);
+    await file(services, db);
     expect(await services.notifications.deliverDue()).toMatchObject({ sent: 1 });
   });
 
   it('when a phone has had its daily share, then further SMS wait for the next morning', async () => {
     const c = clock();
     const { services, db } = buildApp({ config: notifyConfig({ quietHours: { start: 21 * 60, end: 8 * 60 }, dailyCap: 2 }), now: c.now });
-    file(services, db);
-    file(services, db);
-    file(services, db);
-    file(services, db, { phone: '13812345678' });
+    await file(services, db);
+    await file(services, db);
+    await file(services, db);
+    await file(services, db, { phone: '13812345678' });
     const report = await services.notifications.deliverDue();
     expect(report).toMatchObject({ sent: 3, postponed: 1 });
     const held = deliveries(db).filter((d) => d.state === 'pending');
@@ -370,13 +371,13 @@ describe('cadre channels', () => {
     const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
     const a = aVillage(db, { name: '甲庄村', townCode: '370812103' });
     const b = aVillage(db, { name: '乙屯村', townCode: '370812107' });
-    services.notifications.addChannel({ kind: 'wecom', url: `${wecomA.url}/cgi-bin/webhook/send?key=AAA`, scopeCode: a.code });
-    services.notifications.addChannel({ kind: 'wecom', url: `${wecomB.url}/cgi-bin/webhook/send?key=BBB`, scopeCode: b.code });
-    services.notifications.addChannel({ kind: 'dingtalk', url: `${ding.url}/robot/send?access_token=T`, secret: 'SECding', scopeCode: '370812103' });
-    services.notifications.addChannel({ kind: 'webhook', url: `${hook.url}/mashang`, secret: 'hook-secret', scopeCode: '370812' });
+    await services.notifications.addChannel({ kind: 'wecom', url: `${wecomA.url}/cgi-bin/webhook/send?key=AAA`, scopeCode: a.code });
+    await services.notifications.addChannel({ kind: 'wecom', url: `${wecomB.url}/cgi-bin/webhook/send?key=BBB`, scopeCode: b.code });
+    await services.notifications.addChannel({ kind: 'dingtalk', url: `${ding.url}/robot/send?access_token=T`, secret: 'SECding', scopeCode: '370812103' });
+    await services.notifications.addChannel({ kind: 'webhook', url: `${hook.url}/mashang`, secret: 'hook-secret', scopeCode: '370812' });
     const user = await officeUser(services);
 
-    const k = file(services, db, { villageId: a.id, notifySms: false });
+    const k = await file(services, db, { villageId: a.id, notifySms: false });
     await services.notifications.deliverDue();
     expect(wecomA.received).toHaveLength(1);
     expect(ding.received).toHaveLength(1);
@@ -406,14 +407,14 @@ describe('cadre channels', () => {
       expect(r.body).not.toContain(k.token);
     }
 
-    services.caseOffice.acceptAndResolve({ user, caseId: k.id, version: 1, ip: '', text: '已修好' });
-    services.cases.reopen({ token: k.token, form: { reason: '还是漏水，没有修好' } });
+    await services.caseOffice.acceptAndResolve({ user, caseId: k.id, version: 1, ip: '', text: '已修好' });
+    await services.cases.reopen({ token: k.token, form: { reason: '还是漏水，没有修好' } });
     await services.notifications.deliverDue();
     expect(wecomA.received).toHaveLength(2);
     expect((JSON.parse(wecomA.received[1]!.body) as { markdown: { content: string } }).markdown.content).toContain('诉求被重新提起');
 
-    services.caseOffice.resolve({ user, caseId: k.id, version: 4, ip: '', text: '再次维修' });
-    services.cases.rate({ token: k.token, form: { rating: '1', comment: '态度不好' } });
+    await services.caseOffice.resolve({ user, caseId: k.id, version: 4, ip: '', text: '再次维修' });
+    await services.cases.rate({ token: k.token, form: { rating: '1', comment: '态度不好' } });
     await services.notifications.deliverDue();
     expect(hook.received).toHaveLength(3);
     expect(JSON.parse(hook.received[2]!.body)).toMatchObject({ event: 'case.rated', case: { rating: 1 } });
@@ -424,15 +425,15 @@ describe('cadre channels', () => {
     const wecom = started(await fakeWecom());
     const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }) });
     const a = aVillage(db, { name: '甲庄村' });
-    const k = file(services, db, { villageId: a.id, notifySms: false });
-    services.notifications.addChannel({ kind: 'wecom', url: `${wecom.url}/send`, scopeCode: a.code });
+    const k = await file(services, db, { villageId: a.id, notifySms: false });
+    await services.notifications.addChannel({ kind: 'wecom', url: `${wecom.url}/send`, scopeCode: a.code });
     const user = await officeUser(services);
     // The filing itself is announced (deliveries are made when the worker reads the event).
     await services.notifications.deliverDue();
     const before = wecom.received.length;
     expect(before).toBe(1);
-    services.caseOffice.acceptAndResolve({ user, caseId: k.id, version: 1, ip: '', text: '已修好' });
-    services.cases.rate({ token: k.token, form: { rating: '4' } });
+    await services.caseOffice.acceptAndResolve({ user, caseId: k.id, version: 1, ip: '', text: '已修好' });
+    await services.cases.rate({ token: k.token, form: { rating: '4' } });
     await services.notifications.deliverDue();
     expect(wecom.received).toHaveLength(before);
   });
@@ -441,29 +442,29 @@ describe('cadre channels', () => {
     const wecom = started(await fakeWecom());
     const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }) });
     const a = aVillage(db, { name: '甲庄村' });
-    const id = services.notifications.addChannel({ kind: 'wecom', url: `${wecom.url}/send`, scopeCode: a.code });
-    file(services, db, { villageId: a.id, notifySms: false });
-    services.notifications.plan();
-    expect(services.notifications.removeChannel(id)).toBe(true);
+    const id = await services.notifications.addChannel({ kind: 'wecom', url: `${wecom.url}/send`, scopeCode: a.code });
+    await file(services, db, { villageId: a.id, notifySms: false });
+    await services.notifications.plan();
+    expect(await services.notifications.removeChannel(id)).toBe(true);
     await services.notifications.deliverDue();
     expect(wecom.received).toHaveLength(0);
     expect(deliveries(db)[0]).toMatchObject({ state: 'dead', lastCode: 'channel_removed' });
   });
 
-  it('when a channel names no place or a bad address, then it is refused field by field', () => {
+  it('when a channel names no place or a bad address, then it is refused field by field', async () => {
     const { services } = buildApp();
-    const fields = (input: Parameters<Services['notifications']['addChannel']>[0]) => {
+    const fields = async (input: Parameters<Services['notifications']['addChannel']>[0]) => {
       try {
-        services.notifications.addChannel(input);
+        await services.notifications.addChannel(input);
       } catch (err) {
         if (err instanceof ValidationError) return err.errors.map((e) => e.field);
         throw err;
       }
       return [];
     };
-    expect(fields({ kind: 'sms', url: 'ftp://x', scopeCode: '999999' })).toEqual(['kind', 'url', 'scopeCode']);
-    expect(fields({ kind: 'wecom', url: 'not a url', scopeCode: '123' })).toEqual(['url', 'scopeCode']);
-    expect(fields({ kind: 'wecom', url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K', scopeCode: '370812103' })).toEqual([]);
+    expect(await fields({ kind: 'sms', url: 'ftp://x', scopeCode: '999999' })).toEqual(['kind', 'url', 'scopeCode']);
+    expect(await fields({ kind: 'wecom', url: 'not a url', scopeCode: '123' })).toEqual(['url', 'scopeCode']);
+    expect(await fields({ kind: 'wecom', url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K', scopeCode: '370812103' })).toEqual([]);
   });
 });
 
@@ -474,13 +475,15 @@ describe('crash between commit and delivery', () => {
     const config = { ...testConfig(), ...notifyConfig({ quietHours: null }), dbFile: file_ };
     const db1 = seededFile(file_);
     const first = createServices(db1, config);
-    const k = file(first, db1);
+    const k = await file(first, db1);
     // The first process never got to deliver: it is gone.
     db1.close();
 
     const db2 = openDb(file_);
-    const second = createServices(db2, config);
-    const third = createServices(db2, config);
+    // one connection, as two workers of a process share it (its transactions take turns)
+    const database = sqliteDatabase(db2);
+    const second = createServices(database, config);
+    const third = createServices(database, config);
     // Two workers racing over the same rows: the claim lets only one send.
     const [r2, r3] = await Promise.all([second.notifications.deliverDue(), third.notifications.deliverDue()]);
     expect(r2.sent + r3.sent).toBe(1);
@@ -495,8 +498,8 @@ describe('crash between commit and delivery', () => {
   it('when a worker died while sending, then the row is taken again only after its lease ran out', async () => {
     const c = clock();
     const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
-    file(services, db);
-    services.notifications.plan();
+    await file(services, db);
+    await services.notifications.plan();
     const id = deliveries(db)[0]!.id;
     // As a worker that claimed the row and was killed would leave it.
     db.prepare("UPDATE notification_deliveries SET state = 'sending', attempts = 1, lease_until = ? WHERE id = ?").run(
@@ -560,8 +563,8 @@ describe('the delivery log', () => {
     const a = aVillage(db, { name: '甲庄村', townCode: '370812103' });
     const b = aVillage(db, { name: '乙屯村', townCode: '370812107' });
     fake.answers.push({ status: 200, body: { Code: 'isv.AMOUNT_NOT_ENOUGH' } });
-    const ka = file(services, db, { villageId: a.id });
-    const kb = file(services, db, { villageId: b.id, phone: '13812345678' });
+    const ka = await file(services, db, { villageId: a.id });
+    const kb = await file(services, db, { villageId: b.id, phone: '13812345678' });
     await services.notifications.deliverDue();
     const staffA = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     return { ...stack, fake, ka, kb, agent: await signIn(stack.app, staffA.username) };
@@ -629,9 +632,9 @@ describe('the delivery log', () => {
     expect(page.text).not.toContain('SECsecret');
     const bad = await agent.post('/admin/channels').type('form').send({ _csrf: csrf, kind: 'wecom', url: 'x', scopeCode: '1' }).expect(400);
     expect(bad.text).toContain('没有这个代码的村');
-    const id = services.notifications.channels()[0]!.id;
+    const id = (await services.notifications.channels())[0]!.id;
     await agent.post(`/admin/channels/${id}/remove`).type('form').send({ _csrf: csrf }).expect(303);
-    expect(services.notifications.channels()).toEqual([]);
+    expect(await services.notifications.channels()).toEqual([]);
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     await (await signIn(app, staff.username)).get('/admin/channels').expect(403);
   });
@@ -681,11 +684,11 @@ describe('the worker in the server', () => {
     const wecom = started(await fakeWecom());
     const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }) });
     const a = aVillage(db, { name: '甲庄村' });
-    services.notifications.addChannel({ kind: 'wecom', url: `${wecom.url}/send`, scopeCode: a.code });
+    await services.notifications.addChannel({ kind: 'wecom', url: `${wecom.url}/send`, scopeCode: a.code });
     const worker = startNotificationWorker(services.notifications, { events: services.events, everyMs: 3600_000 });
     try {
       await new Promise((r) => setTimeout(r, 50));
-      file(services, db, { villageId: a.id });
+      await file(services, db, { villageId: a.id });
       for (let i = 0; i < 100 && deliveries(db).filter((d) => d.state === 'sent').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
       expect(deliveries(db).map((d) => [d.channel, d.state])).toEqual([
         ['sms', 'sent'],
@@ -705,9 +708,9 @@ describe('deadlines in the channels', () => {
     const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
     const a = aVillage(db, { name: '甲庄村', townCode: '370812103' });
     const b = aVillage(db, { name: '乙屯村', townCode: '370812107' });
-    services.notifications.addChannel({ kind: 'wecom', url: `${wecomA.url}/send`, scopeCode: a.code });
-    services.notifications.addChannel({ kind: 'wecom', url: `${wecomB.url}/send`, scopeCode: b.code });
-    const k = file(services, db, { villageId: a.id, notifySms: false });
+    await services.notifications.addChannel({ kind: 'wecom', url: `${wecomA.url}/send`, scopeCode: a.code });
+    await services.notifications.addChannel({ kind: 'wecom', url: `${wecomB.url}/send`, scopeCode: b.code });
+    const k = await file(services, db, { villageId: a.id, notifySms: false });
     await services.notifications.deliverDue();
     expect(wecomA.received).toHaveLength(1);
     const due = Date.parse(db.prepare('SELECT first_response_due FROM cases WHERE id = ?').pluck().get(k.id) as string);

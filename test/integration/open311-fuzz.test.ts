@@ -65,8 +65,8 @@ function wellFormed(xml: string): boolean {
 describe('Open311 fuzz', () => {
   it('answers thousands of malformed requests with 2xx or 4xx in the spec shape, never a page or a 5xx', { timeout: 240_000 }, async () => {
     const { app, services } = buildApp({ rateLimits: { open311PerKeyPerMinute: 1_000_000 } });
-    const key = services.open311.createKey('fuzz', null).key;
-    const item = services.catalog.applicableItems()[0]!.code;
+    const key = (await services.open311.createKey('fuzz', null)).key;
+    const item = (await services.catalog.applicableItems())[0]!.code;
     const r = prng(20261130);
     const values = [
       '',

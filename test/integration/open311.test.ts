@@ -81,12 +81,12 @@ let itemCode: string;
 let household: ReturnType<typeof demoHousehold>;
 let plateId: number;
 
-beforeAll(() => {
+beforeAll(async () => {
   t = buildApp();
-  key = t.services.open311.createKey('12345', null).key;
-  itemCode = t.services.catalog.applicableItems()[0]!.code;
+  key = (await t.services.open311.createKey('12345', null)).key;
+  itemCode = (await t.services.catalog.applicableItems())[0]!.code;
   household = demoHousehold(t.db);
-  plateId = t.services.places.plateByToken(household.token).plateId;
+  plateId = (await t.services.places.plateByToken(household.token)).plateId;
 });
 
 const file = (fields: Record<string, string>, fmt: Fmt = 'json') => request(t.app).post(`/open311/v2/requests.${fmt}`).type('form').send(fields);
@@ -206,8 +206,8 @@ describe('Open311 POST requests', () => {
     const { api_key: _omit, ...noKey } = helpRequest();
     expectSpecError(await file(noKey, fmt), fmt, 403, 'api_key');
     expectSpecError(await file(helpRequest({ api_key: 'o311_wrong' }), fmt), fmt, 403, 'api_key');
-    const revoked = t.services.open311.createKey(`revoked-${fmt}`, null);
-    t.services.open311.revokeKey(revoked.row.id);
+    const revoked = await t.services.open311.createKey(`revoked-${fmt}`, null);
+    await t.services.open311.revokeKey(revoked.row.id);
     expectSpecError(await file(helpRequest({ api_key: revoked.key }), fmt), fmt, 403, 'api_key');
   });
 
@@ -279,7 +279,7 @@ describe('Open311 POST requests', () => {
       .send(helpRequest())
       .expect(200);
     expect(again.body[0].service_request_id).toBe(first.body[0].service_request_id);
-    const other = t.services.open311.createKey('市民热线App', null).key;
+    const other = (await t.services.open311.createKey('市民热线App', null)).key;
     const theirs = await file(helpRequest({ api_key: other, idempotency_key: 'ticket-2026-0042' })).expect(200);
     expect(theirs.body[0].service_request_id).not.toBe(first.body[0].service_request_id);
   });
@@ -367,7 +367,7 @@ describe('Open311 round trip', () => {
 
 describe('Open311 privacy', () => {
   it("public answers of every endpoint carry none of a named case's personal fields; anonymous cases carry none even with a key", async () => {
-    const named = aCase(t.db, t.services, {
+    const named = await aCase(t.db, t.services, {
       phone: '13800001111',
       content: '我家老人行动不便，需要上门办理',
       internalNote: '内部备注：家属电话另存',
@@ -411,7 +411,7 @@ describe('Open311 XML', () => {
 describe('Open311 rate limit', () => {
   it('answers a key over its limit with a spec-shaped 429 and Retry-After, in the format asked for', async () => {
     const limited = buildApp({ rateLimits: { open311PerKeyPerMinute: 3 } });
-    const k = limited.services.open311.createKey('限速测试', null).key;
+    const k = (await limited.services.open311.createKey('限速测试', null)).key;
     for (let i = 0; i < 3; i++) await request(limited.app).get(`/open311/v2/services.json?api_key=${k}`).expect(200);
     const res = await request(limited.app).get(`/open311/v2/services.xml?api_key=${k}`);
     expectSpecError(res, 'xml', 429);

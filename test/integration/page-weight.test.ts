@@ -13,7 +13,7 @@ describe('resident page weight', () => {
     const h = demoHousehold(db);
     const village = db.prepare("SELECT token FROM plates WHERE kind = 'village' LIMIT 1").pluck().get() as string;
     const item = db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
-    const c = aCase(db, services, { state: 'resolved', publicReply: '已处理' });
+    const c = await aCase(db, services, { state: 'resolved', publicReply: '已处理' });
     const pages = [
       `/p/${h.token}`,
       `/p/${h.token}/help`,

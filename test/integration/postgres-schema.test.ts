@@ -321,7 +321,7 @@ describe.skipIf(!url)('the PostgreSQL schema (db/migrations/postgres) means what
       const created = new Date(Date.UTC(2026, 9, 1 + (i % 20), 1 + i, (i * 7) % 60, i % 60, (i * 37) % 1000));
       const at = (h: number) => `'${new Date(created.getTime() + h * 3_600_000 + i * 13).toISOString()}'`;
       const responded = state === 'submitted' ? 'NULL' : at(1.5 + i / 10);
-      const resolved = ['resolved', 'closed'].includes(state) ? at(20 + i * 3.3) : 'NULL';
+      const resolved = state === 'resolved' || state === 'closed' ? at(20 + i * 3.3) : 'NULL';
       const rating = state === 'closed' ? String(1 + (i % 5)) : 'NULL';
       await bothOk(
         db,
@@ -391,10 +391,14 @@ describe.skipIf(!url)('the PostgreSQL schema (db/migrations/postgres) means what
         const q = 'SELECT * FROM case_summaries ORDER BY village_id';
         // the day sums are added in another order and SQLite's total() compensates: equal to 1e-9 days
         const rounded = (rows: Array<Record<string, number>>) =>
-          rows.map((r) => ({ ...r, first_response_days: Math.round(r.first_response_days * 1e9), resolution_days: Math.round(r.resolution_days * 1e9) }));
+          rows.map((r) => ({
+            ...r,
+            first_response_days: Math.round((r.first_response_days ?? 0) * 1e9),
+            resolution_days: Math.round((r.resolution_days ?? 0) * 1e9),
+          }));
         const fromSqlite = db.prepare(q).all() as Array<Record<string, number>>;
         expect(fromSqlite).toHaveLength(3);
-        expect(fromSqlite.reduce((n, r) => n + r.total, 0)).toBe(27);
+        expect(fromSqlite.reduce((n, r) => n + (r.total ?? 0), 0)).toBe(27);
         expect(rounded((await pgdb.query(q)).rows)).toEqual(rounded(fromSqlite));
       } finally {
         pgdb = saved;

@@ -35,7 +35,7 @@ describe('常用回复 reply templates', () => {
   it('a case offers the templates for its kind, and a template fills the reply box without JavaScript', async () => {
     const { app, services, db } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
-    const c = aCase(db, services);
+    const c = await aCase(db, services);
     const agent = await signIn(app, admin.username);
     const page = await agent.get(`/admin/cases/${c.id}`).expect(200);
     expect(page.text).toContain('已电话联系'); // help template
@@ -85,9 +85,9 @@ describe('常用回复 reply templates', () => {
     const aAgent = await signIn(app, admin.username);
     const caoheVillage = db.prepare("SELECT id FROM villages WHERE code LIKE '370812107%' LIMIT 1").pluck().get() as number;
     const yandianVillage = db.prepare("SELECT id FROM villages WHERE code LIKE '370812103%' LIMIT 1").pluck().get() as number;
-    const inCaohe = aCase(db, services);
+    const inCaohe = await aCase(db, services);
     db.prepare('UPDATE cases SET village_id = ?, household_id = NULL WHERE id = ?').run(caoheVillage, inCaohe.id);
-    const inYandian = aCase(db, services);
+    const inYandian = await aCase(db, services);
     db.prepare('UPDATE cases SET village_id = ?, household_id = NULL WHERE id = ?').run(yandianVillage, inYandian.id);
     expect((await aAgent.get(`/admin/cases/${inCaohe.id}`).expect(200)).text).not.toContain('颜店专用');
     expect((await aAgent.get(`/admin/cases/${inCaohe.id}?tpl=${mine.id}`).expect(200)).text).not.toContain('颜店镇便民中心已安排人员联系您');

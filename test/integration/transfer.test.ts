@@ -189,7 +189,7 @@ describe('cadres and the calendar', () => {
     const { db, services } = buildApp();
     const who = admin(db);
     await services.transfer.commit('calendar', csv(['日期,类型,说明', '2027/1/1,放假,元旦', '2027-01-04,放假,示意']), who);
-    expect(services.calendar.dueAfter(new Date('2026-12-31T02:00:00Z'), 1).toISOString()).toBe('2027-01-05T15:59:59.999Z');
+    expect((await services.calendar.dueAfter(new Date('2026-12-31T02:00:00Z'), 1)).toISOString()).toBe('2027-01-05T15:59:59.999Z');
     const bad = await services.transfer.dryRun('calendar', csv(['日期,类型,说明', '2027-02-30,放假,', '2027-03-01,上班,', '2027-13-01,放假,']), who);
     expect(bad.errors).toEqual([
       { row: 2, column: '日期', message: '应为日期，例如 2027-01-01' },
@@ -228,7 +228,7 @@ describe('the catalogue', () => {
     await services.transfer.commit('catalog', file, who);
     const id = db.prepare("SELECT id FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as number;
     expect(db.prepare('SELECT name FROM catalog_materials WHERE item_id = ? ORDER BY seq').pluck().all(id)).toEqual(['居民身份证', '户口簿']);
-    expect(services.catalog.search({ q: '低保' }).items.map((i) => i.name)).not.toContain('最低生活保障');
+    expect((await services.catalog.search({ q: '低保' })).items.map((i) => i.name)).not.toContain('最低生活保障');
 
     target[col('事项类型编码')] = '99';
     target[col('法定办结时限')] = '十天';

@@ -45,7 +45,7 @@ describe('admins manage users', () => {
       .type('form')
       .send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812103' })
       .expect(303);
-    const u = services.staff.sessionUser(services.staff.findUser('wang.yd')!.id)!;
+    const u = (await services.staff.sessionUser((await services.staff.findUser('wang.yd'))!.id))!;
     const yandian = db.prepare("SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = '370812103'").pluck().all() as number[];
     expect([...u.scope.villageIds].sort()).toEqual(yandian.sort());
     await signIn(app, 'wang.yd', 'town-password-1');
@@ -63,7 +63,7 @@ describe('admins manage users', () => {
       .type('form')
       .send({ _csrf: csrf, username: 'li.cadre', displayName: '李干部', role: 'cadre', password: 'cadre-password-1', cadrePhone: '19900007001' })
       .expect(303);
-    const u = services.staff.sessionUser(services.staff.findUser('li.cadre')!.id)!;
+    const u = (await services.staff.sessionUser((await services.staff.findUser('li.cadre'))!.id))!;
     expect([...u.scope.villageIds]).toEqual([v.id]);
   });
 
@@ -92,7 +92,7 @@ describe('admins manage users', () => {
       .type('form')
       .send({ _csrf: csrf, username: 'sneaky', displayName: '偷偷', role: 'admin', password: 'sneaky-password-1' })
       .expect(403);
-    expect(services.staff.findUser('sneaky')).toBeUndefined();
+    expect(await services.staff.findUser('sneaky')).toBeUndefined();
   });
 
   it('scopes are chosen from lists of places and shown by name, not typed or listed as codes', async () => {

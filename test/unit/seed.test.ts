@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { testConfig } from '../../src/config.js';
@@ -36,10 +36,10 @@ const dirs = tempDirs();
 afterAll(() => dirs.cleanUp());
 
 /** Seeds an empty database from the data files in `dir`. */
-function seed(key: string, dir?: string): { db: Db; counts: ReturnType<typeof seedDemo>; ms: number } {
+async function seed(key: string, dir?: string): Promise<{ db: Db; counts: Awaited<ReturnType<typeof seedDemo>>; ms: number }> {
   const db = emptyDb();
   const started = Date.now();
-  const counts = seedDemo(db, createServices(db, testConfig()), { tokenKey: key, dir });
+  const counts = await seedDemo(createServices(db, testConfig()), { tokenKey: key, dir });
   return { db, counts, ms: Date.now() - started };
 }
 
@@ -118,14 +118,18 @@ describe('demo catalogue', () => {
 });
 
 describe('demo district', () => {
-  const db = seededDb();
+  let db: Db;
+  let villages: Array<{ id: number; code: string; name: string; townCode: string; townName: string; households: number }>;
+  beforeAll(() => {
+    db = seededDb();
+    villages = db
+      .prepare(
+        `SELECT v.id, v.code, v.name, t.code AS townCode, t.name AS townName, (SELECT count(*) FROM households h WHERE h.village_id = v.id) AS households
+        FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY v.id`,
+      )
+      .all() as typeof villages;
+  });
   afterAll(() => db.close());
-  const villages = db
-    .prepare(
-      `SELECT v.id, v.code, v.name, t.code AS townCode, t.name AS townName, (SELECT count(*) FROM households h WHERE h.village_id = v.id) AS households
-      FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY v.id`,
-    )
-    .all() as Array<{ id: number; code: string; name: string; townCode: string; townName: string; households: number }>;
 
   it('is 兖州区 with its 10 real townships', () => {
     expect(db.prepare('SELECT code, name FROM districts').all()).toEqual([{ code: '370812', name: '兖州区' }]);
@@ -227,25 +231,28 @@ describe('seeding the demo', () => {
       ]),
     );
   };
-  const first = seed('k');
+  let first: Awaited<ReturnType<typeof seed>>;
+  beforeAll(async () => {
+    first = await seed('k');
+  });
 
   it('loads every file: 10 townships, 37 villages, 3207 households, 149 cadres, 862 items, 39 calendar days, in well under 10 seconds', () => {
     expect(first.counts).toEqual({ towns: 10, villages: 37, households: 3207, cadres: 149, items: 862, calendarDays: 39 });
     expect(first.ms).toBeLessThan(10_000);
   });
 
-  it('writes the same rows for the same key', () => {
-    const again = seed('k');
+  it('writes the same rows for the same key', async () => {
+    const again = await seed('k');
     expect(rowsOf(again.db)).toEqual(rowsOf(first.db));
     again.db.close();
   });
 
-  it('derives each plate token from the key and the plate: the same key gives the same plates, another key others', () => {
+  it('derives each plate token from the key and the plate: the same key gives the same plates, another key others', async () => {
     const plates = first.db
       .prepare('SELECT p.kind, p.token, v.code, h.address FROM plates p JOIN villages v ON v.id = p.village_id LEFT JOIN households h ON h.id = p.household_id')
       .all() as Array<{ kind: string; token: string; code: string; address: string | null }>;
     for (const p of plates) expect(p.token).toBe(derivedPlateToken('k', p.kind === 'village' ? `v:${p.code}` : `h:${p.code}:${p.address}`));
-    const other = seed('k2');
+    const other = await seed('k2');
     const token = other.db.prepare('SELECT token FROM plates WHERE id = ?').pluck();
     expect(token.get(1)).not.toBe(plates[0]!.token);
     expect(
@@ -273,7 +280,7 @@ describe('seeding the demo', () => {
   it('imports every data file cleanly through the back office import (read in the worker, written in chunks): no row errors, every row new', async () => {
     const db = emptyDb();
     const services = createServices(db, testConfig());
-    services.catalog.saveThemes(demoTable('catalog-themes.csv').rows.map(([code = '', name = '']) => ({ code, name })));
+    await services.catalog.saveThemes(demoTable('catalog-themes.csv').rows.map(([code = '', name = '']) => ({ code, name })));
     for (const { dataset, file } of DEMO_FILES) {
       const bytes = fs.readFileSync(path.join(DEMO_DATA_DIR, file));
       const admin = { role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } };
@@ -285,12 +292,12 @@ describe('seeding the demo', () => {
     db.close();
   });
 
-  it('seeds what the files say: a contact renamed in a copy of households.csv is the contact seeded', () => {
+  it('seeds what the files say: a contact renamed in a copy of households.csv is the contact seeded', async () => {
     const dir = dataCopy();
     const file = path.join(dir, 'households.csv');
     const [code, address, name] = demoTable('households.csv').rows.find((r) => r[2])!;
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(`"${code}","${address}","${name}"`, `"${code}","${address}","王改名"`));
-    const edited = seed('k', dir);
+    const edited = await seed('k', dir);
     const contact = (db: Db) =>
       db
         .prepare('SELECT h.contact_name FROM households h JOIN villages v ON v.id = h.village_id WHERE v.code = ? AND h.address = ?')
@@ -301,7 +308,7 @@ describe('seeding the demo', () => {
     edited.db.close();
   });
 
-  it('writes nothing when any row of any file fails, and names the file and the row', () => {
+  it('writes nothing when any row of any file fails, and names the file and the row', async () => {
     const dir = dataCopy();
     const file = path.join(dir, 'catalog.csv');
     const text = fs.readFileSync(file, 'utf8');
@@ -309,7 +316,7 @@ describe('seeding the demo', () => {
     const firstItem = text.split('\r\n"')[1]!;
     fs.writeFileSync(file, `${text}"${firstItem}`);
     const db = emptyDb();
-    expect(() => seedDemo(db, createServices(db, testConfig()), { tokenKey: 'k', dir })).toThrow(/catalog\.csv.*第 864 行/);
+    await expect(seedDemo(createServices(db, testConfig()), { tokenKey: 'k', dir })).rejects.toThrow(/catalog\.csv.*第 864 行/);
     for (const t of ['districts', 'villages', 'households', 'plates', 'cadres', 'catalog_themes', 'catalog_items', 'calendar_days']) {
       expect(db.prepare(`SELECT count(*) FROM ${t}`).pluck().get(), t).toBe(0);
     }

@@ -51,40 +51,34 @@ export function signInRoutes(services: Services, opts: { protect: RequestHandler
     });
   });
 
-  router.post('/login', opts.loginLimit, urlencoded, opts.protect, async (req, res, next) => {
-    try {
-      const parsed = loginForm.safeParse(req.body ?? {});
-      const values = { username: String(req.body?.username ?? ''), next: String(req.body?.next ?? '') };
-      if (!parsed.success) {
-        res.status(400).render('admin/login', { values, failed: t('admin.login.failed'), expired: false });
-        return;
-      }
-      const result = await services.staff.authenticate(parsed.data.username, parsed.data.password, {
-        ip: ipKeyGenerator(req.ip ?? ''),
-        deviceToken: typeof req.cookies?.[DEVICE_COOKIE] === 'string' ? req.cookies[DEVICE_COOKIE] : undefined,
-      });
-      if (!result.ok) {
-        services.staff.audit({ userId: null, ip: req.ip ?? '', action: 'login_failed', target: parsed.data.username.slice(0, 64) });
-        if (result.retryAfterMinutes) res.set('Retry-After', String(result.retryAfterMinutes * 60));
-        const failed = result.retryAfterMinutes ? t('admin.login.wait', { minutes: result.retryAfterMinutes }) : t('admin.login.failed');
-        res.status(result.retryAfterMinutes ? 429 : 401).render('admin/login', { values, failed, expired: false });
-        return;
-      }
-      const { user, deviceToken } = result;
-      // A new session id at sign-in, so a session id planted before cannot be ridden.
-      req.session.regenerate((err) => {
-        if (err) return next(err);
-        req.session.userId = user.id;
-        req.session.signedInAt = Date.now();
-        services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'login' });
-        // This browser may sign in to this account while the account is throttled for others.
-        res.cookie(DEVICE_COOKIE, deviceToken, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/admin', maxAge: TRUSTED_DAYS * 86_400_000 });
-        const target = safeBackPath(parsed.data.next);
-        res.redirect(303, target.startsWith('/admin') || target.startsWith('/p/') ? target : '/admin');
-      });
-    } catch (err) {
-      next(err);
+  router.post('/login', opts.loginLimit, urlencoded, opts.protect, async (req, res) => {
+    const parsed = loginForm.safeParse(req.body ?? {});
+    const values = { username: String(req.body?.username ?? ''), next: String(req.body?.next ?? '') };
+    if (!parsed.success) {
+      res.status(400).render('admin/login', { values, failed: t('admin.login.failed'), expired: false });
+      return;
     }
+    const result = await services.staff.authenticate(parsed.data.username, parsed.data.password, {
+      ip: ipKeyGenerator(req.ip ?? ''),
+      deviceToken: typeof req.cookies?.[DEVICE_COOKIE] === 'string' ? req.cookies[DEVICE_COOKIE] : undefined,
+    });
+    if (!result.ok) {
+      await services.staff.audit({ userId: null, ip: req.ip ?? '', action: 'login_failed', target: parsed.data.username.slice(0, 64) });
+      if (result.retryAfterMinutes) res.set('Retry-After', String(result.retryAfterMinutes * 60));
+      const failed = result.retryAfterMinutes ? t('admin.login.wait', { minutes: result.retryAfterMinutes }) : t('admin.login.failed');
+      res.status(result.retryAfterMinutes ? 429 : 401).render('admin/login', { values, failed, expired: false });
+      return;
+    }
+    const { user, deviceToken } = result;
+    // A new session id at sign-in, so a session id planted before cannot be ridden.
+    await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err as Error) : resolve())));
+    req.session.userId = user.id;
+    req.session.signedInAt = Date.now();
+    await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'login' });
+    // This browser may sign in to this account while the account is throttled for others.
+    res.cookie(DEVICE_COOKIE, deviceToken, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: '/admin', maxAge: TRUSTED_DAYS * 86_400_000 });
+    const target = safeBackPath(parsed.data.next);
+    res.redirect(303, target.startsWith('/admin') || target.startsWith('/p/') ? target : '/admin');
   });
 
   return router;
@@ -94,55 +88,49 @@ export function signInRoutes(services: Services, opts: { protect: RequestHandler
 export function adminRoutes(services: Services, opts: { loginLimit: RequestHandler }): Router {
   const router = Router();
 
-  router.post('/logout', (req, res, next) => {
+  router.post('/logout', async (req, res) => {
     const user = currentUser(res);
-    if (user) services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'logout' });
-    req.session.destroy((err) => {
-      if (err) return next(err);
-      res.clearCookie(sessionCookieName(req.secure), { path: '/', secure: req.secure });
-      res.redirect(303, '/admin/login');
-    });
+    if (user) await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'logout' });
+    await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err as Error) : resolve())));
+    res.clearCookie(sessionCookieName(req.secure), { path: '/', secure: req.secure });
+    res.redirect(303, '/admin/login');
   });
 
   router.get('/password', (_req, res) => {
     res.render('admin/password', { errors: [], done: false });
   });
 
-  router.post('/password', opts.loginLimit, async (req, res, next) => {
-    try {
-      const user = currentUser(res)!;
-      const parsed = passwordForm.safeParse(req.body ?? {});
-      const errors = parsed.success ? [] : fieldErrors(parsed.error);
-      const rule = parsed.success ? passwordRuleMessage(parsed.data.next, user.username) : undefined;
-      if (rule) errors.push({ field: 'next', text: rule, href: '#next' });
-      if (!parsed.success || errors.length) {
-        res.status(400).render('admin/password', { errors, done: false });
-        return;
-      }
-      const changed = await services.staff.changePassword(user.id, parsed.data.current, parsed.data.next, req.sessionID, ipKeyGenerator(req.ip ?? ''));
-      if (changed !== 'changed') {
-        const wait = changed === 'wrong' ? 0 : changed.retryAfterMinutes;
-        if (wait) res.set('Retry-After', String(wait * 60));
-        const text = wait ? t('admin.login.wait', { minutes: wait }) : t('admin.password.wrongCurrent');
-        res.status(wait ? 429 : 400).render('admin/password', { errors: [{ field: 'current', text, href: '#current' }], done: false });
-        return;
-      }
-      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'password_changed' });
-      res.render('admin/password', { errors: [], done: true });
-    } catch (err) {
-      next(err);
+  router.post('/password', opts.loginLimit, async (req, res) => {
+    const user = currentUser(res)!;
+    const parsed = passwordForm.safeParse(req.body ?? {});
+    const errors = parsed.success ? [] : fieldErrors(parsed.error);
+    const rule = parsed.success ? passwordRuleMessage(parsed.data.next, user.username) : undefined;
+    if (rule) errors.push({ field: 'next', text: rule, href: '#next' });
+    if (!parsed.success || errors.length) {
+      res.status(400).render('admin/password', { errors, done: false });
+      return;
     }
+    const changed = await services.staff.changePassword(user.id, parsed.data.current, parsed.data.next, req.sessionID, ipKeyGenerator(req.ip ?? ''));
+    if (changed !== 'changed') {
+      const wait = changed === 'wrong' ? 0 : changed.retryAfterMinutes;
+      if (wait) res.set('Retry-After', String(wait * 60));
+      const text = wait ? t('admin.login.wait', { minutes: wait }) : t('admin.password.wrongCurrent');
+      res.status(wait ? 429 : 400).render('admin/password', { errors: [{ field: 'current', text, href: '#current' }], done: false });
+      return;
+    }
+    await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'password_changed' });
+    res.render('admin/password', { errors: [], done: true });
   });
 
-  router.get('/', (_req, res) => {
+  router.get('/', async (_req, res) => {
     const user = currentUser(res)!;
-    const d = services.stats.dashboard(user.scope);
+    const d = await services.stats.dashboard(user.scope);
     res.render('admin/dashboard', { d, chart: barChartSvg(d.days, t('admin.dashboard.chart')) });
   });
 
-  router.get('/audit', requireUser('admin'), (req, res) => {
+  router.get('/audit', requireUser('admin'), async (req, res) => {
     const page = Math.max(1, Math.min(1000, Number(req.query.page) || 1));
-    res.render('admin/audit', { rows: services.staff.auditList(page), page });
+    res.render('admin/audit', { rows: await services.staff.auditList(page), page });
   });
 
   return router;

@@ -38,8 +38,8 @@ const upload = multer({
 export function cadrePhotoRoutes(services: Services): Router {
   const router = Router();
   const photos = path.resolve(services.config.dataDir, 'cadres');
-  router.get('/cadres/:id/photo.jpg', (req, res) => {
-    const file = services.cadres.photoFile(Number(req.params.id));
+  router.get('/cadres/:id/photo.jpg', async (req, res) => {
+    const file = await services.cadres.photoFile(Number(req.params.id));
     if (!file) throw new NotFoundError('photo');
     res.set('Cache-Control', 'public, max-age=86400');
     res.type('image/jpeg').sendFile(path.join(photos, path.basename(file)));
@@ -57,16 +57,16 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
   const staffOnly = requireUser('admin', 'staff');
   const photos = path.resolve(services.config.dataDir, 'cadres');
 
-  const villageOf = (res: Response, code: unknown) => {
-    const v = services.places.villagesIn(currentUser(res)!.scope).find((x) => x.code === code);
+  const villageOf = async (res: Response, code: unknown) => {
+    const v = (await services.places.villagesIn(currentUser(res)!.scope)).find((x) => x.code === code);
     if (!v) throw new NotFoundError('village');
     return v;
   };
-  const render = (res: Response, code: unknown, extra: Record<string, unknown> = {}, status = 200) => {
-    const village = villageOf(res, code);
+  const render = async (res: Response, code: unknown, extra: Record<string, unknown> = {}, status = 200) => {
+    const village = await villageOf(res, code);
     res.status(status).render('admin/cadres', {
       village,
-      rows: services.cadres.forVillage(village.id),
+      rows: await services.cadres.forVillage(village.id),
       roles: CADRE_ROLE_ORDER,
       errors: [],
       values: {},
@@ -75,28 +75,32 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
     });
   };
 
-  router.get('/villages/:code/cadres', staffOnly, (req, res) => {
-    const village = villageOf(res, req.params.code);
-    const edit = services.cadres.forVillage(village.id).find((c) => c.id === Number(req.query.edit));
-    render(res, req.params.code, edit ? { editing: edit.id, values: { name: edit.name, role: edit.role, phone: edit.phone, dutyHours: edit.dutyHours } } : {});
+  router.get('/villages/:code/cadres', staffOnly, async (req, res) => {
+    const village = await villageOf(res, req.params.code);
+    const edit = (await services.cadres.forVillage(village.id)).find((c) => c.id === Number(req.query.edit));
+    await render(
+      res,
+      req.params.code,
+      edit ? { editing: edit.id, values: { name: edit.name, role: edit.role, phone: edit.phone, dutyHours: edit.dutyHours } } : {},
+    );
   });
 
   const save =
     (mode: 'add' | 'edit'): RequestHandler =>
-    (req, res) => {
+    async (req, res) => {
       const user = currentUser(res)!;
-      const village = villageOf(res, req.params.code);
+      const village = await villageOf(res, req.params.code);
       const parsed = cadreForm.safeParse(req.body ?? {});
       const editing = mode === 'edit' ? Number(req.params.id) : null;
       if (!parsed.success) {
-        render(res, req.params.code, { errors: fieldErrors(parsed.error, { hrefPrefix: 'cd-' }), values: req.body, editing }, 400);
+        await render(res, req.params.code, { errors: fieldErrors(parsed.error, { hrefPrefix: 'cd-' }), values: req.body, editing }, 400);
         return;
       }
       const input = parsed.data as Parameters<typeof services.cadres.add>[2];
       try {
         if (mode === 'add') {
-          const { id, villageCodes } = services.cadres.add(user.scope, village.id, input);
-          services.staff.audit({
+          const { id, villageCodes } = await services.cadres.add(user.scope, village.id, input);
+          await services.staff.audit({
             userId: user.id,
             ip: req.ip ?? '',
             action: 'cadre_added',
@@ -105,19 +109,25 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
           });
         } else {
           const id = Number(req.params.id);
-          services.cadres.update(user.scope, id, input);
-          services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_changed', target: `cadre:${id}`, detail: `${village.code} ${input.name}` });
+          await services.cadres.update(user.scope, id, input);
+          await services.staff.audit({
+            userId: user.id,
+            ip: req.ip ?? '',
+            action: 'cadre_changed',
+            target: `cadre:${id}`,
+            detail: `${village.code} ${input.name}`,
+          });
         }
       } catch (err) {
         if (err instanceof CadreElsewhereError) {
-          services.staff.audit({
+          await services.staff.audit({
             userId: user.id,
             ip: req.ip ?? '',
             action: 'cadre_add_refused',
             target: `cadre:${err.cadreId}`,
             detail: `${village.code} ${input.phone}; serves ${err.villageCodes.join(' ')}`,
           });
-          render(
+          await render(
             res,
             req.params.code,
             { errors: [{ field: 'phone', text: t('cadreAdmin.phoneElsewhere'), href: '#cd-phone' }], values: req.body, editing },
@@ -126,7 +136,12 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
           return;
         }
         if (!(err instanceof ConflictError)) throw err;
-        render(res, req.params.code, { errors: [{ field: 'phone', text: t('cadreAdmin.phoneTaken'), href: '#cd-phone' }], values: req.body, editing }, 409);
+        await render(
+          res,
+          req.params.code,
+          { errors: [{ field: 'phone', text: t('cadreAdmin.phoneTaken'), href: '#cd-phone' }], values: req.body, editing },
+          409,
+        );
         return;
       }
       res.redirect(303, `/admin/villages/${village.code}/cadres`);
@@ -135,9 +150,9 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
   router.post('/villages/:code/cadres/:id', staffOnly, save('edit'));
 
   // Removing a cadre takes them off the village's 码上帮 page: confirmed on a page of its own.
-  router.get('/villages/:code/cadres/:id/remove', staffOnly, (req, res) => {
-    const village = villageOf(res, req.params.code);
-    const cadre = services.cadres.forVillage(village.id).find((c) => c.id === Number(req.params.id));
+  router.get('/villages/:code/cadres/:id/remove', staffOnly, async (req, res) => {
+    const village = await villageOf(res, req.params.code);
+    const cadre = (await services.cadres.forVillage(village.id)).find((c) => c.id === Number(req.params.id));
     if (!cadre) throw new NotFoundError('cadre');
     res.render('admin/confirm', {
       title: t('cadreAdmin.removeConfirmTitle'),
@@ -155,12 +170,12 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
     });
   });
 
-  router.post('/villages/:code/cadres/:id/remove', staffOnly, (req, res) => {
+  router.post('/villages/:code/cadres/:id/remove', staffOnly, async (req, res) => {
     const user = currentUser(res)!;
-    const village = villageOf(res, req.params.code);
-    const { orphanedPhoto } = services.cadres.removeFromVillage(user.scope, Number(req.params.id), village.id);
+    const village = await villageOf(res, req.params.code);
+    const { orphanedPhoto } = await services.cadres.removeFromVillage(user.scope, Number(req.params.id), village.id);
     if (orphanedPhoto) fs.rmSync(path.join(photos, path.basename(orphanedPhoto)), { force: true });
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_removed', target: `cadre:${req.params.id}`, detail: village.code });
+    await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_removed', target: `cadre:${req.params.id}`, detail: village.code });
     res.redirect(303, `/admin/villages/${village.code}/cadres`);
   });
 
@@ -173,7 +188,7 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
   uploads.post('/villages/:code/cadres/:id/photo', staffOnly, receiveUpload(upload.single('photo')), protectUpload(protect), async (req, res, next) => {
     try {
       const user = currentUser(res)!;
-      const village = villageOf(res, req.params.code);
+      const village = await villageOf(res, req.params.code);
       const id = Number(req.params.id);
       const refuse = (key: string) => render(res, req.params.code, { errors: [{ field: 'photo', text: t(key), href: `#cd-photo-${id}` }] }, 400);
       const problem = res.locals.uploadProblem as UploadProblem | undefined;
@@ -189,13 +204,13 @@ export function cadreAdminRoutes(services: Services, protect: RequestHandler): {
       const file = writeNewFile(photos, image);
       let old: string | null;
       try {
-        old = services.cadres.setPhoto(user.scope, id, file);
+        old = await services.cadres.setPhoto(user.scope, id, file);
       } catch (err) {
         fs.rmSync(path.join(photos, file), { force: true });
         throw err;
       }
       if (old) fs.rmSync(path.join(photos, path.basename(old)), { force: true });
-      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_photo', target: `cadre:${req.params.id}` });
+      await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cadre_photo', target: `cadre:${req.params.id}` });
       res.redirect(303, `/admin/villages/${village.code}/cadres`);
     } catch (err) {
       next(err);

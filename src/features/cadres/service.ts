@@ -21,14 +21,14 @@ export interface CadreCard extends Cadre {
 
 export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
   /** A cadre the caller may manage: one who serves at least one of the caller's villages. */
-  const manageable = (scope: Scope, id: number): Cadre => {
-    const c = repo.byId(id);
-    if (!c || !repo.villagesOf(id).some((v) => inScope(scope, v))) throw new NotFoundError('cadre');
+  const manageable = async (scope: Scope, id: number): Promise<Cadre> => {
+    const c = await repo.byId(id);
+    if (!c || !(await repo.villagesOf(id)).some((v) => inScope(scope, v))) throw new NotFoundError('cadre');
     return c;
   };
   return {
-    forVillage(villageId: number): CadreCard[] {
-      return repo.listForVillage(villageId).map((c) => ({
+    async forVillage(villageId: number): Promise<CadreCard[]> {
+      return (await repo.listForVillage(villageId)).map((c) => ({
         ...c,
         // photos are served by id; the stored file name stays private
         photoPath: c.photoPath ? `/cadres/${c.id}/photo.jpg` : null,
@@ -43,87 +43,87 @@ export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
      * another township's cadre must not be taken over by typing their number. Returns the cadre and
      * the codes of every village they now serve (for the audit log).
      */
-    add(scope: Scope, villageId: number, input: CadreInput): { id: number; villageCodes: string[] } {
+    async add(scope: Scope, villageId: number, input: CadreInput): Promise<{ id: number; villageCodes: string[] }> {
       if (!inScope(scope, villageId)) throw new NotFoundError('village');
-      return uow.runSync(() => {
-        let id = repo.idByPhone(input.phone);
-        if (id === undefined) id = repo.insert(input);
+      return uow.run(async () => {
+        let id = await repo.idByPhone(input.phone);
+        if (id === undefined) id = await repo.insert(input);
         else {
-          const serves = repo.villagesOf(id);
-          if (serves.length > 0 && !serves.some((v) => inScope(scope, v))) throw new CadreElsewhereError(id, repo.villageCodesOf(id));
-          repo.update(id, input);
+          const serves = await repo.villagesOf(id);
+          if (serves.length > 0 && !serves.some((v) => inScope(scope, v))) throw new CadreElsewhereError(id, await repo.villageCodesOf(id));
+          await repo.update(id, input);
         }
-        repo.link(id, villageId);
-        return { id, villageCodes: repo.villageCodesOf(id) };
+        await repo.link(id, villageId);
+        return { id, villageCodes: await repo.villageCodesOf(id) };
       });
     },
 
     /** The cadre with this phone, if any. */
-    idByPhone: (phone: string): number | undefined => repo.idByPhone(phone),
+    idByPhone: (phone: string): Promise<number | undefined> => repo.idByPhone(phone),
 
     /** Every village served by the cadres with these phones (for import checks and comparisons). */
-    servingByPhones: (phones: string[]): CadreServing[] => repo.servingByPhones(phones),
+    servingByPhones: (phones: string[]): Promise<CadreServing[]> => repo.servingByPhones(phones),
 
     /** The active cadres of these villages, by township and village (the export's order). */
-    exportServing: (villageIds: number[]): CadreServing[] => repo.exportServing(villageIds),
+    exportServing: (villageIds: number[]): Promise<CadreServing[]> => repo.exportServing(villageIds),
 
     /**
      * Writes cadres keyed on their phone, all or none: a new phone is added, a known one gets the
      * name, role and duty hours given, and each is linked to the row's village. Writing the same
      * rows twice changes nothing more. The caller has checked the villages and phones against its scope.
      */
-    upsertMany(rows: Array<CadreInput & { villageId: number }>): void {
-      uow.runSync(() => {
+    async upsertMany(rows: Array<CadreInput & { villageId: number }>): Promise<void> {
+      await uow.run(async () => {
         for (const c of rows) {
-          let id = repo.idByPhone(c.phone);
-          if (id === undefined) id = repo.insert(c);
-          else repo.updateDetails(id, c);
-          repo.link(id, c.villageId);
+          let id = await repo.idByPhone(c.phone);
+          if (id === undefined) id = await repo.insert(c);
+          else await repo.updateDetails(id, c);
+          await repo.link(id, c.villageId);
         }
       });
     },
 
     /** Would adding this phone reach a cadre outside the caller's villages? (for import checks) */
-    servesElsewhere(scope: Scope, phone: string): string[] | undefined {
-      const id = repo.idByPhone(phone);
+    async servesElsewhere(scope: Scope, phone: string): Promise<string[] | undefined> {
+      const id = await repo.idByPhone(phone);
       if (id === undefined) return undefined;
-      const serves = repo.villagesOf(id);
+      const serves = await repo.villagesOf(id);
       return serves.length > 0 && !serves.some((v) => inScope(scope, v)) ? repo.villageCodesOf(id) : undefined;
     },
 
-    update(scope: Scope, id: number, input: CadreInput): void {
-      manageable(scope, id);
-      const other = repo.idByPhone(input.phone);
+    async update(scope: Scope, id: number, input: CadreInput): Promise<void> {
+      await manageable(scope, id);
+      const other = await repo.idByPhone(input.phone);
       if (other !== undefined && other !== id) throw new ConflictError('phone taken');
-      repo.update(id, input);
+      await repo.update(id, input);
     },
 
     /**
      * Stops a cadre serving a village (the profile stays for the other villages). When it was the
      * last one, the photo is no longer anyone's to show: returns its file for the caller to delete.
      */
-    removeFromVillage(scope: Scope, id: number, villageId: number): { orphanedPhoto: string | null } {
-      const c = manageable(scope, id);
+    async removeFromVillage(scope: Scope, id: number, villageId: number): Promise<{ orphanedPhoto: string | null }> {
+      const c = await manageable(scope, id);
       if (!inScope(scope, villageId)) throw new NotFoundError('cadre');
-      return uow.runSync(() => {
-        if (!repo.unlink(id, villageId)) throw new NotFoundError('cadre');
-        if (repo.villagesOf(id).length > 0 || !c.photoPath) return { orphanedPhoto: null };
-        repo.setPhoto(id, null);
+      return uow.run(async () => {
+        if (!(await repo.unlink(id, villageId))) throw new NotFoundError('cadre');
+        if ((await repo.villagesOf(id)).length > 0 || !c.photoPath) return { orphanedPhoto: null };
+        await repo.setPhoto(id, null);
         return { orphanedPhoto: c.photoPath };
       });
     },
 
     /** Sets the photo's file name; returns the one it replaces (for the caller to delete). */
-    setPhoto(scope: Scope, id: number, file: string): string | null {
-      const c = manageable(scope, id);
-      repo.setPhoto(id, file);
+    async setPhoto(scope: Scope, id: number, file: string): Promise<string | null> {
+      const c = await manageable(scope, id);
+      await repo.setPhoto(id, file);
       return c.photoPath;
     },
 
     /** The stored photo file of a cadre who serves a village, for the public 码上帮 page. */
-    photoFile(id: number): string | undefined {
-      const file = repo.byId(id)?.photoPath;
-      return file && repo.villagesOf(id).length > 0 ? file : undefined;
+    async photoFile(id: number): Promise<string | undefined> {
+      const file = (await repo.byId(id))?.photoPath;
+      return file && (await repo.villagesOf(id)).length > 0 ? file : undefined;
     },
   };
 }

@@ -3,7 +3,7 @@ import { createCalendarRepo } from './repo.js';
 import { createCalendarService } from './service.js';
 import { calendarRoutes } from './routes.js';
 
-const services = ({ db, uow }: ServiceContext) => ({ calendar: createCalendarService(createCalendarRepo(db), uow) });
+const services = ({ database, uow }: ServiceContext) => ({ calendar: createCalendarService(createCalendarRepo(database), uow) });
 
 /** The working-day calendar: holidays and make-up workdays, which every deadline counts with. */
 export const calendarFeature: Feature<ReturnType<typeof services>> = {

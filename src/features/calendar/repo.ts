@@ -1,4 +1,5 @@
-import type { Db } from '../../db/index.js';
+import { sql } from 'kysely';
+import type { Database } from '../../db/database.js';
 import type { DayKind } from './workdays.js';
 
 export interface CalendarDay {
@@ -7,20 +8,21 @@ export interface CalendarDay {
   note: string;
 }
 
-export function createCalendarRepo(db: Db) {
-  const range = db.prepare('SELECT date, kind, note FROM calendar_days WHERE date BETWEEN ? AND ? ORDER BY date');
-  const upsert = db.prepare(
-    'INSERT INTO calendar_days (date, kind, note) VALUES (?, ?, ?) ON CONFLICT(date) DO UPDATE SET kind = excluded.kind, note = excluded.note',
-  );
-  const remove = db.prepare('DELETE FROM calendar_days WHERE date = ?');
-  const byDates = db.prepare('SELECT date, kind, note FROM calendar_days WHERE date IN (SELECT value FROM json_each(?))');
-  const all = db.prepare('SELECT date, kind, note FROM calendar_days ORDER BY date');
+export function createCalendarRepo(db: Database) {
   return {
-    between: (from: string, to: string) => range.all(from, to) as CalendarDay[],
-    upsert: (d: CalendarDay) => upsert.run(d.date, d.kind, d.note),
-    remove: (date: string) => remove.run(date).changes === 1,
-    byDates: (dates: string[]) => byDates.all(JSON.stringify(dates)) as CalendarDay[],
-    all: () => all.all() as CalendarDay[],
+    between: async (from: string, to: string) =>
+      db.all<CalendarDay>(sql`SELECT date, kind, note FROM calendar_days WHERE date BETWEEN ${from} AND ${to} ORDER BY date`),
+    upsert: async (d: CalendarDay) =>
+      db.run(
+        sql`INSERT INTO calendar_days (date, kind, note) VALUES (${d.date}, ${d.kind}, ${d.note})
+            ON CONFLICT (date) DO UPDATE SET kind = excluded.kind, note = excluded.note`,
+      ),
+    remove: async (date: string) => (await db.run(sql`DELETE FROM calendar_days WHERE date = ${date}`)).changes === 1,
+    byDates: async (dates: string[]) =>
+      dates.length === 0
+        ? []
+        : (db.q.selectFrom('calendar_days').select(['date', 'kind', 'note']).where('date', 'in', dates).execute() as Promise<CalendarDay[]>),
+    all: async () => db.all<CalendarDay>(sql`SELECT date, kind, note FROM calendar_days ORDER BY date`),
   };
 }
 

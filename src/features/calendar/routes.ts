@@ -26,21 +26,21 @@ export function calendarRoutes(services: Services): Router {
     const y = Number(raw);
     return Number.isInteger(y) && y >= 2000 && y <= 2100 ? y : Number(chinaToday().slice(0, 4));
   };
-  const render = (res: express.Response, year: number, extra: Record<string, unknown> = {}, status = 200) =>
-    res.status(status).render('admin/calendar', { year, rows: services.calendar.year(year), errors: [], values: {}, ...extra });
+  const render = async (res: express.Response, year: number, extra: Record<string, unknown> = {}, status = 200) =>
+    res.status(status).render('admin/calendar', { year, rows: await services.calendar.year(year), errors: [], values: {}, ...extra });
 
   router.get('/calendar', requireUser('admin'), (req, res) => render(res, yearOf(req.query.year)));
 
-  router.post('/calendar', requireUser('admin'), (req, res) => {
+  router.post('/calendar', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
     const parsed = dayForm.safeParse(req.body ?? {});
     if (!parsed.success) {
       const errors = fieldErrors(parsed.error, { hrefPrefix: 'cal-' });
-      render(res, yearOf(String(req.body?.date ?? '').slice(0, 4)), { errors, values: req.body }, 400);
+      await render(res, yearOf(String(req.body?.date ?? '').slice(0, 4)), { errors, values: req.body }, 400);
       return;
     }
-    services.calendar.setDay(parsed.data);
-    services.staff.audit({
+    await services.calendar.setDay(parsed.data);
+    await services.staff.audit({
       userId: user.id,
       ip: req.ip ?? '',
       action: 'calendar_set',
@@ -50,11 +50,11 @@ export function calendarRoutes(services: Services): Router {
     res.redirect(303, `/admin/calendar?year=${parsed.data.date.slice(0, 4)}`);
   });
 
-  router.post('/calendar/:date/delete', requireUser('admin'), (req, res) => {
+  router.post('/calendar/:date/delete', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
     const parsed = realDate.safeParse(req.params.date);
-    if (parsed.success && services.calendar.removeDay(parsed.data)) {
-      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'calendar_removed', target: parsed.data });
+    if (parsed.success && (await services.calendar.removeDay(parsed.data))) {
+      await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'calendar_removed', target: parsed.data });
     }
     res.redirect(303, `/admin/calendar?year=${String(req.params.date).slice(0, 4)}`);
   });

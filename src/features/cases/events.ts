@@ -65,18 +65,18 @@ export function createCaseEventBus(
  * committed. Nothing is published when it rolls back (a stale version, a refused step).
  */
 export function createCaseUnitOfWork(uow: UnitOfWork, repo: CasesRepo, bus: CaseEventBus) {
-  return function commit<T>(work: (record: (e: NewCaseEvent) => number) => T): T {
+  return async function commit<T>(work: (record: (e: NewCaseEvent) => Promise<number>) => Promise<T>): Promise<T> {
     // Inside someone else's transaction the events could still be rolled back after publishing.
     if (uow.inTransaction()) throw new Error('a case change opens its own transaction');
     const ids: number[] = [];
-    const result = uow.runSync(() =>
-      work((e) => {
-        const id = repo.addEvent(e);
+    const result = await uow.run(() =>
+      work(async (e) => {
+        const id = await repo.addEvent(e);
         ids.push(id);
         return id;
       }),
     );
-    for (const row of repo.eventsWithCase(ids)) {
+    for (const row of await repo.eventsWithCase(ids)) {
       const type = CASE_EVENT_TYPES[row.type];
       bus.publish(type, {
         type,

@@ -17,8 +17,8 @@ interface Needs {
   throttle: ThrottleService;
   staff: StaffService;
 }
-const services = ({ db, uow, config, now, logger }: ServiceContext, { calendar, catalog, throttle, staff }: Needs) => {
-  const repo = createCasesRepo(db);
+const services = ({ database, uow, config, now, logger }: ServiceContext, { calendar, catalog, throttle, staff }: Needs) => {
+  const repo = createCasesRepo(database);
   /** What happened to cases, published after each change commits (notifications and Open311 subscribe). */
   const events = createCaseEventBus(uow, logger ? (err, type) => logger.error({ err, event: type }, 'event subscriber failed') : undefined);
   return {

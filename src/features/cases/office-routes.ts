@@ -104,7 +104,7 @@ export function caseOfficeRoutes(services: Services): Router {
   const router = Router();
   const office = services.caseOffice;
 
-  router.get('/cases', (req, res) => {
+  router.get('/cases', async (req, res) => {
     const user = currentUser(res)!;
     const parsed = inboxQuery.parse(req.query);
     parsed.state ??= 'open';
@@ -112,10 +112,10 @@ export function caseOfficeRoutes(services: Services): Router {
     // the whole list is read only for a search or a village chosen elsewhere (the dashboard's links).
     const listed = user.scope.villageIds.size <= VILLAGE_SELECT_MAX;
     const needle = parsed.vq;
-    const all = listed || needle || parsed.village ? services.places.villagesIn(user.scope) : [];
+    const all = listed || needle || parsed.village ? await services.places.villagesIn(user.scope) : [];
     const found = needle && !listed ? searchVillages(all, needle) : undefined;
     if (!listed && !needle && parsed.village) parsed.vq = all.find((v) => v.id === parsed.village)?.name;
-    const result = office.inbox(user, toQuery({ ...parsed, vq: needle }, found));
+    const result = await office.inbox(user, toQuery({ ...parsed, vq: needle }, found));
     const params = (over: Record<string, string | undefined>) => {
       const p = new URLSearchParams();
       for (const [k, v] of Object.entries({ ...parsed, vq: needle, page: undefined, after: undefined, ...over }))
@@ -142,7 +142,7 @@ export function caseOfficeRoutes(services: Services): Router {
       const user = currentUser(res)!;
       const parsed = inboxQuery.parse(req.query);
       const found =
-        parsed.vq && user.scope.villageIds.size > VILLAGE_SELECT_MAX ? searchVillages(services.places.villagesIn(user.scope), parsed.vq) : undefined;
+        parsed.vq && user.scope.villageIds.size > VILLAGE_SELECT_MAX ? searchVillages(await services.places.villagesIn(user.scope), parsed.vq) : undefined;
       const slices = office.exportRows(user, toQuery(parsed, found));
       const header = [
         '受理编号',
@@ -184,9 +184,9 @@ export function caseOfficeRoutes(services: Services): Router {
           r.rating === null ? '' : String(r.rating),
         ]);
       let count = 0;
-      const chunks = function* () {
+      const chunks = async function* () {
         yield CSV_BOM + csvLine(header);
-        for (const rows of slices) {
+        for await (const rows of slices) {
           count += rows.length;
           // An empty slice still passes through the event loop (a village's cases are sparse).
           if (rows.length === 0) yield '';
@@ -202,7 +202,7 @@ export function caseOfficeRoutes(services: Services): Router {
       res.type('text/csv; charset=utf-8');
       const complete = await writeChunks(res, chunks());
       // The rows read, also when the client left part-way (they may have received some of them).
-      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cases_exported', detail: `${count}` });
+      await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cases_exported', detail: `${count}` });
       if (complete) res.end();
     } catch (err) {
       next(err);
@@ -216,14 +216,14 @@ export function caseOfficeRoutes(services: Services): Router {
   };
 
   /** The district's templates and those of the case's township. */
-  const templatesFor = (c: { kind: string; category: string | null; villageId: number }) => {
-    const village = services.places.villagesIn(scopeOf([c.villageId]))[0];
-    return services.templates.forCase(c.kind, c.category, village ? village.code.slice(0, 9) : '');
+  const templatesFor = async (c: { kind: string; category: string | null; villageId: number }) => {
+    const village = (await services.places.villagesIn(scopeOf([c.villageId])))[0];
+    return await services.templates.forCase(c.kind, c.category, village ? village.code.slice(0, 9) : '');
   };
 
-  const renderCase = (res: express.Response, id: number, extra: Record<string, unknown> = {}, status = 200) => {
+  const renderCase = async (res: express.Response, id: number, extra: Record<string, unknown> = {}, status = 200) => {
     const user = currentUser(res)!;
-    const view = office.get(user, id);
+    const view = await office.get(user, id);
     res.status(status).render('admin/case', {
       ...view,
       c: view.case,
@@ -233,30 +233,30 @@ export function caseOfficeRoutes(services: Services): Router {
       notice: null,
       openAction: null,
       mergeTarget: null,
-      templates: templatesFor(view.case),
+      templates: await templatesFor(view.case),
       templateText: null,
-      notifications: services.notifications.forCase(user.scope, view.case.id),
-      householdToken: view.case.householdId ? services.places.activePlateToken(view.case.householdId) : undefined,
+      notifications: await services.notifications.forCase(user.scope, view.case.id),
+      householdToken: view.case.householdId ? await services.places.activePlateToken(view.case.householdId) : undefined,
       ...extra,
     });
   };
 
-  router.get('/cases/:id', (req, res) => {
+  router.get('/cases/:id', async (req, res) => {
     // ?tpl=ID puts a reply template into the reply box: works without JavaScript.
     const id = caseId(req.params.id);
     const tplId = typeof req.query.tpl === 'string' ? Number(req.query.tpl) : NaN;
     // Only a template this case is offered: another township's is not there for it.
-    const tpl = Number.isInteger(tplId) ? templatesFor(office.get(currentUser(res)!, id).case).find((x) => x.id === tplId) : undefined;
-    renderCase(res, id, tpl ? { openAction: 'reply', values: { text: tpl.body } } : {});
+    const tpl = Number.isInteger(tplId) ? (await templatesFor((await office.get(currentUser(res)!, id)).case)).find((x) => x.id === tplId) : undefined;
+    await renderCase(res, id, tpl ? { openAction: 'reply', values: { text: tpl.body } } : {});
   });
 
-  router.get('/cases/:id/photos/:photoId', (req, res) => {
+  router.get('/cases/:id/photos/:photoId', async (req, res) => {
     const user = currentUser(res)!;
-    const p = office.photo(user, caseId(req.params.id), caseId(req.params.photoId));
+    const p = await office.photo(user, caseId(req.params.id), caseId(req.params.photoId));
     res.type(p.mime).sendFile(services.cases.photoPath(p.fileName));
   });
 
-  router.post('/cases/:id/action', (req, res) => {
+  router.post('/cases/:id/action', async (req, res) => {
     const user = currentUser(res)!;
     const id = caseId(req.params.id);
     // A case outside the caller's villages is a 404 on both paths below (render and act check scope).
@@ -264,18 +264,18 @@ export function caseOfficeRoutes(services: Services): Router {
     const action = String(req.body?.action ?? '');
     if (!parsed.success) {
       const errors = fieldErrors(parsed.error, { hrefPrefix: `${action}-`, fallbackField: 'text' });
-      renderCase(res, id, { errors, values: req.body, openAction: action }, 400);
+      await renderCase(res, id, { errors, values: req.body, openAction: action }, 400);
       return;
     }
     const { version, ...rest } = parsed.data;
     // A merge hides this case behind another: show the other one first, then merge on confirmation.
     if (rest.action === 'merge' && req.body?.confirm !== '1') {
       try {
-        const target = office.mergeTarget(user, id, rest.trackingNo);
-        renderCase(res, id, { openAction: 'merge', values: req.body, mergeTarget: target });
+        const target = await office.mergeTarget(user, id, rest.trackingNo);
+        await renderCase(res, id, { openAction: 'merge', values: req.body, mergeTarget: target });
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        renderCase(res, id, { errors: err.errors.map((e) => ({ ...e, href: `#merge-${e.field}` })), values: req.body, openAction: 'merge' }, 400);
+        await renderCase(res, id, { errors: err.errors.map((e) => ({ ...e, href: `#merge-${e.field}` })), values: req.body, openAction: 'merge' }, 400);
       }
       return;
     }
@@ -287,14 +287,14 @@ export function caseOfficeRoutes(services: Services): Router {
           ? { action: 'resolve', text: rest.text }
           : { action: rest.step, text: rest.text };
     try {
-      office.act({ user, caseId: id, version, ip: req.ip ?? '' }, command);
+      await office.act({ user, caseId: id, version, ip: req.ip ?? '' }, command);
     } catch (err) {
       if (err instanceof ConflictError) {
-        renderCase(res, id, { notice: conflictText(err, res.locals.t, 'office') }, err.status);
+        await renderCase(res, id, { notice: conflictText(err, res.locals.t, 'office') }, err.status);
         return;
       }
       if (err instanceof ValidationError) {
-        renderCase(res, id, { errors: err.errors.map((e) => ({ ...e, href: `#${action}-${e.field}` })), values: req.body, openAction: action }, 400);
+        await renderCase(res, id, { errors: err.errors.map((e) => ({ ...e, href: `#${action}-${e.field}` })), values: req.body, openAction: action }, 400);
         return;
       }
       throw err;

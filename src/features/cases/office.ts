@@ -139,8 +139,8 @@ export function createCaseOffice(deps: {
   const now = deps.now ?? (() => new Date());
   const commit = createCaseUnitOfWork(uow, repo, deps.events ?? createCaseEventBus(uow));
 
-  const inScope = (scope: Scope, id: number): CaseRow => {
-    const c = repo.findById(id);
+  const inScope = async (scope: Scope, id: number): Promise<CaseRow> => {
+    const c = await repo.findById(id);
     if (!c || !covers(scope, c.villageId)) throw new NotFoundError('case');
     return c;
   };
@@ -156,8 +156,15 @@ export function createCaseOffice(deps: {
    * (StaleVersionError) or when its state does not allow it (ActionNotAllowedError); then the
    * change and its event.
    */
-  const applyStep = (user: SignedInUser, id: number, version: number, a: Step, ip: string, record: (e: NewCaseEvent) => number): void => {
-    const c = inScope(user.scope, id);
+  const applyStep = async (
+    user: SignedInUser,
+    id: number,
+    version: number,
+    a: Step,
+    ip: string,
+    record: (e: NewCaseEvent) => Promise<number>,
+  ): Promise<void> => {
+    const c = await inScope(user.scope, id);
     if (c.version !== version) throw new StaleVersionError();
     const to = transition(c.state, a.action);
     const at = now().toISOString();
@@ -182,7 +189,7 @@ export function createCaseOffice(deps: {
         if (a.action === 'resolve') fields.firstRespondedAt = at;
         break;
       case 'assign': {
-        const target = staff.assignable([c.villageId]).find((u) => u.id === a.userId);
+        const target = (await staff.assignable([c.villageId])).find((u) => u.id === a.userId);
         if (!target) errors.push({ field: 'userId', text: t('admin.case.assignOutsideVillage'), href: '#userId' });
         else {
           fields.assignedUserId = target.id;
@@ -193,7 +200,7 @@ export function createCaseOffice(deps: {
       }
       case 'extend': {
         if (c.extended > 0) throw new AlreadyExtendedError();
-        fields.resolutionDue = calendar.dueAfter(new Date(c.resolutionDue), a.days).toISOString();
+        fields.resolutionDue = (await calendar.dueAfter(new Date(c.resolutionDue), a.days)).toISOString();
         fields.extended = 1;
         fields.extensionReason = a.text;
         body = a.text;
@@ -201,7 +208,7 @@ export function createCaseOffice(deps: {
         break;
       }
       case 'merge': {
-        const target = repo.findByTrackingNo(a.trackingNo);
+        const target = await repo.findByTrackingNo(a.trackingNo);
         if (!target || target.id === c.id || target.villageId !== c.villageId || !isOpen(target.state)) {
           errors.push({ field: 'trackingNo', text: t('admin.case.mergeTargetInvalid'), href: '#trackingNo' });
         } else {
@@ -212,8 +219,8 @@ export function createCaseOffice(deps: {
       }
     }
     if (errors.length) throw new ValidationError(errors);
-    if (!repo.updateStaff(fields)) throw new StaleVersionError();
-    record({
+    if (!(await repo.updateStaff(fields))) throw new StaleVersionError();
+    await record({
       caseId: c.id,
       at,
       actor: 'user',
@@ -229,8 +236,10 @@ export function createCaseOffice(deps: {
   };
 
   /** Steps as one change, each on the version the previous one left: all of them, or none; events after commit. */
-  const run = (input: CaseActionInput, steps: Step[]): void =>
-    commit((record) => steps.forEach((step, i) => applyStep(input.user, input.caseId, input.version + i, step, input.ip, record)));
+  const run = (input: CaseActionInput, steps: Step[]): Promise<void> =>
+    commit(async (record) => {
+      for (const [i, step] of steps.entries()) await applyStep(input.user, input.caseId, input.version + i, step, input.ip, record);
+    });
 
   /** 受理 (case.accepted): counts as the first response. */
   const accept = (input: CaseActionInput) => run(input, [{ action: 'accept' }]);
@@ -260,7 +269,7 @@ export function createCaseOffice(deps: {
     /** Due within one working day → yellow. */
     yellowBefore: (at: Date = now()) => yellowEdge(at).toISOString(),
 
-    inbox(user: SignedInUser, q: InboxQuery) {
+    async inbox(user: SignedInUser, q: InboxQuery) {
       const at = now();
       const filter = inboxFilter(user, q, at);
       const { yellowBefore } = filter;
@@ -272,9 +281,9 @@ export function createCaseOffice(deps: {
       const wantsDone = (q.state === undefined || (q.state !== 'open' && !isOpen(q.state))) && !q.flag;
       const after = q.after;
       const rows: InboxRow[] = [];
-      if (wantsOpen && (!after || after.open)) rows.push(...repo.inboxOpen(filter, after?.open ? after : undefined, INBOX_PAGE_SIZE + 1));
+      if (wantsOpen && (!after || after.open)) rows.push(...(await repo.inboxOpen(filter, after?.open ? after : undefined, INBOX_PAGE_SIZE + 1)));
       if (wantsDone && rows.length <= INBOX_PAGE_SIZE) {
-        rows.push(...repo.inboxDone(filter, after && !after.open ? after.id : undefined, INBOX_PAGE_SIZE + 1 - rows.length));
+        rows.push(...(await repo.inboxDone(filter, after && !after.open ? after.id : undefined, INBOX_PAGE_SIZE + 1 - rows.length)));
       }
       const more = rows.length > INBOX_PAGE_SIZE;
       const shown = rows.slice(0, INBOX_PAGE_SIZE);
@@ -284,14 +293,14 @@ export function createCaseOffice(deps: {
 
       const count = (c: Record<CaseState, number>) =>
         q.state === undefined ? CASE_STATES.reduce((n, st) => n + c[st], 0) : q.state === 'open' ? OPEN_STATES.reduce((n, st) => n + c[st], 0) : c[q.state];
-      const counts = repo.stateCounts(user.scope.all ? 'all' : filter.villageIds);
+      const counts = await repo.stateCounts(user.scope.all ? 'all' : filter.villageIds);
       // Counted from the summaries when only the state and the villages select; otherwise counted up to a cap.
       let total: number;
       if (!q.kind && !q.category && !q.mine && !q.flag && !q.q) {
         const villages = q.villageId ? (covers(user.scope, q.villageId) && (!narrowed || narrowed.includes(q.villageId)) ? [q.villageId] : []) : narrowed;
-        total = count(villages ? repo.stateCounts(villages) : counts);
+        total = count(villages ? await repo.stateCounts(villages) : counts);
       } else {
-        total = repo.inboxCount(filter, INBOX_COUNT_CAP);
+        total = await repo.inboxCount(filter, INBOX_COUNT_CAP);
       }
       const exact = total <= INBOX_COUNT_CAP || (!q.kind && !q.category && !q.mine && !q.flag && !q.q);
       const page = after ? Math.max(2, q.page ?? 2) : 1;
@@ -311,20 +320,20 @@ export function createCaseOffice(deps: {
      * its first event's id: what the cadres' channels are told of. Read a page at a time on the
      * open-deadline index.
      */
-    flagged(villageIds: number[], at: Date = now()) {
+    async flagged(villageIds: number[], at: Date = now()) {
       const yellowBefore = yellowEdge(at).toISOString();
       const base = { villageIds, state: 'open' as const, now: at.toISOString(), yellowBefore };
       const rows: InboxRow[] = [];
       for (const flag of ['red', 'yellow'] as const) {
         for (let after: { due: string; id: number } | undefined; ;) {
-          const page = repo.inboxOpen({ ...base, flag }, after, FLAGGED_PAGE);
+          const page = await repo.inboxOpen({ ...base, flag }, after, FLAGGED_PAGE);
           rows.push(...page);
           const last = page[page.length - 1];
           if (page.length < FLAGGED_PAGE || !last?.effectiveDue) break;
           after = { due: last.effectiveDue, id: last.id };
         }
       }
-      const first = repo.firstEventIds(rows.map((r) => r.id));
+      const first = await repo.firstEventIds(rows.map((r) => r.id));
       return rows.flatMap((r) => {
         const flag = flagOf(r.effectiveDue, at, yellowBefore);
         const firstEventId = first.get(r.id);
@@ -351,30 +360,31 @@ export function createCaseOffice(deps: {
      * handed on, so the caller may wait between slices (and other requests use the database) while
      * the export is written out. A slice may be empty. Cases filed after the export began are not in it.
      */
-    *exportRows(user: SignedInUser, q: InboxQuery): Generator<Array<InboxRow & { flag: Flag }>> {
+    async *exportRows(user: SignedInUser, q: InboxQuery): AsyncGenerator<Array<InboxRow & { flag: Flag }>> {
       const at = now();
       const filter = inboxFilter(user, q, at);
       const { yellowBefore } = filter;
       const read = repo.exportReader(filter);
-      const { after: first, upTo: last } = repo.idRange();
+      const { after: first, upTo: last } = await repo.idRange();
       for (let after = first; after < last; after += EXPORT_SLICE) {
         const slice: Array<InboxRow & { flag: Flag }> = [];
-        for (const r of read(after, Math.min(after + EXPORT_SLICE, last))) slice.push(Object.assign(r, { flag: flagOf(r.effectiveDue, at, yellowBefore) }));
+        for (const r of await read(after, Math.min(after + EXPORT_SLICE, last)))
+          slice.push(Object.assign(r, { flag: flagOf(r.effectiveDue, at, yellowBefore) }));
         yield slice;
       }
     },
 
     /** One case with its whole timeline (public and internal) and what may be done now. */
-    get(user: SignedInUser, id: number) {
-      const c = inScope(user.scope, id);
+    async get(user: SignedInUser, id: number) {
+      const c = await inScope(user.scope, id);
       const at = now();
-      const merged = c.mergedIntoId ? repo.findById(c.mergedIntoId) : undefined;
+      const merged = c.mergedIntoId ? await repo.findById(c.mergedIntoId) : undefined;
       return {
         case: c,
-        events: repo.events(c.id),
-        photos: repo.photos(c.id),
+        events: await repo.events(c.id),
+        photos: await repo.photos(c.id),
         actions: allowedActions(c.state).filter((a) => !['rate', 'rate_low', 'auto_close', 'reopen'].includes(a) && !(a === 'extend' && c.extended > 0)),
-        assignable: staff.assignable([c.villageId]),
+        assignable: await staff.assignable([c.villageId]),
         flag: flagOf(
           c.state === 'submitted' && !c.firstRespondedAt ? c.firstResponseDue : isOpen(c.state) ? c.resolutionDue : null,
           at,
@@ -385,21 +395,21 @@ export function createCaseOffice(deps: {
     },
 
     /** The cases filed from a household, newest first (the caller must already be allowed to see it). */
-    ofHousehold(user: SignedInUser, householdId: number): CaseRow[] {
-      return repo.byHousehold(householdId).filter((c) => covers(user.scope, c.villageId));
+    async ofHousehold(user: SignedInUser, householdId: number): Promise<CaseRow[]> {
+      return (await repo.byHousehold(householdId)).filter((c) => covers(user.scope, c.villageId));
     },
 
-    photo(user: SignedInUser, caseId: number, photoId: number) {
-      const c = inScope(user.scope, caseId);
-      const p = repo.photoById(photoId);
+    async photo(user: SignedInUser, caseId: number, photoId: number) {
+      const c = await inScope(user.scope, caseId);
+      const p = await repo.photoById(photoId);
       if (!p || p.caseId !== c.id) throw new NotFoundError('photo');
       return p;
     },
 
     /** The case a merge would keep, checked as the merge checks it, to show before confirming. */
-    mergeTarget(user: SignedInUser, id: number, trackingNo: string): CaseRow {
-      const c = inScope(user.scope, id);
-      const target = repo.findByTrackingNo(trackingNo);
+    async mergeTarget(user: SignedInUser, id: number, trackingNo: string): Promise<CaseRow> {
+      const c = await inScope(user.scope, id);
+      const target = await repo.findByTrackingNo(trackingNo);
       if (!target || target.id === c.id || target.villageId !== c.villageId || !isOpen(target.state)) {
         throw new ValidationError([{ field: 'trackingNo', text: t('admin.case.mergeTargetInvalid'), href: '#trackingNo' }]);
       }
@@ -419,7 +429,7 @@ export function createCaseOffice(deps: {
     acceptAndResolve,
 
     /** The case page's form, dispatched to its use case. */
-    act(input: CaseActionInput, a: StaffAction): void {
+    act(input: CaseActionInput, a: StaffAction): Promise<void> {
       switch (a.action) {
         case 'accept':
           return accept(input);
@@ -447,14 +457,14 @@ export function createCaseOffice(deps: {
     },
 
     /** Resolved cases with no rating close themselves REOPEN_DAYS after resolution (case.auto_closed). Returns how many. */
-    autoClose(at: Date = now()): number {
+    async autoClose(at: Date = now()): Promise<number> {
       const cutoff = new Date(at.getTime() - REOPEN_DAYS * 24 * 3600 * 1000).toISOString();
       let closed = 0;
-      for (const { id, version } of repo.resolvedBefore(cutoff)) {
+      for (const { id, version } of await repo.resolvedBefore(cutoff)) {
         const iso = at.toISOString();
-        const done = commit((record) => {
-          if (!repo.update({ id, version, state: 'closed', now: iso, closedAt: iso })) return false;
-          record({
+        const done = await commit(async (record) => {
+          if (!(await repo.update({ id, version, state: 'closed', now: iso, closedAt: iso }))) return false;
+          await record({
             caseId: id,
             at: iso,
             actor: 'system',

@@ -59,21 +59,21 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
     });
   };
 
-  const applicable = (code: unknown) => (typeof code === 'string' ? services.catalog.applicableItem(code) : undefined);
+  const applicable = async (code: unknown) => (typeof code === 'string' ? await services.catalog.applicableItem(code) : undefined);
 
   for (const kind of ['household', 'village'] as const satisfies readonly PlateKind[]) {
     const prefix = prefixOf(kind);
     for (const caseKind of ['apply', 'speak', 'help'] as const) {
       const path = `/${prefix}/:token/${FORM_PATH[caseKind]}`;
 
-      router.get(path, (req, res) => {
-        const plate = activePlate(services, req, res, kind);
+      router.get(path, async (req, res) => {
+        const plate = await activePlate(services, req, res, kind);
         if (!plate) return;
         if (caseKind === 'apply') {
-          const item = applicable(req.query.item);
+          const item = await applicable(req.query.item);
           if (!item) {
             const q = pickerQuery.parse(req.query).q;
-            res.render('cases/pick-item', { plate, base: `/${prefix}/${plate.token}`, q, picker: services.catalog.picker(q) });
+            res.render('cases/pick-item', { plate, base: `/${prefix}/${plate.token}`, q, picker: await services.catalog.picker(q) });
             return;
           }
           renderForm(res, caseKind, plate, { item, values: { callbackTime: 'any' } });
@@ -89,20 +89,24 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
         protectUpload(protect),
         (req: Request, res: Response, next: NextFunction) => {
           // Past the limits below, the form comes back with what was typed and the real wait.
+          // The limiter calls this without waiting for it: its errors go to the error handler from here.
           res.locals.onTooMany = (minutes: number) => {
-            const plate = activePlate(services, req, res, kind);
-            if (!plate) return;
-            const body = (req.body ?? {}) as Record<string, string | undefined>;
-            const item = caseKind === 'apply' ? applicable(body.item) : undefined;
-            const errors: FieldError[] = [{ field: 'form', text: t('errors.tooManyForm', { minutes }), href: '#main' }];
-            renderForm(res, caseKind, plate, { item, values: body, errors, idempotencyKey: body.idempotencyKey ?? newIdempotencyKey() }, 429);
+            const again = async () => {
+              const plate = await activePlate(services, req, res, kind);
+              if (!plate) return;
+              const body = (req.body ?? {}) as Record<string, string | undefined>;
+              const item = caseKind === 'apply' ? await applicable(body.item) : undefined;
+              const errors: FieldError[] = [{ field: 'form', text: t('errors.tooManyForm', { minutes }), href: '#main' }];
+              renderForm(res, caseKind, plate, { item, values: body, errors, idempotencyKey: body.idempotencyKey ?? newIdempotencyKey() }, 429);
+            };
+            again().catch(next);
           };
           next();
         },
         limits.submitPerIp,
         limits.submitPerPlate,
         async (req: Request, res: Response, next: NextFunction) => {
-          const plate = activePlate(services, req, res, kind);
+          const plate = await activePlate(services, req, res, kind);
           if (!plate) return;
           const body = (req.body ?? {}) as Record<string, string | undefined>;
           try {
@@ -117,7 +121,7 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
             res.redirect(303, `/track/${result.token}?new=1`);
           } catch (err) {
             if (!(err instanceof ValidationError)) return next(err);
-            const item = caseKind === 'apply' ? applicable(body.item) : undefined;
+            const item = caseKind === 'apply' ? await applicable(body.item) : undefined;
             renderForm(res, caseKind, plate, { item, values: body, errors: err.errors, idempotencyKey: body.idempotencyKey ?? newIdempotencyKey() }, 400);
           }
         },
@@ -139,14 +143,14 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
     res.render('cases/lookup', { values: {}, errors: [], failed: false });
   });
 
-  router.post('/track', limits.lookup, urlencoded, protect, (req, res) => {
+  router.post('/track', limits.lookup, urlencoded, protect, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, string | undefined>;
     const parsed = lookupForm.safeParse(body);
     if (!parsed.success) {
       res.status(400).render('cases/lookup', { values: body, errors: fieldErrors(parsed.error), failed: false });
       return;
     }
-    const token = services.cases.lookup(parsed.data.trackingNo, parsed.data.phone);
+    const token = await services.cases.lookup(parsed.data.trackingNo, parsed.data.phone);
     if (!token) {
       res.status(404).render('cases/lookup', { values: body, errors: [], failed: true });
       return;
@@ -154,8 +158,8 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
     res.redirect(303, `/track/${token}`);
   });
 
-  const trackPage = (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
-    const view = services.cases.forVillager(String(req.params.caseToken));
+  const trackPage = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+    const view = await services.cases.forVillager(String(req.params.caseToken));
     // 问题解决了吗？ — the answer (a plain link, no script) decides which form the page shows.
     const answer = req.query.answer === 'solved' || req.query.answer === 'unsolved' ? req.query.answer : null;
     res.status(status).render('cases/track', {
@@ -174,38 +178,38 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
 
   router.get('/track/:caseToken', (req, res) => trackPage(req, res));
 
-  router.get('/track/:caseToken/photos/:photoId', (req, res) => {
+  router.get('/track/:caseToken/photos/:photoId', async (req, res) => {
     const id = Number(req.params.photoId);
     if (!Number.isInteger(id) || id < 1) throw new NotFoundError('photo');
-    const photo = services.cases.photo(String(req.params.caseToken), id);
+    const photo = await services.cases.photo(String(req.params.caseToken), id);
     res.set('X-Robots-Tag', 'noindex');
     res.type(photo.mime).sendFile(photo.path);
   });
 
   /** The villager's page again with what was refused: the form's field errors, or why it cannot be done now. */
-  const refused = (req: Request, res: Response, err: unknown, answer: 'solved' | 'unsolved'): void => {
-    if (err instanceof ValidationError) trackPage(req, res, { values: req.body, errors: err.errors, answer }, 400);
-    else if (err instanceof ConflictError) trackPage(req, res, { notice: conflictText(err, res.locals.t, 'resident') }, err.status);
+  const refused = async (req: Request, res: Response, err: unknown, answer: 'solved' | 'unsolved'): Promise<void> => {
+    if (err instanceof ValidationError) await trackPage(req, res, { values: req.body, errors: err.errors, answer }, 400);
+    else if (err instanceof ConflictError) await trackPage(req, res, { notice: conflictText(err, res.locals.t, 'resident') }, err.status);
     else throw err;
   };
 
-  router.post('/track/:caseToken/rate', limits.villagerAction, urlencoded, protect, (req, res) => {
+  router.post('/track/:caseToken/rate', limits.villagerAction, urlencoded, protect, async (req, res) => {
     const token = String(req.params.caseToken);
     try {
-      services.cases.rate({ token, form: req.body ?? {} });
+      await services.cases.rate({ token, form: req.body ?? {} });
     } catch (err) {
-      refused(req, res, err, 'solved');
+      await refused(req, res, err, 'solved');
       return;
     }
     res.redirect(303, `/track/${token}#rated`);
   });
 
-  router.post('/track/:caseToken/reopen', limits.villagerAction, urlencoded, protect, (req, res) => {
+  router.post('/track/:caseToken/reopen', limits.villagerAction, urlencoded, protect, async (req, res) => {
     const token = String(req.params.caseToken);
     try {
-      services.cases.reopen({ token, form: req.body ?? {} });
+      await services.cases.reopen({ token, form: req.body ?? {} });
     } catch (err) {
-      refused(req, res, err, 'unsolved');
+      await refused(req, res, err, 'unsolved');
       return;
     }
     res.redirect(303, `/track/${token}#timeline`);

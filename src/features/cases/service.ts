@@ -85,8 +85,8 @@ const FORMS: Record<CaseKind, z.ZodType> = { apply: applyForm, speak: speakForm,
 
 export interface VillagerView {
   case: CaseRow;
-  events: ReturnType<CasesRepo['publicEvents']>;
-  photos: ReturnType<CasesRepo['photos']>;
+  events: Awaited<ReturnType<CasesRepo['publicEvents']>>;
+  photos: Awaited<ReturnType<CasesRepo['photos']>>;
   canRate: boolean;
   canReopen: boolean;
   reopenUntil: string | null;
@@ -115,40 +115,42 @@ export function createCasesService(deps: {
    * When a case must be resolved: the item's promised time for applications (an item done on the
    * spot, 当场办结, still gets one working day to arrange), else 5 working days.
    */
-  const resolutionDue = (at: Date, item: { promisedLimit: number; promisedLimitUnit: string } | null): Date => {
-    if (!item) return calendar.dueAfter(at, DEFAULT_RESOLUTION_DAYS);
-    if (item.promisedLimit <= 0) return calendar.dueAfter(at, 1);
+  const resolutionDue = async (at: Date, item: { promisedLimit: number; promisedLimitUnit: string } | null): Promise<Date> => {
+    if (!item) return await calendar.dueAfter(at, DEFAULT_RESOLUTION_DAYS);
+    if (item.promisedLimit <= 0) return await calendar.dueAfter(at, 1);
     if (item.promisedLimitUnit === '自然日') return endOfChinaDay(addDays(chinaDate(at), item.promisedLimit));
-    return calendar.dueAfter(at, item.promisedLimit);
+    return await calendar.dueAfter(at, item.promisedLimit);
   };
 
   const reopenDeadline = (c: CaseRow): Date | null => (c.resolvedAt ? new Date(Date.parse(c.resolvedAt) + REOPEN_DAYS * 24 * 3600 * 1000) : null);
 
-  const byToken = (token: string): CaseRow => {
-    const c = CASE_TOKEN_PATTERN.test(token) ? repo.findByToken(token) : undefined;
+  const byToken = async (token: string): Promise<CaseRow> => {
+    const c = CASE_TOKEN_PATTERN.test(token) ? await repo.findByToken(token) : undefined;
     if (!c) throw new NotFoundError('case');
     return c;
   };
 
   /** Applies a villager's or the system's state change with its public event, refusing stale versions. */
-  const change = (
+  const change = async (
     c: CaseRow,
     action: 'rate' | 'rate_low' | 'reopen' | 'auto_close',
     fields: { rating?: number; ratingComment?: string | null; body: string; data?: unknown },
-  ): void => {
+  ): Promise<void> => {
     const to: CaseState = transition(c.state, action);
     const now_ = now();
     const at = now_.toISOString();
     // Reopened: no longer resolved, and a fresh deadline from today.
     const reopenDue =
       action === 'reopen'
-        ? resolutionDue(
-            now_,
-            c.itemPromisedLimit === null ? null : { promisedLimit: c.itemPromisedLimit, promisedLimitUnit: c.itemPromisedLimitUnit ?? '工作日' },
+        ? (
+            await resolutionDue(
+              now_,
+              c.itemPromisedLimit === null ? null : { promisedLimit: c.itemPromisedLimit, promisedLimitUnit: c.itemPromisedLimitUnit ?? '工作日' },
+            )
           ).toISOString()
         : null;
-    commit((record) => {
-      const ok = repo.update({
+    await commit(async (record) => {
+      const ok = await repo.update({
         id: c.id,
         version: c.version,
         state: to,
@@ -160,7 +162,7 @@ export function createCasesService(deps: {
         resolutionDue: reopenDue,
       });
       if (!ok) throw new StaleVersionError();
-      record({
+      await record({
         caseId: c.id,
         at,
         actor: action === 'auto_close' ? 'system' : 'villager',
@@ -180,20 +182,23 @@ export function createCasesService(deps: {
    * case.filed. The same idempotency key again returns the case it made the first time, and
    * publishes nothing. Photo files are removed if nothing is saved.
    */
-  const submit = (input: SubmitCase): FiledCase => {
+  const submit = async (input: SubmitCase): Promise<FiledCase> => {
     if (input.idempotencyKey) {
-      const existing = repo.findByIdempotencyKey(input.idempotencyKey);
+      const existing = await repo.findByIdempotencyKey(input.idempotencyKey);
       if (existing) return { token: existing.token, trackingNo: existing.trackingNo, created: false };
     }
     const at = now();
     const iso = at.toISOString();
+    // the deadlines are read from the calendar before the transaction opens
+    const firstResponseDue = (await calendar.dueAfter(at, 1)).toISOString();
+    const resolutionDueAt = (await resolutionDue(at, input.item)).toISOString();
     const files = photos.write(input.photos);
     try {
-      return commit((record) => {
+      return await commit(async (record) => {
         const day = chinaDate(at).replaceAll('-', '');
-        const trackingNo = `${day}-${String(repo.nextTrackingSeq(day)).padStart(4, '0')}`;
+        const trackingNo = `${day}-${String(await repo.nextTrackingSeq(day)).padStart(4, '0')}`;
         const token = newCaseToken();
-        const caseId = repo.insert({
+        const caseId = await repo.insert({
           token,
           trackingNo,
           kind: input.kind,
@@ -207,15 +212,15 @@ export function createCasesService(deps: {
           anonymous: input.anonymous,
           content: input.content,
           callbackTime: input.callbackTime,
-          firstResponseDue: calendar.dueAfter(at, 1).toISOString(),
-          resolutionDue: resolutionDue(at, input.item).toISOString(),
+          firstResponseDue,
+          resolutionDue: resolutionDueAt,
           idempotencyKey: input.idempotencyKey,
           source: input.source ?? null,
           mediaUrl: input.anonymous ? null : (input.mediaUrl ?? null),
           notifySms: !input.anonymous && !!input.phone && (input.notifySms ?? false),
           now: iso,
         });
-        record({
+        await record({
           caseId,
           at: iso,
           actor: 'villager',
@@ -227,16 +232,16 @@ export function createCasesService(deps: {
           body: '',
           data: null,
         });
-        input.photos.forEach((p, i) =>
-          repo.addPhoto(caseId, { fileName: files[i]!, mime: p.mime, bytes: p.data.length, width: p.width, height: p.height }, iso),
-        );
+        for (const [i, p] of input.photos.entries()) {
+          await repo.addPhoto(caseId, { fileName: files[i]!, mime: p.mime, bytes: p.data.length, width: p.width, height: p.height }, iso);
+        }
         return { token, trackingNo, created: true };
       });
     } catch (err) {
       photos.remove(files);
       // Two taps racing with the same key: the second finds the first's case.
       if (input.idempotencyKey && String((err as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) {
-        const existing = repo.findByIdempotencyKey(input.idempotencyKey);
+        const existing = await repo.findByIdempotencyKey(input.idempotencyKey);
         if (existing) return { token: existing.token, trackingNo: existing.trackingNo, created: false };
       }
       throw err;
@@ -258,7 +263,7 @@ export function createCasesService(deps: {
       if (form.website) throw new SpamError();
       const parsed = FORMS[input.kind].safeParse(form);
       const errors: FieldError[] = parsed.success ? [] : fieldErrors(parsed.error);
-      const item = input.kind === 'apply' && typeof form.item === 'string' ? catalog.applicableItem(form.item) : undefined;
+      const item = input.kind === 'apply' && typeof form.item === 'string' ? await catalog.applicableItem(form.item) : undefined;
       if (input.kind === 'apply' && !item && !errors.some((e) => e.field === 'item')) {
         errors.push({ field: 'item', text: t('cases.errors.itemNotApplicable'), href: '#item' });
       }
@@ -310,14 +315,14 @@ export function createCasesService(deps: {
     },
 
     /** What the villager's private page shows: public events only. */
-    forVillager(token: string): VillagerView {
-      const c = byToken(token);
+    async forVillager(token: string): Promise<VillagerView> {
+      const c = await byToken(token);
       const until = reopenDeadline(c);
-      const merged = c.mergedIntoId ? repo.findById(c.mergedIntoId) : undefined;
+      const merged = c.mergedIntoId ? await repo.findById(c.mergedIntoId) : undefined;
       return {
         case: c,
-        events: repo.publicEvents(c.id),
-        photos: repo.photos(c.id),
+        events: await repo.publicEvents(c.id),
+        photos: await repo.photos(c.id),
         canRate: c.state === 'resolved' && c.rating === null,
         canReopen: c.state === 'resolved' && until !== null && now() < until,
         reopenUntil: until ? until.toISOString() : null,
@@ -326,7 +331,7 @@ export function createCasesService(deps: {
     },
 
     /** Cases for another system (Open311 GET requests), newest first, with the latest public reply. */
-    exchange: (filter: ExchangeFilter): ExchangeRow[] => repo.exchange(filter),
+    exchange: (filter: ExchangeFilter): Promise<ExchangeRow[]> => repo.exchange(filter),
     /**
      * Committed case events after `afterId` (oldest first, at most `limit`), with the case's
      * village, phone and SMS choice: what the notifications' cursor reads.
@@ -334,7 +339,7 @@ export function createCasesService(deps: {
     eventsAfter: (afterId: number, limit: number) => repo.eventsAfter(afterId, limit),
 
     /** The cases this phone filed (tokens from its cookie), newest first. */
-    listByTokens(tokens: string[]): CaseRow[] {
+    listByTokens(tokens: string[]): Promise<CaseRow[]> {
       return repo.findByTokens(tokens.filter((t) => CASE_TOKEN_PATTERN.test(t)).slice(0, 20));
     },
 
@@ -344,18 +349,18 @@ export function createCasesService(deps: {
      * locked for an hour, then two, … whatever address the guesses come from. A miss, a lock and
      * an unknown number do the same work and give the same answer.
      */
-    lookup(trackingNo: string, phone: string): string | undefined {
+    async lookup(trackingNo: string, phone: string): Promise<string | undefined> {
       const key = `track:${trackingNo}`;
-      const throttled = deps.throttle.current(key, { afreshAfterLock: false });
-      const c = repo.findByTrackingNo(trackingNo);
+      const throttled = await deps.throttle.current(key, { afreshAfterLock: false });
+      const c = await repo.findByTrackingNo(trackingNo);
       const digest = (v: string) => crypto.createHash('sha256').update(v).digest();
       const matches = crypto.timingSafeEqual(digest(c?.phone ?? '\0'), digest(phone)) && !!c?.phone;
       if (deps.throttle.waitMinutes(throttled) > 0) return undefined;
       if (!matches || !c) {
-        deps.throttle.fail(key, throttled, (n) => (n >= LOOKUP_FREE_MISSES ? Math.min(24 * 60, 60 * 2 ** (n - LOOKUP_FREE_MISSES)) : 0));
+        await deps.throttle.fail(key, throttled, (n) => (n >= LOOKUP_FREE_MISSES ? Math.min(24 * 60, 60 * 2 ** (n - LOOKUP_FREE_MISSES)) : 0));
         return undefined;
       }
-      deps.throttle.clear(key);
+      await deps.throttle.clear(key);
       return c.token;
     },
 
@@ -363,35 +368,35 @@ export function createCasesService(deps: {
      * 满意度评价: 1–5 stars and an optional comment, once, on a resolved case (case.rated).
      * ValidationError for the form; AlreadyRatedError, ActionNotAllowedError, StaleVersionError.
      */
-    rate(input: RateCaseInput): void {
+    async rate(input: RateCaseInput): Promise<void> {
       const parsed = rateForm.safeParse(input.form);
       if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
       const { rating, comment } = parsed.data;
-      const c = byToken(input.token);
+      const c = await byToken(input.token);
       if (c.rating !== null) throw new AlreadyRatedError();
       // 1–2 stars: 不满意 keeps the case resolved, so 重新办理 stays open for the rest of the 7 days.
-      change(c, rating <= 2 ? 'rate_low' : 'rate', { rating, ratingComment: comment, body: comment ?? '', data: { rating } });
+      await change(c, rating <= 2 ? 'rate_low' : 'rate', { rating, ratingComment: comment, body: comment ?? '', data: { rating } });
     },
 
     /**
      * 未解决, 重新办理: within REOPEN_DAYS of resolution, with what is still wrong (case.reopened).
      * ValidationError for the form; ReopenClosedError after the window; StaleVersionError.
      */
-    reopen(input: ReopenCaseInput): void {
+    async reopen(input: ReopenCaseInput): Promise<void> {
       const parsed = reopenForm.safeParse(input.form);
       if (!parsed.success) throw new ValidationError(fieldErrors(parsed.error));
-      const c = byToken(input.token);
+      const c = await byToken(input.token);
       const until = reopenDeadline(c);
       if (c.state !== 'resolved' || !until || now() >= until) throw new ReopenClosedError();
-      change(c, 'reopen', { body: parsed.data.reason });
+      await change(c, 'reopen', { body: parsed.data.reason });
     },
 
     photoPath: (fileName: string) => photos.path(fileName),
 
     /** A photo of the case behind this token, for its private page. */
-    photo(token: string, photoId: number): { path: string; mime: string } {
-      const c = byToken(token);
-      const p = repo.photoById(photoId);
+    async photo(token: string, photoId: number): Promise<{ path: string; mime: string }> {
+      const c = await byToken(token);
+      const p = await repo.photoById(photoId);
       if (!p || p.caseId !== c.id) throw new NotFoundError('photo');
       return { path: photos.path(p.fileName), mime: p.mime };
     },

@@ -10,18 +10,18 @@ export function catalogAdminRoutes(services: Services): Router {
   const router = Router();
   const allowed = requireUser('admin', 'staff');
 
-  router.get('/catalog', allowed, (req, res) => {
+  router.get('/catalog', allowed, async (req, res) => {
     const user = currentUser(res)!;
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 30) : '';
-    const rows = services.catalog.adminList(q);
+    const rows = await services.catalog.adminList(q);
     res.render('admin/catalog', { rows, q, canEdit: user.role === 'admin' || user.scope.all });
   });
 
   const render = (res: Response, code: string, values: Record<string, string>, errors: unknown[] = [], status = 200) =>
     res.status(status).render('admin/catalog-item', { code, values, errors, headers: services.transfer.headers('catalog'), multiline: MULTILINE });
 
-  router.get('/catalog/:code', allowed, (req, res) => {
-    const cells = services.transfer.catalogCells(currentUser(res)!, String(req.params.code));
+  router.get('/catalog/:code', allowed, async (req, res) => {
+    const cells = await services.transfer.catalogCells(currentUser(res)!, String(req.params.code));
     if (!cells) throw new NotFoundError('item');
     render(res, String(req.params.code), cells);
   });
@@ -29,10 +29,10 @@ export function catalogAdminRoutes(services: Services): Router {
   router.post('/catalog/:code', allowed, async (req, res) => {
     const user = currentUser(res)!;
     const code = String(req.params.code);
-    if (!services.transfer.catalogCells(user, code)) throw new NotFoundError('item');
+    if (!(await services.transfer.catalogCells(user, code))) throw new NotFoundError('item');
     const body = req.body as Record<string, string>;
     // The action buttons change only 是否发布; the rest comes from the form.
-    const cells = { ...(body.only === 'publish' ? services.transfer.catalogCells(user, code) : body), 基本编码: code } as Record<string, string>;
+    const cells = { ...(body.only === 'publish' ? await services.transfer.catalogCells(user, code) : body), 基本编码: code } as Record<string, string>;
     if (body.only === 'publish') cells['是否发布'] = body.publish === '1' ? '是' : '否';
     try {
       await services.transfer.saveCatalogItem(user, cells);
@@ -41,7 +41,7 @@ export function catalogAdminRoutes(services: Services): Router {
       render(res, code, cells, err.errors, 400);
       return;
     }
-    services.staff.audit({
+    await services.staff.audit({
       userId: user.id,
       ip: req.ip ?? '',
       action: body.only === 'publish' ? (body.publish === '1' ? 'item_published' : 'item_unpublished') : 'item_changed',

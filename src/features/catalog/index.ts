@@ -4,7 +4,7 @@ import { createCatalogService } from './service.js';
 import { catalogRoutes } from './routes.js';
 import { catalogAdminRoutes } from './admin-routes.js';
 
-const services = ({ db, uow }: ServiceContext) => ({ catalog: createCatalogService(createCatalogRepo(db), uow) });
+const services = ({ database, uow }: ServiceContext) => ({ catalog: createCatalogService(createCatalogRepo(database), uow) });
 
 /** 码上查: the catalogue of service items, its search and guides; 事项管理 in the back office. */
 export const catalogFeature: Feature<ReturnType<typeof services>> = {

@@ -5,11 +5,11 @@ import { NotFoundError } from '../../errors.js';
 import type { TownCentre } from './guide.js';
 
 /** The 便民服务中心 of the plate this phone last scanned (its /p/ or /v/ path, kept in a cookie), if still active. */
-function homeCentre(services: Services, homePath: unknown): TownCentre | null {
+async function homeCentre(services: Services, homePath: unknown): Promise<TownCentre | null> {
   if (typeof homePath !== 'string') return null;
   const token = homePath.slice(3);
   try {
-    const plate = services.places.plateByToken(token);
+    const plate = await services.places.plateByToken(token);
     if (plate.status !== 'active') return null;
     return { townName: plate.townName, address: plate.centreAddress, hours: plate.centreHours, phone: plate.centrePhone };
   } catch (err) {
@@ -22,15 +22,15 @@ function homeCentre(services: Services, homePath: unknown): TownCentre | null {
 export function catalogRoutes(services: Services): Router {
   const router = Router();
 
-  router.get('/services', (req, res) => {
+  router.get('/services', async (req, res) => {
     const query = catalogQuery.parse(req.query);
-    const result = services.catalog.search(query);
+    const result = await services.catalog.search(query);
     res.render('catalog/list', {
       query,
       result,
-      themes: services.catalog.themes(),
-      themeGroups: services.catalog.themeGroups(),
-      total: services.catalog.total(),
+      themes: await services.catalog.themes(),
+      themeGroups: await services.catalog.themeGroups(),
+      total: await services.catalog.total(),
       filtered: Boolean(query.q || query.theme || query.online || query.hf),
       pageHref: (page: number) => {
         const params = new URLSearchParams();
@@ -44,10 +44,10 @@ export function catalogRoutes(services: Services): Router {
     });
   });
 
-  router.get('/services/:code', (req, res) => {
+  router.get('/services/:code', async (req, res) => {
     const code = itemCode.safeParse(req.params.code);
     if (!code.success) throw new NotFoundError('service item');
-    const guide = services.catalog.guide(code.data, homeCentre(services, res.locals.homePath));
+    const guide = await services.catalog.guide(code.data, await homeCentre(services, res.locals.homePath));
     res.render('catalog/item', { item: guide.item, guide });
   });
 

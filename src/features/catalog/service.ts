@@ -71,64 +71,81 @@ export interface CatalogResult {
   queryTooLong: boolean;
 }
 
+interface SearchIndex {
+  rows: ItemIndexRow[];
+  themes: ThemeCount[];
+  browseOrder: ItemIndexRow[];
+  applicable: ItemIndexRow[];
+}
+
 export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
-  // The published items are few (hundreds) and read on every search: keep them in memory, and
-  // reload when the catalogue's revision (bumped by triggers on any write, from any process) moves.
-  let cache: { rev: number; rows: ItemIndexRow[]; themes: ThemeCount[]; browseOrder: ItemIndexRow[]; applicable: ItemIndexRow[] } | undefined;
-  const current = () => {
-    const rev = repo.revision();
+  const build = async (): Promise<SearchIndex> => {
+    const rows = await repo.indexRows();
+    const browseOrder = rows
+      .slice()
+      .sort(
+        (a, b) =>
+          stapleRank(a) - stapleRank(b) ||
+          b.highFrequency - a.highFrequency ||
+          b.personal - a.personal ||
+          a.themeCode.localeCompare(b.themeCode) ||
+          a.code.localeCompare(b.code),
+      );
+    const applicable = rows
+      .filter((r) => r.canApply === 1 && r.highFrequency === 1)
+      .sort((a, b) => a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code));
+    // Pinyin and character pairs of every name, once per revision rather than on a request.
+    warmUp(rows);
+    warmUp(applicable);
+    return { rows, themes: await repo.themes(), browseOrder, applicable };
+  };
+  // The published items are few (hundreds) and read on every search: keep them in memory, loaded on
+  // first use, and reload when the catalogue's revision (bumped by triggers on any write, from any
+  // process) moves or the themes are saved. The load is shared by the requests that wait for it; a
+  // failed one is dropped so the next request tries again. Searching itself stays in memory.
+  let cache: { rev: number; index: Promise<SearchIndex> } | undefined;
+  const current = async (): Promise<SearchIndex> => {
+    const rev = await repo.revision();
     if (!cache || cache.rev !== rev) {
-      const rows = repo.indexRows();
-      const browseOrder = rows
-        .slice()
-        .sort(
-          (a, b) =>
-            stapleRank(a) - stapleRank(b) ||
-            b.highFrequency - a.highFrequency ||
-            b.personal - a.personal ||
-            a.themeCode.localeCompare(b.themeCode) ||
-            a.code.localeCompare(b.code),
-        );
-      const applicable = rows
-        .filter((r) => r.canApply === 1 && r.highFrequency === 1)
-        .sort((a, b) => a.themeCode.localeCompare(b.themeCode) || a.code.localeCompare(b.code));
-      // Pinyin and character pairs of every name, once per revision rather than on a request.
-      warmUp(rows);
-      warmUp(applicable);
-      cache = { rev, rows, themes: repo.themes(), browseOrder, applicable };
+      const index = build();
+      const entry = { rev, index };
+      cache = entry;
+      index.catch(() => {
+        if (cache === entry) cache = undefined;
+      });
     }
-    return cache;
+    return cache.index;
   };
 
   return {
     /** Items with these codes, published or not, with every field (for the editor and imports). */
-    editableItems: (codes: string[]): EditableItem[] => repo.editableByCodes(codes),
+    editableItems: (codes: string[]): Promise<EditableItem[]> => repo.editableByCodes(codes),
     /** Every item with every field, by code (the export). */
-    allEditableItems: (): EditableItem[] => repo.allEditable(),
+    allEditableItems: (): Promise<EditableItem[]> => repo.allEditable(),
     /** Writes items on their codes, each with its materials, fees and questions, all or none. */
-    saveItems(items: EditableItem[]): void {
-      uow.runSync(() => {
-        for (const item of items) repo.upsertEditable(item, ITEM_TYPES[item.typeCode]);
+    async saveItems(items: EditableItem[]): Promise<void> {
+      await uow.run(async () => {
+        for (const item of items) await repo.upsertEditable(item, ITEM_TYPES[item.typeCode]);
       });
     },
     /** The themes (主题分类) items are filed under, in the order villagers see them; codes are kept. */
-    saveThemes(list: ReadonlyArray<{ code: string; name: string }>): void {
-      repo.saveThemes(list);
+    async saveThemes(list: ReadonlyArray<{ code: string; name: string }>): Promise<void> {
+      await repo.saveThemes(list);
       cache = undefined;
     },
-    themes(): ThemeCount[] {
-      return current().themes.filter((t) => t.count > 0);
+    async themes(): Promise<ThemeCount[]> {
+      return (await current()).themes.filter((t) => t.count > 0);
     },
     /** The villager's themes, and the business ones (企业办事) kept apart. */
-    themeGroups(): { resident: ThemeCount[]; business: ThemeCount[] } {
-      const all = current().themes.filter((t) => t.count > 0);
+    async themeGroups(): Promise<{ resident: ThemeCount[]; business: ThemeCount[] }> {
+      const all = (await current()).themes.filter((t) => t.count > 0);
       return { resident: all.filter((t) => !BUSINESS_THEMES.has(t.code)), business: all.filter((t) => BUSINESS_THEMES.has(t.code)) };
     },
-    total(): number {
-      return current().rows.length;
+    async total(): Promise<number> {
+      return (await current()).rows.length;
     },
-    search(params: CatalogSearch): CatalogResult {
-      const { rows, browseOrder } = current();
+    async search(params: CatalogSearch): Promise<CatalogResult> {
+      const { rows, browseOrder } = await current();
       const raw = params.q ?? '';
       const queryTooLong = Array.from(raw).length > MAX_QUERY_LENGTH;
       const q = Array.from(raw).slice(0, MAX_QUERY_LENGTH).join('');
@@ -148,14 +165,14 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
       };
     },
     /** An item that can be applied for through 码上办, or undefined. */
-    applicableItem(code: string): ServiceItem | undefined {
+    async applicableItem(code: string): Promise<ServiceItem | undefined> {
       if (!/^[0-9A-Za-z]{6,40}$/.test(code)) return undefined;
-      const item = repo.getByCode(code);
+      const item = await repo.getByCode(code);
       return item?.canApply ? item : undefined;
     },
     /** Every published item that can be applied for, by theme and code, with its theme's name (Open311's services). */
-    applicableItems(): Array<ItemIndexRow & { themeName: string }> {
-      const { rows, themes } = current();
+    async applicableItems(): Promise<Array<ItemIndexRow & { themeName: string }>> {
+      const { rows, themes } = await current();
       const names = new Map(themes.map((th) => [th.code, th.name]));
       return rows
         .filter((r) => r.canApply === 1)
@@ -163,8 +180,8 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
         .map((r) => ({ ...r, themeName: names.get(r.themeCode) ?? '' }));
     },
     /** The picker on 码上办: high-frequency items that can be applied for; the staples first. */
-    picker(q: string): Picker {
-      const { applicable, themes } = current();
+    async picker(q: string): Promise<Picker> {
+      const { applicable, themes } = await current();
       const text = Array.from(q).slice(0, MAX_QUERY_LENGTH).join('');
       if (text.trim()) return { staples: [], groups: [], found: rank(applicable, text) };
       const staples = STAPLE_ITEMS.map((name) => applicable.find((r) => r.name === name)).filter((r): r is ItemIndexRow => r !== undefined);
@@ -177,13 +194,13 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
     /** Items for the back office, published or not, by name or code (first 100). */
     adminList: (q: string) => repo.adminList(q),
     /** An item's guide in plain words, with the villager's own 便民服务中心 when known. */
-    guide(code: string, centre: TownCentre | null): Guide {
-      const item = repo.getByCode(code);
+    async guide(code: string, centre: TownCentre | null): Promise<Guide> {
+      const item = await repo.getByCode(code);
       if (!item) throw new NotFoundError('service item');
       return residentGuide(item, centre);
     },
-    item(code: string): ServiceItem {
-      const item = repo.getByCode(code);
+    async item(code: string): Promise<ServiceItem> {
+      const item = await repo.getByCode(code);
       if (!item) throw new NotFoundError('service item');
       return item;
     },

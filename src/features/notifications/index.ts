@@ -14,10 +14,10 @@ interface Needs {
 }
 
 /** Builds the service; `sms` replaces the configured provider (tests). */
-export function notificationsServices({ db, uow, config, now, logger }: ServiceContext, deps: Needs, sms?: SmsProvider) {
+export function notificationsServices({ database, uow, config, now, logger }: ServiceContext, deps: Needs, sms?: SmsProvider) {
   return createNotificationsService({
     uow,
-    repo: createNotificationsRepo(db),
+    repo: createNotificationsRepo(database),
     cases: deps.cases,
     flagged: deps.caseOffice ? (villageIds, at) => deps.caseOffice!.flagged(villageIds, at) : undefined,
     villageCodes: () => deps.places.allVillages(),

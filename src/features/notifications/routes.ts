@@ -19,14 +19,14 @@ export function notificationsRoutes(services: Services): Router {
 
   const one = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-  router.get('/notifications', requireUser(), (req, res) => {
+  router.get('/notifications', requireUser(), async (req, res) => {
     const user = currentUser(res)!;
     const state = DELIVERY_STATES.find((s) => s === one(req.query.state)) as DeliveryState | undefined;
     const channel = DELIVERY_CHANNELS.find((c) => c === one(req.query.channel)) as DeliveryChannel | undefined;
     const caseNo = one(req.query.case).trim();
     const trackingNo = TRACKING_NO_PATTERN.test(caseNo) ? caseNo : undefined;
     const pageNo = Math.min(Math.max(1, Math.floor(Number(one(req.query.page))) || 1), 10_000);
-    const { rows, total } = notifications.list(user.scope, { state, channel, trackingNo }, pageNo, PER_PAGE);
+    const { rows, total } = await notifications.list(user.scope, { state, channel, trackingNo }, pageNo, PER_PAGE);
     const notice = req.query.retried === '1' ? t('notifications.retried') : req.query.retried === '0' ? t('notifications.notRetriable') : null;
     res.render('admin/notifications', {
       rows,
@@ -40,36 +40,38 @@ export function notificationsRoutes(services: Services): Router {
     });
   });
 
-  router.get('/notifications/:id', requireUser(), (req, res) => {
+  router.get('/notifications/:id', requireUser(), async (req, res) => {
     const user = currentUser(res)!;
-    const { delivery, attempts } = notifications.get(user.scope, Number(req.params.id));
+    const { delivery, attempts } = await notifications.get(user.scope, Number(req.params.id));
     res.render('admin/notification', { d: delivery, attempts });
   });
 
-  router.post('/notifications/:id/retry', requireUser(), (req, res) => {
+  router.post('/notifications/:id/retry', requireUser(), async (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
-    const ok = notifications.retry(user.scope, id);
-    if (ok) services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'notification_retried', target: `notification:${id}` });
+    const ok = await notifications.retry(user.scope, id);
+    if (ok) await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'notification_retried', target: `notification:${id}` });
     res.redirect(303, `/admin/notifications?retried=${ok ? 1 : 0}`);
   });
 
-  const renderChannels = (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
-    res.status(status).render('admin/channels', { channels: notifications.channels(), kinds: CHANNEL_KINDS, errors: [], values: {}, notice: null, ...extra });
+  const renderChannels = async (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+    res
+      .status(status)
+      .render('admin/channels', { channels: await notifications.channels(), kinds: CHANNEL_KINDS, errors: [], values: {}, notice: null, ...extra });
   };
 
-  router.get('/channels', requireUser('admin'), (req, res) => {
+  router.get('/channels', requireUser('admin'), async (req, res) => {
     const notice = req.query.done === 'added' ? t('notifications.added') : req.query.done === 'removed' ? t('notifications.removed') : null;
-    renderChannels(res, { notice });
+    await renderChannels(res, { notice });
   });
 
-  router.post('/channels', requireUser('admin'), (req, res) => {
+  router.post('/channels', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
     const body = (req.body ?? {}) as Record<string, unknown>;
     try {
-      const id = notifications.addChannel({ kind: one(body.kind), url: one(body.url), secret: one(body.secret), scopeCode: one(body.scopeCode) });
+      const id = await notifications.addChannel({ kind: one(body.kind), url: one(body.url), secret: one(body.secret), scopeCode: one(body.scopeCode) });
       // The address and secret are not written to the audit log: a robot's URL is its key.
-      services.staff.audit({
+      await services.staff.audit({
         userId: user.id,
         ip: req.ip ?? '',
         action: 'channel_added',
@@ -79,14 +81,15 @@ export function notificationsRoutes(services: Services): Router {
       res.redirect(303, '/admin/channels?done=added');
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      renderChannels(res, { errors: err.errors, values: { kind: one(body.kind), scopeCode: one(body.scopeCode) } }, 400);
+      await renderChannels(res, { errors: err.errors, values: { kind: one(body.kind), scopeCode: one(body.scopeCode) } }, 400);
     }
   });
 
-  router.post('/channels/:id/remove', requireUser('admin'), (req, res) => {
+  router.post('/channels/:id/remove', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
-    if (notifications.removeChannel(id)) services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'channel_removed', target: `channel:${id}` });
+    if (await notifications.removeChannel(id))
+      await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'channel_removed', target: `channel:${id}` });
     res.redirect(303, '/admin/channels?done=removed');
   });
 

@@ -89,11 +89,11 @@ const shortDate = (iso: string) => {
 export function createNotificationsService(deps: {
   uow: UnitOfWork;
   repo: NotificationsRepo;
-  cases: { eventsAfter(afterId: number, limit: number): OutboxEvent[] };
+  cases: { eventsAfter(afterId: number, limit: number): Promise<OutboxEvent[]> };
   /** open cases now yellow or red, with their first event's id */
-  flagged?: (villageIds: number[], at: Date) => FlaggedCase[];
+  flagged?: (villageIds: number[], at: Date) => Promise<FlaggedCase[]>;
   /** every village's code, to check a channel's place */
-  villageCodes: () => Array<{ id: number; code: string; name: string; townName: string }>;
+  villageCodes: () => Promise<Array<{ id: number; code: string; name: string; townName: string }>>;
   config: Pick<Config, 'publicBaseUrl' | 'notify'>;
   sms?: SmsProvider;
   now?: () => Date;
@@ -109,7 +109,7 @@ export function createNotificationsService(deps: {
    * A message to every live channel whose place holds the case's village. `suffix` tells apart
    * messages about the same event (a deadline's yellow and red), so each is made once per channel.
    */
-  const toChannels = (
+  const toChannels = async (
     cm: ChannelMessage,
     c: {
       eventId: number;
@@ -127,8 +127,8 @@ export function createNotificationsService(deps: {
     },
     at: string,
     suffix: string,
-  ): number => {
-    const channels = repo.channelsFor(c.villageCode);
+  ): Promise<number> => {
+    const channels = await repo.channelsFor(c.villageCode);
     if (!channels.length) return 0;
     const link = `${base}/admin/cases/${c.caseId}`;
     const title = t(`notifications.channel.${cm}`, { no: c.trackingNo });
@@ -161,7 +161,7 @@ export function createNotificationsService(deps: {
     for (const ch of channels) {
       const recipient = `channel:${ch.id}${suffix}`;
       if (
-        repo.insert({
+        await repo.insert({
           eventId: c.eventId,
           caseId: c.caseId,
           villageId: c.villageId,
@@ -185,17 +185,17 @@ export function createNotificationsService(deps: {
    * extension or a reopening may be told again). Red only within a day of the deadline, so that a
    * new channel is not flooded with old overdue cases.
    */
-  const flagDeliveries = (at: Date): number => {
-    if (!deps.flagged || repo.channels().length === 0) return 0;
-    const villages = new Map(deps.villageCodes().map((v) => [v.id, v.code]));
+  const flagDeliveries = async (at: Date): Promise<number> => {
+    if (!deps.flagged || (await repo.channels()).length === 0) return 0;
+    const villages = new Map((await deps.villageCodes()).map((v) => [v.id, v.code]));
     const iso = at.toISOString();
     let added = 0;
-    uow.runSync(() => {
-      for (const f of deps.flagged!([...villages.keys()], at)) {
+    await uow.run(async () => {
+      for (const f of await deps.flagged!([...villages.keys()], at)) {
         if (f.flag === 'red' && Date.parse(f.due) < at.getTime() - 24 * 3600_000) continue;
         const villageCode = villages.get(f.villageId);
         if (!villageCode) continue;
-        added += toChannels(
+        added += await toChannels(
           f.flag,
           { ...f, eventId: f.firstEventId, event: f.flag === 'red' ? 'case.overdue' : 'case.due_soon', at: iso, villageCode, rating: null },
           iso,
@@ -207,7 +207,7 @@ export function createNotificationsService(deps: {
   };
 
   /** The deliveries an event calls for, made once each (unique per event, channel and recipient). */
-  const deliveriesFor = (e: OutboxEvent, at: string): number => {
+  const deliveriesFor = async (e: OutboxEvent, at: string): Promise<number> => {
     let added = 0;
     const message = smsMessageFor(e);
     if (message && e.notifySms === 1 && e.phone) {
@@ -217,7 +217,7 @@ export function createNotificationsService(deps: {
       if (message === 'extended') params.due = shortDate(due);
       const text = t(`notifications.sms.${message}`, params);
       if (
-        repo.insert({
+        await repo.insert({
           eventId: e.id,
           caseId: e.caseId,
           villageId: e.villageId,
@@ -237,7 +237,7 @@ export function createNotificationsService(deps: {
     if (cm) {
       const due = e.state === 'submitted' ? e.firstResponseDue : e.resolutionDue;
       const rating = Number(eventData(e).rating) || null;
-      added += toChannels(cm, { ...e, eventId: e.id, event: PUBLISHED_NAMES[e.type] ?? `case.${e.type}`, due, rating }, at, '');
+      added += await toChannels(cm, { ...e, eventId: e.id, event: PUBLISHED_NAMES[e.type] ?? `case.${e.type}`, due, rating }, at, '');
     }
     return added;
   };
@@ -249,24 +249,24 @@ export function createNotificationsService(deps: {
    * a lower id can commit after a higher one, so there the cursor must trail by the oldest open
    * transaction (or track the ids seen) — the unique (event, channel, recipient) keeps that idempotent.
    */
-  const plan = (): number => {
+  const plan = async (): Promise<number> => {
     let added = 0;
     for (;;) {
       const at = now().toISOString();
-      const { count, more } = uow.runSync(() => {
-        const events = deps.cases.eventsAfter(repo.cursor(), BATCH);
+      const { count, more } = await uow.run(async () => {
+        const events = await deps.cases.eventsAfter(await repo.cursor(), BATCH);
         let n = 0;
-        for (const e of events) n += deliveriesFor(e, at);
-        if (events.length) repo.setCursor(events[events.length - 1]!.id);
+        for (const e of events) n += await deliveriesFor(e, at);
+        if (events.length) await repo.setCursor(events[events.length - 1]!.id);
         return { count: n, more: events.length === BATCH };
       });
       added += count;
-      if (!more) return added + flagDeliveries(now());
+      if (!more) return added + (await flagDeliveries(now()));
     }
   };
 
   /** When an SMS to this phone may go: undefined for now, else the end of quiet hours or tomorrow (daily cap). */
-  const smsWait = (phone: string, at: Date): string | undefined => {
+  const smsWait = async (phone: string, at: Date): Promise<string | undefined> => {
     const clock = chinaClock(at);
     const minutes = clock.hours * 60 + clock.minutes;
     const today = chinaDate(at);
@@ -278,7 +278,7 @@ export function createNotificationsService(deps: {
         return (end > at ? end : endOfQuiet(addDays(today, 1))).toISOString();
       }
     }
-    if (repo.smsSentSince(phone, startOfChinaDay(today).toISOString()) >= config.notify.sms.dailyCap) {
+    if ((await repo.smsSentSince(phone, startOfChinaDay(today).toISOString())) >= config.notify.sms.dailyCap) {
       return endOfQuiet(addDays(today, 1)).toISOString();
     }
     return undefined;
@@ -294,7 +294,7 @@ export function createNotificationsService(deps: {
         params: JSON.parse(row.params ?? '{}') as Record<string, string>,
       });
     }
-    const channel = row.channelId ? repo.channel(row.channelId) : undefined;
+    const channel = row.channelId ? await repo.channel(row.channelId) : undefined;
     if (!channel || channel.removedAt) return { ok: false, retry: false, code: 'channel_removed', answer: '' };
     const body = JSON.parse(row.body) as { title: string; markdown: string; event: Record<string, unknown> };
     return sendToChannel({ id: row.id, kind: channel.kind, url: channel.url, secret: channel.secret, ...body }, now());
@@ -305,13 +305,13 @@ export function createNotificationsService(deps: {
     const at = now();
     const iso = at.toISOString();
     if (row.channel === 'sms' && row.state === 'pending') {
-      const wait = smsWait(row.recipient, at);
+      const wait = await smsWait(row.recipient, at);
       if (wait) {
-        repo.postpone(row.id, wait, iso);
+        await repo.postpone(row.id, wait, iso);
         return 'postponed';
       }
     }
-    if (!repo.claim(row.id, iso, new Date(at.getTime() + LEASE_MS).toISOString())) return 'skipped';
+    if (!(await repo.claim(row.id, iso, new Date(at.getTime() + LEASE_MS).toISOString()))) return 'skipped';
     const attempts = row.attempts + 1;
     let result: SendResult;
     try {
@@ -320,14 +320,22 @@ export function createNotificationsService(deps: {
       result = { ok: false, retry: true, code: 'error', answer: String((err as Error).message ?? err) };
     }
     const done = now().toISOString();
-    repo.addAttempt(row.id, done, result.ok, result.ok ? 'OK' : result.code, result.answer);
+    await repo.addAttempt(row.id, done, result.ok, result.ok ? 'OK' : result.code, result.answer);
     if (result.ok) {
-      repo.finish({ id: row.id, state: 'sent', nextAt: null, code: 'OK', answer: result.answer.slice(0, 500), providerId: result.providerId, now: done });
+      await repo.finish({ id: row.id, state: 'sent', nextAt: null, code: 'OK', answer: result.answer.slice(0, 500), providerId: result.providerId, now: done });
       return 'sent';
     }
     const dead = !result.retry || attempts >= MAX_ATTEMPTS;
     const nextAt = dead ? null : new Date(Date.parse(done) + config.notify.retrySeconds * 1000 * 2 ** (attempts - 1)).toISOString();
-    repo.finish({ id: row.id, state: dead ? 'dead' : 'pending', nextAt, code: result.code, answer: result.answer.slice(0, 500), providerId: null, now: done });
+    await repo.finish({
+      id: row.id,
+      state: dead ? 'dead' : 'pending',
+      nextAt,
+      code: result.code,
+      answer: result.answer.slice(0, 500),
+      providerId: null,
+      now: done,
+    });
     deps.logger?.warn({ delivery: row.id, channel: row.channel, code: result.code, attempts, dead }, 'notification not delivered');
     return dead ? 'dead' : 'retry';
   };
@@ -345,8 +353,8 @@ export function createNotificationsService(deps: {
       const report: DeliveryReport = { planned: 0, sent: 0, retry: 0, dead: 0, postponed: 0 };
       do {
         again = false;
-        report.planned += plan();
-        for (const row of repo.due(now().toISOString(), 100)) {
+        report.planned += await plan();
+        for (const row of await repo.due(now().toISOString(), 100)) {
           const outcome = await deliverOne(row);
           if (outcome !== 'skipped') report[outcome]++;
         }
@@ -373,8 +381,8 @@ export function createNotificationsService(deps: {
     return { ...rest, recipient: r.channel === 'sms' ? maskPhone(r.recipient) : t(`notifications.kinds.${r.channel}`) + ` #${r.channelId ?? ''}`, text };
   };
 
-  const scoped = (scope: Scope, id: number): DeliveryRow => {
-    const row = Number.isInteger(id) && id > 0 ? repo.byId(id) : undefined;
+  const scoped = async (scope: Scope, id: number): Promise<DeliveryRow> => {
+    const row = Number.isInteger(id) && id > 0 ? await repo.byId(id) : undefined;
     if (!row || !inScope(scope, row.villageId)) throw new NotFoundError('notification');
     return row;
   };
@@ -388,8 +396,7 @@ export function createNotificationsService(deps: {
     }
   };
 
-  const placeName = (code: string): string => {
-    const villages = deps.villageCodes();
+  const placeName = (villages: Array<{ code: string; name: string; townName: string }>, code: string): string => {
     if (code.length === 12) return villages.find((v) => v.code === code)?.name ?? code;
     if (code.length === 9) return villages.find((v) => v.code.startsWith(code))?.townName ?? code;
     return t('site.district');
@@ -402,45 +409,44 @@ export function createNotificationsService(deps: {
     settled: (): Promise<void> => (running ? running.then(() => undefined) : Promise.resolve()),
 
     /** The delivery log of the user's villages, newest first. */
-    list(scope: Scope, filter: Omit<DeliveryFilter, 'villageIds'>, page: number, perPage = 50): { rows: DeliveryView[]; total: number } {
+    async list(scope: Scope, filter: Omit<DeliveryFilter, 'villageIds'>, page: number, perPage = 50): Promise<{ rows: DeliveryView[]; total: number }> {
       const f = { ...filter, villageIds: villageIdsOf(scope) };
-      return { rows: repo.list(f, perPage, (page - 1) * perPage).map(view), total: repo.count(f) };
+      return { rows: (await repo.list(f, perPage, (page - 1) * perPage)).map(view), total: await repo.count(f) };
     },
 
     /** One delivery with each attempt's time and the provider's answer. */
-    get(scope: Scope, id: number) {
-      const row = scoped(scope, id);
-      return { delivery: view(row), attempts: repo.attempts(row.id) };
+    async get(scope: Scope, id: number) {
+      const row = await scoped(scope, id);
+      return { delivery: view(row), attempts: await repo.attempts(row.id) };
     },
 
     /** The notifications of one case (its page lists them); empty outside the scope. */
-    forCase(scope: Scope, caseId: number): DeliveryView[] {
-      return repo
-        .byCase(caseId)
-        .filter((r) => inScope(scope, r.villageId))
-        .map(view);
+    async forCase(scope: Scope, caseId: number): Promise<DeliveryView[]> {
+      return (await repo.byCase(caseId)).filter((r) => inScope(scope, r.villageId)).map(view);
     },
 
     /** A dead delivery goes back to the queue with its tries counted afresh; false when it was not dead. */
-    retry(scope: Scope, id: number): boolean {
-      const row = scoped(scope, id);
-      return repo.retry(row.id, now().toISOString());
+    async retry(scope: Scope, id: number): Promise<boolean> {
+      const row = await scoped(scope, id);
+      return await repo.retry(row.id, now().toISOString());
     },
 
     /** The live channels, secrets and addresses masked. */
-    channels(): ChannelView[] {
-      return repo.channels().map((c: ChannelRow) => ({
+    async channels(): Promise<ChannelView[]> {
+      const channels = await repo.channels();
+      const villages = channels.length ? await deps.villageCodes() : [];
+      return channels.map((c: ChannelRow) => ({
         id: c.id,
         kind: c.kind,
         url: maskUrl(c.url),
         hasSecret: !!c.secret,
         scopeCode: c.scopeCode,
-        scopeName: placeName(c.scopeCode),
+        scopeName: placeName(villages, c.scopeCode),
       }));
     },
 
     /** Adds a channel for a village (12-digit code), township (9) or district (6). ValidationError for a bad field. */
-    addChannel(input: { kind: string; url: string; secret?: string | null; scopeCode: string }): number {
+    async addChannel(input: { kind: string; url: string; secret?: string | null; scopeCode: string }): Promise<number> {
       const errors: FieldError[] = [];
       const kind = CHANNEL_KINDS.find((k) => k === input.kind);
       if (!kind) errors.push({ field: 'kind', text: t('notifications.errors.kind'), href: '#ch-kind' });
@@ -453,18 +459,18 @@ export function createNotificationsService(deps: {
       }
       if (!url || url.length > 1000) errors.push({ field: 'url', text: t('notifications.errors.url'), href: '#ch-url' });
       const code = input.scopeCode.trim();
-      if (![6, 9, 12].includes(code.length) || !/^\d+$/.test(code) || !deps.villageCodes().some((v) => v.code.startsWith(code))) {
+      if (![6, 9, 12].includes(code.length) || !/^\d+$/.test(code) || !(await deps.villageCodes()).some((v) => v.code.startsWith(code))) {
         errors.push({ field: 'scopeCode', text: t('notifications.errors.scope'), href: '#ch-scope' });
       }
       const secret = input.secret?.trim() || null;
       if (secret && secret.length > 200) errors.push({ field: 'secret', text: t('notifications.errors.secret'), href: '#ch-secret' });
       if (errors.length || !kind) throw new ValidationError(errors);
-      return repo.addChannel({ kind, url, secret, scopeCode: code, now: now().toISOString() });
+      return await repo.addChannel({ kind, url, secret, scopeCode: code, now: now().toISOString() });
     },
 
     /** Stops a channel; its deliveries not yet sent end as dead (channel_removed). False when there is none. */
-    removeChannel(id: number): boolean {
-      return Number.isInteger(id) && id > 0 && repo.removeChannel(id, now().toISOString());
+    async removeChannel(id: number): Promise<boolean> {
+      return Number.isInteger(id) && id > 0 && (await repo.removeChannel(id, now().toISOString()));
     },
   };
 }

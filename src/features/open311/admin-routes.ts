@@ -9,33 +9,33 @@ import type { Services } from '../../services.js';
 /** 后台 · API 密钥 (at /admin, behind its gate): admins create, name and revoke Open311 keys and see when each was last used. */
 export function apiKeysAdminRoutes(services: Services & { open311: Open311Service }): Router {
   const router = Router();
-  const render = (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+  const render = async (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     noStore(res);
-    res.status(status).render('admin/apikeys', { rows: services.open311.listKeys(), errors: [], values: {}, created: null, ...extra });
+    res.status(status).render('admin/apikeys', { rows: await services.open311.listKeys(), errors: [], values: {}, created: null, ...extra });
   };
 
   router.get('/apikeys', requireUser('admin'), (_req, res) => render(res));
 
-  router.post('/apikeys', requireUser('admin'), (req, res) => {
+  router.post('/apikeys', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
     const name = typeof req.body?.name === 'string' ? (req.body.name as string) : '';
     try {
-      const { key, row } = services.open311.createKey(name, user.id);
-      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'apikey_created', target: `apikey:${row.id}`, detail: row.name });
+      const { key, row } = await services.open311.createKey(name, user.id);
+      await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'apikey_created', target: `apikey:${row.id}`, detail: row.name });
       // The key is shown on this answer only; it is kept as a digest.
-      render(res, { created: { name: row.name, key } }, 201);
+      await render(res, { created: { name: row.name, key } }, 201);
     } catch (err) {
       if (!(err instanceof ApiKeyNameError)) throw err;
-      render(res, { errors: [{ field: 'name', text: t(`apiKeys.errors.${err.reason}`), href: '#key-name' }], values: { name } }, 400);
+      await render(res, { errors: [{ field: 'name', text: t(`apiKeys.errors.${err.reason}`), href: '#key-name' }], values: { name } }, 400);
     }
   });
 
-  router.post('/apikeys/:id/revoke', requireUser('admin'), (req, res) => {
+  router.post('/apikeys/:id/revoke', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
-    const key = services.open311.keyById(Number(req.params.id));
+    const key = await services.open311.keyById(Number(req.params.id));
     if (!key) throw new NotFoundError('api key');
-    services.open311.revokeKey(key.id);
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'apikey_revoked', target: `apikey:${key.id}`, detail: key.name });
+    await services.open311.revokeKey(key.id);
+    await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'apikey_revoked', target: `apikey:${key.id}`, detail: key.name });
     res.redirect(303, '/admin/apikeys');
   });
   return router;

@@ -14,8 +14,8 @@ interface Needs {
   catalog: CatalogService;
   places: PlacesService;
 }
-const services = ({ db, config, now }: ServiceContext, { cases, catalog, places }: Needs) => ({
-  open311: createOpen311Service({ repo: createOpen311Repo(db), cases, catalog, places, publicBaseUrl: config.publicBaseUrl, now }),
+const services = ({ database, config, now }: ServiceContext, { cases, catalog, places }: Needs) => ({
+  open311: createOpen311Service({ repo: createOpen311Repo(database), cases, catalog, places, publicBaseUrl: config.publicBaseUrl, now }),
 });
 
 /**

@@ -1,4 +1,5 @@
-import type { Db } from '../../db/index.js';
+import { sql } from 'kysely';
+import type { Database } from '../../db/database.js';
 
 /** An Open311 API key as the back office lists it (never the key itself). */
 export interface ApiKeyRow {
@@ -11,29 +12,27 @@ export interface ApiKeyRow {
   uses: number;
 }
 
-const COLUMNS = 'id, name, prefix, created_at AS createdAt, revoked_at AS revokedAt, last_used_at AS lastUsedAt, uses';
+const COLUMNS = sql`id, name, prefix, created_at AS "createdAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt", uses`;
 
 /** The api_keys table: keys are kept as their SHA-256 digests. */
-export function createOpen311Repo(db: Db) {
-  const s = {
-    insert: db.prepare('INSERT INTO api_keys (name, key_hash, prefix, created_at, created_by) VALUES (?, ?, ?, ?, ?)'),
-    list: db.prepare(`SELECT ${COLUMNS} FROM api_keys ORDER BY revoked_at IS NOT NULL, name`),
-    byHash: db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = ?`),
-    byId: db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE id = ?`),
-    byName: db.prepare(`SELECT ${COLUMNS} FROM api_keys WHERE name = ?`),
-    revoke: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
-    touch: db.prepare('UPDATE api_keys SET last_used_at = ?, uses = uses + 1 WHERE id = ?'),
-  };
+export function createOpen311Repo(db: Database) {
   return {
-    insert: (k: { name: string; hash: string; prefix: string; now: string; createdBy: number | null }) =>
-      Number(s.insert.run(k.name, k.hash, k.prefix, k.now, k.createdBy).lastInsertRowid),
-    list: () => s.list.all() as ApiKeyRow[],
-    byHash: (hash: string) => s.byHash.get(hash) as ApiKeyRow | undefined,
-    byId: (id: number) => s.byId.get(id) as ApiKeyRow | undefined,
-    byName: (name: string) => s.byName.get(name) as ApiKeyRow | undefined,
+    insert: async (k: { name: string; hash: string; prefix: string; now: string; createdBy: number | null }) =>
+      Number(
+        (await db.get<{ id: number }>(
+          sql`INSERT INTO api_keys (name, key_hash, prefix, created_at, created_by)
+              VALUES (${k.name}, ${k.hash}, ${k.prefix}, ${k.now}, ${k.createdBy}) RETURNING id`,
+        ))!.id,
+      ),
+    // the live keys first (false before true on both engines), then by name
+    list: async () => db.all<ApiKeyRow>(sql`SELECT ${COLUMNS} FROM api_keys ORDER BY revoked_at IS NOT NULL, name`),
+    byHash: async (hash: string) => db.get<ApiKeyRow>(sql`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = ${hash}`),
+    byId: async (id: number) => db.get<ApiKeyRow>(sql`SELECT ${COLUMNS} FROM api_keys WHERE id = ${id}`),
+    byName: async (name: string) => db.get<ApiKeyRow>(sql`SELECT ${COLUMNS} FROM api_keys WHERE name = ${name}`),
     /** false when the key was already revoked or does not exist */
-    revoke: (id: number, now: string) => s.revoke.run(now, id).changes === 1,
-    touch: (id: number, now: string) => void s.touch.run(now, id),
+    revoke: async (id: number, now: string) =>
+      (await db.run(sql`UPDATE api_keys SET revoked_at = ${now} WHERE id = ${id} AND revoked_at IS NULL`)).changes === 1,
+    touch: async (id: number, now: string) => void (await db.run(sql`UPDATE api_keys SET last_used_at = ${now}, uses = uses + 1 WHERE id = ${id}`)),
   };
 }
 

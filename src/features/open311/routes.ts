@@ -49,13 +49,13 @@ export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?:
   /** The key a call carries: required for a POST, optional for reading; a wrong one is refused either way. */
   const authenticate =
     (required: boolean): RequestHandler =>
-    (req, res, next) => {
+    async (req, res, next) => {
       const raw = params(req).api_key;
       if (raw === undefined && !required) {
         next();
         return;
       }
-      const key = service.authenticate(raw);
+      const key = await service.authenticate(raw);
       if (!key) {
         next(new Open311Error(403, t('open311.errors.apiKey', { param: 'api_key' })));
         return;
@@ -90,11 +90,11 @@ export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?:
 
   const key = (res: Response) => res.locals.apiKey as ApiKeyRow | undefined;
 
-  api.get('/open311/v2/:file', authenticate(false), perKey, (req, res) => {
+  api.get('/open311/v2/:file', authenticate(false), perKey, async (req, res) => {
     const { name, format } = file(req, res);
     if (name === 'discovery') send(res, format, 200, 'discovery', service.discovery());
-    else if (name === 'services') send(res, format, 200, 'services', service.services(params(req)));
-    else if (name === 'requests') send(res, format, 200, 'service_requests', service.requests(key(res), params(req)));
+    else if (name === 'services') send(res, format, 200, 'services', await service.services(params(req)));
+    else if (name === 'requests') send(res, format, 200, 'service_requests', await service.requests(key(res), params(req)));
     else throw new Open311Error(404, t('open311.errors.notFound'));
   });
 
@@ -108,14 +108,14 @@ export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?:
     send(res, format, 200, 'service_requests', created);
   });
 
-  api.get('/open311/v2/services/:file', authenticate(false), perKey, (req, res) => {
+  api.get('/open311/v2/services/:file', authenticate(false), perKey, async (req, res) => {
     const { name, format } = file(req, res);
-    send(res, format, 200, 'service_definition', service.definition(name, params(req)));
+    send(res, format, 200, 'service_definition', await service.definition(name, params(req)));
   });
 
-  api.get('/open311/v2/requests/:file', authenticate(false), perKey, (req, res) => {
+  api.get('/open311/v2/requests/:file', authenticate(false), perKey, async (req, res) => {
     const { name, format } = file(req, res);
-    send(res, format, 200, 'service_requests', service.request(key(res), name, params(req)));
+    send(res, format, 200, 'service_requests', await service.request(key(res), name, params(req)));
   });
 
   // Requests are filed at once and answered with their service_request_id: no tokens are handed out.

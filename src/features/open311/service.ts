@@ -73,11 +73,11 @@ export function createOpen311Service(deps: {
     return v;
   };
 
-  const districts = (): Set<string> => new Set(places.allVillages().map((v) => v.code.slice(0, 6)));
+  const districts = async (): Promise<Set<string>> => new Set((await places.allVillages()).map((v) => v.code.slice(0, 6)));
 
-  const checkJurisdiction = (params: Params): void => {
+  const checkJurisdiction = async (params: Params): Promise<void> => {
     const j = one(params, 'jurisdiction_id');
-    if (j !== undefined && !districts().has(j)) throw new Open311Error(404, t('open311.errors.jurisdiction', { param: 'jurisdiction_id' }));
+    if (j !== undefined && !(await districts()).has(j)) throw new Open311Error(404, t('open311.errors.jurisdiction', { param: 'jurisdiction_id' }));
   };
 
   const serviceName = (c: { kind: string; category: string | null; itemName: string | null }): string =>
@@ -88,8 +88,8 @@ export function createOpen311Service(deps: {
         : t('open311.services.speak', { category: t(`cases.categories.${c.category ?? 'suggestion'}`) });
 
   /** The services: items 码上办 can apply for, the 码上说 categories and the call-back request. */
-  const services = () => {
-    const items = catalog.applicableItems().map((i) => ({
+  const services = async () => {
+    const items = (await catalog.applicableItems()).map((i) => ({
       service_code: i.code,
       service_name: i.name,
       description: t('open311.services.itemDescription', { department: i.department, limit: i.promisedLimit, unit: i.promisedLimitUnit }),
@@ -120,23 +120,23 @@ export function createOpen311Service(deps: {
   };
 
   /** Which service a code names; 404 when none (an item must still be one that can be applied for). */
-  const target = (code: string) => {
+  const target = async (code: string) => {
     const found = parseServiceCode(code);
-    if (!found || (found.kind === 'apply' && !catalog.applicableItem(found.itemCode))) {
+    if (!found || (found.kind === 'apply' && !(await catalog.applicableItem(found.itemCode)))) {
       throw new Open311Error(404, t('open311.errors.serviceUnknown', { param: 'service_code' }));
     }
     return found;
   };
 
   /** Where a request is: a plate's code, else a village named in the address (coordinates alone locate nothing yet). */
-  const locate = (params: Params): { villageId: number; householdId: number | null; plateId: number | null } => {
+  const locate = async (params: Params): Promise<{ villageId: number; householdId: number | null; plateId: number | null }> => {
     const addressId = one(params, 'address_id');
     const addressString = one(params, 'address_string');
     const lat = one(params, 'lat');
     const long = one(params, 'long');
     if (addressId !== undefined) {
       const m = /^MP(\d{6,9})$/i.exec(addressId.trim());
-      const plate = m ? places.plateById(Number(m[1])) : undefined;
+      const plate = m ? await places.plateById(Number(m[1])) : undefined;
       if (!plate) throw new Open311Error(400, t('open311.errors.addressId', { param: 'address_id' }));
       return { villageId: plate.villageId, householdId: plate.householdId, plateId: plate.plateId };
     }
@@ -151,7 +151,7 @@ export function createOpen311Service(deps: {
     }
     if (addressString !== undefined && addressString.trim()) {
       const text = addressString.normalize('NFKC');
-      const matches = places.allVillages().filter((v) => text.includes(v.name));
+      const matches = (await places.allVillages()).filter((v) => text.includes(v.name));
       const inTown = matches.filter((v) => text.includes(v.townName));
       const best = inTown.length ? inTown : matches;
       if (best.length === 1) return { villageId: best[0]!.id, householdId: null, plateId: null };
@@ -200,29 +200,29 @@ export function createOpen311Service(deps: {
 
   return {
     /** The key behind `api_key`, noting its use; undefined for a missing, unknown or revoked key. */
-    authenticate(raw: unknown): ApiKeyRow | undefined {
+    async authenticate(raw: unknown): Promise<ApiKeyRow | undefined> {
       if (typeof raw !== 'string' || !raw.startsWith(KEY_PREFIX) || raw.length > 100) return undefined;
-      const key = repo.byHash(hashKey(raw));
+      const key = await repo.byHash(hashKey(raw));
       if (!key || key.revokedAt) return undefined;
-      repo.touch(key.id, now().toISOString());
+      await repo.touch(key.id, now().toISOString());
       return key;
     },
 
     /** A new key: returned once, kept only as its digest. ApiKeyNameError for a bad or taken name. */
-    createKey(name: string, createdBy: number | null): { key: string; row: ApiKeyRow } {
+    async createKey(name: string, createdBy: number | null): Promise<{ key: string; row: ApiKeyRow }> {
       const clean = name.normalize('NFKC').trim();
       if (!clean) throw new ApiKeyNameError('required');
       if (Array.from(clean).length > 40) throw new ApiKeyNameError('tooLong');
-      if (repo.byName(clean)) throw new ApiKeyNameError('taken');
+      if (await repo.byName(clean)) throw new ApiKeyNameError('taken');
       const key = `${KEY_PREFIX}${crypto.randomBytes(24).toString('base64url')}`;
-      const id = repo.insert({ name: clean, hash: hashKey(key), prefix: key.slice(0, KEY_PREFIX.length + 4), now: now().toISOString(), createdBy });
-      return { key, row: repo.byId(id)! };
+      const id = await repo.insert({ name: clean, hash: hashKey(key), prefix: key.slice(0, KEY_PREFIX.length + 4), now: now().toISOString(), createdBy });
+      return { key, row: (await repo.byId(id))! };
     },
-    listKeys: (): ApiKeyRow[] => repo.list(),
-    keyById: (id: number): ApiKeyRow | undefined => (Number.isSafeInteger(id) ? repo.byId(id) : undefined),
-    keyByName: (name: string): ApiKeyRow | undefined => repo.byName(name),
+    listKeys: (): Promise<ApiKeyRow[]> => repo.list(),
+    keyById: async (id: number): Promise<ApiKeyRow | undefined> => (Number.isSafeInteger(id) ? await repo.byId(id) : undefined),
+    keyByName: (name: string): Promise<ApiKeyRow | undefined> => repo.byName(name),
     /** false when there is no such key or it was revoked already */
-    revokeKey: (id: number): boolean => repo.revoke(id, now().toISOString()),
+    revokeKey: (id: number): Promise<boolean> => repo.revoke(id, now().toISOString()),
 
     discovery() {
       const changeset = '2026-11-30T00:00:00+08:00';
@@ -242,15 +242,15 @@ export function createOpen311Service(deps: {
       };
     },
 
-    services(params: Params) {
-      checkJurisdiction(params);
-      return services();
+    async services(params: Params) {
+      await checkJurisdiction(params);
+      return await services();
     },
 
     /** A service's definition: the attributes its resident form asks for. */
-    definition(code: string, params: Params): { service_code: string; attributes: Attribute[] } {
-      checkJurisdiction(params);
-      return { service_code: code, attributes: attributesOf(target(code).kind) };
+    async definition(code: string, params: Params): Promise<{ service_code: string; attributes: Attribute[] }> {
+      await checkJurisdiction(params);
+      return { service_code: code, attributes: attributesOf((await target(code)).kind) };
     },
 
     /**
@@ -258,11 +258,11 @@ export function createOpen311Service(deps: {
      * resident forms check it. The same client key (per API key) returns the case it filed first.
      */
     async fileRequest(key: ApiKeyRow, params: Params, clientKey: string | undefined) {
-      checkJurisdiction(params);
+      await checkJurisdiction(params);
       const code = one(params, 'service_code');
       if (code === undefined || code === '') throw new Open311Error(400, t('open311.errors.serviceRequired', { param: 'service_code' }));
-      const service = target(code);
-      const where = locate(params);
+      const service = await target(code);
+      const where = await locate(params);
       const attributes = attributesOf(service.kind);
       const attr: Record<string, string | undefined> = {};
       for (const a of attributes) {
@@ -307,8 +307,8 @@ export function createOpen311Service(deps: {
     },
 
     /** GET requests: by numbers, or by service, status and time (the last 90 days unless told); newest first. */
-    requests(key: ApiKeyRow | undefined, params: Params) {
-      checkJurisdiction(params);
+    async requests(key: ApiKeyRow | undefined, params: Params) {
+      await checkJurisdiction(params);
       const ids = one(params, 'service_request_id');
       if (ids !== undefined) {
         const list = ids
@@ -318,7 +318,7 @@ export function createOpen311Service(deps: {
         if (list.length === 0 || list.length > MAX_REQUESTS || list.some((s) => !TRACKING_NO_PATTERN.test(s))) {
           throw new Open311Error(400, t('open311.errors.requestId', { param: 'service_request_id' }));
         }
-        return cases.exchange({ trackingNos: list, limit: MAX_REQUESTS }).map((c) => requestOf(c, !!key));
+        return (await cases.exchange({ trackingNos: list, limit: MAX_REQUESTS })).map((c) => requestOf(c, !!key));
       }
       const code = one(params, 'service_code');
       const service = code === undefined || code === '' ? undefined : parseServiceCode(code);
@@ -342,7 +342,7 @@ export function createOpen311Service(deps: {
               ? false
               : undefined;
       const from = start ?? (end ? undefined : new Date(now().getTime() - DEFAULT_DAYS * 24 * 3600_000));
-      const rows = cases.exchange({
+      const rows = await cases.exchange({
         kind: service?.kind,
         category: service?.kind === 'speak' ? service.category : undefined,
         itemCode: service?.kind === 'apply' ? service.itemCode : undefined,
@@ -355,9 +355,9 @@ export function createOpen311Service(deps: {
     },
 
     /** One request, as a one-element list; 404 when there is none. */
-    request(key: ApiKeyRow | undefined, id: string, params: Params) {
-      checkJurisdiction(params);
-      const rows = TRACKING_NO_PATTERN.test(id) ? cases.exchange({ trackingNos: [id], limit: 1 }) : [];
+    async request(key: ApiKeyRow | undefined, id: string, params: Params) {
+      await checkJurisdiction(params);
+      const rows = TRACKING_NO_PATTERN.test(id) ? await cases.exchange({ trackingNos: [id], limit: 1 }) : [];
       if (!rows[0]) throw new Open311Error(404, t('open311.errors.requestUnknown', { param: 'service_request_id' }));
       return [requestOf(rows[0], !!key)];
     },

@@ -34,17 +34,17 @@ export function householdAdminRoutes(services: Services): Router {
   const router = Router();
   const staffOnly = requireUser('admin', 'staff');
 
-  const villageOf = (res: Response, code: unknown) => {
-    const v = services.places.villagesIn(currentUser(res)!.scope).find((x) => x.code === code);
+  const villageOf = async (res: Response, code: unknown) => {
+    const v = (await services.places.villagesIn(currentUser(res)!.scope)).find((x) => x.code === code);
     if (!v) throw new NotFoundError('village');
     return v;
   };
-  const render = (res: Response, code: unknown, q: string, extra: Record<string, unknown> = {}, status = 200) => {
-    const village = villageOf(res, code);
+  const render = async (res: Response, code: unknown, q: string, extra: Record<string, unknown> = {}, status = 200) => {
+    const village = await villageOf(res, code);
     res.status(status).render('admin/households', {
       village,
       q,
-      rows: services.places.householdsOf(currentUser(res)!.scope, village.id, q),
+      rows: await services.places.householdsOf(currentUser(res)!.scope, village.id, q),
       errors: [],
       values: {},
       editing: null,
@@ -52,12 +52,12 @@ export function householdAdminRoutes(services: Services): Router {
     });
   };
 
-  router.get('/villages/:code/households', staffOnly, (req, res) => {
+  router.get('/villages/:code/households', staffOnly, async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 20) : '';
     const editId = Number(req.query.edit);
-    const rows = services.places.householdsOf(currentUser(res)!.scope, villageOf(res, req.params.code).id, '');
+    const rows = await services.places.householdsOf(currentUser(res)!.scope, (await villageOf(res, req.params.code)).id, '');
     const editing = Number.isInteger(editId) ? rows.find((r) => r.id === editId) : undefined;
-    render(
+    await render(
       res,
       req.params.code,
       q,
@@ -72,27 +72,39 @@ export function householdAdminRoutes(services: Services): Router {
 
   const save =
     (mode: 'add' | 'edit'): RequestHandler =>
-    (req, res) => {
+    async (req, res) => {
       const user = currentUser(res)!;
-      const village = villageOf(res, req.params.code);
+      const village = await villageOf(res, req.params.code);
       const id = Number(req.params.id);
       const parsed = householdForm.safeParse(req.body ?? {});
       const editing = mode === 'edit' ? id : null;
       if (!parsed.success) {
-        render(res, req.params.code, '', { errors: fieldErrors(parsed.error, { hrefPrefix: 'hh-' }), values: req.body, editing }, 400);
+        await render(res, req.params.code, '', { errors: fieldErrors(parsed.error, { hrefPrefix: 'hh-' }), values: req.body, editing }, 400);
         return;
       }
       try {
         if (mode === 'add') {
-          const newId = services.places.addHousehold(user.scope, village.id, parsed.data);
-          services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'household_added', target: `household:${newId}`, detail: parsed.data.address });
+          const newId = await services.places.addHousehold(user.scope, village.id, parsed.data);
+          await services.staff.audit({
+            userId: user.id,
+            ip: req.ip ?? '',
+            action: 'household_added',
+            target: `household:${newId}`,
+            detail: parsed.data.address,
+          });
         } else {
-          services.places.updateHousehold(user.scope, id, parsed.data);
-          services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'household_changed', target: `household:${id}`, detail: parsed.data.address });
+          await services.places.updateHousehold(user.scope, id, parsed.data);
+          await services.staff.audit({
+            userId: user.id,
+            ip: req.ip ?? '',
+            action: 'household_changed',
+            target: `household:${id}`,
+            detail: parsed.data.address,
+          });
         }
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
-        render(
+        await render(
           res,
           req.params.code,
           '',

@@ -6,7 +6,7 @@ import { householdVisitRoutes, placesRoutes } from './routes.js';
 import { householdAdminRoutes } from './admin-routes.js';
 import { placesAdminRoutes } from './places-admin-routes.js';
 
-const services = ({ db, uow }: ServiceContext) => ({ places: createPlacesService(createPlacesRepo(db), uow) });
+const services = ({ database, uow }: ServiceContext) => ({ places: createPlacesService(createPlacesRepo(database), uow) });
 
 /** Townships, villages, households and their plates: the scan pages, the household file, 住户管理, 镇街与村居. */
 export const placesFeature: Feature<ReturnType<typeof services>> = {

@@ -38,30 +38,30 @@ const villageForm = z.object({
 /** 镇街与村居 (at /admin, behind its gate): admins add villages and correct names; staff rename villages in their scope. */
 export function placesAdminRoutes(services: Services): Router {
   const router = Router();
-  const render = (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+  const render = async (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const user = currentUser(res)!;
-    res
-      .status(status)
-      .render('admin/places', { towns: services.places.towns(), villages: services.places.villagesIn(user.scope), errors: [], values: {}, ...extra });
+    const towns = await services.places.towns();
+    const villages = await services.places.villagesIn(user.scope);
+    res.status(status).render('admin/places', { towns, villages, errors: [], values: {}, ...extra });
   };
 
   router.get('/places', requireUser('admin', 'staff'), (_req, res) => render(res));
 
-  router.post('/places/towns/:code', requireUser('admin'), (req, res) => {
+  router.post('/places/towns/:code', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
     const parsed = name.safeParse(req.body?.name);
     if (!parsed.success) return render(res, { errors: [{ field: 'name', text: parsed.error.issues[0]!.message, href: '#towns' }] }, 400);
-    services.places.renameTown(String(req.params.code), parsed.data);
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'town_renamed', target: String(req.params.code), detail: parsed.data });
+    await services.places.renameTown(String(req.params.code), parsed.data);
+    await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'town_renamed', target: String(req.params.code), detail: parsed.data });
     res.redirect(303, '/admin/places');
   });
 
-  router.post('/places/towns/:code/centre', requireUser('admin'), (req, res) => {
+  router.post('/places/towns/:code/centre', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
     const parsed = centreForm.safeParse(req.body ?? {});
     if (!parsed.success) return render(res, { errors: [{ field: 'centre', text: parsed.error.issues[0]!.message, href: '#centres' }] }, 400);
-    services.places.setTownCentre(String(req.params.code), parsed.data);
-    services.staff.audit({
+    await services.places.setTownCentre(String(req.params.code), parsed.data);
+    await services.staff.audit({
       userId: user.id,
       ip: req.ip ?? '',
       action: 'town_centre_set',
@@ -71,26 +71,26 @@ export function placesAdminRoutes(services: Services): Router {
     res.redirect(303, '/admin/places#centres');
   });
 
-  router.post('/places/villages/:code', requireUser('admin', 'staff'), (req, res) => {
+  router.post('/places/villages/:code', requireUser('admin', 'staff'), async (req, res) => {
     const user = currentUser(res)!;
     const parsed = name.safeParse(req.body?.name);
     if (!parsed.success) return render(res, { errors: [{ field: 'name', text: parsed.error.issues[0]!.message, href: '#villages' }] }, 400);
-    services.places.renameVillage(user.scope, String(req.params.code), parsed.data);
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'village_renamed', target: String(req.params.code), detail: parsed.data });
+    await services.places.renameVillage(user.scope, String(req.params.code), parsed.data);
+    await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'village_renamed', target: String(req.params.code), detail: parsed.data });
     res.redirect(303, '/admin/places');
   });
 
-  router.post('/places/villages', requireUser('admin'), (req, res) => {
+  router.post('/places/villages', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
     const parsed = villageForm.safeParse(req.body ?? {});
     if (!parsed.success) return render(res, { errors: fieldErrors(parsed.error, { hrefPrefix: 'nv-' }), values: req.body }, 400);
     try {
-      services.places.addVillage(parsed.data.code.slice(0, 9), parsed.data.code, parsed.data.name);
+      await services.places.addVillage(parsed.data.code.slice(0, 9), parsed.data.code, parsed.data.name);
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
       return render(res, { errors: [{ field: 'code', text: t('placesAdmin.codeTaken'), href: '#nv-code' }], values: req.body }, 409);
     }
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'village_added', target: parsed.data.code, detail: parsed.data.name });
+    await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'village_added', target: parsed.data.code, detail: parsed.data.name });
     res.redirect(303, '/admin/places');
   });
   return router;

@@ -19,10 +19,10 @@ export const MINE_COOKIE = 'mashang_cases';
  * The active plate of this kind behind req.params.token, or undefined after rendering a page that
  * says why not (unknown: 404; replaced: 410 with the village's cadres).
  */
-export function activePlate(services: Services, req: Request, res: Response, kind: PlateKind): PlateView | undefined {
+export async function activePlate(services: Services, req: Request, res: Response, kind: PlateKind): Promise<PlateView | undefined> {
   let plate: PlateView;
   try {
-    plate = services.places.plateByToken(String(req.params.token));
+    plate = await services.places.plateByToken(String(req.params.token));
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
     res.status(404).render('places/not-found');
@@ -33,7 +33,7 @@ export function activePlate(services: Services, req: Request, res: Response, kin
     return undefined;
   }
   if (plate.status === 'replaced') {
-    res.status(410).render('places/replaced', { plate, cadres: services.cadres.forVillage(plate.villageId) });
+    res.status(410).render('places/replaced', { plate, cadres: await services.cadres.forVillage(plate.villageId) });
     return undefined;
   }
   return plate;
@@ -66,29 +66,29 @@ const visitForm = z.object({
 export function householdVisitRoutes(services: Services): Router {
   const router = Router();
 
-  router.post('/households/:id/visits', (req, res) => {
+  router.post('/households/:id/visits', async (req, res) => {
     const user = res.locals.user as SignedInUser;
     const id = Number(req.params.id);
-    const file = Number.isInteger(id) ? services.places.householdFile(user.scope, id) : undefined;
-    const token = file ? services.places.activePlateToken(id) : undefined;
+    const file = Number.isInteger(id) ? await services.places.householdFile(user.scope, id) : undefined;
+    const token = file ? await services.places.activePlateToken(id) : undefined;
     if (!file || !token) throw new NotFoundError('household');
     const parsed = visitForm.safeParse(req.body ?? {});
     if (!parsed.success) {
       const errors = fieldErrors(parsed.error);
-      const plate = services.places.plateByToken(token);
+      const plate = await services.places.plateByToken(token);
       res.status(400).render('places/household-file', {
         plate,
         base: `/p/${token}`,
         ...file,
-        cases: services.caseOffice.ofHousehold(user, id),
+        cases: await services.caseOffice.ofHousehold(user, id),
         errors,
         values: req.body,
         today: chinaToday(),
       });
       return;
     }
-    services.places.recordVisit(user.scope, user.id, id, parsed.data.visitedOn, parsed.data.notes);
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'visit_recorded', target: `household:${id}` });
+    await services.places.recordVisit(user.scope, user.id, id, parsed.data.visitedOn, parsed.data.notes);
+    await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'visit_recorded', target: `household:${id}` });
     res.redirect(303, `/p/${token}#visits`);
   });
   return router;
@@ -100,21 +100,21 @@ export function placesRoutes(services: Services): Router {
 
   for (const kind of ['household', 'village'] as const) {
     const prefix = prefixOf(kind);
-    router.get(`/${prefix}/:token`, (req, res) => {
-      const plate = activePlate(services, req, res, kind);
+    router.get(`/${prefix}/:token`, async (req, res) => {
+      const plate = await activePlate(services, req, res, kind);
       if (!plate) return;
       const base = `/${prefix}/${plate.token}`;
       // A signed-in cadre whose villages include this household sees its file instead.
       const user = res.locals.user as SignedInUser | undefined;
       if (user && plate.householdId !== null && req.query.public !== '1') {
-        const file = services.places.householdFile(user.scope, plate.householdId);
+        const file = await services.places.householdFile(user.scope, plate.householdId);
         if (file) {
           noStore(res);
           res.render('places/household-file', {
             plate,
             base,
             ...file,
-            cases: services.caseOffice.ofHousehold(user, plate.householdId),
+            cases: await services.caseOffice.ofHousehold(user, plate.householdId),
             errors: [],
             values: {},
             today: chinaToday(),
@@ -124,15 +124,15 @@ export function placesRoutes(services: Services): Router {
       }
       if (req.cookies?.[HOME_COOKIE] !== base) res.cookie(HOME_COOKIE, base, cookieOptions(req));
       res.locals.homePath = base;
-      const mine = services.cases.listByTokens(mineTokens(req));
+      const mine = await services.cases.listByTokens(mineTokens(req));
       // The links to this phone's cases are private links.
       if (mine.length) noStore(res);
       res.render('places/landing', { plate, base, mine });
     });
-    router.get(`/${prefix}/:token/help`, (req, res) => {
-      const plate = activePlate(services, req, res, kind);
+    router.get(`/${prefix}/:token/help`, async (req, res) => {
+      const plate = await activePlate(services, req, res, kind);
       if (!plate) return;
-      res.render('places/help', { plate, base: `/${prefix}/${plate.token}`, cadres: services.cadres.forVillage(plate.villageId) });
+      res.render('places/help', { plate, base: `/${prefix}/${plate.token}`, cadres: await services.cadres.forVillage(plate.villageId) });
     });
   }
   return router;

@@ -9,8 +9,8 @@ interface Needs {
   cadres: CadresService;
   places: PlacesService;
 }
-const services = ({ db, config, now }: ServiceContext, { cadres, places }: Needs) => ({
-  plates: createPlatesService({ repo: createPlatesRepo(db), cadres, places, publicBaseUrl: config.publicBaseUrl, now }),
+const services = ({ database, config, now }: ServiceContext, { cadres, places }: Needs) => ({
+  plates: createPlatesService({ repo: createPlatesRepo(database), cadres, places, publicBaseUrl: config.publicBaseUrl, now }),
 });
 
 /** Door plates: QR codes, print sheets and PDFs, reissuing a plate. */

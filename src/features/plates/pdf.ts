@@ -142,7 +142,7 @@ function drawCutMarks(doc: Doc, left: number, top: number, size: PlateSize): voi
  */
 export async function writeHouseholdPlatesPdf(
   out: Writable,
-  plates: Iterable<PrintablePlate>,
+  plates: AsyncIterable<PrintablePlate> | Iterable<PrintablePlate>,
   opts: { size: PlateSize; url: (token: string) => string; title: string },
 ): Promise<number> {
   const finished = new Promise<void>((resolve, reject) => {
@@ -155,7 +155,7 @@ export async function writeHouseholdPlatesPdf(
   const left = ((A4.width - opts.size.columns * opts.size.width) / 2) * MM;
   const top = ((A4.height - opts.size.rows * opts.size.height) / 2) * MM;
   let n = 0;
-  for (const p of plates) {
+  for await (const p of plates) {
     const slot = n % perPage;
     if (slot === 0) {
       if (n > 0) await drained(doc, out);

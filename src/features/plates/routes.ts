@@ -53,7 +53,7 @@ export function qrRoutes(services: Services): Router {
     try {
       const m = String(req.params.file).match(/^([A-Za-z0-9_-]{12})\.(svg|png)$/);
       if (!m || !isPlateTokenShape(m[1]!)) throw new NotFoundError('plate');
-      const plate = services.places.plateByToken(m[1]!);
+      const plate = await services.places.plateByToken(m[1]!);
       if (!inScope(currentUser(res)!.scope, plate.villageId)) throw new NotFoundError('plate');
       const url = services.plates.url(plate.kind, plate.token);
       if (m[2] === 'svg') res.type('image/svg+xml').send(await qrSvg(url));
@@ -76,11 +76,11 @@ export function platesRoutes(services: Services): Router {
     return parsed.data;
   };
 
-  const toSelection = (res: Response, q: z.output<typeof selection>): PlateSelection => {
+  const toSelection = async (res: Response, q: z.output<typeof selection>): Promise<PlateSelection> => {
     const user = currentUser(res)!;
     if (!q.village && !q.town && !q.households?.length) throw new NotFoundError('selection');
     // A village or township outside the caller's scope is not there for them.
-    const visible = services.places.villagesIn(user.scope);
+    const visible = await services.places.villagesIn(user.scope);
     if (q.village && !visible.some((v) => v.code === q.village)) throw new NotFoundError('village');
     if (q.town && !visible.some((v) => v.code.startsWith(q.town!))) throw new NotFoundError('town');
     return {
@@ -92,20 +92,20 @@ export function platesRoutes(services: Services): Router {
     };
   };
 
-  router.get('/plates', staffOnly, (req, res) => {
+  router.get('/plates', staffOnly, async (req, res) => {
     const user = currentUser(res)!;
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 20) : '';
-    const villages = services.places.villagesIn(user.scope).filter((v) => !q || v.name.includes(q) || v.townName.includes(q) || v.code.startsWith(q));
+    const villages = (await services.places.villagesIn(user.scope)).filter((v) => !q || v.name.includes(q) || v.townName.includes(q) || v.code.startsWith(q));
     res.render('admin/plates', { villages, q, publicBaseUrl: services.config.publicBaseUrl });
   });
 
-  router.get('/plates/village/:code', staffOnly, (req, res) => {
+  router.get('/plates/village/:code', staffOnly, async (req, res) => {
     const user = currentUser(res)!;
-    const village = services.places.villagesIn(user.scope).find((v) => v.code === req.params.code);
+    const village = (await services.places.villagesIn(user.scope)).find((v) => v.code === req.params.code);
     if (!village) throw new NotFoundError('village');
     res.render('admin/plates-village', {
       village,
-      rows: services.plates.households(user.scope, village.id),
+      rows: await services.plates.households(user.scope, village.id),
       sizes: Object.values(SIZES),
       plateCode,
       notice: req.query.reissued === '1' ? 'reissued' : null,
@@ -116,10 +116,10 @@ export function platesRoutes(services: Services): Router {
   router.get('/plates/print', staffOnly, async (req, res, next) => {
     try {
       const q = parseSelection(req.query);
-      const sel = toSelection(res, q);
+      const sel = await toSelection(res, q);
       const size = sizeOf(q.size);
       const plates = [];
-      for (const p of services.plates.iterate(sel)) {
+      for await (const p of services.plates.iterate(sel)) {
         if (plates.length >= HTML_PRINT_LIMIT) break;
         plates.push({ ...p, code: plateCode(p.plateId), fit: addressFit(p.address), svg: await qrSvg(services.plates.url('household', p.token)) });
       }
@@ -129,7 +129,7 @@ export function platesRoutes(services: Services): Router {
       res.render('admin/plates-print', {
         pages,
         size,
-        total: services.plates.count(sel),
+        total: await services.plates.count(sel),
         limit: HTML_PRINT_LIMIT,
         query: new URLSearchParams(req.query as Record<string, string>).toString(),
       });
@@ -141,14 +141,14 @@ export function platesRoutes(services: Services): Router {
   router.get('/plates.pdf', staffOnly, async (req, res, next) => {
     try {
       const q = parseSelection(req.query);
-      const sel = toSelection(res, q);
+      const sel = await toSelection(res, q);
       const user = currentUser(res)!;
-      services.staff.audit({
+      await services.staff.audit({
         userId: user.id,
         ip: req.ip ?? '',
         action: 'plates_printed',
         target: q.village ?? q.town ?? 'households',
-        detail: `${services.plates.count(sel)} ${sizeOf(q.size).key}`,
+        detail: `${await services.plates.count(sel)} ${sizeOf(q.size).key}`,
       });
       res.type('application/pdf');
       res.set('Content-Disposition', `attachment; filename="plates-${q.village ?? q.town ?? 'selected'}.pdf"`);
@@ -164,7 +164,7 @@ export function platesRoutes(services: Services): Router {
 
   router.get('/plates/village/:code/village.pdf', staffOnly, async (req, res, next) => {
     try {
-      const v = services.plates.villagePlate(currentUser(res)!.scope, String(req.params.code));
+      const v = await services.plates.villagePlate(currentUser(res)!.scope, String(req.params.code));
       if (!v) throw new NotFoundError('village');
       res.type('application/pdf');
       res.set('Content-Disposition', `attachment; filename="village-${v.villageCode}.pdf"`);
@@ -175,11 +175,11 @@ export function platesRoutes(services: Services): Router {
   });
 
   // Reissuing makes the old plate on the door stop working: it is confirmed on a page of its own.
-  router.get('/plates/households/:id/reissue', staffOnly, (req, res) => {
+  router.get('/plates/households/:id/reissue', staffOnly, async (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
-    const h = services.plates.household(user.scope, Number.isInteger(id) ? id : 0);
-    const village = services.places.villagesIn(user.scope).find((v) => v.id === h.villageId)!;
+    const h = await services.plates.household(user.scope, Number.isInteger(id) ? id : 0);
+    const village = (await services.places.villagesIn(user.scope)).find((v) => v.id === h.villageId)!;
     res.render('admin/confirm', {
       title: t('plates.reissueConfirmTitle'),
       details: [
@@ -194,11 +194,11 @@ export function platesRoutes(services: Services): Router {
     });
   });
 
-  router.post('/plates/households/:id/reissue', staffOnly, (req, res) => {
+  router.post('/plates/households/:id/reissue', staffOnly, async (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
-    const { plateId } = services.plates.reissue(user.scope, Number.isInteger(id) ? id : 0);
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'plate_reissued', target: `household:${id}`, detail: plateCode(plateId) });
+    const { plateId } = await services.plates.reissue(user.scope, Number.isInteger(id) ? id : 0);
+    await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'plate_reissued', target: `household:${id}`, detail: plateCode(plateId) });
     const village = String(req.body?.village ?? '');
     res.redirect(303, /^\d{12}$/.test(village) ? `/admin/plates/village/${village}?reissued=1#h${id}` : '/admin/plates');
   });

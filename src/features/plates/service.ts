@@ -20,47 +20,47 @@ export function createPlatesService(deps: {
   const now = deps.now ?? (() => new Date());
   return {
     url: (kind: 'household' | 'village', token: string) => plateUrl(deps.publicBaseUrl, kind, token),
-    count: (s: PlateSelection) => repo.count(s),
+    count: (s: PlateSelection): Promise<number> => repo.count(s),
     /**
      * The selected plates in print order, one at a time, read from the database PLATE_SLICE at a
      * time: each slice is read whole, so the caller may await between plates (a PDF waiting for a
      * slow client) while villagers' cases and everything else are written.
      */
-    *iterate(s: PlateSelection): Generator<PrintablePlate> {
-      const slice = repo.sliceReader(s);
+    async *iterate(s: PlateSelection): AsyncGenerator<PrintablePlate> {
+      const slice = await repo.sliceReader(s);
       let last: PrintablePlate | undefined;
       for (;;) {
-        const rows = slice(last, PLATE_SLICE);
+        const rows = await slice(last, PLATE_SLICE);
         yield* rows;
         if (rows.length < PLATE_SLICE) return;
         last = rows[rows.length - 1];
       }
     },
     /** The village's own plate (notice board) with its cadres, if the village is in scope. */
-    villagePlate(scope: Scope, code: string) {
-      const v = repo.villagePlate(code);
+    async villagePlate(scope: Scope, code: string) {
+      const v = await repo.villagePlate(code);
       if (!v || !inScope(scope, v.villageId)) return undefined;
-      return { ...v, cadres: cadres.forVillage(v.villageId) };
+      return { ...v, cadres: await cadres.forVillage(v.villageId) };
     },
-    households(scope: Scope, villageId: number) {
+    async households(scope: Scope, villageId: number) {
       if (!inScope(scope, villageId)) throw new NotFoundError('village');
       return repo.households(villageId);
     },
     /** One household's plate, within scope (for the reissue confirmation). */
-    household(scope: Scope, householdId: number) {
-      const villageId = repo.householdVillage(householdId);
+    async household(scope: Scope, householdId: number) {
+      const villageId = await repo.householdVillage(householdId);
       if (villageId === undefined || !inScope(scope, villageId)) throw new NotFoundError('household');
-      const row = repo.households(villageId).find((h) => h.id === householdId);
+      const row = (await repo.households(villageId)).find((h) => h.id === householdId);
       if (!row) throw new NotFoundError('household');
       return { ...row, villageId };
     },
     /** A new plate for a household (lost or damaged): the old QR then says the plate was replaced. */
-    reissue(scope: Scope, householdId: number): { token: string; plateId: number } {
-      const villageId = repo.householdVillage(householdId);
+    async reissue(scope: Scope, householdId: number): Promise<{ token: string; plateId: number }> {
+      const villageId = await repo.householdVillage(householdId);
       if (villageId === undefined || !inScope(scope, villageId)) throw new NotFoundError('household');
       const token = newPlateToken();
       // the plates table is the places feature's: it issues the new plate
-      const plateId = places.reissueHouseholdPlate(householdId, villageId, token, now().toISOString());
+      const plateId = await places.reissueHouseholdPlate(householdId, villageId, token, now().toISOString());
       return { token, plateId };
     },
   };

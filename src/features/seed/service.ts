@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { projectRoot, transaction, type Db } from '../../db/index.js';
+import { projectRoot } from '../../db/index.js';
 import { ValidationError } from '../../errors.js';
 import type { CatalogService } from '../catalog/service.js';
 import type { PlacesService } from '../places/service.js';
@@ -56,27 +56,29 @@ export function demoPlateToken(tokenKey: string): NonNullable<WriteOptions['plat
 
 /**
  * Loads the demo district, its plates and cadres, the catalogue and the 2026 calendar from the data
- * files, through the import staff use (each file read, every row checked, then written), all in one
- * transaction: a bad row in any file and nothing is written. The database must be migrated and hold
- * no places yet.
+ * files, through the import staff use (every row checked, then written), all in one transaction: a
+ * bad row in any file and nothing is written. The files are read and parsed before the transaction
+ * opens. The database must be migrated and hold no places yet.
  */
-export function seedDemo(db: Db, services: SeedServices, opts: SeedOptions): SeedCounts {
+export async function seedDemo(services: SeedServices, opts: SeedOptions): Promise<SeedCounts> {
   const dir = opts.dir ?? DEMO_DATA_DIR;
-  const read = (file: string) => fs.readFileSync(path.join(dir, file));
-  const themes = parseTableNow(read(DEMO_THEMES_FILE), 'utf8');
+  const read = (file: string) => parseTableNow(fs.readFileSync(path.join(dir, file)), 'utf8');
+  const themes = read(DEMO_THEMES_FILE);
+  const files = DEMO_FILES.map(({ dataset, file }) => ({ dataset, file, table: read(file) }));
   const writeOptions: WriteOptions = { plateToken: demoPlateToken(opts.tokenKey) };
   const added = new Map<DatasetName, number>();
-  let cadres = 0;
+  const cadreTable = files.find((f) => f.dataset === 'cadres')?.table;
+  const phone = cadreTable?.headers.indexOf('手机号') ?? -1;
+  const cadres = cadreTable ? new Set(cadreTable.rows.map((r) => r[phone])).size : 0;
 
-  transaction(db, () => {
-    services.catalog.saveThemes(themes.rows.map(([code = '', name = '']) => ({ code, name })));
-    for (const { dataset, file } of DEMO_FILES) {
-      const bytes = read(file);
+  await services.transfer.together(async () => {
+    await services.catalog.saveThemes(themes.rows.map(([code = '', name = '']) => ({ code, name })));
+    for (const { dataset, file, table } of files) {
       // The admin's scope: every village, including those the places file has just added.
-      const villageIds = new Set(services.places.placeRows().map((p) => p.villageId));
+      const villageIds = new Set((await services.places.placeRows()).map((p) => p.villageId));
       const caller: Caller = { role: 'admin', scope: { all: true, villageIds } };
       try {
-        added.set(dataset, services.transfer.importNow(dataset, bytes, caller, writeOptions).counts.add);
+        added.set(dataset, (await services.transfer.importNow(dataset, table, caller, writeOptions)).counts.add);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
         throw new Error(
@@ -87,14 +89,9 @@ export function seedDemo(db: Db, services: SeedServices, opts: SeedOptions): See
           { cause: err },
         );
       }
-      if (dataset === 'cadres') {
-        const table = parseTableNow(bytes, 'utf8');
-        const phone = table.headers.indexOf('手机号');
-        cadres = new Set(table.rows.map((r) => r[phone])).size;
-      }
     }
   });
-  const placeRows = services.places.placeRows();
+  const placeRows = await services.places.placeRows();
   return {
     towns: new Set(placeRows.map((p) => p.townCode)).size,
     villages: placeRows.length,

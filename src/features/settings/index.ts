@@ -2,9 +2,9 @@ import type { Feature, ServiceContext } from '../feature.js';
 import { createSettingsRepo } from './repo.js';
 import { createSettingsService } from './service.js';
 
-const services = ({ db, config }: ServiceContext) => ({
+const services = ({ database, config }: ServiceContext) => ({
   /** The installation's signing secret: MASHANG_SECRET, else a random one kept in settings. */
-  secret: createSettingsService(createSettingsRepo(db), config.secret).secret,
+  secret: createSettingsService(createSettingsRepo(database), config.secret).secret,
 });
 
 /** The installation's own settings (the signing secret). */

@@ -1,14 +1,13 @@
-import type { Db } from '../../db/index.js';
+import { sql } from 'kysely';
+import type { Database } from '../../db/database.js';
 
 /** Installation-wide values kept in the settings table (key → value). */
-export function createSettingsRepo(db: Db) {
-  const get = db.prepare('SELECT value FROM settings WHERE key = ?').pluck();
-  const insertIfAbsent = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING');
+export function createSettingsRepo(db: Database) {
   return {
-    get: (key: string) => get.get(key) as string | undefined,
+    get: async (key: string) => (await db.get<{ value: string }>(sql`SELECT value FROM settings WHERE key = ${key}`))?.value,
     /** Stores the value unless the key already has one (another process may have been first). */
-    insertIfAbsent: (key: string, value: string) => {
-      insertIfAbsent.run(key, value);
+    insertIfAbsent: async (key: string, value: string) => {
+      await db.run(sql`INSERT INTO settings (key, value) VALUES (${key}, ${value}) ON CONFLICT (key) DO NOTHING`);
     },
   };
 }

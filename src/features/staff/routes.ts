@@ -41,69 +41,65 @@ const userForm = z.object({
 /** Admins manage back-office users and their scopes (at /admin, behind its gate). */
 export function staffRoutes(services: Services): Router {
   const router = Router();
-  const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
-    const villages = services.places.villagesIn(currentUser(res)!.scope);
-    const towns = services.places.towns();
+  const render = async (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
+    const villages = await services.places.villagesIn(currentUser(res)!.scope);
+    const towns = await services.places.towns();
     // Scopes are shown by name, and chosen from lists of the district's places.
     const placeNames = new Map<string, string>([
       ...towns.map((t) => [`town:${t.code}`, t.name] as [string, string]),
       ...villages.map((v) => [`village:${v.code}`, `${v.townName} ${v.name}`] as [string, string]),
     ]);
     placeNames.set('district:370812', t('users.fields.district'));
-    res.status(status).render('admin/users', { rows: services.staff.list(), errors: [], values: {}, towns, villages, placeNames, ...extra });
+    res.status(status).render('admin/users', { rows: await services.staff.list(), errors: [], values: {}, towns, villages, placeNames, ...extra });
   };
 
   router.get('/users', requireUser('admin'), (_req, res) => render(res));
 
-  router.post('/users', requireUser('admin'), async (req, res, next) => {
-    try {
-      const user = currentUser(res)!;
-      const parsed = userForm.safeParse(req.body ?? {});
-      const errors: FieldError[] = parsed.success ? [] : fieldErrors(parsed.error, { hrefPrefix: 'u-' });
-      let cadreId: number | null = null;
-      const scopes: Array<{ level: ScopeLevel; code: string }> = [];
-      if (parsed.success) {
-        const v = parsed.data;
-        if (services.staff.findUser(v.username)) errors.push({ field: 'username', text: t('users.taken'), href: '#u-username' });
-        const rule = passwordProblem(v.password, v.username);
-        if (rule) errors.push({ field: 'password', text: t(`admin.password.rules.${rule}`), href: '#u-password' });
-        if (v.cadrePhone) {
-          cadreId = services.staff.cadreIdByPhone(normalisePhone(v.cadrePhone)) ?? null;
-          if (cadreId === null) errors.push({ field: 'cadrePhone', text: t('users.noCadre'), href: '#u-cadrePhone' });
-        }
-        if (v.district === '1') scopes.push({ level: 'district', code: '370812' });
-        for (const code of v.towns) scopes.push({ level: 'town', code });
-        for (const code of v.villages) scopes.push({ level: 'village', code });
-        for (const s of scopes)
-          if (!services.staff.placeExists(s.level, s.code))
-            errors.push({ field: s.level === 'town' ? 'towns' : 'villages', text: t('users.unknownPlace', { code: s.code }), href: `#u-${s.level}s` });
-        if (v.role !== 'admin' && scopes.length === 0 && cadreId === null) errors.push({ field: 'towns', text: t('users.scopeRequired'), href: '#u-towns' });
-      }
-      if (!parsed.success || errors.length) {
-        render(res, { errors, values: { ...req.body, password: '' } }, 400);
-        return;
-      }
+  router.post('/users', requireUser('admin'), async (req, res) => {
+    const user = currentUser(res)!;
+    const parsed = userForm.safeParse(req.body ?? {});
+    const errors: FieldError[] = parsed.success ? [] : fieldErrors(parsed.error, { hrefPrefix: 'u-' });
+    let cadreId: number | null = null;
+    const scopes: Array<{ level: ScopeLevel; code: string }> = [];
+    if (parsed.success) {
       const v = parsed.data;
-      const id = await services.staff.createUser({ username: v.username, displayName: v.displayName, password: v.password, role: v.role, cadreId, scopes });
-      services.staff.audit({
-        userId: user.id,
-        ip: req.ip ?? '',
-        action: 'user_added',
-        target: `user:${id}`,
-        detail: `${v.username} ${v.role} ${scopes.map((s) => `${s.level}:${s.code}`).join(' ')}`,
-      });
-      res.redirect(303, '/admin/users');
-    } catch (err) {
-      next(err);
+      if (await services.staff.findUser(v.username)) errors.push({ field: 'username', text: t('users.taken'), href: '#u-username' });
+      const rule = passwordProblem(v.password, v.username);
+      if (rule) errors.push({ field: 'password', text: t(`admin.password.rules.${rule}`), href: '#u-password' });
+      if (v.cadrePhone) {
+        cadreId = (await services.staff.cadreIdByPhone(normalisePhone(v.cadrePhone))) ?? null;
+        if (cadreId === null) errors.push({ field: 'cadrePhone', text: t('users.noCadre'), href: '#u-cadrePhone' });
+      }
+      if (v.district === '1') scopes.push({ level: 'district', code: '370812' });
+      for (const code of v.towns) scopes.push({ level: 'town', code });
+      for (const code of v.villages) scopes.push({ level: 'village', code });
+      for (const s of scopes)
+        if (!(await services.staff.placeExists(s.level, s.code)))
+          errors.push({ field: s.level === 'town' ? 'towns' : 'villages', text: t('users.unknownPlace', { code: s.code }), href: `#u-${s.level}s` });
+      if (v.role !== 'admin' && scopes.length === 0 && cadreId === null) errors.push({ field: 'towns', text: t('users.scopeRequired'), href: '#u-towns' });
     }
+    if (!parsed.success || errors.length) {
+      await render(res, { errors, values: { ...req.body, password: '' } }, 400);
+      return;
+    }
+    const v = parsed.data;
+    const id = await services.staff.createUser({ username: v.username, displayName: v.displayName, password: v.password, role: v.role, cadreId, scopes });
+    await services.staff.audit({
+      userId: user.id,
+      ip: req.ip ?? '',
+      action: 'user_added',
+      target: `user:${id}`,
+      detail: `${v.username} ${v.role} ${scopes.map((s) => `${s.level}:${s.code}`).join(' ')}`,
+    });
+    res.redirect(303, '/admin/users');
   });
 
-  router.post('/users/:id/active', requireUser('admin'), (req, res) => {
+  router.post('/users/:id/active', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
     const active = req.body?.active === '1';
-    if (id !== user.id && Number.isInteger(id) && services.staff.setActive(id, active)) {
-      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: active ? 'user_activated' : 'user_deactivated', target: `user:${id}` });
+    if (id !== user.id && Number.isInteger(id) && (await services.staff.setActive(id, active))) {
+      await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: active ? 'user_activated' : 'user_deactivated', target: `user:${id}` });
     }
     res.redirect(303, '/admin/users');
   });

@@ -44,15 +44,15 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
   const hashPassword = (password: string) => hashAt(password, scryptCost);
   // Spent on unknown usernames too, so timing does not tell which accounts exist.
   const DUMMY_HASH = dummyHash(scryptCost);
-  const scopeOf = (u: UserRow): Scope => {
-    if (u.role === 'admin') return { all: true, villageIds: new Set(repo.villageIdsFor('all', 0)) };
+  const scopeOf = async (u: UserRow): Promise<Scope> => {
+    if (u.role === 'admin') return { all: true, villageIds: new Set(await repo.villageIdsFor('all', 0)) };
     const ids = new Set<number>();
     let all = false;
-    for (const s of repo.scopes(u.id)) {
+    for (const s of await repo.scopes(u.id)) {
       if (s.level === 'district') all = true;
-      for (const id of repo.villageIdsFor(s.level, s.code)) ids.add(id);
+      for (const id of await repo.villageIdsFor(s.level, s.code)) ids.add(id);
     }
-    if (u.cadreId !== null) for (const id of repo.villageIdsFor('cadre', u.cadreId)) ids.add(id);
+    if (u.cadreId !== null) for (const id of await repo.villageIdsFor('cadre', u.cadreId)) ids.add(id);
     return { all, villageIds: ids };
   };
 
@@ -62,47 +62,49 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
    * and those past the limit are not even checked. `wait` > 0: refused, try again in that many
    * minutes. `succeeded()` lifts this source's count (and the account's, unless it is locked).
    */
-  const passGate = (username: string, ip: string, trustedDevice: string | undefined) => {
+  const passGate = async (username: string, ip: string, trustedDevice: string | undefined) => {
     const name = username.trim().toLowerCase();
     const pairKey = `login:${name}:${trustedDevice ? `device:${sha256(trustedDevice)}` : `ip:${ip}`}`;
     const accountKey = `login:${name}`;
-    const refused = (wait: number) => ({ wait, succeeded: () => undefined });
+    const refused = (wait: number) => ({ wait, succeeded: async () => undefined });
     const waiting = Math.max(
-      throttle.waitMinutes(throttle.current(pairKey, { afreshAfterLock: false })),
-      trustedDevice ? 0 : throttle.waitMinutes(throttle.current(accountKey, { afreshAfterLock: true })),
+      throttle.waitMinutes(await throttle.current(pairKey, { afreshAfterLock: false })),
+      trustedDevice ? 0 : throttle.waitMinutes(await throttle.current(accountKey, { afreshAfterLock: true })),
     );
     if (waiting > 0) return refused(waiting);
-    const pairAttempts = throttle.hit(pairKey, { afreshAfterLock: false }, (n) => (n >= FREE_TRIES ? Math.min(MAX_DELAY_MINUTES, 2 ** (n - FREE_TRIES)) : 0));
+    const pairAttempts = await throttle.hit(pairKey, { afreshAfterLock: false }, (n) =>
+      n >= FREE_TRIES ? Math.min(MAX_DELAY_MINUTES, 2 ** (n - FREE_TRIES)) : 0,
+    );
     const accountAttempts =
       trustedDevice || pairAttempts === 'locked'
         ? 0
-        : throttle.hit(accountKey, { afreshAfterLock: true }, (n) => (n >= ACCOUNT_MAX_FAILURES ? ACCOUNT_LOCK_MINUTES : 0));
+        : await throttle.hit(accountKey, { afreshAfterLock: true }, (n) => (n >= ACCOUNT_MAX_FAILURES ? ACCOUNT_LOCK_MINUTES : 0));
     // Locked by an attempt that overlapped this one: refused unchecked, like any locked attempt.
     if (pairAttempts === 'locked' || accountAttempts === 'locked') {
       return refused(
         Math.max(
           1,
-          throttle.waitMinutes(throttle.current(pairKey, { afreshAfterLock: false })),
-          trustedDevice ? 0 : throttle.waitMinutes(throttle.current(accountKey, { afreshAfterLock: true })),
+          throttle.waitMinutes(await throttle.current(pairKey, { afreshAfterLock: false })),
+          trustedDevice ? 0 : throttle.waitMinutes(await throttle.current(accountKey, { afreshAfterLock: true })),
         ),
       );
     }
     return {
       wait: 0,
-      succeeded: () => {
-        throttle.clear(pairKey);
-        if (!trustedDevice) throttle.clear(accountKey);
+      succeeded: async () => {
+        await throttle.clear(pairKey);
+        if (!trustedDevice) await throttle.clear(accountKey);
       },
     };
   };
 
-  const toSignedIn = (u: UserRow): SignedInUser => ({
+  const toSignedIn = async (u: UserRow): Promise<SignedInUser> => ({
     id: u.id,
     username: u.username,
     displayName: u.displayName,
     role: u.role,
     cadreId: u.cadreId,
-    scope: scopeOf(u),
+    scope: await scopeOf(u),
   });
 
   return {
@@ -111,9 +113,9 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
      * here (so it can be printed once); never touches an existing admin.
      */
     async ensureAdmin(password: string | undefined): Promise<{ created: boolean; generatedPassword?: string }> {
-      if (repo.findByUsername('admin')) return { created: false };
+      if (await repo.findByUsername('admin')) return { created: false };
       const pw = password ?? randomPassword();
-      repo.insert({ username: 'admin', displayName: '系统管理员', passwordHash: await hashPassword(pw), role: 'admin' });
+      await repo.insert({ username: 'admin', displayName: '系统管理员', passwordHash: await hashPassword(pw), role: 'admin' });
       return { created: true, generatedPassword: password ? undefined : pw };
     },
 
@@ -125,33 +127,33 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
       cadreId?: number | null;
       scopes?: Array<{ level: ScopeLevel; code: string }>;
     }): Promise<number> {
-      const id = repo.insert({ ...u, passwordHash: await hashPassword(u.password) });
-      for (const s of u.scopes ?? []) repo.addScope(id, s.level, s.code);
+      const id = await repo.insert({ ...u, passwordHash: await hashPassword(u.password) });
+      for (const s of u.scopes ?? []) await repo.addScope(id, s.level, s.code);
       return id;
     },
 
     findUser: (username: string) => repo.findByUsername(username),
     list: () => repo.list(),
     /** Activates or deactivates a user; a deactivated user's sessions end at once. */
-    setActive(id: number, active: boolean): boolean {
-      const changed = repo.setActive(id, active);
+    async setActive(id: number, active: boolean): Promise<boolean> {
+      const changed = await repo.setActive(id, active);
       if (changed && !active) {
-        repo.endSessions(id, null);
-        repo.forgetDevices(id);
+        await repo.endSessions(id, null);
+        await repo.forgetDevices(id);
       }
       return changed;
     },
     /** Removes expired back-office sessions and forgotten throttles; returns how many sessions. */
-    pruneSessions(): number {
-      throttle.prune();
+    async pruneSessions(): Promise<number> {
+      await throttle.prune();
       return repo.pruneSessions(now().getTime());
     },
     cadreIdByPhone: (phone: string) => repo.cadreIdByPhone(phone),
     placeExists: (level: ScopeLevel, code: string) => repo.placeExists(level, code),
 
     /** The signed-in user behind a session's user id, or undefined if gone or deactivated. */
-    sessionUser(id: number): SignedInUser | undefined {
-      const u = repo.findById(id);
+    async sessionUser(id: number): Promise<SignedInUser | undefined> {
+      const u = await repo.findById(id);
       return u && u.active === 1 ? toSignedIn(u) : undefined;
     },
 
@@ -161,17 +163,17 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
      * wait, for known and unknown names alike, and its password is not even checked.
      */
     async authenticate(username: string, password: string, source: SignInSource): Promise<SignInResult> {
-      const u = repo.findByUsername(username.trim());
+      const u = await repo.findByUsername(username.trim());
       const t = now().getTime();
-      const trusted = !!u && !!source.deviceToken && repo.isTrustedDevice(u.id, sha256(source.deviceToken), t - TRUSTED_DAYS * 86_400_000);
-      const gate = passGate(username, source.ip, trusted ? source.deviceToken! : undefined);
+      const trusted = !!u && !!source.deviceToken && (await repo.isTrustedDevice(u.id, sha256(source.deviceToken), t - TRUSTED_DAYS * 86_400_000));
+      const gate = await passGate(username, source.ip, trusted ? source.deviceToken! : undefined);
       if (gate.wait > 0) return { ok: false, retryAfterMinutes: gate.wait };
       const valid = u && u.active === 1 ? await verifyPassword(password, u.passwordHash) : (await verifyPassword(password, DUMMY_HASH), false);
       if (!valid || !u) return { ok: false };
-      gate.succeeded();
+      await gate.succeeded();
       const deviceToken = trusted ? source.deviceToken! : crypto.randomBytes(18).toString('base64url');
-      repo.trustDevice(u.id, sha256(deviceToken), t);
-      return { ok: true, user: toSignedIn(u), deviceToken };
+      await repo.trustDevice(u.id, sha256(deviceToken), t);
+      return { ok: true, user: await toSignedIn(u), deviceToken };
     },
 
     /**
@@ -186,31 +188,31 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
       keepSid: string,
       ip: string,
     ): Promise<'changed' | 'wrong' | { retryAfterMinutes: number }> {
-      const u = repo.findById(userId);
+      const u = await repo.findById(userId);
       if (!u) return 'wrong';
-      const gate = passGate(u.username, ip, undefined);
+      const gate = await passGate(u.username, ip, undefined);
       if (gate.wait > 0) return { retryAfterMinutes: gate.wait };
       if (!(await verifyPassword(currentPassword, u.passwordHash))) return 'wrong';
-      gate.succeeded();
-      repo.setPassword(userId, await hashPassword(next));
-      repo.endSessions(userId, keepSid);
-      repo.forgetDevices(userId);
+      await gate.succeeded();
+      await repo.setPassword(userId, await hashPassword(next));
+      await repo.endSessions(userId, keepSid);
+      await repo.forgetDevices(userId);
       return 'changed';
     },
 
     /** Sets a password (the command line): every session ends, no device is trusted, the sign-in throttle is lifted. */
     async setPassword(username: string, password: string): Promise<boolean> {
-      const u = repo.findByUsername(username);
+      const u = await repo.findByUsername(username);
       if (!u) return false;
-      repo.setPassword(u.id, await hashPassword(password));
-      repo.endSessions(u.id, null);
-      repo.forgetDevices(u.id);
-      throttle.clear(`login:${u.username.toLowerCase()}`);
+      await repo.setPassword(u.id, await hashPassword(password));
+      await repo.endSessions(u.id, null);
+      await repo.forgetDevices(u.id);
+      await throttle.clear(`login:${u.username.toLowerCase()}`);
       return true;
     },
 
-    audit(e: { userId: number | null; ip: string; action: string; target?: string; detail?: string }): void {
-      repo.audit({ at: now().toISOString(), userId: e.userId, ip: e.ip, action: e.action, target: e.target ?? '', detail: e.detail ?? '' });
+    async audit(e: { userId: number | null; ip: string; action: string; target?: string; detail?: string }): Promise<void> {
+      await repo.audit({ at: now().toISOString(), userId: e.userId, ip: e.ip, action: e.action, target: e.target ?? '', detail: e.detail ?? '' });
     },
     auditList: (page: number) => repo.auditList(50, (page - 1) * 50),
 

@@ -6,7 +6,7 @@ import { createStatsService } from './service.js';
 interface Needs {
   calendar: CalendarService;
 }
-const services = ({ db, now }: ServiceContext, { calendar }: Needs) => ({ stats: createStatsService(createStatsRepo(db), calendar, now) });
+const services = ({ database, now }: ServiceContext, { calendar }: Needs) => ({ stats: createStatsService(createStatsRepo(database), calendar, now) });
 
 /** The dashboard's figures. */
 export const statsFeature: Feature<ReturnType<typeof services>, Needs> = { name: 'stats', services };

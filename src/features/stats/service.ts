@@ -14,14 +14,14 @@ export const DASHBOARD_VILLAGES = 100;
 /** The dashboard's figures for the caller's villages. */
 export function createStatsService(repo: StatsRepo, calendar: CalendarService, now: () => Date = () => new Date()) {
   return {
-    dashboard(scope: Scope) {
+    async dashboard(scope: Scope) {
       const at = now();
       // A scope of the whole district is not checked case by case.
       const villages = scope.all ? null : JSON.stringify([...scope.villageIds]);
       const today = chinaDate(at);
       const todayStart = startOfChinaDay(today).toISOString();
-      const t = repo.totals({ villages, now: at.toISOString(), yellowBefore: yellowBefore(at).toISOString(), todayStart });
-      const counts = new Map(repo.perDay({ villages, since: startOfChinaDay(addDays(today, -29)).toISOString() }).map((d) => [d.day, d.n]));
+      const t = await repo.totals({ villages, now: at.toISOString(), yellowBefore: yellowBefore(at).toISOString(), todayStart });
+      const counts = new Map((await repo.perDay({ villages, since: startOfChinaDay(addDays(today, -29)).toISOString() })).map((d) => [d.day, d.n]));
       const days = Array.from({ length: 30 }, (_, i) => {
         const day = addDays(today, i - 29);
         return { day, n: counts.get(day) ?? 0 };
@@ -38,7 +38,7 @@ export function createStatsService(repo: StatsRepo, calendar: CalendarService, n
         avgRating: t.avgRating,
         ratedShare: resolved ? (t.ratedCount ?? 0) / resolved : null,
         reopenRate: resolved ? (t.reopened ?? 0) / resolved : null,
-        villages: repo.byVillage({ villages, now: at.toISOString(), limit: DASHBOARD_VILLAGES }),
+        villages: await repo.byVillage({ villages, now: at.toISOString(), limit: DASHBOARD_VILLAGES }),
         villageCount: scope.villageIds.size,
         days,
       };

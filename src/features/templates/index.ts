@@ -3,7 +3,7 @@ import { createTemplatesRepo } from './repo.js';
 import { createTemplatesService } from './service.js';
 import { templatesRoutes } from './routes.js';
 
-const services = ({ db, now }: ServiceContext) => ({ templates: createTemplatesService(createTemplatesRepo(db), now) });
+const services = ({ database, now }: ServiceContext) => ({ templates: createTemplatesService(createTemplatesRepo(database), now) });
 
 /** Reply templates: kept by staff, offered to cadres on each case. */
 export const templatesFeature: Feature<ReturnType<typeof services>> = {

@@ -30,21 +30,20 @@ const templateForm = z.object({
 export function templatesRoutes(services: Services): Router {
   const router = Router();
   /** Township staff keep their townships' templates; admins and district staff keep all of them. */
-  const ownerOf = (res: express.Response): { owner: TemplateOwner; towns: Array<{ code: string; name: string }> } => {
+  const ownerOf = async (res: express.Response): Promise<{ owner: TemplateOwner; towns: Array<{ code: string; name: string }> }> => {
     const user = currentUser(res)!;
     // A township's templates are kept by those who serve the whole township, not one of its villages.
     const mine = new Map<string, number>();
-    for (const v of services.places.villagesIn(user.scope)) mine.set(v.code.slice(0, 9), (mine.get(v.code.slice(0, 9)) ?? 0) + 1);
-    const towns = services.places
-      .towns()
+    for (const v of await services.places.villagesIn(user.scope)) mine.set(v.code.slice(0, 9), (mine.get(v.code.slice(0, 9)) ?? 0) + 1);
+    const towns = (await services.places.towns())
       .filter((tw) => tw.villages > 0 && mine.get(tw.code) === tw.villages)
       .map((tw) => ({ code: tw.code, name: tw.name }));
     return { owner: user.scope.all ? 'all' : towns.map((tw) => tw.code), towns };
   };
-  const render = (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
-    const { owner, towns } = ownerOf(res);
+  const render = async (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
+    const { owner, towns } = await ownerOf(res);
     res.status(status).render('admin/templates', {
-      rows: services.templates.visible(owner),
+      rows: await services.templates.visible(owner),
       towns,
       canEdit: owner === 'all',
       kinds: CASE_KINDS,
@@ -57,9 +56,9 @@ export function templatesRoutes(services: Services): Router {
 
   router.get('/templates', requireUser('admin', 'staff'), (_req, res) => render(res));
 
-  router.post('/templates', requireUser('admin', 'staff'), (req, res) => {
+  router.post('/templates', requireUser('admin', 'staff'), async (req, res) => {
     const user = currentUser(res)!;
-    const { owner, towns } = ownerOf(res);
+    const { owner, towns } = await ownerOf(res);
     const parsed = templateForm.safeParse(req.body ?? {});
     const errors = parsed.success ? [] : fieldErrors(parsed.error, { hrefPrefix: 'tpl-' });
     // Township staff file templates under one of their townships; only the district's keepers may leave it empty.
@@ -68,12 +67,12 @@ export function templatesRoutes(services: Services): Router {
       errors.push({ field: 'town', text: t('templates.townInvalid'), href: '#tpl-town' });
     }
     if (!parsed.success || errors.length) {
-      render(res, { errors, values: req.body }, 400);
+      await render(res, { errors, values: req.body }, 400);
       return;
     }
     const { town: _town, ...template } = parsed.data;
-    const id = services.templates.add({ ...template, townCode }, user.id, owner);
-    services.staff.audit({
+    const id = await services.templates.add({ ...template, townCode }, user.id, owner);
+    await services.staff.audit({
       userId: user.id,
       ip: req.ip ?? '',
       action: 'template_added',
@@ -83,11 +82,11 @@ export function templatesRoutes(services: Services): Router {
     res.redirect(303, '/admin/templates');
   });
 
-  router.post('/templates/:id/delete', requireUser('admin', 'staff'), (req, res) => {
+  router.post('/templates/:id/delete', requireUser('admin', 'staff'), async (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
-    services.templates.remove(Number.isInteger(id) ? id : 0, ownerOf(res).owner);
-    services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'template_deleted', target: `template:${id}` });
+    await services.templates.remove(Number.isInteger(id) ? id : 0, (await ownerOf(res)).owner);
+    await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'template_deleted', target: `template:${id}` });
     res.redirect(303, '/admin/templates');
   });
   return router;

@@ -11,22 +11,21 @@ export function createTemplatesService(repo: TemplatesRepo, now: () => Date = ()
   const keeps = (owner: TemplateOwner, t: ReplyTemplate) => owner === 'all' || (t.townCode !== null && owner.includes(t.townCode));
   return {
     /** The templates a user sees: the district's and their townships' (all for 'all'), and which they may delete. */
-    visible(owner: TemplateOwner): Array<ReplyTemplate & { canDelete: boolean }> {
-      return repo
-        .all()
+    async visible(owner: TemplateOwner): Promise<Array<ReplyTemplate & { canDelete: boolean }>> {
+      return (await repo.all())
         .filter((t) => owner === 'all' || t.townCode === null || owner.includes(t.townCode))
         .map((t) => ({ ...t, canDelete: keeps(owner, t) }));
     },
     /** Templates offered on a case: the district's and those of the case's township. */
     forCase: (kind: string, category: string | null, townCode: string) => repo.forCase(kind, category, townCode),
-    add(t: Omit<ReplyTemplate, 'id'>, userId: number, owner: TemplateOwner): number {
+    async add(t: Omit<ReplyTemplate, 'id'>, userId: number, owner: TemplateOwner): Promise<number> {
       if (!(owner === 'all' ? true : t.townCode !== null && owner.includes(t.townCode))) throw new NotFoundError('town');
       return repo.insert(t, userId, now().toISOString());
     },
     /** Deletes a template the user keeps; another township's, or the district's for township staff, is not there for them. */
-    remove(id: number, owner: TemplateOwner): void {
-      const t = repo.byId(id);
-      if (!t || !keeps(owner, t) || !repo.remove(id)) throw new NotFoundError('template');
+    async remove(id: number, owner: TemplateOwner): Promise<void> {
+      const t = await repo.byId(id);
+      if (!t || !keeps(owner, t) || !(await repo.remove(id))) throw new NotFoundError('template');
     },
   };
 }

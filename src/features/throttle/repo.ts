@@ -1,4 +1,5 @@
-import type { Db } from '../../db/index.js';
+import { sql } from 'kysely';
+import type { Database } from '../../db/database.js';
 
 export interface ThrottleRow {
   failures: number;
@@ -9,34 +10,43 @@ export interface ThrottleRow {
 }
 
 /** The `throttles` table: failure counts and locks by key (sign-in, case look-up). */
-export function createThrottleRepo(db: Db) {
-  const s = {
-    get: db.prepare('SELECT failures, locked_until AS lockedUntil, updated_at AS updatedAt FROM throttles WHERE key = ?'),
-    set: db.prepare(
-      'INSERT INTO throttles (key, failures, locked_until, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at',
-    ),
-    // One statement: attempts that overlap (or come from several instances) each get their own
-    // count, and one that arrives while the key is locked is not counted and gets no row back.
-    hit: db.prepare(`INSERT INTO throttles (key, failures, locked_until, updated_at) VALUES (@key, 1, NULL, @now)
-      ON CONFLICT(key) DO UPDATE SET
-        failures = CASE WHEN throttles.updated_at < @quietBefore OR (@afresh = 1 AND throttles.locked_until <= @now) THEN 1 ELSE throttles.failures + 1 END,
-        locked_until = CASE WHEN throttles.updated_at < @quietBefore OR (@afresh = 1 AND throttles.locked_until <= @now) THEN NULL ELSE throttles.locked_until END,
-        updated_at = @now
-      WHERE throttles.locked_until IS NULL OR throttles.locked_until <= @now
-      RETURNING failures`),
-    lock: db.prepare('UPDATE throttles SET locked_until = max(coalesce(locked_until, 0), ?) WHERE key = ?'),
-    clear: db.prepare('DELETE FROM throttles WHERE key = ?'),
-    prune: db.prepare('DELETE FROM throttles WHERE updated_at < ? AND (locked_until IS NULL OR locked_until < ?)'),
-  };
+export function createThrottleRepo(db: Database) {
   return {
-    get: (key: string) => s.get.get(key) as ThrottleRow | undefined,
-    set: (key: string, failures: number, lockedUntil: number | null, now: number) => s.set.run(key, failures, lockedUntil, now),
-    /** Counts one more attempt and returns the count; undefined (and not counted) while the key is locked. */
-    hit: (key: string, now: number, quietBefore: number, afresh: boolean) =>
-      s.hit.pluck().get({ key, now, quietBefore, afresh: afresh ? 1 : 0 }) as number | undefined,
-    lock: (key: string, until: number) => s.lock.run(until, key),
-    clear: (key: string) => s.clear.run(key),
-    prune: (before: number, now: number) => s.prune.run(before, now).changes,
+    get: async (key: string) =>
+      db.get<ThrottleRow>(sql`SELECT failures, locked_until AS "lockedUntil", updated_at AS "updatedAt" FROM throttles WHERE key = ${key}`),
+    set: async (key: string, failures: number, lockedUntil: number | null, now: number) =>
+      db.run(
+        sql`INSERT INTO throttles (key, failures, locked_until, updated_at) VALUES (${key}, ${failures}, ${lockedUntil}, ${now})
+            ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at`,
+      ),
+    /**
+     * Counts one more attempt and returns the count; undefined (and not counted) while the key is locked.
+     * One statement: attempts that overlap (or come from several instances) each get their own count
+     * (on PostgreSQL a concurrent attempt waits for the row and sees the other's count), and one that
+     * arrives while the key is locked is not counted and gets no row back.
+     */
+    hit: async (key: string, now: number, quietBefore: number, afresh: boolean) => {
+      const reset = sql`throttles.updated_at < ${quietBefore} OR (${afresh ? 1 : 0} = 1 AND throttles.locked_until <= ${now})`;
+      const row = await db.get<{ failures: number }>(
+        sql`INSERT INTO throttles (key, failures, locked_until, updated_at) VALUES (${key}, 1, NULL, ${now})
+            ON CONFLICT (key) DO UPDATE SET
+              failures = CASE WHEN ${reset} THEN 1 ELSE throttles.failures + 1 END,
+              locked_until = CASE WHEN ${reset} THEN NULL ELSE throttles.locked_until END,
+              updated_at = ${now}
+            WHERE throttles.locked_until IS NULL OR throttles.locked_until <= ${now}
+            RETURNING failures`,
+      );
+      return row?.failures;
+    },
+    /** Locks the key until `until` at least (a longer lock already there stays). */
+    lock: async (key: string, until: number) =>
+      db.run(
+        sql`UPDATE throttles SET locked_until = CASE WHEN coalesce(locked_until, 0) > ${until} THEN coalesce(locked_until, 0) ELSE ${until} END
+            WHERE key = ${key}`,
+      ),
+    clear: async (key: string) => db.run(sql`DELETE FROM throttles WHERE key = ${key}`),
+    prune: async (before: number, now: number) =>
+      (await db.run(sql`DELETE FROM throttles WHERE updated_at < ${before} AND (locked_until IS NULL OR locked_until < ${now})`)).changes,
   };
 }
 

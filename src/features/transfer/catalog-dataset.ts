@@ -158,15 +158,15 @@ export const catalog: Dataset<CatalogRow> = {
     return errors.length ? { errors } : { value: row, errors };
   },
   key: (v) => v.code,
-  existing(owners, values) {
-    return new Map(owners.catalog.editableItems(values.map((v) => v.code)).map((i) => [i.code, i]));
+  async existing(owners, values) {
+    return new Map((await owners.catalog.editableItems(values.map((v) => v.code))).map((i) => [i.code, i]));
   },
   same: (a, b) => JSON.stringify(a) === JSON.stringify(b),
-  write(owners, values) {
-    owners.catalog.saveItems(values);
+  async write(owners, values) {
+    await owners.catalog.saveItems(values);
   },
-  exportRows(owners) {
-    return owners.catalog.allEditableItems().map(toCells);
+  async exportRows(owners) {
+    return (await owners.catalog.allEditableItems()).map(toCells);
   },
 };
 

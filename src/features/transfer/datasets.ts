@@ -54,15 +54,15 @@ export interface Dataset<T> {
   ): { value?: T; errors: Array<{ column: string; message: string }> };
   key(v: T): string;
   /** the current value for each key among these rows */
-  existing(owners: Owners, values: T[]): Map<string, T>;
+  existing(owners: Owners, values: T[]): Promise<Map<string, T>>;
   same(a: T, b: T): boolean;
   /** rows that would reach beyond the caller's scope (checked with the rest, before anything is written) */
-  conflicts?(owners: Owners, rows: Array<{ row: number; value: T }>, scope: Scope): RowError[];
+  conflicts?(owners: Owners, rows: Array<{ row: number; value: T }>, scope: Scope): Promise<RowError[]>;
   /** writes new and changed rows, all or none, keyed on their natural key: writing the same rows twice changes nothing more */
-  write(owners: Owners, values: T[], opts?: WriteOptions): void;
-  exportRows(owners: Owners, scope: Scope): string[][];
+  write(owners: Owners, values: T[], opts?: WriteOptions): Promise<void>;
+  exportRows(owners: Owners, scope: Scope): Promise<string[][]>;
   /** exportRows in slices, each read whole, for datasets that grow with the district (a download is written between two slices) */
-  exportSlices?(owners: Owners, scope: Scope): Iterable<string[][]>;
+  exportSlices?(owners: Owners, scope: Scope): AsyncIterable<string[][]>;
 }
 
 /** The 村居代码 column: a 12-digit code of a village in the caller's scope. */
@@ -102,16 +102,16 @@ export const households: Dataset<HouseholdRow> = {
     return errors.length ? { errors } : { value: { villageCode, villageId: villageId!, address, contactName, contactPhone, notes }, errors };
   },
   key: (v) => `${v.villageCode}|${v.address}`,
-  existing(owners, values) {
+  async existing(owners, values) {
     const villageIds = [...new Set(values.map((v) => v.villageId))];
-    return new Map(owners.places.householdsIn(villageIds).map((r) => [households.key(r), r]));
+    return new Map((await owners.places.householdsIn(villageIds)).map((r) => [households.key(r), r]));
   },
   same: (a, b) => a.contactName === b.contactName && a.contactPhone === b.contactPhone && a.notes === b.notes,
   // Keyed on (village, address), so writing a row again changes nothing: a re-run after a
   // failure part-way adds only what is missing. A new household gets its plate.
-  write(owners, values, opts = {}) {
+  async write(owners, values, opts = {}) {
     const token = opts.plateToken;
-    owners.places.upsertHouseholds(
+    await owners.places.upsertHouseholds(
       values.map((v) => ({
         villageId: v.villageId,
         villageCode: v.villageCode,
@@ -123,12 +123,14 @@ export const households: Dataset<HouseholdRow> = {
       token ? (h) => token({ kind: 'household', villageCode: h.villageCode, address: h.address }) : undefined,
     );
   },
-  exportRows(owners, scope) {
-    return [...households.exportSlices!(owners, scope)].flat();
+  async exportRows(owners, scope) {
+    const rows: string[][] = [];
+    for await (const slice of households.exportSlices!(owners, scope)) rows.push(...slice);
+    return rows;
   },
   /** One village at a time, in the order of the file: township code, village code, then as added. */
-  *exportSlices(owners, scope) {
-    for (const rows of owners.places.exportHouseholdsByVillage([...scope.villageIds])) {
+  async *exportSlices(owners, scope) {
+    for await (const rows of owners.places.exportHouseholdsByVillage([...scope.villageIds])) {
       yield rows.map((r) => [r.villageCode, r.address, r.contactName, r.contactPhone, r.notes].map(String));
     }
   },
@@ -164,29 +166,33 @@ export const cadres: Dataset<CadreRow> = {
     return errors.length ? { errors } : { value: { villageCode, villageId: villageId!, name, role: role!, phone, dutyHours }, errors };
   },
   key: (v) => `${v.phone}|${v.villageCode}`,
-  existing(owners, values) {
+  async existing(owners, values) {
     const phones = [...new Set(values.map((v) => v.phone))];
-    return new Map(owners.cadres.servingByPhones(phones).map((r) => [cadres.key(r), r]));
+    return new Map((await owners.cadres.servingByPhones(phones)).map((r) => [cadres.key(r), r]));
   },
   same: (a, b) => a.name === b.name && a.role === b.role && a.dutyHours === b.dutyHours,
   // Cadre phones are public: a phone of a cadre who serves none of the caller's villages must not
   // reach that cadre (renaming them on another township's 码上帮).
-  conflicts(owners, rows, scope) {
+  async conflicts(owners, rows, scope) {
     const phones = [...new Set(rows.map((r) => r.value.phone))];
     const elsewhere = new Set<string>();
     const mine = new Set<string>();
-    for (const s of owners.cadres.servingByPhones(phones)) (inScope(scope, s.villageId) ? mine : elsewhere).add(s.phone);
+    for (const s of await owners.cadres.servingByPhones(phones)) (inScope(scope, s.villageId) ? mine : elsewhere).add(s.phone);
     return rows
       .filter((r) => elsewhere.has(r.value.phone) && !mine.has(r.value.phone))
       .map((r) => ({ row: r.row, column: '手机号', message: t('transfer.cadreElsewhere') }));
   },
-  write(owners, values) {
-    owners.cadres.upsertMany(values.map((v) => ({ villageId: v.villageId, name: v.name, role: v.role, phone: v.phone, dutyHours: v.dutyHours })));
+  async write(owners, values) {
+    await owners.cadres.upsertMany(values.map((v) => ({ villageId: v.villageId, name: v.name, role: v.role, phone: v.phone, dutyHours: v.dutyHours })));
   },
-  exportRows(owners, scope) {
-    return owners.cadres
-      .exportServing([...scope.villageIds])
-      .map((c) => [String(c.villageCode), String(c.name), ROLE_LABEL[c.role] ?? String(c.role), String(c.phone), String(c.dutyHours)]);
+  async exportRows(owners, scope) {
+    return (await owners.cadres.exportServing([...scope.villageIds])).map((c) => [
+      String(c.villageCode),
+      String(c.name),
+      ROLE_LABEL[c.role] ?? String(c.role),
+      String(c.phone),
+      String(c.dutyHours),
+    ]);
   },
 };
 
@@ -214,15 +220,17 @@ export const calendar: Dataset<CalendarRow> = {
     return errors.length ? { errors } : { value: { date, kind: kind!, note }, errors };
   },
   key: (v) => v.date,
-  existing(owners, values) {
-    return new Map(owners.calendar.days(values.map((v) => v.date)).map((r) => [r.date, { date: r.date, kind: r.kind as CalendarRow['kind'], note: r.note }]));
+  async existing(owners, values) {
+    return new Map(
+      (await owners.calendar.days(values.map((v) => v.date))).map((r) => [r.date, { date: r.date, kind: r.kind as CalendarRow['kind'], note: r.note }]),
+    );
   },
   same: (a, b) => a.kind === b.kind && a.note === b.note,
-  write(owners, values) {
-    owners.calendar.setDays(values);
+  async write(owners, values) {
+    await owners.calendar.setDays(values);
   },
-  exportRows(owners) {
-    return owners.calendar.allDays().map((r) => [r.date, r.kind === 'holiday' ? '放假' : '调休上班', r.note]);
+  async exportRows(owners) {
+    return (await owners.calendar.allDays()).map((r) => [r.date, r.kind === 'holiday' ? '放假' : '调休上班', r.note]);
   },
 };
 

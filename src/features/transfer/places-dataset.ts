@@ -40,12 +40,12 @@ export const places: Dataset<PlaceRow> = {
     return errors.length ? { errors } : { value: row, errors };
   },
   key: (v) => v.villageCode,
-  existing(owners) {
-    return new Map(owners.places.placeRows().map(({ villageId: _, ...r }) => [r.villageCode, r]));
+  async existing(owners) {
+    return new Map((await owners.places.placeRows()).map(({ villageId: _, ...r }) => [r.villageCode, r]));
   },
   same: (a, b) => (Object.keys(a) as Array<keyof PlaceRow>).every((k) => a[k] === b[k]),
   // A township (and a district) is written once per village row: every row naming it must say the same.
-  conflicts(_owners, rows) {
+  async conflicts(_owners, rows) {
     const errors: RowError[] = [];
     const towns = new Map<string, { row: number; value: PlaceRow }>();
     const districts = new Map<string, { row: number; value: PlaceRow }>();
@@ -63,13 +63,12 @@ export const places: Dataset<PlaceRow> = {
     }
     return errors;
   },
-  write(owners, values, opts = {}) {
+  async write(owners, values, opts = {}) {
     const token = opts.plateToken;
-    owners.places.importPlaces(values, token ? (villageCode) => token({ kind: 'village', villageCode }) : undefined);
+    await owners.places.importPlaces(values, token ? (villageCode) => token({ kind: 'village', villageCode }) : undefined);
   },
-  exportRows(owners, scope) {
-    return owners.places
-      .placeRows()
+  async exportRows(owners, scope) {
+    return (await owners.places.placeRows())
       .filter((r) => scope.villageIds.has(r.villageId))
       .map((r) => [r.districtCode, r.districtName, r.townCode, r.townName, r.centreAddress, r.centreHours, r.centrePhone, r.villageCode, r.villageName]);
   },

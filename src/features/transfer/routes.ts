@@ -70,7 +70,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
       }
       // An export is written as it is read, in flat memory, whatever the size of the district.
       const { headers, slices } = services.transfer.exportParts(name, user);
-      services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'exported', target: name, detail: format });
+      await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'exported', target: name, detail: format });
       res.set('Content-Disposition', `attachment; filename="${name}-${m[1]}.${format}"`);
       res.type(type);
       if (format === 'xlsx') await streamXlsx(res, name, headers, slices);
@@ -119,7 +119,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
       if (!pending) throw new NotFoundError('upload');
       try {
         const plan = await services.transfer.commit(name, pending.bytes, user, pending.encoding);
-        services.staff.audit({
+        await services.staff.audit({
           userId: user.id,
           ip: req.ip ?? '',
           action: 'imported',

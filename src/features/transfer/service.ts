@@ -4,7 +4,6 @@ import { t } from '../../i18n/index.js';
 import { DATASETS, type Dataset, type DatasetName, type Owners, type PlannedRow, type RowError, type WriteOptions } from './datasets.js';
 import { inScope, type Scope } from '../../domain/scope.js';
 import { readTable, writeCsv, writeXlsx, type Encoding, type Table } from './table.js';
-import { parseTableNow } from './parse-table.js';
 import { toCells } from './catalog-dataset.js';
 
 export interface ImportPlan {
@@ -68,14 +67,20 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
   };
 
   /**
-   * Checks every row, a slice at a time, yielding between slices, then compares the rows with what
-   * is stored. plan() lets requests in at each yield (a 200,000-row file never holds the event loop
-   * for long); planNow() runs it straight through.
+   * Checks every row, a slice at a time, then compares the rows with what is stored. With `pause`,
+   * it is awaited between two slices: plan() lets requests in there (a 200,000-row file never holds
+   * the event loop for long). Without it (planNow, inside a transaction), it runs straight through,
+   * awaiting only the database.
    */
-  function* planSteps<T>(ds: Dataset<T>, table: Table, caller: Caller): Generator<void, { plan: ImportPlan; rows: Array<PlannedRow<T>> }> {
+  async function planRows<T>(
+    ds: Dataset<T>,
+    table: Table,
+    caller: Caller,
+    pause?: () => Promise<void>,
+  ): Promise<{ plan: ImportPlan; rows: Array<PlannedRow<T>> }> {
     const missing = ds.headers.filter((h) => !OPTIONAL_COLUMNS.has(h) && !table.headers.includes(h));
     const errors: RowError[] = missing.map((h) => ({ row: 1, column: h, message: t('transfer.missingColumn') }));
-    const byCode = new Map(owners.places.allVillages().map((v) => [v.code, v.id]));
+    const byCode = new Map((await owners.places.allVillages()).map((v) => [v.code, v.id]));
     const villageId = (code: string) => {
       const id = byCode.get(code);
       return inScope(caller.scope, id) ? id : undefined;
@@ -83,7 +88,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     const parsed: Array<{ row: number; value: T }> = [];
     const seen = new Map<string, number>();
     for (let start = 0; missing.length === 0 && start < table.rows.length; start += PLAN_SLICE) {
-      if (start > 0) yield;
+      if (start > 0 && pause) await pause();
       table.rows.slice(start, start + PLAN_SLICE).forEach((cells, i) => {
         const row = start + i + 2;
         const record = Object.fromEntries(table.headers.map((h, j) => [h, cells[j] ?? '']));
@@ -100,10 +105,10 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
         parsed.push({ row, value: r.value });
       });
     }
-    const refused = ds.conflicts?.(owners, parsed, caller.scope) ?? [];
+    const refused = (await ds.conflicts?.(owners, parsed, caller.scope)) ?? [];
     errors.push(...refused);
     const accepted = refused.length ? parsed.filter((p) => !refused.some((e) => e.row === p.row)) : parsed;
-    const existing = ds.existing(
+    const existing = await ds.existing(
       owners,
       accepted.map((p) => p.value),
     );
@@ -123,18 +128,8 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     };
   }
 
-  async function plan<T>(ds: Dataset<T>, table: Table, caller: Caller): Promise<{ plan: ImportPlan; rows: Array<PlannedRow<T>> }> {
-    const steps = planSteps(ds, table, caller);
-    for (let step = steps.next(); ; step = steps.next()) {
-      if (step.done) return step.value;
-      await breathe();
-    }
-  }
-
-  function planNow<T>(ds: Dataset<T>, table: Table, caller: Caller): { plan: ImportPlan; rows: Array<PlannedRow<T>> } {
-    const steps = planSteps(ds, table, caller);
-    for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
-  }
+  const plan = <T>(ds: Dataset<T>, table: Table, caller: Caller) => planRows(ds, table, caller, breathe);
+  const planNow = <T>(ds: Dataset<T>, table: Table, caller: Caller) => planRows(ds, table, caller);
 
   /**
    * Writes the changed rows in short transactions of WRITE_CHUNK rows, pausing after each for about
@@ -147,7 +142,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     const changed = rows.filter((r) => r.status !== 'same').map((r) => r.value);
     for (let i = 0; i < changed.length; i += WRITE_CHUNK) {
       const started = performance.now();
-      uow.runSync(() => ds.write(owners, changed.slice(i, i + WRITE_CHUNK)));
+      await uow.run(() => ds.write(owners, changed.slice(i, i + WRITE_CHUNK)));
       if (i + WRITE_CHUNK < changed.length) await sleep(Math.max(2, (performance.now() - started) / 2));
     }
   }
@@ -174,17 +169,18 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     },
 
     /**
-     * Checks and writes a file at once, in one transaction: any bad row and nothing is written
+     * Checks and writes a table at once, in one transaction: any bad row and nothing is written
      * (a ValidationError naming them). For files that ship with the product, such as the demo
-     * seed's: read on this thread and written in one go, so a caller may join several of them in
-     * one transaction of its own. Staff's uploads go through dryRun and commit.
+     * seed's: parsed by the caller on this thread (parseTableNow) and written in one go, with no
+     * pause between slices, so a caller may join several of them in one transaction of its own
+     * (together). Staff's uploads go through dryRun and commit.
      */
-    importNow(name: DatasetName, bytes: Buffer, caller: Caller, opts: WriteOptions = {}): ImportPlan {
+    async importNow(name: DatasetName, table: Table, caller: Caller, opts: WriteOptions = {}): Promise<ImportPlan> {
       check(name, caller);
       const ds = DATASETS[name] as Dataset<unknown>;
-      const { plan: p, rows } = planNow(ds, parseTableNow(bytes, 'utf8'), caller);
+      const { plan: p, rows } = await planNow(ds, table, caller);
       if (p.errors.length) throw refusal(p.errors);
-      uow.runSync(() =>
+      await uow.run(() =>
         ds.write(
           owners,
           rows.filter((r) => r.status !== 'same').map((r) => r.value),
@@ -194,19 +190,27 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       return p;
     },
 
+    /**
+     * Runs fn in one transaction: the importNow calls in it (and the owners' writes it makes) all
+     * happen or none. fn awaits only database work: read and parse files before.
+     */
+    together<T>(fn: () => Promise<T>): Promise<T> {
+      return uow.run(fn);
+    },
+
     /** The same columns as the import, so export → edit in Excel → import round-trips. */
     async export(name: DatasetName, caller: Caller, format: 'csv' | 'xlsx'): Promise<Buffer> {
       check(name, caller);
       const ds = DATASETS[name] as Dataset<unknown>;
-      const rows = ds.exportRows(owners, caller.scope);
+      const rows = await ds.exportRows(owners, caller.scope);
       return format === 'csv' ? writeCsv([...ds.headers], rows) : writeXlsx(name, [...ds.headers], rows);
     },
 
     /** One catalogue item as the columns of the import file (for the edit form). */
-    catalogCells(caller: Caller, code: string): Record<string, string> | undefined {
+    async catalogCells(caller: Caller, code: string): Promise<Record<string, string> | undefined> {
       check('catalog', caller);
       const ds = DATASETS.catalog;
-      const item = ds.existing(owners, [{ code } as never]).get(code);
+      const item = (await ds.existing(owners, [{ code } as never])).get(code);
       return item ? Object.fromEntries(ds.headers.map((h, i) => [h, toCells(item)[i] ?? ''])) : undefined;
     },
 
@@ -217,7 +221,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       const table: Table = { headers: [...ds.headers], rows: [ds.headers.map((h) => String(cells[h] ?? '').trim())], format: 'csv' };
       const { plan: p, rows } = await plan(ds, table, caller);
       if (p.errors.length) throw new ValidationError(p.errors.map((e) => ({ field: e.column, text: e.message, href: `#f-${ds.headers.indexOf(e.column)}` })));
-      uow.runSync(() =>
+      await uow.run(() =>
         ds.write(
           owners,
           rows.filter((r) => r.status !== 'same').map((r) => r.value),
@@ -232,10 +236,13 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
      * What export writes, for a download written as it is read: the headers, then the rows in
      * slices, each read whole before it is handed on.
      */
-    exportParts(name: DatasetName, caller: Caller): { headers: string[]; slices: Iterable<string[][]> } {
+    exportParts(name: DatasetName, caller: Caller): { headers: string[]; slices: AsyncIterable<string[][]> } {
       check(name, caller);
       const ds = DATASETS[name] as Dataset<unknown>;
-      return { headers: [...ds.headers], slices: ds.exportSlices ? ds.exportSlices(owners, caller.scope) : [ds.exportRows(owners, caller.scope)] };
+      const whole = async function* () {
+        yield await ds.exportRows(owners, caller.scope);
+      };
+      return { headers: [...ds.headers], slices: ds.exportSlices ? ds.exportSlices(owners, caller.scope) : whole() };
     },
 
     /** An empty file with the right columns. */

@@ -49,9 +49,9 @@ export async function writeXlsx(sheetName: string, headers: string[], rows: stri
 }
 
 /** writeCsv's file, as chunks of at most 200 rows made as the slices are read. */
-export function* csvChunks(headers: string[], slices: Iterable<string[][]>): Generator<string> {
+export async function* csvChunks(headers: string[], slices: AsyncIterable<string[][]> | Iterable<string[][]>): AsyncGenerator<string> {
   yield CSV_BOM + csvLine(headers);
-  for (const rows of slices) {
+  for await (const rows of slices) {
     if (rows.length === 0) yield '';
     for (let i = 0; i < rows.length; i += 200)
       yield rows
@@ -68,7 +68,12 @@ export function* csvChunks(headers: string[], slices: Iterable<string[][]>): Gen
  * it was. exceljs 4.4 still zips the file in memory (JSZip) when committing, so memory grows with
  * the sheet's size: at 200,000 households about 115 MB, where writeXlsx took about 1 GB.
  */
-export async function streamXlsx(out: Writable, sheetName: string, headers: string[], slices: Iterable<string[][]>): Promise<boolean> {
+export async function streamXlsx(
+  out: Writable,
+  sheetName: string,
+  headers: string[],
+  slices: AsyncIterable<string[][]> | Iterable<string[][]>,
+): Promise<boolean> {
   const { default: ExcelJS } = await import('exceljs');
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   const ws = wb.addWorksheet(sheetName);
@@ -77,7 +82,7 @@ export async function streamXlsx(out: Writable, sheetName: string, headers: stri
   const head = ws.addRow(headers);
   head.font = { bold: true };
   head.commit();
-  for (const rows of slices) {
+  for await (const rows of slices) {
     if (out.destroyed) return false;
     for (const r of rows) ws.addRow(r.map(protect)).commit();
     if (out.writableNeedDrain) {
