@@ -6,6 +6,7 @@ import { DatabaseProblem, optimize } from './db/index.js';
 import { scheduleBackups } from './db/backup.js';
 import { gracefulShutdown } from './http/shutdown.js';
 import { startNotificationWorker } from './features/notifications/worker.js';
+import { openSharedState } from './http/shared-state.js';
 
 /** Requests under way get this long to finish on SIGTERM; below Docker's and systemd's kill timeouts. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -34,7 +35,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const { db, services, adminCreated, adminPassword, createdDatabase, dbPath, emptyWithoutDemo, seeded } = prepared;
-  const app = createApp(services, { logger });
+  // Rate limits counted in Redis when MASHANG_REDIS_URL is set (every instance shares them).
+  const shared = openSharedState(config, logger);
+  if (config.redisUrl) logger.info('rate limits shared through Redis');
+  const app = createApp(services, { logger, shared });
 
   const server = app.listen(config.port, config.host, () => {
     const { household, village } = services.places.sampleTokens();
@@ -97,8 +101,9 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     clearInterval(jobs);
     // Stop accepting, close idle connections, let requests in flight finish (for a grace period),
-    // let a backup under way finish, then close the database.
-    void Promise.all([shutdown.close(), backups?.stop(), notifier.stop()]).then(() => {
+    // let a backup under way finish, then close Redis and the database.
+    void Promise.all([shutdown.close(), backups?.stop(), notifier.stop()]).then(async () => {
+      await shared.close();
       db.close();
       logger.info('stopped');
       process.exit(0);
