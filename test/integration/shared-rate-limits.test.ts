@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import net from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createClient } from 'redis';
@@ -99,6 +100,45 @@ describe.skipIf(!REDIS)('rate limits shared through Redis', () => {
     const refused = await request(a.app).get(`/open311/v2/services.json?api_key=${key}`);
     expect(refused.status).toBe(429);
     expect(await redis.keys(`${prefix}open311-key:*`)).toHaveLength(1);
+  });
+
+  it('when Redis comes only after the instance started, then the limits count once it is there', async () => {
+    // A port where nothing listens yet; later a relay from it to the test's Redis.
+    const target = new URL(REDIS!);
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as net.AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    const url = new URL(REDIS!);
+    url.hostname = '127.0.0.1';
+    url.port = String(port);
+    const t = instance({ db, config: { redisUrl: url.toString() }, limitPrefix: `${prefix}late:`, rateLimits: { lookupPerIp: 2 } });
+    // Redis away: nothing is counted, nothing refused.
+    for (let i = 0; i < 3; i++) expect((await request(t.app).post('/track')).status).toBe(403);
+    expect((await request(t.app).get('/healthz')).status).toBe(503);
+
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port || 6379), target.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    try {
+      await connected(t);
+      expect((await request(t.app).post('/track')).status).toBe(403);
+      expect((await request(t.app).post('/track')).status).toBe(403);
+      expect((await request(t.app).post('/track')).status).toBe(429);
+    } finally {
+      await t.shared.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => relay.close(resolve));
+    }
   });
 
   it('closes its client: a closed instance holds no connection', async () => {
