@@ -53,21 +53,21 @@ const STORE_ERROR_LOG_MS = 60_000;
 /**
  * The store options every limiter of the app gets: its own store, and fail-open. A store that
  * errors (Redis away) lets the request through without counting rather than fail or hang the
- * page; it is logged at warn once a minute at most, naming how many were let through meanwhile.
+ * page; it is logged at warn once a minute at most, with how many store calls failed since the last line.
  */
 export function limitStores(createLimitStore: LimitStoreFactory, logger: Logger, now: () => number = Date.now) {
   let lastLogged = -Infinity;
-  let passed = 0;
+  let failures = 0;
   const warnThrottled = (name: string, err: unknown) => {
-    passed++;
+    failures++;
     const t = now();
     if (t - lastLogged < STORE_ERROR_LOG_MS) return;
     lastLogged = t;
     logger.warn(
-      { limiter: name, err: err instanceof Error ? err.message : String(err), passedUncounted: passed },
+      { limiter: name, err: err instanceof Error ? err.message : String(err), failures },
       'rate-limit store unavailable: requests pass without being counted',
     );
-    passed = 0;
+    failures = 0;
   };
   return (name: string) => ({
     store: createLimitStore(name),

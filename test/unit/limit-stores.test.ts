@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { limitStores, memoryLimitStore } from '../../src/http/rate-limits.js';
 
 function capture() {
-  const lines: Array<{ level: number; msg: string; limiter?: string; passedUncounted?: number }> = [];
+  const lines: Array<{ level: number; msg: string; limiter?: string; failures?: number }> = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
       lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
@@ -29,7 +29,7 @@ describe('limitStores', () => {
     expect(limitStores(memoryLimitStore, capture().logger)('x').store).toBeUndefined();
   });
 
-  it('logs store failures at warn once a minute at most, across limiters, with how many passed uncounted', () => {
+  it('logs store failures at warn once a minute at most, across limiters, with how many failed meanwhile', () => {
     const { logger, lines } = capture();
     let t = 1_000_000;
     const stores = limitStores(memoryLimitStore, logger, () => t);
@@ -40,11 +40,11 @@ describe('limitStores', () => {
     t += 59_000;
     lookup.error(new Error('The client is offline'), STORE_ERROR);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 40, limiter: 'lookup-ip', passedUncounted: 1 });
+    expect(lines[0]).toMatchObject({ level: 40, limiter: 'lookup-ip', failures: 1 });
     t += 1_000;
     login.error(new Error('The client is offline'), 'express-rate-limit: error from store during decrement.');
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatchObject({ level: 40, limiter: 'login-ip', passedUncounted: 7 });
+    expect(lines[1]).toMatchObject({ level: 40, limiter: 'login-ip', failures: 7 });
   });
 
   it("passes the limiter's own configuration errors on at once, unthrottled", () => {
