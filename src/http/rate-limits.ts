@@ -53,7 +53,8 @@ const STORE_ERROR_LOG_MS = 60_000;
 /**
  * The store options every limiter of the app gets: its own store, and fail-open. A store that
  * errors (Redis away) lets the request through without counting rather than fail or hang the
- * page; it is logged at warn once a minute at most, with how many store calls failed since the last line.
+ * page; it is logged at warn once a minute at most, with how many store calls failed since the
+ * last line.
  */
 export function limitStores(createLimitStore: LimitStoreFactory, logger: Logger, now: () => number = Date.now) {
   let lastLogged = -Infinity;
