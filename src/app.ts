@@ -17,21 +17,39 @@ import type { Role } from './features/staff/service.js';
 import { officeRouter } from './http/office.js';
 import { loadUser, setUpSessions } from './http/auth.js';
 import { setUpCsrf } from './http/csrf.js';
-import { createRateLimits, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './http/rate-limits.js';
+import { createRateLimits, DEFAULT_RATE_LIMITS, limitStores, type RateLimitSettings } from './http/rate-limits.js';
+import { localState, type SharedState } from './http/shared-state.js';
+import { createMetrics, type MetricsOptions } from './http/metrics.js';
 
 export interface AppOptions {
   logger?: Logger;
   rateLimits?: Partial<RateLimitSettings>;
+  /**
+   * What the instances share (openSharedState): where the rate limits count, and its health for
+   * /healthz. Required when MASHANG_REDIS_URL is set (the caller closes it on shutdown); else
+   * each process counts in its own memory.
+   */
+  shared?: SharedState;
+  /** figures /metrics publishes besides the requests and the process' own */
+  metrics?: MetricsOptions;
 }
 
 /** Builds the whole web app from its services: security, parsing, views, routes, 404 and errors. */
 export function createApp(services: Services, opts: AppOptions = {}): Express {
   const { config } = services;
   const logger = opts.logger ?? pino({ level: config.logLevel });
+  if (config.redisUrl && !opts.shared)
+    throw new Error('MASHANG_REDIS_URL is set: pass createApp the shared state from openSharedState (and close it on shutdown)');
+  const shared = opts.shared ?? localState();
   const app = express();
   app.set('trust proxy', config.trustProxy);
 
+  // First, to time whole requests; /metrics before the session and CSRF set-up, so that scrapes
+  // make no session and refused ones go on to the site's usual 404.
+  const metrics = createMetrics(config.metrics, opts.metrics);
+  if (metrics) app.use(metrics.observe);
   setUpWebSecurity(app, { https: config.publicBaseUrl.startsWith('https:') });
+  if (metrics) app.get('/metrics', metrics.serve);
   setUpStatic(app);
   setUpCaching(app);
   setUpViews(app);
@@ -39,16 +57,17 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   setUpLocals(app);
   setUpRequestLog(app, logger);
   // Before anything that reads the database on its way (the signing secret): a monitor asks it.
-  setUpHealth(app, services);
+  setUpHealth(app, services, shared);
   const limitSettings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+  const stores = limitStores(shared.createLimitStore, logger);
   // APIs answer in their own shape and authenticate by key: mounted before the CSRF and session set-up.
-  for (const feature of FEATURES) if (feature.api) app.use(feature.api(services, { limitSettings, logger }));
+  for (const feature of FEATURES) if (feature.api) app.use(feature.api(services, { limitSettings, limitStores: stores, logger }));
   const secure = config.publicBaseUrl.startsWith('https:');
   // The signing secret may live in the database: read on the first request that needs it.
   const { protect } = setUpCsrf(app, { secret: services.secret, secure });
   setUpSessions(app, { sessions: services.sessions, secret: services.secret, secure, idleMinutes: config.idleMinutes });
   app.use(loadUser(services.staff, { maxHours: config.sessionHours }));
-  const limits = createRateLimits(limitSettings);
+  const limits = createRateLimits(limitSettings, stores);
   const http: HttpContext = { protect, limits };
   setUpRoutes(app, services);
   // The back office first: every request under /admin passes its gate, whoever declares the route.
@@ -183,10 +202,13 @@ function setUpRequestLog(app: Express, logger: Logger): void {
   });
 }
 
-function setUpHealth(app: Express, services: Services): void {
-  app.get('/healthz', (_req, res) => {
+/** The database, and Redis when the rate limits count there (a short PING; never its address). */
+function setUpHealth(app: Express, services: Services, shared: SharedState): void {
+  app.get('/healthz', async (_req, res) => {
     const report = services.health.check();
-    res.status(report.ok ? 200 : 503).json({ status: report.ok ? 'ok' : 'unavailable', schema: report.schema, problem: report.problem });
+    const sharedProblem = await shared.problem();
+    const ok = report.ok && !sharedProblem;
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', schema: report.schema, problem: report.problem ?? sharedProblem });
   });
 }
 

@@ -79,6 +79,12 @@ const schema = z
       .default('21:00-08:00')
       .refine((v) => v.trim() === '' || parseQuietHours(v) !== undefined, 'must be HH:MM-HH:MM (China time), or empty for none'),
     MASHANG_SMS_DAILY_CAP: z.coerce.number().int().min(1).max(100).default(5),
+    MASHANG_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+    MASHANG_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    MASHANG_METRICS_ALLOW: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || parseAddressList(v) !== undefined, 'must be IP addresses or CIDRs separated by commas, e.g. 10.0.0.5,192.168.1.0/24'),
   })
   .transform((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.PUBLIC_BASE_URL) {
@@ -143,6 +149,10 @@ const schema = z
           dailyCap: env.MASHANG_SMS_DAILY_CAP,
         },
       },
+      /** rate-limit counters shared by every instance; in each process's memory when unset */
+      redisUrl: env.MASHANG_REDIS_URL,
+      /** /metrics answers a bearer of this token or a client from these addresses; 404 to anyone else */
+      metrics: { token: env.MASHANG_METRICS_TOKEN, allow: (env.MASHANG_METRICS_ALLOW ? parseAddressList(env.MASHANG_METRICS_ALLOW) : undefined) ?? [] },
       backup: env.MASHANG_BACKUP_DIR
         ? { dir: env.MASHANG_BACKUP_DIR, keep: env.MASHANG_BACKUP_KEEP, everyMs: Math.round(env.MASHANG_BACKUP_HOURS * 3600_000) }
         : undefined,
@@ -170,6 +180,31 @@ export function parseQuietHours(v: string): { start: number; end: number } | und
   const start = Number(m[1]) * 60 + Number(m[2]);
   const end = Number(m[3]) * 60 + Number(m[4]);
   return start === end ? undefined : { start, end };
+}
+
+/** An address or a CIDR, as the metrics allow-list holds it. */
+export interface AddressRule {
+  address: string;
+  family: 'ipv4' | 'ipv6';
+  /** the prefix length of a subnet; absent for one address */
+  bits?: number;
+}
+
+/** '10.0.0.5, 192.168.1.0/24' → rules; undefined when an entry is not an address or a CIDR. */
+export function parseAddressList(v: string): AddressRule[] | undefined {
+  const parts = v
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const rules: AddressRule[] = [];
+  for (const p of parts) {
+    const [address = '', bits, ...rest] = p.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return undefined;
+    if (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))) return undefined;
+    rules.push({ address, family: family === 4 ? 'ipv4' : 'ipv6', ...(bits === undefined ? {} : { bits: Number(bits) }) });
+  }
+  return rules;
 }
 
 /**

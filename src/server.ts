@@ -6,6 +6,7 @@ import { DatabaseProblem, optimize } from './db/index.js';
 import { scheduleBackups } from './db/backup.js';
 import { gracefulShutdown } from './http/shutdown.js';
 import { startNotificationWorker } from './features/notifications/worker.js';
+import { openSharedState } from './http/shared-state.js';
 
 /** Requests under way get this long to finish on SIGTERM; below Docker's and systemd's kill timeouts. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -34,7 +35,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const { db, database, services, adminCreated, adminPassword, createdDatabase, dbPath, emptyWithoutDemo, seeded } = prepared;
-  const app = createApp(services, { logger });
+  // Rate limits counted in Redis when MASHANG_REDIS_URL is set (every instance shares them).
+  const shared = openSharedState(config, logger);
+  if (config.redisUrl) logger.info('rate limits shared through Redis');
+  const app = createApp(services, { logger, shared });
 
   // Read before listening: the start-up message names a sample plate.
   const { household, village } = await services.places.sampleTokens();
@@ -106,9 +110,12 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     clearInterval(jobs);
     // Stop accepting, close idle connections, let requests in flight finish (for a grace period),
-    // let a backup under way finish, then close the database.
+    // let a backup under way finish, then close Redis and the database.
     void Promise.all([shutdown.close(), backups?.stop(), notifier.stop(), jobsRun])
-      .then(() => database.close())
+      .then(async () => {
+        await shared.close();
+        await database.close();
+      })
       .then(
         () => {
           logger.info('stopped');

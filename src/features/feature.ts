@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/index.js';
 import type { Database } from '../db/database.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
-import type { RateLimits, RateLimitSettings } from '../http/rate-limits.js';
+import type { LimitStores, RateLimits, RateLimitSettings } from '../http/rate-limits.js';
 import type { Role } from './staff/service.js';
 import type { Services } from '../services.js';
 
@@ -32,6 +32,8 @@ export interface HttpContext {
 /** What an API's routes are given: they count their own calls (per key) and log their own failures. */
 export interface ApiContext {
   limitSettings: RateLimitSettings;
+  /** where its limiters count (every instance's, or this process's memory) */
+  limitStores: LimitStores;
   logger: Logger;
 }
 

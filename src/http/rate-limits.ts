@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
+import { rateLimit, ipKeyGenerator, type Store } from 'express-rate-limit';
+import type { Logger } from 'pino';
 
 /**
  * What a page does when a limit is reached: a route may set `res.locals.onTooMany(minutes)` to show
@@ -36,12 +37,59 @@ export interface RateLimitSettings {
 
 export const DEFAULT_RATE_LIMITS: RateLimitSettings = { submitPerIp: 30, invalidPerIp: 60, submitPerPlate: 20, lookupPerIp: 5, loginPerIp: 20 };
 
-/** Friendly 429 pages in Chinese that name the real wait; counters in memory (one process). */
-export function createRateLimits(s: RateLimitSettings) {
+/**
+ * Where a limiter keeps its counters, by the limiter's name (each name is one limiter, so stores
+ * never mix their counts). `undefined` keeps them in this process's memory: right for one
+ * instance only. Redis (shared-state.ts) counts across instances; a store in the database could be
+ * plugged in here the same way.
+ */
+export type LimitStoreFactory = (name: string) => Store | undefined;
+
+export const memoryLimitStore: LimitStoreFactory = () => undefined;
+
+/** A store failure is logged at most this often: an outage must not write a line per request. */
+const STORE_ERROR_LOG_MS = 60_000;
+
+/**
+ * The store options every limiter of the app gets: its own store, and fail-open. A store that
+ * errors (Redis away) lets the request through without counting rather than fail or hang the
+ * page; it is logged at warn once a minute at most, with how many store calls failed since the
+ * last line.
+ */
+export function limitStores(createLimitStore: LimitStoreFactory, logger: Logger, now: () => number = Date.now) {
+  let lastLogged = -Infinity;
+  let failures = 0;
+  const warnThrottled = (name: string, err: unknown) => {
+    failures++;
+    const t = now();
+    if (t - lastLogged < STORE_ERROR_LOG_MS) return;
+    lastLogged = t;
+    logger.warn(
+      { limiter: name, err: err instanceof Error ? err.message : String(err), failures },
+      'rate-limit store unavailable: requests pass without being counted',
+    );
+    failures = 0;
+  };
+  return (name: string) => ({
+    store: createLimitStore(name),
+    passOnStoreError: true,
+    logger: {
+      // express-rate-limit passes a message with store errors; its own configuration checks come alone.
+      error: (err: unknown, message?: string) => (message ? warnThrottled(name, err) : logger.error({ err, limiter: name }, 'rate limiter')),
+      warn: (err: unknown) => logger.warn({ err, limiter: name }, 'rate limiter'),
+    },
+  });
+}
+
+export type LimitStores = ReturnType<typeof limitStores>;
+
+/** Friendly 429 pages in Chinese that name the real wait; counters where `stores` keeps them. */
+export function createRateLimits(s: RateLimitSettings, stores: LimitStores) {
   const ipKey = (req: Request) => ipKeyGenerator(req.ip ?? '');
   const onlyPosts = (req: Request) => req.method !== 'POST';
   // Before the body is read: a flood of rejected posts stops here, cheaply.
   const invalidPerIp: RequestHandler = rateLimit({
+    ...stores('invalid-ip'),
     windowMs: 3600_000,
     limit: s.invalidPerIp,
     keyGenerator: ipKey,
@@ -54,6 +102,7 @@ export function createRateLimits(s: RateLimitSettings) {
   // After the body is read and checked: only cases actually filed count, and the page that says
   // "wait" keeps what the villager typed.
   const submitPerIp: RequestHandler = rateLimit({
+    ...stores('submit-ip'),
     windowMs: 3600_000,
     limit: s.submitPerIp,
     keyGenerator: ipKey,
@@ -64,6 +113,7 @@ export function createRateLimits(s: RateLimitSettings) {
     legacyHeaders: false,
   });
   const submitPerPlate: RequestHandler = rateLimit({
+    ...stores('submit-plate'),
     windowMs: 3600_000,
     limit: s.submitPerPlate,
     keyGenerator: (req) => `plate:${String(req.params.token ?? 'none')}`,
@@ -76,6 +126,7 @@ export function createRateLimits(s: RateLimitSettings) {
     legacyHeaders: false,
   });
   const lookup: RequestHandler = rateLimit({
+    ...stores('lookup-ip'),
     windowMs: 15 * 60_000,
     limit: s.lookupPerIp,
     keyGenerator: ipKey,
@@ -85,6 +136,7 @@ export function createRateLimits(s: RateLimitSettings) {
     legacyHeaders: false,
   });
   const villagerAction: RequestHandler = rateLimit({
+    ...stores('villager-action'),
     windowMs: 3600_000,
     limit: s.submitPerIp * 2,
     keyGenerator: ipKey,
@@ -94,6 +146,7 @@ export function createRateLimits(s: RateLimitSettings) {
     legacyHeaders: false,
   });
   const login: RequestHandler = rateLimit({
+    ...stores('login-ip'),
     windowMs: 15 * 60_000,
     limit: s.loginPerIp,
     keyGenerator: ipKey,

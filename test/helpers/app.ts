@@ -9,6 +9,8 @@ import { seededDb } from './db.js';
 import { freshPostgresDatabase, onPostgres } from './engine.js';
 import { testSql, type TestSql } from './sql.js';
 import type { RateLimitSettings } from '../../src/http/rate-limits.js';
+import { openSharedState, type SharedState } from '../../src/http/shared-state.js';
+import type { MetricsOptions } from '../../src/http/metrics.js';
 
 export const TEST_SCRYPT_COST = 1024;
 
@@ -24,6 +26,8 @@ export interface TestApp {
    * naming the test that still reads SQLite directly.
    */
   db: Db;
+  /** what the instance shares (a Redis client when config.redisUrl is set): close it at the end */
+  shared: SharedState;
 }
 
 const sqliteOnly = new Proxy({} as Db, {
@@ -41,6 +45,11 @@ export function buildApp(
     override?: (s: Services) => Services;
     rateLimits?: Partial<RateLimitSettings>;
     now?: () => Date;
+    /** keys of the shared rate limits start with this (one per test run, so runs do not mix) */
+    limitPrefix?: string;
+    /** the Redis connection's name in CLIENT LIST */
+    redisClientName?: string;
+    metrics?: MetricsOptions;
   } = {},
 ): TestApp {
   const given = opts.db;
@@ -50,6 +59,7 @@ export function buildApp(
   // A cheap scrypt cost: the suite signs in hundreds of times (production cost is tested in unit/passwords).
   const base = createServices(database, testConfig(opts.config), { now: opts.now, scryptCost: TEST_SCRYPT_COST, logger });
   const services = opts.override ? opts.override(base) : base;
-  const app = createApp(services, { logger, rateLimits: opts.rateLimits });
-  return { app, services, database, sql: testSql(database), db: database.sqlite ?? sqliteOnly };
+  const shared = openSharedState(services.config, logger, { prefix: opts.limitPrefix, clientName: opts.redisClientName });
+  const app = createApp(services, { logger, rateLimits: opts.rateLimits, shared, metrics: opts.metrics });
+  return { app, services, database, sql: testSql(database), db: database.sqlite ?? sqliteOnly, shared };
 }

@@ -141,4 +141,58 @@ describe('the server process', () => {
     expect(server.out()).toContain(`MASHANG_DB: the folder of the database ${file} does not exist`);
     expect(fs.existsSync(path.join(dir, 'typo'))).toBe(false);
   }, 30_000);
+
+  /** GET on the running server: status and body. */
+  const get = (port: number, urlPath: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) =>
+      http
+        .get({ host: '127.0.0.1', port, path: urlPath }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on('error', reject),
+    );
+
+  const withRedis = async (url: string) => {
+    const dir = dirs.make();
+    seededFile(path.join(dir, 'm.sqlite')).close();
+    const port = await freePort();
+    const server = run({ PORT: String(port), MASHANG_DB: path.join(dir, 'm.sqlite'), MASHANG_DATA_DIR: path.join(dir, 'data'), MASHANG_REDIS_URL: url });
+    await until(() => server.out().includes('is running at'), 20_000);
+    return { server, port };
+  };
+
+  it('with Redis unreachable, serves pages, reports it in /healthz and still stops at once on SIGTERM', async () => {
+    const { server, port } = await withRedis('redis://:hunter2secret@127.0.0.1:1');
+    const health = await get(port, '/healthz');
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.body)).toMatchObject({ problem: 'redis_unreachable' });
+    expect((await get(port, '/services')).status).toBe(200);
+    const sent = Date.now();
+    server.child.kill('SIGTERM');
+    const { code, at } = await server.exited;
+    expect(code).toBe(0);
+    expect(at - sent).toBeLessThan(2000);
+    expect(server.out()).toContain('redis: connection failed; retrying');
+    expect(server.out()).not.toContain('hunter2');
+  }, 30_000);
+
+  it.skipIf(!process.env.MASHANG_TEST_REDIS_URL)(
+    'with Redis, is healthy, and stops within 2 s on SIGTERM',
+    async () => {
+      const { server, port } = await withRedis(process.env.MASHANG_TEST_REDIS_URL!);
+      await until(() => server.out().includes('rate limits shared through Redis'), 5000);
+      let status = 0;
+      for (const end = Date.now() + 5000; status !== 200 && Date.now() < end;) status = (await get(port, '/healthz')).status;
+      expect(status).toBe(200);
+      const sent = Date.now();
+      server.child.kill('SIGTERM');
+      const { code, at } = await server.exited;
+      expect(code).toBe(0);
+      expect(at - sent).toBeLessThan(2000);
+      expect(server.out()).toContain('"msg":"stopped"');
+    },
+    30_000,
+  );
 });

@@ -25,7 +25,7 @@ const services = ({ database, config, now }: ServiceContext, { cases, catalog, p
 export const open311Feature: Feature<ReturnType<typeof services>, Needs> = {
   name: 'open311',
   services,
-  api: (s, { limitSettings, logger }) => open311Routes(s.open311, { perKeyPerMinute: limitSettings.open311PerKeyPerMinute, logger }),
+  api: (s, { limitSettings, limitStores, logger }) => open311Routes(s.open311, { perKeyPerMinute: limitSettings.open311PerKeyPerMinute, limitStores, logger }),
   office: (s) => ({ routes: apiKeysAdminRoutes(s) }),
   templateNames: ['created'],
   menu: [{ label: 'admin.nav.apiKeys', href: '/admin/apikeys', roles: ['admin'], order: 95 }],

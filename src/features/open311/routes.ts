@@ -3,6 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { t } from '../../i18n/index.js';
 import { noStore } from '../../http/caching.js';
+import type { LimitStores } from '../../http/rate-limits.js';
 import type { ApiKeyRow, Open311Service } from './service.js';
 import { Open311Error } from './service.js';
 import { send, sendError } from './render.js';
@@ -33,7 +34,7 @@ const formatOf = (res: Response): Format => (res.locals.open311Format as Format 
  * forged cross-site post carries no authority (it would need the key), and the CSRF check of the
  * browser forms (`protect`) is not applied here.
  */
-export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?: number; logger?: Logger } = {}): Router {
+export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?: number; logger?: Logger; limitStores?: LimitStores } = {}): Router {
   const api = Router();
   const body = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 });
 
@@ -66,6 +67,8 @@ export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?:
     };
 
   const perKey = rateLimit({
+    // counted where the app's other limits are (shared by every instance when Redis is configured)
+    ...opts.limitStores?.('open311-key'),
     windowMs: 60_000,
     limit: opts.perKeyPerMinute ?? DEFAULT_PER_KEY_PER_MINUTE,
     keyGenerator: (_req, res) => `open311:${(res.locals.apiKey as ApiKeyRow).id}`,
