@@ -15,6 +15,7 @@ import pino from 'pino';
 import { createApp } from '../src/app.js';
 import { testConfig } from '../src/config.js';
 import { migrate, openDb } from '../src/db/index.js';
+import { sqliteDatabase } from '../src/db/database.js';
 import { seedDemo } from '../src/features/seed/service.js';
 import { createServices } from '../src/services.js';
 import { insertManyCases } from './many-cases.js';
@@ -33,13 +34,14 @@ async function main(): Promise<void> {
     const file = path.join(dir, 'bench.sqlite');
     const db = openDb(file);
     migrate(db);
-    const services = createServices(db, testConfig());
+    const database = sqliteDatabase(db);
+    const services = createServices(database, testConfig());
     await seedDemo(services, { tokenKey: 'export-bench' });
     db.pragma('synchronous = OFF');
     await services.staff.createUser({ username: USERNAME, displayName: '导出测试', password: PASSWORD, role: 'admin' });
     const villages = db.prepare('SELECT id FROM villages ORDER BY id').pluck().all() as number[];
     const started = Date.now();
-    const { newest } = insertManyCases(db, { n, villageIds: villages, minutesApart: Math.max(0.05, (3 * 365 * 24 * 60) / n) });
+    const { newest } = await insertManyCases(database, { n, villageIds: villages, minutesApart: Math.max(0.05, (3 * 365 * 24 * 60) / n) });
     const total = db.prepare('SELECT count(*) FROM cases').pluck().get() as number;
     console.log(
       `filled ${n} cases over ${villages.length} villages in ${((Date.now() - started) / 1000).toFixed(0)} s (${(fs.statSync(file).size / 1024 / 1024).toFixed(0)} MB)`,

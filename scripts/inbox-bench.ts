@@ -18,6 +18,7 @@ import pino from 'pino';
 import { createApp } from '../src/app.js';
 import { testConfig } from '../src/config.js';
 import { migrate, openDb, optimize, transaction } from '../src/db/index.js';
+import { sqliteDatabase } from '../src/db/database.js';
 import { seedDemo } from '../src/features/seed/service.js';
 import { createServices } from '../src/services.js';
 import { insertManyCases } from './many-cases.js';
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
     const file = kept ?? path.join(dir, 'bench.sqlite');
     const db = openDb(file);
     migrate(db);
-    const services = createServices(db, testConfig());
+    const database = sqliteDatabase(db);
+    const services = createServices(database, testConfig());
     await seedDemo(services, { tokenKey: 'inbox-bench' });
     db.pragma('synchronous = OFF');
     // A city's villages: the demo's, and more in its townships up to VILLAGES.
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
     await services.staff.createUser({ username: 'bench-cadre', displayName: '村干部', password: PASSWORD, role: 'cadre', cadreId });
     const villages = db.prepare('SELECT id FROM villages ORDER BY id').pluck().all() as number[];
     const started = Date.now();
-    insertManyCases(db, { n, villageIds: villages, minutesApart: Math.max(0.05, (3 * 365 * 24 * 60) / n) });
+    await insertManyCases(database, { n, villageIds: villages, minutesApart: Math.max(0.05, (3 * 365 * 24 * 60) / n) });
     console.log(
       `filled ${n} cases over ${villages.length} villages in ${((Date.now() - started) / 1000).toFixed(0)} s (${(fs.statSync(file).size / 1024 / 1024).toFixed(0)} MB)`,
     );

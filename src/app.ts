@@ -17,9 +17,9 @@ import type { Role } from './features/staff/service.js';
 import { officeRouter } from './http/office.js';
 import { loadUser, setUpSessions } from './http/auth.js';
 import { setUpCsrf } from './http/csrf.js';
-import { createRateLimits, DEFAULT_RATE_LIMITS, limitStores, type RateLimitSettings } from './http/rate-limits.js';
+import { createRateLimits, databaseLimitStore, DEFAULT_RATE_LIMITS, limitStores, type RateLimitSettings } from './http/rate-limits.js';
 import { localState, type SharedState } from './http/shared-state.js';
-import { createMetrics, type MetricsOptions } from './http/metrics.js';
+import { createMetrics, serviceCollectors, type MetricsOptions } from './http/metrics.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -46,7 +46,10 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
 
   // First, to time whole requests; /metrics before the session and CSRF set-up, so that scrapes
   // make no session and refused ones go on to the site's usual 404.
-  const metrics = createMetrics(config.metrics, opts.metrics);
+  const metrics = createMetrics(config.metrics, {
+    poolStats: opts.metrics?.poolStats ?? services.poolStats,
+    collectors: [...serviceCollectors(services), ...(opts.metrics?.collectors ?? [])],
+  });
   if (metrics) app.use(metrics.observe);
   setUpWebSecurity(app, { https: config.publicBaseUrl.startsWith('https:') });
   if (metrics) app.get('/metrics', metrics.serve);
@@ -59,7 +62,14 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   // Before anything that reads the database on its way (the signing secret): a monitor asks it.
   setUpHealth(app, services, shared);
   const limitSettings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
-  const stores = limitStores(shared.createLimitStore, logger);
+  // Limits count where every instance sees them: in Redis when configured, else on PostgreSQL in the
+  // database; a lone SQLite server counts in its memory.
+  const limitStore = config.redisUrl
+    ? shared.createLimitStore
+    : services.engine === 'postgres'
+      ? databaseLimitStore(services.throttle.limits)
+      : shared.createLimitStore;
+  const stores = limitStores(limitStore, logger);
   // APIs answer in their own shape and authenticate by key: mounted before the CSRF and session set-up.
   for (const feature of FEATURES) if (feature.api) app.use(feature.api(services, { limitSettings, limitStores: stores, logger }));
   const secure = config.publicBaseUrl.startsWith('https:');
@@ -205,7 +215,7 @@ function setUpRequestLog(app: Express, logger: Logger): void {
 /** The database, and Redis when the rate limits count there (a short PING; never its address). */
 function setUpHealth(app: Express, services: Services, shared: SharedState): void {
   app.get('/healthz', async (_req, res) => {
-    const report = services.health.check();
+    const report = await services.health.check();
     const sharedProblem = await shared.problem();
     const ok = report.ok && !sharedProblem;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', schema: report.schema, problem: report.problem ?? sharedProblem });

@@ -33,34 +33,53 @@ export interface Prepared {
  * naming the file.
  */
 export async function prepare(config: Config, logger: Logger): Promise<Prepared> {
-  const opened = config.databaseUrl ? await openPostgres(config.databaseUrl, logger) : openSqlite(config.dbFile, logger);
-  const { database, createdDatabase, dbPath } = opened;
+  const { database, createdDatabase, dbPath } = await openDatabase(config, logger);
   const db = database.sqlite;
   if (createdDatabase) logger.warn({ db: dbPath }, 'new empty database created');
   const services = createServices(database, config, { logger });
-  let seeded: SeedCounts | undefined;
-  let emptyWithoutDemo = false;
-  if (await services.places.isEmpty()) {
-    if (config.demo) {
-      const started = Date.now();
-      // A fresh key per installation: the demo's plate tokens are unguessable, yet the seed stays
-      // deterministic for a given key (tests pass their own).
-      seeded = await seedDemo(services, { tokenKey: crypto.randomBytes(32).toString('base64url') });
-      logger.info({ ...seeded, ms: Date.now() - started }, 'demo district seeded');
-    } else {
-      emptyWithoutDemo = true;
-      logger.warn({ db: dbPath }, 'the database holds no households; the demo is not loaded (MASHANG_DEMO is off)');
-    }
-  }
-  const admin = await services.staff.ensureAdmin(config.adminPassword);
+  // Instances starting together set up a new installation once: the others wait, then find it done.
+  const setUp = await database.exclusively(
+    'set-up',
+    async () => {
+      let seeded: SeedCounts | undefined;
+      let emptyWithoutDemo = false;
+      if (await services.places.isEmpty()) {
+        if (config.demo) {
+          const started = Date.now();
+          // A fresh key per installation: the demo's plate tokens are unguessable, yet the seed stays
+          // deterministic for a given key (tests pass their own).
+          seeded = await seedDemo(services, { tokenKey: crypto.randomBytes(32).toString('base64url') });
+          logger.info({ ...seeded, ms: Date.now() - started }, 'demo district seeded');
+        } else {
+          emptyWithoutDemo = true;
+          logger.warn({ db: dbPath }, 'the database holds no households; the demo is not loaded (MASHANG_DEMO is off)');
+        }
+      }
+      const admin = await services.staff.ensureAdmin(config.adminPassword);
+      return { seeded, emptyWithoutDemo, admin };
+    },
+    { wait: true },
+  );
+  if (!setUp.ran) throw new Error('the set-up lock was not taken');
+  const { seeded, emptyWithoutDemo, admin } = setUp.value;
   if (db) optimize(db);
   return { db, database, services, seeded, adminCreated: admin.created, adminPassword: admin.generatedPassword, createdDatabase, dbPath, emptyWithoutDemo };
 }
 
-interface Opened {
+export interface Opened {
   database: Database;
   createdDatabase: boolean;
   dbPath: string;
+  /** the migrations this opening applied */
+  applied: string[];
+}
+
+/**
+ * The configured database, checked and migrated: PostgreSQL when MASHANG_DATABASE_URL is set, else
+ * the SQLite file MASHANG_DB. The server and every command of the command line open it this way.
+ */
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dbFile'>, logger: Logger): Promise<Opened> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl, logger) : openSqlite(config.dbFile, logger);
 }
 
 function openSqlite(file: string, logger: Logger): Opened {
@@ -72,7 +91,7 @@ function openSqlite(file: string, logger: Logger): Opened {
     const applied = migrate(db);
     if (applied.length) logger.info({ applied }, 'migrations applied');
     checkSchema(db, file);
-    return { database: sqliteDatabase(db), createdDatabase, dbPath };
+    return { database: sqliteDatabase(db), createdDatabase, dbPath, applied };
   } catch (err) {
     db.close();
     if (err instanceof DatabaseProblem) throw err;
@@ -102,7 +121,7 @@ async function openPostgres(url: string, logger: Logger): Promise<Opened> {
           '.',
       );
     }
-    return { database: postgresDatabase(pool), createdDatabase, dbPath };
+    return { database: postgresDatabase(pool), createdDatabase, dbPath, applied };
   } catch (err) {
     await pool.end().catch(() => undefined);
     if (err instanceof DatabaseProblem) throw err;

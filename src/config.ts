@@ -80,6 +80,10 @@ const schema = z
       .refine((v) => v.trim() === '' || parseQuietHours(v) !== undefined, 'must be HH:MM-HH:MM (China time), or empty for none'),
     MASHANG_SMS_DAILY_CAP: z.coerce.number().int().min(1).max(100).default(5),
     MASHANG_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+    MASHANG_REDIS_PREFIX: z
+      .string()
+      .regex(/^[\w:.-]{1,64}$/, 'must be 1–64 letters, digits or _ : . -')
+      .optional(),
     MASHANG_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     MASHANG_METRICS_ALLOW: z
       .string()
@@ -151,6 +155,8 @@ const schema = z
       },
       /** rate-limit counters shared by every instance; in each process's memory when unset */
       redisUrl: env.MASHANG_REDIS_URL,
+      /** the start of every key this installation keeps in Redis (installations may share one Redis) */
+      redisPrefix: env.MASHANG_REDIS_PREFIX,
       /** /metrics answers a bearer of this token or a client from these addresses; 404 to anyone else */
       metrics: { token: env.MASHANG_METRICS_TOKEN, allow: (env.MASHANG_METRICS_ALLOW ? parseAddressList(env.MASHANG_METRICS_ALLOW) : undefined) ?? [] },
       backup: env.MASHANG_BACKUP_DIR

@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     try {
       const closed = await services.caseOffice.autoClose();
       const pruned = await services.staff.pruneSessions();
+      await services.throttle.limits.prune();
       const uploads = services.pendingImports.prune();
       // SQLite's statistics follow the cases as they grow (a no-op while nothing changed much).
       if (db) optimize(db);

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
-import { migrate, openDb } from '../db/index.js';
+import { openDb } from '../db/index.js';
 import { seedDemo } from '../features/seed/service.js';
 import { createServices } from '../services.js';
 import { randomPassword } from '../features/staff/passwords.js';
@@ -16,6 +16,11 @@ import { normalisePhone } from '../domain/phone.js';
 import { startOfChinaDay } from '../domain/time.js';
 import { ApiKeyNameError } from '../features/open311/service.js';
 import { ValidationError } from '../errors.js';
+import { postgresPool } from '../db/database.js';
+import { copyToPostgres, CopyProblem } from '../db/copy-to-postgres.js';
+import { describePostgres, openDatabase } from '../bootstrap.js';
+import pino from 'pino';
+import type { Db } from '../db/index.js';
 
 const usage = `Usage: mashang <command>
 
@@ -47,45 +52,49 @@ Commands:
                        check a backup's checksums and restore it into MASHANG_DB and MASHANG_DATA_DIR;
                        stop the server first. --force replaces an existing installation (its files
                        are kept with a .replaced-TIME suffix)
+  migrate-to-postgres --to postgres://USER[:PASSWORD]@HOST[:PORT]/DB [--data-to DIR]
+                       copy MASHANG_DB into an empty PostgreSQL database, checking every table's row
+                       count and checksum and every photo under MASHANG_DATA_DIR (copied to DIR/photos
+                       and DIR/cadres with --data-to); on any difference nothing is kept
 
 The database is MASHANG_DB (default db/mashang.sqlite); photos are under MASHANG_DATA_DIR (default data).`;
 
 /** Runs one command; returns the exit code. The environment is read as the server reads it. */
+/** The command line prints its own lines: the opening's log goes nowhere. */
+const quiet = pino({ level: 'silent' });
+
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [command, ...rest] = argv;
   const config = loadConfig(env);
   switch (command) {
     case 'migrate': {
-      const db = openDb(config.dbFile);
-      const applied = migrate(db);
+      const { database, applied } = await openDatabase(config, quiet);
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'up to date');
-      db.close();
+      await database.close();
       return 0;
     }
     case 'seed': {
       const { values } = parseArgs({ args: rest, options: { key: { type: 'string' } } });
-      const db = openDb(config.dbFile);
-      migrate(db);
-      const services = createServices(db, config);
+      const { database } = await openDatabase(config, quiet);
+      const services = createServices(database, config);
       if (!(await services.places.isEmpty())) {
         console.error('The database already holds places; seed only loads an empty one.');
-        db.close();
+        await database.close();
         return 1;
       }
       const started = Date.now();
       const counts = await seedDemo(services, { tokenKey: values.key ?? crypto.randomBytes(32).toString('base64url') });
       console.log(`seeded in ${Date.now() - started} ms:`, counts);
-      db.close();
+      await database.close();
       return 0;
     }
     case 'info': {
-      const db = openDb(config.dbFile);
-      migrate(db);
-      const services = createServices(db, config);
+      const { database } = await openDatabase(config, quiet);
+      const services = createServices(database, config);
       const { household } = await services.places.sampleTokens();
       console.log(`catalogue items: ${await services.catalog.total()}`);
       if (household) console.log(`sample household: ${config.publicBaseUrl}/p/${household}`);
-      db.close();
+      await database.close();
       return 0;
     }
     case 'plates': {
@@ -98,9 +107,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         console.error(`--since ${values.since}: not a date on the calendar; write it YYYY-MM-DD, e.g. 2026-11-01`);
         return 2;
       }
-      const db = openDb(config.dbFile);
-      migrate(db);
-      const services = createServices(db, config);
+      const { database } = await openDatabase(config, quiet);
+      const services = createServices(database, config);
       const selection = {
         villageIds: (await services.places.allVillages()).map((v) => v.id),
         villageCode: values.village,
@@ -110,7 +118,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const total = await services.plates.count(selection);
       if (total === 0) {
         console.error('no plates match');
-        db.close();
+        await database.close();
         return 1;
       }
       const started = Date.now();
@@ -132,7 +140,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         console.log(`\r${n} plates → ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       } finally {
         clearInterval(progress);
-        db.close();
+        await database.close();
       }
       return 0;
     }
@@ -147,9 +155,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       });
       const encoding = (values.encoding ?? 'auto') as 'auto' | 'utf8' | 'gbk';
       if (!['auto', 'utf8', 'gbk'].includes(encoding)) break;
-      const db = openDb(config.dbFile);
-      migrate(db);
-      const services = createServices(db, config);
+      const { database } = await openDatabase(config, quiet);
+      const services = createServices(database, config);
       // The command line acts as an administrator: every village, the calendar included.
       const caller = { role: 'admin' as const, scope: { all: true, villageIds: new Set((await services.places.allVillages()).map((v) => v.id)) } };
       try {
@@ -184,14 +191,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         console.log(`${summary}; written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         return 0;
       } finally {
-        db.close();
+        await database.close();
       }
     }
     case 'jobs': {
       if (rest[0] !== 'run') break;
-      const db = openDb(config.dbFile);
-      migrate(db);
-      const services = createServices(db, config);
+      const { database } = await openDatabase(config, quiet);
+      const services = createServices(database, config);
       const closed = await services.caseOffice.autoClose();
       const pruned = await services.staff.pruneSessions();
       const uploads = services.pendingImports.prune();
@@ -200,15 +206,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       console.log(
         `notifications: ${sent.planned} made, ${sent.sent} sent, ${sent.retry} to retry, ${sent.dead} failed, ${sent.postponed} held back (quiet hours or daily cap)`,
       );
-      db.close();
+      await database.close();
       return 0;
     }
     case 'apikey': {
       const [sub, name] = rest;
       if (sub !== 'list' && !((sub === 'add' || sub === 'revoke') && name)) break;
-      const db = openDb(config.dbFile);
-      migrate(db);
-      const services = createServices(db, config);
+      const { database } = await openDatabase(config, quiet);
+      const services = createServices(database, config);
       try {
         if (sub === 'add') {
           try {
@@ -243,15 +248,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         }
         return 0;
       } finally {
-        db.close();
+        await database.close();
       }
     }
     case 'channels': {
       const [sub, ...args] = rest;
       if (sub !== 'add' && sub !== 'list' && sub !== 'remove') break;
-      const db = openDb(config.dbFile);
-      migrate(db);
-      const services = createServices(db, config);
+      const { database } = await openDatabase(config, quiet);
+      const services = createServices(database, config);
       try {
         if (sub === 'list') {
           for (const c of await services.notifications.channels()) {
@@ -288,15 +292,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           return 1;
         }
       } finally {
-        db.close();
+        await database.close();
       }
     }
     case 'user': {
       const [sub, username, ...more] = rest;
       if (!username || (sub !== 'add' && sub !== 'passwd')) break;
-      const db = openDb(config.dbFile);
-      migrate(db);
-      const services = createServices(db, config);
+      const { database } = await openDatabase(config, quiet);
+      const services = createServices(database, config);
       const given = env.MASHANG_NEW_PASSWORD;
       const problem = given !== undefined ? passwordProblem(given, username) : undefined;
       if (problem) {
@@ -342,12 +345,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
           await services.staff.audit({ userId: null, ip: 'cli', action: 'user_added', target: username, detail: role });
         }
       } finally {
-        db.close();
+        await database.close();
       }
       console.log(given ? 'done' : `done; password: ${password}  (shown once)`);
       return 0;
     }
     case 'backup': {
+      if (config.databaseUrl) {
+        console.error(
+          'backup works on the SQLite file (MASHANG_DB); on PostgreSQL (MASHANG_DATABASE_URL) use its own tools: pg_dump and pg_restore, or continuous archiving.',
+        );
+        return 2;
+      }
       const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
       if (!values.out) break;
       const db = openDb(config.dbFile, { readonly: true });
@@ -370,6 +379,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
     }
     case 'restore': {
+      if (config.databaseUrl) {
+        console.error(
+          'restore works on the SQLite file (MASHANG_DB); on PostgreSQL (MASHANG_DATABASE_URL) use its own tools: pg_dump and pg_restore, or continuous archiving.',
+        );
+        return 2;
+      }
       const { values } = parseArgs({ args: rest, options: { from: { type: 'string' }, force: { type: 'boolean' } } });
       if (!values.from) break;
       try {
@@ -386,9 +401,75 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return 1;
       }
     }
+    case 'migrate-to-postgres': {
+      const { values } = parseArgs({ args: rest, options: { to: { type: 'string' }, 'data-to': { type: 'string' } } });
+      if (!values.to) break;
+      return migrateToPostgres(config.dbFile, config.dataDir, values.to, values['data-to']);
+    }
     default:
       break;
   }
   console.log(usage);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+}
+
+/** The SQLite file as it is: read-only where SQLite allows it (a WAL file needs its -shm), else opened as the server opens it. */
+function openForReading(file: string): Db {
+  try {
+    return openDb(file, { readonly: true });
+  } catch {
+    return openDb(file);
+  }
+}
+
+/** migrate-to-postgres: the copy, its figures, and an exit code; the address is shown without its password. */
+async function migrateToPostgres(dbFile: string, dataDir: string, url: string, dataTo: string | undefined): Promise<number> {
+  let where: string;
+  try {
+    if (!/^postgres(ql)?:$/.test(new URL(url).protocol)) throw new Error('not postgres');
+    where = describePostgres(url);
+  } catch {
+    console.error('--to must be a PostgreSQL address: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE');
+    return 2;
+  }
+  if (dbFile === ':memory:' || !fs.existsSync(dbFile)) {
+    console.error(`MASHANG_DB: ${path.resolve(dbFile)} does not exist; set MASHANG_DB to the SQLite file to copy.`);
+    return 1;
+  }
+  const db = openForReading(dbFile);
+  const pool = postgresPool(url, { max: 2 });
+  // an idle connection the server drops must not crash the command: the query in progress fails instead
+  pool.on('error', () => undefined);
+  const started = Date.now();
+  try {
+    console.log(`copying ${path.resolve(dbFile)} → ${where}`);
+    const report = await copyToPostgres(db, pool, { dataDir, dataTo, log: (line) => process.stderr.write(`${line}\n`) });
+    for (const t of report.tables) console.log(`${t.table}: ${t.rows} rows, checksum ${t.checksum}`);
+    console.log(
+      `photos: ${report.photos.checked} present with their recorded size under ${path.resolve(dataDir)}` +
+        (dataTo ? `, ${report.photos.copied} copied to ${path.resolve(dataTo)}` : ''),
+    );
+    const rows = report.tables.reduce((n, t) => n + t.rows, 0);
+    console.log(
+      `done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${report.tables.length} tables, ${rows} rows, counts and checksums equal on both sides. ` +
+        `Set MASHANG_DATABASE_URL to ${where} (with its password) and mount ${path.resolve(dataTo ?? dataDir)} as MASHANG_DATA_DIR on every instance.`,
+    );
+    return 0;
+  } catch (err) {
+    if (err instanceof CopyProblem) {
+      console.error(`migrate-to-postgres refused: ${err.message}. Nothing was kept in ${where}.`);
+      return 1;
+    }
+    const e = err as Error & { code?: string };
+    const unreachable = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', '28P01', '28000', '3D000'].includes(e.code ?? '');
+    console.error(
+      unreachable
+        ? `cannot reach the PostgreSQL database ${where}: ${e.message}`
+        : `migrate-to-postgres failed: ${e.message}. The copy was rolled back; nothing was kept in ${where}.`,
+    );
+    return 1;
+  } finally {
+    db.close();
+    await pool.end().catch(() => undefined);
+  }
 }

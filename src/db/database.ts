@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import crypto from 'node:crypto';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import type { Db } from './index.js';
@@ -37,6 +38,14 @@ export interface Database {
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** whether the caller runs inside a transaction */
   inTransaction(): boolean;
+  /**
+   * Runs a background job on one instance at a time: when another instance (or this one) is already
+   * running the job of that name, returns `{ ran: false }` at once. On PostgreSQL an advisory lock
+   * held by a connection of its own (no transaction stays open while fn runs); on SQLite, whose
+   * file one server uses, a lock in this process. With `wait`, waits for the other run to end
+   * instead (setting up a new installation: one instance does it, the others then find it done).
+   */
+  exclusively<T>(job: string, fn: () => Promise<T>, opts?: { wait?: boolean }): Promise<{ ran: true; value: T } | { ran: false }>;
   /** SQLite's own handle, for what only SQLite does (online backup, PRAGMA optimize) */
   readonly sqlite?: Db;
   /** PostgreSQL's pool, for its statistics and for what only PostgreSQL does */
@@ -69,7 +78,7 @@ export function sqliteDatabase(handle: Db): Database {
       return statement;
     },
   };
-  return wrap('sqlite', new Kysely<Record<string, never>>({ dialect: new SqliteDialect({ database }) }), { sqlite: handle });
+  return wrap('sqlite', new Kysely<Record<string, never>>({ dialect: new SqliteDialect({ database }) }), { sqlite: handle, prepare: database.prepare });
 }
 
 /** PostgreSQL's bigint and numeric come back as numbers, as SQLite's integers and reals do. */
@@ -80,14 +89,16 @@ const pgTypes = {
   },
 } as pg.CustomTypesConfig;
 
-/** A pool on `url`; `schema` puts every connection's tables in that schema (tests give each file its own). */
-export function postgresPool(url: string, opts: { schema?: string; max?: number } = {}): pg.Pool {
-  return new pg.Pool({
-    connectionString: url,
-    max: opts.max ?? 10,
-    types: pgTypes,
-    options: opts.schema ? `-c search_path=${opts.schema}` : undefined,
-  });
+/**
+ * A pool on `url`; `schema` puts every connection's tables in that schema, `settings` are set on
+ * each connection (tests: `synchronous_commit: 'off'`, as their databases are thrown away).
+ */
+export function postgresPool(url: string, opts: { schema?: string; max?: number; settings?: Record<string, string> } = {}): pg.Pool {
+  const settings = { ...(opts.schema ? { search_path: opts.schema } : {}), ...opts.settings };
+  const options = Object.entries(settings)
+    .map(([k, v]) => `-c ${k}=${v}`)
+    .join(' ');
+  return new pg.Pool({ connectionString: url, max: opts.max ?? 10, types: pgTypes, options: options || undefined });
 }
 
 /**
@@ -99,17 +110,50 @@ export function postgresDatabase(pool: pg.Pool, ready?: Promise<unknown>): Datab
   return wrap('postgres', new Kysely<Record<string, never>>({ dialect }), { pool });
 }
 
-function wrap(engine: Engine, root: QueryBuilder, raw: { sqlite?: Db; pool?: pg.Pool }): Database {
+/** A job's advisory lock key: a fixed number per name, the same in every instance and version. */
+export function jobLockKey(job: string): bigint {
+  return crypto.createHash('sha256').update(`mashang-job:${job}`).digest().readBigInt64BE(0);
+}
+
+type Statement = ReturnType<Db['prepare']>;
+
+function wrap(engine: Engine, root: QueryBuilder, raw: { sqlite?: Db; pool?: pg.Pool; prepare?: (text: string) => Statement }): Database {
   const open = new AsyncLocalStorage<Open>();
+  /** jobs running in this process, each with the promise that resolves when it ends */
+  const running = new Map<string, Promise<void>>();
   const current = (): QueryBuilder => open.getStore()?.trx ?? root;
+  /**
+   * SQLite's short way: better-sqlite3 is synchronous, so a query written with the `sql` tag runs
+   * on its cached statement at once, without Kysely's driver (a fifth of the cost of a page's
+   * query). Only when this context holds the connection's transaction, or nobody does: a query of
+   * another request while a transaction is open takes Kysely's way, which waits for the connection.
+   */
+  const direct = (query: RawBuilder<unknown>): { statement: Statement; parameters: readonly unknown[] } | undefined => {
+    if (!raw.sqlite || !raw.prepare) return undefined;
+    if (raw.sqlite.inTransaction && !open.getStore()) return undefined;
+    const compiled = query.compile(current());
+    return { statement: raw.prepare(compiled.sql), parameters: compiled.parameters };
+  };
   return {
     engine,
     get q() {
       return current();
     },
-    all: async <R>(query: RawBuilder<R>) => (await query.execute(current())).rows,
-    get: async <R>(query: RawBuilder<R>) => (await query.execute(current())).rows[0],
-    run: async (query: RawBuilder<unknown>) => ({ changes: Number((await query.execute(current())).numAffectedRows ?? 0) }),
+    all: async <R>(query: RawBuilder<R>) => {
+      const d = direct(query);
+      if (d) return (d.statement.reader ? d.statement.all(d.parameters) : (d.statement.run(d.parameters), [])) as R[];
+      return (await query.execute(current())).rows;
+    },
+    get: async <R>(query: RawBuilder<R>) => {
+      const d = direct(query);
+      if (d) return (d.statement.reader ? d.statement.get(d.parameters) : (d.statement.run(d.parameters), undefined)) as R | undefined;
+      return (await query.execute(current())).rows[0];
+    },
+    run: async (query: RawBuilder<unknown>) => {
+      const d = direct(query);
+      if (d) return { changes: d.statement.reader ? d.statement.all(d.parameters).length : d.statement.run(d.parameters).changes };
+      return { changes: Number((await query.execute(current())).numAffectedRows ?? 0) };
+    },
     transaction: async <T>(fn: () => Promise<T>): Promise<T> => {
       const outer = open.getStore();
       if (!outer) return root.transaction().execute((trx) => open.run({ trx, savepoints: 0 }, fn));
@@ -126,9 +170,44 @@ function wrap(engine: Engine, root: QueryBuilder, raw: { sqlite?: Db; pool?: pg.
       }
     },
     inTransaction: () => open.getStore() !== undefined,
+    exclusively: async <T>(job: string, fn: () => Promise<T>, opts: { wait?: boolean } = {}): Promise<{ ran: true; value: T } | { ran: false }> => {
+      while (running.has(job)) {
+        if (!opts.wait) return { ran: false };
+        await running.get(job);
+      }
+      let done!: () => void;
+      running.set(job, new Promise<void>((resolve) => (done = resolve)));
+      try {
+        if (!raw.pool) return { ran: true, value: await fn() };
+        const client = await raw.pool.connect();
+        const key = String(jobLockKey(job));
+        try {
+          if (opts.wait) await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+          else {
+            const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
+            if (!rows[0]?.locked) return { ran: false };
+          }
+          try {
+            return { ran: true, value: await fn() };
+          } finally {
+            await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+          }
+        } finally {
+          client.release();
+        }
+      } finally {
+        running.delete(job);
+        done();
+      }
+    },
     sqlite: raw.sqlite,
     pool: raw.pool,
-    close: () => root.destroy(),
+    close: async () => {
+      await root.destroy();
+      // Kysely closes only a driver it has used: a database closed before its first query closes here
+      raw.sqlite?.close();
+      if (raw.pool && !raw.pool.ending) await raw.pool.end();
+    },
   };
 }
 

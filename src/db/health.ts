@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Database } from './database.js';
 import { DatabaseProblem, migrationsDir, type Db } from './index.js';
+import { postgresSchemaState } from './migrate-postgres.js';
 
 /** Which migrations the code expects and which the database records. */
 export function schemaState(db: Db, dir = migrationsDir): { expected: string[]; applied: string[]; missing: string[]; unknown: string[] } {
@@ -72,8 +74,12 @@ export function checkSchema(db: Db, file: string): void {
   }
 }
 
-/** SQLite result codes that mean the storage itself is in trouble, not the request. */
-const STORAGE_CODES = /^SQLITE_(CORRUPT|NOTADB|READONLY|IOERR|FULL|CANTOPEN)/;
+/**
+ * Error codes that mean the storage itself is in trouble, not the request: SQLite's result codes,
+ * and PostgreSQL's classes 53 (insufficient resources: disk full, out of memory), 58 (system
+ * error: I/O) and XX001/XX002 (a damaged page or index).
+ */
+const STORAGE_CODES = /^(SQLITE_(CORRUPT|NOTADB|READONLY|IOERR|FULL|CANTOPEN)|53\d{3}$|58\d{3}$|XX00[12]$)/;
 
 export function isStorageError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -88,42 +94,52 @@ export interface HealthReport {
   problem?: 'not_writable' | 'schema' | 'storage_error' | 'unavailable';
 }
 
+/** The schema's state and whether the database takes writes, on its engine. */
+async function probeDatabase(database: Database, onStorageError: () => void): Promise<HealthReport> {
+  let schema: string;
+  try {
+    const state = database.sqlite ? schemaState(database.sqlite) : await postgresSchemaState(database.pool!);
+    schema = state.applied.at(-1) ?? 'empty';
+    if (state.missing.length || state.unknown.length) return { ok: false, schema, problem: 'schema' };
+  } catch {
+    return { ok: false, problem: 'unavailable' };
+  }
+  try {
+    if (database.sqlite) probeWrite(database.sqlite);
+    else {
+      // a standby, or a server set read-only, answers reads but refuses every write
+      const { rows } = await database.pool!.query<{ standby: boolean; readOnly: string }>(
+        `SELECT pg_is_in_recovery() AS standby, current_setting('default_transaction_read_only') AS "readOnly"`,
+      );
+      if (rows[0]?.standby || rows[0]?.readOnly === 'on') return { ok: false, schema, problem: 'not_writable' };
+    }
+  } catch (err) {
+    if (isStorageError(err)) onStorageError();
+    return { ok: false, schema, problem: 'not_writable' };
+  }
+  return { ok: true, schema };
+}
+
 /**
- * What /healthz answers: a write probe and the schema version, cached for a few seconds so a
- * busy monitor cannot turn it into load; and unhealthy for a while after a request met a storage
- * error (a damaged page shows up only when something reads it).
+ * What /healthz answers: the schema version and whether the database takes writes, cached for a
+ * few seconds so a busy monitor cannot turn it into load; and unhealthy for a while after a request
+ * met a storage error (a damaged page shows up only when something reads it).
  */
-export function createHealth(db: Db, opts: { ttlMs?: number; errorHoldMs?: number; now?: () => number } = {}) {
+export function createHealth(database: Database, opts: { ttlMs?: number; errorHoldMs?: number; now?: () => number } = {}) {
   const ttl = opts.ttlMs ?? 5000;
   const hold = opts.errorHoldMs ?? 60_000;
   const now = opts.now ?? Date.now;
-  let cached: { at: number; report: HealthReport } | undefined;
+  let cached: { at: number; report: Promise<HealthReport> } | undefined;
   let lastStorageError = -Infinity;
 
-  const probe = (): HealthReport => {
-    let schema: string;
-    try {
-      const state = schemaState(db);
-      schema = state.applied.at(-1) ?? 'empty';
-      if (state.missing.length || state.unknown.length) return { ok: false, schema, problem: 'schema' };
-    } catch {
-      return { ok: false, problem: 'unavailable' };
-    }
-    try {
-      probeWrite(db);
-    } catch (err) {
-      if (isStorageError(err)) lastStorageError = now();
-      return { ok: false, schema, problem: 'not_writable' };
-    }
-    return { ok: true, schema };
-  };
-
   return {
-    check(): HealthReport {
+    async check(): Promise<HealthReport> {
       const t = now();
-      if (!cached || t - cached.at >= ttl) cached = { at: t, report: probe() };
-      if (cached.report.ok && t - lastStorageError < hold) return { ok: false, schema: cached.report.schema, problem: 'storage_error' };
-      return cached.report;
+      // one probe at a time: monitors asking together share it
+      if (!cached || t - cached.at >= ttl) cached = { at: t, report: probeDatabase(database, () => (lastStorageError = now())) };
+      const report = await cached.report;
+      if (report.ok && t - lastStorageError < hold) return { ok: false, schema: report.schema, problem: 'storage_error' };
+      return report;
     },
     /** Called with every error a request ends in; remembers the ones that mean the storage failed. */
     noteError(err: unknown): boolean {

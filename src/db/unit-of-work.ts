@@ -11,11 +11,14 @@ export interface UnitOfWork {
   run<T>(fn: () => Promise<T>): Promise<T>;
   /** whether the caller runs inside a run: what must happen only after commit (publishing events) checks this */
   inTransaction(): boolean;
+  /** a background job that must run on one instance at a time: `{ ran: false }` when another is running it */
+  exclusively<T>(job: string, fn: () => Promise<T>, opts?: { wait?: boolean }): Promise<{ ran: true; value: T } | { ran: false }>;
 }
 
 export function createUnitOfWork(database: Database): UnitOfWork {
   return {
     run: (fn) => database.transaction(fn),
     inTransaction: () => database.inTransaction(),
+    exclusively: (job, fn, opts) => database.exclusively(job, fn, opts),
   };
 }

@@ -1,7 +1,6 @@
 import type { RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { Db } from '../db/index.js';
 import type { Database } from '../db/database.js';
 import type { UnitOfWork } from '../db/unit-of-work.js';
 import type { LimitStores, RateLimits, RateLimitSettings } from '../http/rate-limits.js';
@@ -10,8 +9,6 @@ import type { Services } from '../services.js';
 
 /** What every feature's service factory is given: the database (for its own repos) and the installation. */
 export interface ServiceContext {
-  /** SQLite's synchronous handle, for the repos not yet moved onto `database` */
-  db: Db;
   /** the data layer over SQLite or PostgreSQL (see src/db/database.ts) */
   database: Database;
   config: Config;

@@ -100,6 +100,37 @@ export function createMetrics(access: Config['metrics'], opts: MetricsOptions = 
 
 export type Metrics = NonNullable<ReturnType<typeof createMetrics>>;
 
+/** What the installation publishes of its work: open cases by state, and the notification outbox. */
+export function serviceCollectors(services: {
+  caseOffice: { stateCounts(): Promise<Record<string, number>> };
+  notifications: { backlog(): Promise<{ pending: number; sending: number }> };
+}): MetricsCollector[] {
+  return [
+    (registry) =>
+      new Gauge({
+        name: 'mashang_cases',
+        help: 'Cases by state (from the per-village summaries)',
+        labelNames: ['state'] as const,
+        registers: [registry],
+        async collect() {
+          for (const [state, n] of Object.entries(await services.caseOffice.stateCounts())) this.set({ state }, Number(n));
+        },
+      }),
+    (registry) =>
+      new Gauge({
+        name: 'mashang_notifications_backlog',
+        help: 'Notifications not yet delivered: pending (waiting for their time or a retry) and being sent',
+        labelNames: ['state'] as const,
+        registers: [registry],
+        async collect() {
+          const b = await services.notifications.backlog();
+          this.set({ state: 'pending' }, b.pending);
+          this.set({ state: 'sending' }, b.sending);
+        },
+      }),
+  ];
+}
+
 function registerPoolGauges(registry: Registry, stats: () => PoolStats): void {
   const gauge = (name: string, help: string, pick: (s: PoolStats) => number) =>
     new Gauge({

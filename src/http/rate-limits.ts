@@ -47,6 +47,38 @@ export type LimitStoreFactory = (name: string) => Store | undefined;
 
 export const memoryLimitStore: LimitStoreFactory = () => undefined;
 
+/** What a database-backed store needs: the throttle feature's rate-limit windows. */
+export interface LimitWindows {
+  hit(key: string, windowMs: number): Promise<{ hits: number; resetAt: Date }>;
+  undo(key: string): Promise<void>;
+  clear(key: string): Promise<void>;
+}
+
+/**
+ * Limits counted in the database (the `rate_limits` table): every instance on one PostgreSQL
+ * counts together without Redis, at the cost of a write per counted request.
+ */
+export function databaseLimitStore(windows: LimitWindows): LimitStoreFactory {
+  return (name) => {
+    let windowMs = 60_000;
+    const key = (k: string) => `${name}:${k}`;
+    const store: Store = {
+      prefix: name,
+      localKeys: false,
+      init(options) {
+        windowMs = options.windowMs;
+      },
+      async increment(k) {
+        const { hits, resetAt } = await windows.hit(key(k), windowMs);
+        return { totalHits: hits, resetTime: resetAt };
+      },
+      decrement: (k) => windows.undo(key(k)),
+      resetKey: (k) => windows.clear(key(k)),
+    };
+    return store;
+  };
+}
+
 /** A store failure is logged at most this often: an outage must not write a line per request. */
 const STORE_ERROR_LOG_MS = 60_000;
 

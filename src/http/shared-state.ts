@@ -40,9 +40,13 @@ export const localState = (): SharedState => ({
  * `prefix` keeps the keys of separate installations (or test runs) apart; `clientName` is what
  * Redis' CLIENT LIST shows for the connection.
  */
-export function openSharedState(config: Pick<Config, 'redisUrl'>, logger: Logger, opts: { prefix?: string; clientName?: string } = {}): SharedState {
+export function openSharedState(
+  config: Pick<Config, 'redisUrl' | 'redisPrefix'>,
+  logger: Logger,
+  opts: { prefix?: string; clientName?: string } = {},
+): SharedState {
   if (!config.redisUrl) return localState();
-  const prefix = opts.prefix ?? DEFAULT_LIMIT_PREFIX;
+  const prefix = opts.prefix ?? (config.redisPrefix ? `${config.redisPrefix}:rl:` : DEFAULT_LIMIT_PREFIX);
   const client = createClient({
     url: config.redisUrl,
     name: opts.clientName ?? 'mashang',

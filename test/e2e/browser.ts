@@ -87,7 +87,7 @@ export function usePhone(): PhoneSession {
     session.stack = await startStack();
     ctx = await phoneContext(session.stack.browser, session.stack.baseUrl);
     session.page = await ctx.newPage();
-    session.token = demoHousehold(session.stack.db).token;
+    session.token = (await demoHousehold(session.stack.sql)).token;
   });
   afterAll(async () => {
     await ctx?.close();

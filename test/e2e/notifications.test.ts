@@ -75,7 +75,7 @@ describe('a villager who asks for SMS gets them from a fake Aliyun SMS server', 
   it('files with a phone, receives the number and link, gets the reply by SMS, and the link opens the case page', async () => {
     const ctx = await phoneContext(browser, baseUrl);
     const page = await ctx.newPage();
-    const { token } = demoHousehold(stack.db);
+    const { token } = await demoHousehold(stack.sql);
     await page.goto(`/p/${token}`);
     await page.getByRole('link', { name: /码上说/ }).click();
     await page.getByLabel('投诉', { exact: true }).check();

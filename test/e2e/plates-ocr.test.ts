@@ -44,18 +44,19 @@ function save(name: string, png: Buffer) {
 
 beforeAll(async () => {
   stack = buildApp();
-  village = aVillage(stack.db, { name: '史家庄村', townCode: '370812103' });
+  village = await aVillage(stack.sql, { name: '史家庄村', townCode: '370812103' });
   const longestDemo = stack.db.prepare('SELECT address FROM households ORDER BY length(address) DESC, id LIMIT 1').pluck().get() as string;
   // The two addresses the print sheet once cut to the same 「1号楼1单元1…」, the demo's longest, and a 30-character one.
   const addresses = [...new Set(['1号楼1单元101室', '1号楼1单元102室', longestDemo, LONG, '3胡同12号', '7号', '泗庄路南18号', '幸福路6号', '2胡同9号'])].slice(
     0,
     8,
   );
-  households = addresses.map((address) => {
-    const h = aHousehold(stack.db, { villageId: village.id, address });
-    return { ...h, plateId: stack.db.prepare('SELECT id FROM plates WHERE token = ?').pluck().get(h.token) as number };
-  });
-  aCadre(stack.db, { villageId: village.id, name: '周明远', role: 'party_secretary', phone: '19900008801' });
+  households = [];
+  for (const address of addresses) {
+    const h = await aHousehold(stack.sql, { villageId: village.id, address });
+    households.push({ ...h, plateId: Number(await stack.sql.value('SELECT id FROM plates WHERE token = ?', h.token)) });
+  }
+  await aCadre(stack.sql, { villageId: village.id, name: '周明远', role: 'party_secretary', phone: '19900008801' });
   const staff = await aUser(stack.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
   agent = await signIn(stack.app, staff.username);
 });

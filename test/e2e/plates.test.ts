@@ -90,11 +90,12 @@ describe('staff print a village’s plates, and every QR opens the right househo
     const sibling = longestDemo.replace(/(\d)(\D*)$/, (_, d: string, rest: string) => `${(Number(d) + 1) % 10}${rest}`);
     const thirty = '道义社区幸福家园小区东区十二号楼三单元一五零二室东户西侧三间';
     expect([...thirty]).toHaveLength(30);
-    const ids = [longestDemo, sibling, thirty, '7号'].map((address) => {
+    const ids: number[] = [];
+    for (const address of [longestDemo, sibling, thirty, '7号']) {
       const existing = stack.db.prepare('SELECT id FROM households WHERE village_id = ? AND address = ?').pluck().get(village.id, address) as
         number | undefined;
-      return existing ?? aHousehold(stack.db, { villageId: village.id, address }).id;
-    });
+      ids.push(existing ?? (await aHousehold(stack.sql, { villageId: village.id, address })).id);
+    }
     const staff = await aUser(stack.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }], username: 'sheet-printer' });
     const ctx = await stack.browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: stack.baseUrl, locale: 'zh-CN' });
     const page = await ctx.newPage();

@@ -1,4 +1,4 @@
-import type { Db } from '../../src/db/index.js';
+import type { TestSql } from './sql.js';
 import type { Services } from '../../src/services.js';
 import type { CaseState } from '../../src/features/cases/machine.js';
 import { demoHousehold } from './builders.js';
@@ -8,11 +8,11 @@ import { demoHousehold } from './builders.js';
  * would write (state and events), for tests of the villager's side.
  */
 export async function aCase(
-  db: Db,
+  sql: TestSql,
   services: Services,
   o: { state?: CaseState; phone?: string; content?: string; resolvedAt?: Date; internalNote?: string; publicReply?: string } = {},
 ) {
-  const h = demoHousehold(db);
+  const h = await demoHousehold(sql);
   const plate = await services.places.plateByToken(h.token);
   const { token, trackingNo } = await services.cases.submit({
     kind: 'help',
@@ -29,16 +29,19 @@ export async function aCase(
     idempotencyKey: null,
     photos: [],
   });
-  const id = db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(token) as number;
-  const event = db.prepare(`INSERT INTO case_events (case_id, at, actor, type, from_state, to_state, public, body) VALUES (?, ?, 'user', ?, ?, ?, ?, ?)`);
+  const id = Number(await sql.value('SELECT id FROM cases WHERE token = ?', token));
+  const event = {
+    run: (...values: unknown[]) =>
+      sql.run(`INSERT INTO case_events (case_id, at, actor, type, from_state, to_state, public, body) VALUES (?, ?, 'user', ?, ?, ?, ?, ?)`, ...values),
+  };
   const at = new Date().toISOString();
-  if (o.internalNote) event.run(id, at, 'note', null, null, 0, o.internalNote);
-  if (o.publicReply) event.run(id, at, 'reply', null, null, 1, o.publicReply);
+  if (o.internalNote) await event.run(id, at, 'note', null, null, 0, o.internalNote);
+  if (o.publicReply) await event.run(id, at, 'reply', null, null, 1, o.publicReply);
   const state = o.state ?? 'submitted';
   if (state !== 'submitted') {
     const resolvedAt = state === 'resolved' || state === 'closed' ? (o.resolvedAt ?? new Date()).toISOString() : null;
-    db.prepare('UPDATE cases SET state = ?, resolved_at = ?, version = version + 1 WHERE id = ?').run(state, resolvedAt, id);
-    event.run(
+    await sql.run('UPDATE cases SET state = ?, resolved_at = ?, version = version + 1 WHERE id = ?', state, resolvedAt, id);
+    await event.run(
       id,
       resolvedAt ?? at,
       state === 'resolved' ? 'resolved' : 'accepted',

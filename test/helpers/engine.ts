@@ -30,8 +30,41 @@ export function freshPostgresDatabase(opts: { empty?: boolean } = {}): Database 
   if (!url || !template) throw new Error('MASHANG_TEST_ENGINE=postgres needs MASHANG_TEST_DATABASE_URL and the globalSetup templates');
   admin ??= new pg.Pool({ connectionString: url, max: 2 });
   const name = `mashang_t_${inject('pgRunTag')}_${process.pid}_${++made}`;
-  const ready = admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  // FILE_COPY: a copy of the files, faster for a small template than writing it all to the WAL
+  const ready = admin.query(`CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY FILE_COPY`);
   // Unhandled until a query awaits it: a failed copy surfaces at the first query instead of crashing the worker.
   ready.catch(() => undefined);
-  return postgresDatabase(postgresPool(urlWithDatabase(url, name), { max: 4 }), ready);
+  return postgresDatabase(afterReady(postgresPool(urlWithDatabase(url, name), { max: 4, settings: { synchronous_commit: 'off' } }), ready), ready);
+}
+
+/**
+ * The pool's connections wait for `ready` too, not only Kysely's: what reads the pool itself (the
+ * health check, the schema state) would otherwise ask for a database not yet copied. pg's own
+ * pool.query calls connect with a callback, so both forms wait.
+ */
+function afterReady(pool: pg.Pool, ready: Promise<unknown>): pg.Pool {
+  const connect = pool.connect.bind(pool) as (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: () => void) => void) => unknown;
+  const waiting = (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: () => void) => void) => {
+    if (!cb) return ready.then(() => connect());
+    ready.then(
+      () => connect(cb),
+      (err: Error) => cb(err),
+    );
+    return undefined;
+  };
+  pool.connect = waiting as typeof pool.connect;
+  return pool;
+}
+
+/**
+ * The address of a new, blank PostgreSQL database (no schema, no data), for tests of a first start:
+ * what the app does on an empty installation. Dropped with the run's other databases.
+ */
+export async function blankPostgresUrl(): Promise<string> {
+  const url = process.env.MASHANG_TEST_DATABASE_URL;
+  if (!url) throw new Error('MASHANG_TEST_ENGINE=postgres needs MASHANG_TEST_DATABASE_URL');
+  admin ??= new pg.Pool({ connectionString: url, max: 2 });
+  const name = `mashang_t_${inject('pgRunTag')}_${process.pid}_${++made}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  return urlWithDatabase(url, name);
 }

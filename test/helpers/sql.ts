@@ -23,7 +23,7 @@ export function testSql(database: Database) {
       return row === undefined ? undefined : Object.values(row)[0];
     },
     /** the first column of every row */
-    column: async <T = unknown>(text: string, ...params: unknown[]) => (await rows<Record<string, T>>(text, params)).map((r) => Object.values(r)[0]),
+    column: async <T = unknown>(text: string, ...params: unknown[]) => (await rows<Record<string, T>>(text, params)).map((r) => Object.values(r)[0] as T),
     run: async (text: string, ...params: unknown[]) => Number((await database.q.executeQuery(compile(text, params))).numAffectedRows ?? 0),
   };
 }

@@ -192,38 +192,37 @@ interface World extends TestApp {
 
 async function world(): Promise<World> {
   const stack = buildApp();
-  const h = demoHousehold(stack.db);
-  const villageCode = stack.db.prepare('SELECT code FROM villages WHERE id = ?').pluck().get(h.villageId) as string;
+  const { sql } = stack;
+  const h = await demoHousehold(sql);
+  const villageCode = (await sql.value<string>('SELECT code FROM villages WHERE id = ?', h.villageId))!;
   const townA = villageCode.slice(0, 9);
-  const other = stack.db.prepare('SELECT id, code FROM villages WHERE substr(code, 1, 9) != ? ORDER BY id LIMIT 1').get(townA) as { id: number; code: string };
-  const c = await aCase(stack.db, stack.services);
-  const extra = aHousehold(stack.db, { villageId: h.villageId, address: '矩阵村3号' });
-  const cadreId = aCadre(stack.db, { villageId: h.villageId, name: '矩阵干部', phone: '19900006600' }).id;
+  const other = (await sql.get<{ id: number; code: string }>('SELECT id, code FROM villages WHERE substr(code, 1, 9) != ? ORDER BY id LIMIT 1', townA))!;
+  const c = await aCase(sql, stack.services);
+  const extra = await aHousehold(sql, { villageId: h.villageId, address: '矩阵村3号' });
+  const cadreId = (await aCadre(sql, { villageId: h.villageId, name: '矩阵干部', phone: '19900006600' })).id;
   // A photo on the case, as a villager's upload leaves it.
   const fileName = `matrix-${c.id}-${Date.now()}.jpg`;
   fs.mkdirSync(path.dirname(stack.services.cases.photoPath(fileName)), { recursive: true });
   fs.writeFileSync(stack.services.cases.photoPath(fileName), Buffer.from([0xff, 0xd8, 0xff, 0xd9]));
-  const photoId = Number(
-    stack.db
-      .prepare("INSERT INTO case_photos (case_id, file_name, mime, bytes, width, height, created_at) VALUES (?, ?, 'image/jpeg', 4, 1, 1, '2026-01-01')")
-      .run(c.id, fileName).lastInsertRowid,
-  );
-  const catalogCode = stack.db.prepare('SELECT code FROM catalog_items ORDER BY id LIMIT 1').pluck().get() as string;
-  const templateId = Number(
-    stack.db
-      .prepare("INSERT INTO reply_templates (kind, title, body, town_code, created_at) VALUES ('help', '矩阵', '矩阵回复内容', ?, '2026-01-01')")
-      .run(townA).lastInsertRowid,
-  );
+  const photoId = (await sql.value<number>(
+    "INSERT INTO case_photos (case_id, file_name, mime, bytes, width, height, created_at) VALUES (?, ?, 'image/jpeg', 4, 1, 1, '2026-01-01') RETURNING id",
+    c.id,
+    fileName,
+  ))!;
+  const catalogCode = (await sql.value<string>('SELECT code FROM catalog_items ORDER BY id LIMIT 1'))!;
+  const templateId = (await sql.value<number>(
+    "INSERT INTO reply_templates (kind, title, body, town_code, created_at) VALUES ('help', '矩阵', '矩阵回复内容', ?, '2026-01-01') RETURNING id",
+    townA,
+  ))!;
   // A failed SMS about the case, as the delivery log shows it, and a group robot of the township.
-  const eventId = stack.db.prepare('SELECT min(id) FROM case_events WHERE case_id = ?').pluck().get(c.id) as number;
-  const notificationId = Number(
-    stack.db
-      .prepare(
-        `INSERT INTO notification_deliveries (event_id, case_id, village_id, channel, recipient, message, body, state, attempts, next_at, created_at, updated_at)
-        VALUES (?, ?, ?, 'sms', '13912345678', 'received', '已收到', 'dead', 8, '2026-01-01', '2026-01-01', '2026-01-01')`,
-      )
-      .run(eventId, c.id, h.villageId).lastInsertRowid,
-  );
+  const eventId = (await sql.value<number>('SELECT min(id) FROM case_events WHERE case_id = ?', c.id))!;
+  const notificationId = (await sql.value<number>(
+    `INSERT INTO notification_deliveries (event_id, case_id, village_id, channel, recipient, message, body, state, attempts, next_at, created_at, updated_at)
+    VALUES (?, ?, ?, 'sms', '13912345678', 'received', '已收到', 'dead', 8, '2026-01-01', '2026-01-01', '2026-01-01') RETURNING id`,
+    eventId,
+    c.id,
+    h.villageId,
+  ))!;
   const channelId = await stack.services.notifications.addChannel({
     kind: 'wecom',
     url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=matrix',
@@ -253,7 +252,7 @@ async function world(): Promise<World> {
 }
 
 async function userFor(w: World, who: Who): Promise<{ agent: Agent; role: 'admin' | 'staff' | 'cadre' }> {
-  const { services, db } = w;
+  const { services, sql } = w;
   let u;
   if (who === 'admin') u = await aUser(services, { role: 'admin' });
   else if (who === 'staffA' || who === 'staffB')
@@ -262,7 +261,7 @@ async function userFor(w: World, who: Who): Promise<{ agent: Agent; role: 'admin
     const villageId = who === 'cadreA' ? w.villageA : w.villageB;
     u = await aUser(services, {
       role: 'cadre',
-      cadreId: aCadre(db, { villageId, name: `${who}干部`, phone: who === 'cadreA' ? '19900006610' : '19900006611' }).id,
+      cadreId: (await aCadre(sql, { villageId, name: `${who}干部`, phone: who === 'cadreA' ? '19900006610' : '19900006611' })).id,
     });
   }
   return { agent: await signIn(w.app, u.username), role: who === 'admin' ? 'admin' : who.startsWith('staff') ? 'staff' : 'cadre' };

@@ -4,12 +4,12 @@ import { buildApp } from '../helpers/app.js';
 import { yellowBefore } from '../../src/features/calendar/workdays.js';
 import { aCadre, aHousehold, aVillage } from '../helpers/builders.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
-import type { Db } from '../../src/db/index.js';
+import type { TestSql } from '../helpers/sql.js';
 import type { Services } from '../../src/services.js';
 
 /** A case filed from a household of this village through the real service. */
-async function fileCase(services: Services, db: Db, villageId: number, o: { content?: string; phone?: string; name?: string } = {}) {
-  const h = aHousehold(db, { villageId });
+async function fileCase(services: Services, sql: TestSql, villageId: number, o: { content?: string; phone?: string; name?: string } = {}) {
+  const h = await aHousehold(sql, { villageId });
   const plate = await services.places.plateByToken(h.token);
   const r = await services.cases.submit({
     kind: 'speak',
@@ -26,21 +26,21 @@ async function fileCase(services: Services, db: Db, villageId: number, o: { cont
     idempotencyKey: null,
     photos: [],
   });
-  const id = db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(r.token) as number;
+  const id = Number(await sql.value('SELECT id FROM cases WHERE token = ?', r.token));
   return { ...r, id };
 }
 
 async function setup() {
   const stack = buildApp();
-  const { db, services } = stack;
-  const a = aVillage(db, { name: '甲庄村', townCode: '370812103' });
-  const b = aVillage(db, { name: '乙屯村', townCode: '370812107' });
-  const cadreA = aCadre(db, { villageId: a.id, name: '甲村书记', role: 'party_secretary' });
+  const { sql, services } = stack;
+  const a = await aVillage(sql, { name: '甲庄村', townCode: '370812103' });
+  const b = await aVillage(sql, { name: '乙屯村', townCode: '370812107' });
+  const cadreA = await aCadre(sql, { villageId: a.id, name: '甲村书记', role: 'party_secretary' });
   const userA = await aUser(services, { role: 'cadre', cadreId: cadreA.id });
   const staffB = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
   const admin = await aUser(services, { role: 'admin' });
-  const caseA = await fileCase(services, db, a.id, { content: '甲村的事：路灯坏了' });
-  const caseB = await fileCase(services, db, b.id, { content: '乙村的事：水渠堵了' });
+  const caseA = await fileCase(services, sql, a.id, { content: '甲村的事：路灯坏了' });
+  const caseB = await fileCase(services, sql, b.id, { content: '乙村的事：水渠堵了' });
   return { ...stack, a, b, userA, staffB, admin, caseA, caseB };
 }
 
@@ -94,7 +94,7 @@ describe('small things a cadre noticed', () => {
     const agent = await signIn(s.app, s.userA.username);
     await act(agent, s.caseA.id, { action: 'reply', step: 'accept_reply', version: 1, text: '已收到' });
     const page = await agent.get(`/admin/cases/${s.caseA.id}`).expect(200);
-    const name = s.db.prepare('SELECT display_name FROM users WHERE username = ?').pluck().get(s.userA.username) as string;
+    const name = (await s.sql.value('SELECT display_name FROM users WHERE username = ?', s.userA.username)) as string;
     expect(page.text).toContain(`<span class="who">${name}</span>`);
     expect(page.text).toContain('<span class="who">群众</span>');
   });
@@ -103,7 +103,7 @@ describe('small things a cadre noticed', () => {
 describe('answering in one page load', () => {
   it('the inbox opens on 待办: open cases only; 全部 shows the rest', async () => {
     const s = await setup();
-    s.db.prepare("UPDATE cases SET state = 'closed' WHERE id = ?").run(s.caseB.id);
+    await s.sql.run("UPDATE cases SET state = 'closed' WHERE id = ?", s.caseB.id);
     const agent = await signIn(s.app, s.admin.username);
     const inbox = await agent.get('/admin/cases').expect(200);
     expect(inbox.text).toMatch(/aria-current="page">待办/);
@@ -121,11 +121,13 @@ describe('answering in one page load', () => {
     await act(agent, s.caseA.id, { action: 'reply', step: 'accept_reply', version: 1, text: '已收到，明天上午去看路灯' }).then((r) =>
       expect(r.status).toBe(303),
     );
-    expect(s.db.prepare('SELECT state, first_responded_at IS NOT NULL AS responded FROM cases WHERE id = ?').get(s.caseA.id)).toEqual({
+    expect(
+      await s.sql.get('SELECT state, CASE WHEN first_responded_at IS NOT NULL THEN 1 ELSE 0 END AS responded FROM cases WHERE id = ?', s.caseA.id),
+    ).toEqual({
       state: 'accepted',
       responded: 1,
     });
-    expect(s.db.prepare('SELECT type FROM case_events WHERE case_id = ? ORDER BY id').pluck().all(s.caseA.id)).toEqual(['submitted', 'accepted', 'reply']);
+    expect(await s.sql.column('SELECT type FROM case_events WHERE case_id = ? ORDER BY id', s.caseA.id)).toEqual(['submitted', 'accepted', 'reply']);
   });
 
   it('回复并办结 resolves with the reply as the resolution; a stale version changes nothing at all', async () => {
@@ -137,8 +139,8 @@ describe('answering in one page load', () => {
     const stale = await act(agent, s.caseA.id, { action: 'reply', step: 'accept_resolve', version: 1, text: '路灯已修好' });
     expect(stale.status).toBe(409);
     await act(agent, s.caseA.id, { action: 'reply', step: 'reply_resolve', version: 2, text: '路灯已修好，请查看' }).then((r) => expect(r.status).toBe(303));
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('resolved');
-    expect(s.db.prepare("SELECT body FROM case_events WHERE case_id = ? AND type = 'resolved'").pluck().get(s.caseA.id)).toBe('路灯已修好，请查看');
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', s.caseA.id)).toBe('resolved');
+    expect(await s.sql.value("SELECT body FROM case_events WHERE case_id = ? AND type = 'resolved'", s.caseA.id)).toBe('路灯已修好，请查看');
   });
 
   it('受理并办结 on a new case that a template answers at once: both steps or neither', async () => {
@@ -146,11 +148,11 @@ describe('answering in one page load', () => {
     const agent = await signIn(s.app, s.userA.username);
     const bad = await act(agent, s.caseA.id, { action: 'reply', step: 'accept_resolve', version: 1, text: '' });
     expect(bad.status).toBe(400);
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('submitted');
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', s.caseA.id)).toBe('submitted');
     await act(agent, s.caseA.id, { action: 'reply', step: 'accept_resolve', version: 1, text: '已电话答复，政策已讲清楚' }).then((r) =>
       expect(r.status).toBe(303),
     );
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('resolved');
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', s.caseA.id)).toBe('resolved');
   });
 });
 
@@ -165,9 +167,9 @@ describe('scope: every back-office URL shows only the caller’s villages', () =
     expect(inbox.text).not.toContain('乙屯村');
     await agent.get(`/admin/cases/${s.caseA.id}`).expect(200);
     await agent.get(`/admin/cases/${s.caseB.id}`).expect(404);
-    const before = s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseB.id);
+    const before = await s.sql.value('SELECT state FROM cases WHERE id = ?', s.caseB.id);
     await act(agent, s.caseB.id, { action: 'accept', version: 1 }).then((r) => expect(r.status).toBe(404));
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseB.id)).toBe(before);
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', s.caseB.id)).toBe(before);
     const csv = await agent.get('/admin/cases.csv').expect(200);
     expect(csv.text).toContain(s.caseA.trackingNo);
     expect(csv.text).not.toContain(s.caseB.trackingNo);
@@ -214,7 +216,7 @@ describe('working a case', () => {
     await act(agent, s.caseA.id, { action: 'reply', version: 2, text: '已联系电工，明天修好。' }).then((r) => expect(r.status).toBe(303));
     await act(agent, s.caseA.id, { action: 'note', version: 3, text: '内部：电工老孙负责' }).then((r) => expect(r.status).toBe(303));
     await act(agent, s.caseA.id, { action: 'resolve', version: 4, text: '路灯已修复。' }).then((r) => expect(r.status).toBe(303));
-    const row = s.db.prepare('SELECT state, first_responded_at AS fr, resolved_at AS ra FROM cases WHERE id = ?').get(s.caseA.id) as Record<string, string>;
+    const row = (await s.sql.get<Record<string, string>>('SELECT state, first_responded_at AS fr, resolved_at AS ra FROM cases WHERE id = ?', s.caseA.id))!;
     expect(row.state).toBe('resolved');
     expect(row.fr).toBeTruthy();
     expect(row.ra).toBeTruthy();
@@ -233,7 +235,7 @@ describe('working a case', () => {
     const res = await act(agent, s.caseA.id, { action: 'resolve', version: 1, text: '办好了' });
     expect(res.status).toBe(409);
     expect(res.text).toContain('当前状态下不能进行这个操作');
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('submitted');
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', s.caseA.id)).toBe('submitted');
   });
 
   it('two cadres acting at once: the second is told the case changed, nothing is overwritten', async () => {
@@ -245,7 +247,7 @@ describe('working a case', () => {
     const late = await act(two, s.caseA.id, { action: 'accept', version: 1 });
     expect(late.status).toBe(409);
     expect(late.text).toContain('刚刚被其他人更新过');
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('rejected');
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', s.caseA.id)).toBe('rejected');
   });
 
   it('reject needs a public reason, shown beside the field', async () => {
@@ -263,9 +265,9 @@ describe('working a case', () => {
     const tooLong = await act(agent, s.caseA.id, { action: 'extend', version: 2, days: 11, text: '需要协调' });
     expect(tooLong.status).toBe(400);
     expect(tooLong.text).toContain('延期天数应为 1 到 10 个工作日');
-    const before = s.db.prepare('SELECT resolution_due FROM cases WHERE id = ?').pluck().get(s.caseA.id) as string;
+    const before = (await s.sql.value('SELECT resolution_due FROM cases WHERE id = ?', s.caseA.id)) as string;
     await act(agent, s.caseA.id, { action: 'extend', version: 2, days: 3, text: '需要等配件' }).then((r) => expect(r.status).toBe(303));
-    const after = s.db.prepare('SELECT resolution_due, extended FROM cases WHERE id = ?').get(s.caseA.id) as { resolution_due: string; extended: number };
+    const after = (await s.sql.get<{ resolution_due: string; extended: number }>('SELECT resolution_due, extended FROM cases WHERE id = ?', s.caseA.id))!;
     expect(after.extended).toBe(1);
     expect(after.resolution_due > before).toBe(true);
     const again = await act(agent, s.caseA.id, { action: 'extend', version: 3, days: 2, text: '还要等' });
@@ -279,12 +281,12 @@ describe('working a case', () => {
     expect(bad.status).toBe(400);
     const colleague = await aUser(s.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     await act(agent, s.caseA.id, { action: 'assign', version: 1, userId: colleague.id }).then((r) => expect(r.status).toBe(303));
-    expect(s.db.prepare('SELECT assigned_user_id FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe(colleague.id);
+    expect(await s.sql.value('SELECT assigned_user_id FROM cases WHERE id = ?', s.caseA.id)).toBe(colleague.id);
   });
 
   it('merges a duplicate into another case of the same village; the villager page points to the kept case', async () => {
     const s = await setup();
-    const dup = await fileCase(s.services, s.db, s.a.id, { content: '甲村的事：路灯又坏了' });
+    const dup = await fileCase(s.services, s.sql, s.a.id, { content: '甲村的事：路灯又坏了' });
     const agent = await signIn(s.app, s.userA.username);
     const other = await act(agent, dup.id, { action: 'merge', version: 1, trackingNo: s.caseB.trackingNo });
     expect(other.status).toBe(400);
@@ -294,7 +296,7 @@ describe('working a case', () => {
     expect(shown.text).toContain(`本事项将合并到 ${s.caseA.trackingNo}`);
     expect(shown.text).toContain('甲村的事：路灯坏了');
     expect(shown.text).toContain('确认合并');
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(dup.id)).toBe('submitted');
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', dup.id)).toBe('submitted');
     await act(agent, dup.id, { action: 'merge', version: 1, trackingNo: s.caseA.trackingNo, confirm: '1' }).then((r) => expect(r.status).toBe(303));
     const villager = await request(s.app).get(`/track/${dup.token}`).expect(200);
     expect(villager.text).toContain(`已合并到受理编号 ${s.caseA.trackingNo}`);
@@ -305,7 +307,7 @@ describe('working a case', () => {
     const s = await setup();
     const agent = await signIn(s.app, s.userA.username);
     await agent.post(`/admin/cases/${s.caseA.id}/action`).type('form').send({ action: 'accept', version: 1 }).expect(403);
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('submitted');
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', s.caseA.id)).toBe('submitted');
   });
 });
 
@@ -315,16 +317,16 @@ describe('deadlines, auto-close and export', () => {
     const agent = await signIn(s.app, s.admin.username);
     // Both just filed: due at the end of the next working day, so neither is flagged.
     expect((await agent.get('/admin/cases?flag=yellow').expect(200)).text).not.toContain(s.caseB.trackingNo);
-    s.db.prepare("UPDATE cases SET first_response_due = '2000-01-01T00:00:00.000Z' WHERE id = ?").run(s.caseA.id);
+    await s.sql.run("UPDATE cases SET first_response_due = '2000-01-01T00:00:00.000Z' WHERE id = ?", s.caseA.id);
     // Due today and past 13:30 (the edge itself): yellow.
-    s.db.prepare('UPDATE cases SET first_response_due = ? WHERE id = ?').run(yellowBefore(new Date()).toISOString(), s.caseB.id);
+    await s.sql.run('UPDATE cases SET first_response_due = ? WHERE id = ?', yellowBefore(new Date()).toISOString(), s.caseB.id);
     const red = await agent.get('/admin/cases?flag=red').expect(200);
     expect(red.text).toContain(s.caseA.trackingNo);
     expect(red.text).not.toContain(s.caseB.trackingNo);
     const yellow = await agent.get('/admin/cases?flag=yellow').expect(200);
     expect(yellow.text).toContain(s.caseB.trackingNo);
     expect(yellow.text).not.toContain(s.caseA.trackingNo);
-    const all = { all: true, villageIds: new Set(s.db.prepare('SELECT id FROM villages').pluck().all() as number[]) };
+    const all = { all: true, villageIds: new Set(await s.sql.column<number>('SELECT id FROM villages')) };
     const d = await s.services.stats.dashboard(all);
     expect(d.red).toBe(1);
     expect(d.yellow).toBe(yellow.text.includes(s.caseB.trackingNo) ? 1 : 0);
@@ -332,18 +334,18 @@ describe('deadlines, auto-close and export', () => {
 
   it('resolved cases with no rating close themselves after 7 days, as an event', async () => {
     const s = await setup();
-    s.db.prepare("UPDATE cases SET state = 'resolved', resolved_at = ? WHERE id = ?").run(new Date(Date.now() - 8 * 86400_000).toISOString(), s.caseA.id);
-    s.db.prepare("UPDATE cases SET state = 'resolved', resolved_at = ? WHERE id = ?").run(new Date(Date.now() - 2 * 86400_000).toISOString(), s.caseB.id);
+    await s.sql.run("UPDATE cases SET state = 'resolved', resolved_at = ? WHERE id = ?", new Date(Date.now() - 8 * 86400_000).toISOString(), s.caseA.id);
+    await s.sql.run("UPDATE cases SET state = 'resolved', resolved_at = ? WHERE id = ?", new Date(Date.now() - 2 * 86400_000).toISOString(), s.caseB.id);
     expect(await s.services.caseOffice.autoClose()).toBe(1);
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseA.id)).toBe('closed');
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(s.caseB.id)).toBe('resolved');
-    expect(s.db.prepare("SELECT count(*) FROM case_events WHERE case_id = ? AND type = 'auto_closed' AND actor = 'system'").pluck().get(s.caseA.id)).toBe(1);
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', s.caseA.id)).toBe('closed');
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', s.caseB.id)).toBe('resolved');
+    expect(await s.sql.value("SELECT count(*) FROM case_events WHERE case_id = ? AND type = 'auto_closed' AND actor = 'system'", s.caseA.id)).toBe(1);
     expect(await s.services.caseOffice.autoClose()).toBe(0);
   });
 
   it('CSV: UTF-8 with BOM, formula-like cells neutralised, phones masked unless admin', async () => {
     const s = await setup();
-    await fileCase(s.services, s.db, s.a.id, { content: '=HYPERLINK("http://evil.example","点我")', name: '@王' });
+    await fileCase(s.services, s.sql, s.a.id, { content: '=HYPERLINK("http://evil.example","点我")', name: '@王' });
     const cadre = await signIn(s.app, s.userA.username);
     const csv = await cadre.get('/admin/cases.csv').expect(200);
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
@@ -363,17 +365,14 @@ describe('dashboard', () => {
     const day = 86400_000;
     const now = Date.now();
     // caseA: answered after 2 h, resolved after 2 days on time, rated 4, reopened once.
-    s.db
-      .prepare(
-        `UPDATE cases SET state = 'closed', created_at = ?, first_responded_at = ?, resolved_at = ?, resolution_due = ?, rating = 4, reopen_count = 1 WHERE id = ?`,
-      )
-      .run(
-        new Date(now - 3 * day).toISOString(),
-        new Date(now - 3 * day + 2 * 3600_000).toISOString(),
-        new Date(now - day).toISOString(),
-        new Date(now).toISOString(),
-        s.caseA.id,
-      );
+    await s.sql.run(
+      `UPDATE cases SET state = 'closed', created_at = ?, first_responded_at = ?, resolved_at = ?, resolution_due = ?, rating = 4, reopen_count = 1 WHERE id = ?`,
+      new Date(now - 3 * day).toISOString(),
+      new Date(now - 3 * day + 2 * 3600_000).toISOString(),
+      new Date(now - day).toISOString(),
+      new Date(now).toISOString(),
+      s.caseA.id,
+    );
     const agent = await signIn(s.app, s.userA.username);
     const res = await agent.get('/admin').expect(200);
     expect(res.text).toContain('2.0 小时');

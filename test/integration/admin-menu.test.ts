@@ -10,12 +10,12 @@ const menuLinks = (html: string) =>
 
 describe('the back-office menu, gathered from the features', () => {
   it('shows each role its links, in the same order on every page', async () => {
-    const { app, services, db } = buildApp();
-    const h = demoHousehold(db);
-    const town = db.prepare('SELECT t.code FROM towns t JOIN villages v ON v.town_id = t.id WHERE v.id = ?').pluck().get(h.villageId) as string;
+    const { app, services, sql } = buildApp();
+    const h = await demoHousehold(sql);
+    const town = (await sql.value<string>('SELECT t.code FROM towns t JOIN villages v ON v.town_id = t.id WHERE v.id = ?', h.villageId))!;
     const admin = await aUser(services, { role: 'admin' });
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: town }] });
-    const cadre = await aUser(services, { role: 'cadre', cadreId: aCadre(db, { villageId: h.villageId, name: '菜单干部', phone: '19900006620' }).id });
+    const cadre = await aUser(services, { role: 'cadre', cadreId: (await aCadre(sql, { villageId: h.villageId, name: '菜单干部', phone: '19900006620' })).id });
 
     const adminMenu = menuLinks((await (await signIn(app, admin.username)).get('/admin').expect(200)).text);
     expect(adminMenu).toEqual(

@@ -11,8 +11,8 @@ describe('GET /healthz', () => {
   });
 
   it('answers 503 when the database is gone', async () => {
-    const { app, db } = buildApp();
-    db.close();
+    const { app, database } = buildApp();
+    await database.close();
     const res = await request(app).get('/healthz').expect(503);
     expect(res.body).toMatchObject({ status: 'unavailable' });
   });
@@ -20,8 +20,8 @@ describe('GET /healthz', () => {
 
 describe('security headers', () => {
   it('sends a CSP with a fresh nonce that the inline stylesheet carries, and no unsafe-inline', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const a = await request(app).get(`/p/${h.token}`).expect(200);
     const b = await request(app).get(`/p/${h.token}`).expect(200);
     const csp = String(a.headers['content-security-policy']);
@@ -36,8 +36,8 @@ describe('security headers', () => {
   });
 
   it('resident pages need no script and no web font', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     for (const url of [`/p/${h.token}`, `/p/${h.token}/help`, '/services', '/services?q=低保']) {
       const res = await request(app).get(url).expect(200);
       expect(res.text).not.toMatch(/<script/i);
@@ -49,8 +49,8 @@ describe('security headers', () => {
 
 describe('长辈版 (elder mode)', () => {
   it('switches on with a link, is remembered in a cookie, and enlarges the page', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const plain = await request(app).get(`/p/${h.token}`).expect(200);
     expect(plain.text).toContain('<html lang="zh-CN">');
     expect(plain.text).toContain(`/mode?elder=1&amp;back=${encodeURIComponent(`/p/${h.token}`)}`);
@@ -88,9 +88,9 @@ describe('长辈版 (elder mode)', () => {
   });
 
   it('the toggle is on every resident page', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
-    const code = db.prepare('SELECT code FROM catalog_items LIMIT 1').pluck().get() as string;
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
+    const code = await sql.value<string>('SELECT code FROM catalog_items ORDER BY id LIMIT 1');
     for (const url of [`/p/${h.token}`, `/p/${h.token}/help`, '/services', `/services/${code}`, '/p/AAAAAAAAAAAA', '/nowhere']) {
       const res = await request(app).get(url);
       expect(res.text, url).toContain('/mode?elder=1');
@@ -137,8 +137,8 @@ describe('errors', () => {
   });
 
   it('/ leads to the catalogue, or to the plate this phone last scanned', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     expect((await request(app).get('/').expect(303)).headers.location).toBe('/services');
     const back = await request(app).get('/').set('Cookie', `mashang_home=/p/${h.token}`).expect(303);
     expect(back.headers.location).toBe(`/p/${h.token}`);
@@ -149,8 +149,8 @@ describe('errors', () => {
 
 describe('cookies', () => {
   it('a plate page sets no CSRF cookie; a page with a form does', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const landing = await request(app).get(`/p/${h.token}`).expect(200);
     expect(String(landing.headers['set-cookie'] ?? '')).not.toMatch(/csrf|mashang_bid/);
     const form = await request(app).get(`/p/${h.token}/speak`).expect(200);

@@ -19,8 +19,8 @@ const STAPLES = [
 
 describe('码上办 picker', () => {
   it('when a villager opens it, then the village staples come first, 低保 at the top', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const res = await request(app).get(`/p/${h.token}/apply`).expect(200);
     const list = names(res.text);
     expect(list[0]).toBe('最低生活保障');
@@ -30,8 +30,8 @@ describe('码上办 picker', () => {
   });
 
   it('the other items are folded by theme, so the page opens short', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const res = await request(app).get(`/p/${h.token}/apply`).expect(200);
     expect(res.text).toMatch(/<details class="group">\s*<summary>/);
     // still every applicable item is reachable without JavaScript
@@ -39,16 +39,16 @@ describe('码上办 picker', () => {
   });
 
   it('has a search box that works as a plain GET form', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const res = await request(app).get(`/p/${h.token}/apply`).expect(200);
     expect(res.text).toMatch(new RegExp(`<form[^>]+method="get"[^>]+action="/p/${h.token}/apply"`));
     expect(res.text).toContain('name="q"');
   });
 
   it('when the villager searches 低保, dibao, 高龄 or 交医保, then the matching item is first', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     for (const [q, first] of [
       ['低保', '最低生活保障'],
       ['怎么办低保', '最低生活保障'],
@@ -63,8 +63,8 @@ describe('码上办 picker', () => {
   });
 
   it('when the search finds nothing to apply for, then it says so and links to 码上查 with the same words', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const res = await request(app).get(`/p/${h.token}/apply`).query({ q: '火星移民' }).expect(200);
     expect(names(res.text)).toEqual([]);
     expect(res.text).toContain('没有可以在线申请的');
@@ -72,8 +72,8 @@ describe('码上办 picker', () => {
   });
 
   it('an over-long or repeated q does not fail', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     await request(app)
       .get(`/p/${h.token}/apply`)
       .query({ q: '低'.repeat(300) })

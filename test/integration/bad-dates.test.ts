@@ -3,18 +3,18 @@ import { buildApp } from '../helpers/app.js';
 import { aCadre, aHousehold, aVillage, demoHousehold } from '../helpers/builders.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 import { main } from '../../src/cli/commands.js';
-import type { Db } from '../../src/db/index.js';
+import type { TestSql } from '../helpers/sql.js';
 
 // Dates that are not on the calendar, and text that is no date at all.
 const IMPOSSIBLE = ['2026-13-01', '2026-02-30', '2027-02-29', '2026-00-10', '2026-04-31'];
 const GARBAGE = ['abc', '2026/03/01', '2026-3-1', '20260301', '2026-03-01T00:00', "2026-03-01' OR 1=1", '9999999-01-01', '２０２６-０３-０１'];
 
-const villageCodeOf = (db: Db, id: number) => db.prepare('SELECT code FROM villages WHERE id = ?').pluck().get(id) as string;
+const villageCodeOf = async (sql: TestSql, id: number) => (await sql.value<string>('SELECT code FROM villages WHERE id = ?', id))!;
 
 describe('a date in a query or form that is not a real date is a 400 page in Chinese, never a 500', () => {
   it('when since= on the plates print sheet or PDF is impossible or garbage, then 400 with the date message', async () => {
-    const { app, services, db } = buildApp();
-    const code = villageCodeOf(db, demoHousehold(db).villageId);
+    const { app, services, sql } = buildApp();
+    const code = await villageCodeOf(sql, (await demoHousehold(sql)).villageId);
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
     // The link from the issue, without a village: the date is checked before anything else.
@@ -38,10 +38,10 @@ describe('a date in a query or form that is not a real date is a 400 page in Chi
   });
 
   it('when a visit date is impossible, garbage or missing, then 400 beside the field and nothing is recorded', async () => {
-    const { app, services, db } = buildApp();
-    const v = aVillage(db, { name: '日期村' });
-    const h = aHousehold(db, { villageId: v.id, address: '1胡同1号' });
-    const cadre = aCadre(db, { villageId: v.id });
+    const { app, services, sql } = buildApp();
+    const v = await aVillage(sql, { name: '日期村' });
+    const h = await aHousehold(sql, { villageId: v.id, address: '1胡同1号' });
+    const cadre = await aCadre(sql, { villageId: v.id });
     const user = await aUser(services, { role: 'cadre', cadreId: cadre.id });
     const agent = await signIn(app, user.username);
     for (const visitedOn of [...IMPOSSIBLE, ...GARBAGE, undefined]) {
@@ -56,14 +56,14 @@ describe('a date in a query or form that is not a real date is a 400 page in Chi
       // one message per field: an impossible date is not also called a future one
       expect(res.text, String(visitedOn)).not.toContain('走访日期不能晚于今天');
     }
-    expect(db.prepare('SELECT count(*) FROM household_visits').pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM household_visits')).toBe(0);
   });
 
   it('when a calendar day is impossible, garbage or missing, then 400 beside the field and the calendar is unchanged', async () => {
-    const { app, services, db } = buildApp();
+    const { app, services, sql } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
-    const before = db.prepare('SELECT count(*) FROM calendar_days').pluck().get();
+    const before = await sql.value('SELECT count(*) FROM calendar_days');
     for (const date of [...IMPOSSIBLE, ...GARBAGE, undefined]) {
       const csrf = await csrfFor(agent);
       const res = await agent
@@ -79,13 +79,16 @@ describe('a date in a query or form that is not a real date is a 400 page in Chi
       const csrf = await csrfFor(agent);
       await agent.post(`/admin/calendar/${date}/delete`).type('form').send({ _csrf: csrf }).expect(303);
     }
-    expect(db.prepare('SELECT count(*) FROM calendar_days').pluck().get()).toBe(before);
-    expect(db.prepare("SELECT count(*) FROM audit_log WHERE action LIKE 'calendar_%'").pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM calendar_days')).toBe(before);
+    expect(await sql.value("SELECT count(*) FROM audit_log WHERE action LIKE 'calendar_%'")).toBe(0);
   });
 
   it('when an imported calendar row has an impossible date, then the dry run names the row; 2028/2/29 is read as a date', async () => {
-    const { services, db } = buildApp();
-    const who = { role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } };
+    const { services, sql } = buildApp();
+    const who = {
+      role: 'admin' as const,
+      scope: { all: true, villageIds: new Set((await sql.column<number>('SELECT id FROM villages ORDER BY id')) as number[]) },
+    };
     const file = Buffer.from(['日期,类型,说明', '2026-13-01,放假,', '2027/2/29,放假,', 'abc,放假,', '2028/2/29,调休上班,'].join('\n'));
     const plan = await services.transfer.dryRun('calendar', file, who);
     expect(plan.errors.map((e) => [e.row, e.column])).toEqual([

@@ -7,7 +7,9 @@ import { prepare } from '../../src/bootstrap.js';
 import { loadConfig, testConfig } from '../../src/config.js';
 import { verifyPassword } from '../../src/features/staff/passwords.js';
 import { DatabaseProblem } from '../../src/db/index.js';
+import { blankPostgresUrl, onPostgres } from '../helpers/engine.js';
 import { damagePage, seededFile } from '../helpers/files.js';
+import { testSql } from '../helpers/sql.js';
 
 const silent = pino({ level: 'silent' });
 const dirs: string[] = [];
@@ -20,10 +22,14 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
+/** Where a first start finds an empty installation: a new SQLite file, or a blank PostgreSQL database. */
+const emptyInstallation = async () => (onPostgres ? { databaseUrl: await blankPostgresUrl() } : { dbFile: tempDb() });
+const households = async (p: { database: Parameters<typeof testSql>[0] }) => Number(await testSql(p.database).value('SELECT count(*) FROM households'));
+
 describe('first start and restart', () => {
   it('on an empty database migrates, seeds the demo and creates admin with a printed random password', async () => {
-    const file = tempDb();
-    const first = await prepare(testConfig({ dbFile: file, adminPassword: undefined }), silent);
+    const target = await emptyInstallation();
+    const first = await prepare(testConfig({ ...target, adminPassword: undefined }), silent);
     expect(first.createdDatabase).toBe(true);
     expect(first.seeded?.items).toBe(862);
     expect(first.adminCreated).toBe(true);
@@ -31,30 +37,31 @@ describe('first start and restart', () => {
     const user = (await first.services.staff.findUser('admin'))!;
     expect(user.role).toBe('admin');
     expect(await verifyPassword(first.adminPassword!, user.passwordHash)).toBe(true);
-    const households = first.db!.prepare('SELECT count(*) FROM households').pluck().get();
-    first.db!.close();
+    const seeded = await households(first);
+    expect(seeded).toBeGreaterThan(0);
+    await first.database.close();
 
-    const again = await prepare(testConfig({ dbFile: file, adminPassword: 'another-password-1' }), silent);
+    const again = await prepare(testConfig({ ...target, adminPassword: 'another-password-1' }), silent);
     expect(again.createdDatabase).toBe(false);
     expect(again.seeded).toBeUndefined();
     expect(again.adminCreated).toBe(false);
     expect(again.adminPassword).toBeUndefined();
-    expect(again.db!.prepare('SELECT count(*) FROM households').pluck().get()).toBe(households);
+    expect(await households(again)).toBe(seeded);
     expect((await again.services.staff.findUser('admin'))!.passwordHash).toBe(user.passwordHash);
-    again.db!.close();
+    await again.database.close();
   });
 
   it('uses MASHANG_ADMIN_PASSWORD when given and prints no password', async () => {
-    const file = tempDb();
-    const first = await prepare(testConfig({ dbFile: file, adminPassword: 'county-secret-2026' }), silent);
+    const first = await prepare(testConfig({ ...(await emptyInstallation()), adminPassword: 'county-secret-2026' }), silent);
     expect(first.adminCreated).toBe(true);
     expect(first.adminPassword).toBeUndefined();
     expect(await verifyPassword('county-secret-2026', (await first.services.staff.findUser('admin'))!.passwordHash)).toBe(true);
-    first.db!.close();
+    await first.database.close();
   });
 });
 
-describe('a mistyped database path in production', () => {
+// A database file's folder and the file as the installation: MASHANG_DB, the SQLite engine only.
+describe.runIf(!onPostgres)('a mistyped database path in production', () => {
   it('when the database folder does not exist, then start-up stops naming the path and creates nothing', async () => {
     const file = path.join(path.dirname(tempDb()), 'no-such-folder', 'mashang.sqlite');
     await expect(prepare(testConfig({ env: 'production', dbFile: file, demo: false }), silent)).rejects.toThrow(
@@ -92,7 +99,8 @@ describe('a mistyped database path in production', () => {
   });
 });
 
-describe('a broken database stops start-up with a message naming the file', () => {
+// A damaged or foreign SQLite file: the SQLite engine only.
+describe.runIf(!onPostgres)('a broken database stops start-up with a message naming the file', () => {
   it('when a page of the file is damaged, then PRAGMA quick_check stops start-up', async () => {
     const file = tempDb();
     const db = seededFile(file);

@@ -20,10 +20,10 @@ async function world() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-cache-'));
   dirs.push(dir);
   const stack = buildApp({ config: { dataDir: dir } });
-  const { app, db, services } = stack;
-  const h = demoHousehold(db);
-  const village = db.prepare('SELECT code FROM villages WHERE id = ?').pluck().get(h.villageId) as string;
-  const villageToken = db.prepare("SELECT token FROM plates WHERE kind = 'village' AND village_id = ?").pluck().get(h.villageId) as string;
+  const { app, sql, services } = stack;
+  const h = await demoHousehold(sql);
+  const village = (await sql.value<string>('SELECT code FROM villages WHERE id = ?', h.villageId))!;
+  const villageToken = (await sql.value<string>("SELECT token FROM plates WHERE kind = 'village' AND village_id = ? ORDER BY id LIMIT 1", h.villageId))!;
   const villager = agentFor(app);
   const form = await openForm(villager, `/p/${h.token}/speak`);
   const filed = await postMultipart(
@@ -33,9 +33,9 @@ async function world() {
     [{ name: 'a.jpg', data: await jpegWithGps() }],
   ).expect(303);
   const caseToken = /\/track\/([^?]+)/.exec(filed.headers.location!)![1]!;
-  const caseId = db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(caseToken) as number;
-  const photoId = db.prepare('SELECT id FROM case_photos WHERE case_id = ?').pluck().get(caseId) as number;
-  const cadre = aCadre(db, { villageId: h.villageId, phone: '19900007500' });
+  const caseId = (await sql.value<number>('SELECT id FROM cases WHERE token = ?', caseToken))!;
+  const photoId = (await sql.value<number>('SELECT id FROM case_photos WHERE case_id = ? ORDER BY id LIMIT 1', caseId))!;
+  const cadre = await aCadre(sql, { villageId: h.villageId, phone: '19900007500' });
   const u = await aUser(services, { role: 'admin' });
   const admin = await signIn(app, u.username);
   await admin
@@ -47,7 +47,8 @@ async function world() {
 }
 
 describe('Cache-Control on personal pages', () => {
-  it('every back-office page, export, PDF, QR, case page and private photo says no-store, and varies by cookie', async () => {
+  // two PDFs and two spreadsheets among 30 pages: seconds of work, longer on a busy machine
+  it('every back-office page, export, PDF, QR, case page and private photo says no-store, and varies by cookie', { timeout: 60_000 }, async () => {
     const w = await world();
     const signedIn = [
       '/admin',
@@ -129,7 +130,7 @@ describe('Cache-Control on personal pages', () => {
 describe('public resident pages keep their caching', () => {
   it('the plate pages, 码上帮, the catalogue and the forms send no no-store and vary by cookie (elder mode, the signed-in household file)', async () => {
     const w = await world();
-    const item = w.db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
+    const item = (await w.sql.value<string>("SELECT code FROM catalog_items WHERE name = '最低生活保障'"))!;
     for (const url of [
       `/p/${w.h.token}`,
       `/p/${w.h.token}/help`,

@@ -17,10 +17,10 @@ describe('干部管理', () => {
   it('staff add a cadre, correct one, give a photo that villagers then see, and remove one from the village', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-cadres-'));
     dirs.push(dir);
-    const { app, services, db } = buildApp({ config: { dataDir: dir } });
-    const v = aVillage(db, { name: '干部村', townCode: '370812103' });
-    const h = aHousehold(db, { villageId: v.id });
-    const old = aCadre(db, { villageId: v.id, name: '老书记', role: 'party_secretary', phone: '19900007100' });
+    const { app, services, sql } = buildApp({ config: { dataDir: dir } });
+    const v = await aVillage(sql, { name: '干部村', townCode: '370812103' });
+    const h = await aHousehold(sql, { villageId: v.id });
+    const old = await aCadre(sql, { villageId: v.id, name: '老书记', role: 'party_secretary', phone: '19900007100' });
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const agent = await signIn(app, staff.username);
     let csrf = await csrfFor(agent);
@@ -56,7 +56,7 @@ describe('干部管理', () => {
     const photo = await request(app).get(`/cadres/${old.id}/photo.jpg`).expect(200);
     expect(photo.headers['content-type']).toBe('image/jpeg');
     csrf = await csrfFor(agent);
-    const file = db.prepare('SELECT photo_path FROM cadres WHERE id = ?').pluck().get(old.id) as string;
+    const file = (await sql.value('SELECT photo_path FROM cadres WHERE id = ?', old.id)) as string;
     expect(fs.existsSync(path.join(dir, 'cadres', file))).toBe(true);
     const confirm = await agent.get(`/admin/villages/${v.code}/cadres/${old.id}/remove`).expect(200);
     expect(confirm.text).toContain('确认把这位干部移出本村');
@@ -70,10 +70,10 @@ describe('干部管理', () => {
   });
 
   it('staff of another township get 404; a phone that belongs to another cadre is refused', async () => {
-    const { app, services, db } = buildApp();
-    const v = aVillage(db, { townCode: '370812103' });
-    const a = aCadre(db, { villageId: v.id, phone: '19900007200' });
-    aCadre(db, { villageId: v.id, phone: '19900007201', name: '另一位' });
+    const { app, services, sql } = buildApp();
+    const v = await aVillage(sql, { townCode: '370812103' });
+    const a = await aCadre(sql, { villageId: v.id, phone: '19900007200' });
+    await aCadre(sql, { villageId: v.id, phone: '19900007201', name: '另一位' });
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const agent = await signIn(app, staff.username);
     const csrf = await csrfFor(agent);
@@ -89,11 +89,11 @@ describe('干部管理', () => {
   });
 
   it('a phone that belongs to another township’s cadre is refused beside the field, the cadre is untouched, and the audit names their real villages', async () => {
-    const { app, services, db } = buildApp();
-    const mine = aVillage(db, { name: '本镇村', townCode: '370812103' });
-    const theirs = aVillage(db, { name: '他镇村', townCode: '370812107' });
-    const h = aHousehold(db, { villageId: theirs.id });
-    const cadre = aCadre(db, { villageId: theirs.id, name: '真书记', role: 'party_secretary', phone: '19900007300' });
+    const { app, services, sql } = buildApp();
+    const mine = await aVillage(sql, { name: '本镇村', townCode: '370812103' });
+    const theirs = await aVillage(sql, { name: '他镇村', townCode: '370812107' });
+    const h = await aHousehold(sql, { villageId: theirs.id });
+    const cadre = await aCadre(sql, { villageId: theirs.id, name: '真书记', role: 'party_secretary', phone: '19900007300' });
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const agent = await signIn(app, staff.username);
     const csrf = await csrfFor(agent);
@@ -104,23 +104,23 @@ describe('干部管理', () => {
       .expect(409);
     expect(res.text).toContain('已登记为其他镇街村居的干部');
     expect(res.text).toContain('value="假书记"');
-    expect(db.prepare('SELECT name, role FROM cadres WHERE id = ?').get(cadre.id)).toEqual({ name: '真书记', role: 'party_secretary' });
-    expect(db.prepare('SELECT village_id FROM cadre_villages WHERE cadre_id = ?').pluck().all(cadre.id)).toEqual([theirs.id]);
+    expect(await sql.get('SELECT name, role FROM cadres WHERE id = ?', cadre.id)).toEqual({ name: '真书记', role: 'party_secretary' });
+    expect(await sql.column('SELECT village_id FROM cadre_villages WHERE cadre_id = ?', cadre.id)).toEqual([theirs.id]);
     const help = await request(app).get(`/p/${h.token}/help`).expect(200);
     expect(help.text).toContain('真书记');
     expect(help.text).not.toContain('假书记');
-    const audit = db.prepare("SELECT detail FROM audit_log WHERE action = 'cadre_add_refused'").pluck().get() as string;
+    const audit = (await sql.value("SELECT detail FROM audit_log WHERE action = 'cadre_add_refused'")) as string;
     expect(audit).toContain(theirs.code);
     // Staff of the cadre's own township may add them to another of their villages.
     const own = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
     const ownAgent = await signIn(app, own.username);
-    const second = aVillage(db, { name: '他镇二村', townCode: '370812107' });
+    const second = await aVillage(sql, { name: '他镇二村', townCode: '370812107' });
     await ownAgent
       .post(`/admin/villages/${second.code}/cadres`)
       .type('form')
       .send({ _csrf: await csrfFor(ownAgent), name: '真书记', role: 'party_secretary', phone: '19900007300', dutyHours: '' })
       .expect(303);
-    const added = db.prepare("SELECT detail FROM audit_log WHERE action = 'cadre_added'").pluck().get() as string;
+    const added = (await sql.value("SELECT detail FROM audit_log WHERE action = 'cadre_added'")) as string;
     expect(added).toContain(theirs.code);
     expect(added).toContain(second.code);
   });

@@ -4,7 +4,7 @@ import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 
 describe('admins keep the working-day calendar', () => {
   it('adding a holiday moves due dates; bad dates are refused; staff may not edit; changes are audited', async () => {
-    const { app, services, db } = buildApp();
+    const { app, services, sql } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
     const page = await agent.get('/admin/calendar?year=2026').expect(200);
@@ -23,7 +23,7 @@ describe('admins keep the working-day calendar', () => {
     csrf = await csrfFor(agent);
     await agent.post('/admin/calendar/2027-01-04/delete').type('form').send({ _csrf: csrf }).expect(303);
     expect((await services.calendar.dueAfter(friday, 1)).toISOString()).toBe('2027-01-04T15:59:59.999Z');
-    expect(db.prepare("SELECT count(*) FROM audit_log WHERE action IN ('calendar_set', 'calendar_removed')").pluck().get()).toBe(2);
+    expect(await sql.value("SELECT count(*) FROM audit_log WHERE action IN ('calendar_set', 'calendar_removed')")).toBe(2);
 
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'district', code: '370812' }] });
     const staffAgent = await signIn(app, staff.username);

@@ -7,7 +7,7 @@ import { agentFor, openForm, postMultipart, type Agent } from '../helpers/forms.
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 import { CASE_EVENT_TYPES, createCaseUnitOfWork, type CaseEventMessage } from '../../src/features/cases/events.js';
 import { createCasesRepo } from '../../src/features/cases/repo.js';
-import type { Db } from '../../src/db/index.js';
+import type { TestSql } from '../helpers/sql.js';
 import { createUnitOfWork } from '../../src/db/unit-of-work.js';
 import type { Services } from '../../src/services.js';
 
@@ -18,8 +18,8 @@ function listen(services: Services): CaseEventMessage[] {
   return seen;
 }
 
-async function fileCase(services: Services, db: Db, villageId: number) {
-  const h = aHousehold(db, { villageId });
+async function fileCase(services: Services, sql: TestSql, villageId: number) {
+  const h = await aHousehold(sql, { villageId });
   const plate = await services.places.plateByToken(h.token);
   const r = await services.cases.submit({
     kind: 'speak',
@@ -36,17 +36,17 @@ async function fileCase(services: Services, db: Db, villageId: number) {
     idempotencyKey: null,
     photos: [],
   });
-  return { ...r, id: db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(r.token) as number };
+  return { ...r, id: Number(await sql.value('SELECT id FROM cases WHERE token = ?', r.token)) };
 }
 
 async function office(opts: Parameters<typeof buildApp>[0] = {}) {
   const stack = buildApp(opts);
-  const { db, services } = stack;
-  const village = aVillage(db, { name: '甲庄村', townCode: '370812103' });
-  const cadre = aCadre(db, { villageId: village.id, name: '甲村书记', role: 'party_secretary' });
+  const { sql, services } = stack;
+  const village = await aVillage(sql, { name: '甲庄村', townCode: '370812103' });
+  const cadre = await aCadre(sql, { villageId: village.id, name: '甲村书记', role: 'party_secretary' });
   const user = await aUser(services, { role: 'cadre', cadreId: cadre.id });
   const agent = await signIn(stack.app, user.username);
-  return { ...stack, village, user, agent, file: () => fileCase(services, db, village.id) };
+  return { ...stack, village, user, agent, file: () => fileCase(services, sql, village.id) };
 }
 
 const act = async (agent: Agent, id: number, fields: Record<string, string | number>) => {
@@ -57,20 +57,20 @@ const act = async (agent: Agent, id: number, fields: Record<string, string | num
     .send({ _csrf: csrf, ...fields });
 };
 
-const eventCount = (db: Db) => db.prepare('SELECT count(*) FROM case_events').pluck().get() as number;
+const eventCount = async (sql: TestSql) => Number(await sql.value('SELECT count(*) FROM case_events'));
 
 describe('case events: filing from a plate', () => {
   it('publishes case.filed once, with the case, its village and the villager; the same form sent again publishes nothing more', async () => {
-    const { app, db, services } = buildApp();
+    const { app, sql, services } = buildApp();
     const seen = listen(services);
-    const h = demoHousehold(db);
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/help/request`);
     const fields = { name: '王大爷', phone: '13912345678', content: '', callbackTime: 'any', _csrf: form.csrf, idempotencyKey: form.idempotencyKey };
     await postMultipart(agent, `/p/${h.token}/help/request`, fields).expect(303);
     await postMultipart(agent, `/p/${h.token}/help/request`, fields).expect(303);
-    const row = db.prepare('SELECT id, tracking_no AS trackingNo FROM cases').get() as { id: number; trackingNo: string };
-    const eventId = db.prepare('SELECT id FROM case_events WHERE case_id = ?').pluck().get(row.id) as number;
+    const row = (await sql.get<{ id: number; trackingNo: string }>('SELECT id, tracking_no AS "trackingNo" FROM cases'))!;
+    const eventId = await sql.value<number>('SELECT id FROM case_events WHERE case_id = ?', row.id);
     expect(seen).toEqual([
       {
         type: 'case.filed',
@@ -91,9 +91,9 @@ describe('case events: filing from a plate', () => {
   });
 
   it('a form with mistakes files nothing and publishes nothing', async () => {
-    const { app, db, services } = buildApp();
+    const { app, sql, services } = buildApp();
     const seen = listen(services);
-    const h = demoHousehold(db);
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     await postMultipart(agent, `/p/${h.token}/speak`, {
@@ -111,7 +111,7 @@ describe('case events: filing from a plate', () => {
       website: 'http://spam',
       _csrf: form.csrf,
     }).expect(400);
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM cases')).toBe(0);
     expect(seen).toEqual([]);
   });
 });
@@ -136,11 +136,10 @@ describe('case events: the back office', () => {
       expect(res.status).toBe(303);
       // Published by the time the page answers, and read back from the saved row.
       expect(seen).toHaveLength(i + 1);
-      const saved = s.db.prepare('SELECT id, body, public FROM case_events WHERE case_id = ? ORDER BY id DESC LIMIT 1').get(c.id) as {
-        id: number;
-        body: string;
-        public: number;
-      };
+      const saved = (await s.sql.get<{ id: number; body: string; public: number }>(
+        'SELECT id, body, public FROM case_events WHERE case_id = ? ORDER BY id DESC LIMIT 1',
+        c.id,
+      ))!;
       expect(seen[i]).toMatchObject({ eventId: saved.id, body: saved.body, public: saved.public === 1 });
     }
     expect(seen.map((e) => e.type)).toEqual(['case.accepted', 'case.replied', 'case.noted', 'case.assigned', 'case.extended', 'case.started', 'case.resolved']);
@@ -179,7 +178,7 @@ describe('case events: the back office', () => {
     await act(s.agent, c.id, { action: 'accept', version: 1 }).then((r) => expect(r.status).toBe(303));
     await act(s.agent, c.id, { action: 'extend', version: 2, days: 2, text: '需要等配件' }).then((r) => expect(r.status).toBe(303));
     const seen = listen(s.services);
-    const before = eventCount(s.db);
+    const before = await eventCount(s.sql);
     const stranger = await aUser(s.services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
 
     const stale = await act(s.agent, c.id, { action: 'reply', step: 'accept_resolve', version: 1, text: '路灯已修好' });
@@ -196,14 +195,14 @@ describe('case events: the back office', () => {
     expect(again.text).toContain('已经延期过一次');
 
     expect(seen).toEqual([]);
-    expect(eventCount(s.db)).toBe(before);
+    expect(await eventCount(s.sql)).toBe(before);
   });
 
   it('when the transaction rolls back after an event was written, the event is neither kept nor published', async () => {
     const s = await office();
     const c = await s.file();
     const seen = listen(s.services);
-    const before = eventCount(s.db);
+    const before = await eventCount(s.sql);
     const database = s.database;
     const commit = createCaseUnitOfWork(createUnitOfWork(database), createCasesRepo(database), s.services.events);
     await expect(
@@ -223,7 +222,7 @@ describe('case events: the back office', () => {
         throw new Error('disk full');
       }),
     ).rejects.toThrow('disk full');
-    expect(eventCount(s.db)).toBe(before);
+    expect(await eventCount(s.sql)).toBe(before);
     expect(seen).toEqual([]);
   });
 
@@ -234,7 +233,7 @@ describe('case events: the back office', () => {
     const user = (await s.services.staff.sessionUser(s.user.id))!;
     const outer = createUnitOfWork(s.database);
     await expect(outer.run(() => s.services.caseOffice.accept({ user, caseId: c.id, version: 1, ip: '' }))).rejects.toThrow(/own transaction/);
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(c.id)).toBe('submitted');
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', c.id)).toBe('submitted');
     expect(seen).toEqual([]);
   });
 
@@ -248,7 +247,7 @@ describe('case events: the back office', () => {
     });
     const seen = listen(s.services);
     await act(s.agent, c.id, { action: 'accept', version: 1 }).then((r) => expect(r.status).toBe(303));
-    expect(s.db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(c.id)).toBe('accepted');
+    expect(await s.sql.value('SELECT state FROM cases WHERE id = ?', c.id)).toBe('accepted');
     expect(seen.map((e) => e.type)).toEqual(['case.accepted']);
     const logged = lines.map((l) => JSON.parse(l) as { msg: string; event?: string; err?: { message?: string } });
     expect(logged).toContainEqual(
@@ -257,8 +256,8 @@ describe('case events: the back office', () => {
   });
 
   it('auto-closing a resolved case publishes case.auto_closed by the system', async () => {
-    const { db, services } = buildApp();
-    const c = await aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 8 * 24 * 3600 * 1000) });
+    const { sql, services } = buildApp();
+    const c = await aCase(sql, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 8 * 24 * 3600 * 1000) });
     const seen = listen(services);
     expect(await services.caseOffice.autoClose()).toBe(1);
     expect(seen).toEqual([expect.objectContaining({ type: 'case.auto_closed', caseId: c.id, actor: { kind: 'system', userId: null }, toState: 'closed' })]);
@@ -267,8 +266,8 @@ describe('case events: the back office', () => {
 
 describe('case events: the villager’s page', () => {
   it('a rating publishes case.rated once; rating again is refused, says so, and publishes nothing', async () => {
-    const { app, db, services } = buildApp();
-    const c = await aCase(db, services, { state: 'resolved' });
+    const { app, sql, services } = buildApp();
+    const c = await aCase(sql, services, { state: 'resolved' });
     const seen = listen(services);
     const agent = agentFor(app);
     const form = await openForm(agent, `/track/${c.token}?answer=solved`);
@@ -288,8 +287,8 @@ describe('case events: the villager’s page', () => {
   });
 
   it('a rating outside 1–5 publishes nothing', async () => {
-    const { app, db, services } = buildApp();
-    const c = await aCase(db, services, { state: 'resolved' });
+    const { app, sql, services } = buildApp();
+    const c = await aCase(sql, services, { state: 'resolved' });
     const seen = listen(services);
     const agent = agentFor(app);
     const form = await openForm(agent, `/track/${c.token}?answer=solved`);
@@ -298,9 +297,9 @@ describe('case events: the villager’s page', () => {
   });
 
   it('未解决 within 7 days publishes case.reopened; after 7 days it is refused with the reason and publishes nothing', async () => {
-    const { app, db, services } = buildApp();
-    const recent = await aCase(db, services, { state: 'resolved' });
-    const old = await aCase(db, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 8 * 24 * 3600 * 1000) });
+    const { app, sql, services } = buildApp();
+    const recent = await aCase(sql, services, { state: 'resolved' });
+    const old = await aCase(sql, services, { state: 'resolved', resolvedAt: new Date(Date.now() - 8 * 24 * 3600 * 1000) });
     const seen = listen(services);
     const agent = agentFor(app);
     const form = await openForm(agent, `/track/${recent.token}?answer=unsolved`);

@@ -3,50 +3,116 @@ import { buildApp } from '../helpers/app.js';
 import { aCase, manyCases } from '../helpers/cases.js';
 import { aUser, signIn } from '../helpers/staff.js';
 import { aVillage } from '../helpers/builders.js';
-import type { Db } from '../../src/db/index.js';
+import type { TestSql } from '../helpers/sql.js';
 import { chinaDate, startOfChinaDay } from '../../src/domain/time.js';
 import { yellowBefore } from '../../src/features/calendar/workdays.js';
 
 const OPEN = "'submitted', 'accepted', 'in_progress'";
 const DUE = `CASE WHEN c.state NOT IN (${OPEN}) THEN NULL WHEN c.first_responded_at IS NULL THEN c.first_response_due ELSE c.resolution_due END`;
 
+interface CaseFigures {
+  villageId: number;
+  state: string;
+  createdAt: string;
+  firstResponseDue: string;
+  firstRespondedAt: string | null;
+  resolvedAt: string | null;
+  resolutionDue: string;
+  rating: number | null;
+  reopenCount: number;
+}
+
+/** Every case with what the figures are made of, read plainly (the recounts below are done here, on either engine). */
+const everyCase = (sql: TestSql) =>
+  sql.all<CaseFigures>(`SELECT village_id AS "villageId", state, created_at AS "createdAt", first_response_due AS "firstResponseDue",
+    first_responded_at AS "firstRespondedAt", resolved_at AS "resolvedAt", resolution_due AS "resolutionDue", rating, reopen_count AS "reopenCount"
+    FROM cases ORDER BY id`);
+
+const OPEN_STATES = ['submitted', 'accepted', 'in_progress'];
+/** the deadline that counts now (the first answer's until there is one, then the resolution's); none once the case is done */
+const dueOf = (c: CaseFigures) => (!OPEN_STATES.includes(c.state) ? null : c.firstRespondedAt === null ? c.firstResponseDue : c.resolutionDue);
+const daysBetween = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 86_400_000;
+const count = <T>(xs: T[], ok: (x: T) => boolean) => xs.filter(ok).length;
+const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
+const avg = (xs: number[]) => (xs.length ? sum(xs) / xs.length : null);
+
 /** The dashboard's figures counted from every case, as the dashboard counted them before it had summaries. */
-function recountDashboard(db: Db, at: Date) {
-  const p = { now: at.toISOString(), yellowBefore: yellowBefore(at).toISOString(), todayStart: startOfChinaDay(chinaDate(at)).toISOString() };
-  const t = db
-    .prepare(
-      `SELECT sum(c.created_at >= @todayStart) AS newToday, sum(c.state IN (${OPEN})) AS open,
-      sum((${DUE}) < @now) AS red, sum((${DUE}) >= @now AND (${DUE}) <= @yellowBefore) AS yellow,
-      avg(CASE WHEN c.first_responded_at IS NOT NULL THEN (julianday(c.first_responded_at) - julianday(c.created_at)) * 24 END) AS avgFirstResponseHours,
-      avg(CASE WHEN c.resolved_at IS NOT NULL THEN julianday(c.resolved_at) - julianday(c.created_at) END) AS avgResolutionDays,
-      sum(c.resolved_at IS NOT NULL) AS resolved, sum(c.resolved_at IS NOT NULL AND c.resolved_at <= c.resolution_due) AS onTime,
-      sum(c.rating IS NOT NULL) AS rated, avg(c.rating) AS avgRating, sum(c.reopen_count > 0) AS reopened FROM cases c`,
-    )
-    .get(p) as Record<string, number | null>;
-  const villages = db
-    .prepare(
-      `SELECT v.id AS villageId, count(c.id) AS total, coalesce(sum(c.state IN (${OPEN})), 0) AS open, coalesce(sum((${DUE}) < @now), 0) AS red,
-      coalesce(sum(c.resolved_at IS NOT NULL), 0) AS resolved, avg(c.rating) AS avgRating
-      FROM villages v LEFT JOIN cases c ON c.village_id = v.id GROUP BY v.id ORDER BY v.id`,
-    )
-    .all({ now: p.now }) as Array<Record<string, number | null>>;
+async function recountDashboard(sql: TestSql, at: Date) {
+  const now = at.toISOString();
+  const yellowEdge = yellowBefore(at).toISOString();
+  const todayStart = startOfChinaDay(chinaDate(at)).toISOString();
+  const cases = await everyCase(sql);
+  const resolved = cases.filter((c) => c.resolvedAt !== null);
+  const rated = cases.filter((c) => c.rating !== null);
+  const red = (c: CaseFigures) => dueOf(c) !== null && dueOf(c)! < now;
+  const t = {
+    newToday: count(cases, (c) => c.createdAt >= todayStart),
+    open: count(cases, (c) => OPEN_STATES.includes(c.state)),
+    red: count(cases, red),
+    yellow: count(cases, (c) => dueOf(c) !== null && dueOf(c)! >= now && dueOf(c)! <= yellowEdge),
+    avgFirstResponseHours: avg(cases.filter((c) => c.firstRespondedAt !== null).map((c) => daysBetween(c.createdAt, c.firstRespondedAt!) * 24)),
+    avgResolutionDays: avg(resolved.map((c) => daysBetween(c.createdAt, c.resolvedAt!))),
+    resolved: resolved.length,
+    onTime: count(resolved, (c) => c.resolvedAt! <= c.resolutionDue),
+    rated: rated.length,
+    avgRating: avg(rated.map((c) => c.rating!)),
+    reopened: count(cases, (c) => c.reopenCount > 0),
+  };
+  const villages = (await sql.column<number>('SELECT id FROM villages ORDER BY id')).map((villageId) => {
+    const mine = cases.filter((c) => c.villageId === villageId);
+    return {
+      villageId,
+      total: mine.length,
+      open: count(mine, (c) => OPEN_STATES.includes(c.state)),
+      red: count(mine, red),
+      resolved: count(mine, (c) => c.resolvedAt !== null),
+      avgRating: avg(mine.filter((c) => c.rating !== null).map((c) => c.rating!)),
+    };
+  });
   return { t, villages };
 }
 
 /** The summaries as a recount from every case gives them. */
-function summariesMatchRecount(db: Db): void {
-  const cols = `total, n_submitted, n_accepted, n_in_progress, n_resolved, n_closed, n_rejected, n_merged, first_response_n,
-    round(first_response_days, 6) AS first_response_days, resolved_n, round(resolution_days, 6) AS resolution_days, on_time, rated_n, rating_sum, reopened`;
-  const kept = db.prepare(`SELECT village_id, ${cols} FROM case_summaries WHERE total > 0 ORDER BY village_id`).all();
-  db.exec('CREATE TEMP TABLE IF NOT EXISTS recount AS SELECT * FROM case_summaries WHERE 0');
-  db.exec('DELETE FROM temp.recount');
-  db.exec(`INSERT INTO temp.recount SELECT c.village_id, count(*), sum(c.state = 'submitted'), sum(c.state = 'accepted'), sum(c.state = 'in_progress'),
-    sum(c.state = 'resolved'), sum(c.state = 'closed'), sum(c.state = 'rejected'), sum(c.state = 'merged'), sum(c.first_responded_at IS NOT NULL),
-    total(julianday(c.first_responded_at) - julianday(c.created_at)), sum(c.resolved_at IS NOT NULL), total(julianday(c.resolved_at) - julianday(c.created_at)),
-    sum(c.resolved_at IS NOT NULL AND c.resolved_at <= c.resolution_due), sum(c.rating IS NOT NULL), total(c.rating), sum(c.reopen_count > 0)
-    FROM cases c GROUP BY c.village_id`);
-  const counted = db.prepare(`SELECT village_id, ${cols} FROM temp.recount ORDER BY village_id`).all();
-  expect(kept).toEqual(counted);
+async function summariesMatchRecount(sql: TestSql): Promise<void> {
+  const kept = await sql.all<Record<string, number>>(`SELECT village_id, total, n_submitted, n_accepted, n_in_progress, n_resolved, n_closed, n_rejected,
+    n_merged, first_response_n, first_response_days, resolved_n, resolution_days, on_time, rated_n, rating_sum, reopened
+    FROM case_summaries WHERE total > 0 ORDER BY village_id`);
+  const cases = await everyCase(sql);
+  const counted = [...new Set(cases.map((c) => c.villageId))]
+    .sort((a, b) => a - b)
+    .map((villageId) => {
+      const mine = cases.filter((c) => c.villageId === villageId);
+      const inState = (state: string) => count(mine, (c) => c.state === state);
+      const answered = mine.filter((c) => c.firstRespondedAt !== null);
+      const resolved = mine.filter((c) => c.resolvedAt !== null);
+      const rated = mine.filter((c) => c.rating !== null);
+      return {
+        village_id: villageId,
+        total: mine.length,
+        n_submitted: inState('submitted'),
+        n_accepted: inState('accepted'),
+        n_in_progress: inState('in_progress'),
+        n_resolved: inState('resolved'),
+        n_closed: inState('closed'),
+        n_rejected: inState('rejected'),
+        n_merged: inState('merged'),
+        first_response_n: answered.length,
+        first_response_days: sum(answered.map((c) => daysBetween(c.createdAt, c.firstRespondedAt!))),
+        resolved_n: resolved.length,
+        resolution_days: sum(resolved.map((c) => daysBetween(c.createdAt, c.resolvedAt!))),
+        on_time: count(resolved, (c) => c.resolvedAt! <= c.resolutionDue),
+        rated_n: rated.length,
+        rating_sum: sum(rated.map((c) => c.rating!)),
+        reopened: count(mine, (c) => c.reopenCount > 0),
+      };
+    });
+  // The sums of days are kept as the cases change: equal to a recount to the sixth decimal.
+  const exact = (r: Record<string, number>) => ({ ...r, first_response_days: undefined, resolution_days: undefined });
+  expect(kept.map(exact)).toEqual(counted.map(exact));
+  for (const [i, k] of kept.entries()) {
+    expect(k.first_response_days).toBeCloseTo(counted[i]!.first_response_days, 6);
+    expect(k.resolution_days).toBeCloseTo(counted[i]!.resolution_days, 6);
+  }
 }
 
 const close = (a: number | null | undefined, b: number | null | undefined) =>
@@ -54,18 +120,18 @@ const close = (a: number | null | undefined, b: number | null | undefined) =>
 
 describe('the dashboard counts from per-village summaries kept by the cases table (migration 011)', () => {
   it('on the demo with a few hundred cases in every state, the dashboard shows the same figures as a count of every case', async () => {
-    const { app, db, services } = buildApp();
-    const villageIds = db.prepare('SELECT id FROM villages').pluck().all() as number[];
-    manyCases(db, { n: 400, villageIds, minutesApart: 90 });
+    const { app, sql, database, services } = buildApp();
+    const villageIds = await sql.column<number>('SELECT id FROM villages ORDER BY id');
+    await manyCases(database, { n: 400, villageIds, minutesApart: 90 });
     // Ratings, reopened cases and late resolutions, which the generated cases lack.
-    db.exec(`UPDATE cases SET rating = 1 + id % 5 WHERE state = 'closed' AND id % 3 = 0`);
-    db.exec(`UPDATE cases SET reopen_count = 1 WHERE id % 17 = 0`);
-    db.exec(`UPDATE cases SET resolution_due = created_at WHERE resolved_at IS NOT NULL AND id % 4 = 0`);
-    summariesMatchRecount(db);
+    await sql.run(`UPDATE cases SET rating = 1 + id % 5 WHERE state = 'closed' AND id % 3 = 0`);
+    await sql.run(`UPDATE cases SET reopen_count = 1 WHERE id % 17 = 0`);
+    await sql.run(`UPDATE cases SET resolution_due = created_at WHERE resolved_at IS NOT NULL AND id % 4 = 0`);
+    await summariesMatchRecount(sql);
 
     const at = new Date();
     const d = await services.stats.dashboard({ all: true, villageIds: new Set(villageIds) });
-    const { t, villages } = recountDashboard(db, at);
+    const { t, villages } = await recountDashboard(sql, at);
     expect(d.open).toBe(t.open);
     expect(d.red).toBe(t.red);
     expect(d.yellow).toBe(t.yellow);
@@ -94,14 +160,14 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
     const some = villageIds.slice(0, 5);
     const part = await services.stats.dashboard({ all: false, villageIds: new Set(some) });
     const inSome = `village_id IN (${some.join(',')})`;
-    expect(part.open).toBe(db.prepare(`SELECT count(*) FROM cases WHERE state IN (${OPEN}) AND ${inSome}`).pluck().get());
-    expect(part.red).toBe(db.prepare(`SELECT count(*) FROM cases c WHERE (${DUE}) < ? AND ${inSome}`).pluck().get(at.toISOString()));
+    expect(part.open).toBe(await sql.value(`SELECT count(*) FROM cases WHERE state IN (${OPEN}) AND ${inSome}`));
+    expect(part.red).toBe(await sql.value(`SELECT count(*) FROM cases c WHERE (${DUE}) < ? AND ${inSome}`, at.toISOString()));
     expect(part.villages.map((v) => v.villageId).sort()).toEqual([...some].sort());
     expect(part.days.reduce((n, x) => n + x.n, 0)).toBe(
-      db.prepare(`SELECT count(*) FROM cases WHERE created_at >= ? AND ${inSome}`).pluck().get(startOfChinaDay(part.days[0]!.day).toISOString()),
+      await sql.value(`SELECT count(*) FROM cases WHERE created_at >= ? AND ${inSome}`, startOfChinaDay(part.days[0]!.day).toISOString()),
     );
     expect(d.days.reduce((n, x) => n + x.n, 0)).toBe(
-      db.prepare('SELECT count(*) FROM cases WHERE created_at >= ?').pluck().get(startOfChinaDay(d.days[0]!.day).toISOString()),
+      await sql.value('SELECT count(*) FROM cases WHERE created_at >= ?', startOfChinaDay(d.days[0]!.day).toISOString()),
     );
 
     const admin = await signIn(app, (await aUser(services, { role: 'admin' })).username);
@@ -110,19 +176,22 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
   });
 
   it('in a district of many villages, the table lists the hundred with the most overdue and open cases and says how many there are', async () => {
-    const { app, db, services } = buildApp();
-    const towns = db.prepare('SELECT code FROM towns').pluck().all() as string[];
+    const { app, sql, database, services } = buildApp();
+    const towns = await sql.column<string>('SELECT code FROM towns ORDER BY code');
     for (let i = 0; i < 150; i++)
-      aVillage(db, { townCode: towns[i % towns.length]!, code: `${towns[i % towns.length]!}${String(600 + Math.floor(i / towns.length)).padStart(3, '0')}` });
-    const villageIds = db.prepare('SELECT id FROM villages').pluck().all() as number[];
-    manyCases(db, { n: 500, villageIds, minutesApart: 600 });
+      await aVillage(sql, {
+        townCode: towns[i % towns.length]!,
+        code: `${towns[i % towns.length]!}${String(600 + Math.floor(i / towns.length)).padStart(3, '0')}`,
+      });
+    const villageIds = await sql.column<number>('SELECT id FROM villages ORDER BY id');
+    await manyCases(database, { n: 500, villageIds, minutesApart: 600 });
     const d = await services.stats.dashboard({ all: true, villageIds: new Set(villageIds) });
     expect(d.villages).toHaveLength(100);
     expect(d.villageCount).toBe(villageIds.length);
     const rank = (v: { red: number; open: number }) => v.red * 1e6 + v.open;
-    const { villages } = recountDashboard(db, new Date());
+    const { villages } = await recountDashboard(sql, new Date());
     const hundredth = rank(d.villages[99]!);
-    expect(villages.filter((v) => rank(v as { red: number; open: number }) > hundredth).length).toBeLessThan(100);
+    expect(villages.filter((v) => rank(v) > hundredth).length).toBeLessThan(100);
     const admin = await signIn(app, (await aUser(services, { role: 'admin' })).username);
     const page = await admin.get('/admin').expect(200);
     expect(page.text).toContain(`显示前 100 个，共 ${villageIds.length} 个村（社区）`);
@@ -130,37 +199,37 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
   });
 
   it('after every action on a case (filed, accepted, replied, resolved, rated, reopened, closed, merged, deleted), the summaries equal a recount', async () => {
-    const { db, services } = buildApp();
+    const { sql, database, services } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
     const user = (await services.staff.sessionUser(admin.id))!;
-    summariesMatchRecount(db);
-    const a = await aCase(db, services);
-    const b = await aCase(db, services, { content: '村口的路灯坏了两个晚上了' });
-    const c = await aCase(db, services, { content: '垃圾桶满了好几天没有人来清运' });
-    const d = await aCase(db, services, { content: '垃圾桶满了好几天没有人来清运，还有异味' });
-    summariesMatchRecount(db);
-    const version = (id: number) => db.prepare('SELECT version FROM cases WHERE id = ?').pluck().get(id) as number;
+    await summariesMatchRecount(sql);
+    const a = await aCase(sql, services);
+    const b = await aCase(sql, services, { content: '村口的路灯坏了两个晚上了' });
+    const c = await aCase(sql, services, { content: '垃圾桶满了好几天没有人来清运' });
+    const d = await aCase(sql, services, { content: '垃圾桶满了好几天没有人来清运，还有异味' });
+    await summariesMatchRecount(sql);
+    const version = async (id: number) => Number(await sql.value('SELECT version FROM cases WHERE id = ?', id));
     const act = { user, ip: '127.0.0.1' };
-    await services.caseOffice.acceptAndReply({ ...act, caseId: a.id, version: version(a.id), text: '已收到，明天去看' });
-    summariesMatchRecount(db);
-    await services.caseOffice.resolve({ ...act, caseId: a.id, version: version(a.id), text: '已修好' });
-    summariesMatchRecount(db);
+    await services.caseOffice.acceptAndReply({ ...act, caseId: a.id, version: await version(a.id), text: '已收到，明天去看' });
+    await summariesMatchRecount(sql);
+    await services.caseOffice.resolve({ ...act, caseId: a.id, version: await version(a.id), text: '已修好' });
+    await summariesMatchRecount(sql);
     await services.cases.reopen({ token: a.token, form: { reason: '还是没有修好，水管还在漏' } });
-    summariesMatchRecount(db);
-    await services.caseOffice.resolve({ ...act, caseId: a.id, version: version(a.id), text: '换了新水管' });
+    await summariesMatchRecount(sql);
+    await services.caseOffice.resolve({ ...act, caseId: a.id, version: await version(a.id), text: '换了新水管' });
     await services.cases.rate({ token: a.token, form: { rating: '4' } });
-    summariesMatchRecount(db);
-    await services.caseOffice.acceptAndResolve({ ...act, caseId: b.id, version: version(b.id), text: '已处理' });
+    await summariesMatchRecount(sql);
+    await services.caseOffice.acceptAndResolve({ ...act, caseId: b.id, version: await version(b.id), text: '已处理' });
     await services.caseOffice.autoClose(new Date(Date.now() + 30 * 86_400_000));
-    expect(db.prepare('SELECT state FROM cases WHERE id = ?').pluck().get(b.id)).toBe('closed');
-    summariesMatchRecount(db);
-    await services.caseOffice.merge({ ...act, caseId: c.id, version: version(c.id), trackingNo: d.trackingNo });
-    summariesMatchRecount(db);
-    expect(db.prepare('SELECT sum(total) FROM case_summaries').pluck().get()).toBe(4);
+    expect(await sql.value('SELECT state FROM cases WHERE id = ?', b.id)).toBe('closed');
+    await summariesMatchRecount(sql);
+    await services.caseOffice.merge({ ...act, caseId: c.id, version: await version(c.id), trackingNo: d.trackingNo });
+    await summariesMatchRecount(sql);
+    expect(await sql.value('SELECT sum(total) FROM case_summaries')).toBe(4);
     // Cases without events (the generated ones) can be deleted: they leave the summaries too.
-    manyCases(db, { n: 30, villageIds: [a.household.villageId] });
-    db.exec('DELETE FROM cases WHERE id IN (SELECT id FROM cases ORDER BY id DESC LIMIT 10)');
-    summariesMatchRecount(db);
-    expect(db.prepare('SELECT sum(total) FROM case_summaries').pluck().get()).toBe(24);
+    await manyCases(database, { n: 30, villageIds: [a.household.villageId] });
+    await sql.run('DELETE FROM cases WHERE id IN (SELECT id FROM cases ORDER BY id DESC LIMIT 10)');
+    await summariesMatchRecount(sql);
+    expect(await sql.value('SELECT sum(total) FROM case_summaries')).toBe(24);
   });
 });

@@ -5,6 +5,8 @@ import sharp from 'sharp';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
+import { onPostgres } from '../helpers/engine.js';
+import type { TestSql } from '../helpers/sql.js';
 import { demoHousehold, aVillage } from '../helpers/builders.js';
 import { agentFor, openForm, postMultipart } from '../helpers/forms.js';
 import { jpegWithGps, png } from '../helpers/images.js';
@@ -19,22 +21,21 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const applicableCode = (db: import('better-sqlite3').Database) =>
-  db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
+const applicableCode = async (sql: TestSql) => (await sql.value<string>("SELECT code FROM catalog_items WHERE name = '最低生活保障'"))!;
 
 const good = { name: '张秀兰', phone: '139 1234 5678', content: '我家老人想申请低保，请问需要准备什么材料？', callbackTime: 'morning' };
 
 describe('码上办: applying from a household plate', () => {
   it('files an application with its household and village, and shows a receipt with the tracking number', async () => {
-    const { app, db } = buildApp({ config: { dataDir: dataDir() } });
-    const h = demoHousehold(db);
-    const code = applicableCode(db);
+    const { app, sql } = buildApp({ config: { dataDir: dataDir() } });
+    const h = await demoHousehold(sql);
+    const code = await applicableCode(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/apply?item=${code}`);
     expect(form.html).toContain('最低生活保障');
     const res = await postMultipart(agent, `/p/${h.token}/apply`, { ...good, item: code, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
     expect(res.headers.location).toMatch(/^\/track\/[A-Za-z0-9_-]{22}\?new=1$/);
-    const row = db.prepare('SELECT * FROM cases').get() as Record<string, unknown>;
+    const row = (await sql.get('SELECT * FROM cases'))!;
     expect(row).toMatchObject({
       kind: 'apply',
       household_id: h.householdId,
@@ -53,19 +54,19 @@ describe('码上办: applying from a household plate', () => {
   });
 
   it('without an item, shows a picker of high-frequency items', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const res = await request(app).get(`/p/${h.token}/apply`).expect(200);
     const links = [...res.text.matchAll(/apply\?item=(\w+)/g)];
     expect(links.length).toBeGreaterThanOrEqual(60);
   });
 
   it('refuses an item that cannot be applied for, keeping what was typed', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
-    const notApplicable = db.prepare('SELECT code FROM catalog_items WHERE can_apply = 0 LIMIT 1').pluck().get() as string;
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
+    const notApplicable = (await sql.value<string>('SELECT code FROM catalog_items WHERE can_apply = 0 ORDER BY id LIMIT 1'))!;
     const agent = agentFor(app);
-    const form = await openForm(agent, `/p/${h.token}/apply?item=${applicableCode(db)}`);
+    const form = await openForm(agent, `/p/${h.token}/apply?item=${await applicableCode(sql)}`);
     const res = await postMultipart(agent, `/p/${h.token}/apply`, {
       ...good,
       item: notApplicable,
@@ -74,7 +75,7 @@ describe('码上办: applying from a household plate', () => {
     }).expect(400);
     expect(res.text).toContain('这个事项不能在线申请');
     expect(res.text).toContain('张秀兰');
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM cases')).toBe(0);
   });
 });
 
@@ -91,9 +92,9 @@ describe('form validation', () => {
   ];
   for (const [what, change, message] of cases) {
     it(`${what}: says so beside the field and in the summary, keeps the input, saves nothing`, async () => {
-      const { app, db } = buildApp();
-      const h = demoHousehold(db);
-      const code = applicableCode(db);
+      const { app, sql } = buildApp();
+      const h = await demoHousehold(sql);
+      const code = await applicableCode(sql);
       const agent = agentFor(app);
       const form = await openForm(agent, `/p/${h.token}/apply?item=${code}`);
       const res = await postMultipart(agent, `/p/${h.token}/apply`, {
@@ -108,26 +109,26 @@ describe('form validation', () => {
       expect(res.text).toContain(message);
       expect(res.text).toContain('aria-invalid="true"');
       if (!('content' in change)) expect(res.text).toContain(good.content);
-      expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
+      expect(await sql.value('SELECT count(*) FROM cases')).toBe(0);
     });
   }
 
   it('accepts +86 and 0086 prefixes, spaces and dashes', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     for (const phone of ['+86 139-1234-5678', '0086 13912345678']) {
       const agent = agentFor(app);
       const form = await openForm(agent, `/p/${h.token}/help/request`);
       await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, phone, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
     }
-    expect(db.prepare('SELECT DISTINCT phone FROM cases').pluck().all()).toEqual(['13912345678']);
+    expect(await sql.column('SELECT DISTINCT phone FROM cases')).toEqual(['13912345678']);
   });
 });
 
 describe('form errors a villager can act on', () => {
   it('码上说 shows every mistake at once: what to write, name and phone, on the first try', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     const res = await postMultipart(agent, `/p/${h.token}/speak`, {
@@ -145,8 +146,8 @@ describe('form errors a villager can act on', () => {
   });
 
   it('a short 码上说 is asked for a little more, in words that say why', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     const res = await postMultipart(agent, `/p/${h.token}/speak`, {
@@ -161,20 +162,20 @@ describe('form errors a villager can act on', () => {
   });
 
   it('码上办 and the call-back need no description: the item or the call-back already says what', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
-    const code = applicableCode(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
+    const code = await applicableCode(sql);
     const agent = agentFor(app);
     let form = await openForm(agent, `/p/${h.token}/apply?item=${code}`);
     await postMultipart(agent, `/p/${h.token}/apply`, { ...good, content: '', item: code, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
     form = await openForm(agent, `/p/${h.token}/help/request`);
     await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, content: '', _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(2);
+    expect(await sql.value('SELECT count(*) FROM cases')).toBe(2);
   });
 
   it('photos chosen with a mistake elsewhere are not lost silently: the page asks to choose them again', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     const res = await postMultipart(
@@ -190,8 +191,8 @@ describe('form errors a villager can act on', () => {
 
 describe('码上说 and help requests', () => {
   it('files a complaint with name and phone', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     await postMultipart(agent, `/p/${h.token}/speak`, {
@@ -202,12 +203,12 @@ describe('码上说 and help requests', () => {
       _csrf: form.csrf,
       idempotencyKey: form.idempotencyKey,
     }).expect(303);
-    expect(db.prepare('SELECT kind, category, name FROM cases').get()).toEqual({ kind: 'speak', category: 'complaint', name: '王建国' });
+    expect(await sql.get('SELECT kind, category, name FROM cases')).toEqual({ kind: 'speak', category: 'complaint', name: '王建国' });
   });
 
   it('anonymous feedback keeps no name, phone or door: only the village', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     await postMultipart(agent, `/p/${h.token}/speak`, {
@@ -217,12 +218,12 @@ describe('码上说 and help requests', () => {
       _csrf: form.csrf,
       idempotencyKey: form.idempotencyKey,
     }).expect(303);
-    expect(db.prepare('SELECT household_id, plate_id, village_id FROM cases').get()).toEqual({ household_id: null, plate_id: null, village_id: h.villageId });
+    expect(await sql.get('SELECT household_id, plate_id, village_id FROM cases')).toEqual({ household_id: null, plate_id: null, village_id: h.villageId });
   });
 
   it('anonymous feedback needs no phone and keeps none', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     await postMultipart(agent, `/p/${h.token}/speak`, {
@@ -234,12 +235,12 @@ describe('码上说 and help requests', () => {
       _csrf: form.csrf,
       idempotencyKey: form.idempotencyKey,
     }).expect(303);
-    expect(db.prepare('SELECT anonymous, name, phone FROM cases').get()).toEqual({ anonymous: 1, name: null, phone: null });
+    expect(await sql.get('SELECT anonymous, name, phone FROM cases')).toEqual({ anonymous: 1, name: null, phone: null });
   });
 
   it('feedback that is not anonymous needs a name and a phone', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     const res = await postMultipart(agent, `/p/${h.token}/speak`, {
@@ -254,8 +255,8 @@ describe('码上说 and help requests', () => {
   });
 
   it('refuses an unknown category', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     const res = await postMultipart(agent, `/p/${h.token}/speak`, {
@@ -269,47 +270,47 @@ describe('码上说 and help requests', () => {
   });
 
   it('a help request from a village plate records the village and no household', async () => {
-    const { app, db } = buildApp();
-    const v = aVillage(db);
+    const { app, sql } = buildApp();
+    const v = await aVillage(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/v/${v.token}/help/request`);
     await postMultipart(agent, `/v/${v.token}/help/request`, { ...good, _csrf: form.csrf, idempotencyKey: form.idempotencyKey }).expect(303);
-    expect(db.prepare('SELECT kind, village_id, household_id FROM cases').get()).toEqual({ kind: 'help', village_id: v.id, household_id: null });
+    expect(await sql.get('SELECT kind, village_id, household_id FROM cases')).toEqual({ kind: 'help', village_id: v.id, household_id: null });
   });
 });
 
 describe('abuse', () => {
   it('a post without a CSRF token is refused with 403 and saves nothing', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     await openForm(agent, `/p/${h.token}/help/request`);
     const res = await postMultipart(agent, `/p/${h.token}/help/request`, { ...good }).expect(403);
     expect(res.text).toContain('页面已过期');
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM cases')).toBe(0);
   });
 
   it('a token from another browser is refused', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const { csrf } = await openForm(agentFor(app), `/p/${h.token}/help/request`);
     const other = agentFor(app);
     await openForm(other, `/p/${h.token}/help/request`);
     await postMultipart(other, `/p/${h.token}/help/request`, { ...good, _csrf: csrf }).expect(403);
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM cases')).toBe(0);
   });
 
   it('a forged token is refused', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     await openForm(agent, `/p/${h.token}/help/request`);
     await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, _csrf: 'forged-token' }).expect(403);
   });
 
   it('the honeypot field filled in saves nothing', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/help/request`);
     await postMultipart(agent, `/p/${h.token}/help/request`, {
@@ -318,12 +319,12 @@ describe('abuse', () => {
       _csrf: form.csrf,
       idempotencyKey: form.idempotencyKey,
     }).expect(400);
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM cases')).toBe(0);
   });
 
   it('only filed cases count against an address: mistakes and junk do not use the budget, and the 429 keeps what was typed and says the real wait', async () => {
     const stack = buildApp({ rateLimits: { submitPerIp: 2 } });
-    const h = demoHousehold(stack.db);
+    const h = await demoHousehold(stack.sql);
     const agent = agentFor(stack.app);
     // A villager's mistakes, and junk without a CSRF token, cost nothing here.
     for (let i = 0; i < 5; i++) {
@@ -346,12 +347,12 @@ describe('abuse', () => {
     expect(wait).toBeGreaterThan(3500);
     expect(res.text).toContain(`请 ${Math.ceil(wait / 60)} 分钟后再提交`);
     expect(res.text).toContain('第三件事：路灯不亮了');
-    expect(stack.db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(2);
+    expect(await stack.sql.value('SELECT count(*) FROM cases')).toBe(2);
   });
 
   it('a flood of rejected posts from one address is stopped by its own, higher, limit', async () => {
     const stack = buildApp({ rateLimits: { invalidPerIp: 3 } });
-    const h = demoHousehold(stack.db);
+    const h = await demoHousehold(stack.sql);
     const agent = agentFor(stack.app);
     for (let i = 0; i < 3; i++) await postMultipart(agent, `/p/${h.token}/help/request`, { ...good }).expect(403);
     const res = await postMultipart(agent, `/p/${h.token}/help/request`, { ...good }).expect(429);
@@ -361,7 +362,7 @@ describe('abuse', () => {
 
   it('junk posts without a token do not use up a plate’s allowance', async () => {
     const stack = buildApp({ rateLimits: { submitPerPlate: 2, submitPerIp: 100 } });
-    const h = demoHousehold(stack.db);
+    const h = await demoHousehold(stack.sql);
     const agent = agentFor(stack.app);
     for (let i = 0; i < 5; i++) await postMultipart(agent, `/p/${h.token}/help/request`, { ...good }).expect(403);
     const form = await openForm(agent, `/p/${h.token}/help/request`);
@@ -370,7 +371,7 @@ describe('abuse', () => {
 
   it('too many submissions on one plate get 429 even from different addresses', async () => {
     const stack = buildApp({ rateLimits: { submitPerPlate: 1 }, config: { trustProxy: 'loopback' } });
-    const h = demoHousehold(stack.db);
+    const h = await demoHousehold(stack.sql);
     const agent = agentFor(stack.app);
     const form1 = await openForm(agent, `/p/${h.token}/help/request`);
     await postMultipart(agent, `/p/${h.token}/help/request`, { ...good, _csrf: form1.csrf, idempotencyKey: form1.idempotencyKey })
@@ -385,8 +386,8 @@ describe('abuse', () => {
 
 describe('idempotency', () => {
   it('the same idempotency key twice (double tap, refresh, back and resubmit) makes one case', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/help/request`);
     const fields = { ...good, _csrf: form.csrf, idempotencyKey: form.idempotencyKey };
@@ -394,15 +395,15 @@ describe('idempotency', () => {
     const again = await postMultipart(agent, `/p/${h.token}/help/request`, fields);
     expect([a.status, b.status, again.status]).toEqual([303, 303, 303]);
     expect(new Set([a.headers.location, b.headers.location, again.headers.location]).size).toBe(1);
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(1);
-    expect(db.prepare('SELECT count(*) FROM case_events').pluck().get()).toBe(1);
+    expect(await sql.value('SELECT count(*) FROM cases')).toBe(1);
+    expect(await sql.value('SELECT count(*) FROM case_events')).toBe(1);
   });
 });
 
 describe('idempotency under a race', () => {
   it('when a second request with the same key slips past the first check, the unique key still makes one case', async () => {
-    const { db, services } = buildApp();
-    const h = demoHousehold(db);
+    const { sql, services, database } = buildApp();
+    const h = await demoHousehold(sql);
     const plate = await services.places.plateByToken(h.token);
     const input = {
       kind: 'help' as const,
@@ -425,8 +426,6 @@ describe('idempotency under a race', () => {
     const { createCasesRepo } = await import('../../src/features/cases/repo.js');
     const { createPhotoStore } = await import('../../src/features/cases/photos.js');
     const { createUnitOfWork } = await import('../../src/db/unit-of-work.js');
-    const { sqliteDatabase } = await import('../../src/db/database.js');
-    const database = sqliteDatabase(db);
     const repo = createCasesRepo(database);
     let checks = 0;
     const racing = createCasesService({
@@ -438,15 +437,15 @@ describe('idempotency under a race', () => {
     });
     const second = await racing.submit(input);
     expect(second).toEqual({ ...first, created: false });
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(1);
+    expect(await sql.value('SELECT count(*) FROM cases')).toBe(1);
   });
 });
 
 describe('photos', () => {
   it('a photo with GPS EXIF is stored re-encoded without it, and shown only through the private link', async () => {
     const dir = dataDir();
-    const { app, db } = buildApp({ config: { dataDir: dir } });
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp({ config: { dataDir: dir } });
+    const h = await demoHousehold(sql);
     const original = await jpegWithGps();
     expect((await sharp(original).metadata()).exif).toBeDefined();
     const agent = agentFor(app);
@@ -460,11 +459,7 @@ describe('photos', () => {
         { name: 'shot.png', data: await png() },
       ],
     ).expect(303);
-    const photos = db.prepare('SELECT id, file_name AS fileName, mime FROM case_photos ORDER BY id').all() as Array<{
-      id: number;
-      fileName: string;
-      mime: string;
-    }>;
+    const photos = await sql.all<{ id: number; fileName: string; mime: string }>('SELECT id, file_name AS "fileName", mime FROM case_photos ORDER BY id');
     expect(photos).toHaveLength(2);
     const stored = fs.readFileSync(path.join(dir, 'photos', photos[0]!.fileName));
     const meta = await sharp(stored).metadata();
@@ -477,20 +472,19 @@ describe('photos', () => {
     const img = await request(app).get(`/track/${token}/photos/${photos[0]!.id}`).expect(200);
     expect(img.headers['content-type']).toBe('image/jpeg');
     // The photo id alone, or another case's token, opens nothing.
-    const other = db
-      .prepare(
-        "INSERT INTO cases (token, tracking_no, kind, category, village_id, anonymous, content, first_response_due, resolution_due, created_at, updated_at) VALUES ('BBBBBBBBBBBBBBBBBBBBBB', '20990101-0001', 'speak', 'praise', ?, 1, '好', 'x', 'x', 'x', 'x')",
-      )
-      .run(h.villageId);
-    expect(other.changes).toBe(1);
+    const other = await sql.run(
+      "INSERT INTO cases (token, tracking_no, kind, category, village_id, anonymous, content, first_response_due, resolution_due, created_at, updated_at) VALUES ('BBBBBBBBBBBBBBBBBBBBBB', '20990101-0001', 'speak', 'praise', ?, 1, '好', 'x', 'x', 'x', 'x')",
+      h.villageId,
+    );
+    expect(other).toBe(1);
     await request(app).get(`/track/BBBBBBBBBBBBBBBBBBBBBB/photos/${photos[0]!.id}`).expect(404);
     await request(app).get(`/static/../data/photos/${photos[0]!.fileName}`).expect(404);
   });
 
   it('a file that claims to be a JPEG but is not gets a clear error and nothing is saved', async () => {
     const dir = dataDir();
-    const { app, db } = buildApp({ config: { dataDir: dir } });
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp({ config: { dataDir: dir } });
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     const res = await postMultipart(
@@ -501,13 +495,13 @@ describe('photos', () => {
     ).expect(400);
     expect(res.text).toContain('只能上传照片');
     expect(res.text).toContain('门前排水沟堵了');
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM cases')).toBe(0);
     expect(fs.existsSync(path.join(dir, 'photos')) ? fs.readdirSync(path.join(dir, 'photos')) : []).toEqual([]);
   });
 
   it('more than 3 photos, or one over 8 MB, is refused beside the field', async () => {
-    const { app, db } = buildApp({ config: { dataDir: dataDir() } });
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp({ config: { dataDir: dataDir() } });
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const p = await png();
     const form = await openForm(agent, `/p/${h.token}/speak`);
@@ -526,15 +520,19 @@ describe('photos', () => {
       [{ name: 'big.jpg', data: Buffer.alloc(8 * 1024 * 1024 + 1) }],
     ).expect(400);
     expect(big.text).toContain('照片太大了');
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM cases')).toBe(0);
   });
 
   it('a failure forced mid-submission leaves no case, no event and no orphan photo', async () => {
     const dir = dataDir();
     const stack = buildApp({ config: { dataDir: dir } });
-    const h = demoHousehold(stack.db);
+    const h = await demoHousehold(stack.sql);
     // Break the photo table so the insert fails after the case and its event were written.
-    stack.db.exec("CREATE TRIGGER fail_photo BEFORE INSERT ON case_photos BEGIN SELECT RAISE(ABORT, 'disk full'); END;");
+    await stack.sql.run(
+      onPostgres
+        ? "CREATE TRIGGER fail_photo BEFORE INSERT ON case_photos FOR EACH ROW EXECUTE FUNCTION refuse_change('disk full')"
+        : "CREATE TRIGGER fail_photo BEFORE INSERT ON case_photos BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    );
     const agent = agentFor(stack.app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     await postMultipart(
@@ -543,9 +541,9 @@ describe('photos', () => {
       { category: 'request', content: '门前排水沟堵了', anonymous: '1', _csrf: form.csrf, idempotencyKey: form.idempotencyKey },
       [{ name: 'a.jpg', data: await jpegWithGps() }],
     ).expect(500);
-    expect(stack.db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
-    expect(stack.db.prepare('SELECT count(*) FROM case_events').pluck().get()).toBe(0);
-    expect(stack.db.prepare('SELECT count(*) FROM tracking_sequences').pluck().get()).toBe(0);
+    expect(await stack.sql.value('SELECT count(*) FROM cases')).toBe(0);
+    expect(await stack.sql.value('SELECT count(*) FROM case_events')).toBe(0);
+    expect(await stack.sql.value('SELECT count(*) FROM tracking_sequences')).toBe(0);
     expect(fs.readdirSync(path.join(dir, 'photos'))).toEqual([]);
   });
 });

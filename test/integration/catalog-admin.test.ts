@@ -5,10 +5,10 @@ import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 
 describe('事项管理', () => {
   it('an admin edits every field of an item, with bad input refused beside the field, and unpublishes it', async () => {
-    const { app, services, db } = buildApp();
+    const { app, services, sql } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
-    const code = db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
+    const code = (await sql.value("SELECT code FROM catalog_items WHERE name = '最低生活保障'")) as string;
     const list = await agent.get('/admin/catalog?q=最低生活').expect(200);
     expect(list.text).toContain(`/admin/catalog/${code}`);
     const page = await agent.get(`/admin/catalog/${code}`).expect(200);
@@ -48,18 +48,18 @@ describe('事项管理', () => {
     csrf = await csrfFor(agent);
     await agent.post(`/admin/catalog/${code}`).type('form').send({ _csrf: csrf, only: 'publish', publish: '0' }).expect(303);
     await request(app).get(`/services/${code}`).expect(404);
-    expect(db.prepare("SELECT action FROM audit_log WHERE action LIKE 'item_%' ORDER BY id").pluck().all()).toEqual(['item_changed', 'item_unpublished']);
+    expect(await sql.column("SELECT action FROM audit_log WHERE action LIKE 'item_%' ORDER BY id")).toEqual(['item_changed', 'item_unpublished']);
   });
 
   it('township staff may look but not change; cadres may not look', async () => {
-    const { app, services, db } = buildApp();
-    const code = db.prepare('SELECT code FROM catalog_items LIMIT 1').pluck().get() as string;
+    const { app, services, sql } = buildApp();
+    const code = (await sql.value('SELECT code FROM catalog_items ORDER BY id LIMIT 1')) as string;
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const agent = await signIn(app, staff.username);
     await agent.get('/admin/catalog').expect(200);
     await agent.get(`/admin/catalog/${code}`).expect(403);
     const csrf = await csrfFor(agent);
     await agent.post(`/admin/catalog/${code}`).type('form').send({ _csrf: csrf, only: 'publish', publish: '0' }).expect(403);
-    expect(db.prepare('SELECT published FROM catalog_items WHERE code = ?').pluck().get(code)).toBe(1);
+    expect(await sql.value('SELECT published FROM catalog_items WHERE code = ?', code)).toBe(1);
   });
 });

@@ -6,11 +6,11 @@ const names = (html: string) => [...html.matchAll(/<li><a href="\/services\/[^"]
 
 describe('码上查 /services', () => {
   it('shows every theme with its count, a search box, and the high-frequency items', async () => {
-    const { app, db } = buildApp();
+    const { app, sql } = buildApp();
     const res = await request(app).get('/services').expect(200);
     expect(res.text).toContain('共 862 项政务服务事项');
     expect(res.text).toContain('<input type="search" id="q" name="q"');
-    const socialCount = db.prepare("SELECT count(*) FROM catalog_items WHERE theme_code = '085'").pluck().get() as number;
+    const socialCount = (await sql.value("SELECT count(*) FROM catalog_items WHERE theme_code = '085'")) as number;
     expect(res.text).toContain(`<a href="/services?theme=085">社会保障 <small>${socialCount}</small></a>`);
     expect(names(res.text)).toHaveLength(20);
   });
@@ -53,20 +53,19 @@ describe('码上查 /services', () => {
   });
 
   it('filters by theme, online-only and high-frequency, and the counts agree with the database', async () => {
-    const { app, db } = buildApp();
-    const expected = db
-      // 只看可网上办 means wholly online (网上办理深度 1 or 4), not 在线预审
-      .prepare("SELECT count(*) FROM catalog_items WHERE theme_code = '085' AND online = 1 AND online_depth IN (1, 4) AND high_frequency = 1")
-      .pluck()
-      .get() as number;
+    const { app, sql } = buildApp();
+    // 只看可网上办 means wholly online (网上办理深度 1 or 4), not 在线预审
+    const expected = await sql.value<number>(
+      "SELECT count(*) FROM catalog_items WHERE theme_code = '085' AND online = 1 AND online_depth IN (1, 4) AND high_frequency = 1",
+    );
     const res = await request(app).get('/services').query({ theme: '085', online: '1', hf: '1' }).expect(200);
     expect(res.text).toContain(`找到 ${expected} 项`);
     expect(res.text).toContain('<option value="085" selected>');
   });
 
   it('paginates 20 per page and keeps the filters in the page links', async () => {
-    const { app, db } = buildApp();
-    const total = db.prepare("SELECT count(*) FROM catalog_items WHERE theme_code = '085'").pluck().get() as number;
+    const { app, sql } = buildApp();
+    const total = (await sql.value("SELECT count(*) FROM catalog_items WHERE theme_code = '085'")) as number;
     const pages = Math.ceil(total / 20);
     expect(pages).toBeGreaterThan(1);
     const first = await request(app).get('/services').query({ theme: '085' }).expect(200);
@@ -103,8 +102,8 @@ describe('码上查 /services', () => {
 
 describe('item guide /services/:code', () => {
   it('shows the villager-friendly sections of a real item and its 办理 button', async () => {
-    const { app, db } = buildApp();
-    const item = db.prepare("SELECT code, department, place FROM catalog_items WHERE name = '最低生活保障'").get() as {
+    const { app, sql } = buildApp();
+    const item = (await sql.get("SELECT code, department, place FROM catalog_items WHERE name = '最低生活保障'")) as {
       code: string;
       department: string;
       place: string;
@@ -121,23 +120,25 @@ describe('item guide /services/:code', () => {
   });
 
   it('the 办理 button leads from the plate the phone came from', async () => {
-    const { app, db } = buildApp();
-    const code = db.prepare('SELECT code FROM catalog_items WHERE can_apply = 1 LIMIT 1').pluck().get() as string;
-    const token = db.prepare("SELECT token FROM plates WHERE kind = 'household' LIMIT 1").pluck().get() as string;
+    const { app, sql } = buildApp();
+    const code = (await sql.value('SELECT code FROM catalog_items WHERE can_apply = 1 ORDER BY id LIMIT 1')) as string;
+    const token = (await sql.value("SELECT token FROM plates WHERE kind = 'household' ORDER BY id LIMIT 1")) as string;
     const res = await request(app).get(`/services/${code}`).set('Cookie', `mashang_home=/p/${token}`).expect(200);
     expect(res.text).toContain(`href="/p/${token}/apply?item=${code}"`);
   });
 
   it('an item that cannot be applied for has no 办理 button', async () => {
-    const { app, db } = buildApp();
-    const code = db.prepare('SELECT code FROM catalog_items WHERE can_apply = 0 LIMIT 1').pluck().get() as string;
+    const { app, sql } = buildApp();
+    const code = (await sql.value('SELECT code FROM catalog_items WHERE can_apply = 0 ORDER BY id LIMIT 1')) as string;
     const res = await request(app).get(`/services/${code}`).expect(200);
     expect(res.text).not.toContain('码上办 · 在线申请');
   });
 
   it('shows fees when the item charges', async () => {
-    const { app, db } = buildApp();
-    const row = db.prepare('SELECT i.code, f.standard FROM catalog_items i JOIN catalog_fees f ON f.item_id = i.id WHERE i.charged = 1 LIMIT 1').get() as {
+    const { app, sql } = buildApp();
+    const row = (await sql.get(
+      'SELECT i.code, f.standard FROM catalog_items i JOIN catalog_fees f ON f.item_id = i.id WHERE i.charged = 1 ORDER BY i.id LIMIT 1',
+    )) as {
       code: string;
       standard: string;
     };
@@ -146,18 +147,18 @@ describe('item guide /services/:code', () => {
   });
 
   it('an unknown or malformed code gets 404, and so does an unpublished item', async () => {
-    const { app, db } = buildApp();
+    const { app, sql } = buildApp();
     await request(app).get('/services/999999999999').expect(404);
     await request(app).get('/services/%3Cx%3E').expect(404);
-    const code = db.prepare('SELECT code FROM catalog_items LIMIT 1').pluck().get() as string;
-    db.prepare('UPDATE catalog_items SET published = 0 WHERE code = ?').run(code);
+    const code = (await sql.value('SELECT code FROM catalog_items ORDER BY id LIMIT 1')) as string;
+    await sql.run('UPDATE catalog_items SET published = 0 WHERE code = ?', code);
     await request(app).get(`/services/${code}`).expect(404);
   });
 
   it('a change to the catalogue is seen by the next search', async () => {
-    const { app, db } = buildApp();
+    const { app, sql } = buildApp();
     await request(app).get('/services').query({ q: '低保' }).expect(200);
-    db.prepare("UPDATE catalog_items SET published = 0 WHERE name = '最低生活保障'").run();
+    await sql.run("UPDATE catalog_items SET published = 0 WHERE name = '最低生活保障'");
     const res = await request(app).get('/services').query({ q: '低保' }).expect(200);
     expect(names(res.text)).not.toContain('最低生活保障');
   });

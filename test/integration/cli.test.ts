@@ -6,6 +6,7 @@ import { main } from '../../src/cli/commands.js';
 import { openDb } from '../../src/db/index.js';
 import { DEMO_DATA_DIR } from '../../src/features/seed/service.js';
 import { verifyPassword } from '../../src/features/staff/passwords.js';
+import { onPostgres } from '../helpers/engine.js';
 
 const dirs: string[] = [];
 const env = () => {
@@ -18,7 +19,8 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('the mashang command', () => {
+// The command line opens the SQLite file MASHANG_DB (it does not read MASHANG_DATABASE_URL): the SQLite run only.
+describe.runIf(!onPostgres)('the mashang command', () => {
   it('seeds an empty database once, adds a user with scopes, changes a password, runs the jobs and prints plates', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);

@@ -12,7 +12,7 @@ import { aCadre, demoHousehold } from '../helpers/builders.js';
 import { agentFor, openForm, type Agent } from '../helpers/forms.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 import { badPartHeader, multipartBody, multipartType, truncated, type Part } from '../helpers/multipart.js';
-import type { Db } from '../../src/db/index.js';
+import type { TestSql } from '../helpers/sql.js';
 
 const dirs: string[] = [];
 const dataDir = () => {
@@ -24,10 +24,10 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const villageCodeOf = (db: Db, id: number) => db.prepare('SELECT code FROM villages WHERE id = ?').pluck().get(id) as string;
-const villagePlate = (db: Db, id: number) =>
-  db.prepare("SELECT token FROM plates WHERE kind = 'village' AND village_id = ? AND status = 'active'").pluck().get(id) as string;
-const applicableCode = (db: Db) => db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
+const villageCodeOf = async (sql: TestSql, id: number) => (await sql.value<string>('SELECT code FROM villages WHERE id = ?', id))!;
+const villagePlate = async (sql: TestSql, id: number) =>
+  (await sql.value<string>("SELECT token FROM plates WHERE kind = 'village' AND village_id = ? AND status = 'active'", id))!;
+const applicableCode = async (sql: TestSql) => (await sql.value<string>("SELECT code FROM catalog_items WHERE name = '最低生活保障'"))!;
 const photo = (size = 64) =>
   sharp({ create: { width: size, height: size, channels: 3, background: '#884422' } })
     .jpeg()
@@ -40,8 +40,8 @@ async function asAdmin(app: Parameters<typeof signIn>[0], services: Parameters<t
 
 describe('impossible dates in the plate filters', () => {
   it('when since= is not a real calendar date, then the print sheet and the PDF answer 400 with a Chinese page', async () => {
-    const { app, services, db } = buildApp();
-    const code = villageCodeOf(db, demoHousehold(db).villageId);
+    const { app, services, sql } = buildApp();
+    const code = await villageCodeOf(sql, (await demoHousehold(sql)).villageId);
     const agent = await asAdmin(app, services);
     for (const url of [
       `/admin/plates/print?village=${code}&since=2026-13-45`,
@@ -61,10 +61,10 @@ describe('impossible dates in the plate filters', () => {
 });
 
 describe('a multipart body that is cut short or malformed, on every resident upload form', () => {
-  const forms = (db: Db) => {
-    const h = demoHousehold(db);
-    const v = villagePlate(db, h.villageId);
-    const item = applicableCode(db);
+  const forms = async (sql: TestSql) => {
+    const h = await demoHousehold(sql);
+    const v = await villagePlate(sql, h.villageId);
+    const item = await applicableCode(sql);
     const fields = { name: '张秀兰', phone: '13912345678', content: '门前排水沟堵了好几天', callbackTime: 'any', category: 'request', item };
     return [
       `/p/${h.token}/speak`,
@@ -81,9 +81,9 @@ describe('a multipart body that is cut short or malformed, on every resident upl
   };
 
   it('when the photo is cut off mid-upload, then 400 and the form again with what was typed and a clear message beside the photos', async () => {
-    const { app, db } = buildApp({ config: { dataDir: dataDir() } });
+    const { app, sql } = buildApp({ config: { dataDir: dataDir() } });
     const jpeg = await photo();
-    for (const f of forms(db)) {
+    for (const f of await forms(sql)) {
       const agent = agentFor(app);
       const form = await openForm(agent, f.url);
       const parts: Part[] = [
@@ -100,13 +100,13 @@ describe('a multipart body that is cut short or malformed, on every resident upl
       expect(res.text, f.url).toContain('照片没有传完');
       expect(res.text, f.url).toContain('photos-error');
     }
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
+    expect(Number(await sql.value('SELECT count(*) FROM cases'))).toBe(0);
   });
 
   it('when the body has no boundary, a bad part header, too many fields or too many files, then 400 with a Chinese page, never 500', async () => {
-    const { app, db } = buildApp({ config: { dataDir: dataDir() } });
+    const { app, sql } = buildApp({ config: { dataDir: dataDir() } });
     const jpeg = await photo();
-    for (const f of forms(db)) {
+    for (const f of await forms(sql)) {
       const agent = agentFor(app);
       const form = await openForm(agent, f.url);
       const base: Part[] = [{ name: '_csrf', value: form.csrf }, ...Object.entries(f.fields).map(([name, value]) => ({ name, value }))];
@@ -125,17 +125,17 @@ describe('a multipart body that is cut short or malformed, on every resident upl
         expect(res.text, `${f.url}: ${what}`).toMatch(/[\u4e00-\u9fff]/);
       }
     }
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
+    expect(Number(await sql.value('SELECT count(*) FROM cases'))).toBe(0);
   });
 });
 
 describe('a multipart body that is cut short or malformed, on the back-office upload forms', () => {
   it('when a cadre photo or an import file arrives broken, then 400 with the page and a Chinese message, never 500', async () => {
     const dir = dataDir();
-    const { app, services, db } = buildApp({ config: { dataDir: dir } });
-    const h = demoHousehold(db);
-    const code = villageCodeOf(db, h.villageId);
-    const cadre = aCadre(db, { villageId: h.villageId, phone: '19900007300' });
+    const { app, services, sql } = buildApp({ config: { dataDir: dir } });
+    const h = await demoHousehold(sql);
+    const code = await villageCodeOf(sql, h.villageId);
+    const cadre = await aCadre(sql, { villageId: h.villageId, phone: '19900007300' });
     const agent = await asAdmin(app, services);
     const csrf = await csrfFor(agent);
     const jpeg = await photo();
@@ -166,10 +166,10 @@ describe('a multipart body that is cut short or malformed, on the back-office up
 
   it("when a cadre photo is an ordinary 6 MB phone photo, then it is accepted and shrunk like the villagers' photos", async () => {
     const dir = dataDir();
-    const { app, services, db } = buildApp({ config: { dataDir: dir } });
-    const h = demoHousehold(db);
-    const code = villageCodeOf(db, h.villageId);
-    const cadre = aCadre(db, { villageId: h.villageId, phone: '19900007301' });
+    const { app, services, sql } = buildApp({ config: { dataDir: dir } });
+    const h = await demoHousehold(sql);
+    const code = await villageCodeOf(sql, h.villageId);
+    const cadre = await aCadre(sql, { villageId: h.villageId, phone: '19900007301' });
     const agent = await asAdmin(app, services);
     const csrf = await csrfFor(agent);
     // Noise does not compress: a 1500×1500 PNG of it is about 6.8 MB.
@@ -195,7 +195,7 @@ describe('tokens in error logs', () => {
         cb();
       },
     });
-    const { app, db } = buildApp({
+    const { app, sql } = buildApp({
       logger: pino({ level: 'info' }, sink),
       override: (s) => ({
         ...s,
@@ -207,7 +207,7 @@ describe('tokens in error logs', () => {
         },
       }),
     });
-    const h = demoHousehold(db);
+    const h = await demoHousehold(sql);
     const caseToken = 'AbCdEfGhIjKlMnOpQrStUv';
     await request(app).get(`/p/${h.token}/help?back=%2Ftrack%2F${caseToken}`).expect(500);
     await request(app).get(`/admin/login?next=%2Fp%2F${h.token}`).expect(200);
@@ -225,8 +225,8 @@ describe('tokens in error logs', () => {
 
 describe('crafted cookies', () => {
   it('when a cookie holds a JSON value (j:{…}) where a session id or token belongs, then the page answers as if it were absent', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     for (const cookie of ['mashang.sid=j:{"a":1}', 'mashang_bid=j:{"toString":1}', 'mashang_cases=j:[1,2]', 'mashang_csrf=j:null', 'mashang_home=j:"/p/x"']) {
       for (const url of ['/services', `/p/${h.token}`, '/admin/login', `/p/${h.token}/speak`]) {
         const res = await request(app).get(url).set('Cookie', cookie);

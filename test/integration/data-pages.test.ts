@@ -21,13 +21,13 @@ const dataDir = () => {
 describe('数据导入导出 in the back office', () => {
   it('staff upload a GBK CSV, see the preview, confirm, and the households are there; the file is not kept', async () => {
     const dir = dataDir();
-    const { app, services, db } = buildApp({ config: { dataDir: dir } });
-    const code = db.prepare("SELECT code FROM villages WHERE name = '史村'").pluck().get() as string;
+    const { app, services, sql } = buildApp({ config: { dataDir: dir } });
+    const code = (await sql.value("SELECT code FROM villages WHERE name = '史村'")) as string;
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const agent = await signIn(app, staff.username);
     const form = await openForm(agent, '/admin/data');
     const file = iconv.encode(`村居代码,门牌地址,户联系人,联系电话,备注\r\n${code},20胡同1号,史桂香,,\r\n${code},20胡同2号,,,\r\n`, 'gbk');
-    const before = db.prepare('SELECT count(*) FROM households').pluck().get() as number;
+    const before = (await sql.value('SELECT count(*) FROM households')) as number;
     const preview = await agent
       .post('/admin/data/households/preview')
       .field('_csrf', form.csrf)
@@ -36,13 +36,13 @@ describe('数据导入导出 in the back office', () => {
       .expect(200);
     expect(preview.text).toContain('新增 2，修改 0');
     expect(preview.text).toContain('史桂香');
-    expect(db.prepare('SELECT count(*) FROM households').pluck().get()).toBe(before);
+    expect(await sql.value('SELECT count(*) FROM households')).toBe(before);
     const uploadId = /name="uploadId" value="([0-9a-f]{32})"/.exec(preview.text)![1]!;
     const csrf = /name="_csrf" value="([^"]+)"/.exec(preview.text)![1]!;
     const done = await agent.post('/admin/data/households/commit').type('form').send({ _csrf: csrf, uploadId }).expect(303);
     expect(done.headers.location).toBe('/admin/data?add=2&change=0&same=0');
     expect((await agent.get(done.headers.location!).expect(200)).text).toContain('新增 2');
-    expect(db.prepare('SELECT count(*) FROM households').pluck().get()).toBe(before + 2);
+    expect(await sql.value('SELECT count(*) FROM households')).toBe(before + 2);
     expect(fs.readdirSync(path.join(dir, 'imports'))).toEqual([]);
     await agent.post('/admin/data/households/commit').type('form').send({ _csrf: csrf, uploadId }).expect(404);
   });
@@ -63,19 +63,19 @@ describe('数据导入导出 in the back office', () => {
   });
 
   it('downloads templates and exports; cadres may not; another user cannot confirm someone else’s upload', async () => {
-    const { app, services, db } = buildApp({ config: { dataDir: dataDir() } });
+    const { app, services, sql } = buildApp({ config: { dataDir: dataDir() } });
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const agent = await signIn(app, staff.username);
     const tpl = await agent.get('/admin/data/households/template.csv').expect(200);
     expect(tpl.text).toContain('村居代码');
     await agent.get('/admin/data/households/export.xlsx').expect(200);
     await agent.get('/admin/data/calendar/export.csv').expect(403);
-    const v = aVillage(db);
-    const cadre = await aUser(services, { role: 'cadre', cadreId: aCadre(db, { villageId: v.id }).id });
+    const v = await aVillage(sql);
+    const cadre = await aUser(services, { role: 'cadre', cadreId: (await aCadre(sql, { villageId: v.id })).id });
     await (await signIn(app, cadre.username)).get('/admin/data').expect(403);
 
     const form = await openForm(agent, '/admin/data');
-    const code = db.prepare("SELECT code FROM villages WHERE name = '史村'").pluck().get() as string;
+    const code = (await sql.value("SELECT code FROM villages WHERE name = '史村'")) as string;
     const preview = await agent
       .post('/admin/data/households/preview')
       .field('_csrf', form.csrf)

@@ -227,17 +227,17 @@ describe('fuzz: malformed requests to every route', () => {
 
   it('never answer 5xx, anonymous or signed in', { timeout: 120_000 }, async () => {
     const rateLimits = { submitPerIp: 1e6, submitPerPlate: 1e6, lookupPerIp: 1e6, loginPerIp: 1e6 };
-    const { app, db, services } = buildApp({ config: { dataDir: dir }, rateLimits });
+    const { app, sql, services } = buildApp({ config: { dataDir: dir }, rateLimits });
     const client = await rawClient(app);
     const started = Date.now();
     try {
       // The demo, plus one of each thing a path may name.
-      const h = demoHousehold(db);
-      const other = aHousehold(db, { villageId: h.villageId });
-      const villageCode = db.prepare('SELECT code FROM villages WHERE id = ?').pluck().get(h.villageId) as string;
-      const villageToken = db.prepare("SELECT token FROM plates WHERE kind = 'village' AND village_id = ?").pluck().get(h.villageId) as string;
-      const item = db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
-      const cadre = aCadre(db, { villageId: h.villageId, phone: '19900007600' });
+      const h = await demoHousehold(sql);
+      const other = await aHousehold(sql, { villageId: h.villageId });
+      const villageCode = (await sql.value<string>('SELECT code FROM villages WHERE id = ?', h.villageId))!;
+      const villageToken = (await sql.value<string>("SELECT token FROM plates WHERE kind = 'village' AND village_id = ? ORDER BY id LIMIT 1", h.villageId))!;
+      const item = (await sql.value<string>("SELECT code FROM catalog_items WHERE name = '最低生活保障'"))!;
+      const cadre = await aCadre(sql, { villageId: h.villageId, phone: '19900007600' });
       const admin = await aUser(services, { role: 'admin' });
       const someone = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: villageCode.slice(0, 9) }] });
 
@@ -261,9 +261,9 @@ describe('fuzz: malformed requests to every route', () => {
       });
       expect(filed.status).toBe(303);
       const caseToken = /\/track\/([^?]+)/.exec(String(filed.headers.location))![1]!;
-      const caseId = db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(caseToken) as number;
-      const photoId = db.prepare('SELECT id FROM case_photos WHERE case_id = ?').pluck().get(caseId) as number;
-      const templateId = (db.prepare('SELECT min(id) FROM reply_templates').pluck().get() as number | null) ?? 1;
+      const caseId = (await sql.value<number>('SELECT id FROM cases WHERE token = ?', caseToken))!;
+      const photoId = (await sql.value<number>('SELECT id FROM case_photos WHERE case_id = ? ORDER BY id LIMIT 1', caseId))!;
+      const templateId = (await sql.value<number | null>('SELECT min(id) FROM reply_templates')) ?? 1;
 
       // The admin signs in through the form; the session cookie and a CSRF token for posts.
       const loginPage = await client.send({ method: 'GET', path: '/admin/login' });

@@ -6,12 +6,12 @@ import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 
 async function setup() {
   const stack = buildApp();
-  const v = aVillage(stack.db, { name: '档案村' });
-  const other = aVillage(stack.db, { name: '别的村' });
-  const h = aHousehold(stack.db, { villageId: v.id, address: '2胡同7号', contactName: '韩玉珍' });
-  const cadre = aCadre(stack.db, { villageId: v.id });
+  const v = await aVillage(stack.sql, { name: '档案村' });
+  const other = await aVillage(stack.sql, { name: '别的村' });
+  const h = await aHousehold(stack.sql, { villageId: v.id, address: '2胡同7号', contactName: '韩玉珍' });
+  const cadre = await aCadre(stack.sql, { villageId: v.id });
   const user = await aUser(stack.services, { role: 'cadre', cadreId: cadre.id });
-  const otherCadre = aCadre(stack.db, { villageId: other.id, phone: '19900008887' });
+  const otherCadre = await aCadre(stack.sql, { villageId: other.id, phone: '19900008887' });
   const outsider = await aUser(stack.services, { role: 'cadre', cadreId: otherCadre.id });
   return { ...stack, v, h, user, outsider };
 }
@@ -53,6 +53,6 @@ describe('household file 走访记录', () => {
     csrf = await csrfFor(outsider);
     await outsider.post(`/admin/households/${s.h.id}/visits`).type('form').send({ _csrf: csrf, visitedOn: '2026-11-20', notes: '不该写进来' }).expect(404);
     await agent.post(`/admin/households/${s.h.id}/visits`).type('form').send({ visitedOn: '2026-11-20', notes: '没有令牌' }).expect(403);
-    expect(s.db.prepare('SELECT count(*) FROM household_visits').pluck().get()).toBe(1);
+    expect(await s.sql.value('SELECT count(*) FROM household_visits')).toBe(1);
   });
 });

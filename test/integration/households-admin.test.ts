@@ -6,9 +6,9 @@ import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 
 describe('住户管理', () => {
   it('staff add a household (with a plate) and correct one; bad input is refused beside the field', async () => {
-    const { app, services, db } = buildApp();
-    const v = aVillage(db, { name: '管理村', townCode: '370812103' });
-    const h = aHousehold(db, { villageId: v.id, address: '1号' });
+    const { app, services, sql } = buildApp();
+    const v = await aVillage(sql, { name: '管理村', townCode: '370812103' });
+    const h = await aHousehold(sql, { villageId: v.id, address: '1号' });
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const agent = await signIn(app, staff.username);
     const list = await agent.get(`/admin/villages/${v.code}/households`).expect(200);
@@ -35,12 +35,10 @@ describe('住户管理', () => {
       .send({ _csrf: csrf, address: '2号', contactName: '颜秀英', contactPhone: '13912345678', notes: '' })
       .expect(303);
     expect(
-      db
-        .prepare(
-          "SELECT count(*) FROM plates p JOIN households h ON h.id = p.household_id WHERE h.address = '2号' AND h.village_id = ? AND p.status = 'active'",
-        )
-        .pluck()
-        .get(v.id),
+      await sql.value(
+        "SELECT count(*) FROM plates p JOIN households h ON h.id = p.household_id WHERE h.address = '2号' AND h.village_id = ? AND p.status = 'active'",
+        v.id,
+      ),
     ).toBe(1);
     csrf = await csrfFor(agent);
     await agent
@@ -48,14 +46,14 @@ describe('住户管理', () => {
       .type('form')
       .send({ _csrf: csrf, address: '1号', contactName: '改名', contactPhone: '', notes: '低保户' })
       .expect(303);
-    expect(db.prepare('SELECT contact_name, notes FROM households WHERE id = ?').get(h.id)).toEqual({ contact_name: '改名', notes: '低保户' });
-    expect(db.prepare("SELECT count(*) FROM audit_log WHERE action IN ('household_added', 'household_changed')").pluck().get()).toBe(2);
+    expect(await sql.get('SELECT contact_name, notes FROM households WHERE id = ?', h.id)).toEqual({ contact_name: '改名', notes: '低保户' });
+    expect(await sql.value("SELECT count(*) FROM audit_log WHERE action IN ('household_added', 'household_changed')")).toBe(2);
   });
 
   it('staff of another township get 404; cadres and anonymous visitors are refused', async () => {
-    const { app, services, db } = buildApp();
-    const v = aVillage(db, { townCode: '370812103' });
-    const h = aHousehold(db, { villageId: v.id });
+    const { app, services, sql } = buildApp();
+    const v = await aVillage(sql, { townCode: '370812103' });
+    const h = await aHousehold(sql, { villageId: v.id });
     const other = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
     const agent = await signIn(app, other.username);
     await agent.get(`/admin/villages/${v.code}/households`).expect(404);

@@ -7,7 +7,7 @@ import { buildApp } from '../helpers/app.js';
 import { aVillage } from '../helpers/builders.js';
 import { openForm } from '../helpers/forms.js';
 import { aUser, signIn } from '../helpers/staff.js';
-import type { Db } from '../../src/db/index.js';
+import type { TestSql } from '../helpers/sql.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -18,17 +18,17 @@ const dataDir = () => {
   dirs.push(d);
   return d;
 };
-const admin = (db: Db) => ({
+const admin = async (sql: TestSql) => ({
   role: 'admin' as const,
-  scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) },
+  scope: { all: true, villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
 });
 const kept = (dir: string) => (fs.existsSync(path.join(dir, 'imports')) ? fs.readdirSync(path.join(dir, 'imports')) : []);
-const shiCode = (db: Db) => db.prepare("SELECT code FROM villages WHERE name = '史村'").pluck().get() as string;
+const shiCode = async (sql: TestSql) => (await sql.value<string>("SELECT code FROM villages WHERE name = '史村'"))!;
 
 describe('files waiting for confirmation in data/imports', () => {
   it('a checked file with errors, or with nothing to change, is not kept', async () => {
     const dir = dataDir();
-    const { app, services, db } = buildApp({ config: { dataDir: dir } });
+    const { app, services, sql } = buildApp({ config: { dataDir: dir } });
     const agent = await signIn(app, (await aUser(services, { role: 'admin' })).username);
     const form = await openForm(agent, '/admin/data');
     await agent
@@ -36,7 +36,7 @@ describe('files waiting for confirmation in data/imports', () => {
       .field('_csrf', form.csrf)
       .attach('file', Buffer.from('日期,类型,说明\n2027-13-01,放假,\n'), 'c.csv')
       .expect(400);
-    const unchanged = await services.transfer.export('households', admin(db), 'csv');
+    const unchanged = await services.transfer.export('households', await admin(sql), 'csv');
     const same = await agent.post('/admin/data/households/preview').field('_csrf', form.csrf).attach('file', unchanged, 'h.csv').expect(200);
     expect(same.text).toContain('没有需要导入的变化');
     expect(kept(dir)).toEqual([]);
@@ -45,11 +45,11 @@ describe('files waiting for confirmation in data/imports', () => {
   it('a file left unconfirmed is removed by the jobs an hour later, and can no longer be confirmed; a newer one stays', async () => {
     const dir = dataDir();
     let clock = new Date('2026-11-30T08:00:00+08:00');
-    const { app, services, db } = buildApp({ config: { dataDir: dir }, now: () => clock });
+    const { app, services, sql } = buildApp({ config: { dataDir: dir }, now: () => clock });
     const user = await aUser(services, { role: 'admin' });
     let agent = await signIn(app, user.username);
     const form = await openForm(agent, '/admin/data');
-    const code = shiCode(db);
+    const code = await shiCode(sql);
     const preview = await agent
       .post('/admin/data/households/preview')
       .field('_csrf', form.csrf)
@@ -81,32 +81,32 @@ describe('files waiting for confirmation in data/imports', () => {
 
 describe('export → import changes nothing', () => {
   it("cells the export protected against formulas with a leading ' come back as they were, as CSV and as .xlsx", async () => {
-    const { db, services } = buildApp();
-    const v = aVillage(db);
-    const who = admin(db);
-    const add = db.prepare('INSERT INTO households (village_id, address, contact_name, notes) VALUES (?, ?, ?, ?)');
-    add.run(v.id, '=HYPERLINK("http://evil.example")', '=张三', '=SUM(A1:A2)');
-    add.run(v.id, '+86 路 1 号', '-', '-');
-    add.run(v.id, '@某人家', '@', "'=1+1"); // typed with a quote of its own: kept
-    add.run(v.id, "it's 4号", "'", "''=x");
-    const total = db.prepare('SELECT count(*) FROM households').pluck().get() as number;
-    const stored = () => db.prepare('SELECT address, contact_name, notes FROM households WHERE village_id = ? ORDER BY id').all(v.id);
-    const before = stored();
+    const { sql, services } = buildApp();
+    const v = await aVillage(sql);
+    const who = await admin(sql);
+    const add = (...values: unknown[]) => sql.run('INSERT INTO households (village_id, address, contact_name, notes) VALUES (?, ?, ?, ?)', ...values);
+    await add(v.id, '=HYPERLINK("http://evil.example")', '=张三', '=SUM(A1:A2)');
+    await add(v.id, '+86 路 1 号', '-', '-');
+    await add(v.id, '@某人家', '@', "'=1+1"); // typed with a quote of its own: kept
+    await add(v.id, "it's 4号", "'", "''=x");
+    const total = Number(await sql.value('SELECT count(*) FROM households'));
+    const stored = () => sql.all('SELECT address, contact_name, notes FROM households WHERE village_id = ? ORDER BY id', v.id);
+    const before = await stored();
     for (const format of ['csv', 'xlsx'] as const) {
       const file = await services.transfer.export('households', who, format);
       const plan = await services.transfer.dryRun('households', file, who);
       expect(plan.errors).toEqual([]);
       expect(plan.counts, format).toEqual({ add: 0, change: 0, same: total });
       await services.transfer.commit('households', file, who);
-      expect(stored()).toEqual(before);
+      expect(await stored()).toEqual(before);
     }
   });
 });
 
 describe('.xlsx formula cells', () => {
   it('a formula cell reads as its last result; one without a result reads empty, never "[object Object]"', async () => {
-    const { db, services } = buildApp();
-    const code = shiCode(db);
+    const { sql, services } = buildApp();
+    const code = await shiCode(sql);
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('households');
     ws.addRow(['村居代码', '门牌地址', '户联系人', '联系电话', '备注']);
@@ -118,7 +118,7 @@ describe('.xlsx formula cells', () => {
       { formula: 'NA()', result: { error: '#N/A' } },
     ]);
     ws.getCell('A2').numFmt = '@';
-    const plan = await services.transfer.dryRun('households', Buffer.from(await wb.xlsx.writeBuffer()), admin(db));
+    const plan = await services.transfer.dryRun('households', Buffer.from(await wb.xlsx.writeBuffer()), await admin(sql));
     expect(plan.errors).toEqual([]);
     expect(plan.preview[0]!.cells).toEqual([code, '31胡同1号', '', '13912345678', '#N/A']);
   });

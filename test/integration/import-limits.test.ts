@@ -9,7 +9,7 @@ import { buildApp } from '../helpers/app.js';
 import { openForm } from '../helpers/forms.js';
 import { aUser, PASSWORD } from '../helpers/staff.js';
 import { bombXlsx, deflateParts, inlineRow, sheetEnd, sheetStart, xlsxOf } from '../helpers/xlsx.js';
-import type { Db } from '../../src/db/index.js';
+import type { TestSql } from '../helpers/sql.js';
 
 const dirs: string[] = [];
 const servers: http.Server[] = [];
@@ -18,9 +18,9 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-const admin = (db: Db) => ({
+const admin = async (sql: TestSql) => ({
   role: 'admin' as const,
-  scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) },
+  scope: { all: true, villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
 });
 
 /** The app on a real port (so requests run concurrently), with an admin signed in. */
@@ -74,7 +74,7 @@ async function hugeCellXlsx(mb: number, declaredSize?: number): Promise<Buffer> 
 
 describe('an .xlsx that inflates far beyond its size (a decompression bomb)', () => {
   it('when a small .xlsx holds more rows than the cap, then the dry run refuses it with a Chinese message beside the upload, memory stays bounded, and the site answers meanwhile', async () => {
-    const { db, agent, base, household } = await served();
+    const { sql, agent, base, household } = await served();
     const bomb = bombXlsx(300_000);
     expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
     const form = await openForm(agent, '/admin/data');
@@ -84,7 +84,7 @@ describe('an .xlsx that inflates far beyond its size (a decompression bomb)', ()
       .field('_csrf', form.csrf)
       .attach('file', Buffer.from('日期,类型,说明\n2027-01-01,放假,元旦\n'), 'c.csv')
       .expect(200);
-    const households = db.prepare('SELECT count(*) FROM households').pluck().get();
+    const households = await sql.value('SELECT count(*) FROM households');
     const before = process.memoryUsage().rss;
 
     const upload = agent
@@ -106,7 +106,7 @@ describe('an .xlsx that inflates far beyond its size (a decompression bomb)', ()
     expect(res.text).toContain('aria-describedby="file-households-error"');
     expect(res.text).toMatch(/<option value="gbk" selected>/); // what was chosen is kept
     expect(res.text).not.toContain('name="uploadId"');
-    expect(db.prepare('SELECT count(*) FROM households').pluck().get()).toBe(households);
+    expect(await sql.value('SELECT count(*) FROM households')).toBe(households);
     const grew = (peak - before) / 1024 / 1024;
     console.log(`bomb: ${(bomb.length / 1024).toFixed(0)} KB, ${health.length + pages.length} requests during the check, RSS +${grew.toFixed(0)} MB`);
     expect(grew).toBeLessThan(300);
@@ -117,38 +117,38 @@ describe('an .xlsx that inflates far beyond its size (a decompression bomb)', ()
   });
 
   it('when an .xlsx inflates to hundreds of MB, then it is refused from its directory, before anything is inflated', async () => {
-    const { db, services } = await served();
+    const { sql, services } = await served();
     const bomb = await hugeCellXlsx(300);
     expect(bomb.length).toBeLessThan(1024 * 1024);
     const before = process.memoryUsage().rss;
     const started = performance.now();
-    await expect(services.transfer.dryRun('households', bomb, admin(db))).rejects.toThrow(/解压后太大/);
+    await expect(services.transfer.dryRun('households', bomb, await admin(sql))).rejects.toThrow(/解压后太大/);
     expect(performance.now() - started).toBeLessThan(5000);
     expect((process.memoryUsage().rss - before) / 1024 / 1024).toBeLessThan(300);
   });
 
   it('when an .xlsx lies about its inflated size, then it is refused as soon as it inflates past what it declared', async () => {
-    const { db, services } = await served();
+    const { sql, services } = await served();
     const liar = await hugeCellXlsx(300, 4096);
     const started = performance.now();
-    await expect(services.transfer.dryRun('households', liar, admin(db))).rejects.toThrow(/解压后太大/);
+    await expect(services.transfer.dryRun('households', liar, await admin(sql))).rejects.toThrow(/解压后太大/);
     expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('when a sheet opens rows and cells that never close, then reading it still takes a moment, not minutes', async () => {
-    const { db, services } = await served();
+    const { sql, services } = await served();
     const unclosed = xlsxOf(
       inlineRow(1, ['村居代码', '门牌地址']) + '<row r="2">' + '<c r="A2" t="inlineStr"><is><t>x'.repeat(200_000) + '<row>'.repeat(200_000),
     );
     const started = performance.now();
-    const plan = await services.transfer.dryRun('households', unclosed, admin(db));
+    const plan = await services.transfer.dryRun('households', unclosed, await admin(sql));
     expect(plan.total).toBe(0);
     expect(performance.now() - started).toBeLessThan(5000);
   });
 
   it('a file that is not a spreadsheet at all is refused with a message, not an error page', async () => {
-    const { db, services } = await served();
+    const { sql, services } = await served();
     const notZip = Buffer.concat([Buffer.from('PK'), Buffer.alloc(100, 1)]);
-    await expect(services.transfer.dryRun('households', notZip, admin(db))).rejects.toThrow(/无法读取这个 Excel 文件/);
+    await expect(services.transfer.dryRun('households', notZip, await admin(sql))).rejects.toThrow(/无法读取这个 Excel 文件/);
   });
 });

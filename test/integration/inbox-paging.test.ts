@@ -27,18 +27,18 @@ describe('the inbox pages from where the last page ended', () => {
     'following 下一页 through the open tab and through 全部 shows every case once, in the inbox’s order, with the page number',
     { timeout: 60_000 },
     async () => {
-      const { app, db, services } = buildApp();
-      const villageIds = db.prepare('SELECT id FROM villages').pluck().all() as number[];
-      manyCases(db, { n: 600, villageIds, minutesApart: 45 });
+      const { app, sql, database, services } = buildApp();
+      const villageIds = await sql.column<number>('SELECT id FROM villages ORDER BY id');
+      await manyCases(database, { n: 600, villageIds, minutesApart: 45 });
       // Deadlines shared by several cases: newest first among equals, none lost at a page's edge.
-      db.exec("UPDATE cases SET first_response_due = '2030-01-01T00:00:00.000Z' WHERE id % 7 = 0 AND state = 'submitted'");
+      await sql.run("UPDATE cases SET first_response_due = '2030-01-01T00:00:00.000Z' WHERE id % 7 = 0 AND state = 'submitted'");
       const admin = await signIn(app, (await aUser(services, { role: 'admin' })).username);
 
-      const expected = (sql: string) => db.prepare(sql).pluck().all() as number[];
+      const expected = (text: string) => sql.column<number>(text);
       const due = `CASE WHEN state NOT IN ('submitted', 'accepted', 'in_progress') THEN NULL WHEN first_responded_at IS NULL THEN first_response_due ELSE resolution_due END`;
       const open = await walk(admin, '/admin/cases');
       expect(open.ids).toEqual(
-        expected(`SELECT id FROM cases WHERE state IN ('submitted', 'accepted', 'in_progress') ORDER BY (${due}) IS NULL, (${due}), id DESC`),
+        await expected(`SELECT id FROM cases WHERE state IN ('submitted', 'accepted', 'in_progress') ORDER BY (${due}) IS NULL, (${due}), id DESC`),
       );
       expect(open.pages.length).toBeGreaterThan(1);
       expect(open.pages[1]).toContain(`第 2 页，共 ${open.pages.length} 页`);
@@ -46,26 +46,23 @@ describe('the inbox pages from where the last page ended', () => {
       expect(open.pages.at(-1)).not.toContain('下一页');
 
       const all = await walk(admin, '/admin/cases?state=all');
-      expect(all.ids).toEqual(expected(`SELECT id FROM cases ORDER BY (${due}) IS NULL, (${due}), id DESC`));
+      expect(all.ids).toEqual(await expected(`SELECT id FROM cases ORDER BY (${due}) IS NULL, (${due}), id DESC`));
       expect(all.pages[0]).toContain('共 600 件');
 
       const closed = await walk(admin, '/admin/cases?state=closed&kind=help');
-      expect(closed.ids).toEqual(expected("SELECT id FROM cases WHERE state = 'closed' AND kind = 'help' ORDER BY id DESC"));
+      expect(closed.ids).toEqual(await expected("SELECT id FROM cases WHERE state = 'closed' AND kind = 'help' ORDER BY id DESC"));
       expect(closed.pages[0]).toContain(`共 ${closed.ids.length} 件`);
     },
   );
 
   it('a cursor that was tampered with starts again at the first page; a cadre never pages into another village', async () => {
-    const { app, db, services } = buildApp();
-    const villageIds = db.prepare('SELECT id FROM villages ORDER BY id').pluck().all() as number[];
-    manyCases(db, { n: 300, villageIds });
+    const { app, sql, database, services } = buildApp();
+    const villageIds = await sql.column<number>('SELECT id FROM villages ORDER BY id');
+    await manyCases(database, { n: 300, villageIds });
     const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     const agent = await signIn(app, staff.username);
     const mine = new Set(
-      db
-        .prepare("SELECT c.id FROM cases c JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id WHERE t.code = '370812103'")
-        .pluck()
-        .all() as number[],
+      await sql.column<number>("SELECT c.id FROM cases c JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id WHERE t.code = '370812103'"),
     );
     const seen = await walk(agent, '/admin/cases?state=all');
     expect(seen.ids.length).toBe(mine.size);
@@ -77,17 +74,17 @@ describe('the inbox pages from where the last page ended', () => {
 
 describe('the village picker', () => {
   it('lists a township’s villages, and for a district of many villages is a search by name or code instead of a list of every village', async () => {
-    const { app, db, services } = buildApp();
-    const towns = db.prepare('SELECT code FROM towns').pluck().all() as string[];
+    const { app, sql, database, services } = buildApp();
+    const towns = await sql.column<string>('SELECT code FROM towns ORDER BY code');
     for (let i = 0; i < 420; i++)
-      aVillage(db, {
+      await aVillage(sql, {
         townCode: towns[i % towns.length]!,
         code: `${towns[i % towns.length]!}${String(500 + Math.floor(i / towns.length)).padStart(3, '0')}`,
         name: `新建${i}村`,
       });
-    const target = aVillage(db, { townCode: '370812103', code: '370812103999', name: '找得到村' });
-    const villageIds = db.prepare('SELECT id FROM villages').pluck().all() as number[];
-    manyCases(db, { n: 200, villageIds: [target.id, ...villageIds.slice(0, 20)] });
+    const target = await aVillage(sql, { townCode: '370812103', code: '370812103999', name: '找得到村' });
+    const villageIds = await sql.column<number>('SELECT id FROM villages ORDER BY id');
+    await manyCases(database, { n: 200, villageIds: [target.id, ...villageIds.slice(0, 20)] });
     const admin = await signIn(app, (await aUser(services, { role: 'admin' })).username);
 
     const page = await admin.get('/admin/cases?state=all').expect(200);
@@ -97,7 +94,7 @@ describe('the village picker', () => {
 
     const byName = await admin.get('/admin/cases?state=all&vq=找得到').expect(200);
     const due = `CASE WHEN state NOT IN ('submitted', 'accepted', 'in_progress') THEN NULL WHEN first_responded_at IS NULL THEN first_response_due ELSE resolution_due END`;
-    const inTarget = db.prepare(`SELECT id FROM cases WHERE village_id = ? ORDER BY (${due}) IS NULL, (${due}), id DESC`).pluck().all(target.id) as number[];
+    const inTarget = await sql.column<number>(`SELECT id FROM cases WHERE village_id = ? ORDER BY (${due}) IS NULL, (${due}), id DESC`, target.id);
     expect(inTarget.length).toBeGreaterThan(0);
     expect(idsOn(byName.text)).toEqual(inTarget.slice(0, 25));
     expect(byName.text).toContain(`共 ${inTarget.length} 件`);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Gauge } from 'prom-client';
 import { ConfigError, loadConfig, parseAddressList, type Config } from '../../src/config.js';
 import { buildApp } from '../helpers/app.js';
+import { onPostgres } from '../helpers/engine.js';
 
 const TOKEN = 'scrape-token-0123456789abcdef';
 
@@ -24,9 +25,9 @@ describe('/metrics', () => {
   });
 
   it('answers 404 like any unknown page without the token, with a wrong one, or from an address not allowed', async () => {
-    const { app, db } = buildApp({ config: metricsConfig({ token: TOKEN, allow: '10.0.0.0/8,192.0.2.7' }) });
+    const { app, sql } = buildApp({ config: metricsConfig({ token: TOKEN, allow: '10.0.0.0/8,192.0.2.7' }) });
     const unknown = await request(app).get('/no-such-page');
-    const sessionsBefore = db.prepare('SELECT count(*) FROM sessions').pluck().get();
+    const sessionsBefore = await sql.value('SELECT count(*) FROM sessions');
     for (const auth of [undefined, 'Bearer wrong-token-0123456789abcdef', `Bearer ${TOKEN}x`, `Basic ${TOKEN}`, TOKEN]) {
       const req = request(app).get('/metrics');
       if (auth) req.set('Authorization', auth);
@@ -38,11 +39,11 @@ describe('/metrics', () => {
     // Not trusted as a proxy: a client cannot claim an allowed address.
     const forged = await request(app).get('/metrics').set('X-Forwarded-For', '10.1.2.3');
     expect(forged.status).toBe(404);
-    expect(db.prepare('SELECT count(*) FROM sessions').pluck().get()).toBe(sessionsBefore);
+    expect(await sql.value('SELECT count(*) FROM sessions')).toBe(sessionsBefore);
   });
 
   it('answers the bearer of the token in the Prometheus text format, making no session', async () => {
-    const { app, db } = buildApp({ config: metricsConfig({ token: TOKEN }) });
+    const { app, sql } = buildApp({ config: metricsConfig({ token: TOKEN }) });
     const res = await request(app).get('/metrics').set('Authorization', `Bearer ${TOKEN}`);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -53,9 +54,9 @@ describe('/metrics', () => {
     // the process' own figures, event-loop lag included
     expect(res.text).toContain('process_cpu_user_seconds_total');
     expect(res.text).toContain('nodejs_eventloop_lag_seconds');
-    // no pool gauges without a pool
-    expect(res.text).not.toContain('mashang_db_pool');
-    expect(db.prepare('SELECT count(*) FROM sessions').pluck().get()).toBe(0);
+    // the pool gauges come with PostgreSQL's pool; SQLite has no pool, and no gauges
+    expect(res.text.includes('mashang_db_pool_total')).toBe(onPostgres);
+    expect(await sql.value('SELECT count(*) FROM sessions')).toBe(0);
   });
 
   it('answers a client from an allowed address (IPv4 or CIDR), as far as TRUST_PROXY trusts X-Forwarded-For', async () => {

@@ -11,8 +11,10 @@ import { fakeAliyun, fakeDingtalk, fakeTencent, fakeWebhook, fakeWecom, type Fak
 import { ConfigError, loadConfig, testConfig, type Config } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ValidationError } from '../../src/errors.js';
-import { openDb, type Db } from '../../src/db/index.js';
-import { sqliteDatabase } from '../../src/db/database.js';
+import { openDb } from '../../src/db/index.js';
+import { postgresDatabase, postgresPool, sqliteDatabase } from '../../src/db/database.js';
+import { onPostgres } from '../helpers/engine.js';
+import { testSql, type TestSql } from '../helpers/sql.js';
 
 const TEMPLATES = { received: 'SMS_1001', replied: 'SMS_1002', resolved: 'SMS_1003', rejected: 'SMS_1004', extended: 'SMS_1005' };
 
@@ -43,8 +45,8 @@ afterEach(async () => {
 const started = <T extends FakeServer>(s: T): T => (servers.push(s), s);
 
 /** A help request filed the way the form files it, asking for SMS unless told otherwise. */
-async function file(services: Services, db: Db, o: { villageId?: number; phone?: string; notifySms?: boolean; anonymous?: boolean } = {}) {
-  const h = o.villageId ? aHousehold(db, { villageId: o.villageId }) : demoHousehold(db);
+async function file(services: Services, sql: TestSql, o: { villageId?: number; phone?: string; notifySms?: boolean; anonymous?: boolean } = {}) {
+  const h = o.villageId ? await aHousehold(sql, { villageId: o.villageId }) : await demoHousehold(sql);
   const plate = await services.places.plateByToken(h.token);
   const r = await services.cases.submit({
     kind: 'help',
@@ -62,13 +64,11 @@ async function file(services: Services, db: Db, o: { villageId?: number; phone?:
     photos: [],
     notifySms: o.notifySms ?? true,
   });
-  return { ...r, id: db.prepare('SELECT id FROM cases WHERE token = ?').pluck().get(r.token) as number, villageId: plate.villageId };
+  return { ...r, id: Number(await sql.value('SELECT id FROM cases WHERE token = ?', r.token)), villageId: plate.villageId };
 }
 
-const deliveries = (db: Db) =>
-  db
-    .prepare('SELECT id, channel, recipient, message, state, attempts, next_at AS nextAt, last_code AS lastCode, body FROM notification_deliveries ORDER BY id')
-    .all() as Array<{
+const deliveries = (sql: TestSql) =>
+  sql.all<{
     id: number;
     channel: string;
     recipient: string;
@@ -78,7 +78,7 @@ const deliveries = (db: Db) =>
     nextAt: string;
     lastCode: string | null;
     body: string;
-  }>;
+  }>('SELECT id, channel, recipient, message, state, attempts, next_at AS "nextAt", last_code AS "lastCode", body FROM notification_deliveries ORDER BY id');
 
 async function officeUser(services: Services) {
   const admin = await aUser(services, { role: 'admin' });
@@ -88,8 +88,8 @@ async function officeUser(services: Services) {
 describe('villager SMS through the log provider', () => {
   it('when a villager files with the box ticked, then the receipt names the masked number and one SMS with the number and link is logged', async () => {
     const c = clock();
-    const { app, services, db } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
-    const h = demoHousehold(db);
+    const { app, services, sql } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/help/request`);
     expect(form.html).toContain('用短信通知我办理进展');
@@ -108,10 +108,10 @@ describe('villager SMS through the log provider', () => {
 
     const report = await services.notifications.deliverDue();
     expect(report).toMatchObject({ planned: 1, sent: 1 });
-    const [d, ...more] = deliveries(db);
+    const [d, ...more] = await deliveries(sql);
     expect(more).toEqual([]);
     const token = res.headers.location!.split('/track/')[1]!.split('?')[0]!;
-    const no = db.prepare('SELECT tracking_no FROM cases WHERE token = ?').pluck().get(token) as string;
+    const no = (await sql.value('SELECT tracking_no FROM cases WHERE token = ?', token)) as string;
     expect(d).toMatchObject({ channel: 'sms', recipient: '13912345678', message: 'received', state: 'sent', attempts: 1 });
     expect(d!.body).toBe(`已收到您的诉求，编号${no}。查看进展：http://mashang.example/track/${token}`);
     // Nothing twice: another round finds nothing new.
@@ -119,8 +119,8 @@ describe('villager SMS through the log provider', () => {
   });
 
   it('when the box is left unticked, or the feedback is anonymous, then no SMS is made', async () => {
-    const { app, services, db } = buildApp({ config: notifyConfig({ quietHours: null }) });
-    const h = demoHousehold(db);
+    const { app, services, sql } = buildApp({ config: notifyConfig({ quietHours: null }) });
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     let form = await openForm(agent, `/p/${h.token}/help/request`);
     await postMultipart(agent, `/p/${h.token}/help/request`, {
@@ -141,14 +141,14 @@ describe('villager SMS through the log provider', () => {
       _csrf: form.csrf,
       idempotencyKey: form.idempotencyKey,
     }).expect(303);
-    expect(db.prepare('SELECT count(*) FROM cases WHERE notify_sms = 1').pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM cases WHERE notify_sms = 1')).toBe(0);
     await services.notifications.deliverDue();
-    expect(deliveries(db)).toEqual([]);
+    expect(await deliveries(sql)).toEqual([]);
   });
 
   it('when a form comes back with a mistake and the box was unticked, then it stays unticked', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/help/request`);
     const res = await postMultipart(agent, `/p/${h.token}/help/request`, {
@@ -184,8 +184,8 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
   };
 
   it('when a case is filed, replied to, extended and resolved, then each SMS goes once, signed, with its template and parameters', async () => {
-    const { services, db, fake, user } = await aliyun();
-    const k = await file(services, db);
+    const { services, sql, fake, user } = await aliyun();
+    const k = await file(services, sql);
     await services.notifications.deliverDue();
     await services.caseOffice.reply({ user, caseId: k.id, version: 1, ip: '', text: '已联系水务站，明天上门。' });
     await services.caseOffice.note({ user, caseId: k.id, version: 2, ip: '', text: '内部：水务站电话已打' });
@@ -201,16 +201,16 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
     expect(JSON.parse(sent[0]!.TemplateParam!)).toEqual({ no: k.trackingNo, link: `http://mashang.example/track/${k.token}` });
     expect(JSON.parse(sent[2]!.TemplateParam!)).toMatchObject({ no: k.trackingNo, due: expect.stringMatching(/^\d+月\d+日$/) });
     // OutId is the delivery's id: the provider's own idempotency handle.
-    expect(sent.map((p) => Number(p.OutId))).toEqual(deliveries(db).map((d) => d.id));
-    expect(deliveries(db).every((d) => d.state === 'sent')).toBe(true);
+    expect(sent.map((p) => Number(p.OutId))).toEqual((await deliveries(sql)).map((d) => d.id));
+    expect((await deliveries(sql)).every((d) => d.state === 'sent')).toBe(true);
   });
 
   it('when the provider throttles or fails, then it is tried again after 30 s, 60 s, … and dead after 8 tries', async () => {
-    const { services, db, fake, c } = await aliyun();
+    const { services, sql, fake, c } = await aliyun();
     for (let i = 0; i < 8; i++) fake.answers.push(i % 2 ? { status: 503, body: {} } : { status: 200, body: { Code: 'isv.BUSINESS_LIMIT_CONTROL' } });
-    await file(services, db);
+    await file(services, sql);
     await services.notifications.deliverDue();
-    let d = deliveries(db)[0]!;
+    let d = (await deliveries(sql))[0]!;
     expect(d).toMatchObject({ state: 'pending', attempts: 1, lastCode: 'isv.BUSINESS_LIMIT_CONTROL' });
     expect(Date.parse(d.nextAt) - c.now().getTime()).toBe(30_000);
     // Not before its time.
@@ -219,33 +219,33 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
     expect(fake.received).toHaveLength(1);
     c.advance(1_000);
     await services.notifications.deliverDue();
-    d = deliveries(db)[0]!;
+    d = (await deliveries(sql))[0]!;
     expect(d).toMatchObject({ state: 'pending', attempts: 2, lastCode: 'HTTP 503' });
     expect(Date.parse(d.nextAt) - c.now().getTime()).toBe(60_000);
     for (let i = 2; i < 8; i++) {
       c.advance(30_000 * 2 ** (i - 1));
       await services.notifications.deliverDue();
     }
-    d = deliveries(db)[0]!;
+    d = (await deliveries(sql))[0]!;
     expect(d).toMatchObject({ state: 'dead', attempts: 8 });
     expect(fake.received).toHaveLength(8);
     c.advance(24 * 3600_000);
     await services.notifications.deliverDue();
     expect(fake.received).toHaveLength(8);
-    expect(db.prepare('SELECT count(*) FROM notification_attempts WHERE delivery_id = ?').pluck().get(d.id)).toBe(8);
+    expect(await sql.value('SELECT count(*) FROM notification_attempts WHERE delivery_id = ?', d.id)).toBe(8);
   });
 
   it('when the number, template or balance is refused, then the delivery is dead at once with the provider code', async () => {
-    const { services, db, fake } = await aliyun();
+    const { services, sql, fake } = await aliyun();
     fake.answers.push({ status: 200, body: { Code: 'isv.MOBILE_NUMBER_ILLEGAL', Message: '非法手机号' } });
-    await file(services, db);
+    await file(services, sql);
     await services.notifications.deliverDue();
-    expect(deliveries(db)[0]).toMatchObject({ state: 'dead', attempts: 1, lastCode: 'isv.MOBILE_NUMBER_ILLEGAL' });
+    expect((await deliveries(sql))[0]).toMatchObject({ state: 'dead', attempts: 1, lastCode: 'isv.MOBILE_NUMBER_ILLEGAL' });
   });
 
   it('when the secret is wrong, then the fake refuses the signature and nothing counts as sent', async () => {
     const fake = started(await fakeAliyun('the-real-secret'));
-    const { services, db } = buildApp({
+    const { services, sql } = buildApp({
       config: notifyConfig({
         provider: 'aliyun',
         accessKeyId: 'LTAI-test',
@@ -256,17 +256,17 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
         quietHours: null,
       }),
     });
-    await file(services, db);
+    await file(services, sql);
     await services.notifications.deliverDue();
     expect(fake.received[0]!.verified).toBe(false);
-    expect(deliveries(db)[0]!.state).not.toBe('sent');
+    expect((await deliveries(sql))[0]!.state).not.toBe('sent');
   });
 });
 
 describe('Tencent SMS against a fake API that checks TC3-HMAC-SHA256', () => {
   it('when a case is filed and rejected, then both SMS are signed and carry their ordered parameters', async () => {
     const fake = started(await fakeTencent('AKID-test', 'tencent-key'));
-    const { services, db } = buildApp({
+    const { services, sql } = buildApp({
       config: notifyConfig({
         provider: 'tencent',
         accessKeyId: 'AKID-test',
@@ -279,7 +279,7 @@ describe('Tencent SMS against a fake API that checks TC3-HMAC-SHA256', () => {
       }),
     });
     const user = await officeUser(services);
-    const k = await file(services, db);
+    const k = await file(services, sql);
     await services.caseOffice.reject({ user, caseId: k.id, version: 1, ip: '', text: '不属于本村事务' });
     await services.notifications.deliverDue();
     expect(fake.received).toHaveLength(2);
@@ -293,14 +293,14 @@ describe('Tencent SMS against a fake API that checks TC3-HMAC-SHA256', () => {
       SmsSdkAppId: '1400000000',
       TemplateParamSet: [k.trackingNo, `http://mashang.example/track/${k.token}`],
     });
-    expect(deliveries(db).map((d) => d.state)).toEqual(['sent', 'sent']);
+    expect((await deliveries(sql)).map((d) => d.state)).toEqual(['sent', 'sent']);
   });
 
   it('when Tencent answers with an error code, then a throttle is retried and a bad number is dead', async () => {
     const fake = started(await fakeTencent('AKID-test', 'tencent-key'));
     fake.answers.push({ status: 200, body: { Response: { Error: { Code: 'RequestLimitExceeded', Message: '' } } } });
     fake.answers.push({ status: 200, body: { Response: { SendStatusSet: [{ Code: 'InvalidParameterValue.IncorrectPhoneNumber' }] } } });
-    const { services, db } = buildApp({
+    const { services, sql } = buildApp({
       config: notifyConfig({
         provider: 'tencent',
         accessKeyId: 'AKID-test',
@@ -312,10 +312,10 @@ describe('Tencent SMS against a fake API that checks TC3-HMAC-SHA256', () => {
         quietHours: null,
       }),
     });
-    await file(services, db, { phone: '13912345678' });
-    await file(services, db, { phone: '13812345678' });
+    await file(services, sql, { phone: '13912345678' });
+    await file(services, sql, { phone: '13812345678' });
     await services.notifications.deliverDue();
-    expect(deliveries(db).map((d) => [d.state, d.lastCode])).toEqual([
+    expect((await deliveries(sql)).map((d) => [d.state, d.lastCode])).toEqual([
       ['pending', 'RequestLimitExceeded'],
       ['dead', 'InvalidParameterValue.IncorrectPhoneNumber'],
     ]);
@@ -325,10 +325,10 @@ describe('Tencent SMS against a fake API that checks TC3-HMAC-SHA256', () => {
 describe('quiet hours and the daily cap', () => {
   it('when a case is filed at 22:00 China time, then its SMS waits for 08:00 and goes then', async () => {
     const c = clock('2026-11-30T14:00:00.000Z'); // 22:00 in Shanghai
-    const { services, db } = buildApp({ config: notifyConfig({ quietHours: { start: 21 * 60, end: 8 * 60 } }), now: c.now });
-    await file(services, db);
+    const { services, sql } = buildApp({ config: notifyConfig({ quietHours: { start: 21 * 60, end: 8 * 60 } }), now: c.now });
+    await file(services, sql);
     expect(await services.notifications.deliverDue()).toMatchObject({ sent: 0, postponed: 1 });
-    expect(deliveries(db)[0]).toMatchObject({ state: 'pending', attempts: 0, nextAt: '2026-12-01T00:00:00.000Z' });
+    expect((await deliveries(sql))[0]).toMatchObject({ state: 'pending', attempts: 0, nextAt: '2026-12-01T00:00:00.000Z' });
     c.set('2026-11-30T23:59:00.000Z'); // 07:59
     expect(await services.notifications.deliverDue()).toMatchObject({ sent: 0 });
     c.set('2026-12-01T00:00:00.000Z'); // 08:00
@@ -337,21 +337,21 @@ describe('quiet hours and the daily cap', () => {
 
   it('when quiet hours are off, then a message at 03:00 goes at once', async () => {
     const c = clock('2026-11-30T19:00:00.000Z');
-    const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
-    await file(services, db);
+    const { services, sql } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
+    await file(services, sql);
     expect(await services.notifications.deliverDue()).toMatchObject({ sent: 1 });
   });
 
   it('when a phone has had its daily share, then further SMS wait for the next morning', async () => {
     const c = clock();
-    const { services, db } = buildApp({ config: notifyConfig({ quietHours: { start: 21 * 60, end: 8 * 60 }, dailyCap: 2 }), now: c.now });
-    await file(services, db);
-    await file(services, db);
-    await file(services, db);
-    await file(services, db, { phone: '13812345678' });
+    const { services, sql } = buildApp({ config: notifyConfig({ quietHours: { start: 21 * 60, end: 8 * 60 }, dailyCap: 2 }), now: c.now });
+    await file(services, sql);
+    await file(services, sql);
+    await file(services, sql);
+    await file(services, sql, { phone: '13812345678' });
     const report = await services.notifications.deliverDue();
     expect(report).toMatchObject({ sent: 3, postponed: 1 });
-    const held = deliveries(db).filter((d) => d.state === 'pending');
+    const held = (await deliveries(sql)).filter((d) => d.state === 'pending');
     expect(held).toHaveLength(1);
     expect(held[0]).toMatchObject({ recipient: '13912345678', nextAt: '2026-12-01T00:00:00.000Z' });
     c.set('2026-12-01T00:00:00.000Z');
@@ -368,16 +368,16 @@ describe('cadre channels', () => {
       started(await fakeDingtalk('SECding')),
       started(await fakeWebhook('hook-secret')),
     ];
-    const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
-    const a = aVillage(db, { name: '甲庄村', townCode: '370812103' });
-    const b = aVillage(db, { name: '乙屯村', townCode: '370812107' });
+    const { services, sql } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
+    const a = await aVillage(sql, { name: '甲庄村', townCode: '370812103' });
+    const b = await aVillage(sql, { name: '乙屯村', townCode: '370812107' });
     await services.notifications.addChannel({ kind: 'wecom', url: `${wecomA.url}/cgi-bin/webhook/send?key=AAA`, scopeCode: a.code });
     await services.notifications.addChannel({ kind: 'wecom', url: `${wecomB.url}/cgi-bin/webhook/send?key=BBB`, scopeCode: b.code });
     await services.notifications.addChannel({ kind: 'dingtalk', url: `${ding.url}/robot/send?access_token=T`, secret: 'SECding', scopeCode: '370812103' });
     await services.notifications.addChannel({ kind: 'webhook', url: `${hook.url}/mashang`, secret: 'hook-secret', scopeCode: '370812' });
     const user = await officeUser(services);
 
-    const k = await file(services, db, { villageId: a.id, notifySms: false });
+    const k = await file(services, sql, { villageId: a.id, notifySms: false });
     await services.notifications.deliverDue();
     expect(wecomA.received).toHaveLength(1);
     expect(ding.received).toHaveLength(1);
@@ -423,9 +423,9 @@ describe('cadre channels', () => {
 
   it('when a case is rated 4 stars, then no channel is told', async () => {
     const wecom = started(await fakeWecom());
-    const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }) });
-    const a = aVillage(db, { name: '甲庄村' });
-    const k = await file(services, db, { villageId: a.id, notifySms: false });
+    const { services, sql } = buildApp({ config: notifyConfig({ quietHours: null }) });
+    const a = await aVillage(sql, { name: '甲庄村' });
+    const k = await file(services, sql, { villageId: a.id, notifySms: false });
     await services.notifications.addChannel({ kind: 'wecom', url: `${wecom.url}/send`, scopeCode: a.code });
     const user = await officeUser(services);
     // The filing itself is announced (deliveries are made when the worker reads the event).
@@ -440,15 +440,15 @@ describe('cadre channels', () => {
 
   it('when a channel is removed, then what it had not yet received is dead, not sent', async () => {
     const wecom = started(await fakeWecom());
-    const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }) });
-    const a = aVillage(db, { name: '甲庄村' });
+    const { services, sql } = buildApp({ config: notifyConfig({ quietHours: null }) });
+    const a = await aVillage(sql, { name: '甲庄村' });
     const id = await services.notifications.addChannel({ kind: 'wecom', url: `${wecom.url}/send`, scopeCode: a.code });
-    await file(services, db, { villageId: a.id, notifySms: false });
+    await file(services, sql, { villageId: a.id, notifySms: false });
     await services.notifications.plan();
     expect(await services.notifications.removeChannel(id)).toBe(true);
     await services.notifications.deliverDue();
     expect(wecom.received).toHaveLength(0);
-    expect(deliveries(db)[0]).toMatchObject({ state: 'dead', lastCode: 'channel_removed' });
+    expect((await deliveries(sql))[0]).toMatchObject({ state: 'dead', lastCode: 'channel_removed' });
   });
 
   it('when a channel names no place or a bad address, then it is refused field by field', async () => {
@@ -469,13 +469,14 @@ describe('cadre channels', () => {
 });
 
 describe('crash between commit and delivery', () => {
-  it('when the process dies after the case commits, then a new process on the same file delivers its SMS once', async () => {
+  // SQLite's form of it: the database is a file that outlives the process (PostgreSQL's form is the next test).
+  it.runIf(!onPostgres)('when the process dies after the case commits, then a new process on the same file delivers its SMS once', async () => {
     const dir = dirs.make();
     const file_ = path.join(dir, 'mashang.sqlite');
     const config = { ...testConfig(), ...notifyConfig({ quietHours: null }), dbFile: file_ };
     const db1 = seededFile(file_);
     const first = createServices(db1, config);
-    const k = await file(first, db1);
+    const k = await file(first, testSql(sqliteDatabase(db1)));
     // The first process never got to deliver: it is gone.
     db1.close();
 
@@ -488,28 +489,54 @@ describe('crash between commit and delivery', () => {
     const [r2, r3] = await Promise.all([second.notifications.deliverDue(), third.notifications.deliverDue()]);
     expect(r2.sent + r3.sent).toBe(1);
     expect(await second.notifications.deliverDue()).toMatchObject({ planned: 0, sent: 0 });
-    const rows = deliveries(db2);
+    const rows = await deliveries(testSql(database));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ state: 'sent', attempts: 1 });
     expect(rows[0]!.body).toContain(k.trackingNo);
     db2.close();
   });
 
+  it.runIf(onPostgres)('when the process dies after the case commits, then a new process on the same PostgreSQL database delivers its SMS once', async () => {
+    const config = { ...testConfig(), ...notifyConfig({ quietHours: null }) };
+    const stack = buildApp({ config });
+    const k = await file(stack.services, stack.sql);
+    const url = stack.database.pool!.options.connectionString!;
+    // The first process never got to deliver: it is gone.
+    await stack.database.close();
+
+    // Two workers, each with its own connections, racing over the same rows: the claim lets only one send.
+    const [a, b] = [postgresDatabase(postgresPool(url, { max: 2 })), postgresDatabase(postgresPool(url, { max: 2 }))];
+    try {
+      const second = createServices(a, config);
+      const third = createServices(b, config);
+      const [r2, r3] = await Promise.all([second.notifications.deliverDue(), third.notifications.deliverDue()]);
+      expect(r2.sent + r3.sent).toBe(1);
+      expect(await second.notifications.deliverDue()).toMatchObject({ planned: 0, sent: 0 });
+      const rows = await deliveries(testSql(a));
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ state: 'sent', attempts: 1 });
+      expect(rows[0]!.body).toContain(k.trackingNo);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('when a worker died while sending, then the row is taken again only after its lease ran out', async () => {
     const c = clock();
-    const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
-    await file(services, db);
+    const { services, sql } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
+    await file(services, sql);
     await services.notifications.plan();
-    const id = deliveries(db)[0]!.id;
+    const id = (await deliveries(sql))[0]!.id;
     // As a worker that claimed the row and was killed would leave it.
-    db.prepare("UPDATE notification_deliveries SET state = 'sending', attempts = 1, lease_until = ? WHERE id = ?").run(
+    await sql.run(
+      "UPDATE notification_deliveries SET state = 'sending', attempts = 1, lease_until = ? WHERE id = ?",
       new Date(c.now().getTime() + 120_000).toISOString(),
       id,
     );
     expect(await services.notifications.deliverDue()).toMatchObject({ sent: 0 });
     c.advance(121_000);
     expect(await services.notifications.deliverDue()).toMatchObject({ sent: 1 });
-    expect(deliveries(db)[0]).toMatchObject({ state: 'sent', attempts: 2 });
+    expect((await deliveries(sql))[0]).toMatchObject({ state: 'sent', attempts: 2 });
   });
 });
 
@@ -559,12 +586,12 @@ describe('the delivery log', () => {
       }),
       now: c.now,
     });
-    const { services, db } = stack;
-    const a = aVillage(db, { name: '甲庄村', townCode: '370812103' });
-    const b = aVillage(db, { name: '乙屯村', townCode: '370812107' });
+    const { services, sql } = stack;
+    const a = await aVillage(sql, { name: '甲庄村', townCode: '370812103' });
+    const b = await aVillage(sql, { name: '乙屯村', townCode: '370812107' });
     fake.answers.push({ status: 200, body: { Code: 'isv.AMOUNT_NOT_ENOUGH' } });
-    const ka = await file(services, db, { villageId: a.id });
-    const kb = await file(services, db, { villageId: b.id, phone: '13812345678' });
+    const ka = await file(services, sql, { villageId: a.id });
+    const kb = await file(services, sql, { villageId: b.id, phone: '13812345678' });
     await services.notifications.deliverDue();
     const staffA = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
     return { ...stack, fake, ka, kb, agent: await signIn(stack.app, staffA.username) };
@@ -583,23 +610,23 @@ describe('the delivery log', () => {
   });
 
   it("when a dead delivery is retried with the form, then it is sent; without the CSRF token nothing changes; another township's is not there", async () => {
-    const { agent, db, services, kb } = await withLog();
-    const [dead, other] = deliveries(db);
+    const { agent, sql, services, kb } = await withLog();
+    const [dead, other] = await deliveries(sql);
     expect(dead!.state).toBe('dead');
     const detail = await agent.get(`/admin/notifications/${dead!.id}`).expect(200);
     expect(detail.text).toContain('isv.AMOUNT_NOT_ENOUGH');
     expect(detail.text).not.toContain(
-      '/track/' + db.prepare('SELECT token FROM cases WHERE id = (SELECT case_id FROM notification_deliveries WHERE id = ?)').pluck().get(dead!.id),
+      '/track/' + (await sql.value('SELECT token FROM cases WHERE id = (SELECT case_id FROM notification_deliveries WHERE id = ?)', dead!.id)),
     );
     await agent.post(`/admin/notifications/${dead!.id}/retry`).type('form').send({}).expect(403);
-    expect(deliveries(db)[0]!.state).toBe('dead');
+    expect((await deliveries(sql))[0]!.state).toBe('dead');
     await agent.get(`/admin/notifications/${other!.id}`).expect(404);
     const csrf = await csrfFor(agent);
     await agent.post(`/admin/notifications/${other!.id}/retry`).type('form').send({ _csrf: csrf }).expect(404);
     const res = await agent.post(`/admin/notifications/${dead!.id}/retry`).type('form').send({ _csrf: csrf }).expect(303);
     expect(res.headers.location).toBe('/admin/notifications?retried=1');
     await services.notifications.deliverDue();
-    expect(deliveries(db)[0]).toMatchObject({ state: 'sent' });
+    expect((await deliveries(sql))[0]).toMatchObject({ state: 'sent' });
     expect(kb.trackingNo).toBeTruthy();
   });
 
@@ -682,15 +709,15 @@ describe('the channels command', () => {
 describe('the worker in the server', () => {
   it('when a case is filed, then the worker is woken by the event and delivers at once, without waiting for its timer', async () => {
     const wecom = started(await fakeWecom());
-    const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }) });
-    const a = aVillage(db, { name: '甲庄村' });
+    const { services, sql } = buildApp({ config: notifyConfig({ quietHours: null }) });
+    const a = await aVillage(sql, { name: '甲庄村' });
     await services.notifications.addChannel({ kind: 'wecom', url: `${wecom.url}/send`, scopeCode: a.code });
     const worker = startNotificationWorker(services.notifications, { events: services.events, everyMs: 3600_000 });
     try {
       await new Promise((r) => setTimeout(r, 50));
-      await file(services, db, { villageId: a.id });
-      for (let i = 0; i < 100 && deliveries(db).filter((d) => d.state === 'sent').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(deliveries(db).map((d) => [d.channel, d.state])).toEqual([
+      await file(services, sql, { villageId: a.id });
+      for (let i = 0; i < 100 && (await deliveries(sql)).filter((d) => d.state === 'sent').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      expect((await deliveries(sql)).map((d) => [d.channel, d.state])).toEqual([
         ['sms', 'sent'],
         ['wecom', 'sent'],
       ]);
@@ -705,15 +732,15 @@ describe('deadlines in the channels', () => {
   it('when a case comes within a working day of its deadline and then passes it, then its channel hears yellow once and red once, and another village nothing', async () => {
     const c = clock();
     const [wecomA, wecomB] = [started(await fakeWecom()), started(await fakeWecom())];
-    const { services, db } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
-    const a = aVillage(db, { name: '甲庄村', townCode: '370812103' });
-    const b = aVillage(db, { name: '乙屯村', townCode: '370812107' });
+    const { services, sql } = buildApp({ config: notifyConfig({ quietHours: null }), now: c.now });
+    const a = await aVillage(sql, { name: '甲庄村', townCode: '370812103' });
+    const b = await aVillage(sql, { name: '乙屯村', townCode: '370812107' });
     await services.notifications.addChannel({ kind: 'wecom', url: `${wecomA.url}/send`, scopeCode: a.code });
     await services.notifications.addChannel({ kind: 'wecom', url: `${wecomB.url}/send`, scopeCode: b.code });
-    const k = await file(services, db, { villageId: a.id, notifySms: false });
+    const k = await file(services, sql, { villageId: a.id, notifySms: false });
     await services.notifications.deliverDue();
     expect(wecomA.received).toHaveLength(1);
-    const due = Date.parse(db.prepare('SELECT first_response_due FROM cases WHERE id = ?').pluck().get(k.id) as string);
+    const due = Date.parse((await sql.value<string>('SELECT first_response_due FROM cases WHERE id = ?', k.id))!);
     const text = (i: number) => (JSON.parse(wecomA.received[i]!.body) as { markdown: { content: string } }).markdown.content;
 
     c.set(new Date(due - 3600_000).toISOString());

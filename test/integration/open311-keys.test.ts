@@ -13,7 +13,7 @@ const digest = (key: string) => crypto.createHash('sha256').update(key).digest('
 
 describe('API keys in the back office (/admin/apikeys)', () => {
   it('an admin creates a key, sees it once, sees its last use, and revokes it', async () => {
-    const { app, db, services } = buildApp();
+    const { app, sql, services } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
     const page = await agent.get('/admin/apikeys').expect(200);
@@ -24,9 +24,9 @@ describe('API keys in the back office (/admin/apikeys)', () => {
     const key = /<code class="secret">(o311_[A-Za-z0-9_-]+)<\/code>/.exec(created.text)?.[1];
     expect(key).toBeDefined();
     // Kept as its digest only.
-    const row = db.prepare("SELECT key_hash AS hash, prefix FROM api_keys WHERE name = '12345'").get() as { hash: string; prefix: string };
+    const row = (await sql.get<{ hash: string; prefix: string }>("SELECT key_hash AS hash, prefix FROM api_keys WHERE name = '12345'"))!;
     expect(row.hash).toBe(digest(key!));
-    expect(JSON.stringify(db.prepare('SELECT * FROM api_keys').all())).not.toContain(key!);
+    expect(JSON.stringify(await sql.all('SELECT * FROM api_keys'))).not.toContain(key!);
     const again = await agent.get('/admin/apikeys').expect(200);
     expect(again.text).not.toContain(key!);
     expect(again.text).toContain('从未使用');
@@ -34,25 +34,25 @@ describe('API keys in the back office (/admin/apikeys)', () => {
     await request(app).get(`/open311/v2/requests.json?api_key=${key}`).expect(200);
     const used = await agent.get('/admin/apikeys').expect(200);
     expect(used.text).not.toContain('从未使用');
-    expect(db.prepare("SELECT uses FROM api_keys WHERE name = '12345'").pluck().get()).toBe(1);
+    expect(await sql.value("SELECT uses FROM api_keys WHERE name = '12345'")).toBe(1);
 
     const taken = await agent.post('/admin/apikeys').type('form').send({ _csrf: csrf, name: '12345' }).expect(400);
     expect(taken.text).toContain('已有同名的密钥');
     await agent.post('/admin/apikeys').type('form').send({ _csrf: csrf, name: '   ' }).expect(400);
 
-    const id = db.prepare("SELECT id FROM api_keys WHERE name = '12345'").pluck().get() as number;
+    const id = Number(await sql.value("SELECT id FROM api_keys WHERE name = '12345'"));
     await agent.post(`/admin/apikeys/${id}/revoke`).type('form').send({ _csrf: csrf }).expect(303);
     await request(app).get(`/open311/v2/requests.json?api_key=${key}`).expect(403);
-    expect(db.prepare("SELECT action FROM audit_log WHERE action LIKE 'apikey_%' ORDER BY id").pluck().all()).toEqual(['apikey_created', 'apikey_revoked']);
+    expect(await sql.column("SELECT action FROM audit_log WHERE action LIKE 'apikey_%' ORDER BY id")).toEqual(['apikey_created', 'apikey_revoked']);
   });
 
   it('a post without the CSRF token is refused and creates nothing', async () => {
-    const { app, db, services } = buildApp();
+    const { app, sql, services } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
     const res = await agent.post('/admin/apikeys').type('form').send({ name: '伪造' });
     expect(res.status).toBe(403);
-    expect(db.prepare('SELECT count(*) FROM api_keys').pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM api_keys')).toBe(0);
   });
 
   it('staff and cadres may not open the page, and do not see it in the menu', async () => {
@@ -94,6 +94,7 @@ describe('mashang apikey', () => {
     expect(lines.join('\n')).not.toContain(key);
     expect(await main(['apikey', 'revoke', 'nobody'], e)).toBe(1);
     expect(await main(['apikey', 'revoke', '12345'], e)).toBe(0);
+    // The command line on a SQLite file (MASHANG_DB), on either run: what it wrote, read from that file.
     const db = openDb(e.MASHANG_DB);
     expect(db.prepare('SELECT key_hash, revoked_at IS NOT NULL AS revoked FROM api_keys').get()).toEqual({ key_hash: digest(key), revoked: 1 });
     db.close();

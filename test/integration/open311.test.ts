@@ -78,14 +78,14 @@ const REQUEST_FIELDS = [
 let t: TestApp;
 let key: string;
 let itemCode: string;
-let household: ReturnType<typeof demoHousehold>;
+let household: Awaited<ReturnType<typeof demoHousehold>>;
 let plateId: number;
 
 beforeAll(async () => {
   t = buildApp();
   key = (await t.services.open311.createKey('12345', null)).key;
   itemCode = (await t.services.catalog.applicableItems())[0]!.code;
-  household = demoHousehold(t.db);
+  household = await demoHousehold(t.sql);
   plateId = (await t.services.places.plateByToken(household.token)).plateId;
 });
 
@@ -187,7 +187,10 @@ describe('Open311 POST requests', () => {
     expect(id).toMatch(/^\d{8}-\d{4}$/);
     if (fmt === 'json') expect(res.body[0]).toEqual({ service_request_id: id, service_notice: expect.any(String), account_id: null });
     else expect(xmlElements(res.text).map((e) => e.name)).toEqual(['service_request_id', 'service_notice', 'account_id', 'request', 'service_requests']);
-    const row = t.db.prepare('SELECT village_id AS villageId, household_id AS householdId, name, phone, source, kind FROM cases WHERE tracking_no = ?').get(id);
+    const row = await t.sql.get(
+      'SELECT village_id AS "villageId", household_id AS "householdId", name, phone, source, kind FROM cases WHERE tracking_no = ?',
+      id,
+    );
     expect(row).toEqual({
       villageId: household.villageId,
       householdId: household.householdId,
@@ -231,9 +234,10 @@ describe('Open311 POST requests', () => {
   it('locates a request by the village named in address_string', async () => {
     const { address_id: _omit, ...noPlace } = helpRequest();
     const res = await file({ ...noPlace, address_string: `山东省济宁市兖州区${household.townName}${household.villageName}` }).expect(200);
-    const row = t.db
-      .prepare('SELECT village_id AS villageId, household_id AS householdId FROM cases WHERE tracking_no = ?')
-      .get(res.body[0].service_request_id);
+    const row = await t.sql.get(
+      'SELECT village_id AS "villageId", household_id AS "householdId" FROM cases WHERE tracking_no = ?',
+      res.body[0].service_request_id,
+    );
     expect(row).toEqual({ villageId: household.villageId, householdId: null });
   });
 
@@ -260,13 +264,14 @@ describe('Open311 POST requests', () => {
 
   it('files an application for an item, and anonymous feedback without any contact', async () => {
     const apply = await file(helpRequest({ service_code: itemCode, 'attribute[callback_time]': 'any' })).expect(200);
-    expect(t.db.prepare('SELECT kind FROM cases WHERE tracking_no = ?').pluck().get(apply.body[0].service_request_id)).toBe('apply');
+    expect(await t.sql.value('SELECT kind FROM cases WHERE tracking_no = ?', apply.body[0].service_request_id)).toBe('apply');
     const anon = await file(helpRequest({ service_code: 'speak-suggestion', 'attribute[anonymous]': 'true', media_url: 'https://example.org/a.jpg' })).expect(
       200,
     );
-    const row = t.db
-      .prepare('SELECT name, phone, household_id AS householdId, plate_id AS plateId, media_url AS mediaUrl, anonymous FROM cases WHERE tracking_no = ?')
-      .get(anon.body[0].service_request_id);
+    const row = await t.sql.get(
+      'SELECT name, phone, household_id AS "householdId", plate_id AS "plateId", media_url AS "mediaUrl", anonymous FROM cases WHERE tracking_no = ?',
+      anon.body[0].service_request_id,
+    );
     expect(row).toEqual({ name: null, phone: null, householdId: null, plateId: null, mediaUrl: null, anonymous: 1 });
   });
 
@@ -340,13 +345,13 @@ describe('Open311 round trip', () => {
     const id = (await file(helpRequest({ description: '村口路灯不亮了，晚上看不清路' })).expect(200)).body[0].service_request_id as string;
     const cadre = await aUser(t.services, {
       role: 'cadre',
-      scopes: [{ level: 'village', code: t.db.prepare('SELECT code FROM villages WHERE id = ?').pluck().get(household.villageId) as string }],
+      scopes: [{ level: 'village', code: (await t.sql.value('SELECT code FROM villages WHERE id = ?', household.villageId)) as string }],
     });
     const agent = await signIn(t.app, cadre.username);
     const inbox = await agent.get('/admin/cases?q=' + id).expect(200);
     expect(inbox.text).toContain(id);
     expect(inbox.text).toContain('来源：12345');
-    const caseId = t.db.prepare('SELECT id FROM cases WHERE tracking_no = ?').pluck().get(id) as number;
+    const caseId = (await t.sql.value('SELECT id FROM cases WHERE tracking_no = ?', id)) as number;
     const page = await agent.get(`/admin/cases/${caseId}`).expect(200);
     expect(page.text).toContain('来源：12345');
     const csrf = await csrfFor(agent);
@@ -367,7 +372,7 @@ describe('Open311 round trip', () => {
 
 describe('Open311 privacy', () => {
   it("public answers of every endpoint carry none of a named case's personal fields; anonymous cases carry none even with a key", async () => {
-    const named = await aCase(t.db, t.services, {
+    const named = await aCase(t.sql, t.services, {
       phone: '13800001111',
       content: '我家老人行动不便，需要上门办理',
       internalNote: '内部备注：家属电话另存',

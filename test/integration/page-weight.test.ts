@@ -9,11 +9,11 @@ const BUDGET = 50 * 1024;
 
 describe('resident page weight', () => {
   it('every resident page is under 50 KB, in standard and elder mode', async () => {
-    const { app, db, services } = buildApp();
-    const h = demoHousehold(db);
-    const village = db.prepare("SELECT token FROM plates WHERE kind = 'village' LIMIT 1").pluck().get() as string;
-    const item = db.prepare("SELECT code FROM catalog_items WHERE name = '最低生活保障'").pluck().get() as string;
-    const c = await aCase(db, services, { state: 'resolved', publicReply: '已处理' });
+    const { app, sql, services } = buildApp();
+    const h = await demoHousehold(sql);
+    const village = (await sql.value<string>("SELECT token FROM plates WHERE kind = 'village' ORDER BY id LIMIT 1"))!;
+    const item = (await sql.value<string>("SELECT code FROM catalog_items WHERE name = '最低生活保障'"))!;
+    const c = await aCase(sql, services, { state: 'resolved', publicReply: '已处理' });
     const pages = [
       `/p/${h.token}`,
       `/p/${h.token}/help`,

@@ -8,7 +8,7 @@ import { buildApp } from '../helpers/app.js';
 import { aCadre, demoHousehold } from '../helpers/builders.js';
 import { agentFor, openForm, postMultipart } from '../helpers/forms.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
-import type { Db } from '../../src/db/index.js';
+import type { TestSql } from '../helpers/sql.js';
 
 const dirs: string[] = [];
 const dataDir = () => {
@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 const filesIn = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir) : []);
-const villageCodeOf = (db: Db, id: number) => db.prepare('SELECT code FROM villages WHERE id = ?').pluck().get(id) as string;
+const villageCodeOf = async (sql: TestSql, id: number) => (await sql.value<string>('SELECT code FROM villages WHERE id = ?', id))!;
 const speak = (csrf: string, idempotencyKey: string) => ({ category: 'request', content: '门前排水沟堵了', anonymous: '1', _csrf: csrf, idempotencyKey });
 
 /** A photo of noise, which does not compress: it takes libvips real work to re-encode. */
@@ -67,37 +67,37 @@ async function staffAgent(app: Parameters<typeof signIn>[0], services: Parameter
 describe('photo writes that fail', () => {
   it("when the disk fills while a villager's photo is written, then the case is not filed and no partial file is left", async () => {
     const dir = dataDir();
-    const { app, db } = buildApp({ config: { dataDir: dir } });
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp({ config: { dataDir: dir } });
+    const h = await demoHousehold(sql);
     const agent = agentFor(app);
     const form = await openForm(agent, `/p/${h.token}/speak`);
     diskFullUnder(dir);
     await postMultipart(agent, `/p/${h.token}/speak`, speak(form.csrf, form.idempotencyKey), [{ name: 'a.jpg', data: await noisy(200, 150) }]).expect(500);
     expect(filesIn(path.join(dir, 'photos'))).toEqual([]);
-    expect(db.prepare('SELECT count(*) FROM cases').pluck().get()).toBe(0);
+    expect(await sql.value('SELECT count(*) FROM cases')).toBe(0);
   });
 
   it("when the disk fills while a cadre's photo is written, then the old photo stays and no partial file is left", async () => {
     const dir = dataDir();
-    const { app, services, db } = buildApp({ config: { dataDir: dir } });
-    const h = demoHousehold(db);
-    const cadre = aCadre(db, { villageId: h.villageId, phone: '19900007400' });
+    const { app, services, sql } = buildApp({ config: { dataDir: dir } });
+    const h = await demoHousehold(sql);
+    const cadre = await aCadre(sql, { villageId: h.villageId, phone: '19900007400' });
     const { agent, csrf } = await staffAgent(app, services);
     diskFullUnder(dir);
     await agent
-      .post(`/admin/villages/${villageCodeOf(db, h.villageId)}/cadres/${cadre.id}/photo`)
+      .post(`/admin/villages/${await villageCodeOf(sql, h.villageId)}/cadres/${cadre.id}/photo`)
       .field('_csrf', csrf)
       .attach('photo', await noisy(200, 150), 'me.jpg')
       .expect(500);
     expect(filesIn(path.join(dir, 'cadres'))).toEqual([]);
-    expect(db.prepare('SELECT photo_path FROM cadres WHERE id = ?').pluck().get(cadre.id)).toBeNull();
+    expect(await sql.value('SELECT photo_path FROM cadres WHERE id = ?', cadre.id)).toBeNull();
   });
 });
 
 describe('oversized photos', () => {
   it("when a villager's photo is over 8 MB or over 50 megapixels, then the form says 照片太大, not 只能上传照片", async () => {
-    const { app, db } = buildApp({ config: { dataDir: dataDir() } });
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp({ config: { dataDir: dataDir() } });
+    const h = await demoHousehold(sql);
     for (const [what, data] of [
       ['bytes', Buffer.concat([await noisy(64, 64), Buffer.alloc(8 * 1024 * 1024)])],
       ['pixels', await claimsPixels(10_000, 8_000)],
@@ -112,16 +112,16 @@ describe('oversized photos', () => {
   });
 
   it("when a cadre's photo is over 8 MB or over 50 megapixels, then the page says 照片太大, not 只能上传照片", async () => {
-    const { app, services, db } = buildApp({ config: { dataDir: dataDir() } });
-    const h = demoHousehold(db);
-    const cadre = aCadre(db, { villageId: h.villageId, phone: '19900007401' });
+    const { app, services, sql } = buildApp({ config: { dataDir: dataDir() } });
+    const h = await demoHousehold(sql);
+    const cadre = await aCadre(sql, { villageId: h.villageId, phone: '19900007401' });
     const { agent, csrf } = await staffAgent(app, services);
     for (const [what, data] of [
       ['bytes', Buffer.concat([await noisy(64, 64), Buffer.alloc(8 * 1024 * 1024)])],
       ['pixels', await claimsPixels(10_000, 8_000)],
     ] as const) {
       const res = await agent
-        .post(`/admin/villages/${villageCodeOf(db, h.villageId)}/cadres/${cadre.id}/photo`)
+        .post(`/admin/villages/${await villageCodeOf(sql, h.villageId)}/cadres/${cadre.id}/photo`)
         .field('_csrf', csrf)
         .attach('photo', data, 'me.jpg')
         .expect(400);
@@ -139,8 +139,8 @@ describe('photos on their way in', () => {
 
   it('when villagers send photos, then they arrive in files under the data folder, not in memory, and none is left once the request is answered', async () => {
     const dir = dataDir();
-    const { app, db } = buildApp({ config: { dataDir: dir } });
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp({ config: { dataDir: dir } });
+    const h = await demoHousehold(sql);
     const uploads = path.join(dir, 'uploads');
     const send = async (files: Array<{ name: string; data: Buffer }>, status: number) => {
       const agent = agentFor(app);
@@ -160,14 +160,14 @@ describe('photos on their way in', () => {
     expect(await emptied(uploads)).toEqual([]);
     await send([{ name: 'big.jpg', data: Buffer.concat([await noisy(64, 64), Buffer.alloc(8 * 1024 * 1024)]) }], 400);
     expect(await emptied(uploads)).toEqual([]);
-    expect(db.prepare('SELECT count(*) FROM case_photos').pluck().get()).toBe(2);
+    expect(await sql.value('SELECT count(*) FROM case_photos')).toBe(2);
   });
 });
 
 describe('image work under load', () => {
   it('when many villagers send three photos each at once, then at most two photos are decoded at a time and every case is filed', async () => {
-    const { app, db } = buildApp({ config: { dataDir: dataDir() }, rateLimits: { submitPerIp: 100, submitPerPlate: 100 } });
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp({ config: { dataDir: dataDir() }, rateLimits: { submitPerIp: 100, submitPerPlate: 100 } });
+    const h = await demoHousehold(sql);
     const photos = await Promise.all([1, 2, 3].map(() => noisy(640, 480)));
     let running = 0;
     let peak = 0;
@@ -200,7 +200,7 @@ describe('image work under load', () => {
       ),
     );
     expect(results.map((r) => r.status)).toEqual(Array(6).fill(303));
-    expect(db.prepare('SELECT count(*) FROM case_photos').pluck().get()).toBe(18);
+    expect(await sql.value('SELECT count(*) FROM case_photos')).toBe(18);
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(2);
   });

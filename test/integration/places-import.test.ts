@@ -4,15 +4,15 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ForbiddenError, ValidationError } from '../../src/errors.js';
-import type { Db } from '../../src/db/index.js';
 import { buildApp } from '../helpers/app.js';
+import type { TestSql } from '../helpers/sql.js';
 import { aUser, signIn } from '../helpers/staff.js';
 
-const admin = (db: Db) => ({
+const admin = async (sql: TestSql) => ({
   role: 'admin' as const,
-  scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) },
+  scope: { all: true, villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
 });
-const count = (db: Db, table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+const count = async (sql: TestSql, table: string) => Number(await sql.value(`SELECT count(*) FROM ${table}`));
 const csv = (lines: string[]) => Buffer.from('\uFEFF' + lines.join('\r\n') + '\r\n', 'utf8');
 const HEAD = '区县代码,区县名称,乡镇代码,乡镇名称,便民服务中心地址,便民服务中心办理时间,便民服务中心电话,村居代码,村居名称';
 const HOURS = '工作日 上午9:00-12:00，下午13:30-17:00';
@@ -24,40 +24,39 @@ afterEach(() => {
 
 describe('import and export of townships and villages (镇街与村居)', () => {
   it('round trip: the export imported as it is changes nothing, as CSV and as .xlsx', async () => {
-    const { db, services } = buildApp();
-    const who = admin(db);
+    const { sql, services } = buildApp();
+    const who = await admin(sql);
     for (const format of ['csv', 'xlsx'] as const) {
       const file = await services.transfer.export('places', who, format);
       const plan = await services.transfer.commit('places', file, who);
       expect(plan.errors).toEqual([]);
       expect(plan.counts).toEqual({ add: 0, change: 0, same: 37 });
     }
-    expect(count(db, 'villages')).toBe(37);
+    expect(await count(sql, 'villages')).toBe(37);
   });
 
   it('adds a village with its plate and a new township, renames a township and sets its centre; the same file again changes nothing', async () => {
-    const { app, db, services } = buildApp();
-    const who = admin(db);
+    const { app, sql, services } = buildApp();
+    const who = await admin(sql);
     const file = csv([
       HEAD,
       `370812,兖州区,370812103,颜店镇新名,颜店镇便民服务中心（新址）,${HOURS},0537-1510099,370812103202,史村`,
       `370812,兖州区,370812103,颜店镇新名,颜店镇便民服务中心（新址）,${HOURS},0537-1510099,370812103299,新建村`,
       `370812,兖州区,370812120,新设镇,新设镇政府院内,工作日 9:00-17:00,,370812120001,新设社区`,
     ]);
-    const villagesBefore = count(db, 'villages');
+    const villagesBefore = await count(sql, 'villages');
     const plan = await services.transfer.commit('places', file, who);
     expect(plan.counts).toEqual({ add: 2, change: 1, same: 0 });
-    expect(count(db, 'villages')).toBe(villagesBefore + 2);
-    expect(db.prepare("SELECT name, centre_address, centre_phone FROM towns WHERE code = '370812103'").get()).toEqual({
+    expect(await count(sql, 'villages')).toBe(villagesBefore + 2);
+    expect(await sql.get("SELECT name, centre_address, centre_phone FROM towns WHERE code = '370812103'")).toEqual({
       name: '颜店镇新名',
       centre_address: '颜店镇便民服务中心（新址）',
       centre_phone: '0537-1510099',
     });
-    expect(db.prepare("SELECT d.code FROM towns t JOIN districts d ON d.id = t.district_id WHERE t.code = '370812120'").pluck().get()).toBe('370812');
-    const token = db
-      .prepare("SELECT p.token FROM plates p JOIN villages v ON v.id = p.village_id WHERE v.code = '370812103299' AND p.kind = 'village'")
-      .pluck()
-      .get() as string;
+    expect(await sql.value("SELECT d.code FROM towns t JOIN districts d ON d.id = t.district_id WHERE t.code = '370812120'")).toBe('370812');
+    const token = await sql.value<string>(
+      "SELECT p.token FROM plates p JOIN villages v ON v.id = p.village_id WHERE v.code = '370812103299' AND p.kind = 'village'",
+    );
     expect((await request(app).get(`/v/${token}`).expect(200)).text).toContain('新建村');
 
     const again = await services.transfer.dryRun('places', file, who);
@@ -65,8 +64,8 @@ describe('import and export of townships and villages (镇街与村居)', () => 
   });
 
   it('a file with bad rows writes nothing: codes that do not nest, and one township named two ways', async () => {
-    const { db, services } = buildApp();
-    const who = admin(db);
+    const { sql, services } = buildApp();
+    const who = await admin(sql);
     const file = csv([
       HEAD,
       `370812,兖州区,370812103,颜店镇,颜店镇便民服务中心,${HOURS},0537-1510099,370812104001,错村`,
@@ -80,17 +79,17 @@ describe('import and export of townships and villages (镇街与村居)', () => 
       { row: 5, column: '便民服务中心电话', message: '电话只能有数字、横线和括号' },
       { row: 4, column: '乡镇名称', message: '同一乡镇在第 3 行的名称或便民服务中心与这一行不同' },
     ]);
-    const before = count(db, 'villages');
+    const before = await count(sql, 'villages');
     await expect(services.transfer.commit('places', file, who)).rejects.toThrow(ValidationError);
-    expect(count(db, 'villages')).toBe(before);
-    expect(count(db, 'towns')).toBe(10);
+    expect(await count(sql, 'villages')).toBe(before);
+    expect(await count(sql, 'towns')).toBe(10);
   });
 
   it('only admins import or export them: staff get 403 and do not see them on the data page', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-data-'));
     dirs.push(dataDir);
-    const { app, db, services } = buildApp({ config: { dataDir } });
-    const districtStaff = { role: 'staff' as const, scope: admin(db).scope };
+    const { app, sql, services } = buildApp({ config: { dataDir } });
+    const districtStaff = { role: 'staff' as const, scope: (await admin(sql)).scope };
     await expect(services.transfer.export('places', districtStaff, 'csv')).rejects.toThrow(ForbiddenError);
     await expect(services.transfer.dryRun('places', csv([HEAD]), districtStaff)).rejects.toThrow(ForbiddenError);
 

@@ -5,8 +5,8 @@ import { aCadre, aHousehold, aVillage, demoHousehold } from '../helpers/builders
 
 describe('household plate page /p/:token', () => {
   it('shows township, village and door address with the four tiles, and never the contact name', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const res = await request(app).get(`/p/${h.token}`).expect(200);
     expect(res.text).toContain(h.townName);
     expect(res.text).toContain(h.villageName);
@@ -21,8 +21,8 @@ describe('household plate page /p/:token', () => {
   });
 
   it('remembers the plate in a cookie so other pages can lead back to it', async () => {
-    const { app, db } = buildApp();
-    const h = demoHousehold(db);
+    const { app, sql } = buildApp();
+    const h = await demoHousehold(sql);
     const res = await request(app).get(`/p/${h.token}`).expect(200);
     const cookie = String(res.headers['set-cookie']);
     expect(cookie).toContain(`mashang_home=${encodeURIComponent(`/p/${h.token}`)}`);
@@ -50,17 +50,17 @@ describe('household plate page /p/:token', () => {
   });
 
   it('when a village token is used on /p, then 404 (plates are not interchangeable)', async () => {
-    const { app, db } = buildApp();
-    const v = aVillage(db);
+    const { app, sql } = buildApp();
+    const v = await aVillage(sql);
     await request(app).get(`/p/${v.token}`).expect(404);
     await request(app).get(`/v/${v.token}`).expect(200);
   });
 
   it('when the plate was replaced, then it says so and still shows the village cadres', async () => {
-    const { app, db } = buildApp();
-    const v = aVillage(db, { name: '换牌村' });
-    aCadre(db, { villageId: v.id, name: '钱守业', role: 'party_secretary', phone: '19900007777' });
-    const old = aHousehold(db, { villageId: v.id, address: '1胡同3号', plateStatus: 'replaced' });
+    const { app, sql } = buildApp();
+    const v = await aVillage(sql, { name: '换牌村' });
+    await aCadre(sql, { villageId: v.id, name: '钱守业', role: 'party_secretary', phone: '19900007777' });
+    const old = await aHousehold(sql, { villageId: v.id, address: '1胡同3号', plateStatus: 'replaced' });
     const res = await request(app).get(`/p/${old.token}`).expect(410);
     expect(res.text).toContain('此门牌已更换');
     expect(res.text).toContain('钱守业');
@@ -71,8 +71,8 @@ describe('household plate page /p/:token', () => {
 
 describe('village plate page /v/:token', () => {
   it('shows the village and the same four tiles', async () => {
-    const { app, db } = buildApp();
-    const v = aVillage(db, { name: '东风村' });
+    const { app, sql } = buildApp();
+    const v = await aVillage(sql, { name: '东风村' });
     const res = await request(app).get(`/v/${v.token}`).expect(200);
     expect(res.text).toContain('东风村');
     expect(res.text).toContain('颜店镇');
@@ -82,8 +82,8 @@ describe('village plate page /v/:token', () => {
   });
 
   it('works for every seeded village plate', async () => {
-    const { app, db } = buildApp();
-    const tokens = db.prepare("SELECT token FROM plates WHERE kind = 'village'").pluck().all() as string[];
+    const { app, sql } = buildApp();
+    const tokens = await sql.column<string>("SELECT token FROM plates WHERE kind = 'village' ORDER BY id");
     expect(tokens.length).toBeGreaterThanOrEqual(30);
     for (const token of tokens.slice(0, 5)) await request(app).get(`/v/${token}`).expect(200);
   });
@@ -91,14 +91,14 @@ describe('village plate page /v/:token', () => {
 
 describe('码上帮 /p/:token/help', () => {
   it('lists the village cadres ordered by role, with duty hours, an initial avatar and a tel: link', async () => {
-    const { app, db } = buildApp();
-    const v = aVillage(db);
-    const h = aHousehold(db, { villageId: v.id });
-    aCadre(db, { villageId: v.id, name: '孙网格', role: 'grid_worker', phone: '19900006661', dutyHours: '网格内随时联系' });
-    aCadre(db, { villageId: v.id, name: '李书记', role: 'party_secretary', phone: '19900006662' });
-    aCadre(db, { villageId: v.id, name: '赵第一', role: 'first_secretary', phone: '19900006663' });
-    aCadre(db, { villageId: v.id, name: '王主任', role: 'committee_director', phone: '19900006664' });
-    aCadre(db, { villageId: v.id, name: '周包村', role: 'town_cadre', phone: '19900006665' });
+    const { app, sql } = buildApp();
+    const v = await aVillage(sql);
+    const h = await aHousehold(sql, { villageId: v.id });
+    await aCadre(sql, { villageId: v.id, name: '孙网格', role: 'grid_worker', phone: '19900006661', dutyHours: '网格内随时联系' });
+    await aCadre(sql, { villageId: v.id, name: '李书记', role: 'party_secretary', phone: '19900006662' });
+    await aCadre(sql, { villageId: v.id, name: '赵第一', role: 'first_secretary', phone: '19900006663' });
+    await aCadre(sql, { villageId: v.id, name: '王主任', role: 'committee_director', phone: '19900006664' });
+    await aCadre(sql, { villageId: v.id, name: '周包村', role: 'town_cadre', phone: '19900006665' });
     const res = await request(app).get(`/p/${h.token}/help`).expect(200);
     const order = ['赵第一', '李书记', '王主任', '周包村', '孙网格'].map((n) => res.text.indexOf(n));
     expect(order.every((pos) => pos > 0)).toBe(true);
@@ -110,20 +110,20 @@ describe('码上帮 /p/:token/help', () => {
   });
 
   it('does not list cadres of another village', async () => {
-    const { app, db } = buildApp();
-    const a = aVillage(db, { name: '甲村' });
-    const b = aVillage(db, { name: '乙村' });
-    const h = aHousehold(db, { villageId: a.id });
-    aCadre(db, { villageId: b.id, name: '别村干部' });
+    const { app, sql } = buildApp();
+    const a = await aVillage(sql, { name: '甲村' });
+    const b = await aVillage(sql, { name: '乙村' });
+    const h = await aHousehold(sql, { villageId: a.id });
+    await aCadre(sql, { villageId: b.id, name: '别村干部' });
     const res = await request(app).get(`/p/${h.token}/help`).expect(200);
     expect(res.text).not.toContain('别村干部');
     expect(res.text).toContain('暂时没有登记干部信息');
   });
 
   it('works from a village plate too', async () => {
-    const { app, db } = buildApp();
-    const v = aVillage(db);
-    aCadre(db, { villageId: v.id, name: '吴文书' });
+    const { app, sql } = buildApp();
+    const v = await aVillage(sql);
+    await aCadre(sql, { villageId: v.id, name: '吴文书' });
     const res = await request(app).get(`/v/${v.token}/help`).expect(200);
     expect(res.text).toContain('吴文书');
   });

@@ -12,14 +12,14 @@ const BASE = 'http://mashang.example.gov.cn';
 
 async function setup() {
   const stack = buildApp({ config: { publicBaseUrl: BASE } });
-  const v = aVillage(stack.db, { name: '门牌村', townCode: '370812103' });
-  const h1 = aHousehold(stack.db, { villageId: v.id, address: '1胡同1号' });
-  const h2 = aHousehold(stack.db, { villageId: v.id, address: '1胡同2号' });
-  const h3 = aHousehold(stack.db, { villageId: v.id, address: '2胡同5号' });
-  stack.db.prepare("UPDATE plates SET issued_at = '2026-01-05T00:00:00.000Z' WHERE village_id = ?").run(v.id);
+  const v = await aVillage(stack.sql, { name: '门牌村', townCode: '370812103' });
+  const h1 = await aHousehold(stack.sql, { villageId: v.id, address: '1胡同1号' });
+  const h2 = await aHousehold(stack.sql, { villageId: v.id, address: '1胡同2号' });
+  const h3 = await aHousehold(stack.sql, { villageId: v.id, address: '2胡同5号' });
+  await stack.sql.run("UPDATE plates SET issued_at = '2026-01-05T00:00:00.000Z' WHERE village_id = ?", v.id);
   const staff = await aUser(stack.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
   const otherStaff = await aUser(stack.services, { role: 'staff', scopes: [{ level: 'town', code: '370812107' }] });
-  const cadre = await aUser(stack.services, { role: 'cadre', cadreId: aCadre(stack.db, { villageId: v.id }).id });
+  const cadre = await aUser(stack.services, { role: 'cadre', cadreId: (await aCadre(stack.sql, { villageId: v.id })).id });
   return { ...stack, v, h1, h2, h3, staff, otherStaff, cadre };
 }
 
@@ -165,7 +165,7 @@ describe('reissuing a plate', () => {
     expect(confirm.text).toContain('确认补发新门牌');
     expect(confirm.text).toContain('1胡同2号');
     expect(confirm.text).toContain('旧门牌的二维码立即失效');
-    expect(s.db.prepare("SELECT token FROM plates WHERE household_id = ? AND status = 'active'").pluck().get(s.h2.id)).toBe(s.h2.token);
+    expect(await s.sql.value<string>("SELECT token FROM plates WHERE household_id = ? AND status = 'active'", s.h2.id)).toBe(s.h2.token);
     await (await signIn(s.app, s.otherStaff.username)).get(`/admin/plates/households/${s.h2.id}/reissue`).expect(404);
   });
 
@@ -174,12 +174,12 @@ describe('reissuing a plate', () => {
     const agent = await signIn(s.app, s.staff.username);
     const csrf = await csrfFor(agent);
     await agent.post(`/admin/plates/households/${s.h2.id}/reissue`).type('form').send({ _csrf: csrf, village: s.v.code }).expect(303);
-    const fresh = s.db.prepare("SELECT token FROM plates WHERE household_id = ? AND status = 'active'").pluck().get(s.h2.id) as string;
+    const fresh = (await s.sql.value<string>("SELECT token FROM plates WHERE household_id = ? AND status = 'active'", s.h2.id))!;
     expect(fresh).not.toBe(s.h2.token);
     const old = await request(s.app).get(`/p/${s.h2.token}`).expect(410);
     expect(old.text).toContain('此门牌已更换');
     await request(s.app).get(`/p/${fresh}`).expect(200);
-    expect(s.db.prepare("SELECT count(*) FROM audit_log WHERE action = 'plate_reissued'").pluck().get()).toBe(1);
+    expect(await s.sql.value("SELECT count(*) FROM audit_log WHERE action = 'plate_reissued'")).toBe(1);
 
     const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
     const changed = await agent.get(`/admin/plates/print?village=${s.v.code}&since=${today}`).expect(200);
@@ -196,6 +196,6 @@ describe('reissuing a plate', () => {
     const other = await signIn(s.app, s.otherStaff.username);
     const csrf = await csrfFor(other);
     await other.post(`/admin/plates/households/${s.h1.id}/reissue`).type('form').send({ _csrf: csrf }).expect(404);
-    expect(s.db.prepare("SELECT token FROM plates WHERE household_id = ? AND status = 'active'").pluck().get(s.h1.id)).toBe(s.h1.token);
+    expect(await s.sql.value<string>("SELECT token FROM plates WHERE household_id = ? AND status = 'active'", s.h1.id)).toBe(s.h1.token);
   });
 });

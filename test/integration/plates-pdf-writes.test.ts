@@ -26,15 +26,10 @@ async function sessionCookie(app: Express, username: string): Promise<string> {
 
 describe('printing plates never blocks villagers', () => {
   it('while a township’s PDF waits for a client that reads slowly, a villager files a case and gets a receipt', { timeout: 60_000 }, async () => {
-    const { app, db, services } = buildApp();
+    const { app, sql, services } = buildApp();
     // The township with the most plates in the demo: a PDF of many megabytes, more than the sockets hold.
-    const town = db
-      .prepare(
-        `SELECT t.code FROM plates p JOIN villages v ON v.id = p.village_id JOIN towns t ON t.id = v.town_id
-        WHERE p.kind = 'household' AND p.status = 'active' GROUP BY t.code ORDER BY count(*) DESC LIMIT 1`,
-      )
-      .pluck()
-      .get() as string;
+    const town = (await sql.value(`SELECT t.code FROM plates p JOIN villages v ON v.id = p.village_id JOIN towns t ON t.id = v.town_id
+        WHERE p.kind = 'household' AND p.status = 'active' GROUP BY t.code ORDER BY count(*) DESC, t.code LIMIT 1`)) as string;
     const admin = await aUser(services, { role: 'admin' });
     const cookie = await sessionCookie(app, admin.username);
     const server = http.createServer(app);
@@ -65,7 +60,7 @@ describe('printing plates never blocks villagers', () => {
       // Let the server fill the sockets and wait for the client, with the PDF far from finished.
       await new Promise((resolve) => setTimeout(resolve, 500));
 
-      const h = demoHousehold(db);
+      const h = await demoHousehold(sql);
       const villager = agentFor(app);
       const form = await openForm(villager, `/p/${h.token}/help/request`);
       const filed = await postMultipart(villager, `/p/${h.token}/help/request`, {
@@ -78,7 +73,7 @@ describe('printing plates never blocks villagers', () => {
       });
       expect(filed.status).toBe(303);
       expect(filed.headers.location).toMatch(/^\/track\//);
-      expect(db.prepare('SELECT count(*) FROM cases WHERE household_id = ?').pluck().get(h.householdId)).toBe(1);
+      expect(await sql.value('SELECT count(*) FROM cases WHERE household_id = ?', h.householdId)).toBe(1);
 
       // The PDF then finishes whole, every plate of the township in it.
       response.resume();
@@ -86,12 +81,10 @@ describe('printing plates never blocks villagers', () => {
       const text = Buffer.concat(pdf).toString('latin1');
       expect(text.startsWith('%PDF-')).toBe(true);
       expect(text.trimEnd().endsWith('%%EOF')).toBe(true);
-      const plates = db
-        .prepare(
-          `SELECT count(*) FROM plates p JOIN villages v ON v.id = p.village_id JOIN towns t ON t.id = v.town_id WHERE t.code = ? AND p.kind = 'household' AND p.status = 'active'`,
-        )
-        .pluck()
-        .get(town) as number;
+      const plates = (await sql.value(
+        `SELECT count(*) FROM plates p JOIN villages v ON v.id = p.village_id JOIN towns t ON t.id = v.town_id WHERE t.code = ? AND p.kind = 'household' AND p.status = 'active'`,
+        town,
+      )) as number;
       expect(plates).toBeGreaterThan(200);
       // 8 stickers to a page.
       expect((text.match(/\/Type \/Page\b/g) ?? []).length).toBe(Math.ceil(plates / 8));

@@ -386,8 +386,11 @@ describe.skipIf(!url)('the PostgreSQL schema (db/migrations/postgres) means what
         await places(db, 4);
         await fileCases(db, 4, 400);
         await bothOk(db, 'DELETE FROM cases WHERE id = 401');
-        expect(migrate(db)).toEqual(['011_case_summaries.sql', '012_inbox_indexes.sql']);
-        expect(await migratePostgres(pgdb)).toEqual(['011_case_summaries.sql', '012_inbox_indexes.sql']);
+        // 011 and every migration after it
+        const rest = fs.readdirSync(migrationsDir).filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f) && f >= '011').sort();
+        expect(rest.slice(0, 2)).toEqual(['011_case_summaries.sql', '012_inbox_indexes.sql']);
+        expect(migrate(db)).toEqual(rest);
+        expect(await migratePostgres(pgdb)).toEqual(rest);
         const q = 'SELECT * FROM case_summaries ORDER BY village_id';
         // the day sums are added in another order and SQLite's total() compensates: equal to 1e-9 days
         const rounded = (rows: Array<Record<string, number>>) =>

@@ -2,15 +2,15 @@ import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import { buildApp } from '../helpers/app.js';
-import type { Db } from '../../src/db/index.js';
+import type { TestSql } from '../helpers/sql.js';
 
 /** What a villager types or dictates, and the item that must come first or in the first three. */
 const names = (html: string) => [...html.matchAll(/<li><a href="\/services\/[^"]+"><b>([^<]+)<\/b>/g)].map((m) => m[1]!);
 
 let app: Express;
-let db: Db;
+let sql: TestSql;
 beforeAll(() => {
-  ({ app, db } = buildApp());
+  ({ app, sql } = buildApp());
 });
 
 async function found(q: string): Promise<string[]> {
@@ -88,8 +88,8 @@ describe('码上查 understands how villagers ask', () => {
   it('when items for individuals and for organisations both match, then the individuals’ come first', async () => {
     const res = await request(app).get('/services').query({ q: '医保' }).expect(200);
     const list = names(res.text);
-    const targetOf = db.prepare('SELECT target FROM catalog_items WHERE name = ?').pluck();
-    const personal = list.map((n) => (targetOf.get(n) as string).includes('自然人'));
+    const personal: boolean[] = [];
+    for (const n of list) personal.push((await sql.value<string>('SELECT target FROM catalog_items WHERE name = ?', n))!.includes('自然人'));
     expect(personal[0]).toBe(true);
     // once an organisations-only item appears, no individuals' item follows it
     const firstBusiness = personal.indexOf(false);
@@ -111,7 +111,7 @@ describe('码上查 understands how villagers ask', () => {
 
 describe('when nothing is found', () => {
   it('the page offers themes, 码上说, 码上帮 from the plate, and the 12345 hotline', async () => {
-    const token = db.prepare("SELECT token FROM plates WHERE kind = 'household' AND status = 'active' LIMIT 1").pluck().get() as string;
+    const token = (await sql.value("SELECT token FROM plates WHERE kind = 'household' AND status = 'active' ORDER BY id LIMIT 1")) as string;
     const res = await request(app).get('/services').query({ q: '火星移民' }).set('Cookie', `mashang_home=/p/${token}`).expect(200);
     expect(res.text).toContain('href="tel:12345"');
     expect(res.text).toContain(`href="/p/${token}/speak"`);

@@ -7,7 +7,9 @@ import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { buildApp, type TestApp } from '../helpers/app.js';
+import { sqliteDatabase, type Database } from '../../src/db/database.js';
 import { seededDb } from '../helpers/db.js';
+import { freshPostgresDatabase, onPostgres } from '../helpers/engine.js';
 
 /**
  * Several instances behind a load balancer count the rate limits together in Redis
@@ -48,7 +50,9 @@ async function connected(t: TestApp): Promise<void> {
 
 describe.skipIf(!REDIS)('rate limits shared through Redis', () => {
   const prefix = `mashang-test:${process.pid}:${crypto.randomUUID()}:`;
-  const db = seededDb();
+  // one database for every instance, on the run's engine (made when a test first needs it)
+  let database: Database | undefined;
+  const db = () => (database ??= onPostgres ? freshPostgresDatabase() : sqliteDatabase(seededDb()));
   const redis = createClient({ url: REDIS });
 
   afterAll(async () => {
@@ -63,8 +67,8 @@ describe.skipIf(!REDIS)('rate limits shared through Redis', () => {
   it('counts hits on one instance against the other: A plus B over the limit is refused on B', async () => {
     await redis.connect();
     const config = { redisUrl: REDIS };
-    const a = instance({ db, config, limitPrefix: prefix, rateLimits: { lookupPerIp: 3 } });
-    const b = instance({ db, config, limitPrefix: prefix, rateLimits: { lookupPerIp: 3 } });
+    const a = instance({ db: db(), config, limitPrefix: prefix, rateLimits: { lookupPerIp: 3 } });
+    const b = instance({ db: db(), config, limitPrefix: prefix, rateLimits: { lookupPerIp: 3 } });
     await connected(a);
     await connected(b);
 
@@ -83,15 +87,15 @@ describe.skipIf(!REDIS)('rate limits shared through Redis', () => {
     expect(Number(await redis.get(keys[0]!))).toBe(5);
 
     // Another installation (another prefix) on the same Redis counts apart.
-    const other = instance({ db, config, limitPrefix: `${prefix}other:`, rateLimits: { lookupPerIp: 3 } });
+    const other = instance({ db: db(), config, limitPrefix: `${prefix}other:`, rateLimits: { lookupPerIp: 3 } });
     await connected(other);
     expect((await request(other.app).post('/track')).status).toBe(403);
   });
 
   it('shares the Open311 per-key limit too, in a counter of its own', async () => {
     const config = { redisUrl: REDIS };
-    const a = instance({ db, config, limitPrefix: prefix, rateLimits: { open311PerKeyPerMinute: 2 } });
-    const b = instance({ db, config, limitPrefix: prefix, rateLimits: { open311PerKeyPerMinute: 2 } });
+    const a = instance({ db: db(), config, limitPrefix: prefix, rateLimits: { open311PerKeyPerMinute: 2 } });
+    const b = instance({ db: db(), config, limitPrefix: prefix, rateLimits: { open311PerKeyPerMinute: 2 } });
     await connected(a);
     await connected(b);
     const key = (await a.services.open311.createKey('共享限速', null)).key;
@@ -114,7 +118,7 @@ describe.skipIf(!REDIS)('rate limits shared through Redis', () => {
     const url = new URL(REDIS!);
     url.hostname = '127.0.0.1';
     url.port = String(port);
-    const t = instance({ db, config: { redisUrl: url.toString() }, limitPrefix: `${prefix}late:`, rateLimits: { lookupPerIp: 2 } });
+    const t = instance({ db: db(), config: { redisUrl: url.toString() }, limitPrefix: `${prefix}late:`, rateLimits: { lookupPerIp: 2 } });
     // Redis away: nothing is counted, nothing refused.
     for (let i = 0; i < 3; i++) expect((await request(t.app).post('/track')).status).toBe(403);
     expect((await request(t.app).get('/healthz')).status).toBe(503);
@@ -143,7 +147,7 @@ describe.skipIf(!REDIS)('rate limits shared through Redis', () => {
 
   it('closes its client: a closed instance holds no connection', async () => {
     const name = `mashang-test-${crypto.randomUUID()}`;
-    const t = buildApp({ db, config: { redisUrl: REDIS }, limitPrefix: prefix, redisClientName: name });
+    const t = buildApp({ db: db(), config: { redisUrl: REDIS }, limitPrefix: prefix, redisClientName: name });
     await connected(t);
     const connections = async () => ((await redis.sendCommand(['CLIENT', 'LIST'])) as string).split('\n').filter((l) => l.includes(` name=${name} `)).length;
     expect(await connections()).toBe(1);

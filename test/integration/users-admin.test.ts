@@ -6,7 +6,7 @@ import { agentFor, openForm } from '../helpers/forms.js';
 
 describe('admins manage users', () => {
   it('adds a township staff member who then sees only that township; bad input is refused beside the field', async () => {
-    const { app, services, db } = buildApp();
+    const { app, services, sql } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
     let csrf = await csrfFor(agent);
@@ -46,16 +46,16 @@ describe('admins manage users', () => {
       .send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812103' })
       .expect(303);
     const u = (await services.staff.sessionUser((await services.staff.findUser('wang.yd'))!.id))!;
-    const yandian = db.prepare("SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = '370812103'").pluck().all() as number[];
+    const yandian = await sql.column<number>("SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = '370812103' ORDER BY v.id");
     expect([...u.scope.villageIds].sort()).toEqual(yandian.sort());
     await signIn(app, 'wang.yd', 'town-password-1');
   });
 
   it('links a cadre user to a cadre profile by phone', async () => {
-    const { app, services, db } = buildApp();
+    const { app, services, sql } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
-    const v = aVillage(db);
-    aCadre(db, { villageId: v.id, phone: '19900007001' });
+    const v = await aVillage(sql);
+    await aCadre(sql, { villageId: v.id, phone: '19900007001' });
     const agent = await signIn(app, admin.username);
     const csrf = await csrfFor(agent);
     await agent
@@ -96,12 +96,12 @@ describe('admins manage users', () => {
   });
 
   it('scopes are chosen from lists of places and shown by name, not typed or listed as codes', async () => {
-    const { app, services, db } = buildApp();
+    const { app, services, sql } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
     const page = await agent.get('/admin/users').expect(200);
     expect(page.text).toContain('<input type="checkbox" name="towns" value="370812103">');
-    const shiCode = db.prepare("SELECT code FROM villages WHERE name = '史村'").pluck().get() as string;
+    const shiCode = (await sql.value<string>("SELECT code FROM villages WHERE name = '史村' ORDER BY id LIMIT 1"))!;
     expect(page.text).toContain(`<option value="${shiCode}">史村</option>`);
     const csrf = await csrfFor(agent);
     await agent

@@ -39,7 +39,9 @@ export function cadrePhotoRoutes(services: Services): Router {
   const router = Router();
   const photos = path.resolve(services.config.dataDir, 'cadres');
   router.get('/cadres/:id/photo.jpg', async (req, res) => {
-    const file = await services.cadres.photoFile(Number(req.params.id));
+    // a whole number a database column can hold, or no photo (PostgreSQL refuses NaN and 1e20 as a bigint)
+    const id = Number(req.params.id);
+    const file = Number.isSafeInteger(id) && id > 0 ? await services.cadres.photoFile(id) : undefined;
     if (!file) throw new NotFoundError('photo');
     res.set('Cache-Control', 'public, max-age=86400');
     res.type('image/jpeg').sendFile(path.join(photos, path.basename(file)));

@@ -211,7 +211,7 @@ export function caseOfficeRoutes(services: Services): Router {
 
   const caseId = (raw: unknown): number => {
     const id = Number(raw);
-    if (!Number.isInteger(id) || id < 1) throw new NotFoundError('case');
+    if (!Number.isSafeInteger(id) || id < 1) throw new NotFoundError('case');
     return id;
   };
 

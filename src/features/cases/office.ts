@@ -456,33 +456,44 @@ export function createCaseOffice(deps: {
       }
     },
 
-    /** Resolved cases with no rating close themselves REOPEN_DAYS after resolution (case.auto_closed). Returns how many. */
+    /** Cases in each state across the installation, from the summaries (for /metrics). */
+    stateCounts: () => repo.stateCounts('all'),
+
+    /**
+     * Resolved cases with no rating close themselves REOPEN_DAYS after resolution (case.auto_closed).
+     * Returns how many. One instance at a time runs it: another one running it gets 0.
+     */
     async autoClose(at: Date = now()): Promise<number> {
-      const cutoff = new Date(at.getTime() - REOPEN_DAYS * 24 * 3600 * 1000).toISOString();
-      let closed = 0;
-      for (const { id, version } of await repo.resolvedBefore(cutoff)) {
-        const iso = at.toISOString();
-        const done = await commit(async (record) => {
-          if (!(await repo.update({ id, version, state: 'closed', now: iso, closedAt: iso }))) return false;
-          await record({
-            caseId: id,
-            at: iso,
-            actor: 'system',
-            userId: null,
-            type: 'auto_closed',
-            fromState: 'resolved',
-            toState: 'closed',
-            public: true,
-            body: '',
-            data: null,
-          });
-          return true;
-        });
-        if (done) closed++;
-      }
-      return closed;
+      const job = await uow.exclusively('auto-close', () => closeResolved(at));
+      return job.ran ? job.value : 0;
     },
   };
+
+  async function closeResolved(at: Date): Promise<number> {
+    const cutoff = new Date(at.getTime() - REOPEN_DAYS * 24 * 3600 * 1000).toISOString();
+    let closed = 0;
+    for (const { id, version } of await repo.resolvedBefore(cutoff)) {
+      const iso = at.toISOString();
+      const done = await commit(async (record) => {
+        if (!(await repo.update({ id, version, state: 'closed', now: iso, closedAt: iso }))) return false;
+        await record({
+          caseId: id,
+          at: iso,
+          actor: 'system',
+          userId: null,
+          type: 'auto_closed',
+          fromState: 'resolved',
+          toState: 'closed',
+          public: true,
+          body: '',
+          data: null,
+        });
+        return true;
+      });
+      if (done) closed++;
+    }
+    return closed;
+  }
 }
 
 export type CaseOffice = ReturnType<typeof createCaseOffice>;

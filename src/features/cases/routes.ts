@@ -180,7 +180,7 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
 
   router.get('/track/:caseToken/photos/:photoId', async (req, res) => {
     const id = Number(req.params.photoId);
-    if (!Number.isInteger(id) || id < 1) throw new NotFoundError('photo');
+    if (!Number.isSafeInteger(id) || id < 1) throw new NotFoundError('photo');
     const photo = await services.cases.photo(String(req.params.caseToken), id);
     res.set('X-Robots-Tag', 'noindex');
     res.type(photo.mime).sendFile(photo.path);

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
+import { isUniqueViolation } from '../../db/database.js';
 import type { ThrottleService } from '../throttle/service.js';
 import type { z } from 'zod';
 import { AlreadyRatedError, NotFoundError, ReopenClosedError, SpamError, StaleVersionError, ValidationError, type FieldError } from '../../errors.js';
@@ -240,7 +241,7 @@ export function createCasesService(deps: {
     } catch (err) {
       photos.remove(files);
       // Two taps racing with the same key: the second finds the first's case.
-      if (input.idempotencyKey && String((err as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) {
+      if (input.idempotencyKey && isUniqueViolation(err)) {
         const existing = await repo.findByIdempotencyKey(input.idempotencyKey);
         if (existing) return { token: existing.token, trackingNo: existing.trackingNo, created: false };
       }

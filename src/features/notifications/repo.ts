@@ -92,6 +92,11 @@ export function createNotificationsRepo(db: Database) {
   };
 
   return {
+    /** Deliveries not yet done, by state (pending, sending): the outbox's backlog, read from its index. */
+    backlog: async () =>
+      db.all<{ state: DeliveryState; n: number }>(
+        sql`SELECT state, count(*) AS n FROM notification_deliveries WHERE state IN ('pending', 'sending') GROUP BY state ORDER BY state`,
+      ),
     cursor: async () =>
       (await db.get<{ lastEventId: number }>(sql`SELECT last_event_id AS "lastEventId" FROM notification_cursor WHERE name = 'case_events'`))?.lastEventId ?? 0,
     /** Moves the cursor forward (never back, whoever else moved it meanwhile). */

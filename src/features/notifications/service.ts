@@ -351,14 +351,18 @@ export function createNotificationsService(deps: {
     }
     running = (async () => {
       const report: DeliveryReport = { planned: 0, sent: 0, retry: 0, dead: 0, postponed: 0 };
-      do {
-        again = false;
-        report.planned += await plan();
-        for (const row of await repo.due(now().toISOString(), 100)) {
-          const outcome = await deliverOne(row);
-          if (outcome !== 'skipped') report[outcome]++;
-        }
-      } while (again);
+      // One instance at a time plans and sends (claims would keep a message from going twice anyway):
+      // another instance's round, when one is under way, covers this wake-up too.
+      await uow.exclusively('notifications', async () => {
+        do {
+          again = false;
+          report.planned += await plan();
+          for (const row of await repo.due(now().toISOString(), 100)) {
+            const outcome = await deliverOne(row);
+            if (outcome !== 'skipped') report[outcome]++;
+          }
+        } while (again);
+      });
       return report;
     })().finally(() => {
       running = undefined;
@@ -382,7 +386,7 @@ export function createNotificationsService(deps: {
   };
 
   const scoped = async (scope: Scope, id: number): Promise<DeliveryRow> => {
-    const row = Number.isInteger(id) && id > 0 ? await repo.byId(id) : undefined;
+    const row = Number.isSafeInteger(id) && id > 0 ? await repo.byId(id) : undefined;
     if (!row || !inScope(scope, row.villageId)) throw new NotFoundError('notification');
     return row;
   };
@@ -405,6 +409,11 @@ export function createNotificationsService(deps: {
   return {
     plan,
     deliverDue,
+    /** The outbox's backlog for /metrics: deliveries pending (waiting for their time) and being sent. */
+    async backlog(): Promise<{ pending: number; sending: number }> {
+      const rows = await repo.backlog();
+      return { pending: rows.find((r) => r.state === 'pending')?.n ?? 0, sending: rows.find((r) => r.state === 'sending')?.n ?? 0 };
+    },
     /** Resolves when no round is under way (a round that is running, finished). */
     settled: (): Promise<void> => (running ? running.then(() => undefined) : Promise.resolve()),
 
@@ -470,7 +479,7 @@ export function createNotificationsService(deps: {
 
     /** Stops a channel; its deliveries not yet sent end as dead (channel_removed). False when there is none. */
     async removeChannel(id: number): Promise<boolean> {
-      return Number.isInteger(id) && id > 0 && (await repo.removeChannel(id, now().toISOString()));
+      return Number.isSafeInteger(id) && id > 0 && (await repo.removeChannel(id, now().toISOString()));
     },
   };
 }

@@ -32,7 +32,8 @@ export function apiKeysAdminRoutes(services: Services & { open311: Open311Servic
 
   router.post('/apikeys/:id/revoke', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
-    const key = await services.open311.keyById(Number(req.params.id));
+    const id = Number(req.params.id);
+    const key = Number.isSafeInteger(id) && id > 0 ? await services.open311.keyById(id) : undefined;
     if (!key) throw new NotFoundError('api key');
     await services.open311.revokeKey(key.id);
     await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'apikey_revoked', target: `apikey:${key.id}`, detail: key.name });

@@ -211,7 +211,8 @@ export function createOpen311Service(deps: {
     /** A new key: returned once, kept only as its digest. ApiKeyNameError for a bad or taken name. */
     async createKey(name: string, createdBy: number | null): Promise<{ key: string; row: ApiKeyRow }> {
       const clean = name.normalize('NFKC').trim();
-      if (!clean) throw new ApiKeyNameError('required');
+      // a control character (a NUL, which PostgreSQL's text cannot hold) is no name
+      if (!clean || /\p{Cc}/u.test(clean)) throw new ApiKeyNameError('required');
       if (Array.from(clean).length > 40) throw new ApiKeyNameError('tooLong');
       if (await repo.byName(clean)) throw new ApiKeyNameError('taken');
       const key = `${KEY_PREFIX}${crypto.randomBytes(24).toString('base64url')}`;

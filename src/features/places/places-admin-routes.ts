@@ -11,7 +11,9 @@ const name = z
   .string()
   .trim()
   .min(1, { error: t('placesAdmin.nameRequired') })
-  .max(30, { error: t('placesAdmin.nameRequired') });
+  .max(30, { error: t('placesAdmin.nameRequired') })
+  // a control character (a NUL, which PostgreSQL's text cannot hold) is no name
+  .regex(/^\P{Cc}*$/u, { error: t('placesAdmin.nameRequired') });
 const centreForm = z.object({
   address: z
     .string()

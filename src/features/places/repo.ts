@@ -155,16 +155,32 @@ export function createPlacesRepo(db: Database) {
         sql`INSERT INTO plates (token, kind, household_id, village_id, issued_at) VALUES (${token}, 'household', ${householdId}, ${villageId}, ${at}) RETURNING id`,
       );
     },
-    /** Adds a household with its plate unless the village has that address; returns whether it was added. */
-    insertHouseholdIfNew: async (villageId: number, h: HouseholdFields, token: () => string) => {
-      const added = await db.get<{ id: number }>(
-        sql`INSERT INTO households (village_id, address, contact_name, contact_phone, notes)
-            VALUES (${villageId}, ${h.address}, ${h.contactName}, ${h.contactPhone}, ${h.notes})
-            ON CONFLICT (village_id, address) DO NOTHING RETURNING id`,
-      );
-      if (!added) return false;
-      await insertHouseholdPlate(token(), added.id, villageId);
-      return true;
+    /**
+     * Adds the households whose (village, address) is new, each with its plate (token(i) for rows[i]),
+     * a hundred rows a statement: a round trip per row would make a large import slow on PostgreSQL.
+     * Returns, for each row, whether it was added.
+     */
+    insertHouseholdsIfNew: async (rows: Array<HouseholdFields & { villageId: number }>, token: (i: number) => string): Promise<boolean[]> => {
+      const added: boolean[] = [];
+      for (let start = 0; start < rows.length; start += 100) {
+        const batch = rows.slice(start, start + 100);
+        const inserted = await db.all<{ id: number; villageId: number; address: string }>(
+          sql`INSERT INTO households (village_id, address, contact_name, contact_phone, notes)
+              VALUES ${sql.join(batch.map((h) => sql`(${h.villageId}, ${h.address}, ${h.contactName}, ${h.contactPhone}, ${h.notes})`))}
+              ON CONFLICT (village_id, address) DO NOTHING RETURNING id, village_id AS "villageId", address`,
+        );
+        const ids = new Map(inserted.map((r) => [`${r.villageId}|${r.address}`, r.id]));
+        const plates: RawBuilder<unknown>[] = [];
+        batch.forEach((h, i) => {
+          const key = `${h.villageId}|${h.address}`;
+          const id = ids.get(key);
+          ids.delete(key); // the same address twice: added once, then changed
+          added.push(id !== undefined);
+          if (id !== undefined) plates.push(sql`(${token(start + i)}, 'household', ${id}, ${h.villageId})`);
+        });
+        if (plates.length) await db.run(sql`INSERT INTO plates (token, kind, household_id, village_id) VALUES ${sql.join(plates)}`);
+      }
+      return added;
     },
     /** Changes the contact and notes of the household at this address. */
     updateHouseholdAt: async (villageId: number, h: HouseholdFields) =>

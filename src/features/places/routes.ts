@@ -69,7 +69,7 @@ export function householdVisitRoutes(services: Services): Router {
   router.post('/households/:id/visits', async (req, res) => {
     const user = res.locals.user as SignedInUser;
     const id = Number(req.params.id);
-    const file = Number.isInteger(id) ? await services.places.householdFile(user.scope, id) : undefined;
+    const file = Number.isSafeInteger(id) ? await services.places.householdFile(user.scope, id) : undefined;
     const token = file ? await services.places.activePlateToken(id) : undefined;
     if (!file || !token) throw new NotFoundError('household');
     const parsed = visitForm.safeParse(req.body ?? {});

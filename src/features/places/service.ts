@@ -117,7 +117,8 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
      */
     async upsertHouseholds<H extends HouseholdInput & { villageId: number }>(rows: H[], plateToken: (h: H) => string = () => newPlateToken()): Promise<void> {
       await uow.run(async () => {
-        for (const h of rows) if (!(await repo.insertHouseholdIfNew(h.villageId, h, () => plateToken(h)))) await repo.updateHouseholdAt(h.villageId, h);
+        const added = await repo.insertHouseholdsIfNew(rows, (i) => plateToken(rows[i]!));
+        for (const [i, h] of rows.entries()) if (!added[i]) await repo.updateHouseholdAt(h.villageId, h);
       });
     },
 

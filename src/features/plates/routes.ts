@@ -178,7 +178,7 @@ export function platesRoutes(services: Services): Router {
   router.get('/plates/households/:id/reissue', staffOnly, async (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
-    const h = await services.plates.household(user.scope, Number.isInteger(id) ? id : 0);
+    const h = await services.plates.household(user.scope, Number.isSafeInteger(id) ? id : 0);
     const village = (await services.places.villagesIn(user.scope)).find((v) => v.id === h.villageId)!;
     res.render('admin/confirm', {
       title: t('plates.reissueConfirmTitle'),
@@ -197,7 +197,7 @@ export function platesRoutes(services: Services): Router {
   router.post('/plates/households/:id/reissue', staffOnly, async (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
-    const { plateId } = await services.plates.reissue(user.scope, Number.isInteger(id) ? id : 0);
+    const { plateId } = await services.plates.reissue(user.scope, Number.isSafeInteger(id) ? id : 0);
     await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'plate_reissued', target: `household:${id}`, detail: plateCode(plateId) });
     const village = String(req.body?.village ?? '');
     res.redirect(303, /^\d{12}$/.test(village) ? `/admin/plates/village/${village}?reissued=1#h${id}` : '/admin/plates');

@@ -98,7 +98,7 @@ export function staffRoutes(services: Services): Router {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
     const active = req.body?.active === '1';
-    if (id !== user.id && Number.isInteger(id) && (await services.staff.setActive(id, active))) {
+    if (id !== user.id && Number.isSafeInteger(id) && (await services.staff.setActive(id, active))) {
       await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: active ? 'user_activated' : 'user_deactivated', target: `user:${id}` });
     }
     res.redirect(303, '/admin/users');

@@ -85,7 +85,7 @@ export function templatesRoutes(services: Services): Router {
   router.post('/templates/:id/delete', requireUser('admin', 'staff'), async (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
-    await services.templates.remove(Number.isInteger(id) ? id : 0, (await ownerOf(res)).owner);
+    await services.templates.remove(Number.isSafeInteger(id) ? id : 0, (await ownerOf(res)).owner);
     await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'template_deleted', target: `template:${id}` });
     res.redirect(303, '/admin/templates');
   });

@@ -12,6 +12,24 @@ export interface ThrottleRow {
 /** The `throttles` table: failure counts and locks by key (sign-in, case look-up). */
 export function createThrottleRepo(db: Database) {
   return {
+    /**
+     * One more hit of a rate-limit key (the `rate_limits` table): a window of `windowMs` starts at
+     * the first hit and when the last one has ended. One statement, so instances hitting the same key
+     * at once each get their own count.
+     */
+    limitHit: async (key: string, now: number, windowMs: number) =>
+      (await db.get<{ hits: number; resetAt: number }>(
+        sql`INSERT INTO rate_limits (key, hits, reset_at) VALUES (${key}, 1, ${now + windowMs})
+            ON CONFLICT (key) DO UPDATE SET
+              hits = CASE WHEN rate_limits.reset_at <= ${now} THEN 1 ELSE rate_limits.hits + 1 END,
+              reset_at = CASE WHEN rate_limits.reset_at <= ${now} THEN excluded.reset_at ELSE rate_limits.reset_at END
+            RETURNING hits, reset_at AS "resetAt"`,
+      ))!,
+    /** Takes one hit back (a request the limiter decided not to count after all). */
+    limitUndo: async (key: string) => db.run(sql`UPDATE rate_limits SET hits = hits - 1 WHERE key = ${key} AND hits > 0`),
+    limitClear: async (key: string) => db.run(sql`DELETE FROM rate_limits WHERE key = ${key}`),
+    /** Drops windows that ended before `now`; returns how many. */
+    limitPrune: async (now: number) => (await db.run(sql`DELETE FROM rate_limits WHERE reset_at <= ${now}`)).changes,
     get: async (key: string) =>
       db.get<ThrottleRow>(sql`SELECT failures, locked_until AS "lockedUntil", updated_at AS "updatedAt" FROM throttles WHERE key = ${key}`),
     set: async (key: string, failures: number, lockedUntil: number | null, now: number) =>

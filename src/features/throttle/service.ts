@@ -11,6 +11,24 @@ export const QUIET_RESET_MS = 24 * 3600_000;
 export function createThrottleService(repo: ThrottleRepo, uow: UnitOfWork, now: () => Date = () => new Date()) {
   return {
     /**
+     * Rate-limit windows in the database (when instances share no Redis): `hit` counts one request
+     * of `key` in a window of `windowMs` and says how many there were and when the window ends.
+     */
+    limits: {
+      hit: async (key: string, windowMs: number): Promise<{ hits: number; resetAt: Date }> => {
+        const r = await repo.limitHit(key, now().getTime(), windowMs);
+        return { hits: r.hits, resetAt: new Date(r.resetAt) };
+      },
+      undo: async (key: string): Promise<void> => {
+        await repo.limitUndo(key);
+      },
+      clear: async (key: string): Promise<void> => {
+        await repo.limitClear(key);
+      },
+      /** Forgets windows that have ended (a background job). */
+      prune: async (): Promise<number> => repo.limitPrune(now().getTime()),
+    },
+    /**
      * A throttle as it stands now: forgotten after a quiet day; with `afreshAfterLock`, counted from
      * zero again once its lock has expired.
      */
