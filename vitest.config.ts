@@ -28,7 +28,7 @@ export default defineConfig({
     // leaks between them, and the app's modules load once per worker instead of once per file.
     isolate: false,
     // the demo, seeded once through the import for the whole run (and on PostgreSQL into a template database)
-    globalSetup: ['test/helpers/seed-image.ts', ...(onPostgres ? ['test/helpers/pg-setup.ts'] : [])],
+    globalSetup: ['test/helpers/built.ts', 'test/helpers/seed-image.ts', ...(onPostgres ? ['test/helpers/pg-setup.ts'] : [])],
     testTimeout: 20_000,
   },
 });

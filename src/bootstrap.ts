@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { DatabaseProblem, migrate, openDb, optimize, type Db } from './db/index.js';
-import { checkSchema, checkStorage, schemaState } from './db/health.js';
+import { checkSchema, checkStorage, refuseOtherSchema, schemaState } from './db/health.js';
 import { postgresDatabase, postgresPool, sqliteDatabase, type Database } from './db/database.js';
 import { migratePostgres, postgresSchemaState } from './db/migrate-postgres.js';
 import { seedDemo, type SeedCounts } from './features/seed/service.js';
@@ -112,15 +112,7 @@ async function openPostgres(url: string, logger: Logger): Promise<Opened> {
     const createdDatabase = (await postgresSchemaState(pool)).applied.length === 0;
     const applied = await migratePostgres(pool);
     if (applied.length) logger.info({ applied }, 'migrations applied');
-    const { missing, unknown } = await postgresSchemaState(pool);
-    if (missing.length || unknown.length) {
-      throw new DatabaseProblem(
-        `The database ${dbPath} does not have the schema this version expects` +
-          (missing.length ? ` (missing migrations: ${missing.join(', ')})` : '') +
-          (unknown.length ? ` (migrations this version does not know: ${unknown.join(', ')}; was it written by a newer version?)` : '') +
-          '.',
-      );
-    }
+    refuseOtherSchema(dbPath, await postgresSchemaState(pool));
     return { database: postgresDatabase(pool), createdDatabase, dbPath, applied };
   } catch (err) {
     await pool.end().catch(() => undefined);

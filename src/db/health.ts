@@ -63,7 +63,11 @@ export function checkStorage(db: Db, file: string): void {
 /** After migrating: the database holds exactly the migrations this code knows. */
 export function checkSchema(db: Db, file: string): void {
   const where = fullPath(file);
-  const { missing, unknown } = schemaState(db);
+  refuseOtherSchema(where, schemaState(db));
+}
+
+/** Stops start-up when the database's migrations are not exactly this version's, saying which differ. */
+export function refuseOtherSchema(where: string, { missing, unknown }: { missing: string[]; unknown: string[] }): void {
   if (missing.length || unknown.length) {
     throw new DatabaseProblem(
       `The database ${where} does not have the schema this version expects` +

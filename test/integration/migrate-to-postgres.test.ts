@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { openDb, projectRoot, type Db } from '../../src/db/index.js';
 import { buildApp, type TestApp } from '../helpers/app.js';
 import { aCase } from '../helpers/cases.js';
 import { demoHousehold } from '../helpers/builders.js';
+import { cliJs } from '../helpers/built.js';
 import { urlWithDatabase } from '../helpers/engine.js';
 import { seededFile, tempDirs } from '../helpers/files.js';
 import { agentFor, openForm, postMultipart } from '../helpers/forms.js';
@@ -252,19 +253,7 @@ describe.skipIf(!url)('migrate-to-postgres: a SQLite installation copied into Po
   });
 
   it('the command: copies with --data-to and prints each table, never the password; refuses a used target and an unreachable one', async () => {
-    const cli = path.join(projectRoot, 'dist', 'src', 'cli', 'mashang.js');
-    const newest = (d: string): number =>
-      Math.max(
-        ...fs.readdirSync(d, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(d, e.name)) : fs.statSync(path.join(d, e.name)).mtimeMs)),
-      );
-    if (!fs.existsSync(cli) || newest(path.join(projectRoot, 'src')) > fs.statSync(cli).mtimeMs) {
-      try {
-        execFileSync(process.execPath, [path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: projectRoot });
-      } catch {
-        // a type error elsewhere (tsc -p . is its own check) still emits the JavaScript; a build that wrote nothing fails below
-      }
-      expect(fs.statSync(cli).mtimeMs).toBeGreaterThanOrEqual(newest(path.join(projectRoot, 'src', 'cli')));
-    }
+    const cli = cliJs;
     const dir = dirs.make('mashang-mig-');
     const file = path.join(dir, 'mashang.sqlite');
     const dataDir = path.join(dir, 'data');

@@ -1,29 +1,14 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/db/index.js';
 import { listBackups } from '../../src/db/backup.js';
 import { onPostgres } from '../helpers/engine.js';
 import { seededFile, tempDirs } from '../helpers/files.js';
-
-/** The built server, as `npm start` runs it; rebuilt first when a source file is newer. */
-const serverJs = path.join(projectRoot, 'dist', 'src', 'server.js');
-const newest = (dir: string): number =>
-  Math.max(
-    ...fs
-      .readdirSync(dir, { withFileTypes: true })
-      .map((e) => (e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs)),
-  );
-
-beforeAll(() => {
-  if (onPostgres) return;
-  if (!fs.existsSync(serverJs) || newest(path.join(projectRoot, 'src')) > fs.statSync(serverJs).mtimeMs) {
-    execFileSync(process.execPath, [path.join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: projectRoot });
-  }
-}, 120_000);
+import { freePort, serverJs } from '../helpers/built.js';
 
 const dirs = tempDirs();
 const children: ChildProcess[] = [];
@@ -31,14 +16,6 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
   dirs.cleanUp();
 });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 interface Running {
   child: ChildProcess;
