@@ -387,7 +387,10 @@ describe.skipIf(!url)('the PostgreSQL schema (db/migrations/postgres) means what
         await fileCases(db, 4, 400);
         await bothOk(db, 'DELETE FROM cases WHERE id = 401');
         // 011 and every migration after it
-        const rest = fs.readdirSync(migrationsDir).filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f) && f >= '011').sort();
+        const rest = fs
+          .readdirSync(migrationsDir)
+          .filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f) && f >= '011')
+          .sort();
         expect(rest.slice(0, 2)).toEqual(['011_case_summaries.sql', '012_inbox_indexes.sql']);
         expect(migrate(db)).toEqual(rest);
         expect(await migratePostgres(pgdb)).toEqual(rest);
