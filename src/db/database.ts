@@ -98,7 +98,11 @@ export function postgresPool(url: string, opts: { schema?: string; max?: number;
   const options = Object.entries(settings)
     .map(([k, v]) => `-c ${k}=${v}`)
     .join(' ');
-  return new pg.Pool({ connectionString: url, max: opts.max ?? 10, types: pgTypes, options: options || undefined });
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types: pgTypes, options: options || undefined });
+  // An idle connection the server ended (a restart, a failover, an administrator) leaves the pool;
+  // the next query opens a new one. Without a listener its error would end the process.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /**

@@ -7,6 +7,9 @@ import { createNotificationsService } from './service.js';
 import { notificationsRoutes } from './routes.js';
 import type { SmsProvider } from './providers.js';
 
+/** On PostgreSQL the outbox's cursor trails the newest events by this much (see settleMs). */
+const SETTLE_MS_POSTGRES = 30_000;
+
 interface Needs {
   cases: Pick<CasesService, 'eventsAfter'>;
   caseOffice?: Pick<CaseOffice, 'flagged'>;
@@ -25,6 +28,7 @@ export function notificationsServices({ database, uow, config, now, logger }: Se
     now,
     logger,
     sms,
+    settleMs: database.engine === 'postgres' ? SETTLE_MS_POSTGRES : 0,
   });
 }
 

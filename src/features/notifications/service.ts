@@ -98,9 +98,17 @@ export function createNotificationsService(deps: {
   sms?: SmsProvider;
   now?: () => Date;
   logger?: Logger;
+  /**
+   * How long after an event the cursor may pass it. On SQLite, writes are one at a time, so events
+   * become visible in the order of their ids: 0. On PostgreSQL two transactions may take ids 100 and
+   * 101 and commit 101 first: a cursor moved to 101 at once would never see 100. Transactions here
+   * last milliseconds; the cursor trails by this much.
+   */
+  settleMs?: number;
 }) {
   const { uow, repo, config } = deps;
   const now = deps.now ?? (() => new Date());
+  const settleMs = deps.settleMs ?? 0;
   const sms = deps.sms ?? smsProvider(config.notify.sms, deps.logger);
   const base = config.publicBaseUrl;
   const quiet = config.notify.sms.quietHours;
@@ -257,8 +265,17 @@ export function createNotificationsService(deps: {
         const events = await deps.cases.eventsAfter(await repo.cursor(), BATCH);
         let n = 0;
         for (const e of events) n += await deliveriesFor(e, at);
-        if (events.length) await repo.setCursor(events[events.length - 1]!.id);
-        return { count: n, more: events.length === BATCH };
+        // The cursor passes an event only when no transaction that could still commit an earlier one
+        // is open (see settleMs); until then the event is read again each round, and planning it
+        // again adds nothing (a delivery is unique per event, channel and recipient).
+        const settledBefore = new Date(now().getTime() - settleMs).toISOString();
+        let passed: number | undefined;
+        for (const e of events) {
+          if (e.at > settledBefore) break;
+          passed = e.id;
+        }
+        if (passed !== undefined) await repo.setCursor(passed);
+        return { count: n, more: events.length === BATCH && passed !== undefined };
       });
       added += count;
       if (!more) return added + (await flagDeliveries(now()));
