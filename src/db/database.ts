@@ -102,6 +102,9 @@ export function postgresPool(url: string, opts: { schema?: string; max?: number;
   // An idle connection the server ended (a restart, a failover, an administrator) leaves the pool;
   // the next query opens a new one. Without a listener its error would end the process.
   pool.on('error', () => undefined);
+  // The same for a connection in use (a query under way, a job's advisory lock): the pool stops
+  // listening to it when it hands it out, and the query or the job sees the failure itself.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

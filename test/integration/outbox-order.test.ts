@@ -66,4 +66,53 @@ describe.runIf(onPostgres)('the outbox on PostgreSQL, with events committed out 
     await services.notifications.deliverDue();
     expect(Number(await sql.value('SELECT count(*) FROM notification_deliveries'))).toBe(3);
   });
+
+  it("an event written with an old time (as a job's start) does not let the cursor pass an earlier one still being written", async () => {
+    const { services, sql, database } = buildApp();
+    const h = await demoHousehold(sql);
+    const plate = await services.places.plateByToken(h.token);
+    const filed = await services.cases.submit({
+      kind: 'help',
+      category: null,
+      item: null,
+      villageId: plate.villageId,
+      householdId: plate.householdId,
+      plateId: plate.plateId,
+      name: '李桂芳',
+      phone: '13912345678',
+      anonymous: false,
+      content: '家里的自来水管冻裂了，请帮忙联系维修',
+      callbackTime: 'any',
+      idempotencyKey: null,
+      photos: [],
+      notifySms: true,
+    });
+    await services.notifications.deliverDue();
+    // as when a while has passed: the cursor is past every event so far
+    await sql.run("UPDATE notification_cursor SET last_event_id = (SELECT max(id) FROM case_events) WHERE name = 'case_events'");
+    const caseId = Number(await sql.value('SELECT id FROM cases WHERE token = ?', filed.token));
+    const slow = await database.pool!.connect();
+    try {
+      await slow.query('BEGIN');
+      const { rows } = await slow.query<{ id: number }>(
+        `INSERT INTO case_events (case_id, at, actor, type, from_state, to_state, public, body)
+         VALUES ($1, $2, 'user', 'reply', NULL, NULL, 1, '已安排水务站明天上门') RETURNING id`,
+        [caseId, new Date().toISOString()],
+      );
+      const replyId = rows[0]!.id;
+      // a later event, committed first, whose time was taken ten minutes earlier
+      const old = new Date(Date.now() - 10 * 60_000).toISOString();
+      await sql.run(
+        `INSERT INTO case_events (case_id, at, actor, type, from_state, to_state, public, body) VALUES (?, ?, 'system', 'note', NULL, NULL, 0, '')`,
+        caseId,
+        old,
+      );
+      await services.notifications.deliverDue();
+      await slow.query('COMMIT');
+      await services.notifications.deliverDue();
+      expect(await sql.all('SELECT message FROM notification_deliveries WHERE event_id = ?', replyId)).toEqual([{ message: 'replied' }]);
+    } finally {
+      slow.release();
+    }
+  });
 });

@@ -99,16 +99,18 @@ export function createNotificationsService(deps: {
   now?: () => Date;
   logger?: Logger;
   /**
-   * How long after an event the cursor may pass it. On SQLite, writes are one at a time, so events
-   * become visible in the order of their ids: 0. On PostgreSQL two transactions may take ids 100 and
-   * 101 and commit 101 first: a cursor moved to 101 at once would never see 100. Transactions here
-   * last milliseconds; the cursor trails by this much.
+   * How long after this process first reads an event the cursor may pass it. On SQLite, writes are
+   * one at a time, so events become visible in the order of their ids: 0. On PostgreSQL two
+   * transactions may take ids 100 and 101 and commit 101 first: a cursor moved to 101 at once would
+   * never see 100. Transactions here last milliseconds; the cursor trails by this much.
    */
   settleMs?: number;
 }) {
   const { uow, repo, config } = deps;
   const now = deps.now ?? (() => new Date());
   const settleMs = deps.settleMs ?? 0;
+  /** events read but not yet passed by the cursor, with when they were first read (ms) */
+  const firstSeen = new Map<number, number>();
   const sms = deps.sms ?? smsProvider(config.notify.sms, deps.logger);
   const base = config.publicBaseUrl;
   const quiet = config.notify.sms.quietHours;
@@ -268,13 +270,19 @@ export function createNotificationsService(deps: {
         // The cursor passes an event only when no transaction that could still commit an earlier one
         // is open (see settleMs); until then the event is read again each round, and planning it
         // again adds nothing (a delivery is unique per event, channel and recipient).
-        const settledBefore = new Date(now().getTime() - settleMs).toISOString();
+        // When this process first saw an event (at or after its commit), not the event's own time: a
+        // job may write many events with the time it started.
+        const t = Date.now();
         let passed: number | undefined;
         for (const e of events) {
-          if (e.at > settledBefore) break;
+          if (!firstSeen.has(e.id)) firstSeen.set(e.id, t);
+          if (t - firstSeen.get(e.id)! < settleMs) break;
           passed = e.id;
         }
-        if (passed !== undefined) await repo.setCursor(passed);
+        if (passed !== undefined) {
+          await repo.setCursor(passed);
+          for (const id of firstSeen.keys()) if (id <= passed) firstSeen.delete(id);
+        }
         return { count: n, more: events.length === BATCH && passed !== undefined };
       });
       added += count;

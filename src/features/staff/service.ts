@@ -63,7 +63,9 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
    * minutes. `succeeded()` lifts this source's count (and the account's, unless it is locked).
    */
   const passGate = async (username: string, ip: string, trustedDevice: string | undefined) => {
-    const name = username.trim().toLowerCase();
+    // Counted per account as the database finds it: on PostgreSQL a username matches whatever its
+    // case, width or letter variant (ａｄｍｉｎ, 𝐚dmin), so those spellings must share one count.
+    const name = username.normalize('NFKC').trim().toLowerCase();
     const pairKey = `login:${name}:${trustedDevice ? `device:${sha256(trustedDevice)}` : `ip:${ip}`}`;
     const accountKey = `login:${name}`;
     const refused = (wait: number) => ({ wait, succeeded: async () => undefined });
