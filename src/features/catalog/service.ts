@@ -130,7 +130,7 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
     },
     /** The themes (主题分类) items are filed under, in the order villagers see them; codes are kept. */
     async saveThemes(list: ReadonlyArray<{ code: string; name: string }>): Promise<void> {
-      await repo.saveThemes(list);
+      await uow.run(() => repo.saveThemes(list));
       cache = undefined;
     },
     async themes(): Promise<ThemeCount[]> {

@@ -7,8 +7,8 @@ import { staffRoutes } from './routes.js';
 interface Needs {
   throttle: ThrottleService;
 }
-const services = ({ database, now, scryptCost }: ServiceContext, { throttle }: Needs) => ({
-  staff: createStaffService(createStaffRepo(database), throttle, now, scryptCost),
+const services = ({ database, uow, now, scryptCost }: ServiceContext, { throttle }: Needs) => ({
+  staff: createStaffService(createStaffRepo(database), throttle, uow, now, scryptCost),
 });
 
 /** Back-office users, their scopes, sign-in and the audit log; admins manage users at /admin/users. */

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { dummyHash, hashPassword as hashAt, randomPassword, SCRYPT_COST, verifyPassword } from './passwords.js';
 import type { Role, ScopeLevel, StaffRepo, UserRow } from './repo.js';
 import type { Scope } from '../../domain/scope.js';
+import type { UnitOfWork } from '../../db/unit-of-work.js';
 
 export type { Role } from './repo.js';
 import type { ThrottleService } from '../throttle/service.js';
@@ -40,7 +41,13 @@ export interface SignedInUser {
   scope: Scope;
 }
 
-export function createStaffService(repo: StaffRepo, throttle: ThrottleService, now: () => Date = () => new Date(), scryptCost = SCRYPT_COST) {
+/**
+ * The name a sign-in is counted under: as the database finds the account (on PostgreSQL a username
+ * matches whatever its case, width or letter variant, ａｄｍｉｎ or 𝐚dmin), so those spellings share one count.
+ */
+export const accountName = (username: string): string => username.normalize('NFKC').trim().toLowerCase();
+
+export function createStaffService(repo: StaffRepo, throttle: ThrottleService, uow: UnitOfWork, now: () => Date = () => new Date(), scryptCost = SCRYPT_COST) {
   const hashPassword = (password: string) => hashAt(password, scryptCost);
   // Spent on unknown usernames too, so timing does not tell which accounts exist.
   const DUMMY_HASH = dummyHash(scryptCost);
@@ -63,9 +70,7 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
    * minutes. `succeeded()` lifts this source's count (and the account's, unless it is locked).
    */
   const passGate = async (username: string, ip: string, trustedDevice: string | undefined) => {
-    // Counted per account as the database finds it: on PostgreSQL a username matches whatever its
-    // case, width or letter variant (ａｄｍｉｎ, 𝐚dmin), so those spellings must share one count.
-    const name = username.normalize('NFKC').trim().toLowerCase();
+    const name = accountName(username);
     const pairKey = `login:${name}:${trustedDevice ? `device:${sha256(trustedDevice)}` : `ip:${ip}`}`;
     const accountKey = `login:${name}`;
     const refused = (wait: number) => ({ wait, succeeded: async () => undefined });
@@ -129,21 +134,27 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
       cadreId?: number | null;
       scopes?: Array<{ level: ScopeLevel; code: string }>;
     }): Promise<number> {
-      const id = await repo.insert({ ...u, passwordHash: await hashPassword(u.password) });
-      for (const s of u.scopes ?? []) await repo.addScope(id, s.level, s.code);
-      return id;
+      // hashed before the transaction: it holds nothing open while scrypt runs
+      const passwordHash = await hashPassword(u.password);
+      return uow.run(async () => {
+        const id = await repo.insert({ ...u, passwordHash });
+        for (const s of u.scopes ?? []) await repo.addScope(id, s.level, s.code);
+        return id;
+      });
     },
 
     findUser: (username: string) => repo.findByUsername(username),
     list: () => repo.list(),
     /** Activates or deactivates a user; a deactivated user's sessions end at once. */
     async setActive(id: number, active: boolean): Promise<boolean> {
-      const changed = await repo.setActive(id, active);
-      if (changed && !active) {
-        await repo.endSessions(id, null);
-        await repo.forgetDevices(id);
-      }
-      return changed;
+      return uow.run(async () => {
+        const changed = await repo.setActive(id, active);
+        if (changed && !active) {
+          await repo.endSessions(id, null);
+          await repo.forgetDevices(id);
+        }
+        return changed;
+      });
     },
     /** Removes expired back-office sessions and forgotten throttles; returns how many sessions. */
     async pruneSessions(): Promise<number> {
@@ -196,9 +207,12 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
       if (gate.wait > 0) return { retryAfterMinutes: gate.wait };
       if (!(await verifyPassword(currentPassword, u.passwordHash))) return 'wrong';
       await gate.succeeded();
-      await repo.setPassword(userId, await hashPassword(next));
-      await repo.endSessions(userId, keepSid);
-      await repo.forgetDevices(userId);
+      const passwordHash = await hashPassword(next);
+      await uow.run(async () => {
+        await repo.setPassword(userId, passwordHash);
+        await repo.endSessions(userId, keepSid);
+        await repo.forgetDevices(userId);
+      });
       return 'changed';
     },
 
@@ -206,10 +220,13 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, n
     async setPassword(username: string, password: string): Promise<boolean> {
       const u = await repo.findByUsername(username);
       if (!u) return false;
-      await repo.setPassword(u.id, await hashPassword(password));
-      await repo.endSessions(u.id, null);
-      await repo.forgetDevices(u.id);
-      await throttle.clear(`login:${u.username.toLowerCase()}`);
+      const passwordHash = await hashPassword(password);
+      await uow.run(async () => {
+        await repo.setPassword(u.id, passwordHash);
+        await repo.endSessions(u.id, null);
+        await repo.forgetDevices(u.id);
+        await throttle.clear(`login:${accountName(u.username)}`);
+      });
       return true;
     },
 
