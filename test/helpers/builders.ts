@@ -43,12 +43,15 @@ export async function aHousehold(sql: TestSql, o: { villageId: number; address?:
   return { id, address, token };
 }
 
+/** Phones of builders' cadres, one each: a cadre is known by their phone (a unique key). */
+let cadrePhones = 0;
+
 export async function aCadre(sql: TestSql, o: { villageId: number; name?: string; role?: string; phone?: string; dutyHours?: string }) {
   const { id } = (await sql.get<{ id: number }>(
     'INSERT INTO cadres (name, role, phone, duty_hours) VALUES (?, ?, ?, ?) RETURNING id',
     o.name ?? '周明远',
     o.role ?? 'grid_worker',
-    o.phone ?? '19900008888',
+    o.phone ?? `1995${String(++cadrePhones).padStart(7, '0')}`,
     o.dutyHours ?? '工作日 8:30-17:30',
   ))!;
   await sql.run('INSERT INTO cadre_villages (cadre_id, village_id) VALUES (?, ?)', id, o.villageId);

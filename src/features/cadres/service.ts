@@ -2,6 +2,7 @@ import { inScope, type Scope } from '../../domain/scope.js';
 import { telHref } from '../../domain/phone.js';
 import type { CadresRepo, Cadre, CadreRole, CadreServing } from './repo.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
+import { isUniqueViolation } from '../../db/database.js';
 export type { CadreRole, CadreServing } from './repo.js';
 import { CadreElsewhereError, ConflictError, NotFoundError } from '../../errors.js';
 
@@ -45,17 +46,31 @@ export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
      */
     async add(scope: Scope, villageId: number, input: CadreInput): Promise<{ id: number; villageCodes: string[] }> {
       if (!inScope(scope, villageId)) throw new NotFoundError('village');
-      return uow.run(async () => {
-        let id = await repo.idByPhone(input.phone);
-        if (id === undefined) id = await repo.insert(input);
-        else {
-          const serves = await repo.villagesOf(id);
-          if (serves.length > 0 && !serves.some((v) => inScope(scope, v))) throw new CadreElsewhereError(id, await repo.villageCodesOf(id));
-          await repo.update(id, input);
-        }
-        await repo.link(id, villageId);
-        return { id, villageCodes: await repo.villageCodesOf(id) };
-      });
+      const attempt = () =>
+        uow.run(async () => {
+          let id = await repo.idByPhone(input.phone);
+          if (id === undefined) id = await repo.insert(input);
+          else {
+            const serves = await repo.villagesOf(id);
+            if (serves.length > 0 && !serves.some((v) => inScope(scope, v))) throw new CadreElsewhereError(id, await repo.villageCodesOf(id));
+            await repo.update(id, input);
+          }
+          await repo.link(id, villageId);
+          return { id, villageCodes: await repo.villageCodesOf(id) };
+        });
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+      // Another request added a cadre with this phone between the look-up and the insert: this one
+      // now finds them and links them, as it would have a moment later.
+      try {
+        return await attempt();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ConflictError('phone taken');
+        throw err;
+      }
     },
 
     /** The cadre with this phone, if any. */
@@ -95,7 +110,13 @@ export function createCadresService(repo: CadresRepo, uow: UnitOfWork) {
       await manageable(scope, id);
       const other = await repo.idByPhone(input.phone);
       if (other !== undefined && other !== id) throw new ConflictError('phone taken');
-      await repo.update(id, input);
+      try {
+        await repo.update(id, input);
+      } catch (err) {
+        // given to another cadre between the look-up and the update
+        if (isUniqueViolation(err)) throw new ConflictError('phone taken');
+        throw err;
+      }
     },
 
     /**

@@ -4,6 +4,7 @@ import type { HouseholdFile, HouseholdRecord, PlaceRow, PlacesRepo, PlateView, V
 export type { HouseholdRecord, PlateView } from './repo.js';
 import { isPlateTokenShape, newPlateToken } from './tokens.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
+import { isUniqueViolation } from '../../db/database.js';
 import { ConflictError } from '../../errors.js';
 
 export type { PlaceRow } from './repo.js';
@@ -16,6 +17,19 @@ export interface HouseholdInput {
 }
 
 const PLATE_CACHE_LIMIT = 20_000;
+
+/**
+ * A write after a check for its duplicate: another request may write the same key in between, and
+ * the database's unique key then refuses this one. That is the same conflict the check reports.
+ */
+async function unlessTaken<T>(what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError(what);
+    throw err;
+  }
+}
 
 export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
   // Every scan reads a plate; plates change rarely. Cached look-ups are dropped whenever the
@@ -66,7 +80,7 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
     async addVillage(townCode: string, code: string, name: string): Promise<number> {
       const townId = await repo.townId(townCode);
       if (townId === undefined || !code.startsWith(townCode) || (await repo.villageCodeTaken(code))) throw new ConflictError('village code');
-      return uow.run(() => repo.insertVillage(townId, code, name, newPlateToken()));
+      return unlessTaken('village code', () => uow.run(() => repo.insertVillage(townId, code, name, newPlateToken())));
     },
 
     /** Households of a village in the caller's scope, searched by address or contact. */
@@ -80,14 +94,14 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
       const current = await repo.household(id);
       if (!current || !inScope(scope, current.villageId)) throw new NotFoundError('household');
       if (await repo.addressTaken(current.villageId, h.address, id)) throw new ConflictError('address taken');
-      await repo.updateHousehold(id, h);
+      await unlessTaken('address taken', () => repo.updateHousehold(id, h));
     },
 
     /** Adds a household with its plate, in one transaction. */
     async addHousehold(scope: Scope, villageId: number, h: HouseholdInput): Promise<number> {
       if (!inScope(scope, villageId)) throw new NotFoundError('village');
       if (await repo.addressTaken(villageId, h.address, 0)) throw new ConflictError('address taken');
-      return uow.run(() => repo.insertHousehold(villageId, h, newPlateToken()));
+      return unlessTaken('address taken', () => uow.run(() => repo.insertHousehold(villageId, h, newPlateToken())));
     },
 
     /** Records a visit (走访) to a household in the user's scope. */
