@@ -111,11 +111,12 @@ async function probeDatabase(database: Database, onStorageError: () => void): Pr
   try {
     if (database.sqlite) probeWrite(database.sqlite);
     else {
-      // a standby, or a server set read-only, answers reads but refuses every write
-      const { rows } = await database.pool!.query<{ standby: boolean; readOnly: string }>(
-        `SELECT pg_is_in_recovery() AS standby, current_setting('default_transaction_read_only') AS "readOnly"`,
-      );
-      if (rows[0]?.standby || rows[0]?.readOnly === 'on') return { ok: false, schema, problem: 'not_writable' };
+      // A committed write, not a look at settings: a standby, a server or database set read-only,
+      // a role without write rights and a disk with no room for the WAL all answer reads but
+      // refuse this (the one row of health_checks, migration 016).
+      await database.pool!.query(`INSERT INTO health_checks (id, checked_at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, [
+        new Date().toISOString(),
+      ]);
     }
   } catch (err) {
     if (isStorageError(err)) onStorageError();

@@ -167,4 +167,45 @@ describe.runIf(onPostgres)('GET /healthz on PostgreSQL, about the server', () =>
       await readOnly.close();
     }
   });
+
+  it('when the app connects as a role that may read but not write, then 503 not_writable (no setting says read-only)', async () => {
+    const { sql } = buildApp();
+    const name = (await sql.value<string>('SELECT current_database()'))!;
+    const role = `mashang_reader_${process.pid}_${Date.now().toString(36)}`;
+    await sql.run(`CREATE ROLE ${role} LOGIN`);
+    await sql.run(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+    const url = new URL(urlWithDatabase(process.env.MASHANG_TEST_DATABASE_URL!, name));
+    url.username = role;
+    const reader = postgresDatabase(postgresPool(url.toString(), { max: 2 }));
+    try {
+      await expect(testSql(reader).run('UPDATE towns SET name = name')).rejects.toMatchObject({ code: '42501' });
+      const { app } = buildApp({ db: reader, config: { secret: 's'.repeat(32) } });
+      const h = await demoHousehold(testSql(reader));
+      await request(app).get(`/p/${h.token}`).expect(200);
+      const res = await request(app).get('/healthz').expect(503);
+      expect(res.body).toMatchObject({ status: 'unavailable', problem: 'not_writable' });
+    } finally {
+      await reader.close();
+      await sql.run(`DROP OWNED BY ${role}`);
+      await sql.run(`DROP ROLE ${role}`);
+    }
+  });
+
+  it('each probe commits its write: the health row carries the time of the last one', async () => {
+    const database = freshPostgresDatabase();
+    try {
+      let t = 0;
+      const health = createHealth(database, { ttlMs: 5000, now: () => t });
+      const before = Date.now();
+      expect((await health.check()).ok).toBe(true);
+      const first = (await testSql(database).value<string>('SELECT checked_at FROM health_checks WHERE id = 1'))!;
+      expect(Date.parse(first)).toBeGreaterThanOrEqual(before - 1000);
+      await new Promise((r) => setTimeout(r, 5));
+      t = 5000;
+      expect((await health.check()).ok).toBe(true);
+      expect(await testSql(database).value<string>('SELECT checked_at FROM health_checks WHERE id = 1')).not.toBe(first);
+    } finally {
+      await database.close();
+    }
+  });
 });
