@@ -162,7 +162,8 @@ async function freshDatabase(): Promise<Where> {
 }
 
 function openDatabase(where: Where): Database {
-  if (where.engine === 'postgres') return postgresDatabase(postgresPool(where.target, { max: 4 }));
+  // filling a million cases takes statements longer than a request's limit
+  if (where.engine === 'postgres') return postgresDatabase(postgresPool(where.target, { max: 4, timeouts: { statementMs: 0, idleInTransactionMs: 0 } }));
   return sqliteDatabase(openDb(where.target));
 }
 

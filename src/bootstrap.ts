@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { DatabaseProblem, migrate, openDb, optimize, type Db } from './db/index.js';
 import { checkSchema, checkStorage, refuseOtherSchema, schemaState } from './db/health.js';
-import { postgresDatabase, postgresPool, sqliteDatabase, type Database } from './db/database.js';
+import { postgresDatabase, postgresPool, sqliteDatabase, type Database, type PostgresTimeouts } from './db/database.js';
 import { migratePostgres, postgresSchemaState } from './db/migrate-postgres.js';
 import { seedDemo, type SeedCounts } from './features/seed/service.js';
 import { createServices, type Services } from './services.js';
@@ -78,8 +78,11 @@ export interface Opened {
  * The configured database, checked and migrated: PostgreSQL when MASHANG_DATABASE_URL is set, else
  * the SQLite file MASHANG_DB. The server and every command of the command line open it this way.
  */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dbFile'>, logger: Logger): Promise<Opened> {
-  return config.databaseUrl ? openPostgres(config.databaseUrl, logger) : openSqlite(config.dbFile, logger);
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dbFile'> & Partial<Pick<Config, 'databaseTimeouts'>>,
+  logger: Logger,
+): Promise<Opened> {
+  return config.databaseUrl ? openPostgres(config.databaseUrl, logger, config.databaseTimeouts) : openSqlite(config.dbFile, logger);
 }
 
 function openSqlite(file: string, logger: Logger): Opened {
@@ -105,9 +108,9 @@ export function describePostgres(url: string): string {
   return `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`;
 }
 
-async function openPostgres(url: string, logger: Logger): Promise<Opened> {
+async function openPostgres(url: string, logger: Logger, timeouts?: PostgresTimeouts): Promise<Opened> {
   const dbPath = describePostgres(url);
-  const pool = postgresPool(url);
+  const pool = postgresPool(url, { timeouts });
   try {
     const createdDatabase = (await postgresSchemaState(pool)).applied.length === 0;
     const applied = await migratePostgres(pool);

@@ -17,6 +17,9 @@ const schema = z
     HOST: z.string().min(1).default('127.0.0.1'),
     MASHANG_DB: z.string().min(1).default('db/mashang.sqlite'),
     MASHANG_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL (leave it unset for SQLite in MASHANG_DB)' }).optional(),
+    MASHANG_DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+    MASHANG_DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
+    MASHANG_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
     MASHANG_DATA_DIR: z.string().min(1).default('data'),
     PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
     MASHANG_ADMIN_PASSWORD: z
@@ -119,6 +122,12 @@ const schema = z
       dbFile: env.MASHANG_DB,
       /** PostgreSQL instead of the SQLite file when set */
       databaseUrl: env.MASHANG_DATABASE_URL,
+      /** PostgreSQL's limits in ms (0: none): opening a connection, one statement, a transaction left idle */
+      databaseTimeouts: {
+        connectMs: env.MASHANG_DATABASE_CONNECT_TIMEOUT_MS,
+        statementMs: env.MASHANG_DATABASE_STATEMENT_TIMEOUT_MS,
+        idleInTransactionMs: env.MASHANG_DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      },
       dataDir: env.MASHANG_DATA_DIR,
       publicBaseUrl,
       adminPassword: env.MASHANG_ADMIN_PASSWORD,

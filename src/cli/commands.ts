@@ -437,7 +437,8 @@ async function migrateToPostgres(dbFile: string, dataDir: string, url: string, d
     return 1;
   }
   const db = openForReading(dbFile);
-  const pool = postgresPool(url, { max: 2 });
+  // the copy is one long transaction: no statement or idle limit (it sets its own as well)
+  const pool = postgresPool(url, { max: 2, timeouts: { statementMs: 0, idleInTransactionMs: 0 } });
   // an idle connection the server drops must not crash the command: the query in progress fails instead
   pool.on('error', () => undefined);
   const started = Date.now();

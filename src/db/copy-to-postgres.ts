@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Db } from './index.js';
 import { migratePostgres, postgresSchemaState, syncIdentities } from './migrate-postgres.js';
+import { UNLIMITED_IN_TRANSACTION } from './database.js';
 
 /** One table's figures on both sides after the copy. */
 export interface TableCopy {
@@ -234,7 +235,9 @@ async function copyTables(db: Db, c: pg.PoolClient, tables: string[], log: (line
     if (differ.length) throw new CopyProblem(`table ${t}: the columns ${differ.join(', ')} are not on both sides`);
   }
 
-  await c.query('BEGIN');
+  // one transaction for the whole copy: its statements (a million rows' checksum) and the pauses
+  // between them (reading the SQLite file, copying photos) may outlast the pool's limits
+  await c.query(`BEGIN; ${UNLIMITED_IN_TRANSACTION}`);
   // Counters, summaries and append-only guards are kept by triggers: the copy brings their rows as
   // they are, so the triggers stay off while it runs. Foreign keys stay on (they are not user triggers).
   for (const table of tables) await c.query(`ALTER TABLE ${q(table)} DISABLE TRIGGER USER`);

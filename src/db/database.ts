@@ -89,22 +89,55 @@ const pgTypes = {
   },
 } as pg.CustomTypesConfig;
 
+/** How long PostgreSQL may take, in ms (0: no limit). The server's are configurable (MASHANG_DATABASE_*_TIMEOUT_MS). */
+export interface PostgresTimeouts {
+  /** a connection being opened (the server unreachable, or not answering) */
+  connectMs: number;
+  /** one statement: a runaway query is cancelled (57014) instead of holding its connection */
+  statementMs: number;
+  /** a transaction left open with nothing running: the server ends that session */
+  idleInTransactionMs: number;
+}
+
+export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 10_000, statementMs: 30_000, idleInTransactionMs: 60_000 };
+
+/** Lifts the statement and idle-in-transaction limits for the rest of the transaction just begun (migrations, the copy). */
+export const UNLIMITED_IN_TRANSACTION = 'SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0';
+
 /**
  * A pool on `url`; `schema` puts every connection's tables in that schema, `settings` are set on
  * each connection (tests: `synchronous_commit: 'off'`, as their databases are thrown away).
+ * `timeouts` (default DEFAULT_POSTGRES_TIMEOUTS) are set with SET on each new connection rather
+ * than as start-up parameters, which PgBouncer refuses.
  */
-export function postgresPool(url: string, opts: { schema?: string; max?: number; settings?: Record<string, string> } = {}): pg.Pool {
+export function postgresPool(
+  url: string,
+  opts: { schema?: string; max?: number; settings?: Record<string, string>; timeouts?: Partial<PostgresTimeouts> } = {},
+): pg.Pool {
   const settings = { ...(opts.schema ? { search_path: opts.schema } : {}), ...opts.settings };
   const options = Object.entries(settings)
     .map(([k, v]) => `-c ${k}=${v}`)
     .join(' ');
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types: pgTypes, options: options || undefined });
+  const timeouts = { ...DEFAULT_POSTGRES_TIMEOUTS, ...opts.timeouts };
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    types: pgTypes,
+    options: options || undefined,
+    connectionTimeoutMillis: timeouts.connectMs,
+  });
   // An idle connection the server ended (a restart, a failover, an administrator) leaves the pool;
   // the next query opens a new one. Without a listener its error would end the process.
   pool.on('error', () => undefined);
-  // The same for a connection in use (a query under way, a job's advisory lock): the pool stops
-  // listening to it when it hands it out, and the query or the job sees the failure itself.
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  const limits = `SET statement_timeout = ${Math.max(0, Math.round(timeouts.statementMs))}; SET idle_in_transaction_session_timeout = ${Math.max(0, Math.round(timeouts.idleInTransactionMs))}`;
+  pool.on('connect', (client) => {
+    // The same for a connection in use (a query under way, a job's advisory lock): the pool stops
+    // listening to it when it hands it out, and the query or the job sees the failure itself.
+    client.on('error', () => undefined);
+    // Queued before the query the connection was opened for, so every statement runs under them.
+    // Should it fail, the connection is broken and that query fails too.
+    client.query(limits).catch(() => undefined);
+  });
   return pool;
 }
 
@@ -189,8 +222,17 @@ function wrap(engine: Engine, root: QueryBuilder, raw: { sqlite?: Db; pool?: pg.
         const client = await raw.pool.connect();
         const key = String(jobLockKey(job));
         try {
-          if (opts.wait) await client.query('SELECT pg_advisory_lock($1::bigint)', [key]);
-          else {
+          if (opts.wait) {
+            // Waiting for another instance's run (a new installation being set up) may take longer
+            // than any statement should: the limit is lifted for this one wait. A session-level
+            // lock taken in a transaction outlives its commit.
+            try {
+              await client.query(`BEGIN; SET LOCAL statement_timeout = 0; SELECT pg_advisory_lock(${key}::bigint); COMMIT`);
+            } catch (err) {
+              await client.query('ROLLBACK').catch(() => undefined);
+              throw err;
+            }
+          } else {
             const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]);
             if (!rows[0]?.locked) return { ran: false };
           }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { migrationsDir } from './index.js';
+import { UNLIMITED_IN_TRANSACTION } from './database.js';
 
 /** A pool, or one connection already taken from it (or a client of its own). */
 export type PgConnectable = pg.Pool | pg.PoolClient | pg.Client;
@@ -33,7 +34,9 @@ export async function migratePostgres(db: PgConnectable, dir = path.join(migrati
   const applied: string[] = [];
   try {
     const inTransaction = async <T>(fn: () => Promise<T>): Promise<T> => {
-      await client.query('BEGIN');
+      // a migration (an index over a million cases), or the wait for another instance's, may take
+      // longer than any request's statement should
+      await client.query(`BEGIN; ${UNLIMITED_IN_TRANSACTION}`);
       try {
         await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
         const result = await fn();
