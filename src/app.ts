@@ -20,6 +20,7 @@ import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, databaseLimitStore, DEFAULT_RATE_LIMITS, limitStores, type RateLimitSettings } from './http/rate-limits.js';
 import { localState, type SharedState } from './http/shared-state.js';
 import { createMetrics, serviceCollectors, type MetricsOptions } from './http/metrics.js';
+import { refuseNul } from './http/input.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -72,6 +73,9 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   const stores = limitStores(limitStore, logger);
   // APIs answer in their own shape and authenticate by key: mounted before the CSRF and session set-up.
   for (const feature of FEATURES) if (feature.api) app.use(feature.api(services, { limitSettings, limitStores: stores, logger }));
+  // U+0000 in any other request's path or query is refused here, before a session or a page reads it
+  // (the APIs refuse it themselves, in their own shape; bodies are guarded as they are read).
+  app.use(refuseNul);
   const secure = config.publicBaseUrl.startsWith('https:');
   // The signing secret may live in the database: read on the first request that needs it.
   const { protect } = setUpCsrf(app, { secret: services.secret, secure });

@@ -108,3 +108,10 @@ export class UploadError extends AppError {
     super('Upload could not be read', 400);
   }
 }
+
+/** Text holding U+0000 (a NUL), which PostgreSQL cannot store: the request is refused before anything reads it. */
+export class NulInputError extends AppError {
+  constructor() {
+    super('Input holds a NUL character', 400);
+  }
+}

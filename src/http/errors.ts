@@ -9,6 +9,7 @@ import {
   AppError,
   ConflictError,
   CsrfError,
+  NulInputError,
   NotFoundError,
   ReopenClosedError,
   SpamError,
@@ -48,6 +49,7 @@ export function conflictText(err: ConflictError, t: Translate, audience: Audienc
 export function errorPage(err: unknown, status: number, t: Translate, audience: Audience): ErrorPage {
   if (err instanceof CsrfError) return { title: t('errors.csrfTitle'), body: t('errors.csrfBody') };
   if (err instanceof UploadError) return { title: t('errors.uploadTitle'), body: t('errors.uploadBody') };
+  if (err instanceof NulInputError) return { title: t('errors.badRequestTitle'), body: t('errors.nulBody') };
   if (err instanceof SpamError) return { title: t('errors.badRequestTitle'), body: t('errors.badRequestBody') };
   if (err instanceof ValidationError && err.errors.length > 0) return { title: t('errors.badRequestTitle'), body: err.errors.map((e) => e.text).join(' ') };
   if (err instanceof ConflictError) return { title: t('errors.conflictTitle'), body: conflictText(err, t, audience) };

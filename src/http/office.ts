@@ -1,7 +1,8 @@
-import express, { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { CsrfError } from '../errors.js';
 import type { OfficeRoutes } from '../features/feature.js';
 import { requireUser } from './auth.js';
+import { readForm } from './input.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -33,7 +34,7 @@ export function officeRouter(parts: readonly OfficeRoutes[], opts: { protect: Re
   }
   // One reader for every back-office form, as big as the biggest (the catalogue item editor, the
   // user form's lists of places).
-  const urlencoded = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 });
+  const urlencoded = readForm({ limit: '64kb', parameterLimit: 200 });
   const formToken: RequestHandler = (req, res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
     if (isMultipart(req)) return next(new CsrfError());

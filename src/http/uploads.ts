@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import type { RequestHandler } from 'express';
 import multer from 'multer';
-import { CsrfError, UploadError } from '../errors.js';
+import { CsrfError, NulInputError, UploadError } from '../errors.js';
+import { holdsNul } from './input.js';
 
 /**
  * Why a multipart body could not be read. `tooBig`: a file over the size limit; `tooMany`: more
@@ -50,13 +51,13 @@ export function receiveUpload(upload: RequestHandler): RequestHandler {
         // req.files is left as it is: multer may still be tidying it up, and removes those files itself.
         res.locals.uploadProblem = uploadProblemOf(err);
         req.body ??= {};
-        next();
+        next(holdsNul(req.body) ? new NulInputError() : undefined);
         return;
       }
       const files = [...(req.file ? [req.file] : []), ...(Array.isArray(req.files) ? req.files : Object.values(req.files ?? {}).flat())];
       const stored = files.map((f) => f.path).filter((p): p is string => typeof p === 'string');
       if (stored.length) res.once('close', () => stored.forEach((p) => fs.rm(p, { force: true }, () => {})));
-      next();
+      next(holdsNul(req.body) ? new NulInputError() : undefined);
     });
   };
 }

@@ -592,6 +592,7 @@ export const zhCN = {
       method: '这个接口不支持这种请求方式',
       tooMany: '请求太频繁，请 {seconds} 秒后再试',
       badBody: '请求内容无法读取，请用 application/x-www-form-urlencoded 提交',
+      nul: '参数中有空字符（U+0000），无法保存，请去掉后再提交',
       server: '服务暂时出了问题，请稍后再试',
     },
   },
@@ -865,6 +866,7 @@ export const zhCN = {
     conflictTitle: '操作没有完成',
     uploadTitle: '上传没有完成',
     uploadBody: '内容没有传完整，可能是网络断了。请返回上一页，重新选择照片或文件后再提交一次。',
+    nulBody: '填写的内容里有一个看不见的特殊字符（空字符），无法保存。常见于从其他软件复制粘贴的文字。请返回上一页，删去后重新输入，再提交一次。',
   },
   notifications: {
     smsOptIn: '用短信通知我办理进展',

@@ -1,4 +1,5 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { readForm } from '../../http/input.js';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import type { RequestHandler } from 'express';
@@ -37,7 +38,7 @@ export function passwordRuleMessage(password: string, username: string): string 
  */
 export function signInRoutes(services: Services, opts: { protect: RequestHandler; loginLimit: RequestHandler }): Router {
   const router = Router();
-  const urlencoded = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
+  const urlencoded = readForm({ limit: '16kb', parameterLimit: 20 });
 
   router.get('/login', (req, res) => {
     if (currentUser(res)) {

@@ -1,7 +1,8 @@
 import { maskPhone } from '../../domain/phone.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { readForm } from '../../http/input.js';
 import multer from 'multer';
 import type { Services } from '../../services.js';
 import type { FieldError } from '../../errors.js';
@@ -42,7 +43,7 @@ const FORM_PATH: Record<CaseKind, string> = { apply: 'apply', speak: 'speak', he
 /** 码上办, 码上说 and help requests from a plate; the villager's private case page; look-up. */
 export function casesRoutes(services: Services, limits: RateLimits, protect: RequestHandler): Router {
   const router = Router();
-  const urlencoded = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 30 });
+  const urlencoded = readForm({ limit: '32kb', parameterLimit: 30 });
   const receivePhotos = photosUpload(services.config.dataDir);
 
   const renderForm = (res: Response, kind: CaseKind, plate: PlateView, extra: Record<string, unknown>, status = 200) => {

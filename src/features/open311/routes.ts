@@ -1,8 +1,10 @@
-import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { t } from '../../i18n/index.js';
 import { noStore } from '../../http/caching.js';
+import { readForm, refuseNul } from '../../http/input.js';
+import { NulInputError } from '../../errors.js';
 import type { LimitStores } from '../../http/rate-limits.js';
 import type { ApiKeyRow, Open311Service } from './service.js';
 import { Open311Error } from './service.js';
@@ -36,13 +38,15 @@ const formatOf = (res: Response): Format => (res.locals.open311Format as Format 
  */
 export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?: number; logger?: Logger; limitStores?: LimitStores } = {}): Router {
   const api = Router();
-  const body = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 });
+  const body = readForm({ limit: '64kb', parameterLimit: 200 });
 
   // Which format to answer in, before anything can fail.
   api.use('/open311', (req, res, next) => {
     res.locals.open311Format = formatOfPath(req.path);
     next();
   });
+  // U+0000 in the path or the query (a body's is refused as it is read): answered in the spec's shape below
+  api.use('/open311', refuseNul);
 
   const params = (req: Request): Record<string, unknown> =>
     req.method === 'POST' ? ((req.body as Record<string, unknown> | undefined) ?? {}) : (req.query as Record<string, unknown>);
@@ -137,6 +141,10 @@ export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?:
   api.use('/open311', ((err, _req, res, _next) => {
     if (err instanceof Open311Error) {
       sendError(res, formatOf(res), err.status, err.description);
+      return;
+    }
+    if (err instanceof NulInputError) {
+      sendError(res, formatOf(res), 400, t('open311.errors.nul'));
       return;
     }
     // Body parser and URL decoding failures carry their 4xx status.
