@@ -204,6 +204,34 @@ describe('sign-in throttling per account and source, not a lock anyone can pull'
     expect((await attempt(agentFor(app), u.username, 'wrong-once-more', '10.6.6.6')).status).toBe(401);
     expect((await attempt(agentFor(app), u.username, PASSWORD, '10.5.5.5')).status).toBe(303);
   });
+
+  // PostgreSQL's username collation finds `admin` under any of these; SQLite's NOCASE under some.
+  // Counted apart, each spelling would get its own 20 tries at the one account.
+  const SPELLINGS = ['ＡＤＭＩＮ', 'Admin', 'ａｄｍｉｎ', 'ADMIN', 'ａdmin', 'ＡDMIN', ' admin ', 'aＤmin', 'ａＤｍＩｎ', 'ADMIn'];
+
+  it('failed sign-ins spelled with full-width letters or other cases lock the account admin as plain ones do', async () => {
+    const { app, services, sql } = stack();
+    await aUser(services, { role: 'admin', username: 'admin' });
+    for (let i = 0; i < 20; i++) {
+      const res = await attempt(agentFor(app), SPELLINGS[i % SPELLINGS.length]!, `wrong-${i}-password`, `10.8.${i}.1`);
+      expect(res.status, SPELLINGS[i % SPELLINGS.length]).toBe(401);
+    }
+    // one count, under the plain name
+    expect(await sql.value('SELECT failures FROM throttles WHERE key = ?', 'login:admin')).toBe(20);
+    // the right password from a new address, in any spelling, now waits
+    for (const name of ['admin', 'ＡＤＭＩＮ']) {
+      const locked = await attempt(agentFor(app), name, PASSWORD, '10.7.7.7');
+      expect(locked.status, name).toBe(429);
+      expect(locked.text).toContain('请 15 分钟后再试');
+    }
+  });
+
+  it('nineteen failures in mixed spellings do not lock admin yet: the plain name then signs in', async () => {
+    const { app, services } = stack();
+    await aUser(services, { role: 'admin', username: 'admin' });
+    for (let i = 0; i < 19; i++) await attempt(agentFor(app), SPELLINGS[i % SPELLINGS.length]!, `wrong-${i}-password`, `10.8.${i}.1`);
+    expect((await attempt(agentFor(app), 'admin', PASSWORD, '10.7.7.7')).status).toBe(303);
+  });
 });
 
 describe('sessions end when they should', () => {
