@@ -23,7 +23,7 @@ beforeAll(async () => {
   household = await demoHousehold(t.sql);
 });
 
-const casesNow = () => t.sql.value<number>('SELECT count(*) FROM cases');
+const casesNow = async () => Number(await t.sql.value('SELECT count(*) FROM cases'));
 
 describe('a villager’s input with U+0000', () => {
   it('when the 码上说 form (multipart) carries a NUL, then 400 with a page saying what to fix, and nothing is filed', async () => {
