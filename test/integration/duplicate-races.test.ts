@@ -4,7 +4,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, migrationsDir, openDb } from '../../src/db/index.js';
-import { ConflictError } from '../../src/errors.js';
+import { ConflictError, ValidationError } from '../../src/errors.js';
 import { buildApp } from '../helpers/app.js';
 import { aHousehold, aVillage } from '../helpers/builders.js';
 import { onPostgres } from '../helpers/engine.js';
@@ -145,6 +145,22 @@ describe.runIf(onPostgres)('on PostgreSQL, a duplicate committed between the che
       '19955550021',
     );
     expect(served).toEqual([v.id]);
+  });
+});
+
+describe.runIf(onPostgres)('on PostgreSQL, an import whose cadre phone is taken after its check', () => {
+  it('when the commit meets a cadre added since the check, then it is refused as changed data (the route answers 409), not a 500', async () => {
+    const t = buildApp();
+    const v = await aVillage(t.sql, { townCode: '370812103' });
+    const who = { role: 'admin' as const, scope: { all: true, villageIds: new Set(await t.sql.column<number>('SELECT id FROM villages')) } };
+    const file = Buffer.from(`\uFEFF"村居代码","姓名","职务","手机号","值班时间"\r\n"${v.code}","导入干部","网格员","19955550041",""\r\n`, 'utf8');
+    expect((await t.services.transfer.dryRun('cadres', file, who)).counts.add).toBe(1);
+    await expect(
+      whileAnotherInserts(t.database.pool!, "INSERT INTO cadres (name, role, phone) VALUES ('先到干部', 'grid_worker', $1)", ['19955550041'], () =>
+        t.services.transfer.commit('cadres', file, who),
+      ),
+    ).rejects.toThrow(ValidationError);
+    expect(await t.sql.value('SELECT count(*) FROM cadres WHERE phone = ?', '19955550041')).toBe(1);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { ForbiddenError, ValidationError } from '../../errors.js';
+import { isUniqueViolation } from '../../db/database.js';
 import { t } from '../../i18n/index.js';
 import { DATASETS, type Dataset, type DatasetName, type Owners, type PlannedRow, type RowError, type WriteOptions } from './datasets.js';
 import { inScope, type Scope } from '../../domain/scope.js';
@@ -164,7 +165,14 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       const ds = DATASETS[name] as Dataset<unknown>;
       const { plan: p, rows } = await plan(ds, await readTable(bytes, encoding), caller);
       if (p.errors.length) throw refusal(p.errors);
-      await writeInChunks(ds, rows);
+      try {
+        await writeInChunks(ds, rows);
+      } catch (err) {
+        // A key the check found free (a cadre's phone) was written by someone else since: the file no
+        // longer says what its check showed. Whole chunks stay written; the file checked again shows the rest.
+        if (isUniqueViolation(err)) throw new ValidationError([{ field: 'file', text: t('data.changed'), href: '#errors' }]);
+        throw err;
+      }
       return p;
     },
 
