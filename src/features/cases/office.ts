@@ -15,6 +15,8 @@ export const INBOX_PAGE_SIZE = 25;
 export const MAX_EXTENSION_DAYS = 10;
 /** Case ids read at a time by an export: a few milliseconds of work between two waits. */
 export const EXPORT_SLICE = 500;
+/** cases marked overdue per transaction */
+const OVERDUE_SLICE = 5000;
 
 export interface InboxQuery {
   /** a state, or 'open' for every state still to be worked on (待办) */
@@ -465,6 +467,20 @@ export function createCaseOffice(deps: {
      */
     async autoClose(at: Date = now()): Promise<number> {
       const job = await uow.exclusively('auto-close', () => closeResolved(at));
+      return job.ran ? job.value : 0;
+    },
+    /**
+     * Marks the open cases whose deadline has passed (cases.overdue, migration 017), so that the
+     * dashboard counts them from the summaries; those past their deadline since are counted from
+     * their index. Slices of 5,000, each its own transaction. Returns how many; another instance
+     * running it at the same time makes this one return 0.
+     */
+    async markOverdue(at: Date = now()): Promise<number> {
+      const job = await uow.exclusively('mark-overdue', async () => {
+        let marked = 0;
+        for (let n = OVERDUE_SLICE; n === OVERDUE_SLICE; marked += n) n = await uow.run(() => repo.markOverdue(at.toISOString(), OVERDUE_SLICE));
+        return marked;
+      });
       return job.ran ? job.value : 0;
     },
   };
