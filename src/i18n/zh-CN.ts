@@ -891,6 +891,14 @@ export const zhCN = {
       rating: '评价：{rating} 星',
       open: '[在后台查看]({link})',
     },
+    // The 08:30 working-day digest: counts per village, links to the back office's inbox only.
+    digest: {
+      title: '{place}待办提醒 {date}',
+      totals: '合计：待办 {open} 件，今日到期 {yellow} 件，已超期 {red} 件',
+      village: '- [{village}]({link})：待办 {open}，今日到期 {yellow}，已超期 {red}',
+      more: '另有 {n} 个村（社区）有待办，[在后台查看全部]({link})',
+    },
+    digestDay: '日报日期',
     title: '通知记录',
     channelsTitle: '通知渠道',
     state: '状态',
@@ -921,6 +929,7 @@ export const zhCN = {
       low_rating: '评价不满意',
       yellow: '即将到期',
       red: '已超期',
+      digest: '每日待办提醒',
     },
     scope: '范围',
     url: '地址',
