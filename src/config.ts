@@ -74,6 +74,7 @@ const schema = z
       ),
     MASHANG_SMS_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
     MASHANG_SMS_REGION: z.string().min(1).default('ap-guangzhou'),
+    MASHANG_SMS_ALIYUN_SIGNATURE: z.enum(['v3', 'rpc']).default('v3'),
     MASHANG_SMS_QUIET_HOURS: z
       .string()
       .default('21:00-08:00')
@@ -153,6 +154,8 @@ const schema = z
           /** the provider's base URL (a private cloud, a test server); else its public one */
           endpoint: env.MASHANG_SMS_ENDPOINT?.replace(/\/+$/, '') ?? null,
           region: env.MASHANG_SMS_REGION,
+          /** Alibaba Cloud's request signature: V3 (ACS3-HMAC-SHA256, its current one) or the older RPC (HMAC-SHA1) */
+          aliyunSignature: env.MASHANG_SMS_ALIYUN_SIGNATURE,
           /** China-time minutes [start, end) in which no SMS goes out; null when off */
           quietHours: env.MASHANG_SMS_QUIET_HOURS.trim() === '' ? null : (parseQuietHours(env.MASHANG_SMS_QUIET_HOURS) ?? null),
           /** SMS a phone gets at most in a China day */
