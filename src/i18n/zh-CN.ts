@@ -941,10 +941,13 @@ export const zhCN = {
     added: '渠道已添加。',
     scopeCode: '村、镇（街道）或区的代码',
     scopeHint: '12 位为村，9 位为镇（街道），6 位为区。',
+    scopeHintTown: '可以添加{towns}及其下各村的渠道：9 位为镇（街道），12 位为村。',
+    noChannels: '还没有通知渠道。',
     errors: {
       kind: '请选择渠道类型',
       url: '请填写以 http:// 或 https:// 开头的地址',
       scope: '没有这个代码的村、镇（街道）或区',
+      notYours: '只能添加本镇（街道）或其下各村的渠道',
       secret: '密钥不能超过 200 个字符',
     },
   },

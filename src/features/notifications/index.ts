@@ -43,6 +43,6 @@ export const notificationsFeature: Feature<ReturnType<typeof services>, Needs> =
   name: 'notifications',
   services,
   office: (s) => ({ routes: notificationsRoutes(s) }),
-  templateNames: ['attempts', 'channels', 'notifications'],
+  templateNames: ['attempts', 'channels', 'notifications', 'towns'],
   menu: [{ label: 'notifications.title', href: '/admin/notifications', order: 75 }],
 };

@@ -527,6 +527,20 @@ export function createNotificationsService(deps: {
     return [...codes];
   };
 
+  /**
+   * The places whose channels someone may manage: any for an admin or the command line (no one
+   * given); for staff, the villages of their scope and each township all of whose villages are in
+   * it, never the district; for cadres none.
+   */
+  const manageablePlaces = async (by?: ChannelManager): Promise<{ codes: string[] | 'any'; towns: Array<{ code: string; name: string }> }> => {
+    if (!by || by.role === 'admin') return { codes: 'any', towns: [] };
+    if (by.role !== 'staff') return { codes: [], towns: [] };
+    const codes = (await coveredCodes(by.scope)).filter((c) => c.length !== 6);
+    const villages = await deps.villageCodes();
+    const towns = codes.filter((c) => c.length === 9).map((code) => ({ code, name: placeName(villages, code) }));
+    return { codes, towns };
+  };
+
   return {
     plan,
     deliverDue,
@@ -566,9 +580,12 @@ export function createNotificationsService(deps: {
       return await repo.retry(row.id, now().toISOString());
     },
 
-    /** The live channels, secrets and addresses masked. */
-    async channels(): Promise<ChannelView[]> {
-      const channels = await repo.channels();
+    manageablePlaces,
+
+    /** The live channels (those of the places `by` may manage), secrets and addresses masked. */
+    async channels(by?: ChannelManager): Promise<ChannelView[]> {
+      const { codes } = await manageablePlaces(by);
+      const channels = (await repo.channels()).filter((c) => codes === 'any' || codes.includes(c.scopeCode));
       const villages = channels.length ? await deps.villageCodes() : [];
       return channels.map((c: ChannelRow) => ({
         id: c.id,
@@ -580,8 +597,12 @@ export function createNotificationsService(deps: {
       }));
     },
 
-    /** Adds a channel for a village (12-digit code), township (9) or district (6). ValidationError for a bad field. */
-    async addChannel(input: { kind: string; url: string; secret?: string | null; scopeCode: string }): Promise<number> {
+    /**
+     * Adds a channel for a village (12-digit code), township (9) or district (6) that `by` may manage
+     * (anyone's when no one is given: the command line). ValidationError for a bad field, a place
+     * outside theirs included.
+     */
+    async addChannel(input: { kind: string; url: string; secret?: string | null; scopeCode: string }, by?: ChannelManager): Promise<number> {
       const errors: FieldError[] = [];
       const kind = CHANNEL_KINDS.find((k) => k === input.kind);
       if (!kind) errors.push({ field: 'kind', text: t('notifications.errors.kind'), href: '#ch-kind' });
@@ -594,8 +615,11 @@ export function createNotificationsService(deps: {
       }
       if (!url || url.length > 1000) errors.push({ field: 'url', text: t('notifications.errors.url'), href: '#ch-url' });
       const code = input.scopeCode.trim();
+      const { codes } = await manageablePlaces(by);
       if (![6, 9, 12].includes(code.length) || !/^\d+$/.test(code) || !(await deps.villageCodes()).some((v) => v.code.startsWith(code))) {
         errors.push({ field: 'scopeCode', text: t('notifications.errors.scope'), href: '#ch-scope' });
+      } else if (codes !== 'any' && !codes.includes(code)) {
+        errors.push({ field: 'scopeCode', text: t('notifications.errors.notYours'), href: '#ch-scope' });
       }
       const secret = input.secret?.trim() || null;
       if (secret && secret.length > 200) errors.push({ field: 'secret', text: t('notifications.errors.secret'), href: '#ch-secret' });
@@ -603,11 +627,26 @@ export function createNotificationsService(deps: {
       return await repo.addChannel({ kind, url, secret, scopeCode: code, now: now().toISOString() });
     },
 
-    /** Stops a channel; its deliveries not yet sent end as dead (channel_removed). False when there is none. */
-    async removeChannel(id: number): Promise<boolean> {
-      return Number.isSafeInteger(id) && id > 0 && (await repo.removeChannel(id, now().toISOString()));
+    /**
+     * Stops a channel; its deliveries not yet sent end as dead (channel_removed). False when there is
+     * none; NotFoundError for a channel of a place `by` may not manage.
+     */
+    async removeChannel(id: number, by?: ChannelManager): Promise<boolean> {
+      if (!Number.isSafeInteger(id) || id <= 0) return false;
+      const { codes } = await manageablePlaces(by);
+      if (codes !== 'any') {
+        const channel = await repo.channel(id);
+        if (!channel || !codes.includes(channel.scopeCode)) throw new NotFoundError('channel');
+      }
+      return await repo.removeChannel(id, now().toISOString());
     },
   };
+}
+
+/** Who manages channels in the back office: their role and villages. */
+export interface ChannelManager {
+  role: 'admin' | 'staff' | 'cadre';
+  scope: Scope;
 }
 
 export interface FlaggedCase {
