@@ -33,6 +33,7 @@ describe('a villager who asks for SMS gets them from a fake Aliyun SMS server', 
       config: {
         publicBaseUrl: baseUrl,
         notify: {
+          ...base.notify,
           retrySeconds: 1,
           sms: {
             ...base.notify.sms,

@@ -86,7 +86,7 @@ describe('the 08:30 working-day digest to the cadres channels', () => {
       started(await fakeWebhook('hook-secret')),
     ];
     const chA = await services.notifications.addChannel({ kind: 'wecom', url: `${wecomA.url}/send?key=A`, scopeCode: a.code });
-    const chQuiet = await services.notifications.addChannel({ kind: 'wecom', url: `${wecomQuiet.url}/send?key=Q`, scopeCode: quiet.code });
+    await services.notifications.addChannel({ kind: 'wecom', url: `${wecomQuiet.url}/send?key=Q`, scopeCode: quiet.code });
     const chB = await services.notifications.addChannel({ kind: 'wecom', url: `${wecomB.url}/send?key=B`, scopeCode: b.code });
     const chTown = await services.notifications.addChannel({
       kind: 'dingtalk',

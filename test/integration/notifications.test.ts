@@ -24,7 +24,7 @@ const MONDAY_10 = '2026-11-30T02:00:00.000Z';
 
 function notifyConfig(sms: Partial<Config['notify']['sms']> = {}, retrySeconds = 30): Partial<Config> {
   const base = testConfig();
-  return { notify: { retrySeconds, sms: { ...base.notify.sms, ...sms } }, publicBaseUrl: 'http://mashang.example' };
+  return { notify: { ...base.notify, retrySeconds, sms: { ...base.notify.sms, ...sms } }, publicBaseUrl: 'http://mashang.example' };
 }
 
 /** A clock tests move by hand. */
