@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
-import { aHousehold, aVillage } from '../helpers/builders.js';
+import { aCadre, aHousehold, aVillage } from '../helpers/builders.js';
+import { aUser, signIn } from '../helpers/staff.js';
 import { fakeDingtalk, fakeWebhook, fakeWecom, type FakeServer } from '../helpers/fake-providers.js';
 import { testConfig, type Config } from '../../src/config.js';
 import type { Services } from '../../src/services.js';
@@ -252,7 +253,7 @@ describe('the 08:30 working-day digest to the cadres channels', () => {
 
   it('in the delivery log, a village cadre sees the digest of their village and a 404 for the township’s', async () => {
     const c = clock('2026-11-27T10:00:00+08:00');
-    const { services, sql } = buildApp({ config: digestConfig(), now: c.now });
+    const { app, services, sql } = buildApp({ config: digestConfig(), now: c.now });
     const a = await aVillage(sql, { name: '甲庄村' });
     await file(services, sql, a.id);
     await services.notifications.deliverDue();
@@ -276,5 +277,18 @@ describe('the 08:30 working-day digest to the cadres channels', () => {
         .map((r) => r.id)
         .sort(),
     ).toEqual([...ids].sort());
+
+    // The pages: the log lists the digest by its day, and its own page shows the message.
+    const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
+    const agent = await signIn(app, staff.username);
+    const list = await agent.get('/admin/notifications?channel=webhook').expect(200);
+    expect(list.text).toContain('每日待办提醒');
+    expect(list.text).toContain('2026-11-30');
+    const one = await agent.get(`/admin/notifications/${ids[1]}`).expect(200);
+    expect(one.text).toContain('颜店镇待办提醒 11月30日');
+    // A cadre of the village may not open the township's.
+    const cadreRow = await aCadre(sql, { villageId: a.id, phone: '19900007301' });
+    const cadreUser = await aUser(services, { role: 'cadre', cadreId: cadreRow.id });
+    await (await signIn(app, cadreUser.username)).get(`/admin/notifications/${ids[1]}`).expect(404);
   });
 });
