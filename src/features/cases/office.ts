@@ -1,4 +1,5 @@
 import { yellowBefore as yellowEdge } from '../calendar/workdays.js';
+import { chinaDate, endOfChinaDay } from '../../domain/time.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { AlreadyExtendedError, NotFoundError, StaleVersionError, ValidationError, type FieldError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
@@ -457,6 +458,12 @@ export function createCaseOffice(deps: {
           return acceptAndResolve({ ...input, text: a.text });
       }
     },
+
+    /**
+     * The working-day digest's figures for every village with open cases: open, due by the end of
+     * today (China time) and not yet overdue, and overdue, at `at`. Once a day, for all channels.
+     */
+    openByVillage: (at: Date = now()) => repo.openByVillage({ now: at.toISOString(), dueBy: endOfChinaDay(chinaDate(at)).toISOString() }),
 
     /** Cases in each state across the installation, from the summaries (for /metrics). */
     stateCounts: () => repo.stateCounts('all'),

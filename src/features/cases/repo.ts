@@ -297,6 +297,23 @@ export function createCasesRepo(db: Database) {
           ? sql`SELECT ${SUMMED_STATES} FROM case_summaries`
           : sql`SELECT ${SUMMED_STATES} FROM case_summaries WHERE ${inList(db, sql`village_id`, villageIds)}`,
       )) as Record<CaseState, number>,
+    /**
+     * Each village with open cases: how many, how many due by `dueBy` and not yet overdue, how many
+     * overdue at `now`. The open counts come from the summaries (migration 011), the deadlines from
+     * the cases_open_due index (migration 008): no case is read that is not overdue or due soon.
+     */
+    openByVillage: async (q: { now: string; dueBy: string }) =>
+      db.all<{ villageId: number; villageCode: string; villageName: string; townName: string; open: number; yellow: number; red: number }>(
+        sql`SELECT v.id AS "villageId", v.code AS "villageCode", v.name AS "villageName", t.name AS "townName",
+            s.n_submitted + s.n_accepted + s.n_in_progress AS open, coalesce(f.yellow, 0) AS yellow, coalesce(f.red, 0) AS red
+          FROM case_summaries s JOIN villages v ON v.id = s.village_id JOIN towns t ON t.id = v.town_id
+          LEFT JOIN (SELECT c.village_id, sum(CASE WHEN (${EFFECTIVE_DUE}) < ${q.now} THEN 1 ELSE 0 END) AS red,
+              sum(CASE WHEN (${EFFECTIVE_DUE}) >= ${q.now} THEN 1 ELSE 0 END) AS yellow
+            FROM cases c WHERE c.state IN (${OPEN_STATES}) AND ((${EFFECTIVE_DUE}) IS NULL) = FALSE AND (${EFFECTIVE_DUE}) <= ${q.dueBy}
+            GROUP BY c.village_id) f ON f.village_id = s.village_id
+          WHERE s.n_submitted + s.n_accepted + s.n_in_progress > 0
+          ORDER BY v.code`,
+      ),
     updateStaff: async (u: {
       id: number;
       version: number;
