@@ -60,7 +60,8 @@ describe('镇街与村居', () => {
       agent
         .post(`/admin/places/villages/${code}`)
         .type('form')
-        .send({ _csrf: await csrfFor(agent), ...body });
+        .send({ _csrf: await csrfFor(agent), ...body })
+        .expect(status);
 
     await post(mine.code, { name: '本镇村', latitude: ' 35.6123 ', longitude: '116.7712' }, 303);
     expect(await coords(mine.id)).toEqual({ name: '本镇村', latitude: 35.6123, longitude: 116.7712 });
@@ -78,6 +79,8 @@ describe('镇街与村居', () => {
       const bad = await post(mine.code, { name: '改名村', ...body }, 400);
       expect(bad.text).toContain(`href="#vl-${mine.code}-${field}"`);
       expect(bad.text).toContain(`改名村：${text}`);
+      // and beside the field
+      expect(bad.text).toMatch(new RegExp(`id="vl-${mine.code}-cerr"><span class="line">改名村：${text}`));
       // what was typed stays in the box
       expect(bad.text).toContain(`value="${body.latitude}"`);
       expect(bad.text).toMatch(new RegExp(`id="vl-${mine.code}-${field}"[^>]*aria-invalid="true"`));
