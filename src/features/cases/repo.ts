@@ -47,6 +47,8 @@ export interface CaseRow {
   /** null when filed from a plate; the Open311 key's name otherwise (来源) */
   source: string | null;
   mediaUrl: string | null;
+  /** the e-mail address another system gave (Open311); for the office only, never for anonymous cases */
+  email: string | null;
   /** 1 when the villager asked for SMS about this case (用短信通知我办理进展) */
   notifySms: number;
 }
@@ -125,6 +127,7 @@ export interface NewCase {
   idempotencyKey: string | null;
   source?: string | null;
   mediaUrl?: string | null;
+  email?: string | null;
   notifySms?: boolean;
   now: string;
 }
@@ -167,7 +170,7 @@ const CASE_COLUMNS = sql`
   c.first_responded_at AS "firstRespondedAt", c.extended, c.resolved_at AS "resolvedAt", c.closed_at AS "closedAt",
   c.rating, c.rating_comment AS "ratingComment", c.reopen_count AS "reopenCount", c.created_at AS "createdAt", c.updated_at AS "updatedAt",
   c.assigned_user_id AS "assignedUserId", c.extension_reason AS "extensionReason", c.plate_id AS "plateId", c.source,
-  c.media_url AS "mediaUrl", c.notify_sms AS "notifySms"`;
+  c.media_url AS "mediaUrl", c.email, c.notify_sms AS "notifySms"`;
 const OPEN_STATES = sql.raw(OPEN_STATES_SQL);
 /**
  * The deadline that matters now: the first response while none was given, then the resolution (the
@@ -371,10 +374,10 @@ export function createCasesRepo(db: Database) {
       const row = await db.get<{
         id: number;
       }>(sql`INSERT INTO cases (token, tracking_no, kind, category, item_id, village_id, household_id, plate_id, name, phone,
-          anonymous, content, callback_time, first_response_due, resolution_due, idempotency_key, source, media_url, notify_sms, created_at, updated_at)
+          anonymous, content, callback_time, first_response_due, resolution_due, idempotency_key, source, media_url, email, notify_sms, created_at, updated_at)
         VALUES (${c.token}, ${c.trackingNo}, ${c.kind}, ${c.category}, ${c.itemId}, ${c.villageId}, ${c.householdId}, ${c.plateId}, ${c.name}, ${c.phone},
           ${c.anonymous ? 1 : 0}, ${c.content}, ${c.callbackTime}, ${c.firstResponseDue}, ${c.resolutionDue}, ${c.idempotencyKey}, ${c.source ?? null},
-          ${c.mediaUrl ?? null}, ${c.notifySms && !c.anonymous && c.phone ? 1 : 0}, ${c.now}, ${c.now})
+          ${c.mediaUrl ?? null}, ${c.anonymous ? null : (c.email ?? null)}, ${c.notifySms && !c.anonymous && c.phone ? 1 : 0}, ${c.now}, ${c.now})
         RETURNING id`);
       return Number(row?.id);
     },
