@@ -4,9 +4,10 @@ import type { Database } from '../src/db/database.js';
 const CHINA_OFFSET_MS = 8 * 3600_000;
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-/** One case in ten still open, two resolved, the rest closed. */
+const OPEN: readonly string[] = ['submitted', 'accepted', 'in_progress'];
+/** Three cases in ten still open (one in each open state), two resolved, the rest closed. */
 const STATES = ['submitted', 'accepted', 'in_progress', 'resolved', 'resolved', 'closed', 'closed', 'closed', 'closed', 'closed'] as const;
-/** rows per INSERT: 17 values each stays well under both engines' parameter limits */
+/** rows per INSERT: 18 values each stays well under both engines' parameter limits */
 const ROWS_PER_INSERT = 500;
 
 /**
@@ -43,6 +44,7 @@ export async function insertManyCases(
       )
     )?.last ?? 0;
   const iso = (ms: number) => new Date(ms).toISOString();
+  const markedAt = Date.now();
   const row = async (i: number) => {
     const at = start + (i + 1) * gap;
     const day = new Date(at + CHINA_OFFSET_MS).toISOString().slice(0, 10).replace(/-/g, '');
@@ -68,6 +70,8 @@ export async function insertManyCases(
       closed_at: state === 'closed' ? iso(at + 9 * DAY) : null,
       created_at: iso(at),
       updated_at: iso(at),
+      // marked overdue as the job would have by now (migration 017)
+      overdue: OPEN.includes(state) && (state === 'submitted' ? at + DAY : at + 5 * DAY) < markedAt ? 1 : 0,
     };
   };
   let oldest = '';

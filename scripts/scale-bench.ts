@@ -25,7 +25,8 @@
  * Prints the figures as Markdown and writes them as JSON to bench-results/scale-<engine>.json.
  *
  * Options: --cases N, --villages V (6,000), --rounds R (200), --seconds S per load round (5),
- * --load-rounds K (3), --connections C (10), --keep.
+ * --load-rounds K (3), --connections C (10), --keep, --reuse DATABASE (a postgres:// URL or SQLite file
+ * kept by an earlier run: measured again without building; --cases is then read from it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -79,6 +80,8 @@ interface Options {
   loadRounds: number;
   connections: number;
   keep: boolean;
+  /** measure an installation kept by an earlier run (--keep) instead of building one */
+  reuse?: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -94,13 +97,16 @@ function parseOptions(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--keep') o.keep = true;
-    else if (numeric[a]) {
+    else if (a === '--reuse') {
+      o.reuse = argv[++i];
+      if (!o.reuse) throw new Error('--reuse takes the kept database: a postgres:// URL or a SQLite file');
+    } else if (numeric[a]) {
       const v = Number(argv[++i]);
       if (!Number.isInteger(v) || v < 1) throw new Error(`${a} takes a positive whole number, not ${argv[i]}`);
       (o as unknown as Record<string, number>)[numeric[a]] = v;
     } else
       throw new Error(
-        `usage: npm run bench:scale -- [--cases N] [--villages V] [--rounds R] [--seconds S] [--load-rounds K] [--connections C] [--keep], not ${a}`,
+        `usage: npm run bench:scale -- [--cases N] [--villages V] [--rounds R] [--seconds S] [--load-rounds K] [--connections C] [--keep] [--reuse DATABASE], not ${a}`,
       );
   }
   if (o.villages < 100) throw new Error('--villages: at least 100');
@@ -287,6 +293,46 @@ interface Build {
   cadreVillages: number;
 }
 
+/** What an installation kept by an earlier run holds, to measure it again (--reuse). */
+async function kept(where: Where, o: Options): Promise<{ city: City; build: Build }> {
+  const database = openDatabase(where);
+  try {
+    const count = async (query: ReturnType<typeof sql<{ n: number }>>) => (await database.get<{ n: number }>(query))!.n;
+    o.cases = await count(sql`SELECT count(*) AS n FROM cases`);
+    const villageIds = (await database.all<{ id: number }>(sql`SELECT id FROM villages ORDER BY id`)).map((r) => r.id);
+    const cadre = await database.get<{ id: number }>(sql`SELECT cadre_id AS id FROM users WHERE username = 'scale-cadre'`);
+    if (!cadre) throw new Error(`${where.shown} was not built by this benchmark (no scale-cadre)`);
+    const size =
+      where.engine === 'postgres'
+        ? `${((await database.get<{ b: number }>(sql`SELECT pg_database_size(current_database()) AS b`))!.b / 1024 / 1024).toFixed(0)} MB`
+        : `${(fs.statSync(where.target).size / 1024 / 1024).toFixed(0)} MB`;
+    log(`reusing ${where.shown}: ${o.cases} cases, ${villageIds.length} villages`);
+    return {
+      city: {
+        districts: await count(sql`SELECT count(DISTINCT substr(code, 1, 6)) AS n FROM towns`),
+        towns: await count(sql`SELECT count(*) AS n FROM towns`),
+        villages: villageIds.length,
+        households: await count(sql`SELECT count(*) AS n FROM households`),
+        plates: await count(sql`SELECT count(*) AS n FROM plates`),
+        villageIds,
+      },
+      build: {
+        seedSeconds: 0,
+        citySeconds: 0,
+        casesSeconds: 0,
+        casesPerSecond: 0,
+        analyseSeconds: 0,
+        newest: (await database.get<{ no: string }>(sql`SELECT tracking_no AS no FROM cases ORDER BY id DESC LIMIT 1`))!.no,
+        size,
+        townVillages: await count(sql`SELECT count(*) AS n FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ${TOWN}`),
+        cadreVillages: await count(sql`SELECT count(*) AS n FROM cadre_villages WHERE cadre_id = ${cadre.id}`),
+      },
+    };
+  } finally {
+    await database.close();
+  }
+}
+
 async function build(where: Where, o: Options): Promise<{ city: City; build: Build }> {
   let t = performance.now();
   if (where.engine === 'postgres') {
@@ -346,8 +392,15 @@ async function build(where: Where, o: Options): Promise<{ city: City; build: Bui
     log(`${o.cases} cases in ${casesSeconds.toFixed(1)} s (${(o.cases / casesSeconds).toFixed(0)} cases/s)`);
     t = performance.now();
     // PostgreSQL: the statistics and visibility map autovacuum would have made by now. (SQLite's
-    // statistics are made by the server's start, as in production.)
-    if (database.pool) await database.pool.query('VACUUM (ANALYZE)');
+    // statistics are made by the server's start, as in production.) The build's summary triggers
+    // update 6,000 rows a million times in fifty long transactions, so case_summaries ends at about
+    // 160 MB of dead rows that no vacuum could reclaim while they were written (the tab counts then
+    // read 20,000 pages for 6,000 rows). Cases filed one at a time leave no such pile: each update's
+    // dead row is pruned from its page soon after. FULL rewrites the table as a city's would be.
+    if (database.pool) {
+      await database.pool.query('VACUUM (FULL, ANALYZE) case_summaries');
+      await database.pool.query('VACUUM (ANALYZE)');
+    }
     const analyseSeconds = seconds(t);
     if (database.pool) log(`VACUUM (ANALYZE) in ${analyseSeconds.toFixed(1)} s`);
     const size =
@@ -689,11 +742,13 @@ async function exportAll(base: string, server: ChildProcess, cookie: string, new
 async function main(): Promise<void> {
   if (process.argv[2] === '--serve') return serve();
   const o = parseOptions(process.argv.slice(2));
-  const where = await freshDatabase();
+  const where: Where = o.reuse
+    ? { engine: o.reuse.startsWith('postgres') ? 'postgres' : 'sqlite', target: o.reuse, shown: o.reuse.replace(/:[^:@/]*@/, '@'), drop: async () => {} }
+    : await freshDatabase();
   log(`scale benchmark on ${where.engine}: ${where.shown}`);
   let failed = false;
   try {
-    const { city, build: built } = await build(where, o);
+    const { city, build: built } = o.reuse ? await kept(where, o) : await build(where, o);
     const { scoped, publics, exported } = await measure(where, o, city, built);
     let version = '';
     if (where.engine === 'postgres') {

@@ -77,11 +77,16 @@ const schema = z
       ),
     MASHANG_SMS_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
     MASHANG_SMS_REGION: z.string().min(1).default('ap-guangzhou'),
+    MASHANG_SMS_ALIYUN_SIGNATURE: z.enum(['v3', 'rpc']).default('v3'),
     MASHANG_SMS_QUIET_HOURS: z
       .string()
       .default('21:00-08:00')
       .refine((v) => v.trim() === '' || parseQuietHours(v) !== undefined, 'must be HH:MM-HH:MM (China time), or empty for none'),
     MASHANG_SMS_DAILY_CAP: z.coerce.number().int().min(1).max(100).default(5),
+    MASHANG_NOTIFY_DIGEST_AT: z
+      .string()
+      .default('08:30')
+      .refine((v) => v.trim() === '' || parseClockTime(v) !== undefined, 'must be HH:MM (China time), or empty for no digest'),
     MASHANG_REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
     MASHANG_REDIS_PREFIX: z
       .string()
@@ -146,6 +151,8 @@ const schema = z
       notify: {
         /** the first retry waits this long, then twice as long each time (at most 8 tries) */
         retrySeconds: env.MASHANG_NOTIFY_RETRY_SECONDS,
+        /** the working-day digest to the cadres' channels goes from this China-time minute of the day; null when off */
+        digestAt: env.MASHANG_NOTIFY_DIGEST_AT.trim() === '' ? null : (parseClockTime(env.MASHANG_NOTIFY_DIGEST_AT) ?? null),
         sms: {
           provider: env.MASHANG_SMS_PROVIDER,
           accessKeyId: env.MASHANG_SMS_ACCESS_KEY_ID ?? '',
@@ -156,6 +163,8 @@ const schema = z
           /** the provider's base URL (a private cloud, a test server); else its public one */
           endpoint: env.MASHANG_SMS_ENDPOINT?.replace(/\/+$/, '') ?? null,
           region: env.MASHANG_SMS_REGION,
+          /** Alibaba Cloud's request signature: V3 (ACS3-HMAC-SHA256, its current one) or the older RPC (HMAC-SHA1) */
+          aliyunSignature: env.MASHANG_SMS_ALIYUN_SIGNATURE,
           /** China-time minutes [start, end) in which no SMS goes out; null when off */
           quietHours: env.MASHANG_SMS_QUIET_HOURS.trim() === '' ? null : (parseQuietHours(env.MASHANG_SMS_QUIET_HOURS) ?? null),
           /** SMS a phone gets at most in a China day */
@@ -186,6 +195,12 @@ function parseTemplates(v: string): Record<SmsMessage, string> | undefined {
   const map = parsed as Record<string, unknown>;
   if (!SMS_MESSAGES.every((k) => typeof map[k] === 'string' && (map[k] as string).trim() !== '')) return undefined;
   return Object.fromEntries(SMS_MESSAGES.map((k) => [k, (map[k] as string).trim()])) as Record<SmsMessage, string>;
+}
+
+/** '08:30' → 510 minutes of the day; undefined when malformed. */
+export function parseClockTime(v: string): number | undefined {
+  const m = /^\s*([01]\d|2[0-3]):([0-5]\d)\s*$/.exec(v);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : undefined;
 }
 
 /** '21:00-08:00' → minutes of the day { start: 1260, end: 480 }; undefined when malformed or empty. */
@@ -258,7 +273,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** A configuration for tests and tools: defaults, with overrides. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
-    ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', MASHANG_DB: ':memory:', MASHANG_DATA_DIR: path.join(os.tmpdir(), 'mashang-test-data') }),
+    // No digest unless a test asks for one (notify.digestAt): the other tests count every message a channel gets.
+    ...loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      MASHANG_DB: ':memory:',
+      MASHANG_DATA_DIR: path.join(os.tmpdir(), 'mashang-test-data'),
+      MASHANG_NOTIFY_DIGEST_AT: '',
+    }),
     ...overrides,
   };
 }

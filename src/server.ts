@@ -65,18 +65,19 @@ async function main(): Promise<void> {
     ].filter((l, i, all) => l !== '' || i === 0 || i === all.length - 1);
     process.stdout.write(lines.join('\n') + '\n');
   });
-  // Background jobs: close unrated resolved cases after 7 days, drop expired sessions and unconfirmed imports.
+  // Background jobs: close unrated resolved cases after 7 days, mark the cases past their deadline, drop expired sessions and unconfirmed imports.
   // The run under way, if any: shutdown lets it finish before closing the database.
   let jobsRun: Promise<void> = Promise.resolve();
   const runJobs = async (): Promise<void> => {
     try {
       const closed = await services.caseOffice.autoClose();
+      const overdue = await services.caseOffice.markOverdue();
       const pruned = await services.staff.pruneSessions();
       await services.throttle.limits.prune();
       const uploads = services.pendingImports.prune();
       // SQLite's statistics follow the cases as they grow (a no-op while nothing changed much).
       if (db) optimize(db);
-      if (closed || pruned || uploads) logger.info({ closed, pruned, uploads }, 'jobs ran');
+      if (closed || overdue || pruned || uploads) logger.info({ closed, overdue, pruned, uploads }, 'jobs ran');
     } catch (err) {
       logger.error({ err }, 'jobs failed');
     }

@@ -199,10 +199,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const { database } = await openDatabase(config, quiet);
       const services = createServices(database, config);
       const closed = await services.caseOffice.autoClose();
+      const overdue = await services.caseOffice.markOverdue();
       const pruned = await services.staff.pruneSessions();
       const uploads = services.pendingImports.prune();
       const sent = await services.notifications.deliverDue();
-      console.log(`closed ${closed} case(s), removed ${pruned} expired session(s) and ${uploads} unconfirmed import file(s)`);
+      console.log(`closed ${closed} case(s), marked ${overdue} overdue, removed ${pruned} expired session(s) and ${uploads} unconfirmed import file(s)`);
       console.log(
         `notifications: ${sent.planned} made, ${sent.sent} sent, ${sent.retry} to retry, ${sent.dead} failed, ${sent.postponed} held back (quiet hours or daily cap)`,
       );

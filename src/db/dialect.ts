@@ -1,5 +1,4 @@
 import { sql, type RawBuilder } from 'kysely';
-import { CHINA_SQL_OFFSET, CHINA_UTC_OFFSET_HOURS } from '../domain/time.js';
 import type { Database } from './database.js';
 
 /**
@@ -34,25 +33,10 @@ export function jsonNumberIs(db: Pick<Database, 'engine'>, column: Fragment, key
   return sql`json_extract(${column}, ${sql.lit(`$.${key}`)}) = ${value}`;
 }
 
-/** The China-time day (YYYY-MM-DD) of an ISO timestamp column written by Date.toISOString(). */
-export function chinaDay(db: Pick<Database, 'engine'>, column: Fragment): Fragment {
-  if (db.engine === 'postgres')
-    return sql`to_char(CAST(${column} AS timestamp) + CAST(${sql.lit(`${CHINA_UTC_OFFSET_HOURS} hours`)} AS interval), 'YYYY-MM-DD')`;
-  return sql`substr(datetime(${column}, ${sql.lit(CHINA_SQL_OFFSET)}), 1, 10)`;
-}
-
 /** The texts of `expr` in a group joined by `separator` (a trusted constant), in `orderBy`'s order; null for no rows. */
 export function groupConcat(db: Pick<Database, 'engine'>, expr: Fragment, separator: string, orderBy: Fragment): Fragment {
   const fn = sql.raw(db.engine === 'postgres' ? 'string_agg' : 'group_concat');
   return sql`${fn}(${expr}, ${sql.lit(separator)} ORDER BY ${orderBy})`;
-}
-
-/**
- * The join that keeps its left table the outer loop: SQLite's CROSS JOIN (its planner never reorders
- * it); a plain JOIN on PostgreSQL, whose planner picks the order from the ORDER BY and LIMIT.
- */
-export function leadingJoin(db: Pick<Database, 'engine'>): Fragment {
-  return sql.raw(db.engine === 'postgres' ? 'JOIN' : 'CROSS JOIN');
 }
 
 /** After a table's alias: read the table by its rowid, never through an index (SQLite's NOT INDEXED; nothing on PostgreSQL). */

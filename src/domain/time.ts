@@ -6,9 +6,6 @@
 export const CHINA_UTC_OFFSET_HOURS = 8;
 const OFFSET_MS = CHINA_UTC_OFFSET_HOURS * 3600 * 1000;
 
-/** The same offset for SQLite's date functions: `datetime(created_at, '${CHINA_SQL_OFFSET}')`. */
-export const CHINA_SQL_OFFSET = `+${CHINA_UTC_OFFSET_HOURS} hours`;
-
 /** The China-time calendar date of an instant. */
 export function chinaDate(at: Date): string {
   return new Date(at.getTime() + OFFSET_MS).toISOString().slice(0, 10);

@@ -55,3 +55,42 @@ describe('a villager files a case, a cadre answers it from a phone, the villager
     await expect(page.locator('.kpis').textContent()).resolves.toContain('5.0 / 5');
   });
 });
+
+describe('township staff keep their channels from a phone', () => {
+  const session = usePhone();
+
+  it('adds a WeCom robot for a village of the township, sees it listed masked, and is told beside the field when the code is another township’s', async () => {
+    const { page, stack } = session;
+    const staff = await aUser(stack.services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }], username: 'town-e2e' });
+    const village = (await stack.services.places.allVillages()).find((v) => v.code.startsWith('370812103'))!;
+    await stack.services.notifications.addChannel({
+      kind: 'dingtalk',
+      url: 'https://oapi.dingtalk.com/robot/send?access_token=TOWN',
+      secret: 'SEC',
+      scopeCode: '370812103',
+    });
+    await page.goto('/admin/login');
+    await page.getByLabel('用户名').fill(staff.username);
+    await page.getByLabel('密码').fill(PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+
+    await page.goto('/admin/channels');
+    await page.getByLabel('村、镇（街道）或区的代码').fill('370812107');
+    await page.getByLabel('地址').fill('https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=OTHER');
+    await page.getByRole('button', { name: '添加渠道' }).click();
+    await expect(page.locator('.error').textContent()).resolves.toContain('只能添加本镇（街道）或其下各村的渠道');
+    await expectAccessible(page);
+    await snap(page, 'admin-channels-refused');
+
+    await page.getByLabel('村、镇（街道）或区的代码').fill(village.code);
+    await page.getByLabel('地址').fill('https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=VILLAGE');
+    await page.getByRole('button', { name: '添加渠道' }).click();
+    await expect(page.locator('.notice').textContent()).resolves.toContain('渠道已添加');
+    const table = (await page.locator('table').textContent()) ?? '';
+    expect(table).toContain(village.name);
+    expect(table).toContain('https://qyapi.weixin.qq.com/…');
+    expect(table).not.toContain('VILLAGE');
+    await expectAccessible(page);
+    await snap(page, 'admin-channels-township');
+  });
+});

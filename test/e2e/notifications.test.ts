@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type TestApp } from '../helpers/app.js';
 import { demoHousehold } from '../helpers/builders.js';
 import { aUser } from '../helpers/staff.js';
-import { fakeAliyun, type FakeServer } from '../helpers/fake-providers.js';
+import { aliyunParams, fakeAliyun, type FakeServer } from '../helpers/fake-providers.js';
 import { testConfig } from '../../src/config.js';
 import { startNotificationWorker } from '../../src/features/notifications/worker.js';
 import { acceptReplyResolve, phoneContext, signInAs, snap } from './browser.js';
@@ -33,6 +33,7 @@ describe('a villager who asks for SMS gets them from a fake Aliyun SMS server', 
       config: {
         publicBaseUrl: baseUrl,
         notify: {
+          ...base.notify,
           retrySeconds: 1,
           sms: {
             ...base.notify.sms,
@@ -68,7 +69,7 @@ describe('a villager who asks for SMS gets them from a fake Aliyun SMS server', 
     for (let i = 0; i < 200 && fake.received.length < n; i++) await new Promise((r) => setTimeout(r, 50));
     expect(fake.received.length).toBeGreaterThanOrEqual(n);
     expect(fake.received.every((r) => r.verified)).toBe(true);
-    const p = Object.fromEntries(new URLSearchParams(fake.received[n - 1]!.body));
+    const p = aliyunParams(fake.received[n - 1]!);
     return { template: p.TemplateCode, phone: p.PhoneNumbers, ...(JSON.parse(p.TemplateParam!) as { no: string; link: string }) };
   };
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { aliyunRpcSignature, dingtalkSign, tc3Sign, webhookSignature } from '../../src/features/notifications/signing.js';
+import crypto from 'node:crypto';
+import { acs3Sign, aliyunRpcSignature, dingtalkSign, tc3Sign, webhookSignature } from '../../src/features/notifications/signing.js';
 
 export interface Received {
   method: string;
@@ -50,17 +51,58 @@ export async function fakeServer(o: { verify?: (r: Omit<Received, 'verified'>) =
   };
 }
 
-/** Alibaba Cloud's Dysmsapi: checks the RPC signature of the form body with the secret. */
+/** The headers Alibaba Cloud's gateway wants signed in a V3 request. */
+const ACS3_REQUIRED = ['host', 'x-acs-action', 'x-acs-content-sha256', 'x-acs-date', 'x-acs-signature-nonce', 'x-acs-version'];
+
+/**
+ * A V3 (ACS3-HMAC-SHA256) request checked as the gateway checks it: the signature recomputed from
+ * the request as received (method, path, query, the headers it names, the body's hash) with the
+ * secret, and the headers the gateway insists on signed.
+ */
+export function verifyAcs3(r: Omit<Received, 'verified'>, accessKeySecret: string, action: string, version: string): boolean {
+  const auth = r.headers.authorization;
+  const m = typeof auth === 'string' ? /^ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([a-z0-9;-]+),Signature=([0-9a-f]{64})$/.exec(auth) : null;
+  if (!m) return false;
+  const names = m[2]!.split(';');
+  if (!ACS3_REQUIRED.every((n) => names.includes(n))) return false;
+  const headers = Object.fromEntries(names.map((n) => [n, String(r.headers[n] ?? '')]));
+  if (headers['x-acs-content-sha256'] !== crypto.createHash('sha256').update(r.body, 'utf8').digest('hex')) return false;
+  if (headers['x-acs-action'] !== action || headers['x-acs-version'] !== version) return false;
+  const { 'x-acs-content-sha256': _hashed, ...rest } = headers;
+  void _hashed;
+  const signed = acs3Sign({
+    method: r.method as 'POST',
+    path: r.path,
+    query: Object.fromEntries(r.query),
+    headers: rest,
+    body: r.body,
+    accessKeyId: m[1]!,
+    accessKeySecret,
+  });
+  return signed.signature === m[3];
+}
+
+/**
+ * Alibaba Cloud's Dysmsapi: a V3 request (Authorization: ACS3-HMAC-SHA256 …) has its signature
+ * recomputed; any other must carry a valid RPC signature in its form body. Both with the secret.
+ */
 export const fakeAliyun = (secret: string) =>
   fakeServer({
     ok: { Code: 'OK', Message: 'OK', BizId: '900619746936498440^0', RequestId: 'F655A8D5-B967-440B-8683-DAD6FF8DE990' },
     bad: { Code: 'SignatureDoesNotMatch' },
     verify: (r) => {
+      if (r.headers.authorization !== undefined) return r.method === 'POST' && verifyAcs3(r, secret, 'SendSms', '2017-05-25');
       const params = Object.fromEntries(new URLSearchParams(r.body));
       const { Signature, ...rest } = params;
       return r.method === 'POST' && Signature === aliyunRpcSignature('POST', rest, secret);
     },
   });
+
+/** The SendSms parameters of a request to the fake, wherever the signature put them (V3: the query and headers; RPC: the form body). */
+export function aliyunParams(r: Received): Record<string, string> {
+  if (r.headers.authorization === undefined) return Object.fromEntries(new URLSearchParams(r.body));
+  return { ...Object.fromEntries(r.query), Action: String(r.headers['x-acs-action']), Version: String(r.headers['x-acs-version']) };
+}
 
 /** Tencent Cloud's SMS API: checks the TC3-HMAC-SHA256 Authorization header with the key pair. */
 export const fakeTencent = (secretId: string, secretKey: string) =>

@@ -154,8 +154,9 @@ const ROWS: Row[] = [
   },
   { method: 'GET', route: '/admin/notifications/:id', url: (o) => `/admin/notifications/${o.notificationId}`, roles: ALL, scoped: true },
   { method: 'POST', route: '/admin/notifications/:id/retry', url: (o) => `/admin/notifications/${o.notificationId}/retry`, roles: ALL, scoped: true },
+  // A township's channel: its staff manage it, other townships' staff do not see it.
+  { method: 'POST', route: '/admin/channels/:id/remove', url: (o) => `/admin/channels/${o.channelId}/remove`, roles: STAFF, scoped: true },
   // Admin-only pages: district-wide data with no township to scope by.
-  { method: 'POST', route: '/admin/channels/:id/remove', url: (o) => `/admin/channels/${o.channelId}/remove`, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/users/:id/active', url: () => `/admin/users/1/active`, body: { active: '0' }, roles: ['admin'], scoped: false },
   { method: 'POST', route: '/admin/calendar/:date/delete', url: () => `/admin/calendar/2026-10-01/delete`, roles: ['admin'], scoped: false },
   {

@@ -169,6 +169,11 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
     expect(d.days.reduce((n, x) => n + x.n, 0)).toBe(
       await sql.value('SELECT count(*) FROM cases WHERE created_at >= ?', startOfChinaDay(d.days[0]!.day).toISOString()),
     );
+    // Each case on the day it was filed in China (UTC+8), wherever its UTC day ends.
+    const filedOn = new Map<string, number>();
+    for (const c of await everyCase(sql)) filedOn.set(chinaDate(new Date(c.createdAt)), (filedOn.get(chinaDate(new Date(c.createdAt))) ?? 0) + 1);
+    expect(d.days.filter((x) => x.n > 0).length).toBeGreaterThan(20);
+    for (const x of d.days) expect(x.n).toBe(filedOn.get(x.day) ?? 0);
 
     const admin = await signIn(app, (await aUser(services, { role: 'admin' })).username);
     const page = await admin.get('/admin').expect(200);
@@ -231,5 +236,66 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
     await sql.run('DELETE FROM cases WHERE id IN (SELECT id FROM cases ORDER BY id DESC LIMIT 10)');
     await summariesMatchRecount(sql);
     expect(await sql.value('SELECT sum(total) FROM case_summaries')).toBe(24);
+  });
+
+  it('a case past its deadline is overdue at once, counted from its index until the job marks it and from the summaries after; answering, resolving and reopening recount it (migration 017)', async () => {
+    let clock = new Date();
+    const { sql, services } = buildApp({ now: () => clock });
+    const admin = await aUser(services, { role: 'admin' });
+    const user = (await services.staff.sessionUser(admin.id))!;
+    const act = { user, ip: '127.0.0.1' };
+    const version = async (id: number) => Number(await sql.value('SELECT version FROM cases WHERE id = ?', id));
+    const a = await aCase(sql, services);
+    const b = await aCase(sql, services, { content: '村口的路灯坏了两个晚上了' });
+    const c = await aCase(sql, services, { content: '垃圾桶满了好几天没有人来清运' });
+    const villageIds = await sql.column<number>('SELECT id FROM villages ORDER BY id');
+    const all = { all: true, villageIds: new Set(villageIds) };
+    const marked = () => sql.value('SELECT coalesce(sum(n_overdue), 0) FROM case_summaries');
+    /** the summaries' n_overdue per village equals a count of the marked open cases; the dashboard's red equals a count at the clock */
+    const consistent = async () => {
+      const kept = await sql.all<{ v: number; n: number }>(
+        'SELECT village_id AS v, n_overdue AS n FROM case_summaries WHERE n_overdue <> 0 ORDER BY village_id',
+      );
+      const counted = await sql.all<{ v: number; n: number }>(
+        `SELECT village_id AS v, count(*) AS n FROM cases WHERE overdue = 1 AND state IN (${OPEN}) GROUP BY village_id ORDER BY village_id`,
+      );
+      expect(kept).toEqual(counted);
+      const d = await services.stats.dashboard(all);
+      const { t, villages } = await recountDashboard(sql, clock);
+      expect({ red: d.red, yellow: d.yellow }).toEqual({ red: t.red, yellow: t.yellow });
+      for (const v of d.villages) expect(v.red).toBe(villages.find((x) => x.villageId === v.villageId)!.red);
+      return d;
+    };
+    expect((await consistent()).red).toBe(0);
+
+    // A month later, nobody has answered: all three are overdue before any marking.
+    clock = new Date(clock.getTime() + 30 * 86_400_000);
+    expect(await marked()).toBe(0);
+    expect((await consistent()).red).toBe(3);
+    expect(await services.caseOffice.markOverdue(clock)).toBe(3);
+    expect(await marked()).toBe(3);
+    expect((await consistent()).red).toBe(3);
+    expect(await services.caseOffice.markOverdue(clock)).toBe(0);
+
+    // Answered late: still past the resolution deadline, so still marked. Resolved: no longer counted.
+    await services.caseOffice.acceptAndReply({ ...act, caseId: b.id, version: await version(b.id), text: '已收到，明天去看' });
+    expect(await sql.value('SELECT overdue FROM cases WHERE id = ?', b.id)).toBe(1);
+    expect((await consistent()).red).toBe(3);
+    await services.caseOffice.acceptAndResolve({ ...act, caseId: a.id, version: await version(a.id), text: '已修好' });
+    expect(await marked()).toBe(2);
+    expect((await consistent()).red).toBe(2);
+    // Reopened by the villager: new deadlines from now, so not overdue; a month later it is again.
+    await services.cases.reopen({ token: a.token, form: { reason: '还是没有修好，水管还在漏' } });
+    expect(await sql.value('SELECT overdue FROM cases WHERE id = ?', a.id)).toBe(0);
+    expect((await consistent()).red).toBe(2);
+    clock = new Date(clock.getTime() + 30 * 86_400_000);
+    expect((await consistent()).red).toBe(3);
+    expect(await services.caseOffice.markOverdue(clock)).toBe(1);
+    expect(await marked()).toBe(3);
+    // Rejected and deleted cases leave the count.
+    await sql.run("UPDATE cases SET state = 'rejected' WHERE id = ?", c.id);
+    expect((await consistent()).red).toBe(2);
+    await sql.run('DELETE FROM cases WHERE id = ? AND NOT EXISTS (SELECT 1 FROM case_events WHERE case_id = ?)', b.id, b.id);
+    expect(await marked()).toBe(2);
   });
 });

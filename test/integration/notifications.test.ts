@@ -7,7 +7,7 @@ import { aHousehold, aVillage, demoHousehold } from '../helpers/builders.js';
 import { agentFor, openForm, postMultipart } from '../helpers/forms.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 import { seededFile, tempDirs } from '../helpers/files.js';
-import { fakeAliyun, fakeDingtalk, fakeTencent, fakeWebhook, fakeWecom, type FakeServer } from '../helpers/fake-providers.js';
+import { aliyunParams, fakeAliyun, verifyAcs3, fakeDingtalk, fakeTencent, fakeWebhook, fakeWecom, type FakeServer } from '../helpers/fake-providers.js';
 import { ConfigError, loadConfig, testConfig, type Config } from '../../src/config.js';
 import { createServices, type Services } from '../../src/services.js';
 import { ValidationError } from '../../src/errors.js';
@@ -15,6 +15,7 @@ import { openDb } from '../../src/db/index.js';
 import { postgresDatabase, postgresPool, sqliteDatabase } from '../../src/db/database.js';
 import { onPostgres } from '../helpers/engine.js';
 import { testSql, type TestSql } from '../helpers/sql.js';
+import { aliyunRpcSignature } from '../../src/features/notifications/signing.js';
 
 const TEMPLATES = { received: 'SMS_1001', replied: 'SMS_1002', resolved: 'SMS_1003', rejected: 'SMS_1004', extended: 'SMS_1005' };
 
@@ -23,7 +24,7 @@ const MONDAY_10 = '2026-11-30T02:00:00.000Z';
 
 function notifyConfig(sms: Partial<Config['notify']['sms']> = {}, retrySeconds = 30): Partial<Config> {
   const base = testConfig();
-  return { notify: { retrySeconds, sms: { ...base.notify.sms, ...sms } }, publicBaseUrl: 'http://mashang.example' };
+  return { notify: { ...base.notify, retrySeconds, sms: { ...base.notify.sms, ...sms } }, publicBaseUrl: 'http://mashang.example' };
 }
 
 /** A clock tests move by hand. */
@@ -162,13 +163,14 @@ describe('villager SMS through the log provider', () => {
   });
 });
 
-describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () => {
+describe.each(['v3', 'rpc'] as const)('Aliyun SMS (%s signature) against a fake Dysmsapi that checks every signature', (signature) => {
   const aliyun = async (c = clock(), retrySeconds = 30) => {
     const fake = started(await fakeAliyun('test-secret'));
     const stack = buildApp({
       config: notifyConfig(
         {
           provider: 'aliyun',
+          aliyunSignature: signature,
           accessKeyId: 'LTAI-test',
           accessKeySecret: 'test-secret',
           signName: '码上服务',
@@ -195,7 +197,9 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
     await services.notifications.deliverDue();
 
     expect(fake.received.every((r) => r.verified)).toBe(true);
-    const sent = fake.received.map((r) => Object.fromEntries(new URLSearchParams(r.body)));
+    // V3 signs with an Authorization header and sends the parameters in the query; RPC signs a form body.
+    expect(fake.received.every((r) => (r.headers.authorization ?? '').startsWith('ACS3-HMAC-SHA256 ') === (signature === 'v3'))).toBe(true);
+    const sent = fake.received.map(aliyunParams);
     expect(sent.map((p) => p.TemplateCode)).toEqual(['SMS_1001', 'SMS_1002', 'SMS_1005', 'SMS_1003']);
     expect(sent.every((p) => p.PhoneNumbers === '13912345678' && p.SignName === '码上服务' && p.Action === 'SendSms' && p.Version === '2017-05-25')).toBe(true);
     expect(JSON.parse(sent[0]!.TemplateParam!)).toEqual({ no: k.trackingNo, link: `http://mashang.example/track/${k.token}` });
@@ -243,11 +247,31 @@ describe('Aliyun SMS against a fake Dysmsapi that checks every signature', () =>
     expect((await deliveries(sql))[0]).toMatchObject({ state: 'dead', attempts: 1, lastCode: 'isv.MOBILE_NUMBER_ILLEGAL' });
   });
 
+  it('when a signed request is changed on the way (another phone), then the fake refuses it', async () => {
+    const { services, sql, fake } = await aliyun();
+    await file(services, sql);
+    await services.notifications.deliverDue();
+    const [r] = fake.received;
+    expect(r!.verified).toBe(true);
+    if (signature === 'v3') {
+      const query = new URLSearchParams(r!.query);
+      query.set('PhoneNumbers', '13800000000');
+      expect(verifyAcs3({ ...r!, query }, 'test-secret', 'SendSms', '2017-05-25')).toBe(false);
+      expect(verifyAcs3(r!, 'test-secret', 'SendSms', '2017-05-25')).toBe(true);
+      expect(verifyAcs3(r!, 'another-secret', 'SendSms', '2017-05-25')).toBe(false);
+    } else {
+      const { Signature, ...rest } = Object.fromEntries(new URLSearchParams(r!.body));
+      expect(Signature).toBe(aliyunRpcSignature('POST', rest, 'test-secret'));
+      expect(aliyunRpcSignature('POST', { ...rest, PhoneNumbers: '13800000000' }, 'test-secret')).not.toBe(Signature);
+    }
+  });
+
   it('when the secret is wrong, then the fake refuses the signature and nothing counts as sent', async () => {
     const fake = started(await fakeAliyun('the-real-secret'));
     const { services, sql } = buildApp({
       config: notifyConfig({
         provider: 'aliyun',
+        aliyunSignature: signature,
         accessKeyId: 'LTAI-test',
         accessKeySecret: 'a-wrong-secret',
         signName: '码上服务',
@@ -560,6 +584,14 @@ describe('configuration', () => {
       }),
     ).toThrowError(/MASHANG_SMS_SDK_APP_ID/);
     expect(() => loadConfig({ MASHANG_SMS_TEMPLATES: '{"received":"SMS_1"}' })).toThrowError(ConfigError);
+    // Alibaba Cloud's signature: V3 unless told rpc; anything else stops start-up naming the setting.
+    expect(loadConfig({}).notify.sms.aliyunSignature).toBe('v3');
+    expect(loadConfig({ MASHANG_SMS_ALIYUN_SIGNATURE: 'rpc' }).notify.sms.aliyunSignature).toBe('rpc');
+    expect(() => loadConfig({ MASHANG_SMS_ALIYUN_SIGNATURE: 'v2' })).toThrowError(/MASHANG_SMS_ALIYUN_SIGNATURE/);
+    // The digest: 08:30 unless told otherwise; empty turns it off; a bad time stops start-up.
+    expect(loadConfig({}).notify.digestAt).toBe(510);
+    expect(loadConfig({ MASHANG_NOTIFY_DIGEST_AT: '' }).notify.digestAt).toBeNull();
+    expect(() => loadConfig({ MASHANG_NOTIFY_DIGEST_AT: '8:30am' })).toThrowError(/MASHANG_NOTIFY_DIGEST_AT/);
     expect(() => loadConfig({ MASHANG_SMS_QUIET_HOURS: '9pm-8am' })).toThrowError(/MASHANG_SMS_QUIET_HOURS/);
   });
 
@@ -662,8 +694,9 @@ describe('the delivery log', () => {
     const id = (await services.notifications.channels())[0]!.id;
     await agent.post(`/admin/channels/${id}/remove`).type('form').send({ _csrf: csrf }).expect(303);
     expect(await services.notifications.channels()).toEqual([]);
-    const staff = await aUser(services, { role: 'staff', scopes: [{ level: 'town', code: '370812103' }] });
-    await (await signIn(app, staff.username)).get('/admin/channels').expect(403);
+    // Cadres manage no channel (township staff manage their township's: channels-admin.test.ts).
+    const cadre = await aUser(services, { role: 'cadre' });
+    await (await signIn(app, cadre.username)).get('/admin/channels').expect(403);
   });
 });
 

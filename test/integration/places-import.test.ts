@@ -85,6 +85,74 @@ describe('import and export of townships and villages (镇街与村居)', () => 
     expect(await count(sql, 'towns')).toBe(10);
   });
 
+  it("经度 and 纬度 set, change and clear a village's coordinates; a file without the columns keeps them", async () => {
+    const { sql, services } = buildApp();
+    const who = await admin(sql);
+    const coords = (code: string) => sql.get('SELECT latitude, longitude FROM villages WHERE code = ?', code);
+    const row = (code: string, name: string, lngLat: string) =>
+      `370812,兖州区,370812103,颜店镇,颜店镇人民政府院内 便民服务中心一楼大厅,${HOURS},0537-1511030,${code},${name}${lngLat}`;
+    const before = await coords('370812103201');
+    expect(before).toEqual({ latitude: expect.any(Number), longitude: expect.any(Number) });
+
+    // a file of the old columns: nothing about coordinates, so nothing changes
+    const old = await services.transfer.commit('places', csv([HEAD, row('370812103201', '屯二村', '')]), who);
+    expect(old.counts).toEqual({ add: 0, change: 0, same: 1 });
+    expect(await coords('370812103201')).toEqual(before);
+
+    const plan = await services.transfer.commit(
+      'places',
+      csv([
+        `${HEAD},经度,纬度`,
+        row('370812103201', '屯二村', ',116.7502,35.6101'),
+        row('370812103202', '史村', ',,'),
+        row('370812103298', '新村甲', ',１１６.７６,３５.６２'),
+        row('370812103299', '新村乙', ',,'),
+      ]),
+      who,
+    );
+    expect(plan.errors).toEqual([]);
+    expect(plan.counts).toEqual({ add: 2, change: 2, same: 0 });
+    expect(await coords('370812103201')).toEqual({ latitude: 35.6101, longitude: 116.7502 });
+    expect(await coords('370812103202')).toEqual({ latitude: null, longitude: null });
+    // full-width digits, as a Chinese input method may type them
+    expect(await coords('370812103298')).toEqual({ latitude: 35.62, longitude: 116.76 });
+    expect(await coords('370812103299')).toEqual({ latitude: null, longitude: null });
+    // the export gives them back, and imported again changes nothing
+    const exported = await services.transfer.export('places', who, 'csv');
+    expect(exported.toString('utf8')).toContain('"370812103201","屯二村","116.7502","35.6101"');
+    expect((await services.transfer.commit('places', exported, who)).counts).toMatchObject({ add: 0, change: 0 });
+  });
+
+  it('bad coordinates stop the import with a message per cell, in Chinese, and write nothing', async () => {
+    const { sql, services } = buildApp();
+    const who = await admin(sql);
+    const row = (code: string, lngLat: string) =>
+      `370812,兖州区,370812103,颜店镇,颜店镇人民政府院内 便民服务中心一楼大厅,${HOURS},0537-1511030,${code},村${code.slice(-2)},${lngLat}`;
+    const file = csv([
+      `${HEAD},经度,纬度`,
+      row('370812103291', '116°45′,35.61'),
+      row('370812103292', '35.61,116.75'),
+      row('370812103293', '116.75,'),
+      row('370812103294', '116.75,95'),
+      row('370812103295', '-73.9857,40.7484'),
+      row('370812103296', 'abc,xyz'),
+    ]);
+    const plan = await services.transfer.dryRun('places', file, who);
+    expect(plan.errors).toEqual([
+      { row: 2, column: '经度', message: '经度应是十进制度数，例如 116.8231（WGS-84，不要写度分秒）' },
+      { row: 3, column: '经度', message: '经度应在 73.4 到 135.1 之间（中国境内）；是否把经度和纬度填反了？' },
+      { row: 3, column: '纬度', message: '纬度应在 3.8 到 53.6 之间（中国境内）；是否把经度和纬度填反了？' },
+      { row: 4, column: '纬度', message: '经度和纬度要一起填写，或者都不填' },
+      { row: 5, column: '纬度', message: '纬度应在 3.8 到 53.6 之间（中国境内）；是否把经度和纬度填反了？' },
+      { row: 6, column: '经度', message: '经度应在 73.4 到 135.1 之间（中国境内）；是否把经度和纬度填反了？' },
+      { row: 7, column: '经度', message: '经度应是十进制度数，例如 116.8231（WGS-84，不要写度分秒）' },
+      { row: 7, column: '纬度', message: '纬度应是十进制度数，例如 35.5512（WGS-84，不要写度分秒）' },
+    ]);
+    const before = await count(sql, 'villages');
+    await expect(services.transfer.commit('places', file, who)).rejects.toThrow(ValidationError);
+    expect(await count(sql, 'villages')).toBe(before);
+  });
+
   it('only admins import or export them: staff get 403 and do not see them on the data page', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-data-'));
     dirs.push(dataDir);
@@ -103,7 +171,8 @@ describe('import and export of townships and villages (镇街与村居)', () => 
     expect((await adminAgent.get('/admin/data').expect(200)).text).toContain('/admin/data/places/preview');
     const exported = await adminAgent.get('/admin/data/places/export.csv').expect(200);
     expect(exported.text).toContain(
-      HEAD.split(',')
+      `${HEAD},经度,纬度`
+        .split(',')
         .map((h) => `"${h}"`)
         .join(','),
     );

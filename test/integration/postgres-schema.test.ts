@@ -213,6 +213,12 @@ describe.skipIf(!url)('the PostgreSQL schema (db/migrations/postgres) means what
       "INSERT INTO calendar_days (date, kind) VALUES ('2026-10-03', 'party')",
       "INSERT INTO notification_channels (kind, url, scope_code, created_at) VALUES ('wecom', 'https://x', '1100000', 't')",
       'INSERT INTO places_revision (id, rev) VALUES (2, 0)',
+      // 015: coordinates on the globe and in pairs; no e-mail on an anonymous case
+      'UPDATE villages SET latitude = 91, longitude = 116.8 WHERE id = 11',
+      'UPDATE villages SET latitude = 35.5, longitude = 181 WHERE id = 11',
+      'UPDATE villages SET latitude = 35.5 WHERE id = 11',
+      'UPDATE villages SET longitude = 116.8 WHERE id = 11',
+      "UPDATE cases SET anonymous = 1, name = NULL, phone = NULL, email = 'a@b.cn' WHERE id = 1",
       // NOT NULL
       'INSERT INTO households (village_id) VALUES (11)',
       // foreign keys
@@ -221,6 +227,9 @@ describe.skipIf(!url)('the PostgreSQL schema (db/migrations/postgres) means what
       'DELETE FROM villages WHERE id = 11',
     ];
     for (const sql of refused) await bothRefuse(db, sql);
+    await bothOk(db, 'UPDATE villages SET latitude = 35.5512, longitude = 116.8231 WHERE id = 11');
+    await bothOk(db, 'UPDATE villages SET latitude = NULL, longitude = NULL WHERE id = 11');
+    await bothOk(db, "UPDATE cases SET email = 'a@b.cn' WHERE id = 1");
 
     // the username is found whatever its case, in both
     const q = "SELECT id FROM users WHERE username = 'AdMiN'";

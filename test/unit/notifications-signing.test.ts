@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  acs3Sign,
   aliyunPercentEncode,
   aliyunRpcSignature,
   aliyunStringToSign,
@@ -8,6 +9,93 @@ import {
   tc3Sign,
   webhookSignature,
 } from '../../src/features/notifications/signing.js';
+
+describe('Alibaba Cloud V3 signing (ACS3-HMAC-SHA256)', () => {
+  // The "Fixed parameter values" example of Alibaba Cloud's "V3 request structure and signature"
+  // (https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature):
+  // ECS RunInstances, its canonical request, string to sign, signature and Authorization as published.
+  const documented = () =>
+    acs3Sign({
+      method: 'POST',
+      path: '/',
+      query: { RegionId: 'cn-shanghai', ImageId: 'win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd' },
+      headers: {
+        host: 'ecs.cn-shanghai.aliyuncs.com',
+        'x-acs-action': 'RunInstances',
+        'x-acs-version': '2014-05-26',
+        'x-acs-date': '2023-10-26T10:22:32Z',
+        'x-acs-signature-nonce': '3156853299f313e23d1673dc12e1703d',
+      },
+      body: '',
+      accessKeyId: 'YourAccessKeyId',
+      accessKeySecret: 'YourAccessKeySecret',
+    });
+
+  it('when given the documented request, then the canonical request, string to sign, signature and Authorization are the documented ones', () => {
+    const signed = documented();
+    expect(signed.canonicalRequest).toBe(
+      [
+        'POST',
+        '/',
+        'ImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd&RegionId=cn-shanghai',
+        'host:ecs.cn-shanghai.aliyuncs.com',
+        'x-acs-action:RunInstances',
+        'x-acs-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+        'x-acs-date:2023-10-26T10:22:32Z',
+        'x-acs-signature-nonce:3156853299f313e23d1673dc12e1703d',
+        'x-acs-version:2014-05-26',
+        '',
+        'host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version',
+        'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      ].join('\n'),
+    );
+    expect(signed.stringToSign).toBe('ACS3-HMAC-SHA256\n7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259');
+    expect(signed.signature).toBe('06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0');
+    expect(signed.headers.Authorization).toBe(
+      'ACS3-HMAC-SHA256 Credential=YourAccessKeyId,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version,' +
+        'Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0',
+    );
+    expect(signed.headers['x-acs-content-sha256']).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  });
+
+  it('when the secret, a parameter or a header differs, then so does the signature', () => {
+    const base = documented().signature;
+    const other = (o: Partial<Parameters<typeof acs3Sign>[0]>) =>
+      acs3Sign({
+        method: 'POST',
+        path: '/',
+        query: { RegionId: 'cn-shanghai', ImageId: 'win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd' },
+        headers: {
+          host: 'ecs.cn-shanghai.aliyuncs.com',
+          'x-acs-action': 'RunInstances',
+          'x-acs-version': '2014-05-26',
+          'x-acs-date': '2023-10-26T10:22:32Z',
+          'x-acs-signature-nonce': '3156853299f313e23d1673dc12e1703d',
+        },
+        body: '',
+        accessKeyId: 'YourAccessKeyId',
+        accessKeySecret: 'YourAccessKeySecret',
+        ...o,
+      }).signature;
+    expect(other({})).toBe(base);
+    expect(other({ accessKeySecret: 'YourAccessKeySecret&' })).not.toBe(base);
+    expect(other({ query: { RegionId: 'cn-hangzhou', ImageId: 'win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd' } })).not.toBe(base);
+    expect(other({ body: 'x' })).not.toBe(base);
+  });
+
+  it('encodes the query as RFC 3986 (space %20, * %2A, ~ kept) and the Chinese sign name as UTF-8', () => {
+    const signed = acs3Sign({
+      method: 'POST',
+      path: '/',
+      query: { SignName: '码上服务', TemplateParam: '{"no":"a b*~"}' },
+      headers: { host: 'h', 'x-acs-action': 'SendSms' },
+      body: '',
+      accessKeyId: 'id',
+      accessKeySecret: 's',
+    });
+    expect(signed.canonicalRequest.split('\n')[2]).toBe('SignName=%E7%A0%81%E4%B8%8A%E6%9C%8D%E5%8A%A1&TemplateParam=%7B%22no%22%3A%22a%20b%2A~%22%7D');
+  });
+});
 
 describe('Alibaba Cloud RPC signing (HMAC-SHA1)', () => {
   // The worked example of Alibaba Cloud's "RPC signature" documentation (ECS DescribeRegions).

@@ -5,6 +5,7 @@ import { testConfig } from '../../src/config.js';
 import { projectRoot, type Db } from '../../src/db/index.js';
 import { DEMO_DATA_DIR, DEMO_FILES, seedDemo } from '../../src/features/seed/service.js';
 import { derivedPlateToken } from '../../src/features/places/tokens.js';
+import { distanceKm } from '../../src/domain/geo.js';
 import { ITEM_TYPES } from '../../src/features/transfer/catalog-dataset.js';
 import { createServices } from '../../src/services.js';
 import { demoCalendar, demoCatalog, demoTable } from '../helpers/demo-data.js';
@@ -155,6 +156,25 @@ describe('demo district', () => {
       expect(t.hours, t.name).not.toBe('');
       expect(t.phone, t.name).toMatch(/^0537-\d{7,8}$/);
     }
+  });
+
+  it('places every village inside 兖州区 (made-up coordinates around 35.45–35.65 N, 116.65–116.95 E), no two at one spot, each near its township', () => {
+    const at = db.prepare('SELECT v.name, v.latitude, v.longitude, t.code AS town FROM villages v JOIN towns t ON t.id = v.town_id').all() as Array<{
+      name: string;
+      latitude: number;
+      longitude: number;
+      town: string;
+    }>;
+    expect(at).toHaveLength(villages.length);
+    for (const v of at) {
+      expect(v.latitude, v.name).toBeGreaterThanOrEqual(35.45);
+      expect(v.latitude, v.name).toBeLessThanOrEqual(35.65);
+      expect(v.longitude, v.name).toBeGreaterThanOrEqual(116.65);
+      expect(v.longitude, v.name).toBeLessThanOrEqual(116.95);
+    }
+    expect(new Set(at.map((v) => `${v.latitude},${v.longitude}`)).size).toBe(at.length);
+    // a township's villages lie together: within 6 km of each other
+    for (const a of at) for (const b of at.filter((x) => x.town === a.town)) expect(distanceKm(a, b), `${a.name}–${b.name}`).toBeLessThan(6);
   });
 
   it('has at least 3 villages per township including the named ones, and 30–150 households each', () => {

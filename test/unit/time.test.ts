@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CHINA_SQL_OFFSET, chinaClock, chinaDate, chinaToday, endOfChinaDay, startOfChinaDay } from '../../src/domain/time.js';
-import { openDb } from '../../src/db/index.js';
+import { chinaClock, chinaDate, chinaToday, endOfChinaDay, startOfChinaDay } from '../../src/domain/time.js';
 
 describe('today in China', () => {
   it('at 23:59 in Shanghai it is still today, although UTC is 15:59 the same day', () => {
@@ -45,16 +44,5 @@ describe('the clock on the wall in China', () => {
     const c = chinaClock('2026-12-01T01:05:00Z');
     expect(c).toEqual({ year: 2026, month: 12, day: 1, weekday: 2, hours: 9, minutes: 5 });
     expect(chinaClock(new Date('2026-12-01T01:05:00Z'))).toEqual(c);
-  });
-});
-
-describe('the offset in SQL', () => {
-  it('gives SQLite the same China date as the code', () => {
-    const db = openDb(':memory:');
-    const at = '2026-11-30T16:30:00.000Z';
-    const day = db.prepare(`SELECT substr(datetime(?, '${CHINA_SQL_OFFSET}'), 1, 10)`).pluck().get(at);
-    db.close();
-    expect(day).toBe(chinaDate(new Date(at)));
-    expect(day).toBe('2026-12-01');
   });
 });

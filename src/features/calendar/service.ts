@@ -1,6 +1,6 @@
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import type { CalendarDay, CalendarRepo } from './repo.js';
-import { addWorkingDays, type DayKind } from './workdays.js';
+import { addWorkingDays, isWorkingDay, type DayKind } from './workdays.js';
 import { addDays } from '../../domain/dates.js';
 import { chinaDate, endOfChinaDay } from '../../domain/time.js';
 
@@ -15,6 +15,8 @@ export function createCalendarService(repo: CalendarRepo, uow: UnitOfWork) {
       const ex = await exceptions(start, addDays(start, workingDays * 2 + 40));
       return endOfChinaDay(addWorkingDays(start, workingDays, ex));
     },
+    /** Whether a China-time date ('YYYY-MM-DD') is a working day: weekdays less holidays, plus make-up workdays (调休). */
+    isWorkingDay: async (date: string): Promise<boolean> => isWorkingDay(date, await exceptions(date, date)),
     /** The holidays and make-up workdays of a year. */
     year: (year: number) => repo.between(`${year}-01-01`, `${year}-12-31`),
     /** Adds or changes one day's entry (放假 or 调休上班). */

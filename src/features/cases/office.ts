@@ -1,4 +1,5 @@
 import { yellowBefore as yellowEdge } from '../calendar/workdays.js';
+import { chinaDate, endOfChinaDay } from '../../domain/time.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { AlreadyExtendedError, NotFoundError, StaleVersionError, ValidationError, type FieldError } from '../../errors.js';
 import { t } from '../../i18n/index.js';
@@ -15,6 +16,8 @@ export const INBOX_PAGE_SIZE = 25;
 export const MAX_EXTENSION_DAYS = 10;
 /** Case ids read at a time by an export: a few milliseconds of work between two waits. */
 export const EXPORT_SLICE = 500;
+/** cases marked overdue per transaction */
+const OVERDUE_SLICE = 5000;
 
 export interface InboxQuery {
   /** a state, or 'open' for every state still to be worked on (待办) */
@@ -456,6 +459,12 @@ export function createCaseOffice(deps: {
       }
     },
 
+    /**
+     * The working-day digest's figures for every village with open cases: open, due by the end of
+     * today (China time) and not yet overdue, and overdue, at `at`. Once a day, for all channels.
+     */
+    openByVillage: (at: Date = now()) => repo.openByVillage({ now: at.toISOString(), dueBy: endOfChinaDay(chinaDate(at)).toISOString() }),
+
     /** Cases in each state across the installation, from the summaries (for /metrics). */
     stateCounts: () => repo.stateCounts('all'),
 
@@ -465,6 +474,20 @@ export function createCaseOffice(deps: {
      */
     async autoClose(at: Date = now()): Promise<number> {
       const job = await uow.exclusively('auto-close', () => closeResolved(at));
+      return job.ran ? job.value : 0;
+    },
+    /**
+     * Marks the open cases whose deadline has passed (cases.overdue, migration 017), so that the
+     * dashboard counts them from the summaries; those past their deadline since are counted from
+     * their index. Slices of 5,000, each its own transaction. Returns how many; another instance
+     * running it at the same time makes this one return 0.
+     */
+    async markOverdue(at: Date = now()): Promise<number> {
+      const job = await uow.exclusively('mark-overdue', async () => {
+        let marked = 0;
+        for (let n = OVERDUE_SLICE; n === OVERDUE_SLICE; marked += n) n = await uow.run(() => repo.markOverdue(at.toISOString(), OVERDUE_SLICE));
+        return marked;
+      });
       return job.ran ? job.value : 0;
     },
   };

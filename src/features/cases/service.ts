@@ -42,6 +42,8 @@ export interface SubmitCase {
   /** the Open311 key's name when another system filed it (来源); null from a plate */
   source?: string | null;
   mediaUrl?: string | null;
+  /** an e-mail address another system gave (Open311); dropped for anonymous cases */
+  email?: string | null;
   /** 用短信通知我办理进展: only with a phone, never anonymous */
   notifySms?: boolean;
 }
@@ -61,6 +63,8 @@ export interface FileCaseInput {
   source?: string;
   /** a link to media the filing system holds (Open311), kept as given */
   mediaUrl?: string | null;
+  /** the person's e-mail address as the filing system gave it (Open311, checked there); kept for the office unless anonymous */
+  email?: string | null;
 }
 
 export interface FiledCase {
@@ -218,6 +222,7 @@ export function createCasesService(deps: {
           idempotencyKey: input.idempotencyKey,
           source: input.source ?? null,
           mediaUrl: input.anonymous ? null : (input.mediaUrl ?? null),
+          email: input.anonymous ? null : (input.email ?? null),
           notifySms: !input.anonymous && !!input.phone && (input.notifySms ?? false),
           now: iso,
         });
@@ -312,6 +317,7 @@ export function createCasesService(deps: {
         photos: processed,
         source: input.source ?? null,
         mediaUrl: input.mediaUrl ?? null,
+        email: input.email ?? null,
       });
     },
 

@@ -2,6 +2,7 @@ import type { Feature, ServiceContext } from '../feature.js';
 import type { CasesService } from '../cases/service.js';
 import type { CaseOffice } from '../cases/office.js';
 import type { PlacesService } from '../places/service.js';
+import type { CalendarService } from '../calendar/service.js';
 import { createNotificationsRepo } from './repo.js';
 import { createNotificationsService } from './service.js';
 import { notificationsRoutes } from './routes.js';
@@ -12,8 +13,9 @@ const SETTLE_MS_POSTGRES = 30_000;
 
 interface Needs {
   cases: Pick<CasesService, 'eventsAfter'>;
-  caseOffice?: Pick<CaseOffice, 'flagged'>;
+  caseOffice?: Pick<CaseOffice, 'flagged' | 'openByVillage'>;
   places: Pick<PlacesService, 'allVillages'>;
+  calendar: Pick<CalendarService, 'isWorkingDay'>;
 }
 
 /** Builds the service; `sms` replaces the configured provider (tests). */
@@ -23,6 +25,8 @@ export function notificationsServices({ database, uow, config, now, logger }: Se
     repo: createNotificationsRepo(database),
     cases: deps.cases,
     flagged: deps.caseOffice ? (villageIds, at) => deps.caseOffice!.flagged(villageIds, at) : undefined,
+    openByVillage: deps.caseOffice ? (at) => deps.caseOffice!.openByVillage(at) : undefined,
+    isWorkingDay: (date) => deps.calendar.isWorkingDay(date),
     villageCodes: () => deps.places.allVillages(),
     config,
     now,
@@ -39,6 +43,6 @@ export const notificationsFeature: Feature<ReturnType<typeof services>, Needs> =
   name: 'notifications',
   services,
   office: (s) => ({ routes: notificationsRoutes(s) }),
-  templateNames: ['attempts', 'channels', 'notifications'],
+  templateNames: ['attempts', 'channels', 'notifications', 'towns'],
   menu: [{ label: 'notifications.title', href: '/admin/notifications', order: 75 }],
 };

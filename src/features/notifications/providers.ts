@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config, SmsMessage } from '../../config.js';
 import { maskPhone } from '../../domain/phone.js';
-import { aliyunCanonicalQuery, aliyunRpcSignature, dingtalkSign, tc3Sign, webhookSignature } from './signing.js';
+import { acs3Sign, aliyunCanonicalQuery, aliyunRpcSignature, dingtalkSign, tc3Sign, webhookSignature } from './signing.js';
 
 /** What an attempt came to: sent (with the provider's id), or failed, to retry or not. */
 export type SendResult = { ok: true; providerId: string | null; answer: string } | { ok: false; retry: boolean; code: string; answer: string };
@@ -68,35 +68,72 @@ const ALIYUN_RETRY = new Set([
   'isp.RAM_PERMISSION_DENY',
 ]);
 
-/** 阿里云短信 SendSms (Dysmsapi 2017-05-25), RPC style, signed with HMAC-SHA1; OutId carries the delivery id. */
+/**
+ * 阿里云短信 SendSms (Dysmsapi 2017-05-25), signed with the V3 signature (ACS3-HMAC-SHA256, the
+ * parameters in the query, an empty body) or the older RPC one (HMAC-SHA1, the parameters in a
+ * form body), as MASHANG_SMS_ALIYUN_SIGNATURE says; OutId carries the delivery id.
+ */
 export function aliyunProvider(sms: Config['notify']['sms'], opts: { now?: () => Date; nonce?: () => string } = {}): SmsProvider {
   const endpoint = sms.endpoint ?? 'https://dysmsapi.aliyuncs.com';
+  const host = new URL(endpoint).host;
   const now = opts.now ?? (() => new Date());
   const nonce = opts.nonce ?? (() => crypto.randomUUID());
+  const timestamp = () =>
+    now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
+
+  const v3 = (params: Record<string, string>) => {
+    const signed = acs3Sign({
+      method: 'POST',
+      path: '/',
+      query: params,
+      headers: {
+        host,
+        'x-acs-action': 'SendSms',
+        'x-acs-version': '2017-05-25',
+        'x-acs-date': timestamp(),
+        'x-acs-signature-nonce': nonce(),
+      },
+      body: '',
+      accessKeyId: sms.accessKeyId,
+      accessKeySecret: sms.accessKeySecret,
+    });
+    // fetch sets Host itself (from the URL, the same value).
+    const { host: _host, ...headers } = signed.headers;
+    void _host;
+    return call(`${endpoint}/?${aliyunCanonicalQuery(params)}`, { method: 'POST', headers });
+  };
+
+  const rpc = (params: Record<string, string>) => {
+    const all: Record<string, string> = {
+      ...params,
+      AccessKeyId: sms.accessKeyId,
+      Action: 'SendSms',
+      Format: 'JSON',
+      RegionId: 'cn-hangzhou',
+      SignatureMethod: 'HMAC-SHA1',
+      SignatureNonce: nonce(),
+      SignatureVersion: '1.0',
+      Timestamp: timestamp(),
+      Version: '2017-05-25',
+    };
+    const signature = aliyunRpcSignature('POST', all, sms.accessKeySecret);
+    const body = `${aliyunCanonicalQuery(all)}&Signature=${encodeURIComponent(signature)}`;
+    return call(`${endpoint}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  };
+
   return {
     name: 'aliyun',
     async send(out) {
       const params: Record<string, string> = {
-        AccessKeyId: sms.accessKeyId,
-        Action: 'SendSms',
-        Format: 'JSON',
         OutId: String(out.id),
         PhoneNumbers: out.phone,
-        RegionId: 'cn-hangzhou',
         SignName: sms.signName,
-        SignatureMethod: 'HMAC-SHA1',
-        SignatureNonce: nonce(),
-        SignatureVersion: '1.0',
         TemplateCode: sms.templates?.[out.message] ?? '',
         TemplateParam: JSON.stringify(out.params),
-        Timestamp: now()
-          .toISOString()
-          .replace(/\.\d{3}Z$/, 'Z'),
-        Version: '2017-05-25',
       };
-      const signature = aliyunRpcSignature('POST', params, sms.accessKeySecret);
-      const body = `${aliyunCanonicalQuery(params)}&Signature=${encodeURIComponent(signature)}`;
-      const res = await call(`${endpoint}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      const res = await (sms.aliyunSignature === 'rpc' ? rpc(params) : v3(params));
       const answer = json(res.text);
       const code = typeof answer?.Code === 'string' ? answer.Code : `HTTP ${res.status}`;
       if (res.status === 200 && code === 'OK') return { ok: true, providerId: typeof answer?.BizId === 'string' ? answer.BizId : null, answer: res.text };

@@ -32,11 +32,15 @@ export interface NewDelivery {
 
 export interface DeliveryRow {
   id: number;
-  eventId: number;
-  caseId: number;
-  trackingNo: string;
-  villageId: number;
-  villageName: string;
+  /** null for a digest, which belongs to no case event */
+  eventId: number | null;
+  caseId: number | null;
+  trackingNo: string | null;
+  villageId: number | null;
+  villageName: string | null;
+  /** a digest's channel place (village, township or district code) */
+  scopeCode: string | null;
+  digestDay: string | null;
   channel: DeliveryChannel;
   channelId: number | null;
   recipient: string;
@@ -66,6 +70,8 @@ export interface AttemptRow {
 
 export interface DeliveryFilter {
   villageIds: number[];
+  /** the places whose digests the user may see (every village of each is in the scope) */
+  scopeCodes: string[];
   state?: DeliveryState;
   channel?: DeliveryChannel;
   trackingNo?: string;
@@ -74,8 +80,9 @@ export interface DeliveryFilter {
 const DELIVERY_COLUMNS = sql`d.id, d.event_id AS "eventId", d.case_id AS "caseId", c.tracking_no AS "trackingNo", d.village_id AS "villageId",
   v.name AS "villageName", d.channel, d.channel_id AS "channelId", d.recipient, d.message, d.body, d.params, d.state, d.attempts,
   d.next_at AS "nextAt", d.lease_until AS "leaseUntil", d.last_code AS "lastCode", d.last_answer AS "lastAnswer",
-  d.provider_id AS "providerId", d.created_at AS "createdAt", d.updated_at AS "updatedAt", d.sent_at AS "sentAt"`;
-const DELIVERY_FROM = sql`FROM notification_deliveries d JOIN cases c ON c.id = d.case_id JOIN villages v ON v.id = d.village_id`;
+  d.provider_id AS "providerId", d.created_at AS "createdAt", d.updated_at AS "updatedAt", d.sent_at AS "sentAt",
+  d.scope_code AS "scopeCode", d.digest_day AS "digestDay"`;
+const DELIVERY_FROM = sql`FROM notification_deliveries d LEFT JOIN cases c ON c.id = d.case_id LEFT JOIN villages v ON v.id = d.village_id`;
 const CHANNEL_COLUMNS = sql`id, kind, url, secret, scope_code AS "scopeCode", created_at AS "createdAt", removed_at AS "removedAt"`;
 
 /** Deliveries, their attempts, the cadres' channels and the cursor over case_events. */
@@ -84,7 +91,7 @@ export function createNotificationsRepo(db: Database) {
   const claimable = (now: string) => sql`((state = 'pending' AND next_at <= ${now}) OR (state = 'sending' AND lease_until < ${now}))`;
 
   const where = (f: DeliveryFilter) => {
-    const parts = [inList(db, sql`d.village_id`, f.villageIds)];
+    const parts = [sql`(${inList(db, sql`d.village_id`, f.villageIds)} OR (d.village_id IS NULL AND ${inList(db, sql`d.scope_code`, f.scopeCodes, 'text')}))`];
     if (f.state) parts.push(sql`d.state = ${f.state}`);
     if (f.channel) parts.push(sql`d.channel = ${f.channel}`);
     if (f.trackingNo) parts.push(sql`c.tracking_no = ${f.trackingNo}`);
@@ -179,6 +186,20 @@ export function createNotificationsRepo(db: Database) {
         (await db.get<{ id: number }>(sql`INSERT INTO notification_channels (kind, url, secret, scope_code, created_at)
           VALUES (${c.kind}, ${c.url}, ${c.secret}, ${c.scopeCode}, ${c.now}) RETURNING id`))!.id,
       ),
+    /** Adds a channel's digest of a day unless it has one; true when added. */
+    insertDigest: async (d: { channelId: number; channel: ChannelKind; scopeCode: string; day: string; body: string; now: string }) =>
+      (
+        await db.run(sql`INSERT INTO notification_deliveries (channel, channel_id, recipient, message, body, next_at, created_at, updated_at, scope_code, digest_day)
+          VALUES (${d.channel}, ${d.channelId}, ${`channel:${d.channelId}:digest:${d.day}`}, 'digest', ${d.body}, ${d.now}, ${d.now}, ${d.now}, ${d.scopeCode}, ${d.day})
+          ON CONFLICT (channel_id, digest_day) DO NOTHING`)
+      ).changes === 1,
+    /** The highest channel id a day's digest covered (0 when none was made that day). */
+    digestRun: async (day: string) => (await db.get<{ n: number }>(sql`SELECT last_channel_id AS n FROM notification_digest_runs WHERE day = ${day}`))?.n ?? 0,
+    setDigestRun: async (day: string, lastChannelId: number, at: string) => {
+      await db.run(sql`INSERT INTO notification_digest_runs (day, last_channel_id, at) VALUES (${day}, ${lastChannelId}, ${at})
+        ON CONFLICT (day) DO UPDATE SET last_channel_id = excluded.last_channel_id, at = excluded.at
+        WHERE excluded.last_channel_id > notification_digest_runs.last_channel_id`);
+    },
     removeChannel: async (id: number, now: string) =>
       (await db.run(sql`UPDATE notification_channels SET removed_at = ${now} WHERE id = ${id} AND removed_at IS NULL`)).changes === 1,
   };

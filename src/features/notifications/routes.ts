@@ -11,7 +11,7 @@ const PER_PAGE = 50;
 
 /**
  * The delivery log (scoped to the user's villages), retrying a dead delivery, and the cadres'
- * channels (admins): at /admin, behind its gate.
+ * channels (admins everywhere, township staff in their township): at /admin, behind its gate.
  */
 export function notificationsRoutes(services: Services): Router {
   const router = Router();
@@ -54,22 +54,32 @@ export function notificationsRoutes(services: Services): Router {
     res.redirect(303, `/admin/notifications?retried=${ok ? 1 : 0}`);
   });
 
+  // Admins manage every channel; township staff those of their township and its villages (never the
+  // district's, never another township's: 404); cadres none (403).
   const renderChannels = async (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
-    res
-      .status(status)
-      .render('admin/channels', { channels: await notifications.channels(), kinds: CHANNEL_KINDS, errors: [], values: {}, notice: null, ...extra });
+    const user = currentUser(res)!;
+    const places = await notifications.manageablePlaces(user);
+    res.status(status).render('admin/channels', {
+      channels: await notifications.channels(user),
+      kinds: CHANNEL_KINDS,
+      towns: places.towns,
+      errors: [],
+      values: {},
+      notice: null,
+      ...extra,
+    });
   };
 
-  router.get('/channels', requireUser('admin'), async (req, res) => {
+  router.get('/channels', requireUser('admin', 'staff'), async (req, res) => {
     const notice = req.query.done === 'added' ? t('notifications.added') : req.query.done === 'removed' ? t('notifications.removed') : null;
     await renderChannels(res, { notice });
   });
 
-  router.post('/channels', requireUser('admin'), async (req, res) => {
+  router.post('/channels', requireUser('admin', 'staff'), async (req, res) => {
     const user = currentUser(res)!;
     const body = (req.body ?? {}) as Record<string, unknown>;
     try {
-      const id = await notifications.addChannel({ kind: one(body.kind), url: one(body.url), secret: one(body.secret), scopeCode: one(body.scopeCode) });
+      const id = await notifications.addChannel({ kind: one(body.kind), url: one(body.url), secret: one(body.secret), scopeCode: one(body.scopeCode) }, user);
       // The address and secret are not written to the audit log: a robot's URL is its key.
       await services.staff.audit({
         userId: user.id,
@@ -85,10 +95,10 @@ export function notificationsRoutes(services: Services): Router {
     }
   });
 
-  router.post('/channels/:id/remove', requireUser('admin'), async (req, res) => {
+  router.post('/channels/:id/remove', requireUser('admin', 'staff'), async (req, res) => {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
-    if (await notifications.removeChannel(id))
+    if (await notifications.removeChannel(id, user))
       await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'channel_removed', target: `channel:${id}` });
     res.redirect(303, '/admin/channels?done=removed');
   });

@@ -19,6 +19,8 @@ export const LEASE_MS = 2 * 60_000;
 const BATCH = 500;
 
 export type ChannelMessage = 'new_case' | 'reopened' | 'low_rating' | 'yellow' | 'red';
+/** Villages a digest lists at most (WeCom's markdown holds 4,096 bytes); the webhook's JSON lists all. */
+export const DIGEST_LINES = 20;
 
 export const DELIVERY_STATES: DeliveryState[] = ['pending', 'sending', 'sent', 'dead'];
 export const DELIVERY_CHANNELS: DeliveryChannel[] = ['sms', 'wecom', 'dingtalk', 'webhook'];
@@ -92,6 +94,10 @@ export function createNotificationsService(deps: {
   cases: { eventsAfter(afterId: number, limit: number): Promise<OutboxEvent[]> };
   /** open cases now yellow or red, with their first event's id */
   flagged?: (villageIds: number[], at: Date) => Promise<FlaggedCase[]>;
+  /** every village with open cases and its open, due-today and overdue counts (the digest's figures) */
+  openByVillage?: (at: Date) => Promise<DigestFigures[]>;
+  /** whether a China-time date is a working day (the shared calendar, 调休 included) */
+  isWorkingDay?: (date: string) => Promise<boolean>;
   /** every village's code, to check a channel's place */
   villageCodes: () => Promise<Array<{ id: number; code: string; name: string; townName: string }>>;
   config: Pick<Config, 'publicBaseUrl' | 'notify'>;
@@ -216,6 +222,83 @@ export function createNotificationsService(deps: {
     return added;
   };
 
+  /** A channel's place by name: the village, the township, or the district. */
+  const placeName = (villages: Array<{ code: string; name: string; townName: string }>, code: string): string => {
+    if (code.length === 12) return villages.find((v) => v.code === code)?.name ?? code;
+    if (code.length === 9) return villages.find((v) => v.code.startsWith(code))?.townName ?? code;
+    return t('site.district');
+  };
+
+  /** One channel's digest: the villages of its place with open cases, most overdue first. */
+  const digestBody = (scopeCode: string, place: string, day: string, at: string, rows: DigestFigures[]) => {
+    const sorted = [...rows].sort((a, b) => b.red - a.red || b.yellow - a.yellow || b.open - a.open || a.villageCode.localeCompare(b.villageCode));
+    const sum = (k: 'open' | 'yellow' | 'red') => sorted.reduce((n, r) => n + r[k], 0);
+    const totals = { open: sum('open'), yellow: sum('yellow'), red: sum('red') };
+    // The back office's inbox, filtered to the village's open cases: never a villager's page.
+    const link = (r: DigestFigures) => `${base}/admin/cases?state=open&village=${r.villageId}`;
+    // A township's name beside the village's when the channel spans townships.
+    const name = (r: DigestFigures) => (scopeCode.length === 6 ? `${r.townName}${r.villageName}` : r.villageName);
+    const title = t('notifications.digest.title', { place, date: shortDate(`${day}T04:00:00.000Z`) });
+    const lines = [
+      `**${title}**`,
+      t('notifications.digest.totals', totals),
+      sorted
+        .slice(0, DIGEST_LINES)
+        .map((r) => t('notifications.digest.village', { village: name(r), link: link(r), open: r.open, yellow: r.yellow, red: r.red }))
+        .join('\n'),
+      ...(sorted.length > DIGEST_LINES ? [t('notifications.digest.more', { n: sorted.length - DIGEST_LINES, link: `${base}/admin/cases?state=open` })] : []),
+    ];
+    const event = {
+      event: 'digest',
+      kind: 'digest',
+      day,
+      at,
+      scope: { code: scopeCode, name: place },
+      totals,
+      villages: sorted.map((r) => ({ code: r.villageCode, name: r.villageName, town: r.townName, open: r.open, yellow: r.yellow, red: r.red, link: link(r) })),
+    };
+    return JSON.stringify({ title, markdown: lines.join('\n\n'), event });
+  };
+
+  /**
+   * The working-day digest: from `digestAt` (08:30 China time) on a working day, one message per live
+   * channel whose place has open cases, made once per channel and day (UNIQUE (channel_id,
+   * digest_day)). A day whose 08:30 passed while no instance ran gets its digest when one starts that
+   * day; a day gone by gets none. The counts are read once for every channel, and not read again that
+   * day unless a channel is added (notification_digest_runs).
+   */
+  const digestDeliveries = async (at: Date): Promise<number> => {
+    const digestAt = config.notify.digestAt;
+    if (digestAt === null || digestAt === undefined || !deps.openByVillage || !deps.isWorkingDay) return 0;
+    const clock = chinaClock(at);
+    if (clock.hours * 60 + clock.minutes < digestAt) return 0;
+    const day = chinaDate(at);
+    const channels = await repo.channels();
+    const last = channels.reduce((n, c) => Math.max(n, c.id), 0);
+    const done = await repo.digestRun(day);
+    if (last <= done) return 0;
+    const iso = at.toISOString();
+    if (!(await deps.isWorkingDay(day))) {
+      await repo.setDigestRun(day, last, iso);
+      return 0;
+    }
+    const figures = await deps.openByVillage(at);
+    const villages = await deps.villageCodes();
+    let added = 0;
+    await uow.run(async () => {
+      for (const ch of channels) {
+        if (ch.id <= done) continue;
+        const rows = figures.filter((f) => f.villageCode.startsWith(ch.scopeCode));
+        // Nothing open in the place: no message (a daily "nothing to do" would teach the group to skip them).
+        if (!rows.length) continue;
+        const body = digestBody(ch.scopeCode, placeName(villages, ch.scopeCode), day, iso, rows);
+        if (await repo.insertDigest({ channelId: ch.id, channel: ch.kind, scopeCode: ch.scopeCode, day, body, now: iso })) added++;
+      }
+      await repo.setDigestRun(day, last, iso);
+    });
+    return added;
+  };
+
   /** The deliveries an event calls for, made once each (unique per event, channel and recipient). */
   const deliveriesFor = async (e: OutboxEvent, at: string): Promise<number> => {
     let added = 0;
@@ -286,7 +369,7 @@ export function createNotificationsService(deps: {
         return { count: n, more: events.length === BATCH && passed !== undefined };
       });
       added += count;
-      if (!more) return added + (await flagDeliveries(now()));
+      if (!more) return added + (await flagDeliveries(now())) + (await digestDeliveries(now()));
     }
   };
 
@@ -412,7 +495,10 @@ export function createNotificationsService(deps: {
 
   const scoped = async (scope: Scope, id: number): Promise<DeliveryRow> => {
     const row = Number.isSafeInteger(id) && id > 0 ? await repo.byId(id) : undefined;
-    if (!row || !inScope(scope, row.villageId)) throw new NotFoundError('notification');
+    if (!row) throw new NotFoundError('notification');
+    if (row.villageId === null ? !row.scopeCode || !(await coveredCodes(scope)).includes(row.scopeCode) : !inScope(scope, row.villageId)) {
+      throw new NotFoundError('notification');
+    }
     return row;
   };
 
@@ -425,10 +511,34 @@ export function createNotificationsService(deps: {
     }
   };
 
-  const placeName = (villages: Array<{ code: string; name: string; townName: string }>, code: string): string => {
-    if (code.length === 12) return villages.find((v) => v.code === code)?.name ?? code;
-    if (code.length === 9) return villages.find((v) => v.code.startsWith(code))?.townName ?? code;
-    return t('site.district');
+  /**
+   * The places whose digests a user may read in the log: the villages of the scope, and each
+   * township or district all of whose villages are in it.
+   */
+  const coveredCodes = async (scope: Scope): Promise<string[]> => {
+    const codes = new Set<string>();
+    const whole = new Map<string, boolean>();
+    for (const v of await deps.villageCodes()) {
+      const mine = inScope(scope, v.id);
+      if (mine) codes.add(v.code);
+      for (const p of [v.code.slice(0, 9), v.code.slice(0, 6)]) whole.set(p, (whole.get(p) ?? true) && mine);
+    }
+    for (const [p, all] of whole) if (all) codes.add(p);
+    return [...codes];
+  };
+
+  /**
+   * The places whose channels someone may manage: any for an admin or the command line (no one
+   * given); for staff, the villages of their scope and each township all of whose villages are in
+   * it, never the district; for cadres none.
+   */
+  const manageablePlaces = async (by?: ChannelManager): Promise<{ codes: string[] | 'any'; towns: Array<{ code: string; name: string }> }> => {
+    if (!by || by.role === 'admin') return { codes: 'any', towns: [] };
+    if (by.role !== 'staff') return { codes: [], towns: [] };
+    const codes = (await coveredCodes(by.scope)).filter((c) => c.length !== 6);
+    const villages = await deps.villageCodes();
+    const towns = codes.filter((c) => c.length === 9).map((code) => ({ code, name: placeName(villages, code) }));
+    return { codes, towns };
   };
 
   return {
@@ -443,8 +553,13 @@ export function createNotificationsService(deps: {
     settled: (): Promise<void> => (running ? running.then(() => undefined) : Promise.resolve()),
 
     /** The delivery log of the user's villages, newest first. */
-    async list(scope: Scope, filter: Omit<DeliveryFilter, 'villageIds'>, page: number, perPage = 50): Promise<{ rows: DeliveryView[]; total: number }> {
-      const f = { ...filter, villageIds: villageIdsOf(scope) };
+    async list(
+      scope: Scope,
+      filter: Omit<DeliveryFilter, 'villageIds' | 'scopeCodes'>,
+      page: number,
+      perPage = 50,
+    ): Promise<{ rows: DeliveryView[]; total: number }> {
+      const f = { ...filter, villageIds: villageIdsOf(scope), scopeCodes: await coveredCodes(scope) };
       return { rows: (await repo.list(f, perPage, (page - 1) * perPage)).map(view), total: await repo.count(f) };
     },
 
@@ -465,9 +580,12 @@ export function createNotificationsService(deps: {
       return await repo.retry(row.id, now().toISOString());
     },
 
-    /** The live channels, secrets and addresses masked. */
-    async channels(): Promise<ChannelView[]> {
-      const channels = await repo.channels();
+    manageablePlaces,
+
+    /** The live channels (those of the places `by` may manage), secrets and addresses masked. */
+    async channels(by?: ChannelManager): Promise<ChannelView[]> {
+      const { codes } = await manageablePlaces(by);
+      const channels = (await repo.channels()).filter((c) => codes === 'any' || codes.includes(c.scopeCode));
       const villages = channels.length ? await deps.villageCodes() : [];
       return channels.map((c: ChannelRow) => ({
         id: c.id,
@@ -479,8 +597,12 @@ export function createNotificationsService(deps: {
       }));
     },
 
-    /** Adds a channel for a village (12-digit code), township (9) or district (6). ValidationError for a bad field. */
-    async addChannel(input: { kind: string; url: string; secret?: string | null; scopeCode: string }): Promise<number> {
+    /**
+     * Adds a channel for a village (12-digit code), township (9) or district (6) that `by` may manage
+     * (anyone's when no one is given: the command line). ValidationError for a bad field, a place
+     * outside theirs included.
+     */
+    async addChannel(input: { kind: string; url: string; secret?: string | null; scopeCode: string }, by?: ChannelManager): Promise<number> {
       const errors: FieldError[] = [];
       const kind = CHANNEL_KINDS.find((k) => k === input.kind);
       if (!kind) errors.push({ field: 'kind', text: t('notifications.errors.kind'), href: '#ch-kind' });
@@ -493,8 +615,11 @@ export function createNotificationsService(deps: {
       }
       if (!url || url.length > 1000) errors.push({ field: 'url', text: t('notifications.errors.url'), href: '#ch-url' });
       const code = input.scopeCode.trim();
+      const { codes } = await manageablePlaces(by);
       if (![6, 9, 12].includes(code.length) || !/^\d+$/.test(code) || !(await deps.villageCodes()).some((v) => v.code.startsWith(code))) {
         errors.push({ field: 'scopeCode', text: t('notifications.errors.scope'), href: '#ch-scope' });
+      } else if (codes !== 'any' && !codes.includes(code)) {
+        errors.push({ field: 'scopeCode', text: t('notifications.errors.notYours'), href: '#ch-scope' });
       }
       const secret = input.secret?.trim() || null;
       if (secret && secret.length > 200) errors.push({ field: 'secret', text: t('notifications.errors.secret'), href: '#ch-secret' });
@@ -502,11 +627,26 @@ export function createNotificationsService(deps: {
       return await repo.addChannel({ kind, url, secret, scopeCode: code, now: now().toISOString() });
     },
 
-    /** Stops a channel; its deliveries not yet sent end as dead (channel_removed). False when there is none. */
-    async removeChannel(id: number): Promise<boolean> {
-      return Number.isSafeInteger(id) && id > 0 && (await repo.removeChannel(id, now().toISOString()));
+    /**
+     * Stops a channel; its deliveries not yet sent end as dead (channel_removed). False when there is
+     * none; NotFoundError for a channel of a place `by` may not manage.
+     */
+    async removeChannel(id: number, by?: ChannelManager): Promise<boolean> {
+      if (!Number.isSafeInteger(id) || id <= 0) return false;
+      const { codes } = await manageablePlaces(by);
+      if (codes !== 'any') {
+        const channel = await repo.channel(id);
+        if (!channel || !codes.includes(channel.scopeCode)) throw new NotFoundError('channel');
+      }
+      return await repo.removeChannel(id, now().toISOString());
     },
   };
+}
+
+/** Who manages channels in the back office: their role and villages. */
+export interface ChannelManager {
+  role: 'admin' | 'staff' | 'cadre';
+  scope: Scope;
 }
 
 export interface FlaggedCase {
@@ -519,6 +659,19 @@ export interface FlaggedCase {
   due: string;
   flag: 'yellow' | 'red';
   firstEventId: number;
+}
+
+/** One village's line of the digest. */
+export interface DigestFigures {
+  villageId: number;
+  villageCode: string;
+  villageName: string;
+  townName: string;
+  open: number;
+  /** due by the end of today and not yet overdue */
+  yellow: number;
+  /** overdue */
+  red: number;
 }
 
 export interface DeliveryReport {

@@ -6,6 +6,7 @@ import type { CasesService, ExchangeRow } from '../cases/service.js';
 import type { CatalogService } from '../catalog/service.js';
 import type { PlacesService } from '../places/service.js';
 import { plateCode } from '../plates/sizes.js';
+import { nearest, parseDegrees, type LatLong } from '../../domain/geo.js';
 import type { ApiKeyRow, Open311Repo } from './repo.js';
 import {
   attributesOf,
@@ -49,9 +50,18 @@ export type Params = Record<string, unknown>;
 /** The request list's limits (spec: by default the last 90 days, and at most 1000). */
 export const DEFAULT_DAYS = 90;
 export const MAX_REQUESTS = 1000;
+/**
+ * How far from the nearest village with coordinates a point may be and still be that village's
+ * (km). Villages on the plain around 兖州 are 1–2 km apart, so any point of a village's land is well
+ * within 5 km of some village's seat, even with a phone's GPS error or GCJ-02 offset; a point in
+ * the next county or beyond is farther. (A bounding box of the villages would admit a whole
+ * rectangle of neighbours around an oddly shaped district.)
+ */
+export const MAX_VILLAGE_KM = 5;
 const KEY_PREFIX = 'o311_';
 const CLIENT_KEY = /^[\x21-\x7e]{1,100}$/;
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,190}\.[^\s@]{1,63}$/;
+// no spaces or control characters (PostgreSQL's text holds no NUL), 254 characters at most (RFC 5321)
+const EMAIL = /^(?=.{3,254}$)[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]{1,190}\.[^\s@\p{Cc}]{1,63}$/u;
 
 const hashKey = (key: string) => crypto.createHash('sha256').update(key).digest('hex');
 
@@ -72,11 +82,16 @@ export function createOpen311Service(deps: {
     if (typeof v !== 'string') throw new Open311Error(400, t('open311.errors.single', { param: name }));
     return v;
   };
+  /** An optional argument: the spec answers an empty one as if it were not there. */
+  const optional = (params: Params, name: string): string | undefined => {
+    const v = one(params, name);
+    return v === undefined || v.trim() === '' ? undefined : v;
+  };
 
   const districts = async (): Promise<Set<string>> => new Set((await places.allVillages()).map((v) => v.code.slice(0, 6)));
 
   const checkJurisdiction = async (params: Params): Promise<void> => {
-    const j = one(params, 'jurisdiction_id');
+    const j = optional(params, 'jurisdiction_id');
     if (j !== undefined && !(await districts()).has(j)) throw new Open311Error(404, t('open311.errors.jurisdiction', { param: 'jurisdiction_id' }));
   };
 
@@ -128,36 +143,57 @@ export function createOpen311Service(deps: {
     return found;
   };
 
-  /** Where a request is: a plate's code, else a village named in the address (coordinates alone locate nothing yet). */
+  /**
+   * The point a request gives, checked: both of lat and long or neither, each a decimal number of
+   * degrees in the WGS-84 range. The error names the parameter at fault.
+   */
+  const pointOf = (params: Params): LatLong | undefined => {
+    const lat = optional(params, 'lat');
+    const long = optional(params, 'long');
+    if (lat === undefined && long === undefined) return undefined;
+    if (lat === undefined || long === undefined) throw new Open311Error(400, t('open311.errors.latLongPair', { param: lat === undefined ? 'lat' : 'long' }));
+    const la = parseDegrees(lat, { min: -90, max: 90 });
+    if (la.value === undefined)
+      throw new Open311Error(400, t(la.problem === 'outOfRange' ? 'open311.errors.latRange' : 'open311.errors.latNumber', { param: 'lat' }));
+    const lo = parseDegrees(long, { min: -180, max: 180 });
+    if (lo.value === undefined)
+      throw new Open311Error(400, t(lo.problem === 'outOfRange' ? 'open311.errors.longRange' : 'open311.errors.longNumber', { param: 'long' }));
+    return { latitude: la.value, longitude: lo.value };
+  };
+
+  /**
+   * Where a request is: a plate's code (the household), else a village named in address_string,
+   * else the village nearest to lat/long among those of the district with coordinates, when one is
+   * within MAX_VILLAGE_KM. A point given with an address is checked even when the address decides.
+   */
   const locate = async (params: Params): Promise<{ villageId: number; householdId: number | null; plateId: number | null }> => {
-    const addressId = one(params, 'address_id');
-    const addressString = one(params, 'address_string');
-    const lat = one(params, 'lat');
-    const long = one(params, 'long');
+    const addressId = optional(params, 'address_id');
+    const addressString = optional(params, 'address_string');
+    const point = pointOf(params);
     if (addressId !== undefined) {
       const m = /^MP(\d{6,9})$/i.exec(addressId.trim());
       const plate = m ? await places.plateById(Number(m[1])) : undefined;
       if (!plate) throw new Open311Error(400, t('open311.errors.addressId', { param: 'address_id' }));
       return { villageId: plate.villageId, householdId: plate.householdId, plateId: plate.plateId };
     }
-    if ((lat === undefined) !== (long === undefined))
-      throw new Open311Error(400, t('open311.errors.latLongPair', { param: lat === undefined ? 'lat' : 'long' }));
-    if (lat !== undefined && long !== undefined) {
-      const la = Number(lat);
-      const lo = Number(long);
-      if (!/^-?\d{1,3}(\.\d+)?$/.test(lat.trim()) || !/^-?\d{1,3}(\.\d+)?$/.test(long.trim()) || Math.abs(la) > 90 || Math.abs(lo) > 180) {
-        throw new Open311Error(400, t('open311.errors.latLong', { param: 'lat' }));
-      }
-    }
+    const jurisdiction = optional(params, 'jurisdiction_id');
+    const villages = (await places.allVillages()).filter((v) => jurisdiction === undefined || v.code.startsWith(jurisdiction));
     if (addressString !== undefined && addressString.trim()) {
       const text = addressString.normalize('NFKC');
-      const matches = (await places.allVillages()).filter((v) => text.includes(v.name));
+      const matches = villages.filter((v) => text.includes(v.name));
       const inTown = matches.filter((v) => text.includes(v.townName));
       const best = inTown.length ? inTown : matches;
       if (best.length === 1) return { villageId: best[0]!.id, householdId: null, plateId: null };
-      throw new Open311Error(400, t(best.length ? 'open311.errors.addressAmbiguous' : 'open311.errors.addressString', { param: 'address_string' }));
+      // free text that names no single village: the point, when there is one, decides
+      if (!point) throw new Open311Error(400, t(best.length ? 'open311.errors.addressAmbiguous' : 'open311.errors.addressString', { param: 'address_string' }));
     }
-    if (lat !== undefined) throw new Open311Error(400, t('open311.errors.latLongOnly', { param: 'lat' }));
+    if (point) {
+      const located = villages.flatMap((v) => (v.latitude !== null && v.longitude !== null ? [{ ...v, latitude: v.latitude, longitude: v.longitude }] : []));
+      if (located.length === 0) throw new Open311Error(400, t('open311.errors.noVillageCoordinates', { param: 'lat' }));
+      const found = nearest(point, located);
+      if (!found || found.km > MAX_VILLAGE_KM) throw new Open311Error(400, t('open311.errors.outsideDistrict', { param: 'lat', km: MAX_VILLAGE_KM }));
+      return { villageId: found.place.id, householdId: null, plateId: null };
+    }
     throw new Open311Error(400, t('open311.errors.location', { param: 'address_id' }));
   };
 
@@ -172,8 +208,14 @@ export function createOpen311Service(deps: {
     photos: 'media_url',
   };
 
+  /** Each village's coordinates by id (null when not known). */
+  type VillagePoints = Map<number, { latitude: number | null; longitude: number | null }>;
+  const villagePoints = async (): Promise<VillagePoints> =>
+    new Map((await places.allVillages()).map((v) => [v.id, { latitude: v.latitude, longitude: v.longitude }]));
+
   /** Every spec field of a request; what names or reaches a person only for a key, and never for anonymous feedback. */
-  const requestOf = (c: ExchangeRow, withKey: boolean) => {
+  const requestOf = (c: ExchangeRow, withKey: boolean, at: VillagePoints) => {
+    const village = at.get(c.villageId);
     const personal = withKey && c.anonymous === 0;
     const status = statusOf(c.state);
     return {
@@ -192,8 +234,9 @@ export function createOpen311Service(deps: {
       address: `${c.townName}${c.villageName}`,
       address_id: personal && c.plateId ? plateCode(c.plateId) : null,
       zipcode: null,
-      lat: null,
-      long: null,
+      // the village's seat, never a household's door: public, like the village's name in address
+      lat: village?.latitude ?? null,
+      long: village?.longitude ?? null,
       media_url: personal ? c.mediaUrl : null,
     };
   };
@@ -276,8 +319,8 @@ export function createOpen311Service(deps: {
         if (a.values && !a.values.some((x) => x.key === v)) throw new Open311Error(400, t('open311.errors.attributeValue', { param }));
         attr[a.code] = v;
       }
-      const email = one(params, 'email');
-      if (email && !EMAIL.test(email)) throw new Open311Error(400, t('open311.errors.email', { param: 'email' }));
+      const email = optional(params, 'email')?.trim().normalize('NFKC');
+      if (email !== undefined && !EMAIL.test(email)) throw new Open311Error(400, t('open311.errors.email', { param: 'email' }));
       const mediaUrl = one(params, 'media_url')?.trim() || null;
       if (mediaUrl !== null && (mediaUrl.length > 500 || !/^https?:\/\/[^\s]+$/i.test(mediaUrl) || !URL.canParse(mediaUrl))) {
         throw new Open311Error(400, t('open311.errors.mediaUrl', { param: 'media_url' }));
@@ -296,7 +339,8 @@ export function createOpen311Service(deps: {
       if (service.kind === 'help') Object.assign(form, { callbackTime: attr.callback_time });
       if (service.kind === 'speak') Object.assign(form, { category: service.category, anonymous: attr.anonymous === 'true' ? '1' : undefined });
       try {
-        const filed = await cases.fileCase({ kind: service.kind, plate: where, form, files: [], source: key.name, mediaUrl });
+        // kept for the office only (the cases feature drops it for anonymous feedback); no response carries it
+        const filed = await cases.fileCase({ kind: service.kind, plate: where, form, files: [], source: key.name, mediaUrl, email: email ?? null });
         return [{ service_request_id: filed.trackingNo, service_notice: t('open311.notice'), account_id: null }];
       } catch (err) {
         if (err instanceof ValidationError && err.errors[0]) {
@@ -310,7 +354,7 @@ export function createOpen311Service(deps: {
     /** GET requests: by numbers, or by service, status and time (the last 90 days unless told); newest first. */
     async requests(key: ApiKeyRow | undefined, params: Params) {
       await checkJurisdiction(params);
-      const ids = one(params, 'service_request_id');
+      const ids = optional(params, 'service_request_id');
       if (ids !== undefined) {
         const list = ids
           .split(',')
@@ -319,13 +363,14 @@ export function createOpen311Service(deps: {
         if (list.length === 0 || list.length > MAX_REQUESTS || list.some((s) => !TRACKING_NO_PATTERN.test(s))) {
           throw new Open311Error(400, t('open311.errors.requestId', { param: 'service_request_id' }));
         }
-        return (await cases.exchange({ trackingNos: list, limit: MAX_REQUESTS })).map((c) => requestOf(c, !!key));
+        const at = await villagePoints();
+        return (await cases.exchange({ trackingNos: list, limit: MAX_REQUESTS })).map((c) => requestOf(c, !!key, at));
       }
       const code = one(params, 'service_code');
       const service = code === undefined || code === '' ? undefined : parseServiceCode(code);
       if (code && !service) throw new Open311Error(404, t('open311.errors.serviceUnknown', { param: 'service_code' }));
-      const startRaw = one(params, 'start_date');
-      const endRaw = one(params, 'end_date');
+      const startRaw = optional(params, 'start_date');
+      const endRaw = optional(params, 'end_date');
       const start = startRaw === undefined ? undefined : parseW3cDateTime(startRaw, 'start');
       const end = endRaw === undefined ? undefined : parseW3cDateTime(endRaw, 'end');
       if (startRaw !== undefined && !start) throw new Open311Error(400, t('open311.errors.date', { param: 'start_date' }));
@@ -352,7 +397,8 @@ export function createOpen311Service(deps: {
         open,
         limit: MAX_REQUESTS,
       });
-      return rows.map((c) => requestOf(c, !!key));
+      const at = await villagePoints();
+      return rows.map((c) => requestOf(c, !!key, at));
     },
 
     /** One request, as a one-element list; 404 when there is none. */
@@ -360,7 +406,7 @@ export function createOpen311Service(deps: {
       await checkJurisdiction(params);
       const rows = TRACKING_NO_PATTERN.test(id) ? await cases.exchange({ trackingNos: [id], limit: 1 }) : [];
       if (!rows[0]) throw new Open311Error(404, t('open311.errors.requestUnknown', { param: 'service_request_id' }));
-      return [requestOf(rows[0], !!key)];
+      return [requestOf(rows[0], !!key, await villagePoints())];
     },
   };
 }

@@ -54,6 +54,9 @@ export interface VillageRow {
   name: string;
   townId: number;
   townName: string;
+  /** WGS-84 decimal degrees of the village committee's seat; null (both) when not known */
+  latitude: number | null;
+  longitude: number | null;
 }
 
 /** One village with its township (and its 便民服务中心) and district: a row of the places import. */
@@ -67,6 +70,12 @@ export interface PlaceRow {
   centrePhone: string;
   villageCode: string;
   villageName: string;
+  /**
+   * The village's WGS-84 coordinates (both or neither; null when not known). Undefined in a row
+   * from a file without the columns: the stored ones are kept.
+   */
+  latitude?: number | null;
+  longitude?: number | null;
 }
 
 // A plate with its household, village, township and district: what a scanned plate shows.
@@ -83,6 +92,9 @@ const HOUSEHOLD_RECORD = sql`SELECT v.code AS "villageCode", v.id AS "villageId"
     coalesce(h.contact_phone, '') AS "contactPhone", h.notes
   FROM households h JOIN villages v ON v.id = h.village_id`;
 
+/** A village's coordinates, or null when not known. */
+export type Coordinates = { latitude: number; longitude: number } | null;
+
 type HouseholdFields = { address: string; contactName: string | null; contactPhone: string | null; notes: string };
 
 export function createPlacesRepo(db: Database) {
@@ -92,8 +104,13 @@ export function createPlacesRepo(db: Database) {
     db.run(sql`INSERT INTO plates (token, kind, village_id) VALUES (${token}, 'village', ${villageId})`);
   const insertHouseholdPlate = (token: string, householdId: number, villageId: number) =>
     db.run(sql`INSERT INTO plates (token, kind, household_id, village_id) VALUES (${token}, 'household', ${householdId}, ${villageId})`);
-  const insertVillage = (townId: number, code: string, name: string) =>
-    insertedId(sql`INSERT INTO villages (town_id, code, name) VALUES (${townId}, ${code}, ${name}) RETURNING id`);
+  const insertVillage = (townId: number, code: string, name: string, at: Coordinates) =>
+    insertedId(
+      sql`INSERT INTO villages (town_id, code, name, latitude, longitude)
+          VALUES (${townId}, ${code}, ${name}, ${at?.latitude ?? null}, ${at?.longitude ?? null}) RETURNING id`,
+    );
+  const setVillageCoordinates = async (code: string, at: Coordinates) =>
+    (await db.run(sql`UPDATE villages SET latitude = ${at?.latitude ?? null}, longitude = ${at?.longitude ?? null} WHERE code = ${code}`)).changes === 1;
   const renameVillage = async (code: string, name: string) => (await db.run(sql`UPDATE villages SET name = ${name} WHERE code = ${code}`)).changes === 1;
 
   return {
@@ -104,7 +121,7 @@ export function createPlacesRepo(db: Database) {
     countHouseholds: async () => (await one<number>(sql`SELECT count(*) AS v FROM households`))!,
     revision: async () => (await one<number>(sql`SELECT rev AS v FROM places_revision WHERE id = 1`))!,
     villages: async () =>
-      db.all<VillageRow>(sql`SELECT v.id, v.code, v.name, t.id AS "townId", t.name AS "townName"
+      db.all<VillageRow>(sql`SELECT v.id, v.code, v.name, t.id AS "townId", t.name AS "townName", v.latitude, v.longitude
         FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY t.code, v.code`),
     household: async (id: number) =>
       db.get<HouseholdFile>(sql`SELECT h.id, h.address, h.contact_name AS "contactName", h.contact_phone AS "contactPhone", h.notes,
@@ -201,10 +218,11 @@ export function createPlacesRepo(db: Database) {
       1,
     renameTown: async (code: string, name: string) => (await db.run(sql`UPDATE towns SET name = ${name} WHERE code = ${code}`)).changes === 1,
     renameVillage,
+    setVillageCoordinates,
     townId: async (code: string) => one<number>(sql`SELECT id AS v FROM towns WHERE code = ${code}`),
     villageCodeTaken: async (code: string) => (await db.get(sql`SELECT 1 AS v FROM villages WHERE code = ${code}`)) !== undefined,
-    insertVillage: async (townId: number, code: string, name: string, token: string) => {
-      const id = await insertVillage(townId, code, name);
+    insertVillage: async (townId: number, code: string, name: string, at: Coordinates, token: string) => {
+      const id = await insertVillage(townId, code, name, at);
       await insertVillagePlate(token, id);
       return id;
     },
@@ -212,7 +230,8 @@ export function createPlacesRepo(db: Database) {
     placeRows: async () =>
       db.all<PlaceRow & { villageId: number }>(
         sql`SELECT v.id AS "villageId", d.code AS "districtCode", d.name AS "districtName", t.code AS "townCode", t.name AS "townName",
-              t.centre_address AS "centreAddress", t.centre_hours AS "centreHours", t.centre_phone AS "centrePhone", v.code AS "villageCode", v.name AS "villageName"
+              t.centre_address AS "centreAddress", t.centre_hours AS "centreHours", t.centre_phone AS "centrePhone", v.code AS "villageCode", v.name AS "villageName",
+              v.latitude, v.longitude
             FROM villages v JOIN towns t ON t.id = v.town_id JOIN districts d ON d.id = t.district_id ORDER BY t.code, v.code`,
       ),
     /**
@@ -238,11 +257,18 @@ export function createPlacesRepo(db: Database) {
               WHERE id = ${townId}`,
         );
       }
-      const village = await db.get<{ id: number; townId: number; name: string }>(
-        sql`SELECT id, town_id AS "townId", name FROM villages WHERE code = ${p.villageCode}`,
+      const village = await db.get<{ id: number; townId: number; name: string; latitude: number | null; longitude: number | null }>(
+        sql`SELECT id, town_id AS "townId", name, latitude, longitude FROM villages WHERE code = ${p.villageCode}`,
       );
-      if (!village) await insertVillagePlate(villagePlateToken(), await insertVillage(townId, p.villageCode, p.villageName));
-      else if (village.name !== p.villageName) await renameVillage(p.villageCode, p.villageName);
+      const at = p.latitude != null && p.longitude != null ? { latitude: p.latitude, longitude: p.longitude } : null;
+      if (!village) await insertVillagePlate(villagePlateToken(), await insertVillage(townId, p.villageCode, p.villageName, at));
+      else {
+        if (village.name !== p.villageName) await renameVillage(p.villageCode, p.villageName);
+        // a file without the coordinate columns leaves them as they are
+        if (p.latitude !== undefined && (village.latitude !== (at?.latitude ?? null) || village.longitude !== (at?.longitude ?? null))) {
+          await setVillageCoordinates(p.villageCode, at);
+        }
+      }
     },
     activePlateToken: async (householdId: number) => one<string>(sql`SELECT token AS v FROM plates WHERE household_id = ${householdId} AND status = 'active'`),
     visits: async (householdId: number) =>

@@ -1,11 +1,13 @@
 import { inScope, type Scope } from '../../domain/scope.js';
 import { NotFoundError } from '../../errors.js';
-import type { HouseholdFile, HouseholdRecord, PlaceRow, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
-export type { HouseholdRecord, PlateView } from './repo.js';
+import type { Coordinates, HouseholdFile, HouseholdRecord, PlaceRow, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
+export type { Coordinates, HouseholdRecord, PlateView, VillageRow } from './repo.js';
 import { isPlateTokenShape, newPlateToken } from './tokens.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { isUniqueViolation } from '../../db/database.js';
-import { ConflictError } from '../../errors.js';
+import { ConflictError, ValidationError } from '../../errors.js';
+import { CHINA_RANGE } from '../../domain/geo.js';
+import { t } from '../../i18n/index.js';
 
 export type { PlaceRow } from './repo.js';
 
@@ -28,6 +30,15 @@ async function unlessTaken<T>(what: string, write: () => Promise<T>): Promise<T>
   } catch (err) {
     if (isUniqueViolation(err)) throw new ConflictError(what);
     throw err;
+  }
+}
+
+/** Coordinates outside China are a caller's mistake (parseVillageCoordinates catches them first). */
+function checkCoordinates(c: Coordinates): void {
+  if (c === null) return;
+  const { latitude: la, longitude: lo } = CHINA_RANGE;
+  if (!(c.latitude >= la.min && c.latitude <= la.max && c.longitude >= lo.min && c.longitude <= lo.max)) {
+    throw new ValidationError([{ field: 'latitude', text: t('data.places.latitudeRange'), href: '#latitude' }]);
   }
 }
 
@@ -76,11 +87,27 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
       if (!v || !inScope(scope, v.id)) throw new NotFoundError('village');
       await repo.renameVillage(code, name);
     },
+    /**
+     * A village's name and coordinates (null: not known), for a user whose scope covers it. The
+     * caller has checked the coordinates (parseVillageCoordinates: WGS-84, inside China).
+     */
+    async editVillage(scope: Scope, code: string, edit: { name: string; coordinates: Coordinates }): Promise<void> {
+      const v = (await repo.villages()).find((x) => x.code === code);
+      if (!v || !inScope(scope, v.id)) throw new NotFoundError('village');
+      checkCoordinates(edit.coordinates);
+      await uow.run(async () => {
+        if (v.name !== edit.name) await repo.renameVillage(code, edit.name);
+        if (v.latitude !== (edit.coordinates?.latitude ?? null) || v.longitude !== (edit.coordinates?.longitude ?? null)) {
+          await repo.setVillageCoordinates(code, edit.coordinates);
+        }
+      });
+    },
     /** A new village under a township (its 12-digit code starts with the township's 9), with its plate. */
-    async addVillage(townCode: string, code: string, name: string): Promise<number> {
+    async addVillage(townCode: string, code: string, name: string, coordinates: Coordinates = null): Promise<number> {
       const townId = await repo.townId(townCode);
       if (townId === undefined || !code.startsWith(townCode) || (await repo.villageCodeTaken(code))) throw new ConflictError('village code');
-      return unlessTaken('village code', () => uow.run(() => repo.insertVillage(townId, code, name, newPlateToken())));
+      checkCoordinates(coordinates);
+      return unlessTaken('village code', () => uow.run(() => repo.insertVillage(townId, code, name, coordinates, newPlateToken())));
     },
 
     /** Households of a village in the caller's scope, searched by address or contact. */

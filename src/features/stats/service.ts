@@ -21,7 +21,11 @@ export function createStatsService(repo: StatsRepo, calendar: CalendarService, n
       const today = chinaDate(at);
       const todayStart = startOfChinaDay(today).toISOString();
       const t = await repo.totals({ villages, now: at.toISOString(), yellowBefore: yellowBefore(at).toISOString(), todayStart });
-      const counts = new Map((await repo.perDay({ villages, since: startOfChinaDay(addDays(today, -29)).toISOString() })).map((d) => [d.day, d.n]));
+      const counts = new Map<string, number>();
+      for (const { hour, n } of await repo.perHour({ villages, since: startOfChinaDay(addDays(today, -29)).toISOString() })) {
+        const day = chinaDate(new Date(`${hour}:00:00Z`));
+        counts.set(day, (counts.get(day) ?? 0) + n);
+      }
       const days = Array.from({ length: 30 }, (_, i) => {
         const day = addDays(today, i - 29);
         return { day, n: counts.get(day) ?? 0 };

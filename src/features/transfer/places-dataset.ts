@@ -1,3 +1,4 @@
+import { parseVillageCoordinates, type CoordinateProblem } from '../../domain/geo.js';
 import { t } from '../../i18n/index.js';
 import type { PlaceRow } from '../places/service.js';
 import type { Dataset, RowError } from './datasets.js';
@@ -5,14 +6,37 @@ import type { Dataset, RowError } from './datasets.js';
 const len = (s: string, min: number, max: number) => Array.from(s).length >= min && Array.from(s).length <= max;
 const PHONE = /^[0-9()（）\-\s]{0,30}$/;
 
+/** What a coordinate cell's problem says, by column. */
+const COORDINATE_MESSAGE: Record<'latitude' | 'longitude', Record<CoordinateProblem, string>> = {
+  latitude: { notNumber: 'data.places.latitude', outOfRange: 'data.places.latitudeRange', pair: 'data.places.coordinatePair' },
+  longitude: { notNumber: 'data.places.longitude', outOfRange: 'data.places.longitudeRange', pair: 'data.places.coordinatePair' },
+};
+const COORDINATE_COLUMN = { latitude: '纬度', longitude: '经度' } as const;
+/** A number as the export writes it: the stored value, or empty when not known. */
+const degrees = (v: number | null | undefined) => (v == null ? '' : String(v));
+
 /**
  * 镇街与村居: one row per village, with its township (and the township's 便民服务中心) and district.
  * Keyed on the village code: a new code adds the village (and its township or district when they
  * are new too) with its plate; a known one renames. Only admins import it (see the transfer service).
+ * 经度 and 纬度 (WGS-84 decimal degrees, inside China) are optional columns: empty cells clear a
+ * village's coordinates, a file without the columns keeps them.
  */
 export const places: Dataset<PlaceRow> = {
   name: 'places',
-  headers: ['区县代码', '区县名称', '乡镇代码', '乡镇名称', '便民服务中心地址', '便民服务中心办理时间', '便民服务中心电话', '村居代码', '村居名称'],
+  headers: [
+    '区县代码',
+    '区县名称',
+    '乡镇代码',
+    '乡镇名称',
+    '便民服务中心地址',
+    '便民服务中心办理时间',
+    '便民服务中心电话',
+    '村居代码',
+    '村居名称',
+    '经度',
+    '纬度',
+  ],
   parse(c) {
     const errors: Array<{ column: string; message: string }> = [];
     const cell = (column: string) => c[column] ?? '';
@@ -37,13 +61,26 @@ export const places: Dataset<PlaceRow> = {
     if (!/^\d{12}$/.test(row.villageCode) || !row.villageCode.startsWith(row.townCode))
       errors.push({ column: '村居代码', message: t('data.places.villageCode') });
     if (!len(row.villageName, 1, 30)) errors.push({ column: '村居名称', message: t('data.places.name') });
+    if ('经度' in c || '纬度' in c) {
+      const { value, problems } = parseVillageCoordinates(cell('纬度'), cell('经度'));
+      for (const k of ['longitude', 'latitude'] as const) {
+        const problem = problems[k];
+        if (problem) errors.push({ column: COORDINATE_COLUMN[k], message: t(COORDINATE_MESSAGE[k][problem]) });
+      }
+      row.latitude = value?.latitude ?? null;
+      row.longitude = value?.longitude ?? null;
+    }
     return errors.length ? { errors } : { value: row, errors };
   },
   key: (v) => v.villageCode,
   async existing(owners) {
     return new Map((await owners.places.placeRows()).map(({ villageId: _, ...r }) => [r.villageCode, r]));
   },
-  same: (a, b) => (Object.keys(a) as Array<keyof PlaceRow>).every((k) => a[k] === b[k]),
+  // A row from a file without the coordinate columns says nothing about them.
+  same: (a, b) =>
+    (Object.keys(a) as Array<keyof PlaceRow>).every(
+      (k) => a[k] === b[k] || ((k === 'latitude' || k === 'longitude') && (a[k] === undefined || b[k] === undefined)),
+    ),
   // A township (and a district) is written once per village row: every row naming it must say the same.
   async conflicts(_owners, rows) {
     const errors: RowError[] = [];
@@ -70,6 +107,18 @@ export const places: Dataset<PlaceRow> = {
   async exportRows(owners, scope) {
     return (await owners.places.placeRows())
       .filter((r) => scope.villageIds.has(r.villageId))
-      .map((r) => [r.districtCode, r.districtName, r.townCode, r.townName, r.centreAddress, r.centreHours, r.centrePhone, r.villageCode, r.villageName]);
+      .map((r) => [
+        r.districtCode,
+        r.districtName,
+        r.townCode,
+        r.townName,
+        r.centreAddress,
+        r.centreHours,
+        r.centrePhone,
+        r.villageCode,
+        r.villageName,
+        degrees(r.longitude),
+        degrees(r.latitude),
+      ]);
   },
 };

@@ -40,6 +40,8 @@ const OPTIONAL_COLUMNS = new Set([
   '申请材料',
   '计算机端在线办理跳转地址',
   '移动端办理地址',
+  '经度',
+  '纬度',
 ]);
 
 /** The rows that stop an import, as one error. */
