@@ -128,88 +128,92 @@ describe.skipIf(!url)('migrate-to-postgres: a SQLite installation copied into Po
     await admin?.end();
   });
 
-  it('copies the demo and filed cases with photos: every table equal, and the app on the copy serves the same pages, photos and inbox', async () => {
-    const dir = dirs.make('mashang-mig-');
-    const file = path.join(dir, 'mashang.sqlite');
-    const dataDir = path.join(dir, 'data');
-    const live = seededFile(file);
-    const before = buildApp({ db: live, config: { dataDir } });
-    const h = await demoHousehold(before.sql);
-    const filed = await fileWithPhotos(before, h.token, '门前排水沟堵了，照片在这里');
-    await fileWithPhotos(before, h.token, '村口路灯坏了两晚');
-    // an earlier case merged into a later one: the copy must not trip over the forward reference
-    const staff = await aUser(before.services, { role: 'admin' });
-    const user = (await before.services.staff.sessionUser(staff.id))!;
-    const earlier = await aCase(before.sql, before.services, { content: '垃圾桶满了好几天没有人来清运' });
-    const later = await aCase(before.sql, before.services, { content: '垃圾桶满了好几天没有人来清运，还有异味' });
-    const version = async (id: number) => Number(await before.sql.value('SELECT version FROM cases WHERE id = ?', id));
-    await before.services.caseOffice.merge({ user, ip: '127.0.0.1', caseId: earlier.id, version: await version(earlier.id), trackingNo: later.trackingNo });
-    expect(await before.sql.value('SELECT merged_into_id FROM cases WHERE id = ?', earlier.id)).toBe(later.id);
+  it(
+    'copies the demo and filed cases with photos: every table equal, and the app on the copy serves the same pages, photos and inbox',
+    { timeout: 60_000 },
+    async () => {
+      const dir = dirs.make('mashang-mig-');
+      const file = path.join(dir, 'mashang.sqlite');
+      const dataDir = path.join(dir, 'data');
+      const live = seededFile(file);
+      const before = buildApp({ db: live, config: { dataDir } });
+      const h = await demoHousehold(before.sql);
+      const filed = await fileWithPhotos(before, h.token, '门前排水沟堵了，照片在这里');
+      await fileWithPhotos(before, h.token, '村口路灯坏了两晚');
+      // an earlier case merged into a later one: the copy must not trip over the forward reference
+      const staff = await aUser(before.services, { role: 'admin' });
+      const user = (await before.services.staff.sessionUser(staff.id))!;
+      const earlier = await aCase(before.sql, before.services, { content: '垃圾桶满了好几天没有人来清运' });
+      const later = await aCase(before.sql, before.services, { content: '垃圾桶满了好几天没有人来清运，还有异味' });
+      const version = async (id: number) => Number(await before.sql.value('SELECT version FROM cases WHERE id = ?', id));
+      await before.services.caseOffice.merge({ user, ip: '127.0.0.1', caseId: earlier.id, version: await version(earlier.id), trackingNo: later.trackingNo });
+      expect(await before.sql.value('SELECT merged_into_id FROM cases WHERE id = ?', earlier.id)).toBe(later.id);
 
-    const target = await freshTarget();
-    const pool = poolOn(target);
-    const lines: string[] = [];
-    // one row per INSERT, as a large table's rows span many: the merged case comes before the case it points to
-    const report = await copyToPostgres(readOnly(file), pool, { dataDir, log: (l) => lines.push(l), batchRows: 1 });
+      const target = await freshTarget();
+      const pool = poolOn(target);
+      const lines: string[] = [];
+      // one row per INSERT, as a large table's rows span many: the merged case comes before the case it points to
+      const report = await copyToPostgres(readOnly(file), pool, { dataDir, log: (l) => lines.push(l), batchRows: 1 });
 
-    const tables = userTables(live);
-    expect(lines).toContain('copying cases…');
-    expect(report.tables.map((t) => t.table).sort()).toEqual(tables);
-    expect(report.photos).toEqual({ checked: 4, copied: 0 });
-    for (const t of report.tables) expect(t.checksum).toMatch(/^[0-9a-f]{16}$/);
-    expect(report.tables.find((t) => t.table === 'cases')!.rows).toBe(4);
-    expect(report.tables.find((t) => t.table === 'case_photos')!.rows).toBe(4);
-    // checked again here, by other means: every row of every table is on both sides
-    const from = sqliteContents(live, tables);
-    expect(await postgresContents(pool, tables)).toEqual(from);
-    expect(Object.fromEntries(report.tables.map((t) => [t.table, t.rows]))).toEqual(Object.fromEntries(tables.map((t) => [t, from[t]!.rows])));
+      const tables = userTables(live);
+      expect(lines).toContain('copying cases…');
+      expect(report.tables.map((t) => t.table).sort()).toEqual(tables);
+      expect(report.photos).toEqual({ checked: 4, copied: 0 });
+      for (const t of report.tables) expect(t.checksum).toMatch(/^[0-9a-f]{16}$/);
+      expect(report.tables.find((t) => t.table === 'cases')!.rows).toBe(4);
+      expect(report.tables.find((t) => t.table === 'case_photos')!.rows).toBe(4);
+      // checked again here, by other means: every row of every table is on both sides
+      const from = sqliteContents(live, tables);
+      expect(await postgresContents(pool, tables)).toEqual(from);
+      expect(Object.fromEntries(report.tables.map((t) => [t.table, t.rows]))).toEqual(Object.fromEntries(tables.map((t) => [t, from[t]!.rows])));
 
-    const after = buildApp({ db: postgresDatabase(poolOn(target)), config: { dataDir } });
-    expect(after.database.engine).toBe('postgres');
-    // a villager's pages: the household page of a demo plate and the case's tracking page
-    for (const page of [`/p/${h.token}`, `/track/${filed.token}`]) {
-      const a = await request(before.app).get(page).expect(200);
-      const b = await request(after.app).get(page).expect(200);
-      expect(stable(b.text)).toBe(stable(a.text));
-    }
-    const photo = (await before.sql.get<{ id: number; fileName: string }>(
-      'SELECT id, file_name AS "fileName" FROM case_photos WHERE case_id = ? ORDER BY id',
-      filed.id,
-    ))!;
-    const onFile = fs.readFileSync(path.join(dataDir, 'photos', photo.fileName));
-    for (const app of [before.app, after.app]) {
-      const img = await request(app).get(`/track/${filed.token}/photos/${photo.id}`).buffer(true).expect(200);
-      expect(Buffer.compare(img.body as Buffer, onFile)).toBe(0);
-    }
-    // the back office: the same admin signs in on the copy, sees the same inbox, and opens the same photo
-    const trackingNos = async (t: TestApp) => {
-      const agent = await signIn(t.app, staff.username);
-      const inbox = await agent.get('/admin/cases?state=all').expect(200);
-      const img = await agent.get(`/admin/cases/${filed.id}/photos/${photo.id}`).buffer(true).expect(200);
-      expect(Buffer.compare(img.body as Buffer, onFile)).toBe(0);
-      return [...new Set(inbox.text.match(/\b\d{8}-\d{4,}\b/g) ?? [])].sort();
-    };
-    const listed = await trackingNos(before);
-    expect(listed).toContain(filed.trackingNo);
-    expect(listed).toContain(later.trackingNo);
-    expect(await trackingNos(after)).toEqual(listed);
+      const after = buildApp({ db: postgresDatabase(poolOn(target)), config: { dataDir } });
+      expect(after.database.engine).toBe('postgres');
+      // a villager's pages: the household page of a demo plate and the case's tracking page
+      for (const page of [`/p/${h.token}`, `/track/${filed.token}`]) {
+        const a = await request(before.app).get(page).expect(200);
+        const b = await request(after.app).get(page).expect(200);
+        expect(stable(b.text)).toBe(stable(a.text));
+      }
+      const photo = (await before.sql.get<{ id: number; fileName: string }>(
+        'SELECT id, file_name AS "fileName" FROM case_photos WHERE case_id = ? ORDER BY id',
+        filed.id,
+      ))!;
+      const onFile = fs.readFileSync(path.join(dataDir, 'photos', photo.fileName));
+      for (const app of [before.app, after.app]) {
+        const img = await request(app).get(`/track/${filed.token}/photos/${photo.id}`).buffer(true).expect(200);
+        expect(Buffer.compare(img.body as Buffer, onFile)).toBe(0);
+      }
+      // the back office: the same admin signs in on the copy, sees the same inbox, and opens the same photo
+      const trackingNos = async (t: TestApp) => {
+        const agent = await signIn(t.app, staff.username);
+        const inbox = await agent.get('/admin/cases?state=all').expect(200);
+        const img = await agent.get(`/admin/cases/${filed.id}/photos/${photo.id}`).buffer(true).expect(200);
+        expect(Buffer.compare(img.body as Buffer, onFile)).toBe(0);
+        return [...new Set(inbox.text.match(/\b\d{8}-\d{4,}\b/g) ?? [])].sort();
+      };
+      const listed = await trackingNos(before);
+      expect(listed).toContain(filed.trackingNo);
+      expect(listed).toContain(later.trackingNo);
+      expect(await trackingNos(after)).toEqual(listed);
 
-    // a case filed on the copy takes the next ids, past the copied ones
-    const maxIds = async (t: TestApp) => ({
-      cases: Number(await t.sql.value('SELECT max(id) FROM cases')),
-      events: Number(await t.sql.value('SELECT max(id) FROM case_events')),
-      photos: Number(await t.sql.value('SELECT max(id) FROM case_photos')),
-    });
-    const copied = await maxIds(before);
-    const fresh = await fileWithPhotos(after, h.token, '复制之后报的第一件事');
-    expect(fresh.id).toBe(copied.cases + 1);
-    const now = await maxIds(after);
-    expect(now.events).toBeGreaterThan(copied.events);
-    expect(now.photos).toBe(copied.photos + 2);
-    expect(fresh.trackingNo).not.toBe(filed.trackingNo);
-    await request(after.app).get(`/track/${fresh.token}`).expect(200);
-    await after.database.close();
-  });
+      // a case filed on the copy takes the next ids, past the copied ones
+      const maxIds = async (t: TestApp) => ({
+        cases: Number(await t.sql.value('SELECT max(id) FROM cases')),
+        events: Number(await t.sql.value('SELECT max(id) FROM case_events')),
+        photos: Number(await t.sql.value('SELECT max(id) FROM case_photos')),
+      });
+      const copied = await maxIds(before);
+      const fresh = await fileWithPhotos(after, h.token, '复制之后报的第一件事');
+      expect(fresh.id).toBe(copied.cases + 1);
+      const now = await maxIds(after);
+      expect(now.events).toBeGreaterThan(copied.events);
+      expect(now.photos).toBe(copied.photos + 2);
+      expect(fresh.trackingNo).not.toBe(filed.trackingNo);
+      await request(after.app).get(`/track/${fresh.token}`).expect(200);
+      await after.database.close();
+    },
+  );
 
   it('refuses a target that holds tables and leaves it as it was; a missing photo or a row PostgreSQL refuses leaves the target empty', async () => {
     const dir = dirs.make('mashang-mig-');

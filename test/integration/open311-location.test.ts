@@ -228,9 +228,11 @@ describe('Open311 email', () => {
   });
 
   it('a malformed email is 400 naming the field; an empty one is none', async () => {
-    for (const bad of ['not-an-address', 'a b@example.org', 'x@y', `a@b.${'c'.repeat(300)}`, 'nul\u0000@example.org']) {
+    for (const bad of ['not-an-address', 'a b@example.org', 'x@y', `a@b.${'c'.repeat(300)}`]) {
       expectError(await file(callBack({ ...at(villages[2]!), email: bad })), 'json', 400, 'email:');
     }
+    // a NUL anywhere in the form is refused before any field is read (the one guard for all forms)
+    expectError(await file(callBack({ ...at(villages[2]!), email: 'nul\u0000@example.org' })), 'json', 400, 'U+0000');
     expect((await filedCase(await file(callBack({ ...at(villages[2]!), email: '' })).expect(200), 'json')).email).toBeNull();
   });
 
