@@ -119,25 +119,28 @@ export function postgresPool(
     .map(([k, v]) => `-c ${k}=${v}`)
     .join(' ');
   const timeouts = { ...DEFAULT_POSTGRES_TIMEOUTS, ...opts.timeouts };
+  const limits = `SET statement_timeout = ${Math.max(0, Math.round(timeouts.statementMs))}; SET idle_in_transaction_session_timeout = ${Math.max(0, Math.round(timeouts.idleInTransactionMs))}`;
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
     types: pgTypes,
     options: options || undefined,
     connectionTimeoutMillis: timeouts.connectMs,
+    // Run before a new connection is handed out (pg-pool awaits the promise, though its types say
+    // void), so every statement runs under the limits; should the SET fail, the connection is
+    // closed and the query it was for fails.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
+    onConnect: async (client: pg.ClientBase) => {
+      // A connection in use that the server ends (a query under way, a job's advisory lock): the
+      // pool stops listening to it when it hands it out, and the query or the job sees the failure
+      // itself. Without a listener its error would end the process.
+      client.on('error', () => undefined);
+      await client.query(limits);
+    },
   });
   // An idle connection the server ended (a restart, a failover, an administrator) leaves the pool;
-  // the next query opens a new one. Without a listener its error would end the process.
+  // the next query opens a new one.
   pool.on('error', () => undefined);
-  const limits = `SET statement_timeout = ${Math.max(0, Math.round(timeouts.statementMs))}; SET idle_in_transaction_session_timeout = ${Math.max(0, Math.round(timeouts.idleInTransactionMs))}`;
-  pool.on('connect', (client) => {
-    // The same for a connection in use (a query under way, a job's advisory lock): the pool stops
-    // listening to it when it hands it out, and the query or the job sees the failure itself.
-    client.on('error', () => undefined);
-    // Queued before the query the connection was opened for, so every statement runs under them.
-    // Should it fail, the connection is broken and that query fails too.
-    client.query(limits).catch(() => undefined);
-  });
   return pool;
 }
 

@@ -123,6 +123,10 @@ export function createPlacesRepo(db: Database) {
     villages: async () =>
       db.all<VillageRow>(sql`SELECT v.id, v.code, v.name, t.id AS "townId", t.name AS "townName", v.latitude, v.longitude
         FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY t.code, v.code`),
+    /** These villages (a user's scope), by township: a township's forty, not the city's six thousand. */
+    villagesById: async (ids: number[]) =>
+      db.all<VillageRow>(sql`SELECT v.id, v.code, v.name, t.id AS "townId", t.name AS "townName", v.latitude, v.longitude
+        FROM villages v JOIN towns t ON t.id = v.town_id WHERE ${inList(db, sql`v.id`, ids)} ORDER BY t.code, v.code`),
     household: async (id: number) =>
       db.get<HouseholdFile>(sql`SELECT h.id, h.address, h.contact_name AS "contactName", h.contact_phone AS "contactPhone", h.notes,
           v.id AS "villageId", v.name AS "villageName", t.name AS "townName"

@@ -175,6 +175,7 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
     allVillages: (): Promise<VillageRow[]> => repo.villages(),
     /** The villages a user may see, by township. */
     async villagesIn(scope: Scope): Promise<VillageRow[]> {
+      if (!scope.all) return scope.villageIds.size ? repo.villagesById([...scope.villageIds]) : [];
       return (await repo.villages()).filter((v) => inScope(scope, v.id));
     },
     async isEmpty(): Promise<boolean> {
