@@ -833,7 +833,7 @@ function markdown(r: {
   const n = (x: number) => x.toLocaleString('en-US');
   const ms = (t: Timing) => `${t.p50.toFixed(1)} / ${t.p95.toFixed(1)}`;
   const lines = [
-    `**${r.version}, ${n(r.cases)} cases, ${n(r.city.villages)} villages** (${r.city.towns} townships in ${r.city.districts} districts, ${n(r.city.households)} households; ${r.build.size}; cases inserted at ${n(Math.round(r.build.casesPerSecond))}/s) — ${r.machine}`,
+    `**${r.version}, ${n(r.cases)} cases, ${n(r.city.villages)} villages** (${r.city.towns} townships in ${r.city.districts} districts, ${n(r.city.households)} households; ${r.build.size}; ${r.build.casesPerSecond ? `cases inserted at ${n(Math.round(r.build.casesPerSecond))}/s` : 'built by an earlier run'}) — ${r.machine}`,
     '',
     `| back office, p50 / p95 ms over ${r.rounds} requests | ${r.backOffice.map((s) => `${s.scope}, ${n(s.villages)} village${s.villages === 1 ? '' : 's'}`).join(' | ')} |`,
     `|---|${r.backOffice.map(() => '---:').join('|')}|`,
