@@ -485,7 +485,9 @@ export function createCaseOffice(deps: {
     async markOverdue(at: Date = now()): Promise<number> {
       const job = await uow.exclusively('mark-overdue', async () => {
         let marked = 0;
-        for (let n = OVERDUE_SLICE; n === OVERDUE_SLICE; marked += n) n = await uow.run(() => repo.markOverdue(at.toISOString(), OVERDUE_SLICE));
+        // until a slice marks none (on PostgreSQL a slice can come short while more remain: rows
+        // changed since the slice was listed are checked anew and left out)
+        for (let n = -1; n !== 0; marked += n) n = await uow.run(() => repo.markOverdue(at.toISOString(), OVERDUE_SLICE));
         return marked;
       });
       return job.ran ? job.value : 0;

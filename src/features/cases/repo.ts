@@ -206,19 +206,21 @@ export function createCasesRepo(db: Database) {
    * and 1.5 ms for six tables joined on 26 ids; SQLite is as fast either way.
    */
   const PAGE_FROM = (f: InboxFilter) => (f.q ? sql`FROM cases c LEFT JOIN catalog_items i ON i.id = c.item_id` : sql`FROM cases c`);
-  const inboxRows = async (page: Array<{ id: number }>): Promise<InboxRow[]> => {
+  // The deadline each row is ordered by is the one the page was read with: a case changed between
+  // the two reads (resolved, reopened, extended) still continues the page where it stood.
+  const inboxRows = async (page: Array<{ id: number; due: string | null }>): Promise<InboxRow[]> => {
     if (!page.length) return [];
+    const ids = page.map((r) => r.id);
     const rows = await db.all<InboxRow>(
-      sql`SELECT ${CASE_COLUMNS}, (${EFFECTIVE_DUE}) AS "effectiveDue", u.display_name AS "assignedName" ${CASE_FROM}
+      sql`SELECT ${CASE_COLUMNS}, u.display_name AS "assignedName" ${CASE_FROM}
          LEFT JOIN users u ON u.id = c.assigned_user_id
-         WHERE ${inList(
-           db,
-           sql`c.id`,
-           page.map((r) => r.id),
-         )}`,
+         WHERE ${inList(db, sql`c.id`, ids)}`,
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
-    return page.map((r) => byId.get(r.id)).filter((r): r is InboxRow => r !== undefined);
+    return page.flatMap(({ id, due }) => {
+      const row = byId.get(id);
+      return row ? [{ ...row, effectiveDue: due }] : [];
+    });
   };
   /** CASE_FROM for exports: cases are read by their ids (see exportReader), never through an index. */
   const EXPORT_FROM = sql`
@@ -258,16 +260,16 @@ export function createCasesRepo(db: Database) {
      */
     async inboxOpen(f: InboxFilter, after: { due: string; id: number } | undefined, limit: number): Promise<InboxRow[]> {
       const keyset = after ? sql`AND (${EFFECTIVE_DUE}) >= ${after.due} AND ((${EFFECTIVE_DUE}) > ${after.due} OR c.id < ${after.id})` : sql``;
-      const page = await db.all<{ id: number }>(
-        sql`SELECT c.id ${PAGE_FROM(f)} WHERE ${inboxWhere(f)} AND c.state IN (${OPEN_STATES}) ${keyset}
+      const page = await db.all<{ id: number; due: string | null }>(
+        sql`SELECT c.id, (${EFFECTIVE_DUE}) AS due ${PAGE_FROM(f)} WHERE ${inboxWhere(f)} AND c.state IN (${OPEN_STATES}) ${keyset}
            ORDER BY (${EFFECTIVE_DUE}) IS NULL, (${EFFECTIVE_DUE}), c.id DESC LIMIT ${limit}`,
       );
       return inboxRows(page);
     },
     /** The inbox's other cases (no deadline any more), newest first: the page after case `afterId`. */
     async inboxDone(f: InboxFilter, afterId: number | undefined, limit: number): Promise<InboxRow[]> {
-      const page = await db.all<{ id: number }>(
-        sql`SELECT c.id ${PAGE_FROM(f)} WHERE ${inboxWhere(f)} AND c.state NOT IN (${OPEN_STATES}) ${afterId ? sql`AND c.id < ${afterId}` : sql``}
+      const page = await db.all<{ id: number; due: string | null }>(
+        sql`SELECT c.id, CAST(NULL AS text) AS due ${PAGE_FROM(f)} WHERE ${inboxWhere(f)} AND c.state NOT IN (${OPEN_STATES}) ${afterId ? sql`AND c.id < ${afterId}` : sql``}
            ORDER BY c.id DESC LIMIT ${limit}`,
       );
       return inboxRows(page);
