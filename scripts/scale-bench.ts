@@ -20,6 +20,8 @@
  *  - a household page and a catalogue search: p50/p95 the same way, and their throughput under load
  *    (autocannon, interleaved rounds) as a share of a bare Express hello in a process of its own
  *    (scripts/bare-hello.ts), loaded the same way in the same run;
+ *  - villagers loading the household page alone, then while one admin reloads the dashboard and
+ *    another exports every case: their req/s and p97.5 latency, and the server's event-loop delay;
  *  - the admin's CSV export of every case: time, rows (checked against the count), and the growth
  *    of the server process's peak RSS over its level just before the download (sampled every 20 ms).
  * Prints the figures as Markdown and writes them as JSON to bench-results/scale-<engine>.json.
@@ -33,6 +35,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -427,8 +430,15 @@ async function build(where: Where, o: Options): Promise<{ city: City; build: Bui
 }
 
 /** Messages between this process and the server process. */
-type ToServer = { rss: 'start' } | { rss: 'stop' };
-type FromServer = { ready: true } | { rss: { before: number; peak: number; samples: number } };
+type ToServer = { rss: 'start' } | { rss: 'stop' } | { loop: 'start' } | { loop: 'stop' };
+type FromServer = { ready: true } | { rss: { before: number; peak: number; samples: number } } | { loop: LoopDelay };
+
+/** The server's event-loop delay over a phase (perf_hooks.monitorEventLoopDelay), ms. */
+interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
 
 /** The server process: started as the server starts, answering until this process says stop. */
 async function serve(): Promise<void> {
@@ -453,7 +463,18 @@ async function serve(): Promise<void> {
   let peak = 0;
   let samples = 0;
   const send = (m: FromServer) => process.send!(m);
+  const delay = monitorEventLoopDelay({ resolution: 10 });
   process.on('message', (m: ToServer) => {
+    if ('loop' in m) {
+      if (m.loop === 'start') {
+        delay.reset();
+        delay.enable();
+      } else {
+        delay.disable();
+        send({ loop: { p50: delay.percentile(50) / 1e6, p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 } });
+      }
+      return;
+    }
     if (m.rss === 'start') {
       (globalThis as { gc?: () => void }).gc?.();
       before = process.memoryUsage().rss;
@@ -669,9 +690,14 @@ async function measure(where: Where, o: Options, city: City, built: Build) {
       return { name: t.name, path: t.path, timing: timings.get(t.name), rps: r, ratio: r / hello };
     });
 
+    log(
+      `villagers on the household page (${o.connections} connections, ${o.seconds} s), alone and while an admin reloads the dashboard and another exports every case`,
+    );
+    const mixed = await mixedLoad(base + household, server, o, await signIn(base, 'scale-admin'));
+
     log('exporting every case as CSV');
     const exported = await exportAll(base, server, await signIn(base, 'scale-admin'), built.newest, o.cases);
-    return { scoped, publics, exported };
+    return { scoped, publics, mixed, exported };
   } finally {
     bare.kill('SIGTERM');
     if (server.connected) server.disconnect();
@@ -680,6 +706,71 @@ async function measure(where: Where, o: Options, city: City, built: Build) {
       new Promise((r) => (bare.exitCode === null ? bare.once('exit', r) : r(null))),
     ]);
   }
+}
+
+/** Villagers' throughput and latency on one page, and the server's event-loop delay meanwhile. */
+interface Villagers {
+  rps: number;
+  /** autocannon's nearest percentile to p95 */
+  p97_5: number;
+  loop: LoopDelay;
+}
+
+interface Mixed {
+  alone: Villagers;
+  loaded: Villagers;
+  /** dashboards the admin was served, and export rows read, while the villagers were loaded */
+  dashboards: number;
+  exportRows: number;
+}
+
+/**
+ * Villagers load the household page for --seconds alone, then again while one admin reloads the
+ * dashboard one request after another and another downloads the export of every case (started
+ * again if it ends): their req/s, latency and the server's event-loop delay in both phases.
+ */
+async function mixedLoad(url: string, server: ChildProcess, o: Options, cookie: string): Promise<Mixed> {
+  const villagers = async (): Promise<Villagers> => {
+    const delay = waitFor(server, (m) => ('loop' in m ? m.loop : undefined), 'event-loop delay');
+    server.send({ loop: 'start' } satisfies ToServer);
+    const res = await new Promise<autocannon.Result>((resolve, reject) =>
+      autocannon({ url, connections: o.connections, duration: o.seconds }, (err, r) => (err ? reject(err) : resolve(r))),
+    );
+    server.send({ loop: 'stop' } satisfies ToServer);
+    if (res.non2xx || res.errors) throw new Error(`${url}: ${res.non2xx} non-2xx, ${res.errors} errors under load`);
+    return { rps: res.requests.average, p97_5: res.latency.p97_5, loop: await delay };
+  };
+  await load(url, 1, o.connections);
+  const alone = await villagers();
+  const stop = new AbortController();
+  let dashboards = 0;
+  let exportRows = 0;
+  const admin = url.replace(/\/p\/.*$/, '');
+  /** reads one response whole, each line counted by `onLine`; false once stopped */
+  const fetched = async (path: string, onLine: () => void): Promise<boolean> => {
+    try {
+      const res = await fetch(admin + path, { headers: { cookie }, signal: stop.signal });
+      if (res.status !== 200 || !res.body) throw new Error(`${path} answered ${res.status} under load`);
+      const reader = res.body.getReader();
+      for (let r = await reader.read(); !r.done; r = await reader.read()) for (const byte of r.value) if (byte === 10) onLine();
+      return true;
+    } catch (err) {
+      if (stop.signal.aborted) return false;
+      throw err;
+    }
+  };
+  const dashboard = (async () => {
+    while (await fetched('/admin', () => undefined)) dashboards++;
+  })();
+  const exporting = (async () => {
+    while (await fetched('/admin/cases.csv?state=all', () => exportRows++));
+  })();
+  // both under way before the villagers come
+  await new Promise((r) => setTimeout(r, 500));
+  const loaded = await villagers();
+  stop.abort();
+  await Promise.all([dashboard, exporting]);
+  return { alone, loaded, dashboards, exportRows };
 }
 
 /** A household page of the measured township: its plate's path. */
@@ -749,7 +840,7 @@ async function main(): Promise<void> {
   let failed = false;
   try {
     const { city, build: built } = o.reuse ? await kept(where, o) : await build(where, o);
-    const { scoped, publics, exported } = await measure(where, o, city, built);
+    const { scoped, publics, mixed, exported } = await measure(where, o, city, built);
     let version = '';
     if (where.engine === 'postgres') {
       const pool = new pg.Pool({ connectionString: where.target, max: 1 });
@@ -790,6 +881,7 @@ async function main(): Promise<void> {
       rounds: o.rounds,
       backOffice: scoped,
       public: { loadRounds: o.loadRounds, secondsPerRound: o.seconds, connections: o.connections, pages: publics },
+      mixed,
       export: exported,
       targets: { inboxP95Ms: 50, dashboardP95Ms: 100 },
     };
@@ -828,6 +920,7 @@ function markdown(r: {
   rounds: number;
   backOffice: Scoped[];
   public: { loadRounds: number; secondsPerRound: number; connections: number; pages: Public[] };
+  mixed: Mixed;
   export: Export;
 }): string {
   const n = (x: number) => x.toLocaleString('en-US');
@@ -844,6 +937,11 @@ function markdown(r: {
     `| public page | p50 / p95 ms over ${r.rounds} requests | req/s (${r.public.connections} connections, median of ${r.public.loadRounds} × ${r.public.secondsPerRound} s) | share of the bare hello |`,
     '|---|---:|---:|---:|',
     ...r.public.pages.map((p) => `| ${p.name} | ${p.timing ? ms(p.timing) : '—'} | ${n(Math.round(p.rps))} | ${p.ratio.toFixed(2)} |`),
+    '',
+    `| villagers on the household page (${r.public.connections} connections, ${r.public.secondsPerRound} s) | req/s | p97.5 ms | event-loop delay p99 / max, ms |`,
+    '|---|---:|---:|---:|',
+    `| alone | ${n(Math.round(r.mixed.alone.rps))} | ${r.mixed.alone.p97_5} | ${r.mixed.alone.loop.p99.toFixed(1)} / ${r.mixed.alone.loop.max.toFixed(1)} |`,
+    `| while an admin reloads the dashboard (${n(r.mixed.dashboards)} served) and another exports (${n(r.mixed.exportRows)} rows read) | ${n(Math.round(r.mixed.loaded.rps))} (${((r.mixed.loaded.rps / r.mixed.alone.rps) * 100).toFixed(0)}%) | ${r.mixed.loaded.p97_5} | ${r.mixed.loaded.loop.p99.toFixed(1)} / ${r.mixed.loaded.loop.max.toFixed(1)} |`,
     '',
     '| CSV export of every case (admin) | rows | seconds | rows/s | MB | server RSS before, MB | peak RSS growth, MB |',
     '|---|---:|---:|---:|---:|---:|---:|',
