@@ -1,20 +1,15 @@
 import type { TestSql } from './sql.js';
 import type { Services } from '../../src/services.js';
 import type { CaseState } from '../../src/features/cases/machine.js';
+import type { SubmitCase } from '../../src/features/cases/service.js';
 import { demoHousehold } from './builders.js';
 
-/**
- * A case filed through the real service, then moved to `state` by writing what the back office
- * would write (state and events), for tests of the villager's side.
- */
-export async function aCase(
-  sql: TestSql,
-  services: Services,
-  o: { state?: CaseState; phone?: string; content?: string; resolvedAt?: Date; internalNote?: string; publicReply?: string } = {},
-) {
-  const h = await demoHousehold(sql);
-  const plate = await services.places.plateByToken(h.token);
-  const { token, trackingNo } = await services.cases.submit({
+/** A help request (求助) from this household's plate, as the villager's form sends it. */
+export function helpRequest(
+  plate: { villageId: number; householdId: number | null; plateId: number },
+  o: { content?: string; phone?: string; notifySms?: boolean } = {},
+): SubmitCase {
+  return {
     kind: 'help',
     category: null,
     item: null,
@@ -28,7 +23,22 @@ export async function aCase(
     callbackTime: 'any',
     idempotencyKey: null,
     photos: [],
-  });
+    ...(o.notifySms === undefined ? {} : { notifySms: o.notifySms }),
+  };
+}
+
+/**
+ * A case filed through the real service, then moved to `state` by writing what the back office
+ * would write (state and events), for tests of the villager's side.
+ */
+export async function aCase(
+  sql: TestSql,
+  services: Services,
+  o: { state?: CaseState; phone?: string; content?: string; resolvedAt?: Date; internalNote?: string; publicReply?: string } = {},
+) {
+  const h = await demoHousehold(sql);
+  const plate = await services.places.plateByToken(h.token);
+  const { token, trackingNo } = await services.cases.submit(helpRequest(plate, { phone: o.phone, content: o.content }));
   const id = Number(await sql.value('SELECT id FROM cases WHERE token = ?', token));
   const event = {
     run: (...values: unknown[]) =>

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 import { aCadre, aHousehold, aVillage } from '../helpers/builders.js';
+import { helpRequest } from '../helpers/cases.js';
 import { aUser, signIn } from '../helpers/staff.js';
 import { fakeDingtalk, fakeWebhook, fakeWecom, type FakeServer } from '../helpers/fake-providers.js';
 import { testConfig, type Config } from '../../src/config.js';
@@ -32,22 +33,7 @@ const PHONE = '13912345678';
 async function file(services: Services, sql: TestSql, villageId: number) {
   const h = await aHousehold(sql, { villageId });
   const plate = await services.places.plateByToken(h.token);
-  return services.cases.submit({
-    kind: 'help',
-    category: null,
-    item: null,
-    villageId: plate.villageId,
-    householdId: plate.householdId,
-    plateId: plate.plateId,
-    name: '李桂芳',
-    phone: PHONE,
-    anonymous: false,
-    content: '家里的自来水管冻裂了',
-    callbackTime: 'any',
-    idempotencyKey: null,
-    photos: [],
-    notifySms: true,
-  });
+  return services.cases.submit(helpRequest(plate, { phone: PHONE, content: '家里的自来水管冻裂了', notifySms: true }));
 }
 
 const digests = (sql: TestSql) =>

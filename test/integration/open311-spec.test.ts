@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type TestApp } from '../helpers/app.js';
 import { demoHousehold } from '../helpers/builders.js';
 import { plateCode } from '../../src/features/plates/sizes.js';
+import { REQUEST_FIELDS } from '../helpers/open311.js';
 
 /**
  * GeoReport v2 conformance, ported from the standard's own test material and run against the real
@@ -65,25 +66,6 @@ const DEFINITION_ORDER = ['service_code', 'attributes'];
 const ATTRIBUTE_ORDER = ['variable', 'code', 'datatype', 'required', 'datatype_description', 'order', 'description', 'values'];
 const VALUE_ORDER = ['key', 'name'];
 const POSTED_ORDER = ['service_request_id', 'service_notice', 'account_id'];
-const REQUEST_ORDER = [
-  'service_request_id',
-  'status',
-  'status_notes',
-  'service_name',
-  'service_code',
-  'description',
-  'agency_responsible',
-  'service_notice',
-  'requested_datetime',
-  'updated_datetime',
-  'expected_datetime',
-  'address',
-  'address_id',
-  'zipcode',
-  'lat',
-  'long',
-  'media_url',
-];
 const ERROR_ORDER = ['code', 'description'];
 // [spec] [schema] service-definition.json: datatype's enum
 const DATATYPES = ['string', 'number', 'datetime', 'text', 'singlevaluelist', 'multivaluelist'];
@@ -134,7 +116,7 @@ function expectSchemaDefinition(d: Json, code: string) {
 
 /** [schema] request.json: required fields and their types; [spec] GET Service Requests. */
 function expectSchemaRequest(r: Json) {
-  expect(Object.keys(r)).toEqual(REQUEST_ORDER);
+  expect(Object.keys(r)).toEqual(REQUEST_FIELDS);
   expect(typeof r.service_request_id).toBe('string');
   expect(['open', 'closed']).toContain(r.status);
   expect(typeof r.service_code).toBe('string');
@@ -392,7 +374,7 @@ describe('GeoReport v2 conformance: GET Service Requests and GET Service Request
       expect(root.children.map((r) => child(r, 'service_request_id')!.text)).toContain(filed);
       for (const r of root.children) {
         expect(r.name).toBe('request');
-        expect(names(r)).toEqual(REQUEST_ORDER);
+        expect(names(r)).toEqual(REQUEST_FIELDS);
         expect(['open', 'closed']).toContain(child(r, 'status')!.text);
         expect(isW3cDateTime(child(r, 'requested_datetime')!.text)).toBe(true);
         for (const k of ['lat', 'long']) expect(child(r, k)!.text === '' || Number.isFinite(Number(child(r, k)!.text))).toBe(true);

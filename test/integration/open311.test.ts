@@ -6,6 +6,7 @@ import { demoHousehold } from '../helpers/builders.js';
 import { aCase } from '../helpers/cases.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 import { plateCode } from '../../src/features/plates/sizes.js';
+import { REQUEST_FIELDS } from '../helpers/open311.js';
 
 /**
  * Open311 GeoReport v2 against the real stack, in both formats, after the checks of the standard's
@@ -54,26 +55,6 @@ function expectSpecError(res: request.Response, fmt: Fmt, status: number, mentio
   }
   expect(res.text).not.toMatch(/<html|<!doctype/i);
 }
-
-const REQUEST_FIELDS = [
-  'service_request_id',
-  'status',
-  'status_notes',
-  'service_name',
-  'service_code',
-  'description',
-  'agency_responsible',
-  'service_notice',
-  'requested_datetime',
-  'updated_datetime',
-  'expected_datetime',
-  'address',
-  'address_id',
-  'zipcode',
-  'lat',
-  'long',
-  'media_url',
-];
 
 let t: TestApp;
 let key: string;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 import { demoHousehold } from '../helpers/builders.js';
+import { helpRequest } from '../helpers/cases.js';
 import { onPostgres } from '../helpers/engine.js';
 
 /**
@@ -14,23 +15,7 @@ describe.runIf(onPostgres)('the outbox on PostgreSQL, with events committed out 
     const { services, sql, database } = buildApp();
     const h = await demoHousehold(sql);
     const plate = await services.places.plateByToken(h.token);
-    const file = (content: string) =>
-      services.cases.submit({
-        kind: 'help',
-        category: null,
-        item: null,
-        villageId: plate.villageId,
-        householdId: plate.householdId,
-        plateId: plate.plateId,
-        name: '李桂芳',
-        phone: '13912345678',
-        anonymous: false,
-        content,
-        callbackTime: 'any',
-        idempotencyKey: null,
-        photos: [],
-        notifySms: true,
-      });
+    const file = (content: string) => services.cases.submit(helpRequest(plate, { content, notifySms: true }));
     const first = await file('家里的自来水管冻裂了，请帮忙联系维修');
     await services.notifications.deliverDue();
     const caseId = Number(await sql.value('SELECT id FROM cases WHERE token = ?', first.token));
@@ -71,22 +56,7 @@ describe.runIf(onPostgres)('the outbox on PostgreSQL, with events committed out 
     const { services, sql, database } = buildApp();
     const h = await demoHousehold(sql);
     const plate = await services.places.plateByToken(h.token);
-    const filed = await services.cases.submit({
-      kind: 'help',
-      category: null,
-      item: null,
-      villageId: plate.villageId,
-      householdId: plate.householdId,
-      plateId: plate.plateId,
-      name: '李桂芳',
-      phone: '13912345678',
-      anonymous: false,
-      content: '家里的自来水管冻裂了，请帮忙联系维修',
-      callbackTime: 'any',
-      idempotencyKey: null,
-      photos: [],
-      notifySms: true,
-    });
+    const filed = await services.cases.submit(helpRequest(plate, { notifySms: true }));
     await services.notifications.deliverDue();
     // as when a while has passed: the cursor is past every event so far
     await sql.run("UPDATE notification_cursor SET last_event_id = (SELECT max(id) FROM case_events) WHERE name = 'case_events'");
