@@ -112,7 +112,7 @@ export const UNLIMITED_IN_TRANSACTION = 'SET LOCAL statement_timeout = 0; SET LO
  */
 export function postgresPool(
   url: string,
-  opts: { schema?: string; max?: number; settings?: Record<string, string>; timeouts?: Partial<PostgresTimeouts> } = {},
+  opts: { schema?: string; max?: number; idleMs?: number; settings?: Record<string, string>; timeouts?: Partial<PostgresTimeouts> } = {},
 ): pg.Pool {
   const settings = { ...(opts.schema ? { search_path: opts.schema } : {}), ...opts.settings };
   const options = Object.entries(settings)
@@ -126,6 +126,8 @@ export function postgresPool(
     types: pgTypes,
     options: options || undefined,
     connectionTimeoutMillis: timeouts.connectMs,
+    // how long an unused connection stays open (pg's default, 10 s, unless given)
+    ...(opts.idleMs === undefined ? {} : { idleTimeoutMillis: opts.idleMs }),
     // Run before a new connection is handed out (pg-pool awaits the promise, though its types say
     // void), so every statement runs under the limits; should the SET fail, the connection is
     // closed and the query it was for fails.
