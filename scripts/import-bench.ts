@@ -30,7 +30,10 @@ async function main(): Promise<void> {
       );
     }
     const file = Buffer.from('\uFEFF' + lines.join('\r\n'), 'utf8');
-    const who = { role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } };
+    const who = {
+      role: 'admin' as const,
+      scope: { all: true, districtIds: new Set<number>(), villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) },
+    };
 
     const t0 = process.hrtime.bigint();
     const plan = await services.transfer.dryRun('households', file, who);

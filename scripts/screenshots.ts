@@ -41,7 +41,10 @@ async function main(): Promise<void> {
     .get() as { token: string; id: number; villageId: number; code: string };
   const villageToken = db.prepare("SELECT token FROM plates WHERE kind = 'village' AND village_id = ?").pluck().get(household.villageId) as string;
   const plate = await services.places.plateByToken(household.token);
-  const item = (await services.catalog.applicableItem(db.prepare("SELECT code FROM catalog_items WHERE name = '老年人优待证申领'").pluck().get() as string))!;
+  const item = (await services.catalog.applicableItem(
+    plate.districtId,
+    db.prepare("SELECT code FROM catalog_items WHERE name = '老年人优待证申领'").pluck().get() as string,
+  ))!;
   const filed: Array<Awaited<ReturnType<typeof services.cases.submit>>> = [];
   for (const c of [
     { kind: 'apply' as const, category: null, item, content: '我今年七十岁了，想办老年人优待证。' },

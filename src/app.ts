@@ -147,6 +147,10 @@ const CORE_TEMPLATE_NAMES = [
   'query',
   'result',
   'publicBaseUrl',
+  // the district a page is about (the resident header and footer) and the districts to choose from
+  'district',
+  'districts',
+  'dq',
   // the confirmation page (admin/confirm) any feature may ask before a change that cannot be undone
   'details',
   'hiddenFields',

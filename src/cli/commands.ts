@@ -92,7 +92,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const { database } = await openDatabase(config, quiet);
       const services = createServices(database, config);
       const { household } = await services.places.sampleTokens();
-      console.log(`catalogue items: ${await services.catalog.total()}`);
+      for (const d of await services.places.districts()) console.log(`${d.code} ${d.name}: catalogue items ${await services.catalog.total(d.id)}`);
       if (household) console.log(`sample household: ${config.publicBaseUrl}/p/${household}`);
       await database.close();
       return 0;
@@ -158,7 +158,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const { database } = await openDatabase(config, quiet);
       const services = createServices(database, config);
       // The command line acts as an administrator: every village, the calendar included.
-      const caller = { role: 'admin' as const, scope: { all: true, villageIds: new Set((await services.places.allVillages()).map((v) => v.id)) } };
+      const caller = {
+        role: 'admin' as const,
+        scope: { all: true, districtIds: new Set<number>(), villageIds: new Set((await services.places.allVillages()).map((v) => v.id)) },
+      };
       try {
         if (command === 'export') {
           if (!values.out) break;

@@ -70,10 +70,23 @@ export function migrate(db: Db, dir = migrationsDir): string[] {
   for (const file of files) {
     if (done.has(file)) continue;
     const sql = fs.readFileSync(path.join(dir, file), 'utf8');
-    transaction(db, () => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations (name) VALUES (?)').run(file);
-    });
+    // A migration that rebuilds a table others refer to starts with `-- foreign_keys: off`: SQLite's
+    // own procedure for that (foreign keys cannot be switched inside a transaction), with every key
+    // checked before the migration commits.
+    const keysOff = sql.startsWith('-- foreign_keys: off');
+    if (keysOff) db.pragma('foreign_keys = OFF');
+    try {
+      transaction(db, () => {
+        db.exec(sql);
+        if (keysOff) {
+          const broken = db.prepare('PRAGMA foreign_key_check').all();
+          if (broken.length) throw new Error(`${file}: ${broken.length} rows would break a foreign key, e.g. ${JSON.stringify(broken[0])}`);
+        }
+        db.prepare('INSERT INTO schema_migrations (name) VALUES (?)').run(file);
+      });
+    } finally {
+      if (keysOff) db.pragma('foreign_keys = ON');
+    }
     applied.push(file);
   }
   return applied;

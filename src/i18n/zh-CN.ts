@@ -54,6 +54,8 @@ export const zhCN = {
     },
   },
   catalog: {
+    whichDistrict: '您在哪个区县办事？每个区县有自己的政务服务事项。',
+    whichDistrictHint: '扫过家门口的二维码后，这里会直接显示您所在区县的事项。',
     themeTitle: '码上查 · {theme}',
     title: '码上查 · 办事指南',
     intro: '共 {count} 项政务服务事项，可按主题浏览或直接搜索。',
@@ -353,6 +355,7 @@ export const zhCN = {
     coordinatePair: '{village}：经度和纬度要一起填写，或者都不填',
   },
   catalogAdmin: {
+    district: '区县',
     title: '事项管理',
     search: '按名称或编码查找',
     first100: '最多显示 100 项，请输入名称或编码查找。',
@@ -398,6 +401,7 @@ export const zhCN = {
     notesTooLong: '备注不能超过 200 个字',
   },
   data: {
+    districtRequired: '请先选择区县：每个区县有自己的事项目录',
     title: '数据导入导出',
     names: { places: '镇街与村居', households: '住户', cadres: '干部', calendar: '工作日历', catalog: '政务服务事项' },
     places: {
@@ -496,6 +500,7 @@ export const zhCN = {
       role: '角色',
       password: '初始密码',
       district: '负责全区',
+      districtCode: '所属区县',
       towns: '负责的镇街',
       villages: '负责的村居',
       cadrePhone: '对应的干部（手机号）',
@@ -506,6 +511,12 @@ export const zhCN = {
     villagesHint: '12 位代码，多个用空格分隔',
     cadrePhoneHint: '村干部账号填干部的手机号，自动负责其服务的村',
     all: '全部',
+    city: '全市',
+    cityAdmin: '全市（市级管理员）',
+    wholeDistrict: '{name}全区',
+    districtHint: '市级管理员不选区县；其他人员必须属于一个区县',
+    districtInvalid: '请选择一个您管理的区县',
+    districtRequired: '请选择所属区县（只有管理员可以不选，成为市级管理员）',
     cadreOf: '干部：{name}',
     add: '新增人员',
     save: '保存',
@@ -580,6 +591,7 @@ export const zhCN = {
     errors: {
       single: '{param}: 只能给一个值',
       jurisdiction: '{param}: 不是本系统服务的辖区',
+      jurisdictionRequired: '{param}: 本系统服务多个区县，请用 jurisdiction_id 指明区县代码（6 位）',
       apiKey: '{param}: 缺少 API 密钥，或密钥无效、已停用',
       serviceRequired: '{param}: 请给出服务代码',
       serviceUnknown: '{param}: 没有这项服务',

@@ -329,7 +329,7 @@ describe('deadlines, auto-close and export', () => {
     const yellow = await agent.get('/admin/cases?flag=yellow').expect(200);
     expect(yellow.text).toContain(s.caseB.trackingNo);
     expect(yellow.text).not.toContain(s.caseA.trackingNo);
-    const all = { all: true, villageIds: new Set(await s.sql.column<number>('SELECT id FROM villages')) };
+    const all = { all: true, districtIds: new Set<number>(), villageIds: new Set(await s.sql.column<number>('SELECT id FROM villages')) };
     const d = await s.services.stats.dashboard(all);
     expect(d.red).toBe(1);
     expect(d.yellow).toBe(1);

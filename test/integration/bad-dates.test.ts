@@ -87,7 +87,7 @@ describe('a date in a query or form that is not a real date is a 400 page in Chi
     const { services, sql } = buildApp();
     const who = {
       role: 'admin' as const,
-      scope: { all: true, villageIds: new Set((await sql.column<number>('SELECT id FROM villages ORDER BY id')) as number[]) },
+      scope: { all: true, districtIds: new Set<number>(), villageIds: new Set((await sql.column<number>('SELECT id FROM villages ORDER BY id')) as number[]) },
     };
     const file = Buffer.from(['日期,类型,说明', '2026-13-01,放假,', '2027/2/29,放假,', 'abc,放假,', '2028/2/29,调休上班,'].join('\n'));
     const plan = await services.transfer.dryRun('calendar', file, who);

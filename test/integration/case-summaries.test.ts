@@ -130,7 +130,7 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
     await summariesMatchRecount(sql);
 
     const at = new Date();
-    const d = await services.stats.dashboard({ all: true, villageIds: new Set(villageIds) });
+    const d = await services.stats.dashboard({ all: true, districtIds: new Set<number>(), villageIds: new Set(villageIds) });
     const { t, villages } = await recountDashboard(sql, at);
     expect(d.open).toBe(t.open);
     expect(d.red).toBe(t.red);
@@ -158,7 +158,7 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
     }
     // A township's dashboard counts only its villages.
     const some = villageIds.slice(0, 5);
-    const part = await services.stats.dashboard({ all: false, villageIds: new Set(some) });
+    const part = await services.stats.dashboard({ all: false, districtIds: new Set<number>(), villageIds: new Set(some) });
     const inSome = `village_id IN (${some.join(',')})`;
     expect(part.open).toBe(await sql.value(`SELECT count(*) FROM cases WHERE state IN (${OPEN}) AND ${inSome}`));
     expect(part.red).toBe(await sql.value(`SELECT count(*) FROM cases c WHERE (${DUE}) < ? AND ${inSome}`, at.toISOString()));
@@ -190,7 +190,7 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
       });
     const villageIds = await sql.column<number>('SELECT id FROM villages ORDER BY id');
     await manyCases(database, { n: 500, villageIds, minutesApart: 600 });
-    const d = await services.stats.dashboard({ all: true, villageIds: new Set(villageIds) });
+    const d = await services.stats.dashboard({ all: true, districtIds: new Set<number>(), villageIds: new Set(villageIds) });
     expect(d.villages).toHaveLength(100);
     expect(d.villageCount).toBe(villageIds.length);
     const rank = (v: { red: number; open: number }) => v.red * 1e6 + v.open;
@@ -249,7 +249,7 @@ describe('the dashboard counts from per-village summaries kept by the cases tabl
     const b = await aCase(sql, services, { content: '村口的路灯坏了两个晚上了' });
     const c = await aCase(sql, services, { content: '垃圾桶满了好几天没有人来清运' });
     const villageIds = await sql.column<number>('SELECT id FROM villages ORDER BY id');
-    const all = { all: true, villageIds: new Set(villageIds) };
+    const all = { all: true, districtIds: new Set<number>(), villageIds: new Set(villageIds) };
     const marked = () => sql.value('SELECT coalesce(sum(n_overdue), 0) FROM case_summaries');
     /** the summaries' n_overdue per village equals a count of the marked open cases; the dashboard's red equals a count at the clock */
     const consistent = async () => {

@@ -159,7 +159,7 @@ describe('reopening', () => {
     ))!;
     expect(row.resolvedAt).toBeNull();
     expect(row.due > new Date().toISOString()).toBe(true);
-    const all = { all: true, villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) };
+    const all = { all: true, districtIds: new Set<number>(), villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) };
     const d = await services.stats.dashboard(all);
     expect(d.red).toBe(0);
     expect(d.onTimeRate).toBeNull(); // nothing counts as resolved any more

@@ -7,7 +7,7 @@ import { testSql, type TestSql } from '../helpers/sql.js';
 
 const admin = async (sql: TestSql) => ({
   role: 'admin' as const,
-  scope: { all: true, villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
+  scope: { all: true, districtIds: new Set<number>(), villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
 });
 
 /** Adds `n` households over every village, straight into the table (in one transaction, 500 rows a statement). */

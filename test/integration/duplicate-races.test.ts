@@ -10,7 +10,7 @@ import { aHousehold, aVillage } from '../helpers/builders.js';
 import { onPostgres } from '../helpers/engine.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 
-const townScope = (t: ReturnType<typeof buildApp>, villageId: number) => ({ all: false, villageIds: new Set([villageId]) });
+const townScope = (t: ReturnType<typeof buildApp>, villageId: number) => ({ all: false, districtIds: new Set<number>(), villageIds: new Set([villageId]) });
 
 /**
  * Runs `during` while another connection holds an uncommitted insert of the same key (written with
@@ -83,7 +83,7 @@ describe('two requests writing the same key at once: the second is told, never a
     const t = buildApp();
     const a = await aVillage(t.sql, { townCode: '370812103' });
     const b = await aVillage(t.sql, { townCode: '370812103' });
-    const scope = { all: false, villageIds: new Set([a.id, b.id]) };
+    const scope = { all: false, districtIds: new Set<number>(), villageIds: new Set([a.id, b.id]) };
     const cadre = { name: '同号干部', role: 'grid_worker' as const, phone: '19955550001', dutyHours: '' };
     const [x, y] = await Promise.all([t.services.cadres.add(scope, a.id, cadre), t.services.cadres.add(scope, b.id, cadre)]);
     expect(x.id).toBe(y.id);
@@ -152,7 +152,10 @@ describe.runIf(onPostgres)('on PostgreSQL, an import whose cadre phone is taken 
   it('when the commit meets a cadre added since the check, then it is refused as changed data (the route answers 409), not a 500', async () => {
     const t = buildApp();
     const v = await aVillage(t.sql, { townCode: '370812103' });
-    const who = { role: 'admin' as const, scope: { all: true, villageIds: new Set(await t.sql.column<number>('SELECT id FROM villages')) } };
+    const who = {
+      role: 'admin' as const,
+      scope: { all: true, districtIds: new Set<number>(), villageIds: new Set(await t.sql.column<number>('SELECT id FROM villages')) },
+    };
     const file = Buffer.from(`\uFEFF"村居代码","姓名","职务","手机号","值班时间"\r\n"${v.code}","导入干部","网格员","19955550041",""\r\n`, 'utf8');
     expect((await t.services.transfer.dryRun('cadres', file, who)).counts.add).toBe(1);
     await expect(

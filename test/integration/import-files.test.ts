@@ -20,7 +20,7 @@ const dataDir = () => {
 };
 const admin = async (sql: TestSql) => ({
   role: 'admin' as const,
-  scope: { all: true, villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
+  scope: { all: true, districtIds: new Set<number>(), villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
 });
 const kept = (dir: string) => (fs.existsSync(path.join(dir, 'imports')) ? fs.readdirSync(path.join(dir, 'imports')) : []);
 const shiCode = async (sql: TestSql) => (await sql.value<string>("SELECT code FROM villages WHERE name = '史村'"))!;

@@ -20,7 +20,7 @@ afterEach(async () => {
 
 const admin = async (sql: TestSql) => ({
   role: 'admin' as const,
-  scope: { all: true, villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
+  scope: { all: true, districtIds: new Set<number>(), villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
 });
 
 /** The app on a real port (so requests run concurrently), with an admin signed in. */

@@ -154,7 +154,10 @@ describe('villagers are answered while a large import is written', () => {
 
   it('when writing fails part-way, then whole chunks stay written and running the same file again completes it, each household once with one plate', async () => {
     const { sql, database, services } = buildApp();
-    const who = { role: 'admin' as const, scope: { all: true, villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) } };
+    const who = {
+      role: 'admin' as const,
+      scope: { all: true, districtIds: new Set<number>(), villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
+    };
     const file = await householdsCsv(sql, 3000, '续村');
     const count = async () => Number(await sql.value('SELECT count(*) FROM households'));
     const before = await count();

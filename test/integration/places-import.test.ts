@@ -10,7 +10,7 @@ import { aUser, signIn } from '../helpers/staff.js';
 
 const admin = async (sql: TestSql) => ({
   role: 'admin' as const,
-  scope: { all: true, villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
+  scope: { all: true, districtIds: new Set<number>(), villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
 });
 const count = async (sql: TestSql, table: string) => Number(await sql.value(`SELECT count(*) FROM ${table}`));
 const csv = (lines: string[]) => Buffer.from('\uFEFF' + lines.join('\r\n') + '\r\n', 'utf8');

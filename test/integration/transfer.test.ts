@@ -8,12 +8,13 @@ import type { TestSql } from '../helpers/sql.js';
 
 const admin = async (sql: TestSql) => ({
   role: 'admin' as const,
-  scope: { all: true, villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
+  scope: { all: true, districtIds: new Set<number>(), villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
 });
 const townStaff = async (sql: TestSql, town: string) => ({
   role: 'staff' as const,
   scope: {
     all: false,
+    districtIds: new Set<number>(),
     villageIds: new Set(await sql.column<number>('SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ?', town)),
   },
 });
@@ -170,7 +171,7 @@ describe('cadres and the calendar', () => {
     const theirs = await aVillage(sql, { name: '他镇村', townCode: '370812107' });
     await aCadre(sql, { villageId: theirs.id, name: '真书记', role: 'party_secretary', phone: '19900007300' });
     const villageIds = new Set(await sql.column<number>("SELECT id FROM villages WHERE code LIKE '370812103%'"));
-    const staff = { role: 'staff' as const, scope: { all: false, villageIds } };
+    const staff = { role: 'staff' as const, scope: { all: false, districtIds: new Set<number>(), villageIds } };
     const file = csv(['村居代码,姓名,职务,手机号,值班时间', `${mine.code},假书记,网格员,19900007300,`, `${mine.code},新网格员,网格员,19900007301,`]);
     const plan = await services.transfer.dryRun('cadres', file, staff);
     expect(plan.errors).toEqual([{ row: 2, column: '手机号', message: expect.stringContaining('其他镇街村居的干部') }]);

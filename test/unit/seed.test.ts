@@ -287,7 +287,7 @@ describe('seeding the demo', () => {
   it('leaves the files as an export gives them back: each dataset exported from the seeded demo holds the same rows', async () => {
     const services = createServices(first.db, testConfig());
     const villageIds = new Set(first.db.prepare('SELECT id FROM villages').pluck().all() as number[]);
-    const admin = { role: 'admin' as const, scope: { all: true, villageIds } };
+    const admin = { role: 'admin' as const, scope: { all: true, districtIds: new Set<number>(), villageIds } };
     const sorted = (rows: string[][]) => rows.map((r) => JSON.stringify(r)).sort();
     for (const { dataset, file } of DEMO_FILES) {
       const exported = demoTable('export.csv', writeTemp(await services.transfer.export(dataset, admin, 'csv')));
@@ -303,7 +303,10 @@ describe('seeding the demo', () => {
     await services.catalog.saveThemes(demoTable('catalog-themes.csv').rows.map(([code = '', name = '']) => ({ code, name })));
     for (const { dataset, file } of DEMO_FILES) {
       const bytes = fs.readFileSync(path.join(DEMO_DATA_DIR, file));
-      const admin = { role: 'admin' as const, scope: { all: true, villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) } };
+      const admin = {
+        role: 'admin' as const,
+        scope: { all: true, districtIds: new Set<number>(), villageIds: new Set(db.prepare('SELECT id FROM villages').pluck().all() as number[]) },
+      };
       const plan = await services.transfer.commit(dataset, bytes, admin);
       expect(plan.errors, file).toEqual([]);
       expect(plan.counts, file).toEqual({ add: plan.total, change: 0, same: 0 });

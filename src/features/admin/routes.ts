@@ -131,7 +131,7 @@ export function adminRoutes(services: Services, opts: { loginLimit: RequestHandl
 
   router.get('/audit', requireUser('admin'), async (req, res) => {
     const page = Math.max(1, Math.min(1000, Number(req.query.page) || 1));
-    res.render('admin/audit', { rows: await services.staff.auditList(page), page });
+    res.render('admin/audit', { rows: await services.staff.auditList(currentUser(res)!.scope, page), page });
   });
 
   return router;

@@ -60,7 +60,9 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
     });
   };
 
-  const applicable = async (code: unknown) => (typeof code === 'string' ? await services.catalog.applicableItem(code) : undefined);
+  /** An item of the plate's district that can be applied for. */
+  const applicable = async (districtId: number, code: unknown) =>
+    typeof code === 'string' ? await services.catalog.applicableItem(districtId, code) : undefined;
 
   for (const kind of ['household', 'village'] as const satisfies readonly PlateKind[]) {
     const prefix = prefixOf(kind);
@@ -71,10 +73,10 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
         const plate = await activePlate(services, req, res, kind);
         if (!plate) return;
         if (caseKind === 'apply') {
-          const item = await applicable(req.query.item);
+          const item = await applicable(plate.districtId, req.query.item);
           if (!item) {
             const q = pickerQuery.parse(req.query).q;
-            res.render('cases/pick-item', { plate, base: `/${prefix}/${plate.token}`, q, picker: await services.catalog.picker(q) });
+            res.render('cases/pick-item', { plate, base: `/${prefix}/${plate.token}`, q, picker: await services.catalog.picker(plate.districtId, q) });
             return;
           }
           renderForm(res, caseKind, plate, { item, values: { callbackTime: 'any' } });
@@ -96,7 +98,7 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
               const plate = await activePlate(services, req, res, kind);
               if (!plate) return;
               const body = (req.body ?? {}) as Record<string, string | undefined>;
-              const item = caseKind === 'apply' ? await applicable(body.item) : undefined;
+              const item = caseKind === 'apply' ? await applicable(plate.districtId, body.item) : undefined;
               const errors: FieldError[] = [{ field: 'form', text: t('errors.tooManyForm', { minutes }), href: '#main' }];
               renderForm(res, caseKind, plate, { item, values: body, errors, idempotencyKey: body.idempotencyKey ?? newIdempotencyKey() }, 429);
             };
@@ -122,7 +124,7 @@ export function casesRoutes(services: Services, limits: RateLimits, protect: Req
             res.redirect(303, `/track/${result.token}?new=1`);
           } catch (err) {
             if (!(err instanceof ValidationError)) return next(err);
-            const item = caseKind === 'apply' ? await applicable(body.item) : undefined;
+            const item = caseKind === 'apply' ? await applicable(plate.districtId, body.item) : undefined;
             renderForm(res, caseKind, plate, { item, values: body, errors: err.errors, idempotencyKey: body.idempotencyKey ?? newIdempotencyKey() }, 400);
           }
         },

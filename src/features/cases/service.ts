@@ -52,7 +52,7 @@ export interface SubmitCase {
 export interface FileCaseInput {
   kind: CaseKind;
   /** the plate the form was opened from; another system may name only the village */
-  plate: { villageId: number; householdId: number | null; plateId: number | null };
+  plate: { villageId: number; districtId: number; householdId: number | null; plateId: number | null };
   /** the form's fields as sent; checked here with the kind's schema */
   form: Record<string, unknown>;
   /** the photos as received (on disk or in memory) */
@@ -269,7 +269,7 @@ export function createCasesService(deps: {
       if (form.website) throw new SpamError();
       const parsed = FORMS[input.kind].safeParse(form);
       const errors: FieldError[] = parsed.success ? [] : fieldErrors(parsed.error);
-      const item = input.kind === 'apply' && typeof form.item === 'string' ? await catalog.applicableItem(form.item) : undefined;
+      const item = input.kind === 'apply' && typeof form.item === 'string' ? await catalog.applicableItem(input.plate.districtId, form.item) : undefined;
       if (input.kind === 'apply' && !item && !errors.some((e) => e.field === 'item')) {
         errors.push({ field: 'item', text: t('cases.errors.itemNotApplicable'), href: '#item' });
       }

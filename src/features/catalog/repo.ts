@@ -152,9 +152,10 @@ function byItem<R extends { itemId: number }>(rows: R[]): Map<number, Array<Omit
 }
 
 export function createCatalogRepo(db: Database) {
-  /** The materials, fees and questions of these items (every item's when 'all'), by item. */
-  const children = async (ids: number[] | 'all') => {
-    const which = (column: RawBuilder<unknown>) => (ids === 'all' ? sql`TRUE` : inList(db, column, ids));
+  /** The materials, fees and questions of these items (every item of a district when given its id), by item. */
+  const children = async (ids: number[] | number) => {
+    const which = (column: RawBuilder<unknown>) =>
+      typeof ids === 'number' ? sql`${column} IN (SELECT id FROM catalog_items WHERE district_id = ${ids})` : inList(db, column, ids);
     const [materials, fees, faqs] = await Promise.all([
       db.all<MaterialRow>(
         sql`SELECT item_id AS "itemId", name, necessity, form, source, copies, notes FROM catalog_materials WHERE ${which(sql`item_id`)} ORDER BY item_id, seq`,
@@ -165,7 +166,7 @@ export function createCatalogRepo(db: Database) {
     return { materials: byItem(materials), fees: byItem(fees), faqs: byItem(faqs) };
   };
 
-  const editables = async (rows: Array<Record<string, unknown>>, ids: number[] | 'all'): Promise<EditableItem[]> => {
+  const editables = async (rows: Array<Record<string, unknown>>, ids: number[] | number): Promise<EditableItem[]> => {
     if (rows.length === 0) return [];
     const c = await children(ids);
     return rows.map((i) => {
@@ -215,29 +216,32 @@ export function createCatalogRepo(db: Database) {
 
   return {
     /** Items with these codes, published or not, with every field. */
-    async editableByCodes(codes: string[]): Promise<EditableItem[]> {
+    async editableByCodes(districtId: number, codes: string[]): Promise<EditableItem[]> {
       if (codes.length === 0) return [];
-      const rows = await db.all<Record<string, unknown>>(sql`SELECT * FROM catalog_items WHERE ${inList(db, sql`code`, codes, 'text')}`);
+      const rows = await db.all<Record<string, unknown>>(
+        sql`SELECT * FROM catalog_items WHERE district_id = ${districtId} AND ${inList(db, sql`code`, codes, 'text')}`,
+      );
       return editables(
         rows,
         rows.map((r) => r.id as number),
       );
     },
     /** Every item, by code. */
-    allEditable: async () => editables(await db.all<Record<string, unknown>>(sql`SELECT * FROM catalog_items ORDER BY code`), 'all'),
+    allEditable: async (districtId: number) =>
+      editables(await db.all<Record<string, unknown>>(sql`SELECT * FROM catalog_items WHERE district_id = ${districtId} ORDER BY code`), districtId),
     /** Writes an item on its code, replacing its materials, fees and questions. Call inside a transaction. */
-    async upsertEditable(v: EditableItem, typeName: string | undefined): Promise<void> {
+    async upsertEditable(districtId: number, v: EditableItem, typeName: string | undefined): Promise<void> {
       const { id } = (await db.get<{ id: number }>(
-        sql`INSERT INTO catalog_items (code, impl_code, name, keywords, type_code, type_name, theme_code, level, basis, department,
+        sql`INSERT INTO catalog_items (district_id, code, impl_code, name, keywords, type_code, type_name, theme_code, level, basis, department,
               department_code, handling_type, target, conditions, legal_limit, legal_limit_unit, promised_limit, promised_limit_unit, visits, charged, forms,
               process, place, hours, consult_phone, complaint_phone, online, online_depth, pc_url, mobile_url, appointment, express, scope,
               high_frequency, can_apply, published, updated_at)
-            VALUES (${v.code}, ${v.implCode}, ${v.name}, ${v.keywords}, ${v.typeCode}, ${typeName ?? null}, ${v.themeCode}, ${v.level}, ${v.basis}, ${v.department},
+            VALUES (${districtId}, ${v.code}, ${v.implCode}, ${v.name}, ${v.keywords}, ${v.typeCode}, ${typeName ?? null}, ${v.themeCode}, ${v.level}, ${v.basis}, ${v.department},
               ${v.departmentCode}, ${v.handlingType}, ${v.target}, ${v.conditions}, ${v.legalLimit}, ${v.legalLimitUnit}, ${v.promisedLimit},
               ${v.promisedLimitUnit}, ${v.visits}, ${+v.charged}, ${v.forms}, ${JSON.stringify(v.process)}, ${v.place}, ${v.hours}, ${v.consultPhone},
               ${v.complaintPhone}, ${+v.online}, ${v.onlineDepth}, ${v.pcUrl || null}, ${v.mobileUrl || null}, ${+v.appointment}, ${+v.express}, ${v.scope},
               ${+v.highFrequency}, ${+v.canApply}, ${+v.published}, ${new Date().toISOString()})
-            ON CONFLICT (code) DO UPDATE SET impl_code = excluded.impl_code, name = excluded.name, keywords = excluded.keywords, type_code = excluded.type_code,
+            ON CONFLICT (district_id, code) DO UPDATE SET impl_code = excluded.impl_code, name = excluded.name, keywords = excluded.keywords, type_code = excluded.type_code,
               type_name = excluded.type_name, theme_code = excluded.theme_code, level = excluded.level, basis = excluded.basis, department = excluded.department,
               department_code = excluded.department_code, handling_type = excluded.handling_type, target = excluded.target, conditions = excluded.conditions,
               legal_limit = excluded.legal_limit, legal_limit_unit = excluded.legal_limit_unit, promised_limit = excluded.promised_limit,
@@ -265,10 +269,10 @@ export function createCatalogRepo(db: Database) {
       }
     },
     revision: async () => (await db.get<{ rev: number }>(sql`SELECT rev FROM catalog_revision WHERE id = 1`))!.rev,
-    themes: async () =>
+    themes: async (districtId: number) =>
       db.all<ThemeCount>(sql`
         SELECT t.code, t.name, count(i.id) AS count
-        FROM catalog_themes t LEFT JOIN catalog_items i ON i.theme_code = t.code AND i.published = 1
+        FROM catalog_themes t LEFT JOIN catalog_items i ON i.theme_code = t.code AND i.published = 1 AND i.district_id = ${districtId}
         GROUP BY t.code, t.name, t.sort ORDER BY t.sort`),
     /** Adds or renames themes by code; each one's sort is its place in the list. */
     async saveThemes(list: ReadonlyArray<{ code: string; name: string }>): Promise<void> {
@@ -280,7 +284,7 @@ export function createCatalogRepo(db: Database) {
         );
       }
     },
-    indexRows: async () =>
+    indexRows: async (districtId: number) =>
       db.all<ItemIndexRow>(sql`
         SELECT i.id, i.code, i.name, i.keywords, i.theme_code AS "themeCode", i.department,
                i.conditions || ' ' || coalesce((SELECT ${groupConcat(db, sql`m.name`, ' ', sql`m.seq`)} FROM catalog_materials m WHERE m.item_id = i.id), '') AS body,
@@ -288,13 +292,13 @@ export function createCatalogRepo(db: Database) {
                i.promised_limit AS "promisedLimit", i.promised_limit_unit AS "promisedLimitUnit", i.visits,
                CASE WHEN ${contains(db, sql`i.target`, '自然人')} THEN 1 ELSE 0 END AS personal,
                CASE WHEN i.online = 1 AND i.online_depth IN (1, 4) THEN 1 ELSE 0 END AS "fullyOnline"
-        FROM catalog_items i WHERE i.published = 1 ORDER BY i.id`),
-    adminList: async (q: string) =>
+        FROM catalog_items i WHERE i.district_id = ${districtId} AND i.published = 1 ORDER BY i.id`),
+    adminList: async (districtId: number, q: string) =>
       db.all<{ code: string; name: string; department: string; published: number; canApply: number }>(
         sql`SELECT code, name, department, published, can_apply AS "canApply" FROM catalog_items
-            WHERE (CAST(${q} AS text) = '' OR ${contains(db, sql`name`, q)} OR code = ${q}) ORDER BY theme_code, code LIMIT 100`,
+            WHERE district_id = ${districtId} AND (CAST(${q} AS text) = '' OR ${contains(db, sql`name`, q)} OR code = ${q}) ORDER BY theme_code, code LIMIT 100`,
       ),
-    async getByCode(code: string): Promise<ServiceItem | undefined> {
+    async getByCode(districtId: number, code: string): Promise<ServiceItem | undefined> {
       const row = await db.get<Record<string, unknown>>(sql`
         SELECT i.id, i.code, i.impl_code AS "implCode", i.name, i.keywords, i.type_code AS "typeCode", i.type_name AS "typeName",
                i.theme_code AS "themeCode", t.name AS "themeName", i.level, i.basis, i.department, i.handling_type AS "handlingType",
@@ -304,7 +308,7 @@ export function createCatalogRepo(db: Database) {
                i.online, i.online_depth AS "onlineDepth", i.pc_url AS "pcUrl", i.mobile_url AS "mobileUrl", i.appointment,
                i.express, i.scope, i.high_frequency AS "highFrequency", i.can_apply AS "canApply"
         FROM catalog_items i JOIN catalog_themes t ON t.code = i.theme_code
-        WHERE i.code = ${code} AND i.published = 1`);
+        WHERE i.district_id = ${districtId} AND i.code = ${code} AND i.published = 1`);
       if (!row) return undefined;
       const id = row.id as number;
       const [materials, fees, faqs] = await Promise.all([

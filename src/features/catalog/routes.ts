@@ -1,21 +1,38 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Services } from '../../services.js';
 import { catalogQuery, itemCode } from './schema.js';
 import { NotFoundError } from '../../errors.js';
 import type { TownCentre } from './guide.js';
+import type { PlateView } from '../places/repo.js';
 
-/** The 便民服务中心 of the plate this phone last scanned (its /p/ or /v/ path, kept in a cookie), if still active. */
-async function homeCentre(services: Services, homePath: unknown): Promise<TownCentre | null> {
+/** The plate this phone last scanned (its /p/ or /v/ path, kept in a cookie), if still active. */
+async function homePlate(services: Services, homePath: unknown): Promise<PlateView | null> {
   if (typeof homePath !== 'string') return null;
-  const token = homePath.slice(3);
   try {
-    const plate = await services.places.plateByToken(token);
-    if (plate.status !== 'active') return null;
-    return { townName: plate.townName, address: plate.centreAddress, hours: plate.centreHours, phone: plate.centrePhone };
+    const plate = await services.places.plateByToken(homePath.slice(3));
+    return plate.status === 'active' ? plate : null;
   } catch (err) {
     if (err instanceof NotFoundError) return null;
     throw err;
   }
+}
+
+/**
+ * Whose catalogue a resident browses: the district named by ?d= (a code), else that of the plate the
+ * phone came from, else the only district. Undefined when the installation has several and nothing
+ * says which: the page asks. `dq` is what links add to stay in it (nothing with a single district).
+ */
+async function residentDistrict(services: Services, req: Request, res: Response) {
+  const districts = await services.places.districts();
+  const home = await homePlate(services, res.locals.homePath);
+  const named = typeof req.query.d === 'string' ? districts.find((d) => d.code === req.query.d) : undefined;
+  const district = named ?? (home ? districts.find((d) => d.id === home.districtId) : undefined) ?? (districts.length === 1 ? districts[0] : undefined);
+  // the plate's own 便民服务中心 only for the plate's district
+  const centre: TownCentre | null =
+    home && district && home.districtId === district.id
+      ? { townName: home.townName, address: home.centreAddress, hours: home.centreHours, phone: home.centrePhone }
+      : null;
+  return { district, districts, centre, dq: district && districts.length > 1 ? `d=${district.code}` : '' };
 }
 
 /** 码上查: the catalogue, its search and each item's guide. */
@@ -23,17 +40,26 @@ export function catalogRoutes(services: Services): Router {
   const router = Router();
 
   router.get('/services', async (req, res) => {
+    const { district, districts, dq } = await residentDistrict(services, req, res);
+    if (!district) {
+      res.render('catalog/districts', { districts });
+      return;
+    }
+    res.locals.district = district;
     const query = catalogQuery.parse(req.query);
-    const result = await services.catalog.search(query);
+    const result = await services.catalog.search(district.id, query);
     res.render('catalog/list', {
       query,
       result,
-      themes: await services.catalog.themes(),
-      themeGroups: await services.catalog.themeGroups(),
-      total: await services.catalog.total(),
+      dq,
+      district,
+      themes: await services.catalog.themes(district.id),
+      themeGroups: await services.catalog.themeGroups(district.id),
+      total: await services.catalog.total(district.id),
       filtered: Boolean(query.q || query.theme || query.online || query.hf),
       pageHref: (page: number) => {
         const params = new URLSearchParams();
+        if (dq) params.set('d', district.code);
         if (query.q) params.set('q', query.q);
         if (query.theme) params.set('theme', query.theme);
         if (query.online) params.set('online', '1');
@@ -47,8 +73,11 @@ export function catalogRoutes(services: Services): Router {
   router.get('/services/:code', async (req, res) => {
     const code = itemCode.safeParse(req.params.code);
     if (!code.success) throw new NotFoundError('service item');
-    const guide = await services.catalog.guide(code.data, await homeCentre(services, res.locals.homePath));
-    res.render('catalog/item', { item: guide.item, guide });
+    const { district, dq, centre } = await residentDistrict(services, req, res);
+    if (!district) throw new NotFoundError('service item');
+    res.locals.district = district;
+    const guide = await services.catalog.guide(district.id, code.data, centre);
+    res.render('catalog/item', { item: guide.item, guide, dq });
   });
 
   return router;

@@ -79,8 +79,8 @@ interface SearchIndex {
 }
 
 export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
-  const build = async (): Promise<SearchIndex> => {
-    const rows = await repo.indexRows();
+  const build = async (districtId: number): Promise<SearchIndex> => {
+    const rows = await repo.indexRows(districtId);
     const browseOrder = rows
       .slice()
       .sort(
@@ -97,55 +97,57 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
     // Pinyin and character pairs of every name, once per revision rather than on a request.
     warmUp(rows);
     warmUp(applicable);
-    return { rows, themes: await repo.themes(), browseOrder, applicable };
+    return { rows, themes: await repo.themes(districtId), browseOrder, applicable };
   };
-  // The published items are few (hundreds) and read on every search: keep them in memory, loaded on
-  // first use, and reload when the catalogue's revision (bumped by triggers on any write, from any
-  // process) moves or the themes are saved. The load is shared by the requests that wait for it; a
-  // failed one is dropped so the next request tries again. Searching itself stays in memory.
-  let cache: { rev: number; index: Promise<SearchIndex> } | undefined;
-  const current = async (): Promise<SearchIndex> => {
+  // A district's published items are few (hundreds) and read on every search: keep each district's in
+  // memory, loaded on first use, and reload when the catalogue's revision (bumped by triggers on any
+  // write, from any process) moves or the themes are saved. The load is shared by the requests that
+  // wait for it; a failed one is dropped so the next request tries again. Searching stays in memory.
+  const cache = new Map<number, { rev: number; index: Promise<SearchIndex> }>();
+  const current = async (districtId: number): Promise<SearchIndex> => {
     const rev = await repo.revision();
-    if (!cache || cache.rev !== rev) {
-      const index = build();
-      const entry = { rev, index };
-      cache = entry;
+    let entry = cache.get(districtId);
+    if (!entry || entry.rev !== rev) {
+      const index = build(districtId);
+      const made = { rev, index };
+      entry = made;
+      cache.set(districtId, made);
       index.catch(() => {
-        if (cache === entry) cache = undefined;
+        if (cache.get(districtId) === made) cache.delete(districtId);
       });
     }
-    return cache.index;
+    return entry.index;
   };
 
   return {
     /** Items with these codes, published or not, with every field (for the editor and imports). */
-    editableItems: (codes: string[]): Promise<EditableItem[]> => repo.editableByCodes(codes),
-    /** Every item with every field, by code (the export). */
-    allEditableItems: (): Promise<EditableItem[]> => repo.allEditable(),
-    /** Writes items on their codes, each with its materials, fees and questions, all or none. */
-    async saveItems(items: EditableItem[]): Promise<void> {
+    editableItems: (districtId: number, codes: string[]): Promise<EditableItem[]> => repo.editableByCodes(districtId, codes),
+    /** Every item of a district with every field, by code (the export). */
+    allEditableItems: (districtId: number): Promise<EditableItem[]> => repo.allEditable(districtId),
+    /** Writes a district's items on their codes, each with its materials, fees and questions, all or none; no other district's. */
+    async saveItems(districtId: number, items: EditableItem[]): Promise<void> {
       await uow.run(async () => {
-        for (const item of items) await repo.upsertEditable(item, ITEM_TYPES[item.typeCode]);
+        for (const item of items) await repo.upsertEditable(districtId, item, ITEM_TYPES[item.typeCode]);
       });
     },
     /** The themes (主题分类) items are filed under, in the order villagers see them; codes are kept. */
     async saveThemes(list: ReadonlyArray<{ code: string; name: string }>): Promise<void> {
       await uow.run(() => repo.saveThemes(list));
-      cache = undefined;
+      cache.clear();
     },
-    async themes(): Promise<ThemeCount[]> {
-      return (await current()).themes.filter((t) => t.count > 0);
+    async themes(districtId: number): Promise<ThemeCount[]> {
+      return (await current(districtId)).themes.filter((t) => t.count > 0);
     },
     /** The villager's themes, and the business ones (企业办事) kept apart. */
-    async themeGroups(): Promise<{ resident: ThemeCount[]; business: ThemeCount[] }> {
-      const all = (await current()).themes.filter((t) => t.count > 0);
+    async themeGroups(districtId: number): Promise<{ resident: ThemeCount[]; business: ThemeCount[] }> {
+      const all = (await current(districtId)).themes.filter((t) => t.count > 0);
       return { resident: all.filter((t) => !BUSINESS_THEMES.has(t.code)), business: all.filter((t) => BUSINESS_THEMES.has(t.code)) };
     },
-    async total(): Promise<number> {
-      return (await current()).rows.length;
+    async total(districtId: number): Promise<number> {
+      return (await current(districtId)).rows.length;
     },
-    async search(params: CatalogSearch): Promise<CatalogResult> {
-      const { rows, browseOrder } = await current();
+    async search(districtId: number, params: CatalogSearch): Promise<CatalogResult> {
+      const { rows, browseOrder } = await current(districtId);
       const raw = params.q ?? '';
       const queryTooLong = Array.from(raw).length > MAX_QUERY_LENGTH;
       const q = Array.from(raw).slice(0, MAX_QUERY_LENGTH).join('');
@@ -165,14 +167,14 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
       };
     },
     /** An item that can be applied for through 码上办, or undefined. */
-    async applicableItem(code: string): Promise<ServiceItem | undefined> {
+    async applicableItem(districtId: number, code: string): Promise<ServiceItem | undefined> {
       if (!/^[0-9A-Za-z]{6,40}$/.test(code)) return undefined;
-      const item = await repo.getByCode(code);
+      const item = await repo.getByCode(districtId, code);
       return item?.canApply ? item : undefined;
     },
     /** Every published item that can be applied for, by theme and code, with its theme's name (Open311's services). */
-    async applicableItems(): Promise<Array<ItemIndexRow & { themeName: string }>> {
-      const { rows, themes } = await current();
+    async applicableItems(districtId: number): Promise<Array<ItemIndexRow & { themeName: string }>> {
+      const { rows, themes } = await current(districtId);
       const names = new Map(themes.map((th) => [th.code, th.name]));
       return rows
         .filter((r) => r.canApply === 1)
@@ -180,8 +182,8 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
         .map((r) => ({ ...r, themeName: names.get(r.themeCode) ?? '' }));
     },
     /** The picker on 码上办: high-frequency items that can be applied for; the staples first. */
-    async picker(q: string): Promise<Picker> {
-      const { applicable, themes } = await current();
+    async picker(districtId: number, q: string): Promise<Picker> {
+      const { applicable, themes } = await current(districtId);
       const text = Array.from(q).slice(0, MAX_QUERY_LENGTH).join('');
       if (text.trim()) return { staples: [], groups: [], found: rank(applicable, text) };
       const staples = STAPLE_ITEMS.map((name) => applicable.find((r) => r.name === name)).filter((r): r is ItemIndexRow => r !== undefined);
@@ -192,15 +194,15 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
       return { staples, groups, found: null };
     },
     /** Items for the back office, published or not, by name or code (first 100). */
-    adminList: (q: string) => repo.adminList(q),
+    adminList: (districtId: number, q: string) => repo.adminList(districtId, q),
     /** An item's guide in plain words, with the villager's own 便民服务中心 when known. */
-    async guide(code: string, centre: TownCentre | null): Promise<Guide> {
-      const item = await repo.getByCode(code);
+    async guide(districtId: number, code: string, centre: TownCentre | null): Promise<Guide> {
+      const item = await repo.getByCode(districtId, code);
       if (!item) throw new NotFoundError('service item');
       return residentGuide(item, centre);
     },
-    async item(code: string): Promise<ServiceItem> {
-      const item = await repo.getByCode(code);
+    async item(districtId: number, code: string): Promise<ServiceItem> {
+      const item = await repo.getByCode(districtId, code);
       if (!item) throw new NotFoundError('service item');
       return item;
     },

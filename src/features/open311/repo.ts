@@ -10,9 +10,11 @@ export interface ApiKeyRow {
   revokedAt: string | null;
   lastUsedAt: string | null;
   uses: number;
+  /** the district whose villages the key files cases in */
+  districtId: number | null;
 }
 
-const COLUMNS = sql`id, name, prefix, created_at AS "createdAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt", uses`;
+const COLUMNS = sql`id, name, prefix, created_at AS "createdAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt", uses, district_id AS "districtId"`;
 
 /** The api_keys table: keys are kept as their SHA-256 digests. */
 export function createOpen311Repo(db: Database) {

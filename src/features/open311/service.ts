@@ -69,7 +69,7 @@ export function createOpen311Service(deps: {
   repo: Open311Repo;
   cases: Pick<CasesService, 'fileCase' | 'exchange'>;
   catalog: Pick<CatalogService, 'applicableItems' | 'applicableItem'>;
-  places: Pick<PlacesService, 'plateById' | 'allVillages'>;
+  places: Pick<PlacesService, 'plateById' | 'allVillages' | 'districts'>;
   publicBaseUrl: string;
   now?: () => Date;
 }) {
@@ -88,11 +88,21 @@ export function createOpen311Service(deps: {
     return v === undefined || v.trim() === '' ? undefined : v;
   };
 
-  const districts = async (): Promise<Set<string>> => new Set((await places.allVillages()).map((v) => v.code.slice(0, 6)));
-
-  const checkJurisdiction = async (params: Params): Promise<void> => {
+  /**
+   * The jurisdiction (a district, by its 6-digit code) a call is about: the one named, else the API
+   * key's district, else the installation's only one; with several and none named, GeoReport's
+   * rule applies and jurisdiction_id is required. A key works only in its own district.
+   */
+  const jurisdiction = async (params: Params, key?: ApiKeyRow): Promise<number> => {
     const j = optional(params, 'jurisdiction_id');
-    if (j !== undefined && !(await districts()).has(j)) throw new Open311Error(404, t('open311.errors.jurisdiction', { param: 'jurisdiction_id' }));
+    const all = await places.districts();
+    const named = j === undefined ? undefined : all.find((d) => d.code === j);
+    if (j !== undefined && (!named || (key && key.districtId !== null && key.districtId !== named.id)))
+      throw new Open311Error(404, t('open311.errors.jurisdiction', { param: 'jurisdiction_id' }));
+    if (named) return named.id;
+    if (key?.districtId) return key.districtId;
+    if (all.length === 1) return all[0]!.id;
+    throw new Open311Error(400, t('open311.errors.jurisdictionRequired', { param: 'jurisdiction_id' }));
   };
 
   const serviceName = (c: { kind: string; category: string | null; itemName: string | null }): string =>
@@ -103,8 +113,8 @@ export function createOpen311Service(deps: {
         : t('open311.services.speak', { category: t(`cases.categories.${c.category ?? 'suggestion'}`) });
 
   /** The services: items 码上办 can apply for, the 码上说 categories and the call-back request. */
-  const services = async () => {
-    const items = (await catalog.applicableItems()).map((i) => ({
+  const services = async (districtId: number) => {
+    const items = (await catalog.applicableItems(districtId)).map((i) => ({
       service_code: i.code,
       service_name: i.name,
       description: t('open311.services.itemDescription', { department: i.department, limit: i.promisedLimit, unit: i.promisedLimitUnit }),
@@ -135,9 +145,9 @@ export function createOpen311Service(deps: {
   };
 
   /** Which service a code names; 404 when none (an item must still be one that can be applied for). */
-  const target = async (code: string) => {
+  const target = async (districtId: number, code: string) => {
     const found = parseServiceCode(code);
-    if (!found || (found.kind === 'apply' && !(await catalog.applicableItem(found.itemCode)))) {
+    if (!found || (found.kind === 'apply' && !(await catalog.applicableItem(districtId, found.itemCode)))) {
       throw new Open311Error(404, t('open311.errors.serviceUnknown', { param: 'service_code' }));
     }
     return found;
@@ -166,24 +176,26 @@ export function createOpen311Service(deps: {
    * else the village nearest to lat/long among those of the district with coordinates, when one is
    * within MAX_VILLAGE_KM. A point given with an address is checked even when the address decides.
    */
-  const locate = async (params: Params): Promise<{ villageId: number; householdId: number | null; plateId: number | null }> => {
+  const locate = async (
+    params: Params,
+    districtId: number,
+  ): Promise<{ villageId: number; districtId: number; householdId: number | null; plateId: number | null }> => {
     const addressId = optional(params, 'address_id');
     const addressString = optional(params, 'address_string');
     const point = pointOf(params);
     if (addressId !== undefined) {
       const m = /^MP(\d{6,9})$/i.exec(addressId.trim());
       const plate = m ? await places.plateById(Number(m[1])) : undefined;
-      if (!plate) throw new Open311Error(400, t('open311.errors.addressId', { param: 'address_id' }));
-      return { villageId: plate.villageId, householdId: plate.householdId, plateId: plate.plateId };
+      if (!plate || plate.districtId !== districtId) throw new Open311Error(400, t('open311.errors.addressId', { param: 'address_id' }));
+      return { villageId: plate.villageId, districtId: plate.districtId, householdId: plate.householdId, plateId: plate.plateId };
     }
-    const jurisdiction = optional(params, 'jurisdiction_id');
-    const villages = (await places.allVillages()).filter((v) => jurisdiction === undefined || v.code.startsWith(jurisdiction));
+    const villages = (await places.allVillages()).filter((v) => v.districtId === districtId);
     if (addressString !== undefined && addressString.trim()) {
       const text = addressString.normalize('NFKC');
       const matches = villages.filter((v) => text.includes(v.name));
       const inTown = matches.filter((v) => text.includes(v.townName));
       const best = inTown.length ? inTown : matches;
-      if (best.length === 1) return { villageId: best[0]!.id, householdId: null, plateId: null };
+      if (best.length === 1) return { villageId: best[0]!.id, districtId: best[0]!.districtId, householdId: null, plateId: null };
       // free text that names no single village: the point, when there is one, decides
       if (!point) throw new Open311Error(400, t(best.length ? 'open311.errors.addressAmbiguous' : 'open311.errors.addressString', { param: 'address_string' }));
     }
@@ -192,7 +204,7 @@ export function createOpen311Service(deps: {
       if (located.length === 0) throw new Open311Error(400, t('open311.errors.noVillageCoordinates', { param: 'lat' }));
       const found = nearest(point, located);
       if (!found || found.km > MAX_VILLAGE_KM) throw new Open311Error(400, t('open311.errors.outsideDistrict', { param: 'lat', km: MAX_VILLAGE_KM }));
-      return { villageId: found.place.id, householdId: null, plateId: null };
+      return { villageId: found.place.id, districtId: found.place.districtId, householdId: null, plateId: null };
     }
     throw new Open311Error(400, t('open311.errors.location', { param: 'address_id' }));
   };
@@ -287,14 +299,12 @@ export function createOpen311Service(deps: {
     },
 
     async services(params: Params) {
-      await checkJurisdiction(params);
-      return await services();
+      return await services(await jurisdiction(params));
     },
 
     /** A service's definition: the attributes its resident form asks for. */
     async definition(code: string, params: Params): Promise<{ service_code: string; attributes: Attribute[] }> {
-      await checkJurisdiction(params);
-      return { service_code: code, attributes: attributesOf((await target(code)).kind) };
+      return { service_code: code, attributes: attributesOf((await target(await jurisdiction(params), code)).kind) };
     },
 
     /**
@@ -302,11 +312,11 @@ export function createOpen311Service(deps: {
      * resident forms check it. The same client key (per API key) returns the case it filed first.
      */
     async fileRequest(key: ApiKeyRow, params: Params, clientKey: string | undefined) {
-      await checkJurisdiction(params);
+      const districtId = await jurisdiction(params, key);
       const code = one(params, 'service_code');
       if (code === undefined || code === '') throw new Open311Error(400, t('open311.errors.serviceRequired', { param: 'service_code' }));
-      const service = await target(code);
-      const where = await locate(params);
+      const service = await target(districtId, code);
+      const where = await locate(params, districtId);
       const attributes = attributesOf(service.kind);
       const attr: Record<string, string | undefined> = {};
       for (const a of attributes) {
@@ -353,7 +363,7 @@ export function createOpen311Service(deps: {
 
     /** GET requests: by numbers, or by service, status and time (the last 90 days unless told); newest first. */
     async requests(key: ApiKeyRow | undefined, params: Params) {
-      await checkJurisdiction(params);
+      await jurisdiction(params, key);
       const ids = optional(params, 'service_request_id');
       if (ids !== undefined) {
         const list = ids
@@ -403,7 +413,7 @@ export function createOpen311Service(deps: {
 
     /** One request, as a one-element list; 404 when there is none. */
     async request(key: ApiKeyRow | undefined, id: string, params: Params) {
-      await checkJurisdiction(params);
+      await jurisdiction(params, key);
       const rows = TRACKING_NO_PATTERN.test(id) ? await cases.exchange({ trackingNos: [id], limit: 1 }) : [];
       if (!rows[0]) throw new Open311Error(404, t('open311.errors.requestUnknown', { param: 'service_request_id' }));
       return [requestOf(rows[0], !!key, await villagePoints())];

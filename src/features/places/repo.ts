@@ -13,7 +13,11 @@ export interface PlateView {
   villageCode: string;
   villageName: string;
   townName: string;
+  districtId: number;
+  districtCode: string;
   districtName: string;
+  /** the district's hotline, for the footer */
+  districtHotline: string;
   /** the town's 便民服务中心: address, hours, telephone ('' when not recorded) */
   centreAddress: string;
   centreHours: string;
@@ -54,6 +58,7 @@ export interface VillageRow {
   name: string;
   townId: number;
   townName: string;
+  districtId: number;
   /** WGS-84 decimal degrees of the village committee's seat; null (both) when not known */
   latitude: number | null;
   longitude: number | null;
@@ -78,10 +83,20 @@ export interface PlaceRow {
   longitude?: number | null;
 }
 
+/** A district: the boundary of its catalogue, places, people, channels and keys. */
+export interface DistrictRow {
+  id: number;
+  code: string;
+  name: string;
+  /** the number in the resident pages' footer */
+  hotline: string;
+}
+
 // A plate with its household, village, township and district: what a scanned plate shows.
 const PLATE_VIEW = sql`
   SELECT p.id AS "plateId", p.token, p.kind, p.status, p.household_id AS "householdId", h.address,
-         v.id AS "villageId", v.code AS "villageCode", v.name AS "villageName", t.name AS "townName", d.name AS "districtName",
+         v.id AS "villageId", v.code AS "villageCode", v.name AS "villageName", t.name AS "townName",
+         d.id AS "districtId", d.code AS "districtCode", d.name AS "districtName", d.hotline AS "districtHotline",
          t.centre_address AS "centreAddress", t.centre_hours AS "centreHours", t.centre_phone AS "centrePhone"
   FROM plates p
   JOIN villages v ON v.id = p.village_id
@@ -121,11 +136,11 @@ export function createPlacesRepo(db: Database) {
     countHouseholds: async () => (await one<number>(sql`SELECT count(*) AS v FROM households`))!,
     revision: async () => (await one<number>(sql`SELECT rev AS v FROM places_revision WHERE id = 1`))!,
     villages: async () =>
-      db.all<VillageRow>(sql`SELECT v.id, v.code, v.name, t.id AS "townId", t.name AS "townName", v.latitude, v.longitude
+      db.all<VillageRow>(sql`SELECT v.id, v.code, v.name, t.id AS "townId", t.name AS "townName", t.district_id AS "districtId", v.latitude, v.longitude
         FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY t.code, v.code`),
     /** These villages (a user's scope), by township: a township's forty, not the city's six thousand. */
     villagesById: async (ids: number[]) =>
-      db.all<VillageRow>(sql`SELECT v.id, v.code, v.name, t.id AS "townId", t.name AS "townName", v.latitude, v.longitude
+      db.all<VillageRow>(sql`SELECT v.id, v.code, v.name, t.id AS "townId", t.name AS "townName", t.district_id AS "districtId", v.latitude, v.longitude
         FROM villages v JOIN towns t ON t.id = v.town_id WHERE ${inList(db, sql`v.id`, ids)} ORDER BY t.code, v.code`),
     household: async (id: number) =>
       db.get<HouseholdFile>(sql`SELECT h.id, h.address, h.contact_name AS "contactName", h.contact_phone AS "contactPhone", h.notes,
@@ -211,12 +226,15 @@ export function createPlacesRepo(db: Database) {
       ),
     addressTaken: async (villageId: number, address: string, exceptId: number) =>
       (await db.get(sql`SELECT id FROM households WHERE village_id = ${villageId} AND address = ${address} AND id != ${exceptId}`)) !== undefined,
-    towns: async () =>
-      db.all<{ id: number; code: string; name: string; villages: number; centreAddress: string; centreHours: string; centrePhone: string }>(
-        sql`SELECT t.id, t.code, t.name, (SELECT count(*) FROM villages v WHERE v.town_id = t.id) AS villages,
+    towns: async (districtIds: number[] | 'all') =>
+      db.all<{ id: number; districtId: number; code: string; name: string; villages: number; centreAddress: string; centreHours: string; centrePhone: string }>(
+        sql`SELECT t.id, t.district_id AS "districtId", t.code, t.name, (SELECT count(*) FROM villages v WHERE v.town_id = t.id) AS villages,
               t.centre_address AS "centreAddress", t.centre_hours AS "centreHours", t.centre_phone AS "centrePhone"
-            FROM towns t ORDER BY t.code`,
+            FROM towns t WHERE ${districtIds === 'all' ? sql`TRUE` : inList(db, sql`t.district_id`, districtIds)} ORDER BY t.code`,
       ),
+    districts: async () => db.all<DistrictRow>(sql`SELECT id, code, name, hotline FROM districts ORDER BY code`),
+    addDistrict: async (code: string, name: string) =>
+      (await db.get<{ id: number }>(sql`INSERT INTO districts (code, name) VALUES (${code}, ${name}) RETURNING id`))!.id,
     setTownCentre: async (code: string, c: { address: string; hours: string; phone: string }) =>
       (await db.run(sql`UPDATE towns SET centre_address = ${c.address}, centre_hours = ${c.hours}, centre_phone = ${c.phone} WHERE code = ${code}`)).changes ===
       1,

@@ -1,6 +1,6 @@
 import { inScope, type Scope } from '../../domain/scope.js';
 import { NotFoundError } from '../../errors.js';
-import type { Coordinates, HouseholdFile, HouseholdRecord, PlaceRow, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
+import type { Coordinates, DistrictRow, HouseholdFile, HouseholdRecord, PlaceRow, PlacesRepo, PlateView, Visit, VillageRow } from './repo.js';
 export type { Coordinates, HouseholdRecord, PlateView, VillageRow } from './repo.js';
 import { isPlateTokenShape, newPlateToken } from './tokens.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
@@ -74,7 +74,31 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
 
     activePlateToken: (householdId: number) => repo.activePlateToken(householdId),
 
-    towns: () => repo.towns(),
+    /** The townships a scope's user works with: every one of its districts (or of the city). */
+    townsIn: (scope: Scope) => repo.towns(scope.all ? 'all' : [...new Set([...scope.districtIds])]),
+    /** Every township of these districts ('all': the city). */
+    towns: (districtIds: number[] | 'all' = 'all') => repo.towns(districtIds),
+    /** Every district of the installation, by code. */
+    districts: (): Promise<DistrictRow[]> => repo.districts(),
+    /** The district with this code, or undefined. */
+    async districtByCode(code: string): Promise<DistrictRow | undefined> {
+      return (await repo.districts()).find((d) => d.code === code);
+    },
+    /** The districts a scope serves whole or in part (its villages' districts), by code. */
+    async districtsIn(scope: Scope): Promise<DistrictRow[]> {
+      const all = await repo.districts();
+      if (scope.all) return all;
+      const ids = new Set(scope.districtIds);
+      if (scope.villageIds.size) for (const v of await repo.villagesById([...scope.villageIds])) ids.add(v.districtId);
+      return all.filter((d) => ids.has(d.id));
+    },
+    /** Adds a district (6-digit code, not yet used). */
+    async addDistrict(code: string, name: string): Promise<number> {
+      return uow.run(async () => {
+        if ((await repo.districts()).some((d) => d.code === code)) throw new ConflictError('district');
+        return repo.addDistrict(code, name);
+      });
+    },
     renameTown: async (code: string, name: string): Promise<void> => {
       if (!(await repo.renameTown(code, name))) throw new NotFoundError('town');
     },

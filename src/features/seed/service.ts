@@ -76,7 +76,7 @@ export async function seedDemo(services: SeedServices, opts: SeedOptions): Promi
     for (const { dataset, file, table } of files) {
       // The admin's scope: every village, including those the places file has just added.
       const villageIds = new Set((await services.places.placeRows()).map((p) => p.villageId));
-      const caller: Caller = { role: 'admin', scope: { all: true, villageIds } };
+      const caller: Caller = { role: 'admin', scope: { all: true, districtIds: new Set<number>(), villageIds } };
       try {
         added.set(dataset, (await services.transfer.importNow(dataset, table, caller, writeOptions)).counts.add);
       } catch (err) {

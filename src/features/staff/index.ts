@@ -16,6 +16,6 @@ export const staffFeature: Feature<ReturnType<typeof services>, Needs> = {
   name: 'staff',
   services,
   office: (s) => ({ routes: staffRoutes(s) }),
-  templateNames: ['roles', 'placeNames'],
+  templateNames: ['roles', 'placeNames', 'districtNames', 'city'],
   menu: [{ label: 'users.title', href: '/admin/users', roles: ['admin'], order: 80 }],
 };

@@ -8,6 +8,8 @@ import { fieldErrors } from '../../domain/field-errors.js';
 import { normalisePhone } from '../../domain/phone.js';
 import type { ScopeLevel } from './repo.js';
 import { passwordProblem } from './password-policy.js';
+import { servesDistrict } from '../../domain/scope.js';
+import { NotFoundError } from '../../errors.js';
 
 // Chosen from lists (several checkboxes or options arrive as an array); typed codes still work.
 const codes = (len: number) =>
@@ -33,6 +35,12 @@ const userForm = z.object({
     .min(10, { error: t('admin.password.tooShort') })
     .max(200),
   district: z.literal(['', '1']).optional(),
+  /** the district the user works in ('' for a city administrator); a district administrator's own when absent */
+  districtCode: z
+    .string()
+    .trim()
+    .regex(/^(\d{6})?$/, { error: t('users.districtInvalid') })
+    .optional(),
   towns: codes(9),
   villages: codes(12),
   cadrePhone: z.string().trim().optional(),
@@ -42,15 +50,28 @@ const userForm = z.object({
 export function staffRoutes(services: Services): Router {
   const router = Router();
   const render = async (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
-    const villages = await services.places.villagesIn(currentUser(res)!.scope);
-    const towns = await services.places.towns();
+    const user = currentUser(res)!;
+    const villages = await services.places.villagesIn(user.scope);
+    const towns = await services.places.townsIn(user.scope);
+    const districts = (await services.places.districts()).filter((d) => servesDistrict(user.scope, d.id));
     // Scopes are shown by name, and chosen from lists of the district's places.
     const placeNames = new Map<string, string>([
       ...towns.map((t) => [`town:${t.code}`, t.name] as [string, string]),
       ...villages.map((v) => [`village:${v.code}`, `${v.townName} ${v.name}`] as [string, string]),
+      ...districts.map((d) => [`district:${d.code}`, t('users.wholeDistrict', { name: d.name })] as [string, string]),
     ]);
-    placeNames.set('district:370812', t('users.fields.district'));
-    res.status(status).render('admin/users', { rows: await services.staff.list(), errors: [], values: {}, towns, villages, placeNames, ...extra });
+    res.status(status).render('admin/users', {
+      rows: await services.staff.list(user.scope),
+      errors: [],
+      values: {},
+      towns,
+      villages,
+      districts,
+      districtNames: new Map(districts.map((d) => [d.id, d.name])),
+      city: user.scope.all,
+      placeNames,
+      ...extra,
+    });
   };
 
   router.get('/users', requireUser('admin'), (_req, res) => render(res));
@@ -60,6 +81,7 @@ export function staffRoutes(services: Services): Router {
     const parsed = userForm.safeParse(req.body ?? {});
     const errors: FieldError[] = parsed.success ? [] : fieldErrors(parsed.error, { hrefPrefix: 'u-' });
     let cadreId: number | null = null;
+    let district: { id: number; code: string } | undefined;
     const scopes: Array<{ level: ScopeLevel; code: string }> = [];
     if (parsed.success) {
       const v = parsed.data;
@@ -70,12 +92,21 @@ export function staffRoutes(services: Services): Router {
         cadreId = (await services.staff.cadreIdByPhone(normalisePhone(v.cadrePhone))) ?? null;
         if (cadreId === null) errors.push({ field: 'cadrePhone', text: t('users.noCadre'), href: '#u-cadrePhone' });
       }
-      if (v.district === '1') scopes.push({ level: 'district', code: '370812' });
+      // A district administrator adds users to their own district; a city administrator picks one,
+      // or none for another city administrator.
+      const districts = await services.places.districts();
+      const code = user.scope.all ? (v.districtCode ?? '') : (districts.find((d) => d.id === user.districtId)?.code ?? '');
+      district = districts.find((d) => d.code === code && servesDistrict(user.scope, d.id));
+      if (code === '' ? !user.scope.all || v.role !== 'admin' : !district)
+        errors.push({ field: 'districtCode', text: t(code === '' ? 'users.districtRequired' : 'users.districtInvalid'), href: '#u-districtCode' });
+      if (v.district === '1' && district) scopes.push({ level: 'district', code: district.code });
       for (const code of v.towns) scopes.push({ level: 'town', code });
       for (const code of v.villages) scopes.push({ level: 'village', code });
       for (const s of scopes)
-        if (!(await services.staff.placeExists(s.level, s.code)))
+        if (!(await services.staff.placeExists(s.level, s.code)) || (district && !s.code.startsWith(district.code)))
           errors.push({ field: s.level === 'town' ? 'towns' : 'villages', text: t('users.unknownPlace', { code: s.code }), href: `#u-${s.level}s` });
+      if (cadreId !== null && district && (await services.staff.districtOfPlaces([], cadreId)) !== district.id)
+        errors.push({ field: 'cadrePhone', text: t('users.noCadre'), href: '#u-cadrePhone' });
       if (v.role !== 'admin' && scopes.length === 0 && cadreId === null) errors.push({ field: 'towns', text: t('users.scopeRequired'), href: '#u-towns' });
     }
     if (!parsed.success || errors.length) {
@@ -83,10 +114,19 @@ export function staffRoutes(services: Services): Router {
       return;
     }
     const v = parsed.data;
-    const id = await services.staff.createUser({ username: v.username, displayName: v.displayName, password: v.password, role: v.role, cadreId, scopes });
+    const id = await services.staff.createUser({
+      username: v.username,
+      displayName: v.displayName,
+      password: v.password,
+      role: v.role,
+      cadreId,
+      districtId: district?.id ?? null,
+      scopes,
+    });
     await services.staff.audit({
       userId: user.id,
       ip: req.ip ?? '',
+      districtId: district?.id ?? null,
       action: 'user_added',
       target: `user:${id}`,
       detail: `${v.username} ${v.role} ${scopes.map((s) => `${s.level}:${s.code}`).join(' ')}`,
@@ -98,7 +138,9 @@ export function staffRoutes(services: Services): Router {
     const user = currentUser(res)!;
     const id = Number(req.params.id);
     const active = req.body?.active === '1';
-    if (id !== user.id && Number.isSafeInteger(id) && (await services.staff.setActive(id, active))) {
+    if (id !== user.id) {
+      // another district's user (or a city administrator, for a district's) is not there for them
+      if (!Number.isSafeInteger(id) || !(await services.staff.setActive(id, active, user.scope))) throw new NotFoundError('user');
       await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: active ? 'user_activated' : 'user_deactivated', target: `user:${id}` });
     }
     res.redirect(303, '/admin/users');

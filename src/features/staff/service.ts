@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { dummyHash, hashPassword as hashAt, randomPassword, SCRYPT_COST, verifyPassword } from './passwords.js';
-import type { Role, ScopeLevel, StaffRepo, UserRow } from './repo.js';
+import type { Districts, Role, ScopeLevel, StaffRepo, UserRow } from './repo.js';
 import type { Scope } from '../../domain/scope.js';
 import type { UnitOfWork } from '../../db/unit-of-work.js';
 
@@ -38,6 +38,8 @@ export interface SignedInUser {
   displayName: string;
   role: Role;
   cadreId: number | null;
+  /** the district the user works in; null for a city administrator */
+  districtId: number | null;
   scope: Scope;
 }
 
@@ -51,17 +53,44 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, u
   const hashPassword = (password: string) => hashAt(password, scryptCost);
   // Spent on unknown usernames too, so timing does not tell which accounts exist.
   const DUMMY_HASH = dummyHash(scryptCost);
+  /**
+   * A city administrator (an admin of no district) serves every village; a district administrator
+   * every village of their district; others the places of their scopes and their cadre's villages,
+   * and only inside their own district (a scope naming another district's place gives nothing).
+   */
   const scopeOf = async (u: UserRow): Promise<Scope> => {
-    if (u.role === 'admin') return { all: true, villageIds: new Set(await repo.villageIdsFor('all', 0)) };
+    if (u.role === 'admin' && u.districtId === null)
+      return { all: true, districtIds: new Set(await repo.allDistrictIds()), villageIds: new Set(await repo.villageIdsFor('all', 0)) };
+    if (u.districtId === null) return { all: false, districtIds: new Set(), villageIds: new Set() };
+    const own = new Set(await repo.villageIdsFor('districtId', u.districtId));
+    if (u.role === 'admin') return { all: false, districtIds: new Set([u.districtId]), villageIds: own };
     const ids = new Set<number>();
-    let all = false;
-    for (const s of await repo.scopes(u.id)) {
-      if (s.level === 'district') all = true;
-      for (const id of await repo.villageIdsFor(s.level, s.code)) ids.add(id);
-    }
-    if (u.cadreId !== null) for (const id of await repo.villageIdsFor('cadre', u.cadreId)) ids.add(id);
-    return { all, villageIds: ids };
+    const districtIds = new Set<number>();
+    const scopes = await repo.scopes(u.id);
+    const wholeCodes = scopes.filter((s) => s.level === 'district').map((s) => s.code);
+    for (const id of await repo.districtIdsByCode(wholeCodes)) if (id === u.districtId) districtIds.add(id);
+    for (const s of scopes) for (const id of await repo.villageIdsFor(s.level, s.code)) if (own.has(id)) ids.add(id);
+    if (u.cadreId !== null) for (const id of await repo.villageIdsFor('cadre', u.cadreId)) if (own.has(id)) ids.add(id);
+    return { all: false, districtIds, villageIds: ids };
   };
+
+  /** The one district that a user's places (district, township or village codes) and cadre lie in, or null. */
+  const districtOfPlaces = async (scopes: ReadonlyArray<{ code: string }>, cadreId: number | null): Promise<number | null> => {
+    const found = new Set<number>(await repo.districtIdsByCode([...new Set(scopes.map((s) => s.code.slice(0, 6)))]));
+    if (cadreId !== null) {
+      const d = await repo.cadreDistrict(cadreId);
+      if (d !== null) found.add(d);
+    }
+    if (found.size === 0) {
+      // no place named yet: the installation's only district, when it has one
+      const all = await repo.allDistrictIds();
+      return all.length === 1 ? all[0]! : null;
+    }
+    return found.size === 1 ? [...found][0]! : null;
+  };
+
+  /** Whose users and audit entries a scope lists. */
+  const listed = (scope: Scope): Districts => (scope.all ? 'all' : [...scope.districtIds]);
 
   /**
    * The throttle in front of every password check (see FREE_TRIES). The attempt is counted before
@@ -111,6 +140,7 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, u
     displayName: u.displayName,
     role: u.role,
     cadreId: u.cadreId,
+    districtId: u.districtId,
     scope: await scopeOf(u),
   });
 
@@ -122,7 +152,8 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, u
     async ensureAdmin(password: string | undefined): Promise<{ created: boolean; generatedPassword?: string }> {
       if (await repo.findByUsername('admin')) return { created: false };
       const pw = password ?? randomPassword();
-      await repo.insert({ username: 'admin', displayName: '系统管理员', passwordHash: await hashPassword(pw), role: 'admin' });
+      // the installation's first administrator serves the whole city
+      await repo.insert({ username: 'admin', displayName: '系统管理员', passwordHash: await hashPassword(pw), role: 'admin', districtId: null });
       return { created: true, generatedPassword: password ? undefined : pw };
     },
 
@@ -132,23 +163,31 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, u
       password: string;
       role: Role;
       cadreId?: number | null;
+      /**
+       * The district the user works in; null only for a city administrator. When not given, an
+       * administrator serves the city and anyone else the district of their places (or cadre), or
+       * the installation's only one. A user other than an administrator with no district sees nothing.
+       */
+      districtId?: number | null;
       scopes?: Array<{ level: ScopeLevel; code: string }>;
     }): Promise<number> {
+      const districtId = u.districtId !== undefined ? u.districtId : u.role === 'admin' ? null : await districtOfPlaces(u.scopes ?? [], u.cadreId ?? null);
       // hashed before the transaction: it holds nothing open while scrypt runs
       const passwordHash = await hashPassword(u.password);
       return uow.run(async () => {
-        const id = await repo.insert({ ...u, passwordHash });
+        const id = await repo.insert({ ...u, districtId, passwordHash });
         for (const s of u.scopes ?? []) await repo.addScope(id, s.level, s.code);
         return id;
       });
     },
 
     findUser: (username: string) => repo.findByUsername(username),
-    list: () => repo.list(),
-    /** Activates or deactivates a user; a deactivated user's sessions end at once. */
-    async setActive(id: number, active: boolean): Promise<boolean> {
+    /** The users a scope manages: every one for a city administrator, else those of its districts. */
+    list: (scope: Scope) => repo.list(listed(scope)),
+    /** Activates or deactivates a user the scope manages; a deactivated user's sessions end at once. */
+    async setActive(id: number, active: boolean, scope: Scope): Promise<boolean> {
       return uow.run(async () => {
-        const changed = await repo.setActive(id, active);
+        const changed = await repo.setActive(id, active, listed(scope));
         if (changed && !active) {
           await repo.endSessions(id, null);
           await repo.forgetDevices(id);
@@ -163,6 +202,7 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, u
     },
     cadreIdByPhone: (phone: string) => repo.cadreIdByPhone(phone),
     placeExists: (level: ScopeLevel, code: string) => repo.placeExists(level, code),
+    districtOfPlaces,
 
     /** The signed-in user behind a session's user id, or undefined if gone or deactivated. */
     async sessionUser(id: number): Promise<SignedInUser | undefined> {
@@ -230,10 +270,20 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, u
       return true;
     },
 
-    async audit(e: { userId: number | null; ip: string; action: string; target?: string; detail?: string }): Promise<void> {
-      await repo.audit({ at: now().toISOString(), userId: e.userId, ip: e.ip, action: e.action, target: e.target ?? '', detail: e.detail ?? '' });
+    /** Records a change under its district: the one given, else the acting user's (none for a city administrator's own). */
+    async audit(e: { userId: number | null; districtId?: number | null; ip: string; action: string; target?: string; detail?: string }): Promise<void> {
+      await repo.audit({
+        at: now().toISOString(),
+        userId: e.userId,
+        districtId: e.districtId ?? null,
+        ip: e.ip,
+        action: e.action,
+        target: e.target ?? '',
+        detail: e.detail ?? '',
+      });
     },
-    auditList: (page: number) => repo.auditList(50, (page - 1) * 50),
+    /** The audit log a scope may read: all of it for a city administrator, else its districts' entries. */
+    auditList: (scope: Scope, page: number) => repo.auditList(listed(scope), 50, (page - 1) * 50),
 
     /** People a case in these villages can be assigned to. */
     assignable: (villageIds: number[]) => repo.usersInVillages(villageIds),

@@ -159,14 +159,21 @@ export const catalog: Dataset<CatalogRow> = {
   },
   key: (v) => v.code,
   async existing(owners, values) {
-    return new Map((await owners.catalog.editableItems(values.map((v) => v.code))).map((i) => [i.code, i]));
+    return new Map(
+      (
+        await owners.catalog.editableItems(
+          await owners.district(),
+          values.map((v) => v.code),
+        )
+      ).map((i) => [i.code, i]),
+    );
   },
   same: (a, b) => JSON.stringify(a) === JSON.stringify(b),
   async write(owners, values) {
-    await owners.catalog.saveItems(values);
+    await owners.catalog.saveItems(await owners.district(), values);
   },
   async exportRows(owners) {
-    return (await owners.catalog.allEditableItems()).map(toCells);
+    return (await owners.catalog.allEditableItems(await owners.district())).map(toCells);
   },
 };
 

@@ -15,6 +15,12 @@ export interface Owners {
   catalog: CatalogService;
 }
 
+/** The owners as one import or export sees them: with the district it works in (the catalogue is a district's). */
+export interface BoundOwners extends Owners {
+  /** the district a catalogue import or export works in; refuses when the caller must name one */
+  district(): Promise<number>;
+}
+
 /** One problem in an imported file, where staff can find it. */
 export interface RowError {
   row: number;
@@ -54,15 +60,15 @@ export interface Dataset<T> {
   ): { value?: T; errors: Array<{ column: string; message: string }> };
   key(v: T): string;
   /** the current value for each key among these rows */
-  existing(owners: Owners, values: T[]): Promise<Map<string, T>>;
+  existing(owners: BoundOwners, values: T[]): Promise<Map<string, T>>;
   same(a: T, b: T): boolean;
   /** rows that would reach beyond the caller's scope (checked with the rest, before anything is written) */
-  conflicts?(owners: Owners, rows: Array<{ row: number; value: T }>, scope: Scope): Promise<RowError[]>;
+  conflicts?(owners: BoundOwners, rows: Array<{ row: number; value: T }>, scope: Scope): Promise<RowError[]>;
   /** writes new and changed rows, all or none, keyed on their natural key: writing the same rows twice changes nothing more */
-  write(owners: Owners, values: T[], opts?: WriteOptions): Promise<void>;
-  exportRows(owners: Owners, scope: Scope): Promise<string[][]>;
+  write(owners: BoundOwners, values: T[], opts?: WriteOptions): Promise<void>;
+  exportRows(owners: BoundOwners, scope: Scope): Promise<string[][]>;
   /** exportRows in slices, each read whole, for datasets that grow with the district (a download is written between two slices) */
-  exportSlices?(owners: Owners, scope: Scope): AsyncIterable<string[][]>;
+  exportSlices?(owners: BoundOwners, scope: Scope): AsyncIterable<string[][]>;
 }
 
 /** The 村居代码 column: a 12-digit code of a village in the caller's scope. */

@@ -2,8 +2,8 @@ import type { UnitOfWork } from '../../db/unit-of-work.js';
 import { ForbiddenError, ValidationError } from '../../errors.js';
 import { isUniqueViolation } from '../../db/database.js';
 import { t } from '../../i18n/index.js';
-import { DATASETS, type Dataset, type DatasetName, type Owners, type PlannedRow, type RowError, type WriteOptions } from './datasets.js';
-import { inScope, type Scope } from '../../domain/scope.js';
+import { DATASETS, type BoundOwners, type Dataset, type DatasetName, type Owners, type PlannedRow, type RowError, type WriteOptions } from './datasets.js';
+import { inScope, servesDistrict, type Scope } from '../../domain/scope.js';
 import { readTable, writeCsv, writeXlsx, type Encoding, type Table } from './table.js';
 import { toCells } from './catalog-dataset.js';
 
@@ -53,6 +53,8 @@ const refusal = (errors: RowError[]) =>
 export interface Caller {
   role: 'admin' | 'staff' | 'cadre';
   scope: Scope;
+  /** the district to import into or export from (its catalogue); needed when the caller serves more than one */
+  districtId?: number | null;
 }
 
 /**
@@ -60,13 +62,33 @@ export interface Caller {
  * row checked before any is written. Reading and writing go through the owning features' services.
  */
 export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
-  const { uow, ...owners } = deps;
+  const { uow, ...unbound } = deps;
+
+  /**
+   * The owners for one caller: the district named (one the caller serves whole), else the one
+   * district the caller serves, else the installation's only district. With several and none
+   * named, the caller is asked which.
+   */
+  const bind = (caller: Caller): BoundOwners => ({
+    ...unbound,
+    async district(): Promise<number> {
+      if (caller.districtId !== undefined && caller.districtId !== null) {
+        if (!servesDistrict(caller.scope, caller.districtId)) throw new ForbiddenError();
+        return caller.districtId;
+      }
+      const served = [...caller.scope.districtIds];
+      if (served.length === 1) return served[0]!;
+      const all = await unbound.places.districts();
+      if (caller.scope.all && all.length === 1) return all[0]!.id;
+      throw new ValidationError([{ field: 'district', text: t('data.districtRequired'), href: '#district' }]);
+    },
+  });
 
   const check = (name: DatasetName, caller: Caller) => {
     if (caller.role === 'cadre') throw new ForbiddenError();
     if ((name === 'calendar' || name === 'places') && caller.role !== 'admin') throw new ForbiddenError();
     // The catalogue is the district's: admins and district-wide staff.
-    if (name === 'catalog' && caller.role !== 'admin' && !caller.scope.all) throw new ForbiddenError();
+    if (name === 'catalog' && caller.role !== 'admin' && caller.scope.districtIds.size === 0 && !caller.scope.all) throw new ForbiddenError();
   };
 
   /**
@@ -83,6 +105,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
   ): Promise<{ plan: ImportPlan; rows: Array<PlannedRow<T>> }> {
     const missing = ds.headers.filter((h) => !OPTIONAL_COLUMNS.has(h) && !table.headers.includes(h));
     const errors: RowError[] = missing.map((h) => ({ row: 1, column: h, message: t('transfer.missingColumn') }));
+    const owners = bind(caller);
     const byCode = new Map((await owners.places.allVillages()).map((v) => [v.code, v.id]));
     const villageId = (code: string) => {
       const id = byCode.get(code);
@@ -141,7 +164,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
    * answered between chunks. Rows are written on their natural keys, so a failure part-way leaves
    * whole chunks written and running the same file again completes it.
    */
-  async function writeInChunks<T>(ds: Dataset<T>, rows: Array<PlannedRow<T>>): Promise<void> {
+  async function writeInChunks<T>(ds: Dataset<T>, rows: Array<PlannedRow<T>>, owners: BoundOwners): Promise<void> {
     const changed = rows.filter((r) => r.status !== 'same').map((r) => r.value);
     for (let i = 0; i < changed.length; i += WRITE_CHUNK) {
       const started = performance.now();
@@ -168,7 +191,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       const { plan: p, rows } = await plan(ds, await readTable(bytes, encoding), caller);
       if (p.errors.length) throw refusal(p.errors);
       try {
-        await writeInChunks(ds, rows);
+        await writeInChunks(ds, rows, bind(caller));
       } catch (err) {
         // A key the check found free (a cadre's phone) was written by someone else since: the file no
         // longer says what its check showed. Whole chunks stay written; the file checked again shows the rest.
@@ -192,7 +215,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       if (p.errors.length) throw refusal(p.errors);
       await uow.run(() =>
         ds.write(
-          owners,
+          bind(caller),
           rows.filter((r) => r.status !== 'same').map((r) => r.value),
           opts,
         ),
@@ -212,7 +235,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     async export(name: DatasetName, caller: Caller, format: 'csv' | 'xlsx'): Promise<Buffer> {
       check(name, caller);
       const ds = DATASETS[name] as Dataset<unknown>;
-      const rows = await ds.exportRows(owners, caller.scope);
+      const rows = await ds.exportRows(bind(caller), caller.scope);
       return format === 'csv' ? writeCsv([...ds.headers], rows) : writeXlsx(name, [...ds.headers], rows);
     },
 
@@ -220,7 +243,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     async catalogCells(caller: Caller, code: string): Promise<Record<string, string> | undefined> {
       check('catalog', caller);
       const ds = DATASETS.catalog;
-      const item = (await ds.existing(owners, [{ code } as never])).get(code);
+      const item = (await ds.existing(bind(caller), [{ code } as never])).get(code);
       return item ? Object.fromEntries(ds.headers.map((h, i) => [h, toCells(item)[i] ?? ''])) : undefined;
     },
 
@@ -233,7 +256,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       if (p.errors.length) throw new ValidationError(p.errors.map((e) => ({ field: e.column, text: e.message, href: `#f-${ds.headers.indexOf(e.column)}` })));
       await uow.run(() =>
         ds.write(
-          owners,
+          bind(caller),
           rows.filter((r) => r.status !== 'same').map((r) => r.value),
         ),
       );
@@ -249,6 +272,7 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
     exportParts(name: DatasetName, caller: Caller): { headers: string[]; slices: AsyncIterable<string[][]> } {
       check(name, caller);
       const ds = DATASETS[name] as Dataset<unknown>;
+      const owners = bind(caller);
       const whole = async function* () {
         yield await ds.exportRows(owners, caller.scope);
       };
