@@ -254,7 +254,7 @@ describe('sessions end when they should', () => {
     const { app, services } = buildApp();
     const u = await aUser(services);
     const agent = await signIn(app, u.username);
-    await services.staff.setActive(u.id, false);
+    await services.staff.setActive(u.id, false, { all: true, districtIds: new Set<number>(), villageIds: new Set<number>() });
     await agent.get('/admin').expect(303);
   });
 
@@ -356,7 +356,7 @@ describe('the sign-in throttle holds under pressure', () => {
     await services.staff.setPassword(u.username, 'another-long-secret');
     expect(await devices()).toBe(0);
     await signIn(app, u.username, 'another-long-secret');
-    await services.staff.setActive(u.id, false);
+    await services.staff.setActive(u.id, false, { all: true, districtIds: new Set<number>(), villageIds: new Set<number>() });
     expect(await devices()).toBe(0);
   });
 

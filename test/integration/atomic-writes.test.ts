@@ -70,14 +70,16 @@ describe('a change of several rows is written whole or not at all', () => {
     const before = await user.state();
     expect(before).toMatchObject({ active: 1, sessions: 1, devices: 1 });
     await deletesFail(t.sql, 'trusted_devices');
-    await expect(t.services.staff.setActive(user.id, false)).rejects.toThrow(/forced failure/);
+    await expect(t.services.staff.setActive(user.id, false, { all: true, districtIds: new Set<number>(), villageIds: new Set<number>() })).rejects.toThrow(
+      /forced failure/,
+    );
     expect(await user.state()).toEqual(before);
   });
 
   it('when deactivating succeeds, then sessions and devices go with it', async () => {
     const t = buildApp();
     const user = await signedInUser(t);
-    expect(await t.services.staff.setActive(user.id, false)).toBe(true);
+    expect(await t.services.staff.setActive(user.id, false, { all: true, districtIds: new Set<number>(), villageIds: new Set<number>() })).toBe(true);
     expect(await user.state()).toMatchObject({ active: 0, sessions: 0, devices: 0 });
   });
 

@@ -325,7 +325,7 @@ describe('due dates', () => {
     const apply = async (name: string, limit: number, unit: string) => {
       const item = (await sql.get<{ id: number; code: string }>('SELECT id, code FROM catalog_items WHERE name = ?', name))!;
       await sql.run('UPDATE catalog_items SET promised_limit = ?, promised_limit_unit = ?, can_apply = 1 WHERE id = ?', limit, unit, item.id);
-      const real = (await services.catalog.applicableItem(item.code))!;
+      const real = (await services.catalog.applicableItem((await services.places.districtByCode('370812'))!.id, item.code))!;
       const { token } = await services.cases.submit({
         kind: 'apply',
         category: null,

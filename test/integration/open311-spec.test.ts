@@ -173,7 +173,7 @@ beforeAll(async () => {
   key = (await t.services.open311.createKey('12345', null)).key;
   const household = await demoHousehold(t.sql);
   address = plateCode((await t.services.places.plateByToken(household.token)).plateId);
-  const items = (await t.services.catalog.applicableItems()).map((i) => i.code);
+  const items = (await t.services.catalog.applicableItems((await t.services.places.districtByCode('370812'))!.id)).map((i) => i.code);
   const used = new Set(await t.sql.column<string>('SELECT DISTINCT i.code FROM cases c JOIN catalog_items i ON i.id = c.item_id'));
   quietItem = items.find((c) => !used.has(c))!;
 });

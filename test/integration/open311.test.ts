@@ -65,7 +65,7 @@ let plateId: number;
 beforeAll(async () => {
   t = buildApp();
   key = (await t.services.open311.createKey('12345', null)).key;
-  itemCode = (await t.services.catalog.applicableItems())[0]!.code;
+  itemCode = (await t.services.catalog.applicableItems((await t.services.places.districtByCode('370812'))!.id))[0]!.code;
   household = await demoHousehold(t.sql);
   plateId = (await t.services.places.plateByToken(household.token)).plateId;
 });

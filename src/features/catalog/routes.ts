@@ -3,9 +3,10 @@ import type { Services } from '../../services.js';
 import { catalogQuery, itemCode } from './schema.js';
 import { NotFoundError } from '../../errors.js';
 import type { TownCentre } from './guide.js';
-import type { PlateView } from '../places/repo.js';
 
 /** The plate this phone last scanned (its /p/ or /v/ path, kept in a cookie), if still active. */
+type PlateView = Awaited<ReturnType<Services['places']['plateByToken']>>;
+
 async function homePlate(services: Services, homePath: unknown): Promise<PlateView | null> {
   if (typeof homePath !== 'string') return null;
   try {

@@ -95,7 +95,10 @@ export function staffRoutes(services: Services): Router {
       // A district administrator adds users to their own district; a city administrator picks one,
       // or none for another city administrator.
       const districts = await services.places.districts();
-      const code = user.scope.all ? (v.districtCode ?? '') : (districts.find((d) => d.id === user.districtId)?.code ?? '');
+      // (a form that names none, with one district in the installation, means that one)
+      const code = user.scope.all
+        ? (v.districtCode ?? (districts.length === 1 ? districts[0]!.code : ''))
+        : (districts.find((d) => d.id === user.districtId)?.code ?? '');
       district = districts.find((d) => d.code === code && servesDistrict(user.scope, d.id));
       if (code === '' ? !user.scope.all || v.role !== 'admin' : !district)
         errors.push({ field: 'districtCode', text: t(code === '' ? 'users.districtRequired' : 'users.districtInvalid'), href: '#u-districtCode' });
