@@ -8,7 +8,7 @@ export const en: Partial<Record<keyof Messages, unknown>> = {
     district: 'Yanzhou District',
     skip: 'Skip to content',
     home: 'Back to the plate page',
-    footer: 'Yanzhou digital door plates · Mashang',
+    footer: '{district} digital door plates · Mashang',
     footerHotline: 'Government service hotline 12345',
   },
   flows: {

@@ -3,10 +3,10 @@ export const zhCN = {
   site: {
     name: '码上服务',
     tagline: '扫码办事 · 码上服务',
-    district: '兖州区',
+    district: '全区',
     skip: '跳到正文',
     home: '返回门牌首页',
-    footer: '兖州区数字门牌 · 码上服务',
+    footer: '{district}数字门牌 · 码上服务',
     footerHotline: '政务服务便民热线 12345',
     footerHotlineLabel: '政务服务便民热线',
   },
@@ -567,7 +567,7 @@ export const zhCN = {
     townInvalid: '只能为您负责的镇街添加常用回复',
   },
   open311: {
-    contact: '兖州区政务服务便民热线 12345',
+    contact: '政务服务便民热线 12345',
     keyService: '请向区里的系统管理员申请 API 密钥（后台「API 密钥」页面）。',
     agency: '{village}村民委员会',
     agencyCommunity: '{village}居民委员会',

@@ -23,6 +23,8 @@ export async function activePlate(services: Services, req: Request, res: Respons
   let plate: PlateView;
   try {
     plate = await services.places.plateByToken(String(req.params.token));
+    // the header names the plate's district and the footer gives its hotline
+    res.locals.district = { code: plate.districtCode, name: plate.districtName, hotline: plate.districtHotline };
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
     res.status(404).render('places/not-found');
