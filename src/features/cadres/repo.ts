@@ -69,8 +69,14 @@ export function createCadresRepo(db: Database) {
     /** Changes name, role and duty hours only (the phone is the key; being active is left as it is). */
     updateDetails: async (id: number, c: { name: string; role: CadreRole; dutyHours: string }) =>
       db.run(sql`UPDATE cadres SET name = ${c.name}, role = ${c.role}, duty_hours = ${c.dutyHours} WHERE id = ${id}`),
-    link: async (id: number, villageId: number) =>
-      db.run(sql`INSERT INTO cadre_villages (cadre_id, village_id) VALUES (${id}, ${villageId}) ON CONFLICT DO NOTHING`),
+    /** Links a cadre to a village; a cadre new to any village takes the village's district. */
+    async link(id: number, villageId: number): Promise<void> {
+      await db.run(sql`INSERT INTO cadre_villages (cadre_id, village_id) VALUES (${id}, ${villageId}) ON CONFLICT DO NOTHING`);
+      await db.run(
+        sql`UPDATE cadres SET district_id = (SELECT t.district_id FROM villages v JOIN towns t ON t.id = v.town_id WHERE v.id = ${villageId})
+            WHERE id = ${id} AND district_id IS NULL`,
+      );
+    },
     unlink: async (id: number, villageId: number) =>
       (await db.run(sql`DELETE FROM cadre_villages WHERE cadre_id = ${id} AND village_id = ${villageId}`)).changes === 1,
     setPhoto: async (id: number, file: string | null) => db.run(sql`UPDATE cadres SET photo_path = ${file} WHERE id = ${id}`),
