@@ -21,19 +21,28 @@ import { copyToPostgres, CopyProblem } from '../db/copy-to-postgres.js';
 import { describePostgres, openDatabase } from '../bootstrap.js';
 import pino from 'pino';
 import type { Db } from '../db/index.js';
+import { scopeOf } from '../domain/scope.js';
+import { t } from '../i18n/index.js';
+import type { Services } from '../services.js';
+import type { DatasetName } from '../features/transfer/datasets.js';
+import type { Caller } from '../features/transfer/service.js';
 
 const usage = `Usage: mashang <command>
 
 Commands:
   migrate              apply pending database migrations
-  seed [--key KEY]     load the demo district into an empty database (KEY makes plate tokens repeatable)
+  seed [--key KEY]     load the demo districts (兖州区, and a small 曲阜市) into an empty database (KEY makes plate tokens repeatable)
   info                 print counts and a sample household URL
   plates --village CODE|--town CODE [--size plate|sticker] [--since YYYY-MM-DD] --out FILE.pdf
                        print a village's or township's household plates as a PDF
-  import places|households|cadres|calendar|catalog FILE [--dry-run] [--encoding auto|utf8|gbk]
-                       load a CSV or .xlsx file: all rows or none; a dry run only reports
-  export places|households|cadres|calendar|catalog --out FILE.csv|FILE.xlsx
-                       write the same columns, for editing in Excel and importing again
+  district add CODE NAME
+                       add a district (its 6-digit code, e.g. 370881, and its name) with the default reply templates
+  import places|households|cadres|calendar|catalog FILE [--district CODE] [--dry-run] [--encoding auto|utf8|gbk]
+                       load a CSV or .xlsx file: all rows or none; a dry run only reports. --district: the
+                       district whose catalogue it is (required with more than one district), or the only
+                       district whose places, households or cadres the file may hold
+  export places|households|cadres|calendar|catalog [--district CODE] --out FILE.csv|FILE.xlsx
+                       write the same columns, for editing in Excel and importing again; --district as for import
   jobs run             close unrated cases resolved over 7 days ago; drop expired sessions and import files
                        left unconfirmed for an hour; deliver the notifications that are due
   channels add wecom|dingtalk|webhook --url URL [--secret S] (--village CODE|--town CODE|--district CODE)
@@ -151,18 +160,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       const { values, positionals } = parseArgs({
         args,
         allowPositionals: true,
-        options: { 'dry-run': { type: 'boolean' }, encoding: { type: 'string' }, out: { type: 'string' } },
+        options: { 'dry-run': { type: 'boolean' }, encoding: { type: 'string' }, out: { type: 'string' }, district: { type: 'string' } },
       });
       const encoding = (values.encoding ?? 'auto') as 'auto' | 'utf8' | 'gbk';
       if (!['auto', 'utf8', 'gbk'].includes(encoding)) break;
+      if (name === 'calendar' && values.district !== undefined) {
+        console.error(t('cli.calendarShared'));
+        return 2;
+      }
       const { database } = await openDatabase(config, quiet);
       const services = createServices(database, config);
-      // The command line acts as an administrator: every village, the calendar included.
-      const caller = {
-        role: 'admin' as const,
-        scope: { all: true, districtIds: new Set<number>(), villageIds: new Set((await services.places.allVillages()).map((v) => v.id)) },
-      };
       try {
+        const caller = await cliCaller(services, name, values.district);
+        if (typeof caller === 'string') {
+          console.error(caller);
+          return 2;
+        }
         if (command === 'export') {
           if (!values.out) break;
           const bytes = await services.transfer.export(name, caller, values.out.endsWith('.xlsx') ? 'xlsx' : 'csv');
@@ -192,6 +205,38 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         await services.transfer.commit(name, bytes, caller, encoding);
         await services.staff.audit({ userId: null, ip: 'cli', action: 'imported', target: name, detail: summary });
         console.log(`${summary}; written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return 0;
+      } finally {
+        await database.close();
+      }
+    }
+    case 'district': {
+      const [sub, code, name, ...extra] = rest;
+      if (sub !== 'add') break;
+      if (code === undefined || name === undefined || extra.length) {
+        console.error(t('cli.districtUsage'));
+        return 2;
+      }
+      const problem = districtProblem(code, name.trim());
+      if (problem) {
+        console.error(problem);
+        return 2;
+      }
+      const { database } = await openDatabase(config, quiet);
+      const services = createServices(database, config);
+      try {
+        const taken = await services.places.districtByCode(code);
+        if (taken) {
+          console.error(t('cli.districtTaken', { code, name: taken.name }));
+          return 2;
+        }
+        const { id, templates } = await services.transfer.together(async () => {
+          const id = await services.places.addDistrict(code, name.trim());
+          return { id, templates: await services.templates.addDefaults(id) };
+        });
+        await services.staff.audit({ userId: null, districtId: id, ip: 'cli', action: 'district_added', target: code, detail: name.trim() });
+        const added = (await services.places.districtByCode(code))!;
+        console.log(`added district ${added.code} ${added.name} (id ${added.id}, hotline ${added.hotline}, ${templates} reply templates)`);
         return 0;
       } finally {
         await database.close();
@@ -415,6 +460,82 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   console.log(usage);
   return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+}
+
+/** The first two digits of a mainland province-level division (北京 11 … 新疆 65). */
+const PROVINCES = new Set([
+  '11',
+  '12',
+  '13',
+  '14',
+  '15',
+  '21',
+  '22',
+  '23',
+  '31',
+  '32',
+  '33',
+  '34',
+  '35',
+  '36',
+  '37',
+  '41',
+  '42',
+  '43',
+  '44',
+  '45',
+  '46',
+  '50',
+  '51',
+  '52',
+  '53',
+  '54',
+  '61',
+  '62',
+  '63',
+  '64',
+  '65',
+]);
+
+/**
+ * What is wrong with a new district's code and name, in Chinese, or undefined. The code is that of a
+ * county-level division (GB/T 2260): six digits, a province's two first, a county's two last (never 00:
+ * that is a city or a province).
+ */
+export function districtProblem(code: string, name: string): string | undefined {
+  if (!/^\d{6}$/.test(code) || !PROVINCES.has(code.slice(0, 2)) || code.endsWith('00')) return t('cli.districtCode', { code });
+  const length = Array.from(name).length;
+  if (length < 1 || length > 20 || /[\p{Cc}]/u.test(name)) return t('cli.districtName');
+  return undefined;
+}
+
+/**
+ * Whom an import or export runs as: a city administrator (every district, every village) working in
+ * the district named; with --district, places, households and cadres are that district's villages
+ * only. A message (in Chinese) instead when the district is unknown, or when a catalogue needs one and
+ * the installation has several.
+ */
+async function cliCaller(services: Services, dataset: DatasetName, code: string | undefined): Promise<Caller | string> {
+  const districts = await services.places.districts();
+  const known = districts.map((d) => `${d.code} ${d.name}`).join('、') || '—';
+  const district = code === undefined ? undefined : districts.find((d) => d.code === code);
+  if (code !== undefined && !district) return t('cli.unknownDistrict', { code, known });
+  if (dataset === 'catalog' && !district && districts.length > 1) return t('cli.districtRequired', { known });
+  const villages = await services.places.allVillages();
+  if (district && dataset !== 'catalog') {
+    // The district's administrator, as far as these rows go: its villages and nothing else.
+    const villageIds = villages.filter((v) => v.districtId === district.id).map((v) => v.id);
+    return { role: 'admin', districtId: district.id, scope: scopeOf(villageIds, false, [district.id]) };
+  }
+  return {
+    role: 'admin',
+    districtId: district?.id,
+    scope: scopeOf(
+      villages.map((v) => v.id),
+      true,
+      districts.map((d) => d.id),
+    ),
+  };
 }
 
 /** The SQLite file as it is: read-only where SQLite allows it (a WAL file needs its -shm), else opened as the server opens it. */

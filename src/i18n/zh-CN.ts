@@ -420,6 +420,7 @@ export const zhCN = {
       coordinatePair: '经度和纬度要一起填写，或者都不填',
       townDiffers: '同一乡镇在第 {row} 行的名称或便民服务中心与这一行不同',
       districtDiffers: '同一区县在第 {row} 行的名称与这一行不同',
+      otherDistrict: '这一行属于另一个区县，不在这次导入的区县内',
     },
     columns: '列',
     template: '下载模板',
@@ -840,6 +841,7 @@ export const zhCN = {
         town_centre_set: '修改便民服务中心',
         village_renamed: '村居改名',
         village_added: '新增村居',
+        district_added: '新增区县',
       },
     },
   },
@@ -983,5 +985,15 @@ export const zhCN = {
       notYours: '只能添加本镇（街道）或其下各村的渠道',
       secret: '密钥不能超过 200 个字符',
     },
+  },
+  /** The command line's messages to whoever runs it (npm run mashang). */
+  cli: {
+    districtUsage: '用法：district add 区县代码 区县名称，例如 district add 370881 曲阜市',
+    districtCode: '区县代码 {code} 不对：应为 6 位数字的县级行政区划代码，前两位是省份（如山东 37），后两位不是 00，例如 370881',
+    districtName: '区县名称应为 1 到 20 个字',
+    districtTaken: '区县代码 {code} 已经在用（{name}）',
+    unknownDistrict: '没有代码为 {code} 的区县；已有的区县：{known}',
+    districtRequired: '这里有多个区县，每个区县有自己的事项目录：请用 --district 区县代码 指明导入或导出哪个区县（{known}）',
+    calendarShared: '工作日历全市共用，不分区县：导入导出日历时不要写 --district',
   },
 } as const;

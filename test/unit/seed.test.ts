@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { testConfig } from '../../src/config.js';
 import { projectRoot, type Db } from '../../src/db/index.js';
-import { DEMO_DATA_DIR, DEMO_FILES, seedDemo } from '../../src/features/seed/service.js';
+import { DEMO_DATA_DIR, DEMO_DISTRICTS, DEMO_FILES, seedDemo } from '../../src/features/seed/service.js';
 import { derivedPlateToken } from '../../src/features/places/tokens.js';
 import { distanceKm } from '../../src/domain/geo.js';
 import { ITEM_TYPES } from '../../src/features/transfer/catalog-dataset.js';
@@ -47,7 +47,7 @@ async function seed(key: string, dir?: string): Promise<{ db: Db; counts: Awaite
 /** A copy of the demo's data files, for a test to edit. */
 function dataCopy(): string {
   const dir = dirs.make('mashang-seed-data-');
-  for (const f of fs.readdirSync(DEMO_DATA_DIR)) fs.copyFileSync(path.join(DEMO_DATA_DIR, f), path.join(dir, f));
+  fs.cpSync(DEMO_DATA_DIR, dir, { recursive: true });
   return dir;
 }
 
@@ -126,15 +126,18 @@ describe('demo district', () => {
     villages = db
       .prepare(
         `SELECT v.id, v.code, v.name, t.code AS townCode, t.name AS townName, (SELECT count(*) FROM households h WHERE h.village_id = v.id) AS households
-        FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY v.id`,
+        FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code LIKE '370812%' ORDER BY v.id`,
       )
       .all() as typeof villages;
   });
   afterAll(() => db.close());
 
-  it('is 兖州区 with its 10 real townships', () => {
-    expect(db.prepare('SELECT code, name FROM districts').all()).toEqual([{ code: '370812', name: '兖州区' }]);
-    expect(db.prepare("SELECT code || ' ' || name FROM towns ORDER BY id").pluck().all()).toEqual([
+  it('is 兖州区 with its 10 real townships, and its national hotline', () => {
+    expect(db.prepare('SELECT code, name, hotline FROM districts ORDER BY code').all()).toEqual([
+      { code: '370812', name: '兖州区', hotline: '12345' },
+      { code: '370881', name: '曲阜市', hotline: '0537-12345' },
+    ]);
+    expect(db.prepare("SELECT code || ' ' || name FROM towns WHERE code LIKE '370812%' ORDER BY id").pluck().all()).toEqual([
       '370812001 鼓楼街道',
       '370812003 龙桥街道',
       '370812006 酒仙桥街道',
@@ -159,7 +162,9 @@ describe('demo district', () => {
   });
 
   it('places every village inside 兖州区 (made-up coordinates around 35.45–35.65 N, 116.65–116.95 E), no two at one spot, each near its township', () => {
-    const at = db.prepare('SELECT v.name, v.latitude, v.longitude, t.code AS town FROM villages v JOIN towns t ON t.id = v.town_id').all() as Array<{
+    const at = db
+      .prepare("SELECT v.name, v.latitude, v.longitude, t.code AS town FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code LIKE '370812%'")
+      .all() as Array<{
       name: string;
       latitude: number;
       longitude: number;
@@ -217,10 +222,90 @@ describe('demo district', () => {
     expect(new Set(phones).size).toBe(phones.length);
   });
 
-  it('has a plate for every village and every household', () => {
+  it('has a plate for every village and every household of both districts', () => {
     const count = (sql: string) => db.prepare(sql).pluck().get() as number;
-    expect(count("SELECT count(*) FROM plates WHERE kind = 'village'")).toBe(villages.length);
+    expect(count("SELECT count(*) FROM plates WHERE kind = 'village'")).toBe(count('SELECT count(*) FROM villages'));
     expect(count("SELECT count(*) FROM plates WHERE kind = 'household'")).toBe(count('SELECT count(*) FROM households'));
+  });
+});
+
+describe('the second demo district', () => {
+  let db: Db;
+  beforeAll(() => {
+    db = seededDb();
+  });
+  afterAll(() => db.close());
+  const qufu = () => db.prepare("SELECT id FROM districts WHERE code = '370881'").pluck().get() as number;
+  const yanzhou = () => db.prepare("SELECT id FROM districts WHERE code = '370812'").pluck().get() as number;
+  const names = (districtId: number) => db.prepare('SELECT name FROM catalog_items WHERE district_id = ? ORDER BY code').pluck().all(districtId) as string[];
+
+  it('is 曲阜市 of the same city, with 2 real townships, 4 made-up villages, their households, cadres and plates', () => {
+    expect(db.prepare("SELECT code || ' ' || name FROM towns WHERE code LIKE '370881%' ORDER BY code").pluck().all()).toEqual([
+      '370881001 鲁城街道',
+      '370881004 小雪街道',
+    ]);
+    const villages = db
+      .prepare(
+        `SELECT v.code, v.name, v.latitude, v.longitude, (SELECT count(*) FROM households h WHERE h.village_id = v.id) AS households
+         FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.district_id = ? ORDER BY v.code`,
+      )
+      .all(qufu()) as Array<{ code: string; name: string; latitude: number; longitude: number; households: number }>;
+    expect(villages.map((v) => v.name)).toEqual(['杏坛社区', '明德社区', '沂南村', '槐荫村']);
+    for (const v of villages) {
+      expect(v.households, v.name).toBe(8);
+      // around 曲阜's seat, east of 兖州区's villages
+      expect(v.latitude, v.name).toBeGreaterThan(35.5);
+      expect(v.latitude, v.name).toBeLessThan(35.7);
+      expect(v.longitude, v.name).toBeGreaterThan(116.95);
+      expect(v.longitude, v.name).toBeLessThan(117.05);
+    }
+    expect(
+      db
+        .prepare(
+          `SELECT DISTINCT c.name, c.phone FROM cadres c JOIN cadre_villages cv ON cv.cadre_id = c.id JOIN villages v ON v.id = cv.village_id
+           JOIN towns t ON t.id = v.town_id WHERE t.district_id = ? ORDER BY c.phone`,
+        )
+        .all(qufu()),
+    ).toEqual([
+      { name: '孔令娟', phone: '19900000901' },
+      { name: '颜景山', phone: '19900000902' },
+      { name: '曾宪梅', phone: '19900000903' },
+    ]);
+    expect(
+      db
+        .prepare('SELECT count(*) FROM plates p JOIN villages v ON v.id = p.village_id JOIN towns t ON t.id = v.town_id WHERE t.district_id = ?')
+        .pluck()
+        .get(qufu()),
+    ).toBe(4 + 32);
+  });
+
+  it('has its own short catalogue: 11 items, one 兖州区 has not, most of 兖州区’s missing; 兖州区’s catalogue untouched', () => {
+    const own = names(qufu());
+    const theirs = new Set(names(yanzhou()));
+    expect(own).toHaveLength(11);
+    expect(theirs.size).toBe(862);
+    expect(own.filter((n) => !theirs.has(n))).toEqual(['文物保护单位保护范围内其他建设工程或者爆破、钻探、挖掘等作业审批']);
+    expect(own).toContain('居民身份证办理（包括临时）');
+    expect(own).not.toContain('供电报装');
+    expect(theirs.has('供电报装')).toBe(true);
+    // each item is 曲阜's: its implementation code, its departments, nothing of 兖州区 in its text
+    const items = db.prepare('SELECT * FROM catalog_items WHERE district_id = ?').all(qufu()) as Array<Record<string, unknown>>;
+    for (const i of items) {
+      expect(i.impl_code, String(i.name)).toMatch(/^11370881/);
+      expect(JSON.stringify(i), String(i.name)).not.toContain('兖州');
+      expect(String(i.department), String(i.name)).toMatch(/^曲阜市/);
+    }
+  });
+
+  it('has the default reply templates of a new district', () => {
+    expect(db.prepare('SELECT title FROM reply_templates WHERE district_id = ? ORDER BY id').pluck().all(qufu())).toEqual([
+      '已收到，正在核实',
+      '材料齐全，代办中',
+      '请补充材料',
+      '已安排处理',
+      '感谢表扬',
+      '已电话联系',
+    ]);
   });
 });
 
@@ -256,8 +341,8 @@ describe('seeding the demo', () => {
     first = await seed('k');
   });
 
-  it('loads every file: 10 townships, 37 villages, 3207 households, 149 cadres, 862 items, 39 calendar days, in well under 10 seconds', () => {
-    expect(first.counts).toEqual({ towns: 10, villages: 37, households: 3207, cadres: 149, items: 862, calendarDays: 39 });
+  it('loads every file of both districts: 12 townships, 41 villages, 3239 households, 152 cadres, 873 items, 39 calendar days, in well under 10 seconds', () => {
+    expect(first.counts).toEqual({ districts: 2, towns: 10 + 2, villages: 37 + 4, households: 3207 + 32, cadres: 149 + 3, items: 862 + 11, calendarDays: 39 });
     expect(first.ms).toBeLessThan(10_000);
   });
 
@@ -284,16 +369,22 @@ describe('seeding the demo', () => {
     other.db.close();
   });
 
-  it('leaves the files as an export gives them back: each dataset exported from the seeded demo holds the same rows', async () => {
+  it('leaves the files as an export gives them back: each dataset exported from the seeded demo, district by district, holds the same rows', async () => {
     const services = createServices(first.db, testConfig());
-    const villageIds = new Set(first.db.prepare('SELECT id FROM villages').pluck().all() as number[]);
-    const admin = { role: 'admin' as const, scope: { all: true, districtIds: new Set<number>(), villageIds } };
     const sorted = (rows: string[][]) => rows.map((r) => JSON.stringify(r)).sort();
-    for (const { dataset, file } of DEMO_FILES) {
-      const exported = demoTable('export.csv', writeTemp(await services.transfer.export(dataset, admin, 'csv')));
-      const shipped = demoTable(file);
-      expect(exported.headers, file).toEqual(shipped.headers);
-      expect(sorted(exported.rows), file).toEqual(sorted(shipped.rows));
+    for (const district of DEMO_DISTRICTS) {
+      const districtId = first.db.prepare('SELECT id FROM districts WHERE code = ?').pluck().get(district.code) as number;
+      const villageIds = new Set(
+        first.db.prepare('SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.district_id = ?').pluck().all(districtId) as number[],
+      );
+      // the district's administrator: its villages, its catalogue (and the shared calendar)
+      const admin = { role: 'admin' as const, districtId, scope: { all: false, districtIds: new Set([districtId]), villageIds } };
+      for (const { dataset, file } of district.files) {
+        const exported = demoTable('export.csv', writeTemp(await services.transfer.export(dataset, admin, 'csv')));
+        const shipped = demoTable(path.join(district.dir, file));
+        expect(exported.headers, file).toEqual(shipped.headers);
+        expect(sorted(exported.rows), `${district.code} ${file}`).toEqual(sorted(shipped.rows));
+      }
     }
   });
 
@@ -335,7 +426,7 @@ describe('seeding the demo', () => {
     const dir = dataCopy();
     const file = path.join(dir, 'catalog.csv');
     const text = fs.readFileSync(file, 'utf8');
-    // the last file loaded, its last row: the first item again, a duplicate code
+    // 兖州区's catalogue, its last row: the first item again, a duplicate code
     const firstItem = text.split('\r\n"')[1]!;
     fs.writeFileSync(file, `${text}"${firstItem}`);
     const db = emptyDb();

@@ -235,6 +235,8 @@ export function createPlacesRepo(db: Database) {
     districts: async () => db.all<DistrictRow>(sql`SELECT id, code, name, hotline FROM districts ORDER BY code`),
     addDistrict: async (code: string, name: string) =>
       (await db.get<{ id: number }>(sql`INSERT INTO districts (code, name) VALUES (${code}, ${name}) RETURNING id`))!.id,
+    setDistrictHotline: async (code: string, hotline: string) =>
+      (await db.run(sql`UPDATE districts SET hotline = ${hotline} WHERE code = ${code}`)).changes === 1,
     setTownCentre: async (code: string, c: { address: string; hours: string; phone: string }) =>
       (await db.run(sql`UPDATE towns SET centre_address = ${c.address}, centre_hours = ${c.hours}, centre_phone = ${c.phone} WHERE code = ${code}`)).changes ===
       1,

@@ -99,6 +99,10 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
         return repo.addDistrict(code, name);
       });
     },
+    /** The number a district's resident pages show in their footer. */
+    setDistrictHotline: async (code: string, hotline: string): Promise<void> => {
+      if (!(await repo.setDistrictHotline(code, hotline))) throw new NotFoundError('district');
+    },
     renameTown: async (code: string, name: string): Promise<void> => {
       if (!(await repo.renameTown(code, name))) throw new NotFoundError('town');
     },

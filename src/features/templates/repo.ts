@@ -14,6 +14,16 @@ export interface ReplyTemplate {
 
 const COLS = sql`id, kind, category, title, body, town_code AS "townCode"`;
 
+/** The district-wide templates every district starts with: those migration 005 gave the first one. */
+const DEFAULTS: ReadonlyArray<Pick<ReplyTemplate, 'kind' | 'category' | 'title' | 'body'>> = [
+  { kind: null, category: null, title: '已收到，正在核实', body: '您好，您反映的情况我们已经收到，正在核实，会尽快给您答复。' },
+  { kind: 'apply', category: null, title: '材料齐全，代办中', body: '您好，您的申请材料已齐全，村里已为您代办，办结后会电话通知您。' },
+  { kind: 'apply', category: null, title: '请补充材料', body: '您好，办理这个事项还需要补充材料，请带上居民身份证和户口簿到村便民服务站，我们帮您办理。' },
+  { kind: 'speak', category: 'complaint', title: '已安排处理', body: '您好，您投诉的问题已安排专人处理，处理结果会在这里告诉您。' },
+  { kind: 'speak', category: 'praise', title: '感谢表扬', body: '感谢您的肯定！我们会继续努力，把服务做得更好。' },
+  { kind: 'help', category: null, title: '已电话联系', body: '您好，我们已经电话联系过您，有其他需要请随时在这里留言。' },
+];
+
 export function createTemplatesRepo(db: Database) {
   return {
     all: async () =>
@@ -32,6 +42,16 @@ export function createTemplatesRepo(db: Database) {
         sql`INSERT INTO reply_templates (kind, category, title, body, town_code, created_by, created_at)
             VALUES (${t.kind}, ${t.category}, ${t.title}, ${t.body}, ${t.townCode}, ${userId}, ${at}) RETURNING id`,
       ))!.id,
+    /** Gives a district the default district-wide templates (DEFAULTS); returns how many were added. */
+    addDefaults: async (districtId: number, at: string) => {
+      for (const t of DEFAULTS) {
+        await db.run(
+          sql`INSERT INTO reply_templates (kind, category, title, body, town_code, district_id, created_at)
+              VALUES (${t.kind}, ${t.category}, ${t.title}, ${t.body}, NULL, ${districtId}, ${at})`,
+        );
+      }
+      return DEFAULTS.length;
+    },
     remove: async (id: number) => (await db.run(sql`DELETE FROM reply_templates WHERE id = ${id}`)).changes === 1,
   };
 }

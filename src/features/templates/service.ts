@@ -22,6 +22,8 @@ export function createTemplatesService(repo: TemplatesRepo, now: () => Date = ()
       if (!(owner === 'all' ? true : t.townCode !== null && owner.includes(t.townCode))) throw new NotFoundError('town');
       return repo.insert(t, userId, now().toISOString());
     },
+    /** Gives a new district the default district-wide templates every district starts with. */
+    addDefaults: (districtId: number): Promise<number> => repo.addDefaults(districtId, now().toISOString()),
     /** Deletes a template the user keeps; another township's, or the district's for township staff, is not there for them. */
     async remove(id: number, owner: TemplateOwner): Promise<void> {
       const t = await repo.byId(id);

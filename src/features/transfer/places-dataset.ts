@@ -82,8 +82,14 @@ export const places: Dataset<PlaceRow> = {
       (k) => a[k] === b[k] || ((k === 'latitude' || k === 'longitude') && (a[k] === undefined || b[k] === undefined)),
     ),
   // A township (and a district) is written once per village row: every row naming it must say the same.
-  async conflicts(_owners, rows) {
+  // A caller serving some districts only (a district's administrator, the command line's --district)
+  // writes rows of those districts only.
+  async conflicts(owners, rows, scope) {
     const errors: RowError[] = [];
+    if (!scope.all) {
+      const served = new Set((await owners.places.districts()).filter((d) => scope.districtIds.has(d.id)).map((d) => d.code));
+      for (const r of rows) if (!served.has(r.value.districtCode)) errors.push({ row: r.row, column: '区县代码', message: t('data.places.otherDistrict') });
+    }
     const towns = new Map<string, { row: number; value: PlaceRow }>();
     const districts = new Map<string, { row: number; value: PlaceRow }>();
     for (const r of rows) {
