@@ -93,3 +93,9 @@ UPDATE api_keys SET district_id = (SELECT min(id) FROM districts);
 ALTER TABLE audit_log ADD COLUMN district_id INTEGER REFERENCES districts(id);
 UPDATE audit_log SET district_id = (SELECT min(id) FROM districts);
 CREATE INDEX audit_log_district_at ON audit_log(district_id, at);
+
+-- The shipped reply templates (migration 005) of an installation that had no district yet belong to
+-- the first district made; each later district gets its own copies when it is added.
+CREATE TRIGGER districts_claim_templates AFTER INSERT ON districts BEGIN
+  UPDATE reply_templates SET district_id = NEW.id WHERE district_id IS NULL;
+END;

@@ -48,11 +48,13 @@ let cadrePhones = 0;
 
 export async function aCadre(sql: TestSql, o: { villageId: number; name?: string; role?: string; phone?: string; dutyHours?: string }) {
   const { id } = (await sql.get<{ id: number }>(
-    'INSERT INTO cadres (name, role, phone, duty_hours) VALUES (?, ?, ?, ?) RETURNING id',
+    `INSERT INTO cadres (name, role, phone, duty_hours, district_id)
+     VALUES (?, ?, ?, ?, (SELECT t.district_id FROM villages v JOIN towns t ON t.id = v.town_id WHERE v.id = ?)) RETURNING id`,
     o.name ?? '周明远',
     o.role ?? 'grid_worker',
     o.phone ?? `1995${String(++cadrePhones).padStart(7, '0')}`,
     o.dutyHours ?? '工作日 8:30-17:30',
+    o.villageId,
   ))!;
   await sql.run('INSERT INTO cadre_villages (cadre_id, village_id) VALUES (?, ?)', id, o.villageId);
   return { id };

@@ -38,3 +38,12 @@ UPDATE api_keys SET district_id = (SELECT min(id) FROM districts);
 ALTER TABLE audit_log ADD COLUMN district_id bigint REFERENCES districts(id);
 UPDATE audit_log SET district_id = (SELECT min(id) FROM districts);
 CREATE INDEX audit_log_district_at ON audit_log(district_id, at);
+
+-- The shipped reply templates (migration 005) of an installation that had no district yet belong to
+-- the first district made; each later district gets its own copies when it is added.
+CREATE FUNCTION districts_claim_templates() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE reply_templates SET district_id = NEW.id WHERE district_id IS NULL;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER districts_claim_templates AFTER INSERT ON districts FOR EACH ROW EXECUTE FUNCTION districts_claim_templates();
