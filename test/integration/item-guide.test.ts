@@ -1,3 +1,4 @@
+import { yanzhouVillager } from '../helpers/resident.js';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
@@ -136,7 +137,7 @@ describe('item guide: doing it online', () => {
     };
     expect((await request(app).get(`/services/${full.code}`)).text).toContain('<span class="tag on">可网办</span>');
     expect((await request(app).get(`/services/${partly.code}`)).text).not.toContain('可网办');
-    const list = (await request(app).get('/services').query({ q: partly.name })).text;
+    const list = (await yanzhouVillager(app).get('/services').query({ q: partly.name })).text;
     const row = list.slice(list.indexOf(`/services/${partly.code}`), list.indexOf('</li>', list.indexOf(`/services/${partly.code}`)));
     expect(row).not.toContain('可网办');
   });
@@ -144,7 +145,7 @@ describe('item guide: doing it online', () => {
   it('the 只看可网上办 filter keeps only items that can be done wholly online', async () => {
     const { app, sql } = buildApp();
     const expected = (await sql.value('SELECT count(*) FROM catalog_items WHERE online = 1 AND online_depth IN (1, 4) AND published = 1')) as number;
-    const res = await request(app).get('/services').query({ online: '1' }).expect(200);
+    const res = await yanzhouVillager(app).get('/services').query({ online: '1' }).expect(200);
     expect(res.text).toContain(`找到 ${expected} 项`);
   });
 });
