@@ -141,6 +141,7 @@ describe('district matrix: lists, counts and exports', () => {
     const table = cityPage.slice(cityPage.indexOf('id="districts"'), cityPage.indexOf('</table>', cityPage.indexOf('id="districts"')));
     expect(cityPage.indexOf('id="districts"')).toBeGreaterThan(-1);
     expect(cityPage.indexOf('id="districts"')).toBeLessThan(cityPage.indexOf('class="kpis"'));
+    expect(cityPage).toContain('全市合计');
     const rows = [...table.matchAll(/<tr><th scope="row"[^>]*>([^<]+)<\/th>((?:<td[^>]*>[^<]*<\/td>)+)<\/tr>/g)].map((m) => [
       m[1],
       ...[...m[2]!.matchAll(/<td[^>]*>([^<]*)<\/td>/g)].map((c) => c[1]),
