@@ -99,10 +99,11 @@ describe('district matrix: lists, counts and exports', () => {
     { url: '/admin/apikeys', marks: [B_MARKS.apiKey], roles: ['admin'], cityShows: true },
     // a channel's address is shown masked: its place's name is what shows
     { url: '/admin/channels', marks: [DISTRICT_B.townName], roles: ['admin', 'staff'], cityShows: true },
-    { url: '/admin/notifications', marks: ['13912348801', '1391****8801'], roles: ['admin', 'staff'], cityShows: false },
+    { url: '/admin/notifications', marks: ['139****8801'], roles: ['admin', 'staff'], cityShows: true },
     { url: '/admin/catalog', marks: ['尼山矩阵专项事项'], roles: ['admin'], cityShows: false },
-    { url: '/admin/data/households/export.csv', marks: [B_MARKS.household], roles: ['admin', 'staff'], cityShows: false },
-    { url: '/admin/data/cadres/export.csv', marks: [B_MARKS.cadre], roles: ['admin', 'staff'], cityShows: false },
+    { url: '/admin/catalog?d=370881', marks: ['尼山矩阵专项事项'], roles: ['admin'], cityShows: true },
+    { url: '/admin/data/households/export.csv', marks: [B_MARKS.household], roles: ['admin', 'staff'], cityShows: true },
+    { url: '/admin/data/cadres/export.csv', marks: [B_MARKS.cadre], roles: ['admin', 'staff'], cityShows: true },
     { url: '/admin/data/places/export.csv', marks: [DISTRICT_B.villageName], roles: ['admin'], cityShows: true },
   ];
 
