@@ -141,6 +141,8 @@ export interface ExchangeFilter {
   from?: string;
   to?: string;
   open?: boolean;
+  /** only the cases of this district's villages */
+  districtId?: number;
   limit: number;
 }
 
@@ -392,6 +394,8 @@ export function createCasesRepo(db: Database) {
       if (f.itemCode) where.push(sql`i.code = ${f.itemCode}`);
       if (f.from) where.push(sql`c.created_at >= ${f.from}`);
       if (f.to) where.push(sql`c.created_at <= ${f.to}`);
+      if (f.districtId !== undefined)
+        where.push(sql`c.village_id IN (SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.district_id = ${f.districtId})`);
       if (f.open !== undefined) where.push(f.open ? sql`c.state IN (${OPEN_STATES})` : sql`c.state NOT IN (${OPEN_STATES})`);
       const latestReply = sql`(SELECT e.body FROM case_events e WHERE e.case_id = c.id AND e.public = 1 AND e.actor = 'user' AND e.body <> ''
         ORDER BY e.id DESC LIMIT 1)`;
