@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TestApp } from './app.js';
+import { buildApp, type TestApp } from './app.js';
+import { emptyDb } from './db.js';
 import { aCadre, aHousehold, aVillage } from './builders.js';
 import { helpRequest } from './cases.js';
 import type { Objects } from './id-routes.js';
@@ -41,7 +42,8 @@ export interface SecondDistrict {
 export async function secondDistrict(stack: Pick<TestApp, 'services' | 'sql'>): Promise<SecondDistrict> {
   const { services, sql } = stack;
   const aId = (await services.places.districtByCode('370812'))!.id;
-  const bId = await services.places.addDistrict(DISTRICT_B.code, DISTRICT_B.name);
+  // the seeded demo holds 曲阜市 already; an installation without it gets it here
+  const bId = (await services.places.districtByCode(DISTRICT_B.code))?.id ?? (await services.places.addDistrict(DISTRICT_B.code, DISTRICT_B.name));
   await sql.run('INSERT INTO towns (district_id, code, name) VALUES (?, ?, ?)', bId, DISTRICT_B.town, DISTRICT_B.townName);
   const village = await aVillage(sql, { townCode: DISTRICT_B.town, code: DISTRICT_B.village, name: DISTRICT_B.villageName });
   const household = await aHousehold(sql, { villageId: village.id, address: B_MARKS.household, contactName: '孔繁华' });
@@ -145,4 +147,26 @@ export async function cityUser(
     await services.staff.createUser({ ...base, role: 'cadre', districtId: d.bId, cadreId });
   }
   return { username, role: who === 'city' || who.startsWith('admin') ? 'admin' : who.startsWith('staff') ? 'staff' : 'cadre' };
+}
+
+/**
+ * An installation of one district (兖州区, one township and village, no catalogue), on SQLite: the
+ * seeded demo holds two. What it shows (no chooser, no city table) is decided above the data layer.
+ */
+export async function oneDistrictApp(): Promise<TestApp> {
+  const t = buildApp({ db: emptyDb() });
+  await t.services.places.importPlaces([
+    {
+      districtCode: '370812',
+      districtName: '兖州区',
+      townCode: '370812103',
+      townName: '颜店镇',
+      centreAddress: '',
+      centreHours: '',
+      centrePhone: '',
+      villageCode: '370812103201',
+      villageName: '测试村',
+    },
+  ]);
+  return t;
 }
