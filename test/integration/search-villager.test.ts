@@ -90,7 +90,8 @@ describe('码上查 understands how villagers ask', () => {
     const res = await yanzhouVillager(app).get('/services').query({ q: '医保' }).expect(200);
     const list = names(res.text);
     const personal: boolean[] = [];
-    for (const n of list) personal.push((await sql.value<string>('SELECT target FROM catalog_items WHERE name = ?', n))!.includes('自然人'));
+    for (const n of list)
+      personal.push((await sql.value<string>('SELECT target FROM catalog_items WHERE district_id = 1 AND name = ?', n))!.includes('自然人'));
     expect(personal[0]).toBe(true);
     // once an organisations-only item appears, no individuals' item follows it
     const firstBusiness = personal.indexOf(false);
@@ -121,9 +122,9 @@ describe('when nothing is found', () => {
   });
 
   it('without a plate, it still offers themes and the hotline, and no plate links', async () => {
-    const res = await yanzhouVillager(app).get('/services').query({ q: '火星移民' }).expect(200);
+    const res = await request(app).get('/services').query({ d: '370812', q: '火星移民' }).expect(200);
     expect(res.text).toContain('href="tel:12345"');
     expect(res.text).not.toMatch(/href="\/[pv]\/[^"]+\/(speak|help)"/);
-    expect(res.text).toContain('href="/services?theme=');
+    expect(res.text).toContain('href="/services?d=370812&amp;theme=');
   });
 });
