@@ -402,6 +402,8 @@ export const zhCN = {
   },
   data: {
     districtRequired: '请先选择区县：每个区县有自己的事项目录',
+    district: '导入到哪个区县',
+    exportOf: '导出{name}的事项',
     title: '数据导入导出',
     names: { places: '镇街与村居', households: '住户', cadres: '干部', calendar: '工作日历', catalog: '政务服务事项' },
     places: {
