@@ -1,15 +1,15 @@
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { projectRoot } from './db/index.js';
 import type { Services } from './services.js';
 import { setUpWebSecurity } from './http/security.js';
-import { setUpLocals, ELDER_COOKIE, cookieOptions, safeBackPath } from './http/locals.js';
+import { pageLocals, ELDER_COOKIE, cookieOptions, safeBackPath } from './http/locals.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { redactTokens } from './http/redact.js';
-import { setUpCaching } from './http/caching.js';
-import { setUpCookies } from './http/cookies.js';
+import { cachingHeaders } from './http/caching.js';
+import { readCookies } from './http/cookies.js';
 import { formatDate, formatDateTime, icon, phoneLinks } from './http/view-helpers.js';
 import { FEATURES } from './features/index.js';
 import type { HttpContext, MenuEntry, OfficeRoutes } from './features/feature.js';
@@ -55,11 +55,16 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   setUpWebSecurity(app, { https: config.publicBaseUrl.startsWith('https:') });
   if (metrics) app.get('/metrics', metrics.serve);
   setUpStatic(app);
-  setUpCaching(app);
   setUpViews(app);
-  setUpCookies(app);
-  setUpLocals(app);
-  setUpRequestLog(app, logger);
+  // What every page needs, in one step: caching headers, cookies, the views' values, the request log.
+  const logRequest = requestLog(logger);
+  app.use((req, res, next) => {
+    cachingHeaders(req, res);
+    readCookies(req);
+    pageLocals(req, res);
+    logRequest?.(req, res);
+    next();
+  });
   // Before anything that reads the database on its way (the signing secret): a monitor asks it.
   setUpHealth(app, services, shared);
   const limitSettings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
@@ -202,18 +207,15 @@ function residentCss(): Record<'base' | 'catalog' | 'forms', string> {
 
 export { redactTokens };
 
-function setUpRequestLog(app: Express, logger: Logger): void {
-  if (!logger.isLevelEnabled('info')) return;
-  app.use((req, res, next) => {
-    const start = process.hrtime.bigint();
-    res.on('finish', () => {
-      logger.info(
-        { method: req.method, url: redactTokens(req.originalUrl), status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 },
-        'request',
-      );
+/** One line per request answered (tokens taken out of its URL), when the log level includes info. */
+function requestLog(logger: Logger): ((req: Request, res: Response) => void) | undefined {
+  if (!logger.isLevelEnabled('info')) return undefined;
+  return (req, res) => {
+    const start = performance.now();
+    res.once('finish', () => {
+      logger.info({ method: req.method, url: redactTokens(req.originalUrl), status: res.statusCode, ms: performance.now() - start }, 'request');
     });
-    next();
-  });
+  };
 }
 
 /** The database, and Redis when the rate limits count there (a short PING; never its address). */

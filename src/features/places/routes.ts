@@ -7,6 +7,7 @@ import { isRealDate } from '../../domain/dates.js';
 import type { Services } from '../../services.js';
 import { HOME_COOKIE, cookieOptions } from '../../http/locals.js';
 import { noStore } from '../../http/caching.js';
+import { pageCache } from '../../http/page-cache.js';
 import { NotFoundError } from '../../errors.js';
 import type { PlateView } from './repo.js';
 import type { SignedInUser } from '../staff/service.js';
@@ -14,6 +15,8 @@ import type { SignedInUser } from '../staff/service.js';
 export type PlateKind = PlateView['kind'];
 export const prefixOf = (kind: PlateKind) => (kind === 'household' ? 'p' : 'v');
 export const MINE_COOKIE = 'mashang_cases';
+/** How many rendered plate pages are kept (page-cache.ts). */
+export const LANDINGS_KEPT = 2000;
 
 /**
  * The active plate of this kind behind req.params.token, or undefined after rendering a page that
@@ -97,6 +100,8 @@ export function householdVisitRoutes(services: Services): Router {
 /** The scan pages: /p/:token (household plate) and /v/:token (village plate), each with its 码上帮 page. */
 export function placesRoutes(services: Services): Router {
   const router = Router();
+  // A village's plates and the households scanned lately: about 7 KB each.
+  const landings = pageCache({ limit: LANDINGS_KEPT });
 
   for (const kind of ['household', 'village'] as const) {
     const prefix = prefixOf(kind);
@@ -124,10 +129,17 @@ export function placesRoutes(services: Services): Router {
       }
       if (req.cookies?.[HOME_COOKIE] !== base) res.cookie(HOME_COOKIE, base, cookieOptions(req));
       res.locals.homePath = base;
-      const mine = await services.cases.listByTokens(mineTokens(req));
-      // The links to this phone's cases are private links.
-      if (mine.length) noStore(res);
-      res.render('places/landing', { plate, base, mine });
+      const tokens = mineTokens(req);
+      const mine = tokens.length ? await services.cases.listByTokens(tokens) : [];
+      if (mine.length) {
+        // The links to this phone's cases are private links.
+        noStore(res);
+        res.render('places/landing', { plate, base, mine });
+        return;
+      }
+      // The same for every phone without cases of its own: kept while the plate is unchanged.
+      const key = `${res.locals.elder ? 'e' : '-'}${req.originalUrl}`;
+      if (!landings.send(req, res, key, plate)) landings.render(res, 'places/landing', { plate, base, mine }, key, plate);
     });
     router.get(`/${prefix}/:token/help`, async (req, res) => {
       const plate = await activePlate(services, req, res, kind);
