@@ -2,7 +2,8 @@
  * npm run bench: loads, in one run, a bare Express "hello" in a process of its own (the baseline:
  * scripts/bare-hello.ts), the app's own "hello" (the same route behind all of the app's middleware),
  * a household page and catalogue searches, and prints req/s, p50 and p99 for each with its ratio to
- * the bare hello. Rounds are interleaved so that noise from a shared machine hits all alike.
+ * the bare hello. Rounds are interleaved so that noise from a shared machine hits all alike. The
+ * app runs with production settings, its request log included (written to a file).
  *
  * Options (env): BENCH_SECONDS per round (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10).
  */
@@ -33,6 +34,7 @@ async function freePort(): Promise<number> {
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-bench-'));
   const port = await freePort();
+  const logFile = path.join(dir, 'server.log');
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [path.join(projectRoot, 'dist', 'src', 'server.js')], {
     env: {
@@ -44,14 +46,14 @@ async function main(): Promise<void> {
       MASHANG_DB: path.join(dir, 'bench.sqlite'),
       MASHANG_ADMIN_PASSWORD: 'bench-password-not-used',
       MASHANG_BENCH_HELLO: '1',
-      // production settings, with the fictional demo to load against
+      // production settings (the request log included), with the fictional demo to load against
       MASHANG_DEMO: '1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // The log goes to a file, as a production server's would: one line per request.
+    stdio: ['ignore', fs.openSync(logFile, 'w'), 'inherit'],
   });
-  let out = '';
-  server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const out = () => fs.readFileSync(logFile, 'utf8');
   const barePort = await freePort();
   const bare = spawn(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'bare-hello.js')], {
     env: { ...process.env, NODE_ENV: 'production', PORT: String(barePort) },
@@ -68,9 +70,9 @@ async function main(): Promise<void> {
       });
     });
     const household = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${out()}`)), 60_000);
       const poll = setInterval(() => {
-        const m = /Sample household page: (\S+)/.exec(out);
+        const m = /Sample household page: (\S+)/.exec(out());
         if (m) {
           clearInterval(poll);
           clearTimeout(timer);
@@ -123,6 +125,13 @@ async function main(): Promise<void> {
     for (const s of summary) {
       console.log(`| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${(s.rps / hello).toFixed(2)} |`);
     }
+    console.log(
+      `request log: ${
+        out()
+          .split('\n')
+          .filter((l) => l.includes('"msg":"request"')).length
+      } lines`,
+    );
   } finally {
     server.kill('SIGTERM');
     bare.kill('SIGTERM');

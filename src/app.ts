@@ -15,7 +15,8 @@ import { FEATURES } from './features/index.js';
 import type { HttpContext, MenuEntry, OfficeRoutes } from './features/feature.js';
 import type { Role } from './features/staff/service.js';
 import { officeRouter } from './http/office.js';
-import { loadUser, setUpSessions } from './http/auth.js';
+import { loadUser, sessionCookieName, setUpSessions } from './http/auth.js';
+import { keptPlatePages } from './features/places/routes.js';
 import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, databaseLimitStore, DEFAULT_RATE_LIMITS, limitStores, type RateLimitSettings } from './http/rate-limits.js';
 import { localState, type SharedState } from './http/shared-state.js';
@@ -67,6 +68,13 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   });
   // Before anything that reads the database on its way (the signing secret): a monitor asks it.
   setUpHealth(app, services, shared);
+  const secure = config.publicBaseUrl.startsWith('https:');
+  // A plate page kept from an earlier scan needs none of the set-up below (no form, no session):
+  // answered here; any other request for those paths goes on to the plate route.
+  // (one route each: /metrics counts them under the same routes as the plate route's)
+  const kept = keptPlatePages(services, { sessionCookie: sessionCookieName(secure) });
+  app.get('/p/:token', kept);
+  app.get('/v/:token', kept);
   const limitSettings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
   // Limits count where every instance sees them: in Redis when configured, else on PostgreSQL in the
   // database; a lone SQLite server counts in its memory.
@@ -81,7 +89,6 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   // U+0000 in any other request's path or query is refused here, before a session or a page reads it
   // (the APIs refuse it themselves, in their own shape; bodies are guarded as they are read).
   app.use(refuseNul);
-  const secure = config.publicBaseUrl.startsWith('https:');
   // The signing secret may live in the database: read on the first request that needs it.
   const { protect } = setUpCsrf(app, { secret: services.secret, secure });
   setUpSessions(app, { sessions: services.sessions, secret: services.secret, secure, idleMinutes: config.idleMinutes });

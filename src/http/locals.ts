@@ -29,3 +29,21 @@ export function safeBackPath(back: unknown): string {
 export function cookieOptions(req: Request) {
   return { httpOnly: true, sameSite: 'lax' as const, secure: req.secure, maxAge: YEAR_MS, path: '/' };
 }
+
+/** The home cookie's expiry as text, worked out once a second (it has a second's precision). */
+let homeExpiry = { second: -1, text: '' };
+
+/**
+ * Sets the home cookie to a plate's path (`/p/…` or `/v/…`, token characters only): the same
+ * header res.cookie(HOME_COOKIE, path, cookieOptions(req)) writes, without building and checking
+ * it anew on every scan.
+ */
+export function setHomeCookie(req: Request, res: Response, path: string): void {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== homeExpiry.second) homeExpiry = { second, text: new Date(now + YEAR_MS).toUTCString() };
+  res.append(
+    'Set-Cookie',
+    `${HOME_COOKIE}=${encodeURIComponent(path)}; Max-Age=${YEAR_MS / 1000}; Path=/; Expires=${homeExpiry.text}; HttpOnly${req.secure ? '; Secure' : ''}; SameSite=Lax`,
+  );
+}

@@ -27,6 +27,9 @@ const NONCE_BYTES = 32;
 export function pageCache(opts: { limit: number }) {
   const pages = new Map<string, Cut>();
   return {
+    /** Whether a page rendered from `source` is kept under this key. */
+    has: (key: string, source: object): boolean => pages.get(key)?.source === source,
+
     /** Sends the kept page for this key if it was rendered from `source`; false when there is none. */
     send(req: Request, res: Response, key: string, source: object): boolean {
       const cut = pages.get(key);

@@ -7,7 +7,7 @@ import helmet from 'helmet';
 const NONCE_MARK = 'mashang-nonce-mark-0f3c';
 
 /** helmet's options: the policy and headers every response carries. */
-function helmetOptions(https: boolean): Parameters<typeof helmet>[0] {
+export function helmetOptions(https: boolean): Parameters<typeof helmet>[0] {
   const nonce = (_req: unknown, res: unknown) => `'nonce-${(res as { locals: { cspNonce: string } }).locals.cspNonce}'`;
   return {
     contentSecurityPolicy: {
