@@ -3,7 +3,9 @@
  * scripts/bare-hello.ts), the app's own "hello" (the same route behind all of the app's middleware),
  * a household page and catalogue searches, and prints req/s, p50 and p99 for each with its ratio to
  * the bare hello. Rounds are interleaved so that noise from a shared machine hits all alike. The
- * app runs with production settings, its request log included (written to a file).
+ * app runs with production settings, its request log included (written to a file). On Linux each
+ * route also gets its server's CPU time per request, and that as a share of the bare hello's: the
+ * figure a shared machine's load barely moves (req/s ratios swing with it).
  *
  * Options (env): BENCH_SECONDS per round (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10).
  */
@@ -97,18 +99,27 @@ async function main(): Promise<void> {
     // warm-up
     for (const t of targets) await run((t.base ?? base) + t.path, 2, t.paths);
 
-    const results = new Map<string, Array<{ rps: number; p50: number; p99: number }>>();
+    const results = new Map<string, Array<{ rps: number; p50: number; p99: number; cpu: number }>>();
     for (let r = 0; r < rounds; r++) {
       for (const t of targets) {
+        const pid = (t.base ? bare : server).pid!;
+        const before = cpuSeconds(pid);
         const res = await run((t.base ?? base) + t.path, seconds, t.paths);
+        const cpu = before === undefined ? NaN : ((cpuSeconds(pid)! - before) * 1e6) / res.requests.total;
         if (res.non2xx || res.errors) throw new Error(`${t.name}: ${res.non2xx} non-2xx, ${res.errors} errors`);
-        results.set(t.name, [...(results.get(t.name) ?? []), { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99 }]);
+        results.set(t.name, [...(results.get(t.name) ?? []), { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, cpu }]);
       }
     }
     const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const summary = targets.map((t) => {
       const rs = results.get(t.name)!;
-      return { name: t.name, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)) };
+      return {
+        name: t.name,
+        rps: median(rs.map((x) => x.rps)),
+        p50: median(rs.map((x) => x.p50)),
+        p99: median(rs.map((x) => x.p99)),
+        cpu: median(rs.map((x) => x.cpu)),
+      };
     });
     const hello = summary[0]!.rps;
     console.log(
@@ -120,10 +131,12 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
-    console.log('| route | req/s | p50 ms | p99 ms | ratio to the bare hello |');
-    console.log('|---|---:|---:|---:|---:|');
+    const helloCpu = summary[0]!.cpu;
+    console.log('| route | req/s | p50 ms | p99 ms | ratio to the bare hello | server CPU µs/request | CPU ratio |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
     for (const s of summary) {
-      console.log(`| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${(s.rps / hello).toFixed(2)} |`);
+      const cpu = Number.isFinite(s.cpu) ? `| ${s.cpu.toFixed(0)} | ${(helloCpu / s.cpu).toFixed(2)} |` : '| – | – |';
+      console.log(`| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${(s.rps / hello).toFixed(2)} ${cpu}`);
     }
     console.log(
       `request log: ${
@@ -137,6 +150,19 @@ async function main(): Promise<void> {
     bare.kill('SIGTERM');
     await Promise.all([new Promise((r) => server.once('exit', r)), new Promise((r) => bare.once('exit', r))]);
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from Linux's /proc; undefined elsewhere.
+ * Per request, it is the cost a shared machine's noise barely moves (req/s moves with the load).
+ */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
   }
 }
 
