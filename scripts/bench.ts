@@ -2,7 +2,10 @@
  * npm run bench: loads, in one run, a bare Express "hello" in a process of its own (the baseline:
  * scripts/bare-hello.ts), the app's own "hello" (the same route behind all of the app's middleware),
  * a household page and catalogue searches, and prints req/s, p50 and p99 for each with its ratio to
- * the bare hello. Rounds are interleaved so that noise from a shared machine hits all alike.
+ * the bare hello. Rounds are interleaved so that noise from a shared machine hits all alike. The
+ * app runs with production settings, its request log included (written to a file). On Linux each
+ * route also gets its server's CPU time per request, and that as a share of the bare hello's: the
+ * figure a shared machine's load barely moves (req/s ratios swing with it).
  *
  * Options (env): BENCH_SECONDS per round (default 5), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10).
  */
@@ -33,6 +36,7 @@ async function freePort(): Promise<number> {
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-bench-'));
   const port = await freePort();
+  const logFile = path.join(dir, 'server.log');
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [path.join(projectRoot, 'dist', 'src', 'server.js')], {
     env: {
@@ -44,14 +48,14 @@ async function main(): Promise<void> {
       MASHANG_DB: path.join(dir, 'bench.sqlite'),
       MASHANG_ADMIN_PASSWORD: 'bench-password-not-used',
       MASHANG_BENCH_HELLO: '1',
-      // production settings, with the fictional demo to load against
+      // production settings (the request log included), with the fictional demo to load against
       MASHANG_DEMO: '1',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // The log goes to a file, as a production server's would: one line per request.
+    stdio: ['ignore', fs.openSync(logFile, 'w'), 'inherit'],
   });
-  let out = '';
-  server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const out = () => fs.readFileSync(logFile, 'utf8');
   const barePort = await freePort();
   const bare = spawn(process.execPath, [path.join(projectRoot, 'dist', 'scripts', 'bare-hello.js')], {
     env: { ...process.env, NODE_ENV: 'production', PORT: String(barePort) },
@@ -68,9 +72,9 @@ async function main(): Promise<void> {
       });
     });
     const household = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${out()}`)), 60_000);
       const poll = setInterval(() => {
-        const m = /Sample household page: (\S+)/.exec(out);
+        const m = /Sample household page: (\S+)/.exec(out());
         if (m) {
           clearInterval(poll);
           clearTimeout(timer);
@@ -95,18 +99,27 @@ async function main(): Promise<void> {
     // warm-up
     for (const t of targets) await run((t.base ?? base) + t.path, 2, t.paths);
 
-    const results = new Map<string, Array<{ rps: number; p50: number; p99: number }>>();
+    const results = new Map<string, Array<{ rps: number; p50: number; p99: number; cpu: number }>>();
     for (let r = 0; r < rounds; r++) {
       for (const t of targets) {
+        const pid = (t.base ? bare : server).pid!;
+        const before = cpuSeconds(pid);
         const res = await run((t.base ?? base) + t.path, seconds, t.paths);
+        const cpu = before === undefined ? NaN : ((cpuSeconds(pid)! - before) * 1e6) / res.requests.total;
         if (res.non2xx || res.errors) throw new Error(`${t.name}: ${res.non2xx} non-2xx, ${res.errors} errors`);
-        results.set(t.name, [...(results.get(t.name) ?? []), { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99 }]);
+        results.set(t.name, [...(results.get(t.name) ?? []), { rps: res.requests.average, p50: res.latency.p50, p99: res.latency.p99, cpu }]);
       }
     }
     const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const summary = targets.map((t) => {
       const rs = results.get(t.name)!;
-      return { name: t.name, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)) };
+      return {
+        name: t.name,
+        rps: median(rs.map((x) => x.rps)),
+        p50: median(rs.map((x) => x.p50)),
+        p99: median(rs.map((x) => x.p99)),
+        cpu: median(rs.map((x) => x.cpu)),
+      };
     });
     const hello = summary[0]!.rps;
     console.log(
@@ -118,16 +131,38 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
-    console.log('| route | req/s | p50 ms | p99 ms | ratio to the bare hello |');
-    console.log('|---|---:|---:|---:|---:|');
+    const helloCpu = summary[0]!.cpu;
+    console.log('| route | req/s | p50 ms | p99 ms | ratio to the bare hello | server CPU µs/request | CPU ratio |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
     for (const s of summary) {
-      console.log(`| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${(s.rps / hello).toFixed(2)} |`);
+      const cpu = Number.isFinite(s.cpu) ? `| ${s.cpu.toFixed(0)} | ${(helloCpu / s.cpu).toFixed(2)} |` : '| – | – |';
+      console.log(`| ${s.name} | ${s.rps.toFixed(0)} | ${s.p50} | ${s.p99} | ${(s.rps / hello).toFixed(2)} ${cpu}`);
     }
+    console.log(
+      `request log: ${
+        out()
+          .split('\n')
+          .filter((l) => l.includes('"msg":"request"')).length
+      } lines`,
+    );
   } finally {
     server.kill('SIGTERM');
     bare.kill('SIGTERM');
     await Promise.all([new Promise((r) => server.once('exit', r)), new Promise((r) => bare.once('exit', r))]);
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from Linux's /proc; undefined elsewhere.
+ * Per request, it is the cost a shared machine's noise barely moves (req/s moves with the load).
+ */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
   }
 }
 

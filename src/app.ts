@@ -1,21 +1,22 @@
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type Response } from 'express';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { projectRoot } from './db/index.js';
 import type { Services } from './services.js';
 import { setUpWebSecurity } from './http/security.js';
-import { setUpLocals, ELDER_COOKIE, cookieOptions, safeBackPath } from './http/locals.js';
+import { pageLocals, ELDER_COOKIE, cookieOptions, safeBackPath } from './http/locals.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { redactTokens } from './http/redact.js';
-import { setUpCaching } from './http/caching.js';
-import { setUpCookies } from './http/cookies.js';
+import { cachingHeaders } from './http/caching.js';
+import { readCookies } from './http/cookies.js';
 import { formatDate, formatDateTime, icon, phoneLinks } from './http/view-helpers.js';
 import { FEATURES } from './features/index.js';
 import type { HttpContext, MenuEntry, OfficeRoutes } from './features/feature.js';
 import type { Role } from './features/staff/service.js';
 import { officeRouter } from './http/office.js';
-import { loadUser, setUpSessions } from './http/auth.js';
+import { loadUser, sessionCookieName, setUpSessions } from './http/auth.js';
+import { keptPlatePages } from './features/places/routes.js';
 import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, databaseLimitStore, DEFAULT_RATE_LIMITS, limitStores, type RateLimitSettings } from './http/rate-limits.js';
 import { localState, type SharedState } from './http/shared-state.js';
@@ -55,13 +56,25 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   setUpWebSecurity(app, { https: config.publicBaseUrl.startsWith('https:') });
   if (metrics) app.get('/metrics', metrics.serve);
   setUpStatic(app);
-  setUpCaching(app);
   setUpViews(app);
-  setUpCookies(app);
-  setUpLocals(app);
-  setUpRequestLog(app, logger);
+  // What every page needs, in one step: caching headers, cookies, the views' values, the request log.
+  const logRequest = requestLog(logger);
+  app.use((req, res, next) => {
+    cachingHeaders(req, res);
+    readCookies(req);
+    pageLocals(req, res);
+    logRequest?.(req, res);
+    next();
+  });
   // Before anything that reads the database on its way (the signing secret): a monitor asks it.
   setUpHealth(app, services, shared);
+  const secure = config.publicBaseUrl.startsWith('https:');
+  // A plate page kept from an earlier scan needs none of the set-up below (no form, no session):
+  // answered here; any other request for those paths goes on to the plate route.
+  // (one route each: /metrics counts them under the same routes as the plate route's)
+  const kept = keptPlatePages(services, { sessionCookie: sessionCookieName(secure) });
+  app.get('/p/:token', kept);
+  app.get('/v/:token', kept);
   const limitSettings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
   // Limits count where every instance sees them: in Redis when configured, else on PostgreSQL in the
   // database; a lone SQLite server counts in its memory.
@@ -76,7 +89,6 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   // U+0000 in any other request's path or query is refused here, before a session or a page reads it
   // (the APIs refuse it themselves, in their own shape; bodies are guarded as they are read).
   app.use(refuseNul);
-  const secure = config.publicBaseUrl.startsWith('https:');
   // The signing secret may live in the database: read on the first request that needs it.
   const { protect } = setUpCsrf(app, { secret: services.secret, secure });
   setUpSessions(app, { sessions: services.sessions, secret: services.secret, secure, idleMinutes: config.idleMinutes });
@@ -206,18 +218,15 @@ function residentCss(): Record<'base' | 'catalog' | 'forms', string> {
 
 export { redactTokens };
 
-function setUpRequestLog(app: Express, logger: Logger): void {
-  if (!logger.isLevelEnabled('info')) return;
-  app.use((req, res, next) => {
-    const start = process.hrtime.bigint();
-    res.on('finish', () => {
-      logger.info(
-        { method: req.method, url: redactTokens(req.originalUrl), status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6 },
-        'request',
-      );
+/** One line per request answered (tokens taken out of its URL), when the log level includes info. */
+function requestLog(logger: Logger): ((req: Request, res: Response) => void) | undefined {
+  if (!logger.isLevelEnabled('info')) return undefined;
+  return (req, res) => {
+    const start = performance.now();
+    res.once('finish', () => {
+      logger.info({ method: req.method, url: redactTokens(req.originalUrl), status: res.statusCode, ms: performance.now() - start }, 'request');
     });
-    next();
-  });
+  };
 }
 
 /** The database, and Redis when the rate limits count there (a short PING; never its address). */

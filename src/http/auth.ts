@@ -47,13 +47,13 @@ export function setUpSessions(
       cookie: { httpOnly: true, sameSite: 'lax', secure: opts.secure, maxAge: opts.idleMinutes * 60_000, path: '/' },
     });
   // Only requests that carry the session cookie (or sign in) pay for the session look-up.
-  app.use(async (req, res, next) => {
-    if (!(req.path.startsWith('/admin') || req.cookies?.[SESSION_COOKIE])) return next();
-    if (!middleware) {
-      const secret = await opts.secret();
+  app.use((req, res, next) => {
+    if (!(req.cookies[SESSION_COOKIE] || req.path.startsWith('/admin'))) return next();
+    if (middleware) return middleware(req, res, next);
+    opts.secret().then((secret) => {
       middleware ??= build(secret);
-    }
-    middleware(req, res, next);
+      middleware(req, res, next);
+    }, next);
   });
   return store;
 }
@@ -64,7 +64,7 @@ export function setUpSessions(
  */
 export function loadUser(staff: StaffService, opts: { maxHours: number; now?: () => number }): RequestHandler {
   const now = opts.now ?? Date.now;
-  return async (req, res, next) => {
+  const load: RequestHandler = async (req, res, next) => {
     const id = req.session?.userId;
     if (id !== undefined) {
       const fresh = (req.session.signedInAt ?? 0) > now() - opts.maxHours * 3600_000;
@@ -78,6 +78,8 @@ export function loadUser(staff: StaffService, opts: { maxHours: number; now?: ()
     }
     next();
   };
+  // Most requests carry no session (villagers): they go on at once, without a promise.
+  return (req, res, next) => (req.session?.userId === undefined ? next() : load(req, res, next));
 }
 
 export function currentUser(res: Response): SignedInUser | undefined {

@@ -1,4 +1,4 @@
-import type { Express, Response } from 'express';
+import type { Request, Response } from 'express';
 
 /** Paths whose every response is personal: the back office, a villager's case, plate QR images. */
 const PRIVATE_PATH = /^\/(?:admin|track|qr)(?:[/.]|$)/;
@@ -13,12 +13,9 @@ export function noStore(res: Response): void {
  * by cookie: elder mode, the plate this phone came from, a signed-in cadre who gets the household
  * file under the plate's URL. Personal responses say no-store: the back office, case pages, QR
  * images, and whatever answers a form post (it shows what was typed). Public resident pages keep
- * sending no Cache-Control, as before.
+ * sending no Cache-Control, as before. Run on every request, before anything else sets Vary.
  */
-export function setUpCaching(app: Express): void {
-  app.use((req, res, next) => {
-    res.vary('Cookie');
-    if (PRIVATE_PATH.test(req.path) || (req.method !== 'GET' && req.method !== 'HEAD')) noStore(res);
-    next();
-  });
+export function cachingHeaders(req: Request, res: Response): void {
+  res.setHeader('Vary', 'Cookie');
+  if (PRIVATE_PATH.test(req.path) || (req.method !== 'GET' && req.method !== 'HEAD')) res.setHeader('Cache-Control', 'no-store');
 }

@@ -26,8 +26,17 @@ export function setUpCsrf(app: Express, opts: { secret: () => Promise<string>; s
 
   // A function, not a value: only pages that render a form create a token and set the cookies
   // (Express copies locals into every render, which would run a getter on every page).
-  app.use(async (req, res, next) => {
-    if (secret === undefined) secret = await opts.secret();
+  app.use((req, res, next) => {
+    if (secret === undefined) {
+      opts.secret().then((s) => {
+        secret ??= s;
+        tokenMaker(req, res, next);
+      }, next);
+      return;
+    }
+    tokenMaker(req, res, next);
+  });
+  const tokenMaker: RequestHandler = (req, res, next) => {
     let token: string | undefined;
     res.locals.csrfToken = (): string => {
       if (token) return token;
@@ -41,7 +50,7 @@ export function setUpCsrf(app: Express, opts: { secret: () => Promise<string>; s
       return (token = generateCsrfToken(req, res));
     };
     next();
-  });
+  };
 
   const protect: RequestHandler = (req, _res, next) => {
     if (['GET', 'HEAD', 'OPTIONS'].includes(req.method) || validateRequest(req)) {

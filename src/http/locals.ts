@@ -1,21 +1,21 @@
-import type { Express, Request } from 'express';
+import type { Request, Response } from 'express';
 import { t } from '../i18n/index.js';
 
 export const ELDER_COOKIE = 'mashang_elder';
 export const HOME_COOKIE = 'mashang_home';
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
-/** Values every page may use: the translator, elder mode, the plate the phone came from. */
-export function setUpLocals(app: Express): void {
-  app.use((req, res, next) => {
-    res.locals.t = t;
-    res.locals.elder = req.cookies?.[ELDER_COOKIE] === '1';
-    const home = req.cookies?.[HOME_COOKIE];
-    res.locals.homePath = typeof home === 'string' && /^\/[pv]\/[A-Za-z0-9_-]{12}$/.test(home) ? home : null;
-    res.locals.currentPath = req.originalUrl;
-    res.locals.user = undefined;
-    next();
-  });
+const HOME_PATH = /^\/[pv]\/[A-Za-z0-9_-]{12}$/;
+
+/** Values every page may use: the translator, elder mode, the plate the phone came from (after readCookies). */
+export function pageLocals(req: Request, res: Response): void {
+  const locals = res.locals;
+  locals.t = t;
+  locals.elder = req.cookies[ELDER_COOKIE] === '1';
+  const home = req.cookies[HOME_COOKIE];
+  locals.homePath = typeof home === 'string' && HOME_PATH.test(home) ? home : null;
+  locals.currentPath = req.originalUrl;
+  locals.user = undefined;
 }
 
 /** A path on this site to go back to after switching mode; anything else goes to the catalogue. */
@@ -28,4 +28,22 @@ export function safeBackPath(back: unknown): string {
 
 export function cookieOptions(req: Request) {
   return { httpOnly: true, sameSite: 'lax' as const, secure: req.secure, maxAge: YEAR_MS, path: '/' };
+}
+
+/** The home cookie's expiry as text, worked out once a second (it has a second's precision). */
+let homeExpiry = { second: -1, text: '' };
+
+/**
+ * Sets the home cookie to a plate's path (`/p/…` or `/v/…`, token characters only): the same
+ * header res.cookie(HOME_COOKIE, path, cookieOptions(req)) writes, without building and checking
+ * it anew on every scan.
+ */
+export function setHomeCookie(req: Request, res: Response, path: string): void {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== homeExpiry.second) homeExpiry = { second, text: new Date(now + YEAR_MS).toUTCString() };
+  res.append(
+    'Set-Cookie',
+    `${HOME_COOKIE}=${encodeURIComponent(path)}; Max-Age=${YEAR_MS / 1000}; Path=/; Expires=${homeExpiry.text}; HttpOnly${req.secure ? '; Secure' : ''}; SameSite=Lax`,
+  );
 }

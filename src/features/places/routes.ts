@@ -1,12 +1,13 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { t } from '../../i18n/index.js';
 import { chinaToday } from '../../domain/time.js';
 import { fieldErrors } from '../../domain/field-errors.js';
 import { isRealDate } from '../../domain/dates.js';
 import type { Services } from '../../services.js';
-import { HOME_COOKIE, cookieOptions } from '../../http/locals.js';
+import { HOME_COOKIE, setHomeCookie } from '../../http/locals.js';
 import { noStore } from '../../http/caching.js';
+import { pageCache } from '../../http/page-cache.js';
 import { NotFoundError } from '../../errors.js';
 import type { PlateView } from './repo.js';
 import type { SignedInUser } from '../staff/service.js';
@@ -14,6 +15,8 @@ import type { SignedInUser } from '../staff/service.js';
 export type PlateKind = PlateView['kind'];
 export const prefixOf = (kind: PlateKind) => (kind === 'household' ? 'p' : 'v');
 export const MINE_COOKIE = 'mashang_cases';
+/** How many rendered plate pages are kept (page-cache.ts). */
+export const LANDINGS_KEPT = 2000;
 
 /**
  * The active plate of this kind behind req.params.token, or undefined after rendering a page that
@@ -96,9 +99,57 @@ export function householdVisitRoutes(services: Services): Router {
   return router;
 }
 
+/** Rendered plate pages, one set per installation's services (shared by the two ways in below). */
+const landingsOf = new WeakMap<Services, ReturnType<typeof pageCache>>();
+function landingsFor(services: Services): ReturnType<typeof pageCache> {
+  let landings = landingsOf.get(services);
+  if (!landings) landingsOf.set(services, (landings = pageCache({ limit: LANDINGS_KEPT })));
+  return landings;
+}
+
+/** A plate page's key among the kept ones: elder mode and the URL (which names the plate) are all that varies. */
+const landingKey = (req: Request, res: Response) => `${res.locals.elder ? 'e' : '-'}${req.originalUrl}`;
+
+/** The home cookie names this plate, unless it already does. */
+function rememberHome(req: Request, res: Response, base: string): void {
+  if (req.cookies?.[HOME_COOKIE] !== base) setHomeCookie(req, res, base);
+}
+
+const PLAIN_SCAN = /^\/([pv])\/([A-Za-z0-9_-]{12})$/;
+
+/**
+ * A plain scan answered from the kept plate pages, before the set-up such a page does not use
+ * (CSRF tokens, sessions, the signed-in user): mounted by the app ahead of that set-up, on the
+ * scan pages' own paths. It answers only a request the plate route would answer with the same kept
+ * page: a URL of just the plate's path (nothing for a guard against NUL to refuse), no session
+ * cookie (no cadre to show a household file to), no cases of this phone's own, an active plate of
+ * the path's kind, a page kept from this very plate object. Anything else goes on to the plate
+ * route below, which renders and keeps the page.
+ */
+export function keptPlatePages(services: Services, opts: { sessionCookie: string }): RequestHandler {
+  const landings = landingsFor(services);
+  return async (req, res, next) => {
+    const m = PLAIN_SCAN.exec(req.originalUrl);
+    if (!m || req.cookies[opts.sessionCookie] !== undefined || mineTokens(req).length) return next();
+    let plate: PlateView;
+    try {
+      plate = await services.places.plateByToken(m[2]!);
+    } catch (err) {
+      if (err instanceof NotFoundError) return next();
+      throw err;
+    }
+    if (plate.status !== 'active' || prefixOf(plate.kind) !== m[1]) return next();
+    const key = landingKey(req, res);
+    if (!landings.has(key, plate)) return next();
+    rememberHome(req, res, `/${m[1]}/${plate.token}`);
+    landings.send(req, res, key, plate);
+  };
+}
+
 /** The scan pages: /p/:token (household plate) and /v/:token (village plate), each with its 码上帮 page. */
 export function placesRoutes(services: Services): Router {
   const router = Router();
+  const landings = landingsFor(services);
 
   for (const kind of ['household', 'village'] as const) {
     const prefix = prefixOf(kind);
@@ -124,12 +175,20 @@ export function placesRoutes(services: Services): Router {
           return;
         }
       }
-      if (req.cookies?.[HOME_COOKIE] !== base) res.cookie(HOME_COOKIE, base, cookieOptions(req));
+      rememberHome(req, res, base);
       res.locals.homePath = base;
-      const mine = await services.cases.listByTokens(mineTokens(req));
-      // The links to this phone's cases are private links.
-      if (mine.length) noStore(res);
-      res.render('places/landing', { plate, base, mine });
+      const tokens = mineTokens(req);
+      const mine = tokens.length ? await services.cases.listByTokens(tokens) : [];
+      if (mine.length) {
+        // The links to this phone's cases are private links.
+        noStore(res);
+        res.render('places/landing', { plate, base, mine });
+        return;
+      }
+      // The same for every phone without cases of its own: kept while the plate is unchanged
+      // (a signed-in user's is rendered afresh, and not kept).
+      const key = landingKey(req, res);
+      if (res.locals.user || !landings.send(req, res, key, plate)) landings.render(res, 'places/landing', { plate, base, mine }, key, plate);
     });
     router.get(`/${prefix}/:token/help`, async (req, res) => {
       const plate = await activePlate(services, req, res, kind);

@@ -1,0 +1,89 @@
+import type { Request, Response } from 'express';
+
+/** A rendered page cut at its nonces, with the byte length of everything but them. */
+interface Cut {
+  /** what the page was rendered from: a later look-up must hand out this same object */
+  source: object;
+  parts: string[];
+  bytes: number;
+}
+
+/** The per-response CSP nonce: 32 hex digits (security.ts). */
+const NONCE_BYTES = 32;
+
+/**
+ * Rendered public pages kept for reuse, for pages whose whole content follows from a few values
+ * (a plate as the places service hands it out, elder mode, the URL): the page is rendered once
+ * and every later response gets it with its own CSP nonce spliced in, its headers set as usual.
+ *
+ * An entry belongs to the object it was rendered from (`source`): the places service hands out a
+ * new plate object whenever the places revision moves (any write to townships, villages,
+ * households, plates or what they carry, from any process), so a page is never older than the
+ * revision its plate was read at. Pages that depend on anything else are not kept: ones that ask
+ * for a CSRF token (a form), ones for a signed-in user, ones with a phone's own cases.
+ *
+ * At most `limit` pages, the least recently used dropped first.
+ */
+export function pageCache(opts: { limit: number }) {
+  const pages = new Map<string, Cut>();
+  return {
+    /** Whether a page rendered from `source` is kept under this key. */
+    has: (key: string, source: object): boolean => pages.get(key)?.source === source,
+
+    /** Sends the kept page for this key if it was rendered from `source`; false when there is none. */
+    send(req: Request, res: Response, key: string, source: object): boolean {
+      const cut = pages.get(key);
+      if (!cut) return false;
+      if (cut.source !== source) {
+        pages.delete(key);
+        return false;
+      }
+      // most recently used last
+      pages.delete(key);
+      pages.set(key, cut);
+      const nonce = res.locals.cspNonce as string;
+      let html = cut.parts[0]!;
+      for (let i = 1; i < cut.parts.length; i++) html += nonce + cut.parts[i]!;
+      res.statusCode = 200;
+      res.setHeader('Content-Type', 'text/html; charset=utf-8');
+      res.setHeader('Content-Length', cut.bytes + (cut.parts.length - 1) * NONCE_BYTES);
+      // One string: Node writes it with the headers in a single call.
+      res.end(req.method === 'HEAD' ? undefined : html);
+      return true;
+    },
+
+    /**
+     * Renders the view as res.render would and sends it, keeping it under `key` unless it asked for
+     * a CSRF token or a signed-in user is seeing it.
+     */
+    render(res: Response, view: string, locals: Record<string, unknown>, key: string, source: object): void {
+      let asked = false;
+      const csrfToken = res.locals.csrfToken as (() => string) | undefined;
+      const options = {
+        ...locals,
+        csrfToken: () => {
+          asked = true;
+          return csrfToken ? csrfToken() : '';
+        },
+      };
+      res.render(view, options, (err: Error | null, html: string) => {
+        if (err) {
+          res.req.next!(err);
+          return;
+        }
+        const nonce = res.locals.cspNonce as string;
+        if (!asked && !res.locals.user && typeof nonce === 'string' && nonce.length === NONCE_BYTES) {
+          const parts = html.split(nonce);
+          const bytes = parts.reduce((n, p) => n + Buffer.byteLength(p), 0);
+          if (pages.size >= opts.limit) pages.delete(pages.keys().next().value!);
+          pages.set(key, { source, parts, bytes });
+        }
+        res.send(html);
+      });
+    },
+
+    get size() {
+      return pages.size;
+    },
+  };
+}
