@@ -253,6 +253,31 @@ describe('Open311 on an installation of several districts (GeoReport v2: jurisdi
     const id = fmt === 'json' ? (filed.body as Array<{ service_request_id: string }>)[0]!.service_request_id : xmlValues(filed.text, 'service_request_id')[0]!;
     expect(await t.sql.value('SELECT village_id FROM cases WHERE tracking_no = ?', id)).toBe(plate.villageId);
   });
+
+  it.each(FORMATS)("GET requests answer only the named district's cases, by list, by ids or one by one (%s)", async (fmt) => {
+    const plate = await qufuPlate();
+    const ids = (res: request.Response) =>
+      fmt === 'json' ? (res.body as Array<{ service_request_id: string }>).map((r) => r.service_request_id) : xmlValues(res.text, 'service_request_id');
+    const inYanzhou = (await file(helpRequest()).expect(200)).body[0].service_request_id as string;
+    const inQufu = (await file(helpRequest({ address_id: plateCode(plate.plateId), jurisdiction_id: OTHER_JURISDICTION_ID })).expect(200)).body[0]
+      .service_request_id as string;
+    const qufuKey = await districtKey(t, `曲阜市热线-${fmt}`, OTHER_JURISDICTION_ID);
+    // each call names its district (or its key does): none is added
+    const asIs = (path: string) => request(t.app).get(`/open311/v2/${path}`);
+    for (const [named, mine, theirs] of [
+      [`jurisdiction_id=${OTHER_JURISDICTION_ID}`, inQufu, inYanzhou],
+      [`api_key=${qufuKey}`, inQufu, inYanzhou],
+      [`jurisdiction_id=${JURISDICTION_ID}`, inYanzhou, inQufu],
+    ] as const) {
+      const list = ids(await asIs(`requests.${fmt}?${named}`).expect(200));
+      expect(list, named).toContain(mine);
+      expect(list, named).not.toContain(theirs);
+      expect(ids(await asIs(`requests.${fmt}?${named}&service_code=help-callback`).expect(200))).not.toContain(theirs);
+      expect(ids(await asIs(`requests.${fmt}?${named}&service_request_id=${inYanzhou},${inQufu}`).expect(200))).toEqual([mine]);
+      expect(ids(await asIs(`requests/${mine}.${fmt}?${named}`).expect(200))).toEqual([mine]);
+      expectSpecError(await asIs(`requests/${theirs}.${fmt}?${named}`), fmt, 404, 'service_request_id');
+    }
+  });
 });
 
 describe('Open311 POST requests', () => {

@@ -134,6 +134,8 @@ export interface NewCase {
 
 /** What Open311's GET requests asks for: by numbers, or by kind and time; newest first. */
 export interface ExchangeFilter {
+  /** the district whose cases are exchanged (its villages' towns): no other system reads across districts */
+  districtId: number;
   trackingNos?: string[];
   kind?: CaseKind;
   category?: SpeakCategory;
@@ -385,7 +387,7 @@ export function createCasesRepo(db: Database) {
     },
     /** Cases for another system (Open311), newest first, each with the office's latest public reply. */
     async exchange(f: ExchangeFilter): Promise<ExchangeRow[]> {
-      const where: Fragment[] = [];
+      const where: Fragment[] = [sql`t.district_id = ${f.districtId}`];
       if (f.trackingNos) where.push(inList(db, sql`c.tracking_no`, f.trackingNos, 'text'));
       if (f.kind) where.push(sql`c.kind = ${f.kind}`);
       if (f.category) where.push(sql`c.category = ${f.category}`);

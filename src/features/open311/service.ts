@@ -363,7 +363,7 @@ export function createOpen311Service(deps: {
 
     /** GET requests: by numbers, or by service, status and time (the last 90 days unless told); newest first. */
     async requests(key: ApiKeyRow | undefined, params: Params) {
-      await jurisdiction(params, key);
+      const districtId = await jurisdiction(params, key);
       const ids = optional(params, 'service_request_id');
       if (ids !== undefined) {
         const list = ids
@@ -374,7 +374,7 @@ export function createOpen311Service(deps: {
           throw new Open311Error(400, t('open311.errors.requestId', { param: 'service_request_id' }));
         }
         const at = await villagePoints();
-        return (await cases.exchange({ trackingNos: list, limit: MAX_REQUESTS })).map((c) => requestOf(c, !!key, at));
+        return (await cases.exchange({ districtId, trackingNos: list, limit: MAX_REQUESTS })).map((c) => requestOf(c, !!key, at));
       }
       const code = one(params, 'service_code');
       const service = code === undefined || code === '' ? undefined : parseServiceCode(code);
@@ -399,6 +399,7 @@ export function createOpen311Service(deps: {
               : undefined;
       const from = start ?? (end ? undefined : new Date(now().getTime() - DEFAULT_DAYS * 24 * 3600_000));
       const rows = await cases.exchange({
+        districtId,
         kind: service?.kind,
         category: service?.kind === 'speak' ? service.category : undefined,
         itemCode: service?.kind === 'apply' ? service.itemCode : undefined,
@@ -413,8 +414,8 @@ export function createOpen311Service(deps: {
 
     /** One request, as a one-element list; 404 when there is none. */
     async request(key: ApiKeyRow | undefined, id: string, params: Params) {
-      await jurisdiction(params, key);
-      const rows = TRACKING_NO_PATTERN.test(id) ? await cases.exchange({ trackingNos: [id], limit: 1 }) : [];
+      const districtId = await jurisdiction(params, key);
+      const rows = TRACKING_NO_PATTERN.test(id) ? await cases.exchange({ districtId, trackingNos: [id], limit: 1 }) : [];
       if (!rows[0]) throw new Open311Error(404, t('open311.errors.requestUnknown', { param: 'service_request_id' }));
       return [requestOf(rows[0], !!key, await villagePoints())];
     },
