@@ -254,6 +254,21 @@ describe('Open311 on an installation of several districts (GeoReport v2: jurisdi
     expect(await t.sql.value('SELECT village_id FROM cases WHERE tracking_no = ?', id)).toBe(plate.villageId);
   });
 
+  it.each(FORMATS)("a key of 曲阜市 reads 曲阜市's services and definitions without naming it, and only there (%s)", async (fmt) => {
+    const qufuKey = await districtKey(t, `曲阜市App-${fmt}`, OTHER_JURISDICTION_ID);
+    const qufu = (await t.services.catalog.applicableItems(await districtId(OTHER_JURISDICTION_ID))).map((i) => i.code);
+    const asIs = (path: string) => request(t.app).get(`/open311/v2/${path}`);
+    const byKey = await asIs(`services.${fmt}?api_key=${qufuKey}`).expect(200);
+    expect(
+      serviceCodes(byKey, fmt)
+        .filter((c) => !/^(speak-|help-)/.test(c))
+        .sort(),
+    ).toEqual([...qufu].sort());
+    await asIs(`services/help-callback.${fmt}?api_key=${qufuKey}`).expect(200);
+    expectSpecError(await asIs(`services.${fmt}?api_key=${qufuKey}&jurisdiction_id=${JURISDICTION_ID}`), fmt, 404, 'jurisdiction_id');
+    expectSpecError(await asIs(`services/help-callback.${fmt}?api_key=${qufuKey}&jurisdiction_id=${JURISDICTION_ID}`), fmt, 404, 'jurisdiction_id');
+  });
+
   it.each(FORMATS)("GET requests answer only the named district's cases, by list, by ids or one by one (%s)", async (fmt) => {
     const plate = await qufuPlate();
     const ids = (res: request.Response) =>
