@@ -101,7 +101,14 @@ async function main(): Promise<void> {
   });
   fs.mkdirSync(OUT, { recursive: true });
   fs.mkdirSync(DOCS, { recursive: true });
+  // 曲阜市, the demo's second district: its notice-board plate (visited last, so the others are 兖州区's)
+  const qufuVillage = db
+    .prepare("SELECT p.token FROM plates p JOIN villages v ON v.id = p.village_id WHERE v.code LIKE '370881%' AND p.kind = 'village' ORDER BY v.code LIMIT 1")
+    .pluck()
+    .get() as string;
   const resident = [
+    // before any plate is scanned, with two districts: which district?
+    ['services-choose-district', '/services'],
     ['household', `/p/${household.token}`],
     ['help', `/p/${household.token}/help`],
     ['village', `/v/${villageToken}`],
@@ -118,6 +125,8 @@ async function main(): Promise<void> {
     ['track-unsolved', `/track/${filed[2]!.token}?answer=unsolved`],
     ['lookup', '/track'],
     ['plate-not-found', '/p/AAAAAAAAAAAA'],
+    ['qufu-village', `/v/${qufuVillage}`],
+    ['qufu-services', '/services'],
   ] as const;
   const pages = [
     ['admin-dashboard', '/admin'],

@@ -385,12 +385,26 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
             console.error(`no cadre with phone ${values['cadre-phone']}`);
             return 1;
           }
+          // --district: an admin of that district (without it, an admin serves the city); others serve it whole
+          const district = values.district ? await services.places.districtByCode(values.district) : undefined;
+          if (values.district && !district) {
+            console.error(`no district with code ${values.district}`);
+            return 2;
+          }
           const scopes = [
-            ...(values.district ? [{ level: 'district' as const, code: values.district }] : []),
+            ...(values.district && role !== 'admin' ? [{ level: 'district' as const, code: values.district }] : []),
             ...(values.town ?? []).map((code) => ({ level: 'town' as const, code })),
             ...(values.village ?? []).map((code) => ({ level: 'village' as const, code })),
           ];
-          await services.staff.createUser({ username, displayName: values.name ?? username, password, role, cadreId: cadreId ?? null, scopes });
+          await services.staff.createUser({
+            username,
+            displayName: values.name ?? username,
+            password,
+            role,
+            cadreId: cadreId ?? null,
+            ...(role === 'admin' ? { districtId: district?.id ?? null } : {}),
+            scopes,
+          });
           await services.staff.audit({ userId: null, ip: 'cli', action: 'user_added', target: username, detail: role });
         }
       } finally {

@@ -402,6 +402,8 @@ export const zhCN = {
   },
   data: {
     districtRequired: '请先选择区县：每个区县有自己的事项目录',
+    district: '导入到哪个区县',
+    exportOf: '导出{name}的事项',
     title: '数据导入导出',
     names: { places: '镇街与村居', households: '住户', cadres: '干部', calendar: '工作日历', catalog: '政务服务事项' },
     places: {
@@ -797,6 +799,17 @@ export const zhCN = {
       byVillage: '各村（社区）情况',
       columns: { village: '村（社区）', total: '总数', open: '未办结', red: '超期', resolved: '已办结', rating: '平均评分' },
       villagesShown: '按超期、未办结件数排列，显示前 {shown} 个，共 {count} 个村（社区）；其他村（社区）请在事项办理中按村筛选。',
+      byDistrict: '各区县情况',
+      cityTotals: '全市合计',
+      districtColumns: {
+        district: '区县',
+        newToday: '今日新增',
+        open: '未办结',
+        yellow: '即将到期',
+        red: '已超期',
+        firstResponse: '平均首次答复',
+        resolved: '已办结',
+      },
     },
     audit: {
       title: '操作记录',

@@ -40,10 +40,11 @@ export function inJurisdiction(path: string, code: string = JURISDICTION_ID): st
  * A new API key that belongs to a district (api_keys.district_id): it files and reads in that
  * district without naming it, and only there. Returns the key itself.
  */
-export async function districtKey(t: Pick<TestApp, 'services' | 'sql'>, name: string, code: string = JURISDICTION_ID): Promise<string> {
-  const { key, row } = await t.services.open311.createKey(name, null);
-  const districtId = await t.sql.value('SELECT id FROM districts WHERE code = ?', code);
-  if (districtId === undefined || districtId === null) throw new Error(`no district ${code}`);
-  await t.sql.run('UPDATE api_keys SET district_id = ? WHERE id = ?', districtId, row.id);
+export async function districtKey(t: Pick<TestApp, 'services'>, name: string, code: string = JURISDICTION_ID): Promise<string> {
+  const district = await t.services.places.districtByCode(code);
+  if (!district) throw new Error(`no district ${code}`);
+  const { key, row } = await t.services.open311.createKey(name, null, district.id);
+  // the premise of every test that uses it
+  if (row.districtId !== district.id) throw new Error(`the key was not made for district ${code}`);
   return key;
 }

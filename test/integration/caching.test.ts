@@ -137,7 +137,7 @@ describe('public resident pages keep their caching', () => {
       `/v/${w.villageToken}`,
       '/services',
       '/services?q=低保',
-      `/services/${item}`,
+      `/services/${item}?d=370812`,
       `/p/${w.h.token}/speak`,
     ]) {
       const res = await request(w.app).get(url).expect(200);

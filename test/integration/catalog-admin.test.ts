@@ -8,7 +8,7 @@ describe('事项管理', () => {
     const { app, services, sql } = buildApp();
     const admin = await aUser(services, { role: 'admin' });
     const agent = await signIn(app, admin.username);
-    const code = (await sql.value("SELECT code FROM catalog_items WHERE name = '最低生活保障'")) as string;
+    const code = (await sql.value("SELECT code FROM catalog_items WHERE district_id = 1 AND name = '最低生活保障'")) as string;
     const list = await agent.get('/admin/catalog?q=最低生活').expect(200);
     expect(list.text).toContain(`/admin/catalog/${code}`);
     const page = await agent.get(`/admin/catalog/${code}`).expect(200);
@@ -43,11 +43,13 @@ describe('事项管理', () => {
       .type('form')
       .send({ ...fields, ...areas, _csrf: csrf, 办理地点: '颜店镇便民服务中心一楼3号窗口' })
       .expect(303);
-    const guide = await request(app).get(`/services/${code}`).expect(200);
+    const guide = await request(app).get(`/services/${code}?d=370812`).expect(200);
     expect(guide.text).toContain('颜店镇便民服务中心一楼3号窗口');
     csrf = await csrfFor(agent);
     await agent.post(`/admin/catalog/${code}`).type('form').send({ _csrf: csrf, only: 'publish', publish: '0' }).expect(303);
-    await request(app).get(`/services/${code}`).expect(404);
+    await request(app).get(`/services/${code}?d=370812`).expect(404);
+    // 曲阜市 has its own 最低生活保障, under the same code, untouched
+    expect((await request(app).get(`/services/${code}?d=370881`).expect(200)).text).not.toContain('颜店镇便民服务中心一楼3号窗口');
     expect(await sql.column("SELECT action FROM audit_log WHERE action LIKE 'item_%' ORDER BY id")).toEqual(['item_changed', 'item_unpublished']);
   });
 

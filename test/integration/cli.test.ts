@@ -31,6 +31,18 @@ describe.runIf(!onPostgres)('the mashang command', () => {
       await main(['user', 'add', 'kong', '--role', 'staff', '--name', '孔干事', '--town', '370812103'], { ...e, MASHANG_NEW_PASSWORD: 'town-password-9' }),
     ).toBe(0);
     expect(await main(['user', 'add', 'bad', '--role', 'boss'], e)).toBe(2);
+    // an admin of one district, an admin of the city, and a district that is not there
+    expect(await main(['user', 'add', 'qufu', '--role', 'admin', '--district', '370881'], { ...e, MASHANG_NEW_PASSWORD: 'lu-cheng-secret-9' })).toBe(0);
+    expect(await main(['user', 'add', 'city', '--role', 'admin'], { ...e, MASHANG_NEW_PASSWORD: 'ji-ning-secret-9' })).toBe(0);
+    expect(await main(['user', 'add', 'nowhere', '--role', 'admin', '--district', '370899'], e)).toBe(2);
+    const users = openDb(e.MASHANG_DB);
+    expect(
+      users
+        .prepare("SELECT u.username || ':' || coalesce(d.code, 'city') FROM users u LEFT JOIN districts d ON d.id = u.district_id ORDER BY u.username")
+        .pluck()
+        .all(),
+    ).toEqual(['city:city', 'kong:370812', 'qufu:370881']);
+    users.close();
     expect(await main(['user', 'passwd', 'nobody'], e)).toBe(1);
     expect(await main(['user', 'passwd', 'kong'], e)).toBe(0);
     const printed = log.mock.calls.map((c) => String(c[0])).find((l) => l.includes('password:'))!;
@@ -65,6 +77,8 @@ describe.runIf(!onPostgres)('the mashang command', () => {
     expect(await verifyPassword(password, user.hash)).toBe(true);
     expect(db.prepare('SELECT level, code FROM user_scopes WHERE user_id = ?').all(user.id)).toEqual([{ level: 'town', code: '370812103' }]);
     expect(db.prepare("SELECT action FROM audit_log WHERE ip = 'cli' ORDER BY id").pluck().all()).toEqual([
+      'user_added',
+      'user_added',
       'user_added',
       'password_set',
       'plates_printed',

@@ -1,3 +1,4 @@
+import { yanzhouVillager } from '../helpers/resident.js';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
@@ -14,7 +15,7 @@ beforeAll(() => {
 });
 
 async function found(q: string): Promise<string[]> {
-  const res = await request(app).get('/services').query({ q }).expect(200);
+  const res = await yanzhouVillager(app).get('/services').query({ q }).expect(200);
   return names(res.text);
 }
 
@@ -86,15 +87,16 @@ describe('码上查 understands how villagers ask', () => {
   });
 
   it('when items for individuals and for organisations both match, then the individuals’ come first', async () => {
-    const res = await request(app).get('/services').query({ q: '医保' }).expect(200);
+    const res = await yanzhouVillager(app).get('/services').query({ q: '医保' }).expect(200);
     const list = names(res.text);
     const personal: boolean[] = [];
-    for (const n of list) personal.push((await sql.value<string>('SELECT target FROM catalog_items WHERE name = ?', n))!.includes('自然人'));
+    for (const n of list)
+      personal.push((await sql.value<string>('SELECT target FROM catalog_items WHERE district_id = 1 AND name = ?', n))!.includes('自然人'));
     expect(personal[0]).toBe(true);
     // once an organisations-only item appears, no individuals' item follows it
     const firstBusiness = personal.indexOf(false);
     if (firstBusiness >= 0) expect(personal.slice(firstBusiness).every((p) => !p)).toBe(true);
-    const all = await request(app).get('/services').query({ q: '医保', page: 2 }).expect(200);
+    const all = await yanzhouVillager(app).get('/services').query({ q: '医保', page: 2 }).expect(200);
     expect(names(all.text).concat(list)).toContain('医疗机构申请医保定点');
   });
 
@@ -112,7 +114,7 @@ describe('码上查 understands how villagers ask', () => {
 describe('when nothing is found', () => {
   it('the page offers themes, 码上说, 码上帮 from the plate, and the 12345 hotline', async () => {
     const token = (await sql.value("SELECT token FROM plates WHERE kind = 'household' AND status = 'active' ORDER BY id LIMIT 1")) as string;
-    const res = await request(app).get('/services').query({ q: '火星移民' }).set('Cookie', `mashang_home=/p/${token}`).expect(200);
+    const res = await yanzhouVillager(app).get('/services').query({ q: '火星移民' }).set('Cookie', `mashang_home=/p/${token}`).expect(200);
     expect(res.text).toContain('href="tel:12345"');
     expect(res.text).toContain(`href="/p/${token}/speak"`);
     expect(res.text).toContain(`href="/p/${token}/help"`);
@@ -120,9 +122,9 @@ describe('when nothing is found', () => {
   });
 
   it('without a plate, it still offers themes and the hotline, and no plate links', async () => {
-    const res = await request(app).get('/services').query({ q: '火星移民' }).expect(200);
+    const res = await request(app).get('/services').query({ d: '370812', q: '火星移民' }).expect(200);
     expect(res.text).toContain('href="tel:12345"');
     expect(res.text).not.toMatch(/href="\/[pv]\/[^"]+\/(speak|help)"/);
-    expect(res.text).toContain('href="/services?theme=');
+    expect(res.text).toContain('href="/services?d=370812&amp;theme=');
   });
 });

@@ -6,8 +6,10 @@ import { ForbiddenError, ValidationError } from '../../src/errors.js';
 import { refuseInsert } from '../helpers/refuse.js';
 import type { TestSql } from '../helpers/sql.js';
 
+/** A city administrator working on 兖州区 (the demo's first district, whose catalogue is the 862 items). */
 const admin = async (sql: TestSql) => ({
   role: 'admin' as const,
+  districtId: 1,
   scope: { all: true, districtIds: new Set<number>(), villageIds: new Set(await sql.column<number>('SELECT id FROM villages')) },
 });
 const townStaff = async (sql: TestSql, town: string) => ({
@@ -215,6 +217,8 @@ describe('the catalogue', () => {
   it('round-trips all 862 items with materials, fees and FAQs, as CSV and as .xlsx', async () => {
     const { sql, services } = buildApp();
     const who = await admin(sql);
+    // with two districts, a city administrator names the catalogue's
+    await expect(services.transfer.export('catalog', { ...who, districtId: undefined }, 'csv')).rejects.toThrow(ValidationError);
     for (const format of ['csv', 'xlsx'] as const) {
       const file = await services.transfer.export('catalog', who, format);
       const plan = await services.transfer.dryRun('catalog', file, who);

@@ -13,7 +13,7 @@ describe('admins manage users', () => {
     const bad = await agent
       .post('/admin/users')
       .type('form')
-      .send({ _csrf: csrf, username: 'x', displayName: '', role: 'staff', password: 'short', towns: '999999999' })
+      .send({ _csrf: csrf, districtCode: '370812', username: 'x', displayName: '', role: 'staff', password: 'short', towns: '999999999' })
       .expect(400);
     expect(bad.text).toContain('用户名应为 3-32 位');
     expect(bad.text).toContain('请填写姓名');
@@ -22,7 +22,7 @@ describe('admins manage users', () => {
     const unknown = await agent
       .post('/admin/users')
       .type('form')
-      .send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812999' })
+      .send({ _csrf: csrf, districtCode: '370812', username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812999' })
       .expect(400);
     expect(unknown.text).toContain('没有代码为 370812999 的镇街或村居');
     expect(unknown.text).toContain('value="wang.yd"');
@@ -35,7 +35,7 @@ describe('admins manage users', () => {
       const weak = await agent
         .post('/admin/users')
         .type('form')
-        .send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password, towns: '370812103' })
+        .send({ _csrf: csrf, districtCode: '370812', username: 'wang.yd', displayName: '王玉东', role: 'staff', password, towns: '370812103' })
         .expect(400);
       expect(weak.text, password).toContain(message);
     }
@@ -43,7 +43,7 @@ describe('admins manage users', () => {
     await agent
       .post('/admin/users')
       .type('form')
-      .send({ _csrf: csrf, username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812103' })
+      .send({ _csrf: csrf, districtCode: '370812', username: 'wang.yd', displayName: '王玉东', role: 'staff', password: 'town-password-1', towns: '370812103' })
       .expect(303);
     const u = (await services.staff.sessionUser((await services.staff.findUser('wang.yd'))!.id))!;
     const yandian = await sql.column<number>("SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = '370812103' ORDER BY v.id");
@@ -61,7 +61,15 @@ describe('admins manage users', () => {
     await agent
       .post('/admin/users')
       .type('form')
-      .send({ _csrf: csrf, username: 'li.cadre', displayName: '李干部', role: 'cadre', password: 'cadre-password-1', cadrePhone: '19900007001' })
+      .send({
+        _csrf: csrf,
+        districtCode: '370812',
+        username: 'li.cadre',
+        displayName: '李干部',
+        role: 'cadre',
+        password: 'cadre-password-1',
+        cadrePhone: '19900007001',
+      })
       .expect(303);
     const u = (await services.staff.sessionUser((await services.staff.findUser('li.cadre'))!.id))!;
     expect([...u.scope.villageIds]).toEqual([v.id]);
@@ -108,7 +116,7 @@ describe('admins manage users', () => {
       .post('/admin/users')
       .type('form')
       .send(
-        `_csrf=${encodeURIComponent(csrf)}&username=two.towns&displayName=${encodeURIComponent('两镇人员')}&role=staff&password=two-towns-secret-9&towns=370812103&towns=370812107&villages=${shiCode}`,
+        `_csrf=${encodeURIComponent(csrf)}&username=two.towns&displayName=${encodeURIComponent('两镇人员')}&districtCode=370812&role=staff&password=two-towns-secret-9&towns=370812103&towns=370812107&villages=${shiCode}`,
       )
       .expect(303);
     const list = await agent.get('/admin/users').expect(200);
@@ -117,5 +125,47 @@ describe('admins manage users', () => {
     expect(row.slice(0, 400)).not.toContain('town:370812103');
     const audit = await agent.get('/admin/audit').expect(200);
     expect(audit.text).toMatch(/测试人员\d+ <small>\(user\d+\)<\/small>/);
+  });
+
+  it('a user works in one district: a city administrator names it; a place of another district, or none for staff, is refused beside the field', async () => {
+    const { app, services } = buildApp();
+    const admin = await aUser(services, { role: 'admin' });
+    const agent = await signIn(app, admin.username);
+    const page = (await agent.get('/admin/users').expect(200)).text;
+    expect(page).toContain('<option value="370881">曲阜市</option>');
+    let csrf = await csrfFor(agent);
+    const elsewhere = await agent
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: csrf, districtCode: '370881', username: 'mixed', displayName: '混合', role: 'staff', password: 'mixed-password-91', towns: '370812103' })
+      .expect(400);
+    expect(elsewhere.text).toContain('370812103');
+    csrf = await csrfFor(agent);
+    const none = await agent
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: csrf, districtCode: '', username: 'nowhere', displayName: '无区', role: 'staff', password: 'nowhere-password-91', towns: '370812103' })
+      .expect(400);
+    expect(none.text).toContain('请选择所属区县');
+    expect(await services.staff.findUser('mixed')).toBeUndefined();
+    expect(await services.staff.findUser('nowhere')).toBeUndefined();
+    // a district administrator of 曲阜市 adds users to 曲阜市 only, and sees no district choice
+    const qufuId = (await services.places.districtByCode('370881'))!.id;
+    await services.staff.createUser({
+      username: 'qufu.admin',
+      displayName: '曲阜管理员',
+      password: 'correct-horse-battery',
+      role: 'admin',
+      districtId: qufuId,
+    });
+    const qufu = await signIn(app, 'qufu.admin', 'correct-horse-battery');
+    expect((await qufu.get('/admin/users').expect(200)).text).not.toContain('name="districtCode"');
+    csrf = await csrfFor(qufu);
+    await qufu
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: csrf, districtCode: '370812', username: 'sneak2', displayName: '越界', role: 'staff', password: 'sneak2-password-91', towns: '370812103' })
+      .expect(400);
+    expect(await services.staff.findUser('sneak2')).toBeUndefined();
   });
 });

@@ -125,8 +125,8 @@ export function adminRoutes(services: Services, opts: { loginLimit: RequestHandl
 
   router.get('/', async (_req, res) => {
     const user = currentUser(res)!;
-    const d = await services.stats.dashboard(user.scope);
-    res.render('admin/dashboard', { d, chart: barChartSvg(d.days, t('admin.dashboard.chart')) });
+    const [d, districts] = await Promise.all([services.stats.dashboard(user.scope), services.stats.cityDistricts(user.scope)]);
+    res.render('admin/dashboard', { d, districts, chart: barChartSvg(d.days, t('admin.dashboard.chart')) });
   });
 
   router.get('/audit', requireUser('admin'), async (req, res) => {

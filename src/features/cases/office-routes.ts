@@ -218,7 +218,7 @@ export function caseOfficeRoutes(services: Services): Router {
   /** The district's templates and those of the case's township. */
   const templatesFor = async (c: { kind: string; category: string | null; villageId: number }) => {
     const village = (await services.places.villagesIn(scopeOf([c.villageId])))[0];
-    return await services.templates.forCase(c.kind, c.category, village ? village.code.slice(0, 9) : '');
+    return await services.templates.forCase(c.kind, c.category, village ? village.code.slice(0, 9) : '', village?.districtId ?? null);
   };
 
   const renderCase = async (res: express.Response, id: number, extra: Record<string, unknown> = {}, status = 200) => {

@@ -134,8 +134,6 @@ export interface NewCase {
 
 /** What Open311's GET requests asks for: by numbers, or by kind and time; newest first. */
 export interface ExchangeFilter {
-  /** the district whose cases are exchanged (its villages' towns): no other system reads across districts */
-  districtId: number;
   trackingNos?: string[];
   kind?: CaseKind;
   category?: SpeakCategory;
@@ -143,6 +141,8 @@ export interface ExchangeFilter {
   from?: string;
   to?: string;
   open?: boolean;
+  /** only the cases of this district's villages */
+  districtId?: number;
   limit: number;
 }
 
@@ -387,13 +387,15 @@ export function createCasesRepo(db: Database) {
     },
     /** Cases for another system (Open311), newest first, each with the office's latest public reply. */
     async exchange(f: ExchangeFilter): Promise<ExchangeRow[]> {
-      const where: Fragment[] = [sql`t.district_id = ${f.districtId}`];
+      const where: Fragment[] = [];
       if (f.trackingNos) where.push(inList(db, sql`c.tracking_no`, f.trackingNos, 'text'));
       if (f.kind) where.push(sql`c.kind = ${f.kind}`);
       if (f.category) where.push(sql`c.category = ${f.category}`);
       if (f.itemCode) where.push(sql`i.code = ${f.itemCode}`);
       if (f.from) where.push(sql`c.created_at >= ${f.from}`);
       if (f.to) where.push(sql`c.created_at <= ${f.to}`);
+      if (f.districtId !== undefined)
+        where.push(sql`c.village_id IN (SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.district_id = ${f.districtId})`);
       if (f.open !== undefined) where.push(f.open ? sql`c.state IN (${OPEN_STATES})` : sql`c.state NOT IN (${OPEN_STATES})`);
       const latestReply = sql`(SELECT e.body FROM case_events e WHERE e.case_id = c.id AND e.public = 1 AND e.actor = 'user' AND e.body <> ''
         ORDER BY e.id DESC LIMIT 1)`;

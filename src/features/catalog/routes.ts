@@ -21,7 +21,7 @@ async function homePlate(services: Services, homePath: unknown): Promise<PlateVi
 /**
  * Whose catalogue a resident browses: the district named by ?d= (a code), else that of the plate the
  * phone came from, else the only district. Undefined when the installation has several and nothing
- * says which: the page asks. `dq` is what links add to stay in it (nothing with a single district).
+ * says which: the page asks. `dq` is what links add to stay in a district named by ?d=.
  */
 async function residentDistrict(services: Services, req: Request, res: Response) {
   const districts = await services.places.districts();
@@ -33,7 +33,8 @@ async function residentDistrict(services: Services, req: Request, res: Response)
     home && district && home.districtId === district.id
       ? { townName: home.townName, address: home.centreAddress, hours: home.centreHours, phone: home.centrePhone }
       : null;
-  return { district, districts, centre, dq: district && districts.length > 1 ? `d=${district.code}` : '' };
+  // links keep a district named in the address; one that came from the plate stays with the phone's cookie
+  return { district, districts, centre, dq: named ? `d=${named.code}` : '' };
 }
 
 /** 码上查: the catalogue, its search and each item's guide. */

@@ -528,12 +528,14 @@ export function createNotificationsService(deps: {
   };
 
   /**
-   * The places whose channels someone may manage: any for an admin or the command line (no one
-   * given); for staff, the villages of their scope and each township all of whose villages are in
+   * The places whose channels someone may manage: any for a city administrator or the command line
+   * (no one given); for a district's administrator, everything in their district; for staff, the villages of their scope and each township all of whose villages are in
    * it, never the district; for cadres none.
    */
   const manageablePlaces = async (by?: ChannelManager): Promise<{ codes: string[] | 'any'; towns: Array<{ code: string; name: string }> }> => {
-    if (!by || by.role === 'admin') return { codes: 'any', towns: [] };
+    if (!by || (by.role === 'admin' && by.scope.all)) return { codes: 'any', towns: [] };
+    // a district's administrator: the district, its townships and villages
+    if (by.role === 'admin') return { codes: await coveredCodes(by.scope), towns: [] };
     if (by.role !== 'staff') return { codes: [], towns: [] };
     const codes = (await coveredCodes(by.scope)).filter((c) => c.length !== 6);
     const villages = await deps.villageCodes();

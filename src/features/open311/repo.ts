@@ -19,11 +19,11 @@ const COLUMNS = sql`id, name, prefix, created_at AS "createdAt", revoked_at AS "
 /** The api_keys table: keys are kept as their SHA-256 digests. */
 export function createOpen311Repo(db: Database) {
   return {
-    insert: async (k: { name: string; hash: string; prefix: string; now: string; createdBy: number | null }) =>
+    insert: async (k: { name: string; hash: string; prefix: string; now: string; createdBy: number | null; districtId: number | null }) =>
       Number(
         (await db.get<{ id: number }>(
-          sql`INSERT INTO api_keys (name, key_hash, prefix, created_at, created_by)
-              VALUES (${k.name}, ${k.hash}, ${k.prefix}, ${k.now}, ${k.createdBy}) RETURNING id`,
+          sql`INSERT INTO api_keys (name, key_hash, prefix, created_at, created_by, district_id)
+              VALUES (${k.name}, ${k.hash}, ${k.prefix}, ${k.now}, ${k.createdBy}, ${k.districtId}) RETURNING id`,
         ))!.id,
       ),
     // the live keys first (false before true on both engines), then by name

@@ -8,6 +8,7 @@ import type { PlacesService } from '../places/service.js';
 import { plateCode } from '../plates/sizes.js';
 import { nearest, parseDegrees, type LatLong } from '../../domain/geo.js';
 import type { ApiKeyRow, Open311Repo } from './repo.js';
+import { servesDistrict, type Scope } from '../../domain/scope.js';
 import {
   attributesOf,
   HELP_SERVICE_CODE,
@@ -64,6 +65,9 @@ const CLIENT_KEY = /^[\x21-\x7e]{1,100}$/;
 const EMAIL = /^(?=.{3,254}$)[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]{1,190}\.[^\s@\p{Cc}]{1,63}$/u;
 
 const hashKey = (key: string) => crypto.createHash('sha256').update(key).digest('hex');
+
+/** True when the scope's administrator manages this key: the city's every key, a district's its own. */
+export const managesKey = (scope: Scope, key: ApiKeyRow): boolean => scope.all || servesDistrict(scope, key.districtId);
 
 export function createOpen311Service(deps: {
   repo: Open311Repo;
@@ -254,6 +258,7 @@ export function createOpen311Service(deps: {
   };
 
   return {
+    managesKey,
     /** The key behind `api_key`, noting its use; undefined for a missing, unknown or revoked key. */
     async authenticate(raw: unknown): Promise<ApiKeyRow | undefined> {
       if (typeof raw !== 'string' || !raw.startsWith(KEY_PREFIX) || raw.length > 100) return undefined;
@@ -264,17 +269,26 @@ export function createOpen311Service(deps: {
     },
 
     /** A new key: returned once, kept only as its digest. ApiKeyNameError for a bad or taken name. */
-    async createKey(name: string, createdBy: number | null): Promise<{ key: string; row: ApiKeyRow }> {
+    /** A new key for a district (null: the city's, for any district named in a call). */
+    async createKey(name: string, createdBy: number | null, districtId: number | null = null): Promise<{ key: string; row: ApiKeyRow }> {
       const clean = name.normalize('NFKC').trim();
       // a control character (a NUL, which PostgreSQL's text cannot hold) is no name
       if (!clean || /\p{Cc}/u.test(clean)) throw new ApiKeyNameError('required');
       if (Array.from(clean).length > 40) throw new ApiKeyNameError('tooLong');
       if (await repo.byName(clean)) throw new ApiKeyNameError('taken');
       const key = `${KEY_PREFIX}${crypto.randomBytes(24).toString('base64url')}`;
-      const id = await repo.insert({ name: clean, hash: hashKey(key), prefix: key.slice(0, KEY_PREFIX.length + 4), now: now().toISOString(), createdBy });
+      const id = await repo.insert({
+        name: clean,
+        hash: hashKey(key),
+        prefix: key.slice(0, KEY_PREFIX.length + 4),
+        now: now().toISOString(),
+        createdBy,
+        districtId,
+      });
       return { key, row: (await repo.byId(id))! };
     },
-    listKeys: (): Promise<ApiKeyRow[]> => repo.list(),
+    /** The keys a scope's administrator manages: every one for the city's, their district's for a district's. */
+    listKeys: async (scope?: Scope): Promise<ApiKeyRow[]> => (await repo.list()).filter((k) => !scope || managesKey(scope, k)),
     keyById: async (id: number): Promise<ApiKeyRow | undefined> => (Number.isSafeInteger(id) ? await repo.byId(id) : undefined),
     keyByName: (name: string): Promise<ApiKeyRow | undefined> => repo.byName(name),
     /** false when there is no such key or it was revoked already */
@@ -374,7 +388,7 @@ export function createOpen311Service(deps: {
           throw new Open311Error(400, t('open311.errors.requestId', { param: 'service_request_id' }));
         }
         const at = await villagePoints();
-        return (await cases.exchange({ districtId, trackingNos: list, limit: MAX_REQUESTS })).map((c) => requestOf(c, !!key, at));
+        return (await cases.exchange({ trackingNos: list, districtId, limit: MAX_REQUESTS })).map((c) => requestOf(c, !!key, at));
       }
       const code = one(params, 'service_code');
       const service = code === undefined || code === '' ? undefined : parseServiceCode(code);
@@ -399,13 +413,13 @@ export function createOpen311Service(deps: {
               : undefined;
       const from = start ?? (end ? undefined : new Date(now().getTime() - DEFAULT_DAYS * 24 * 3600_000));
       const rows = await cases.exchange({
-        districtId,
         kind: service?.kind,
         category: service?.kind === 'speak' ? service.category : undefined,
         itemCode: service?.kind === 'apply' ? service.itemCode : undefined,
         from: from?.toISOString(),
         to: end?.toISOString(),
         open,
+        districtId,
         limit: MAX_REQUESTS,
       });
       const at = await villagePoints();
@@ -415,7 +429,7 @@ export function createOpen311Service(deps: {
     /** One request, as a one-element list; 404 when there is none. */
     async request(key: ApiKeyRow | undefined, id: string, params: Params) {
       const districtId = await jurisdiction(params, key);
-      const rows = TRACKING_NO_PATTERN.test(id) ? await cases.exchange({ districtId, trackingNos: [id], limit: 1 }) : [];
+      const rows = TRACKING_NO_PATTERN.test(id) ? await cases.exchange({ trackingNos: [id], districtId, limit: 1 }) : [];
       if (!rows[0]) throw new Open311Error(404, t('open311.errors.requestUnknown', { param: 'service_request_id' }));
       return [requestOf(rows[0], !!key, await villagePoints())];
     },

@@ -2,7 +2,8 @@ import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../services.js';
 import { currentUser, requireUser } from '../../http/auth.js';
-import { ConflictError } from '../../errors.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import type { Scope } from '../../domain/scope.js';
 import { t } from '../../i18n/index.js';
 import { fieldErrors } from '../../domain/field-errors.js';
 import { isOfficePhoneText } from '../../domain/phone.js';
@@ -68,9 +69,16 @@ function coordinatesOf(
 /** 镇街与村居 (at /admin, behind its gate): admins add villages and correct names; staff rename villages in their scope. */
 export function placesAdminRoutes(services: Services): Router {
   const router = Router();
+  /** The townships of the user's districts (every one for the city's administrator). */
+  const townsOf = async (user: { scope: Scope }) =>
+    services.places.towns(user.scope.all ? 'all' : (await services.places.districtsIn(user.scope)).map((d) => d.id));
+  /** A township the administrator manages, else not there for them. */
+  const ownTown = async (user: { scope: Scope }, code: string) => {
+    if (!(await townsOf(user)).some((tw) => tw.code === code)) throw new NotFoundError('town');
+  };
   const render = async (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
     const user = currentUser(res)!;
-    const towns = await services.places.towns();
+    const towns = await townsOf(user);
     const villages = await services.places.villagesIn(user.scope);
     res.status(status).render('admin/places', { towns, villages, errors: [], values: {}, edit: null, ...extra });
   };
@@ -80,6 +88,7 @@ export function placesAdminRoutes(services: Services): Router {
   router.post('/places/towns/:code', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
     const parsed = name.safeParse(req.body?.name);
+    await ownTown(user, String(req.params.code));
     if (!parsed.success) return render(res, { errors: [{ field: 'name', text: parsed.error.issues[0]!.message, href: '#towns' }] }, 400);
     await services.places.renameTown(String(req.params.code), parsed.data);
     await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'town_renamed', target: String(req.params.code), detail: parsed.data });
@@ -88,6 +97,7 @@ export function placesAdminRoutes(services: Services): Router {
 
   router.post('/places/towns/:code/centre', requireUser('admin'), async (req, res) => {
     const user = currentUser(res)!;
+    await ownTown(user, String(req.params.code));
     const parsed = centreForm.safeParse(req.body ?? {});
     if (!parsed.success) return render(res, { errors: [{ field: 'centre', text: parsed.error.issues[0]!.message, href: '#centres' }] }, 400);
     await services.places.setTownCentre(String(req.params.code), parsed.data);
@@ -129,6 +139,8 @@ export function placesAdminRoutes(services: Services): Router {
       return render(res, { errors, values: req.body }, 400);
     }
     try {
+      // a village only in a township of the administrator's districts (another's is as unknown as none)
+      if (!user.scope.all && !(await townsOf(user)).some((tw) => tw.code === parsed.data.code.slice(0, 9))) throw new ConflictError('village code');
       await services.places.addVillage(parsed.data.code.slice(0, 9), parsed.data.code, parsed.data.name, at.value ?? null);
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;

@@ -33,6 +33,19 @@ export interface VillageRow {
   avgRating: number | null;
 }
 
+export interface DistrictRow {
+  districtId: number;
+  code: string;
+  name: string;
+  newToday: number;
+  open: number;
+  red: number;
+  yellow: number;
+  firstResponseN: number;
+  firstResponseDays: number;
+  resolved: number;
+}
+
 interface Summed {
   open: number;
   firstResponseN: number;
@@ -110,6 +123,27 @@ export function createStatsRepo(db: Database) {
         LEFT JOIN (SELECT c.village_id, count(*) AS n ${unmarkedByDue(q.villages, sql`< ${q.now}`)} GROUP BY c.village_id) r ON r.village_id = v.id
         WHERE TRUE ${andInScope(q.villages, sql`v.id`)}
         ORDER BY red DESC, open DESC, t.code, v.code LIMIT ${q.limit}`),
+    /**
+     * The city's figures, one row per district: the per-village summaries summed by their township's
+     * district (one pass over case_summaries, a row per village), and the cases due soon, overdue
+     * since the last marking or filed today from the same index ranges as the totals.
+     */
+    byDistrict: async (q: { now: string; yellowBefore: string; todayStart: string }) =>
+      db.all<DistrictRow>(sql`SELECT d.id AS "districtId", d.code, d.name,
+          coalesce(n.n, 0) AS "newToday", coalesce(s.open, 0) AS open,
+          coalesce(s.overdue, 0) + coalesce(f.red, 0) AS red, coalesce(f.yellow, 0) AS yellow,
+          coalesce(s.first_response_n, 0) AS "firstResponseN", coalesce(s.first_response_days, 0) AS "firstResponseDays",
+          coalesce(s.resolved, 0) AS resolved
+        FROM districts d
+        LEFT JOIN (SELECT t.district_id, sum(s.n_submitted + s.n_accepted + s.n_in_progress) AS open, sum(s.n_overdue) AS overdue,
+            sum(s.first_response_n) AS first_response_n, sum(s.first_response_days) AS first_response_days, sum(s.resolved_n) AS resolved
+          FROM case_summaries s JOIN villages v ON v.id = s.village_id JOIN towns t ON t.id = v.town_id GROUP BY t.district_id) s ON s.district_id = d.id
+        LEFT JOIN (SELECT t.district_id, sum(CASE WHEN (${DUE}) < ${q.now} THEN 1 ELSE 0 END) AS red, sum(CASE WHEN (${DUE}) >= ${q.now} THEN 1 ELSE 0 END) AS yellow
+          FROM cases c JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id
+          WHERE c.state IN (${OPEN_STATES}) AND c.overdue = 0 AND (${DUE}) <= ${q.yellowBefore} GROUP BY t.district_id) f ON f.district_id = d.id
+        LEFT JOIN (SELECT t.district_id, count(*) AS n FROM cases c JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id
+          WHERE c.created_at >= ${q.todayStart} GROUP BY t.district_id) n ON n.district_id = d.id
+        ORDER BY d.code`),
     /**
      * Cases filed since `since`, by the UTC hour they were filed in ('YYYY-MM-DDTHH'): a prefix of the
      * stored time, cheap to group on both engines (a day computed per row cost most of the

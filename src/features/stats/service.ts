@@ -14,6 +14,30 @@ export const DASHBOARD_VILLAGES = 100;
 /** The dashboard's figures for the caller's villages. */
 export function createStatsService(repo: StatsRepo, calendar: CalendarService, now: () => Date = () => new Date()) {
   return {
+    /**
+     * The city view: one row per district, for a city administrator of more than one district
+     * (undefined for everyone else, who sees only their own figures).
+     */
+    async cityDistricts(scope: Scope) {
+      if (!scope.all) return undefined;
+      const at = now();
+      const rows = await repo.byDistrict({
+        now: at.toISOString(),
+        yellowBefore: yellowBefore(at).toISOString(),
+        todayStart: startOfChinaDay(chinaDate(at)).toISOString(),
+      });
+      if (rows.length < 2) return undefined;
+      return rows.map((r) => ({
+        code: r.code,
+        name: r.name,
+        newToday: Number(r.newToday),
+        open: Number(r.open),
+        yellow: Number(r.yellow),
+        red: Number(r.red),
+        avgFirstResponseHours: Number(r.firstResponseN) ? (Number(r.firstResponseDays) / Number(r.firstResponseN)) * 24 : null,
+        resolved: Number(r.resolved),
+      }));
+    },
     async dashboard(scope: Scope) {
       const at = now();
       // A scope of the whole district is not checked case by case.

@@ -10,9 +10,11 @@ export interface ReplyTemplate {
   body: string;
   /** the township that keeps it; null: the whole district */
   townCode: string | null;
+  /** the district it belongs to; null: the city's, offered in every district */
+  districtId: number | null;
 }
 
-const COLS = sql`id, kind, category, title, body, town_code AS "townCode"`;
+const COLS = sql`id, kind, category, title, body, town_code AS "townCode", district_id AS "districtId"`;
 
 /** The district-wide templates every district starts with: those migration 005 gave the first one. */
 const DEFAULTS: ReadonlyArray<Pick<ReplyTemplate, 'kind' | 'category' | 'title' | 'body'>> = [
@@ -30,17 +32,18 @@ export function createTemplatesRepo(db: Database) {
       db.all<ReplyTemplate>(
         sql`SELECT ${COLS} FROM reply_templates ORDER BY town_code IS NOT NULL, town_code, kind IS NOT NULL, kind, category NULLS FIRST, id`,
       ),
-    forCase: async (kind: string, category: string | null, townCode: string) =>
+    forCase: async (kind: string, category: string | null, townCode: string, districtId: number | null) =>
       db.all<ReplyTemplate>(
         sql`SELECT ${COLS} FROM reply_templates
             WHERE (kind IS NULL OR kind = ${kind}) AND (category IS NULL OR category = ${category}) AND (town_code IS NULL OR town_code = ${townCode})
+              AND (district_id IS NULL OR district_id = ${districtId})
             ORDER BY town_code IS NULL, kind IS NULL, category IS NULL, id`,
       ),
     byId: async (id: number) => db.get<ReplyTemplate>(sql`SELECT ${COLS} FROM reply_templates WHERE id = ${id}`),
     insert: async (t: Omit<ReplyTemplate, 'id'>, userId: number, at: string) =>
       (await db.get<{ id: number }>(
-        sql`INSERT INTO reply_templates (kind, category, title, body, town_code, created_by, created_at)
-            VALUES (${t.kind}, ${t.category}, ${t.title}, ${t.body}, ${t.townCode}, ${userId}, ${at}) RETURNING id`,
+        sql`INSERT INTO reply_templates (kind, category, title, body, town_code, district_id, created_by, created_at)
+            VALUES (${t.kind}, ${t.category}, ${t.title}, ${t.body}, ${t.townCode}, ${t.districtId}, ${userId}, ${at}) RETURNING id`,
       ))!.id,
     /** Gives a district the default district-wide templates (DEFAULTS); returns how many were added. */
     addDefaults: async (districtId: number, at: string) => {

@@ -30,22 +30,29 @@ const templateForm = z.object({
 export function templatesRoutes(services: Services): Router {
   const router = Router();
   /** Township staff keep their townships' templates; admins and district staff keep all of them. */
-  const ownerOf = async (res: express.Response): Promise<{ owner: TemplateOwner; towns: Array<{ code: string; name: string }> }> => {
+  const ownerOf = async (
+    res: express.Response,
+  ): Promise<{ owner: TemplateOwner; towns: Array<{ code: string; name: string; districtId: number }>; district: number | null }> => {
     const user = currentUser(res)!;
     // A township's templates are kept by those who serve the whole township, not one of its villages.
     const mine = new Map<string, number>();
     for (const v of await services.places.villagesIn(user.scope)) mine.set(v.code.slice(0, 9), (mine.get(v.code.slice(0, 9)) ?? 0) + 1);
     const towns = (await services.places.towns())
       .filter((tw) => tw.villages > 0 && mine.get(tw.code) === tw.villages)
-      .map((tw) => ({ code: tw.code, name: tw.name }));
-    return { owner: user.scope.all ? 'all' : towns.map((tw) => tw.code), towns };
+      .map((tw) => ({ code: tw.code, name: tw.name, districtId: tw.districtId }));
+    if (user.scope.all) return { owner: 'all', towns, district: null };
+    const districts = [...user.scope.districtIds];
+    const seen = (await services.places.districtsIn(user.scope)).map((d) => d.id);
+    return { owner: { districts, towns: towns.map((tw) => tw.code), seen }, towns, district: districts.length === 1 ? districts[0]! : null };
   };
+  /** The district keepers (the city's administrator, a district's administrator or staff) may file district-wide templates. */
+  const keepsDistrict = (owner: TemplateOwner) => owner === 'all' || owner.districts.length > 0;
   const render = async (res: express.Response, extra: Record<string, unknown> = {}, status = 200) => {
     const { owner, towns } = await ownerOf(res);
     res.status(status).render('admin/templates', {
       rows: await services.templates.visible(owner),
       towns,
-      canEdit: owner === 'all',
+      canEdit: keepsDistrict(owner),
       kinds: CASE_KINDS,
       categories: SPEAK_CATEGORIES,
       errors: [],
@@ -58,12 +65,13 @@ export function templatesRoutes(services: Services): Router {
 
   router.post('/templates', requireUser('admin', 'staff'), async (req, res) => {
     const user = currentUser(res)!;
-    const { owner, towns } = await ownerOf(res);
+    const { owner, towns, district } = await ownerOf(res);
     const parsed = templateForm.safeParse(req.body ?? {});
     const errors = parsed.success ? [] : fieldErrors(parsed.error, { hrefPrefix: 'tpl-' });
     // Township staff file templates under one of their townships; only the district's keepers may leave it empty.
-    const townCode = parsed.success ? (parsed.data.town ?? (owner === 'all' ? null : (towns[0]?.code ?? null))) : null;
-    if (parsed.success && (townCode === null ? owner !== 'all' : owner !== 'all' && !owner.includes(townCode))) {
+    const townCode = parsed.success ? (parsed.data.town ?? (keepsDistrict(owner) ? null : (towns[0]?.code ?? null))) : null;
+    const town = towns.find((tw) => tw.code === townCode);
+    if (parsed.success && (townCode === null ? !keepsDistrict(owner) : !town)) {
       errors.push({ field: 'town', text: t('templates.townInvalid'), href: '#tpl-town' });
     }
     if (!parsed.success || errors.length) {
@@ -71,7 +79,8 @@ export function templatesRoutes(services: Services): Router {
       return;
     }
     const { town: _town, ...template } = parsed.data;
-    const id = await services.templates.add({ ...template, townCode }, user.id, owner);
+    // a township's template belongs to its district; a district-wide one to the keeper's district (the city's administrator's: the city's)
+    const id = await services.templates.add({ ...template, townCode, districtId: town ? town.districtId : district }, user.id, owner);
     await services.staff.audit({
       userId: user.id,
       ip: req.ip ?? '',

@@ -3,23 +3,28 @@ import type { ReplyTemplate, TemplatesRepo } from './repo.js';
 
 export type { ReplyTemplate } from './repo.js';
 
-/** Whose templates a user keeps: every one (admins, district staff), or their townships'. */
-export type TemplateOwner = 'all' | string[];
+/**
+ * Whose templates a user keeps: every one (the city's administrator), or those of the districts they
+ * serve whole (a district's administrator and staff) and of their townships; `seen` are the districts
+ * whose district-wide templates they see.
+ */
+export type TemplateOwner = 'all' | { districts: number[]; towns: string[]; seen: number[] };
 
 /** 常用回复: reply templates, offered on a case for its kind and category. */
 export function createTemplatesService(repo: TemplatesRepo, now: () => Date = () => new Date()) {
-  const keeps = (owner: TemplateOwner, t: ReplyTemplate) => owner === 'all' || (t.townCode !== null && owner.includes(t.townCode));
+  const keeps = (owner: TemplateOwner, t: ReplyTemplate) =>
+    owner === 'all' || (t.districtId !== null && owner.districts.includes(t.districtId)) || (t.townCode !== null && owner.towns.includes(t.townCode));
   return {
     /** The templates a user sees: the district's and their townships' (all for 'all'), and which they may delete. */
     async visible(owner: TemplateOwner): Promise<Array<ReplyTemplate & { canDelete: boolean }>> {
       return (await repo.all())
-        .filter((t) => owner === 'all' || t.townCode === null || owner.includes(t.townCode))
+        .filter((t) => keeps(owner, t) || (owner !== 'all' && t.townCode === null && (t.districtId === null || owner.seen.includes(t.districtId))))
         .map((t) => ({ ...t, canDelete: keeps(owner, t) }));
     },
-    /** Templates offered on a case: the district's and those of the case's township. */
-    forCase: (kind: string, category: string | null, townCode: string) => repo.forCase(kind, category, townCode),
+    /** Templates offered on a case: the city's, the case's district's and those of its township. */
+    forCase: (kind: string, category: string | null, townCode: string, districtId: number | null) => repo.forCase(kind, category, townCode, districtId),
     async add(t: Omit<ReplyTemplate, 'id'>, userId: number, owner: TemplateOwner): Promise<number> {
-      if (!(owner === 'all' ? true : t.townCode !== null && owner.includes(t.townCode))) throw new NotFoundError('town');
+      if (!keeps(owner, { ...t, id: 0 })) throw new NotFoundError('town');
       return repo.insert(t, userId, now().toISOString());
     },
     /** Gives a new district the default district-wide templates every district starts with. */

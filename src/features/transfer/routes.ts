@@ -30,14 +30,31 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
   const uploads = Router();
   const staffOnly = requireUser('admin', 'staff');
 
-  const page = (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+  /**
+   * The signed-in user as the caller of an import or export: the catalogue is a district's, so a
+   * city administrator names one (?d= or the form's d, a district code); everyone else works in theirs.
+   */
+  const callerOf = async (req: Request, res: Response) => {
     const user = currentUser(res)!;
+    const named = typeof req.query.d === 'string' ? req.query.d : typeof req.body?.d === 'string' ? (req.body.d as string) : undefined;
+    if (!user.scope.all || !named) return user;
+    const district = await services.places.districtByCode(named);
+    if (!district) throw new NotFoundError('district');
+    return { ...user, districtId: district.id };
+  };
+
+  const page = async (res: Response, extra: Record<string, unknown> = {}, status = 200) => {
+    const user = currentUser(res)!;
+    // a city administrator of several districts picks the catalogue's district
+    const districts = user.scope.all ? await services.places.districts() : [];
     const names = (Object.keys(DATASETS) as DatasetName[]).filter(
       (n) => ((n !== 'calendar' && n !== 'places') || user.role === 'admin') && (n !== 'catalog' || user.role === 'admin' || user.scope.all),
     );
     res.status(status).render('admin/data', {
       names,
       headers: Object.fromEntries(names.map((n) => [n, DATASETS[n].headers])),
+      districts: districts.length > 1 ? districts : [],
+      district: null,
       plan: null,
       uploadId: null,
       encoding: 'auto',
@@ -48,10 +65,10 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
   };
 
   // The banner after an import is built here from three counts: the query never puts text on the page.
-  router.get('/data', staffOnly, (req, res) => {
+  router.get('/data', staffOnly, async (req, res) => {
     const count = (v: unknown) => (typeof v === 'string' && /^\d{1,7}$/.test(v) ? Number(v) : undefined);
     const [add, change, same] = [count(req.query.add), count(req.query.change), count(req.query.same)];
-    page(res, { done: add !== undefined && change !== undefined && same !== undefined ? t('data.done', { add, change, same }) : null });
+    await page(res, { done: add !== undefined && change !== undefined && same !== undefined ? t('data.done', { add, change, same }) : null });
   });
 
   router.get('/data/:name/:kind', staffOnly, async (req, res, next) => {
@@ -59,7 +76,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
       const name = datasetOf(req.params.name);
       const m = String(req.params.kind).match(/^(template|export)\.(csv|xlsx)$/);
       if (!m) throw new NotFoundError('file');
-      const user = currentUser(res)!;
+      const user = { ...(await callerOf(req, res)) };
       const format = m[2] as 'csv' | 'xlsx';
       const type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
       if (m[1] === 'template') {
@@ -67,6 +84,15 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
         res.set('Content-Disposition', `attachment; filename="${name}-${m[1]}.${format}"`);
         res.type(type).send(bytes);
         return;
+      }
+      if (name === 'catalog') {
+        try {
+          user.districtId = await services.transfer.catalogDistrict(user);
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err;
+          await page(res, { problem: { text: err.errors[0]?.text ?? '', dataset: name } }, 400);
+          return;
+        }
       }
       // An export is written as it is read, in flat memory, whatever the size of the district.
       const { headers, slices } = services.transfer.exportParts(name, user);
@@ -86,26 +112,31 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
   uploads.post('/data/:name/preview', staffOnly, receive, protectUpload(protect), async (req: Request, res: Response, next: NextFunction) => {
     try {
       const name = datasetOf(req.params.name);
-      const user = currentUser(res)!;
+      const user = await callerOf(req, res);
       const file = req.file;
+      const district = typeof req.body?.d === 'string' && user.scope.all ? req.body.d : null;
       const encoding = encodingOf(req.body?.encoding);
       const problem = res.locals.uploadProblem as UploadProblem | undefined;
       if (problem || !file || file.size === 0) {
-        page(res, { problem: { text: t(problem ? problemText[problem] : 'data.noFile'), dataset: name }, encoding }, 400);
+        await page(res, { problem: { text: t(problem ? problemText[problem] : 'data.noFile'), dataset: name }, encoding }, 400);
         return;
       }
       let plan;
       try {
         plan = await services.transfer.dryRun(name, file.buffer, user, encoding);
       } catch (err) {
+        if (err instanceof ValidationError) {
+          await page(res, { problem: { text: err.errors[0]?.text ?? '', dataset: name }, encoding }, 400);
+          return;
+        }
         if (!(err instanceof TableError)) throw err;
-        page(res, { problem: { text: err.message, dataset: name }, encoding }, 400);
+        await page(res, { problem: { text: err.message, dataset: name }, encoding }, 400);
         return;
       }
       // Keep the file for the confirmation step only when there is something to confirm.
       const confirmable = plan.errors.length === 0 && plan.counts.add + plan.counts.change > 0;
       const id = confirmable ? services.pendingImports.keep(user.id, name, encoding, file.buffer) : null;
-      page(res, { plan, uploadId: id, encoding }, plan.errors.length ? 400 : 200);
+      await page(res, { plan, uploadId: id, encoding, district }, plan.errors.length ? 400 : 200);
     } catch (err) {
       next(err);
     }
@@ -114,7 +145,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
   router.post('/data/:name/commit', staffOnly, async (req, res, next) => {
     try {
       const name = datasetOf(req.params.name);
-      const user = currentUser(res)!;
+      const user = await callerOf(req, res);
       const pending = services.pendingImports.take(String(req.body?.uploadId ?? ''), user.id, name);
       if (!pending) throw new NotFoundError('upload');
       try {
@@ -129,7 +160,7 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
         res.redirect(303, `/admin/data?add=${plan.counts.add}&change=${plan.counts.change}&same=${plan.counts.same}`);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
-        page(res, { problem: { text: t('data.changed'), dataset: name } }, 409);
+        await page(res, { problem: { text: t('data.changed'), dataset: name } }, 409);
       }
     } catch (err) {
       next(err);

@@ -263,6 +263,9 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
       return p;
     },
 
+    /** The district whose catalogue a caller imports or exports; a ValidationError asks for one when it must be named. */
+    catalogDistrict: (caller: Caller): Promise<number> => bind(caller).district(),
+
     /** The columns of a dataset's file, in order (the catalogue editor shows one field per column). */
     headers: (name: DatasetName): readonly string[] => DATASETS[name].headers,
     /**
