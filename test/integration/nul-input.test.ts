@@ -8,6 +8,7 @@ import { buildApp, type TestApp } from '../helpers/app.js';
 import { aVillage, demoHousehold } from '../helpers/builders.js';
 import { agentFor, openForm, postMultipart } from '../helpers/forms.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
+import { JURISDICTION_ID } from '../helpers/open311.js';
 
 /**
  * U+0000 (NUL) cannot be stored in PostgreSQL's text. It is refused in one place, wherever a form,
@@ -122,6 +123,7 @@ describe('Open311 input with U+0000', () => {
   });
   const fields = (description: string) => ({
     api_key: key,
+    jurisdiction_id: JURISDICTION_ID,
     service_code: 'help-callback',
     address_id: plateCode(plateId),
     first_name: '桂芳',
@@ -146,7 +148,7 @@ describe('Open311 input with U+0000', () => {
   });
 
   it('when a query carries %00, then 400 in the spec’s shape', async () => {
-    const res = await request(t.app).get(`/open311/v2/requests.json?api_key=${key}&status=open%00`).expect(400);
+    const res = await request(t.app).get(`/open311/v2/requests.json?api_key=${key}&jurisdiction_id=${JURISDICTION_ID}&status=open%00`).expect(400);
     expect(res.body).toEqual([{ code: 400, description: expect.stringContaining(NUL_TEXT) }]);
   });
 

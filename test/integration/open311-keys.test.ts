@@ -8,6 +8,7 @@ import { main } from '../../src/cli/commands.js';
 import { openDb } from '../../src/db/index.js';
 import { buildApp } from '../helpers/app.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
+import { JURISDICTION_ID } from '../helpers/open311.js';
 
 const digest = (key: string) => crypto.createHash('sha256').update(key).digest('hex');
 
@@ -31,7 +32,7 @@ describe('API keys in the back office (/admin/apikeys)', () => {
     expect(again.text).not.toContain(key!);
     expect(again.text).toContain('从未使用');
 
-    await request(app).get(`/open311/v2/requests.json?api_key=${key}`).expect(200);
+    await request(app).get(`/open311/v2/requests.json?api_key=${key}&jurisdiction_id=${JURISDICTION_ID}`).expect(200);
     const used = await agent.get('/admin/apikeys').expect(200);
     expect(used.text).not.toContain('从未使用');
     expect(await sql.value("SELECT uses FROM api_keys WHERE name = '12345'")).toBe(1);
@@ -42,7 +43,7 @@ describe('API keys in the back office (/admin/apikeys)', () => {
 
     const id = Number(await sql.value("SELECT id FROM api_keys WHERE name = '12345'"));
     await agent.post(`/admin/apikeys/${id}/revoke`).type('form').send({ _csrf: csrf }).expect(303);
-    await request(app).get(`/open311/v2/requests.json?api_key=${key}`).expect(403);
+    await request(app).get(`/open311/v2/requests.json?api_key=${key}&jurisdiction_id=${JURISDICTION_ID}`).expect(403);
     expect(await sql.column("SELECT action FROM audit_log WHERE action LIKE 'apikey_%' ORDER BY id")).toEqual(['apikey_created', 'apikey_revoked']);
   });
 

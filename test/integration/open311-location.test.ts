@@ -7,6 +7,7 @@ import { aUser, signIn } from '../helpers/staff.js';
 import { plateCode } from '../../src/features/plates/sizes.js';
 import { distanceKm } from '../../src/domain/geo.js';
 import { MAX_VILLAGE_KM } from '../../src/features/open311/service.js';
+import { districtKey, inJurisdiction, JURISDICTION_ID } from '../helpers/open311.js';
 
 /**
  * Open311 requests located by lat/long alone (the nearest village with coordinates, within
@@ -49,13 +50,19 @@ function expectError(res: request.Response, fmt: Fmt, status: number, ...mention
 const north = (p: { latitude: number; longitude: number }, km: number) => ({ latitude: p.latitude + km / 111.195, longitude: p.longitude });
 
 let t: TestApp;
+/** a key of 兖州区: it files and reads there without naming the jurisdiction */
 let key: string;
+/** 兖州区's villages with coordinates: where a key of 兖州区 searches */
 let villages: Village[];
 
 beforeAll(async () => {
   t = buildApp();
-  key = (await t.services.open311.createKey('12345', null)).key;
-  villages = await t.sql.all<Village>('SELECT id, code, name, latitude, longitude FROM villages WHERE latitude IS NOT NULL ORDER BY id');
+  key = await districtKey(t, '12345', JURISDICTION_ID);
+  villages = await t.sql.all<Village>(
+    `SELECT v.id, v.code, v.name, v.latitude, v.longitude FROM villages v JOIN towns tw ON tw.id = v.town_id JOIN districts d ON d.id = tw.district_id
+     WHERE v.latitude IS NOT NULL AND d.code = ? ORDER BY v.id`,
+    JURISDICTION_ID,
+  );
 });
 
 const file = (fields: Record<string, string>, fmt: Fmt = 'json') => request(t.app).post(`/open311/v2/requests.${fmt}`).type('form').send(fields);
@@ -80,7 +87,8 @@ const filedCase = async (res: request.Response, fmt: Fmt) => {
 
 describe('Open311 POST with lat/long only', () => {
   it('the demo has coordinates for every village', async () => {
-    expect(villages.length).toBe(await t.sql.value('SELECT count(*) FROM villages'));
+    expect(await t.sql.value('SELECT count(*) FROM villages WHERE latitude IS NOT NULL')).toBe(await t.sql.value('SELECT count(*) FROM villages'));
+    expect(villages.length).toBeGreaterThan(20);
   });
 
   it.each(FORMATS)('a point 300 m from a village files into that village, with no household (%s)', async (fmt) => {
@@ -152,12 +160,23 @@ describe('Open311 POST with lat/long only', () => {
       v.id,
     );
     expectError(await file(callBack({ ...at(v), jurisdiction_id: '110101' })), 'json', 404, 'jurisdiction_id');
+    // 曲阜市's village farthest from 兖州区's: outside 兖州区 for its key; inside 曲阜市 when a key of no district names it
+    const qufu = await t.sql.all<Village>(
+      `SELECT v.id, v.code, v.name, v.latitude, v.longitude FROM villages v JOIN towns tw ON tw.id = v.town_id JOIN districts d ON d.id = tw.district_id
+       WHERE v.latitude IS NOT NULL AND d.code = '370881' ORDER BY v.id`,
+    );
+    const away = (q: Village) => Math.min(...villages.map((y) => distanceKm(q, y)));
+    const far = qufu.reduce((m, q) => (away(q) > away(m) ? q : m));
+    expect(away(far)).toBeGreaterThan(MAX_VILLAGE_KM);
+    expectError(await file(callBack(at(far))), 'json', 400, 'lat:', '不在本区范围内');
+    const anyDistrict = (await t.services.open311.createKey('无辖区', null)).key;
+    expect((await filedCase(await file(callBack({ ...at(far), api_key: anyDistrict, jurisdiction_id: '370881' })).expect(200), 'json')).villageId).toBe(far.id);
   });
 
   it('when no village of the district has coordinates, lat/long alone is 400 saying so', async () => {
     const bare = buildApp();
     await bare.sql.run('UPDATE villages SET latitude = NULL, longitude = NULL');
-    const k = (await bare.services.open311.createKey('12345', null)).key;
+    const k = await districtKey(bare, '12345', JURISDICTION_ID);
     const res = await request(bare.app)
       .post('/open311/v2/requests.json')
       .type('form')
@@ -173,7 +192,7 @@ describe('Open311 GET lat/long', () => {
     const village = villages.find((v) => v.id === household.villageId)!;
     const byPlate = await filedCase(await file(callBack({ address_id: plateCode(plateId) })).expect(200), 'json');
     const no = await t.sql.value<string>('SELECT tracking_no FROM cases WHERE id = ?', byPlate.id);
-    for (const query of ['', `?api_key=${key}`]) {
+    for (const query of [`?jurisdiction_id=${JURISDICTION_ID}`, `?api_key=${key}`]) {
       const res = await request(t.app).get(`/open311/v2/requests/${no}.${fmt}${query}`).expect(200);
       if (fmt === 'json')
         expect(res.body[0]).toMatchObject({ lat: village.latitude, long: village.longitude, address: `${household.townName}${household.villageName}` });
@@ -182,19 +201,23 @@ describe('Open311 GET lat/long', () => {
         expect(xmlValues(res.text, 'long')).toEqual([String(village.longitude)]);
       }
     }
-    const list = await request(t.app).get(`/open311/v2/requests.${fmt}?service_request_id=${no}`).expect(200);
+    const list = await request(t.app)
+      .get(`/open311/v2/${inJurisdiction(`requests.${fmt}?service_request_id=${no}`)}`)
+      .expect(200);
     if (fmt === 'json') expect(list.body[0]).toMatchObject({ lat: village.latitude, long: village.longitude });
     else expect(xmlValues(list.text, 'lat')).toEqual([String(village.latitude)]);
 
     const other = buildApp();
     await other.sql.run('UPDATE villages SET latitude = NULL, longitude = NULL WHERE id = ?', household.villageId);
-    const k = (await other.services.open311.createKey('12345', null)).key;
+    const k = await districtKey(other, '12345', JURISDICTION_ID);
     const filed = await request(other.app)
       .post('/open311/v2/requests.json')
       .type('form')
       .send(callBack({ api_key: k, address_id: plateCode(plateId) }))
       .expect(200);
-    const res = await request(other.app).get(`/open311/v2/requests/${filed.body[0].service_request_id}.${fmt}`).expect(200);
+    const res = await request(other.app)
+      .get(`/open311/v2/${inJurisdiction(`requests/${filed.body[0].service_request_id}.${fmt}`)}`)
+      .expect(200);
     if (fmt === 'json') expect(res.body[0]).toMatchObject({ lat: null, long: null });
     else expect(res.text).toContain('<lat/><long/>');
   });
@@ -208,11 +231,10 @@ describe('Open311 email', () => {
     const c = await filedCase(filed, fmt);
     expect(c.email).toBe(email);
     const no = await t.sql.value<string>('SELECT tracking_no FROM cases WHERE id = ?', c.id);
-    for (const path of [`/open311/v2/requests/${no}.${fmt}`, `/open311/v2/requests.${fmt}?service_request_id=${no}`, `/open311/v2/requests.${fmt}`]) {
-      for (const q of ['', `${path.includes('?') ? '&' : '?'}api_key=${key}`]) {
-        const res = await request(t.app)
-          .get(path + q)
-          .expect(200);
+    for (const path of [`requests/${no}.${fmt}`, `requests.${fmt}?service_request_id=${no}`, `requests.${fmt}`]) {
+      // without a key the jurisdiction is named; a key of 兖州区 needs none
+      for (const url of [inJurisdiction(path), `${path}${path.includes('?') ? '&' : '?'}api_key=${key}`]) {
+        const res = await request(t.app).get(`/open311/v2/${url}`).expect(200);
         expect(res.text).not.toContain(email);
         expect(res.text).not.toMatch(/"email"|<email/);
       }

@@ -6,7 +6,7 @@ import { demoHousehold } from '../helpers/builders.js';
 import { aCase } from '../helpers/cases.js';
 import { aUser, csrfFor, signIn } from '../helpers/staff.js';
 import { plateCode } from '../../src/features/plates/sizes.js';
-import { REQUEST_FIELDS } from '../helpers/open311.js';
+import { districtKey, inJurisdiction, JURISDICTION_ID, OTHER_JURISDICTION_ID, REQUEST_FIELDS } from '../helpers/open311.js';
 
 /**
  * Open311 GeoReport v2 against the real stack, in both formats, after the checks of the standard's
@@ -71,8 +71,11 @@ beforeAll(async () => {
 });
 
 const file = (fields: Record<string, string>, fmt: Fmt = 'json') => request(t.app).post(`/open311/v2/requests.${fmt}`).type('form').send(fields);
+/** A GET of an Open311 document in 兖州区, named as a client of this two-district endpoint names it. */
+const get = (path: string) => request(t.app).get(`/open311/v2/${inJurisdiction(path)}`);
 const helpRequest = (extra: Record<string, string> = {}) => ({
   api_key: key,
+  jurisdiction_id: JURISDICTION_ID,
   service_code: 'help-callback',
   address_id: plateCode(plateId),
   first_name: '桂芳',
@@ -126,7 +129,7 @@ describe('Open311 discovery and services', () => {
   });
 
   it.each(FORMATS)('a service definition lists what its form asks, with the values of a list (%s)', async (fmt) => {
-    const res = await request(t.app).get(`/open311/v2/services/${itemCode}.${fmt}`).expect(200);
+    const res = await get(`services/${itemCode}.${fmt}`).expect(200);
     if (fmt === 'json') {
       const d = res.body as { service_code: string; attributes: Array<Record<string, unknown>> };
       expect(d.service_code).toBe(itemCode);
@@ -138,13 +141,13 @@ describe('Open311 discovery and services', () => {
       expect(xmlValues(res.text, 'key')).toEqual(['any', 'morning', 'afternoon', 'evening']);
       expect(xmlValues(res.text, 'required')).toEqual(['true']);
     }
-    const speak = await request(t.app).get('/open311/v2/services/speak-complaint.json').expect(200);
+    const speak = await get('services/speak-complaint.json').expect(200);
     expect(speak.body.attributes[0]).toMatchObject({ code: 'anonymous', required: false });
   });
 
   it.each(FORMATS)('an unknown service definition is 404 in the spec shape (%s)', async (fmt) => {
-    expectSpecError(await request(t.app).get(`/open311/v2/services/nope-nope.${fmt}`), fmt, 404, 'service_code');
-    expectSpecError(await request(t.app).get(`/open311/v2/services/ZZZZZZZZ.${fmt}`), fmt, 404);
+    expectSpecError(await get(`services/nope-nope.${fmt}`), fmt, 404, 'service_code');
+    expectSpecError(await get(`services/ZZZZZZZZ.${fmt}`), fmt, 404);
   });
 
   it('an unknown format, path or method is answered in the spec shape, never a page', async () => {
@@ -155,6 +158,140 @@ describe('Open311 discovery and services', () => {
     expectSpecError(await request(t.app).post('/open311/v2/services.json').type('form').send({ api_key: key }), 'json', 404);
     expectSpecError(await request(t.app).get('/open311/v2/tokens/abc.xml'), 'xml', 404, 'token');
     expectSpecError(await request(t.app).get('/open311/v2/requests/%E0%A4%A.json'), 'json', 400);
+  });
+});
+
+describe('Open311 on an installation of several districts (GeoReport v2: jurisdiction_id)', () => {
+  /** The codes of a services document, in either format. */
+  const serviceCodes = (res: request.Response, fmt: Fmt) =>
+    fmt === 'json' ? (res.body as Array<{ service_code: string }>).map((s) => s.service_code) : xmlValues(res.text, 'service_code');
+  const serviceNames = (res: request.Response, fmt: Fmt) =>
+    fmt === 'json' ? (res.body as Array<{ service_name: string }>).map((s) => s.service_name) : xmlValues(res.text, 'service_name');
+  const districtId = async (code: string) => (await t.services.places.districtByCode(code))!.id;
+  /** A plate of a 曲阜市 household, with its village. */
+  const qufuPlate = async () =>
+    (await t.sql.get<{ plateId: number; villageId: number }>(
+      `SELECT p.id AS "plateId", p.village_id AS "villageId" FROM plates p JOIN villages v ON v.id = p.village_id JOIN towns tw ON tw.id = v.town_id
+       JOIN districts d ON d.id = tw.district_id WHERE d.code = ? AND p.kind = 'household' AND p.status = 'active' ORDER BY p.id LIMIT 1`,
+      OTHER_JURISDICTION_ID,
+    ))!;
+
+  it('the seeded installation has the two districts these tests rely on', async () => {
+    expect((await t.services.places.districts()).map((d) => d.code).sort()).toEqual([JURISDICTION_ID, OTHER_JURISDICTION_ID]);
+  });
+
+  it.each(FORMATS)(
+    'without jurisdiction_id, the service list, a definition and the requests are 400 naming jurisdiction_id; an empty one is none (%s)',
+    async (fmt) => {
+      for (const path of [
+        `services.${fmt}`,
+        `services.${fmt}?jurisdiction_id=`,
+        `services/help-callback.${fmt}`,
+        `requests.${fmt}`,
+        `requests.${fmt}?api_key=${key}`,
+      ]) {
+        expectSpecError(await request(t.app).get(`/open311/v2/${path}`), fmt, 400, 'jurisdiction_id');
+      }
+    },
+  );
+
+  it.each(FORMATS)("jurisdiction_id=370881 lists 曲阜市's items, none of 兖州区's own; an unknown district is 404 (%s)", async (fmt) => {
+    const qufu = (await t.services.catalog.applicableItems(await districtId(OTHER_JURISDICTION_ID))).map((i) => i.code);
+    const yanzhou = await t.services.catalog.applicableItems(await districtId(JURISDICTION_ID));
+    // the premise: 曲阜市 applies for a few items, and 兖州区 has some of its own (《预防接种证》办理 among them)
+    expect(qufu.length).toBeGreaterThan(0);
+    const yanzhouOnly = yanzhou.filter((i) => !qufu.includes(i.code));
+    expect(yanzhouOnly.map((i) => i.name)).toContain('《预防接种证》办理');
+
+    const res = await get(inJurisdiction(`services.${fmt}`, OTHER_JURISDICTION_ID)).expect(200);
+    const codes = serviceCodes(res, fmt);
+    expect(codes.filter((c) => !/^(speak-|help-)/.test(c)).sort()).toEqual([...qufu].sort());
+    for (const i of yanzhouOnly) expect(codes).not.toContain(i.code);
+    expect(serviceNames(res, fmt)).not.toContain('《预防接种证》办理');
+    expect(codes).toContain('speak-complaint');
+    expect(codes).toContain('help-callback');
+    // …and 兖州区's own list has it
+    expect(serviceNames(await get(`services.${fmt}`).expect(200), fmt)).toContain('《预防接种证》办理');
+
+    // a definition of a 兖州区-only item is not found in 曲阜市
+    expectSpecError(await get(inJurisdiction(`services/${yanzhouOnly[0]!.code}.${fmt}`, OTHER_JURISDICTION_ID)), fmt, 404, 'service_code');
+    await get(`services/${yanzhouOnly[0]!.code}.${fmt}`).expect(200);
+    // 370811 (任城区) is a real district of the city, but not one this installation serves
+    expectSpecError(await get(inJurisdiction(`services.${fmt}`, '370811')), fmt, 404, 'jurisdiction_id');
+  });
+
+  it.each(FORMATS)('a key of 兖州区 files there without naming it, and is 404 for jurisdiction_id=370881; nothing is filed (%s)', async (fmt) => {
+    const yanzhouKey = await districtKey(t, `兖州区热线-${fmt}`, JURISDICTION_ID);
+    const { jurisdiction_id: _j, ...unnamed } = helpRequest({ api_key: yanzhouKey });
+    const filed = await file(unnamed, fmt).expect(200);
+    const id = fmt === 'json' ? (filed.body as Array<{ service_request_id: string }>)[0]!.service_request_id : xmlValues(filed.text, 'service_request_id')[0]!;
+    expect(await t.sql.value('SELECT village_id FROM cases WHERE tracking_no = ?', id)).toBe(household.villageId);
+
+    const before = await t.sql.value('SELECT count(*) FROM cases');
+    expectSpecError(await file(helpRequest({ api_key: yanzhouKey, jurisdiction_id: OTHER_JURISDICTION_ID }), fmt), fmt, 404, 'jurisdiction_id');
+    const plate = await qufuPlate();
+    expectSpecError(
+      await file(helpRequest({ api_key: yanzhouKey, jurisdiction_id: OTHER_JURISDICTION_ID, address_id: plateCode(plate.plateId) }), fmt),
+      fmt,
+      404,
+      'jurisdiction_id',
+    );
+    expect(await t.sql.value('SELECT count(*) FROM cases')).toBe(before);
+  });
+
+  it.each(FORMATS)("a 曲阜市 plate's code as address_id in 兖州区 is 400 naming address_id, and is filed when 曲阜市 is named (%s)", async (fmt) => {
+    const plate = await qufuPlate();
+    const yanzhouKey = await districtKey(t, `兖州区App-${fmt}`, JURISDICTION_ID);
+    const before = await t.sql.value('SELECT count(*) FROM cases');
+    const { jurisdiction_id: _j, ...byKey } = helpRequest({ api_key: yanzhouKey, address_id: plateCode(plate.plateId) });
+    expectSpecError(await file(byKey, fmt), fmt, 400, 'address_id');
+    // the same with a key of no district and 兖州区 named
+    expectSpecError(await file(helpRequest({ address_id: plateCode(plate.plateId) }), fmt), fmt, 400, 'address_id');
+    expect(await t.sql.value('SELECT count(*) FROM cases')).toBe(before);
+    // the plate itself is good: named in its own district, it files into its village
+    const filed = await file(helpRequest({ address_id: plateCode(plate.plateId), jurisdiction_id: OTHER_JURISDICTION_ID }), fmt).expect(200);
+    const id = fmt === 'json' ? (filed.body as Array<{ service_request_id: string }>)[0]!.service_request_id : xmlValues(filed.text, 'service_request_id')[0]!;
+    expect(await t.sql.value('SELECT village_id FROM cases WHERE tracking_no = ?', id)).toBe(plate.villageId);
+  });
+
+  it.each(FORMATS)("a key of 曲阜市 reads 曲阜市's services and definitions without naming it, and only there (%s)", async (fmt) => {
+    const qufuKey = await districtKey(t, `曲阜市App-${fmt}`, OTHER_JURISDICTION_ID);
+    const qufu = (await t.services.catalog.applicableItems(await districtId(OTHER_JURISDICTION_ID))).map((i) => i.code);
+    const asIs = (path: string) => request(t.app).get(`/open311/v2/${path}`);
+    const byKey = await asIs(`services.${fmt}?api_key=${qufuKey}`).expect(200);
+    expect(
+      serviceCodes(byKey, fmt)
+        .filter((c) => !/^(speak-|help-)/.test(c))
+        .sort(),
+    ).toEqual([...qufu].sort());
+    await asIs(`services/help-callback.${fmt}?api_key=${qufuKey}`).expect(200);
+    expectSpecError(await asIs(`services.${fmt}?api_key=${qufuKey}&jurisdiction_id=${JURISDICTION_ID}`), fmt, 404, 'jurisdiction_id');
+    expectSpecError(await asIs(`services/help-callback.${fmt}?api_key=${qufuKey}&jurisdiction_id=${JURISDICTION_ID}`), fmt, 404, 'jurisdiction_id');
+  });
+
+  it.each(FORMATS)("GET requests answer only the named district's cases, by list, by ids or one by one (%s)", async (fmt) => {
+    const plate = await qufuPlate();
+    const ids = (res: request.Response) =>
+      fmt === 'json' ? (res.body as Array<{ service_request_id: string }>).map((r) => r.service_request_id) : xmlValues(res.text, 'service_request_id');
+    const inYanzhou = (await file(helpRequest()).expect(200)).body[0].service_request_id as string;
+    const inQufu = (await file(helpRequest({ address_id: plateCode(plate.plateId), jurisdiction_id: OTHER_JURISDICTION_ID })).expect(200)).body[0]
+      .service_request_id as string;
+    const qufuKey = await districtKey(t, `曲阜市热线-${fmt}`, OTHER_JURISDICTION_ID);
+    // each call names its district (or its key does): none is added
+    const asIs = (path: string) => request(t.app).get(`/open311/v2/${path}`);
+    for (const [named, mine, theirs] of [
+      [`jurisdiction_id=${OTHER_JURISDICTION_ID}`, inQufu, inYanzhou],
+      [`api_key=${qufuKey}`, inQufu, inYanzhou],
+      [`jurisdiction_id=${JURISDICTION_ID}`, inYanzhou, inQufu],
+    ] as const) {
+      const list = ids(await asIs(`requests.${fmt}?${named}`).expect(200));
+      expect(list, named).toContain(mine);
+      expect(list, named).not.toContain(theirs);
+      expect(ids(await asIs(`requests.${fmt}?${named}&service_code=help-callback`).expect(200))).not.toContain(theirs);
+      expect(ids(await asIs(`requests.${fmt}?${named}&service_request_id=${inYanzhou},${inQufu}`).expect(200))).toEqual([mine]);
+      expect(ids(await asIs(`requests/${mine}.${fmt}?${named}`).expect(200))).toEqual([mine]);
+      expectSpecError(await asIs(`requests/${theirs}.${fmt}?${named}`), fmt, 404, 'service_request_id');
+    }
   });
 });
 
@@ -274,8 +411,8 @@ describe('Open311 POST requests', () => {
 describe('Open311 GET requests', () => {
   it.each(FORMATS)('lists requests newest first with every spec field, and finds one by id (%s)', async (fmt) => {
     const filed = (await file(helpRequest())).body[0].service_request_id as string;
-    const list = await request(t.app).get(`/open311/v2/requests.${fmt}`).expect(200);
-    const one = await request(t.app).get(`/open311/v2/requests/${filed}.${fmt}`).expect(200);
+    const list = await get(`requests.${fmt}`).expect(200);
+    const one = await get(`requests/${filed}.${fmt}`).expect(200);
     if (fmt === 'json') {
       expect(list.body[0].service_request_id).toBe(filed);
       for (const r of list.body as Array<Record<string, unknown>>) expect(Object.keys(r)).toEqual(REQUEST_FIELDS);
@@ -301,7 +438,7 @@ describe('Open311 GET requests', () => {
     const a = (await file(helpRequest())).body[0].service_request_id as string;
     const b = (await file(helpRequest({ service_code: 'speak-praise' }))).body[0].service_request_id as string;
     const ids = async (q: string) => {
-      const res = await request(t.app).get(`/open311/v2/requests.${fmt}?${q}`).expect(200);
+      const res = await get(`requests.${fmt}?${q}`).expect(200);
       return fmt === 'json' ? (res.body as Array<{ service_request_id: string }>).map((r) => r.service_request_id) : xmlValues(res.text, 'service_request_id');
     };
     expect(await ids(`service_request_id=${a},${b}`)).toEqual([b, a]);
@@ -311,13 +448,13 @@ describe('Open311 GET requests', () => {
     expect(await ids('status=closed')).not.toContain(a);
     expect(await ids('start_date=2000-01-01&end_date=2000-12-31T23:59:59Z')).toEqual([]);
     expect(await ids(`start_date=${new Date(Date.now() - 3600_000).toISOString()}`)).toContain(a);
-    expectSpecError(await request(t.app).get(`/open311/v2/requests.${fmt}?start_date=2026-13-01`), fmt, 400, 'start_date');
-    expectSpecError(await request(t.app).get(`/open311/v2/requests.${fmt}?end_date=yesterday`), fmt, 400, 'end_date');
-    expectSpecError(await request(t.app).get(`/open311/v2/requests.${fmt}?start_date=2026-11-02&end_date=2026-11-01`), fmt, 400, 'start_date');
-    expectSpecError(await request(t.app).get(`/open311/v2/requests.${fmt}?status=pending`), fmt, 400, 'status');
-    expectSpecError(await request(t.app).get(`/open311/v2/requests.${fmt}?service_request_id=drop%20table`), fmt, 400, 'service_request_id');
-    expectSpecError(await request(t.app).get(`/open311/v2/requests/20000101-9999.${fmt}`), fmt, 404);
-    expectSpecError(await request(t.app).get(`/open311/v2/requests.${fmt}?api_key=o311_wrong`), fmt, 403, 'api_key');
+    expectSpecError(await get(`requests.${fmt}?start_date=2026-13-01`), fmt, 400, 'start_date');
+    expectSpecError(await get(`requests.${fmt}?end_date=yesterday`), fmt, 400, 'end_date');
+    expectSpecError(await get(`requests.${fmt}?start_date=2026-11-02&end_date=2026-11-01`), fmt, 400, 'start_date');
+    expectSpecError(await get(`requests.${fmt}?status=pending`), fmt, 400, 'status');
+    expectSpecError(await get(`requests.${fmt}?service_request_id=drop%20table`), fmt, 400, 'service_request_id');
+    expectSpecError(await get(`requests/20000101-9999.${fmt}`), fmt, 404);
+    expectSpecError(await get(`requests.${fmt}?api_key=o311_wrong`), fmt, 403, 'api_key');
   });
 });
 
@@ -342,10 +479,10 @@ describe('Open311 round trip', () => {
       .type('form')
       .send({ _csrf: csrf, action: 'reply', step: 'accept_resolve', version: 2, text: '路灯已更换，今晚起正常照明' })
       .expect(303);
-    const res = await request(t.app).get(`/open311/v2/requests/${id}.json?api_key=${key}`).expect(200);
+    const res = await get(`requests/${id}.json?api_key=${key}`).expect(200);
     expect(res.body[0]).toMatchObject({ status: 'closed', status_notes: '路灯已更换，今晚起正常照明' });
     expect(JSON.stringify(res.body)).not.toContain('电工老王');
-    const xml = await request(t.app).get(`/open311/v2/requests/${id}.xml?api_key=${key}`).expect(200);
+    const xml = await get(`requests/${id}.xml?api_key=${key}`).expect(200);
     expect(xmlValues(xml.text, 'status')).toEqual(['closed']);
     expect(xmlValues(xml.text, 'status_notes')).toEqual(['路灯已更换，今晚起正常照明']);
   });
@@ -371,14 +508,14 @@ describe('Open311 privacy', () => {
         `requests/${named.trackingNo}.${fmt}`,
         `requests.${fmt}?service_request_id=${named.trackingNo},${anon}`,
       ]) {
-        const res = await request(t.app).get(`/open311/v2/${url}`).expect(200);
+        const res = await get(url).expect(200);
         for (const s of secrets) expect(res.text, `${url} shows ${s}`).not.toContain(s);
         expect(res.text).not.toContain('已安排周三上门');
       }
-      const withKey = await request(t.app).get(`/open311/v2/requests/${anon}.${fmt}?api_key=${key}`).expect(200);
+      const withKey = await get(`requests/${anon}.${fmt}?api_key=${key}`).expect(200);
       expect(withKey.text).not.toContain('邻居家的狗');
       expect(withKey.text).not.toContain('13912345678');
-      const namedWithKey = await request(t.app).get(`/open311/v2/requests/${named.trackingNo}.${fmt}?api_key=${key}`).expect(200);
+      const namedWithKey = await get(`requests/${named.trackingNo}.${fmt}?api_key=${key}`).expect(200);
       expect(namedWithKey.text).toContain('我家老人行动不便');
       expect(namedWithKey.text).not.toContain('内部备注');
       expect(namedWithKey.text).not.toContain(named.token);
@@ -389,7 +526,7 @@ describe('Open311 privacy', () => {
 describe('Open311 XML', () => {
   it('escapes markup and drops characters XML cannot carry', async () => {
     const id = (await file(helpRequest({ description: '<b>水管</b> & "阀门" \u0001坏了' }))).body[0].service_request_id as string;
-    const res = await request(t.app).get(`/open311/v2/requests/${id}.xml?api_key=${key}`).expect(200);
+    const res = await get(`requests/${id}.xml?api_key=${key}`).expect(200);
     expect(xmlValues(res.text, 'description')).toEqual(['<b>水管</b> & "阀门" 坏了']);
   });
 });
@@ -398,11 +535,11 @@ describe('Open311 rate limit', () => {
   it('answers a key over its limit with a spec-shaped 429 and Retry-After, in the format asked for', async () => {
     const limited = buildApp({ rateLimits: { open311PerKeyPerMinute: 3 } });
     const k = (await limited.services.open311.createKey('限速测试', null)).key;
-    for (let i = 0; i < 3; i++) await request(limited.app).get(`/open311/v2/services.json?api_key=${k}`).expect(200);
-    const res = await request(limited.app).get(`/open311/v2/services.xml?api_key=${k}`);
+    for (let i = 0; i < 3; i++) await request(limited.app).get(`/open311/v2/services.json?api_key=${k}&jurisdiction_id=${JURISDICTION_ID}`).expect(200);
+    const res = await request(limited.app).get(`/open311/v2/services.xml?api_key=${k}&jurisdiction_id=${JURISDICTION_ID}`);
     expectSpecError(res, 'xml', 429);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     // Without a key the public documents are not counted against anyone's key.
-    await request(limited.app).get('/open311/v2/services.json').expect(200);
+    await request(limited.app).get(`/open311/v2/services.json?jurisdiction_id=${JURISDICTION_ID}`).expect(200);
   });
 });

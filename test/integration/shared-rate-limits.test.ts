@@ -10,6 +10,7 @@ import { buildApp, type TestApp } from '../helpers/app.js';
 import { sqliteDatabase, type Database } from '../../src/db/database.js';
 import { seededDb } from '../helpers/db.js';
 import { freshPostgresDatabase, onPostgres } from '../helpers/engine.js';
+import { JURISDICTION_ID } from '../helpers/open311.js';
 
 /**
  * Several instances behind a load balancer count the rate limits together in Redis
@@ -99,9 +100,9 @@ describe.skipIf(!REDIS)('rate limits shared through Redis', () => {
     await connected(a);
     await connected(b);
     const key = (await a.services.open311.createKey('共享限速', null)).key;
-    await request(a.app).get(`/open311/v2/services.json?api_key=${key}`).expect(200);
-    await request(b.app).get(`/open311/v2/services.json?api_key=${key}`).expect(200);
-    const refused = await request(a.app).get(`/open311/v2/services.json?api_key=${key}`);
+    await request(a.app).get(`/open311/v2/services.json?api_key=${key}&jurisdiction_id=${JURISDICTION_ID}`).expect(200);
+    await request(b.app).get(`/open311/v2/services.json?api_key=${key}&jurisdiction_id=${JURISDICTION_ID}`).expect(200);
+    const refused = await request(a.app).get(`/open311/v2/services.json?api_key=${key}&jurisdiction_id=${JURISDICTION_ID}`);
     expect(refused.status).toBe(429);
     expect(await redis.keys(`${prefix}open311-key:*`)).toHaveLength(1);
   });

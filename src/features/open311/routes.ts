@@ -100,7 +100,7 @@ export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?:
   api.get('/open311/v2/:file', authenticate(false), perKey, async (req, res) => {
     const { name, format } = file(req, res);
     if (name === 'discovery') send(res, format, 200, 'discovery', service.discovery());
-    else if (name === 'services') send(res, format, 200, 'services', await service.services(params(req)));
+    else if (name === 'services') send(res, format, 200, 'services', await service.services(params(req), key(res)));
     else if (name === 'requests') send(res, format, 200, 'service_requests', await service.requests(key(res), params(req)));
     else throw new Open311Error(404, t('open311.errors.notFound'));
   });
@@ -117,7 +117,7 @@ export function open311Routes(service: Open311Service, opts: { perKeyPerMinute?:
 
   api.get('/open311/v2/services/:file', authenticate(false), perKey, async (req, res) => {
     const { name, format } = file(req, res);
-    send(res, format, 200, 'service_definition', await service.definition(name, params(req)));
+    send(res, format, 200, 'service_definition', await service.definition(name, params(req), key(res)));
   });
 
   api.get('/open311/v2/requests/:file', authenticate(false), perKey, async (req, res) => {

@@ -312,13 +312,13 @@ export function createOpen311Service(deps: {
       };
     },
 
-    async services(params: Params) {
-      return await services(await jurisdiction(params));
+    async services(params: Params, key?: ApiKeyRow) {
+      return await services(await jurisdiction(params, key));
     },
 
     /** A service's definition: the attributes its resident form asks for. */
-    async definition(code: string, params: Params): Promise<{ service_code: string; attributes: Attribute[] }> {
-      return { service_code: code, attributes: attributesOf((await target(await jurisdiction(params), code)).kind) };
+    async definition(code: string, params: Params, key?: ApiKeyRow): Promise<{ service_code: string; attributes: Attribute[] }> {
+      return { service_code: code, attributes: attributesOf((await target(await jurisdiction(params, key), code)).kind) };
     },
 
     /**
