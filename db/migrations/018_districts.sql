@@ -2,8 +2,8 @@
 -- Many districts in one installation (issue 17). The district becomes the boundary of what it owns:
 --   * users.district_id: the district a user works in; NULL only for a city administrator (role
 --     admin), who sees and manages every district. Existing administrators become city
---     administrators (they saw everything before and still do); every other user gets the one
---     district there was.
+--     administrators (they saw everything before and still do); every other user gets the district
+--     of their places (or cadre), which in an installation of one district is the one there was.
 --   * cadres, reply templates, API keys and the audit log carry their district the same way.
 --   * catalogue items belong to a district: each county publishes its own list, so an item's codes and
 --     name are unique within its district only. SQLite cannot drop a UNIQUE in place, so the table is
@@ -73,18 +73,24 @@ CREATE TRIGGER catalog_items_ai AFTER INSERT ON catalog_items BEGIN UPDATE catal
 CREATE TRIGGER catalog_items_au AFTER UPDATE ON catalog_items BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
 CREATE TRIGGER catalog_items_ad AFTER DELETE ON catalog_items BEGIN UPDATE catalog_revision SET rev = rev + 1; END;
 
-ALTER TABLE users ADD COLUMN district_id INTEGER REFERENCES districts(id);
-UPDATE users SET district_id = (SELECT min(id) FROM districts) WHERE role <> 'admin';
-CREATE INDEX users_district ON users(district_id);
-
 ALTER TABLE cadres ADD COLUMN district_id INTEGER REFERENCES districts(id);
 UPDATE cadres SET district_id = coalesce(
   (SELECT min(t.district_id) FROM cadre_villages cv JOIN villages v ON v.id = cv.village_id JOIN towns t ON t.id = v.town_id WHERE cv.cadre_id = cadres.id),
   (SELECT min(id) FROM districts));
 CREATE INDEX cadres_district ON cadres(district_id);
 
+ALTER TABLE users ADD COLUMN district_id INTEGER REFERENCES districts(id);
+-- (an installation whose places import had made several districts: each user's by their places, or cadre)
+UPDATE users SET district_id = coalesce(
+  (SELECT min(d.id) FROM user_scopes s JOIN districts d ON d.code = substr(s.code, 1, 6) WHERE s.user_id = users.id),
+  (SELECT c.district_id FROM cadres c WHERE c.id = users.cadre_id),
+  (SELECT min(id) FROM districts)) WHERE role <> 'admin';
+CREATE INDEX users_district ON users(district_id);
+
 ALTER TABLE reply_templates ADD COLUMN district_id INTEGER REFERENCES districts(id);
-UPDATE reply_templates SET district_id = (SELECT min(id) FROM districts);
+UPDATE reply_templates SET district_id = coalesce(
+  (SELECT t.district_id FROM towns t WHERE t.code = reply_templates.town_code),
+  (SELECT min(id) FROM districts));
 CREATE INDEX reply_templates_district ON reply_templates(district_id);
 
 ALTER TABLE api_keys ADD COLUMN district_id INTEGER REFERENCES districts(id);
@@ -95,7 +101,9 @@ UPDATE audit_log SET district_id = (SELECT min(id) FROM districts);
 CREATE INDEX audit_log_district_at ON audit_log(district_id, at);
 
 -- The shipped reply templates (migration 005) of an installation that had no district yet belong to
--- the first district made; each later district gets its own copies when it is added.
+-- the first district made; each later district gets its own copies when it is added. (A template a
+-- city administrator files for every district has no district, and keeps none.)
 CREATE TRIGGER districts_claim_templates AFTER INSERT ON districts BEGIN
-  UPDATE reply_templates SET district_id = NEW.id WHERE district_id IS NULL;
+  UPDATE reply_templates SET district_id = NEW.id
+    WHERE district_id IS NULL AND NOT EXISTS (SELECT 1 FROM districts WHERE id <> NEW.id);
 END;

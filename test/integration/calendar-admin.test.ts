@@ -31,4 +31,22 @@ describe('admins keep the working-day calendar', () => {
     csrf = await csrfFor(staffAgent);
     await staffAgent.post('/admin/calendar').type('form').send({ _csrf: csrf, date: '2027-01-05', kind: 'holiday' }).expect(403);
   });
+
+  it('the calendar is the city’s: a district administrator reads it but changes nothing, on the page, its delete or the import', async () => {
+    const { app, services, sql } = buildApp();
+    const qufuId = (await services.places.districtByCode('370881'))!.id;
+    await services.staff.createUser({ username: 'qufu.cal', displayName: '曲阜管理员', password: 'correct-horse-battery', role: 'admin', districtId: qufuId });
+    const agent = await signIn(app, 'qufu.cal', 'correct-horse-battery');
+    const page = (await agent.get('/admin/calendar?year=2026').expect(200)).text;
+    expect(page).toContain('工作日历全市共用，由市级管理员维护。');
+    expect(page).not.toContain('action="/admin/calendar"');
+    const before = await sql.value<number>('SELECT count(*) FROM calendar_days');
+    const day = await sql.value<string>('SELECT date FROM calendar_days ORDER BY date LIMIT 1');
+    const csrf = await csrfFor(agent);
+    await agent.post('/admin/calendar').type('form').send({ _csrf: csrf, date: '2027-01-05', kind: 'holiday' }).expect(403);
+    await agent.post(`/admin/calendar/${day}/delete`).type('form').send({ _csrf: csrf }).expect(403);
+    expect((await agent.get('/admin/data').expect(200)).text).not.toContain('/admin/data/calendar/');
+    await agent.get('/admin/data/calendar/export.csv').expect(403);
+    expect(await sql.value<number>('SELECT count(*) FROM calendar_days')).toBe(before);
+  });
 });

@@ -61,6 +61,34 @@ function before018(from: string): string {
 }
 
 describe('migration 018: one district becomes the first of many, with nothing lost', () => {
+  it('on SQLite, an installation whose import had made two districts: users and templates go to their places’ district', () => {
+    const db = openDb(':memory:');
+    migrate(db, before018(migrationsDir));
+    db.exec(BEFORE);
+    db.exec(`INSERT INTO districts (id, code, name) VALUES (2, '370881', '曲阜市');
+      INSERT INTO towns (id, district_id, code, name) VALUES (2, 2, '370881001', '鲁城街道');
+      INSERT INTO users (id, username, display_name, password_hash, role) VALUES (3, 'lu', '鲁', 'x', 'staff');
+      INSERT INTO user_scopes (user_id, level, code) VALUES (3, 'town', '370881001');
+      INSERT INTO reply_templates (title, body, created_at, town_code) VALUES ('鲁城', '您好', '2026-01-01T00:00:00.000Z', '370881001');`);
+    migrate(db);
+    expect(db.prepare("SELECT district_id FROM users WHERE username = 'lu'").pluck().get()).toBe(2);
+    expect(db.prepare("SELECT district_id FROM users WHERE username = 'wang'").pluck().get()).toBe(1);
+    expect(db.prepare("SELECT district_id FROM reply_templates WHERE title = '鲁城'").pluck().get()).toBe(2);
+    expect(db.prepare('SELECT count(*) FROM reply_templates WHERE district_id = 1').pluck().get()).toBe(6);
+  });
+
+  it('on SQLite, a new installation’s shipped templates go to its first district only; a city-wide template stays the city’s', () => {
+    const db = openDb(':memory:');
+    migrate(db);
+    expect(db.prepare('SELECT count(*) FROM reply_templates WHERE district_id IS NULL').pluck().get()).toBe(6);
+    db.exec("INSERT INTO districts (id, code, name) VALUES (1, '370812', '兖州区')");
+    expect(db.prepare('SELECT count(*) FROM reply_templates WHERE district_id = 1').pluck().get()).toBe(6);
+    db.exec("INSERT INTO reply_templates (title, body, created_at) VALUES ('全市通用', '您好', '2026-01-01T00:00:00.000Z')");
+    db.exec("INSERT INTO districts (id, code, name) VALUES (2, '370881', '曲阜市')");
+    expect(db.prepare("SELECT district_id FROM reply_templates WHERE title = '全市通用'").pluck().get()).toBeNull();
+    expect(db.prepare('SELECT count(*) FROM reply_templates WHERE district_id = 2').pluck().get()).toBe(0);
+  });
+
   it('on SQLite (the catalogue table rebuilt with foreign keys checked)', () => {
     const db = openDb(':memory:');
     migrate(db, before018(migrationsDir));

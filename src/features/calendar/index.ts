@@ -10,6 +10,6 @@ export const calendarFeature: Feature<ReturnType<typeof services>> = {
   name: 'calendar',
   services,
   office: (s) => ({ routes: calendarRoutes(s) }),
-  templateNames: ['year'],
+  templateNames: ['year', 'canEdit'],
   menu: [{ label: 'calendar.title', href: '/admin/calendar', roles: ['admin'], order: 90 }],
 };

@@ -6,6 +6,7 @@ import { t } from '../../i18n/index.js';
 import { isRealDate } from '../../domain/dates.js';
 import { chinaToday } from '../../domain/time.js';
 import { fieldErrors } from '../../domain/field-errors.js';
+import { ForbiddenError } from '../../errors.js';
 
 const realDate = z.string({ error: t('calendar.dateInvalid') }).refine(isRealDate, { error: t('calendar.dateInvalid') });
 
@@ -27,11 +28,22 @@ export function calendarRoutes(services: Services): Router {
     return Number.isInteger(y) && y >= 2000 && y <= 2100 ? y : Number(chinaToday().slice(0, 4));
   };
   const render = async (res: express.Response, year: number, extra: Record<string, unknown> = {}, status = 200) =>
-    res.status(status).render('admin/calendar', { year, rows: await services.calendar.year(year), errors: [], values: {}, ...extra });
+    res.status(status).render('admin/calendar', {
+      year,
+      rows: await services.calendar.year(year),
+      errors: [],
+      values: {},
+      // every district shares the calendar: a city administrator keeps it, a district's reads it
+      canEdit: currentUser(res)!.scope.all,
+      ...extra,
+    });
+
+  /** Only a city administrator changes the calendar every district's deadlines are counted on. */
+  const cityOnly: express.RequestHandler = (_req, res, next) => (currentUser(res)!.scope.all ? next() : next(new ForbiddenError()));
 
   router.get('/calendar', requireUser('admin'), (req, res) => render(res, yearOf(req.query.year)));
 
-  router.post('/calendar', requireUser('admin'), async (req, res) => {
+  router.post('/calendar', requireUser('admin'), cityOnly, async (req, res) => {
     const user = currentUser(res)!;
     const parsed = dayForm.safeParse(req.body ?? {});
     if (!parsed.success) {
@@ -50,7 +62,7 @@ export function calendarRoutes(services: Services): Router {
     res.redirect(303, `/admin/calendar?year=${parsed.data.date.slice(0, 4)}`);
   });
 
-  router.post('/calendar/:date/delete', requireUser('admin'), async (req, res) => {
+  router.post('/calendar/:date/delete', requireUser('admin'), cityOnly, async (req, res) => {
     const user = currentUser(res)!;
     const parsed = realDate.safeParse(req.params.date);
     if (parsed.success && (await services.calendar.removeDay(parsed.data))) {

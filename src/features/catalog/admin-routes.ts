@@ -17,6 +17,8 @@ export function catalogAdminRoutes(services: Services): Router {
   const worker = async (req: Request, res: Response) => {
     const user = currentUser(res)!;
     if (user.districtId !== null) return { ...user, districtId: user.districtId };
+    // a user of no district who is not the city's administrator works on no catalogue
+    if (!user.scope.all) throw new NotFoundError('district');
     const districts = await services.places.districts();
     const named = typeof req.query.d === 'string' ? districts.find((d) => d.code === req.query.d) : undefined;
     if (typeof req.query.d === 'string' && !named) throw new NotFoundError('district');

@@ -48,7 +48,10 @@ export function transferRoutes(services: Services, protect: RequestHandler): { r
     // a city administrator of several districts picks the catalogue's district
     const districts = user.scope.all ? await services.places.districts() : [];
     const names = (Object.keys(DATASETS) as DatasetName[]).filter(
-      (n) => ((n !== 'calendar' && n !== 'places') || user.role === 'admin') && (n !== 'catalog' || user.role === 'admin' || user.scope.all),
+      (n) =>
+        (n !== 'places' || user.role === 'admin') &&
+        (n !== 'calendar' || (user.role === 'admin' && user.scope.all)) &&
+        (n !== 'catalog' || user.role === 'admin' || user.scope.districtIds.size > 0),
     );
     res.status(status).render('admin/data', {
       names,

@@ -87,6 +87,8 @@ export function createTransferService(deps: Owners & { uow: UnitOfWork }) {
   const check = (name: DatasetName, caller: Caller) => {
     if (caller.role === 'cadre') throw new ForbiddenError();
     if ((name === 'calendar' || name === 'places') && caller.role !== 'admin') throw new ForbiddenError();
+    // the calendar every district's deadlines are counted on is the city's
+    if (name === 'calendar' && !caller.scope.all) throw new ForbiddenError();
     // The catalogue is the district's: admins and district-wide staff.
     if (name === 'catalog' && caller.role !== 'admin' && caller.scope.districtIds.size === 0 && !caller.scope.all) throw new ForbiddenError();
   };
