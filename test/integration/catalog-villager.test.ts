@@ -1,5 +1,4 @@
 import { yanzhouVillager } from '../helpers/resident.js';
-import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 
