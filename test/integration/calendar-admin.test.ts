@@ -46,7 +46,20 @@ describe('admins keep the working-day calendar', () => {
     await agent.post('/admin/calendar').type('form').send({ _csrf: csrf, date: '2027-01-05', kind: 'holiday' }).expect(403);
     await agent.post(`/admin/calendar/${day}/delete`).type('form').send({ _csrf: csrf }).expect(403);
     expect((await agent.get('/admin/data').expect(200)).text).not.toContain('/admin/data/calendar/');
-    await agent.get('/admin/data/calendar/export.csv').expect(403);
+    // reading it is harmless: its export; changing it through the import is not
+    await agent.get('/admin/data/calendar/export.csv').expect(200);
+    const upload = await agent
+      .post('/admin/data/calendar/preview')
+      .field('_csrf', await csrfFor(agent))
+      .attach('file', Buffer.from('\uFEFF日期,类型,说明\r\n2027-01-05,放假,示意\r\n'), 'calendar.csv');
+    expect(upload.status).toBe(403);
+    // the same upload from the city's administrator is checked and previewed
+    const city = await signIn(app, (await aUser(services, { role: 'admin' })).username);
+    const cityUpload = await city
+      .post('/admin/data/calendar/preview')
+      .field('_csrf', await csrfFor(city))
+      .attach('file', Buffer.from('\uFEFF日期,类型,说明\r\n2027-01-05,放假,示意\r\n'), 'calendar.csv');
+    expect(cityUpload.status).toBe(200);
     expect(await sql.value<number>('SELECT count(*) FROM calendar_days')).toBe(before);
   });
 });

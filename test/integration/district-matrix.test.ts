@@ -38,7 +38,8 @@ async function as(w: City, who: CityWho): Promise<{ agent: Agent; role: 'admin' 
 /** A's users: B's objects are not there; everyone else in the table of the access matrix gets through where their role may. */
 function expected(row: Row, who: CityWho, role: 'admin' | 'staff' | 'cadre'): 'through' | 403 | 404 {
   if (!row.roles.includes(role)) return 403;
-  if (SHARED.includes(row.route)) return 'through';
+  // the shared calendar: the city administrator keeps it, a district's administrator may not change it
+  if (SHARED.includes(row.route)) return who === 'city' ? 'through' : 403;
   return who.endsWith('A') ? 404 : 'through';
 }
 
