@@ -259,14 +259,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 0;
     }
     case 'apikey': {
-      const [sub, name] = rest;
+      const [sub, name, ...more] = rest;
       if (sub !== 'list' && !((sub === 'add' || sub === 'revoke') && name)) break;
+      const { values: keyOpts } = parseArgs({ args: more, options: { district: { type: 'string' } } });
       const { database } = await openDatabase(config, quiet);
       const services = createServices(database, config);
       try {
         if (sub === 'add') {
+          // --district CODE: a key that files in that district only (jurisdiction_id may be left out); without it, a city key
+          const district = keyOpts.district ? await services.places.districtByCode(keyOpts.district) : undefined;
+          if (keyOpts.district && !district) {
+            console.error(`no district with code ${keyOpts.district}`);
+            return 2;
+          }
           try {
-            const { key, row } = await services.open311.createKey(name!, null);
+            const { key, row } = await services.open311.createKey(name!, null, district?.id ?? null);
             await services.staff.audit({ userId: null, ip: 'cli', action: 'apikey_created', target: `apikey:${row.id}`, detail: row.name });
             console.log(`API key "${row.name}" created; it is shown only now, keep it safe:`);
             console.log(key);

@@ -88,6 +88,10 @@ describe('mashang apikey', () => {
     expect(key).toMatch(/^o311_[A-Za-z0-9_-]{32}$/);
     expect(await main(['apikey', 'add', '12345'], e)).toBe(2);
     expect(await main(['apikey', 'add'], e)).toBe(2);
+    // a key of one district, and a district that is not there
+    expect(await main(['district', 'add', '370881', '曲阜市'], e)).toBe(0);
+    expect(await main(['apikey', 'add', 'qufu-12345', '--district', '370881'], e)).toBe(0);
+    expect(await main(['apikey', 'add', 'nowhere', '--district', '370899'], e)).toBe(2);
     lines.length = 0;
     expect(await main(['apikey', 'list'], e)).toBe(0);
     expect(lines.join('\n')).toContain('12345');
@@ -97,7 +101,13 @@ describe('mashang apikey', () => {
     expect(await main(['apikey', 'revoke', '12345'], e)).toBe(0);
     // The command line on a SQLite file (MASHANG_DB), on either run: what it wrote, read from that file.
     const db = openDb(e.MASHANG_DB);
-    expect(db.prepare('SELECT key_hash, revoked_at IS NOT NULL AS revoked FROM api_keys').get()).toEqual({ key_hash: digest(key), revoked: 1 });
+    expect(db.prepare("SELECT key_hash, revoked_at IS NOT NULL AS revoked FROM api_keys WHERE name = '12345'").get()).toEqual({
+      key_hash: digest(key),
+      revoked: 1,
+    });
+    expect(
+      db.prepare("SELECT k.name || ':' || coalesce(d.code, 'city') FROM api_keys k LEFT JOIN districts d ON d.id = k.district_id ORDER BY k.id").pluck().all(),
+    ).toEqual(['12345:city', 'qufu-12345:370881']);
     db.close();
   });
 });
