@@ -14,6 +14,8 @@
 -- township (villages → towns.district_id); the national working-day calendar stays shared.
 
 ALTER TABLE districts ADD COLUMN hotline TEXT NOT NULL DEFAULT '12345';
+-- the resident pages keep the list of districts by the places revision: a new district moves it
+CREATE TRIGGER districts_ai AFTER INSERT ON districts BEGIN UPDATE places_revision SET rev = rev + 1; END;
 
 -- A catalogue loaded before any place (only the shipped 兖州区 list could be): its district is made.
 INSERT INTO districts (code, name) SELECT '370812', '兖州区'

@@ -34,6 +34,9 @@ describe('resident pages say which district the plate is in', () => {
     expect(bare.text).toContain('您在哪个区县办事');
     expect(bare.text).toContain('href="/services?d=370812"');
     expect(bare.text).toContain('href="/services?d=370881"');
+    // the list is kept by the places revision, which a new district moves
+    await t.services.places.addDistrict('370826', '微山县');
+    expect((await request(t.app).get('/services').expect(200)).text).toContain('href="/services?d=370826"');
     // an item of 兖州区's catalogue that 曲阜市's short one has not
     const aOnly = (await t.sql.get<{ code: string; name: string }>(
       `SELECT i.code, i.name FROM catalog_items i JOIN districts d ON d.id = i.district_id

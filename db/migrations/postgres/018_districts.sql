@@ -2,6 +2,8 @@
 -- On PostgreSQL the catalogue's UNIQUE keys are replaced in place.
 
 ALTER TABLE districts ADD COLUMN hotline text COLLATE "C" NOT NULL DEFAULT '12345';
+-- the resident pages keep the list of districts by the places revision: a new district moves it
+CREATE TRIGGER districts_ai AFTER INSERT ON districts FOR EACH ROW EXECUTE FUNCTION places_revision_bump();
 
 INSERT INTO districts (code, name) SELECT '370812', '兖州区'
   WHERE NOT EXISTS (SELECT 1 FROM districts) AND EXISTS (SELECT 1 FROM catalog_items);

@@ -46,6 +46,19 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
   // Every scan reads a plate; plates change rarely. Cached look-ups are dropped whenever the
   // places revision (bumped by triggers on any write, from any process) moves.
   let cache = { rev: -1, plates: new Map<string, PlateView>() };
+  // Every 码上查 page reads the list of districts: kept by the same revision.
+  let districtsCache: { rev: number; list: Promise<DistrictRow[]> } | undefined;
+  const districts = async (): Promise<DistrictRow[]> => {
+    const rev = await repo.revision();
+    if (!districtsCache || districtsCache.rev !== rev) {
+      const entry = { rev, list: repo.districts() };
+      districtsCache = entry;
+      entry.list.catch(() => {
+        if (districtsCache === entry) districtsCache = undefined;
+      });
+    }
+    return districtsCache.list;
+  };
   return {
     /** The plate behind a scanned token, active or replaced; NotFoundError when there is none. */
     async plateByToken(token: string): Promise<PlateView> {
@@ -79,10 +92,10 @@ export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
     /** Every township of these districts ('all': the city). */
     towns: (districtIds: number[] | 'all' = 'all') => repo.towns(districtIds),
     /** Every district of the installation, by code. */
-    districts: (): Promise<DistrictRow[]> => repo.districts(),
+    districts,
     /** The district with this code, or undefined. */
     async districtByCode(code: string): Promise<DistrictRow | undefined> {
-      return (await repo.districts()).find((d) => d.code === code);
+      return (await districts()).find((d) => d.code === code);
     },
     /** The districts a scope serves whole or in part (its villages' districts), by code. */
     async districtsIn(scope: Scope): Promise<DistrictRow[]> {
