@@ -23,7 +23,6 @@ INSERT INTO districts (code, name) SELECT '370812', '兖州区'
 
 CREATE TABLE catalog_items_new (
   id INTEGER PRIMARY KEY,
-  district_id INTEGER NOT NULL REFERENCES districts(id),
   code TEXT NOT NULL,             -- 基本编码
   impl_code TEXT NOT NULL,        -- 实施编码
   name TEXT NOT NULL,             -- 事项名称
@@ -61,6 +60,7 @@ CREATE TABLE catalog_items_new (
   can_apply INTEGER NOT NULL DEFAULT 0,
   published INTEGER NOT NULL DEFAULT 1,
   updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  district_id INTEGER NOT NULL REFERENCES districts(id),   -- last, as PostgreSQL adds it
   UNIQUE (district_id, code),
   UNIQUE (district_id, impl_code),
   UNIQUE (district_id, name)
