@@ -323,7 +323,7 @@ describe('due dates', () => {
     const h = await demoHousehold(sql);
     const plate = await services.places.plateByToken(h.token);
     const apply = async (name: string, limit: number, unit: string) => {
-      const item = (await sql.get<{ id: number; code: string }>('SELECT id, code FROM catalog_items WHERE name = ?', name))!;
+      const item = (await sql.get<{ id: number; code: string }>('SELECT id, code FROM catalog_items WHERE district_id = 1 AND name = ?', name))!;
       await sql.run('UPDATE catalog_items SET promised_limit = ?, promised_limit_unit = ?, can_apply = 1 WHERE id = ?', limit, unit, item.id);
       const real = (await services.catalog.applicableItem((await services.places.districtByCode('370812'))!.id, item.code))!;
       const { token } = await services.cases.submit({

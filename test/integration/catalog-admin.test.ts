@@ -62,6 +62,6 @@ describe('事项管理', () => {
     await agent.get(`/admin/catalog/${code}`).expect(403);
     const csrf = await csrfFor(agent);
     await agent.post(`/admin/catalog/${code}`).type('form').send({ _csrf: csrf, only: 'publish', publish: '0' }).expect(403);
-    expect(await sql.value('SELECT published FROM catalog_items WHERE code = ?', code)).toBe(1);
+    expect(await sql.value('SELECT published FROM catalog_items WHERE district_id = 1 AND code = ?', code)).toBe(1);
   });
 });

@@ -242,7 +242,7 @@ describe('the catalogue', () => {
     const plan = await services.transfer.dryRun('catalog', file, who);
     expect(plan.counts).toEqual({ add: 0, change: 1, same: 0 });
     await services.transfer.commit('catalog', file, who);
-    const id = await sql.value("SELECT id FROM catalog_items WHERE name = '最低生活保障'");
+    const id = await sql.value("SELECT id FROM catalog_items WHERE district_id = 1 AND name = '最低生活保障'");
     expect(await sql.column('SELECT name FROM catalog_materials WHERE item_id = ? ORDER BY seq', id)).toEqual(['居民身份证', '户口簿']);
     expect((await services.catalog.search((await services.places.districtByCode('370812'))!.id, { q: '低保' })).items.map((i) => i.name)).not.toContain(
       '最低生活保障',
