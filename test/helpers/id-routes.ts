@@ -1,5 +1,7 @@
 import type { Express } from 'express';
 import { routesOf } from './routes.js';
+import type { Agent } from './forms.js';
+import { csrfFor } from './staff.js';
 
 /**
  * Every back-office route that takes an id, with a request that reaches it for given objects: the
@@ -175,4 +177,17 @@ export function routesWithIds(app: Express): string[] {
   return routesOf(app)
     .map((r) => `${r.method} ${r.path}`)
     .filter((r) => /^(GET|POST) \/(admin|qr)\//.test(r) && r.includes(':'));
+}
+
+/** Sends a row's request as this agent (a form post carries the agent's CSRF token); the status. */
+export async function sendRow(agent: Agent, row: Row, url: string): Promise<number> {
+  if (row.method === 'GET') return (await agent.get(url)).status;
+  const csrf = await csrfFor(agent);
+  if (row.multipart) return (await agent.post(url).field('_csrf', csrf)).status;
+  return (
+    await agent
+      .post(url)
+      .type('form')
+      .send({ _csrf: csrf, ...row.body })
+  ).status;
 }

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { buildApp, type TestApp } from '../helpers/app.js';
 import { aCadre, aHousehold, demoHousehold } from '../helpers/builders.js';
 import { aCase } from '../helpers/cases.js';
-import { aUser, csrfFor, signIn } from '../helpers/staff.js';
+import { aUser, signIn } from '../helpers/staff.js';
 import type { Agent } from '../helpers/forms.js';
-import { NOT_IDS, ROWS, routesWithIds, type Objects, type Row } from '../helpers/id-routes.js';
+import { NOT_IDS, ROWS, routesWithIds, sendRow, type Objects, type Row } from '../helpers/id-routes.js';
 
 /**
  * The access matrix: every back-office route that takes an id, for an admin, staff of the object's
@@ -104,18 +104,6 @@ async function userFor(w: World, who: Who): Promise<{ agent: Agent; role: 'admin
   return { agent: await signIn(w.app, u.username), role: who === 'admin' ? 'admin' : who.startsWith('staff') ? 'staff' : 'cadre' };
 }
 
-async function send(agent: Agent, row: Row, url: string): Promise<number> {
-  if (row.method === 'GET') return (await agent.get(url)).status;
-  const csrf = await csrfFor(agent);
-  if (row.multipart) return (await agent.post(url).field('_csrf', csrf)).status;
-  return (
-    await agent
-      .post(url)
-      .type('form')
-      .send({ _csrf: csrf, ...row.body })
-  ).status;
-}
-
 /** What a user should get: 403 for a role that may not use the page, 404 out of scope, else through. */
 function expected(row: Row, who: Who, role: 'admin' | 'staff' | 'cadre'): 'through' | 403 | 404 {
   if (!row.roles.includes(role)) return 403;
@@ -141,7 +129,7 @@ describe('access matrix: every back-office route taking an id, for an admin, two
       for (const who of EVERYONE) {
         const w = expected(row, who, who === 'admin' ? 'admin' : who.startsWith('staff') ? 'staff' : 'cadre') === 'through' ? await world() : denied;
         const { agent, role } = await userFor(w, who);
-        const status = await send(agent, row, row.url(w.objects));
+        const status = await sendRow(agent, row, row.url(w.objects));
         const e = expected(row, who, role);
         results.push(`${who}: ${e === 'through' ? (status === 403 || status === 404 || status >= 500 ? `blocked ${status}` : 'through') : status}`);
         want.push(`${who}: ${e}`);

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { buildApp, type TestApp } from '../helpers/app.js';
 import { B_MARKS, DISTRICT_B, cityUser, oneDistrictApp, secondDistrict, type CityWho, type SecondDistrict } from '../helpers/districts.js';
 import { onPostgres } from '../helpers/engine.js';
-import { NOT_IDS, ROWS, routesWithIds, type Row } from '../helpers/id-routes.js';
-import { csrfFor, signIn } from '../helpers/staff.js';
+import { NOT_IDS, ROWS, routesWithIds, sendRow, type Row } from '../helpers/id-routes.js';
+import { signIn } from '../helpers/staff.js';
 import type { Agent } from '../helpers/forms.js';
 import { agentFor } from '../helpers/forms.js';
 
@@ -43,18 +43,6 @@ function expected(row: Row, who: CityWho, role: 'admin' | 'staff' | 'cadre'): 't
   return who.endsWith('A') ? 404 : 'through';
 }
 
-async function send(agent: Agent, row: Row, url: string): Promise<number> {
-  if (row.method === 'GET') return (await agent.get(url)).status;
-  const csrf = await csrfFor(agent);
-  if (row.multipart) return (await agent.post(url).field('_csrf', csrf)).status;
-  return (
-    await agent
-      .post(url)
-      .type('form')
-      .send({ _csrf: csrf, ...row.body })
-  ).status;
-}
-
 describe('district matrix: every route taking an id, for A’s and B’s administrators and staff, B’s cadre and the city administrator', () => {
   it('runs the access matrix’s table, which lists every such route', () => {
     const { app } = buildApp();
@@ -77,7 +65,7 @@ describe('district matrix: every route taking an id, for A’s and B’s adminis
           row.route === '/admin/users/:id/active'
             ? `/admin/users/${w.b.userId}/active`
             : row.url(w.b.objects) + (who === 'city' && row.route.startsWith('/admin/catalog/') ? `?d=${DISTRICT_B.code}` : '');
-        const status = await send(agent, row, url);
+        const status = await sendRow(agent, row, url);
         const e = expected(row, who, role);
         results.push(`${who}: ${e === 'through' ? (status === 403 || status === 404 || status >= 500 ? `blocked ${status}` : 'through') : status}`);
         want.push(`${who}: ${e}`);
