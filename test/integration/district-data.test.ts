@@ -44,4 +44,24 @@ describe('数据导入导出 with two districts: the catalogue is a district’s
     expect(own).toContain('曲阜市');
     expect(own).not.toContain('兖州区民政局');
   });
+
+  it('a user’s scope stays inside their district: a township of another district named in it gives nothing, nor does a cadre’s village there', async () => {
+    const { services, sql } = buildApp();
+    const yanzhou = (await services.places.districtByCode('370812'))!.id;
+    const id = await services.staff.createUser({
+      username: 'two-places',
+      displayName: '两地',
+      password: 'correct-horse-battery',
+      role: 'staff',
+      districtId: yanzhou,
+      scopes: [
+        { level: 'town', code: '370812103' },
+        { level: 'town', code: '370881001' },
+      ],
+    });
+    const user = (await services.staff.sessionUser(id))!;
+    const own = await sql.column<number>("SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = '370812103' ORDER BY v.id");
+    expect([...user.scope.villageIds].sort((a, b) => a - b)).toEqual(own);
+    expect(user.scope.districtIds.size).toBe(0);
+  });
 });

@@ -40,16 +40,22 @@ export function createStaffRepo(db: Database) {
     scopes: async (userId: number) => db.all<{ level: ScopeLevel; code: string }>(sql`SELECT level, code FROM user_scopes WHERE user_id = ${userId}`),
     addScope: async (userId: number, level: ScopeLevel, code: string) =>
       db.run(sql`INSERT INTO user_scopes (user_id, level, code) VALUES (${userId}, ${level}, ${code}) ON CONFLICT DO NOTHING`),
-    async villageIdsFor(level: ScopeLevel | 'all' | 'districtId' | 'cadre', code: string | number): Promise<number[]> {
+    async villageIdsFor(level: ScopeLevel | 'all' | 'districtId', code: string | number): Promise<number[]> {
       if (level === 'all') return ids(sql`SELECT id FROM villages`);
       if (level === 'districtId') return ids(sql`SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.district_id = ${code}`);
       if (level === 'district')
         return ids(sql`SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id JOIN districts d ON d.id = t.district_id WHERE d.code = ${code}`);
       if (level === 'town') return ids(sql`SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ${code}`);
-      if (level === 'cadre') return ids(sql`SELECT village_id AS id FROM cadre_villages WHERE cadre_id = ${code}`);
       return ids(sql`SELECT id FROM villages WHERE code = ${code}`);
     },
     setPassword: async (id: number, hash: string) => db.run(sql`UPDATE users SET password_hash = ${hash} WHERE id = ${id}`),
+    districtCode: async (id: number) => (await db.get<{ code: string }>(sql`SELECT code FROM districts WHERE id = ${id}`))?.code,
+    /** The villages a cadre serves inside one district. */
+    cadreVillagesIn: async (cadreId: number, districtId: number) =>
+      ids(
+        sql`SELECT cv.village_id AS id FROM cadre_villages cv JOIN villages v ON v.id = cv.village_id JOIN towns t ON t.id = v.town_id
+            WHERE cv.cadre_id = ${cadreId} AND t.district_id = ${districtId}`,
+      ),
     /** Every district's id, and the ids of the districts with these codes. */
     allDistrictIds: async () => ids(sql`SELECT id FROM districts ORDER BY code`),
     districtIdsByCode: async (codes: string[]) => (codes.length ? ids(sql`SELECT id FROM districts WHERE ${inList(db, sql`code`, codes, 'text')}`) : []),

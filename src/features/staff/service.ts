@@ -62,15 +62,18 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, u
     if (u.role === 'admin' && u.districtId === null)
       return { all: true, districtIds: new Set(await repo.allDistrictIds()), villageIds: new Set(await repo.villageIdsFor('all', 0)) };
     if (u.districtId === null) return { all: false, districtIds: new Set(), villageIds: new Set() };
-    const own = new Set(await repo.villageIdsFor('districtId', u.districtId));
-    if (u.role === 'admin') return { all: false, districtIds: new Set([u.districtId]), villageIds: own };
+    if (u.role === 'admin')
+      return { all: false, districtIds: new Set([u.districtId]), villageIds: new Set(await repo.villageIdsFor('districtId', u.districtId)) };
+    // a place's code starts with its district's: a scope naming another district's place is skipped unread
+    const code = await repo.districtCode(u.districtId);
     const ids = new Set<number>();
     const districtIds = new Set<number>();
-    const scopes = await repo.scopes(u.id);
-    const wholeCodes = scopes.filter((s) => s.level === 'district').map((s) => s.code);
-    for (const id of await repo.districtIdsByCode(wholeCodes)) if (id === u.districtId) districtIds.add(id);
-    for (const s of scopes) for (const id of await repo.villageIdsFor(s.level, s.code)) if (own.has(id)) ids.add(id);
-    if (u.cadreId !== null) for (const id of await repo.villageIdsFor('cadre', u.cadreId)) if (own.has(id)) ids.add(id);
+    for (const s of await repo.scopes(u.id)) {
+      if (code === undefined || !s.code.startsWith(code)) continue;
+      if (s.level === 'district') districtIds.add(u.districtId);
+      for (const id of await repo.villageIdsFor(s.level, s.code)) ids.add(id);
+    }
+    if (u.cadreId !== null) for (const id of await repo.cadreVillagesIn(u.cadreId, u.districtId)) ids.add(id);
     return { all: false, districtIds, villageIds: ids };
   };
 
