@@ -193,9 +193,11 @@ interface City {
 async function buildCity(database: Database, villages: number): Promise<City> {
   const q = () => database.q;
   await database.transaction(async () => {
+    // The demo seeds 曲阜市 already: add the districts it has not.
+    const seeded = new Set((await database.all<{ code: string }>(sql`SELECT code FROM districts`)).map((d) => d.code));
     await q()
       .insertInto('districts')
-      .values(OTHER_DISTRICTS.map(([code, name]) => ({ code, name })))
+      .values(OTHER_DISTRICTS.filter(([code]) => !seeded.has(code)).map(([code, name]) => ({ code, name })))
       .execute();
     const districts = await database.all<{ id: number; code: string; name: string }>(sql`SELECT id, code, name FROM districts ORDER BY code`);
     const existing = new Set((await database.all<{ code: string }>(sql`SELECT code FROM towns`)).map((t) => t.code));
