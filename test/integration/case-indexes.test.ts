@@ -116,6 +116,14 @@ describe.runIf(!onPostgres)('cases are read through indexes (migration 008)', ()
         only(seen, (s) => /GROUP BY substr\(c\.created_at, 1, 13\)/.test(s) && !/json_each/.test(s)),
       );
       expect(chart).toContain('USING COVERING INDEX cases_created_village (created_at>?)');
+      // The city view (two districts here): today's cases by district from the created_at index too,
+      // never every district's villages and each village's cases.
+      const city = planOf(
+        db,
+        only(seen, (s) => /AS "districtId", d.code/.test(s)),
+      );
+      expect(city).toContain('USING COVERING INDEX cases_created_village (created_at>?)');
+      expect(city).not.toContain('cases_village_state');
     },
   );
 });

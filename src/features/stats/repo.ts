@@ -126,7 +126,8 @@ export function createStatsRepo(db: Database) {
     /**
      * The city's figures, one row per district: the per-village summaries summed by their township's
      * district (one pass over case_summaries, a row per village), and the cases due soon, overdue
-     * since the last marking or filed today from the same index ranges as the totals.
+     * since the last marking or filed today from the same index ranges as the totals. (`+c.village_id`
+     * keeps SQLite from reaching today's cases through every village's cases: 4 s at a million.)
      */
     byDistrict: async (q: { now: string; yellowBefore: string; todayStart: string }) =>
       db.all<DistrictRow>(sql`SELECT d.id AS "districtId", d.code, d.name,
@@ -141,7 +142,7 @@ export function createStatsRepo(db: Database) {
         LEFT JOIN (SELECT t.district_id, sum(CASE WHEN (${DUE}) < ${q.now} THEN 1 ELSE 0 END) AS red, sum(CASE WHEN (${DUE}) >= ${q.now} THEN 1 ELSE 0 END) AS yellow
           FROM cases c JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id
           WHERE c.state IN (${OPEN_STATES}) AND c.overdue = 0 AND (${DUE}) <= ${q.yellowBefore} GROUP BY t.district_id) f ON f.district_id = d.id
-        LEFT JOIN (SELECT t.district_id, count(*) AS n FROM cases c JOIN villages v ON v.id = c.village_id JOIN towns t ON t.id = v.town_id
+        LEFT JOIN (SELECT t.district_id, count(*) AS n FROM cases c JOIN villages v ON v.id = +c.village_id JOIN towns t ON t.id = v.town_id
           WHERE c.created_at >= ${q.todayStart} GROUP BY t.district_id) n ON n.district_id = d.id
         ORDER BY d.code`),
     /**
