@@ -6,6 +6,7 @@ import { seededDb } from '../helpers/db.js';
 import { aUser, signIn } from '../helpers/staff.js';
 import { optimize, type Db } from '../../src/db/index.js';
 import { onPostgres } from '../helpers/engine.js';
+import { WIDE_SCOPE } from '../../src/features/cases/repo.js';
 
 /** Records the text of every statement the app prepares on this database. */
 function recordStatements(db: Db): string[] {
@@ -124,6 +125,55 @@ describe.runIf(!onPostgres)('cases are read through indexes (migration 008)', ()
       );
       expect(city).toContain('USING COVERING INDEX cases_created_village (created_at>?)');
       expect(city).not.toContain('cases_village_state');
+    },
+  );
+});
+
+describe.runIf(!onPostgres)('the inbox of a wide scope (SQLite)', () => {
+  it(
+    `a district administrator's open inbox (${WIDE_SCOPE} villages or more) is read in deadline order from its index; a cadre's from the village index`,
+    { timeout: 60_000 },
+    async () => {
+      const db = seededDb();
+      const seen = recordStatements(db);
+      const { app, services, sql, database } = buildApp({ db });
+      // 兖州区 grown past the wide-scope edge, in one township
+      const town = (await sql.value<string>("SELECT code FROM towns WHERE code LIKE '370812%' ORDER BY code LIMIT 1"))!;
+      const have = Number(await sql.value("SELECT count(*) FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code LIKE '370812%'"));
+      for (let i = 0; i < WIDE_SCOPE - have; i++) await services.places.addVillage(town, `${town}${String(900 + i)}`, `新增${i}村`);
+      const villageIds = await sql.column<number>("SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code LIKE '370812%' ORDER BY v.id");
+      expect(villageIds.length).toBeGreaterThanOrEqual(WIDE_SCOPE);
+      await manyCases(database, { n: 5_000, villageIds });
+      optimize(db);
+      const districtId = await sql.value<number>("SELECT id FROM districts WHERE code = '370812'");
+      const username = 'district-admin-wide';
+      await services.staff.createUser({ username, displayName: '区管理员', password: 'x'.repeat(12), role: 'admin', districtId });
+      const admin = await signIn(app, username, 'x'.repeat(12));
+      const page = await admin.get('/admin/cases').expect(200);
+      expect([...page.text.matchAll(/href="\/admin\/cases\/(\d+)"/g)].length).toBe(25);
+      const isOpenPage = (s: string) => /ORDER BY \(CASE/.test(s) && /state IN \('submitted', 'accepted', 'in_progress'\)/.test(s);
+      const wide = planOf(
+        db,
+        only(seen, (s) => isOpenPage(s) && /\+c\.village_id IN/.test(s)),
+      );
+      expect(wide).toContain('USING INDEX cases_open_due');
+      expect(wide).not.toContain('TEMP B-TREE FOR ORDER BY');
+      // A cadre of one village: through the village index.
+      const cadre = await signIn(
+        app,
+        (
+          await aUser(services, {
+            role: 'cadre',
+            scopes: [{ level: 'village', code: (await sql.value<string>('SELECT code FROM villages WHERE id = ?', villageIds[0]))! }],
+          })
+        ).username,
+      );
+      await cadre.get('/admin/cases').expect(200);
+      const narrow = planOf(
+        db,
+        only(seen, (s) => isOpenPage(s) && /\bc\.village_id IN/.test(s) && !/\+c\.village_id/.test(s)),
+      );
+      expect(narrow).toContain('cases_village_state');
     },
   );
 });

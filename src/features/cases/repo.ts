@@ -199,6 +199,9 @@ const EVENT_COLUMNS = sql`e.id, e.at, e.actor, e.user_id AS "userId", e.type, e.
 
 type Fragment = RawBuilder<unknown>;
 
+/** From this many villages on, the inbox reads its pages in their order and checks the village of each row. */
+export const WIDE_SCOPE = 64;
+
 export function createCasesRepo(db: Database) {
   /**
    * An inbox page is read in two steps: the page's case ids from the cases alone, in the page's order
@@ -228,8 +231,18 @@ export function createCasesRepo(db: Database) {
   const EXPORT_FROM = sql`
   FROM cases c ${notIndexed(db)} JOIN villages v ON v.id = c.village_id ${CASE_JOINS}`;
 
-  const inboxWhere = (f: InboxFilter): Fragment => {
-    const where: Fragment[] = f.allVillages ? [] : [inList(db, sql`c.village_id`, f.villageIds)];
+  /**
+   * The filter's conditions. `byDeadline`: for the open cases in deadline order. A wide scope (a
+   * district's administrator: hundreds of villages) is then checked on each row read in the page's
+   * order (`+c.village_id` keeps SQLite off the village index), which finds a page after a few hundred
+   * rows; through the village index SQLite gathered and sorted every open case of every village of the
+   * scope (28 ms against 0.2 ms for 581 villages at a million cases). A narrow scope (a cadre's
+   * village, a township), and the other tabs, whose closed cases lie far back in id order, are read
+   * through the village index.
+   */
+  const inboxWhere = (f: InboxFilter, byDeadline = false): Fragment => {
+    const wide = byDeadline && f.villageIds.length >= WIDE_SCOPE && db.engine === 'sqlite';
+    const where: Fragment[] = f.allVillages ? [] : [inList(db, wide ? sql`+c.village_id` : sql`c.village_id`, f.villageIds)];
     if (f.state === 'open') where.push(sql`c.state IN (${OPEN_STATES})`);
     // A state from the list, written out: the partial indexes of the rare states (migration 012) apply.
     else if (f.state && CASE_STATES.includes(f.state)) where.push(sql`c.state = ${sql.lit(f.state)}`);
@@ -263,7 +276,7 @@ export function createCasesRepo(db: Database) {
     async inboxOpen(f: InboxFilter, after: { due: string; id: number } | undefined, limit: number): Promise<InboxRow[]> {
       const keyset = after ? sql`AND (${EFFECTIVE_DUE}) >= ${after.due} AND ((${EFFECTIVE_DUE}) > ${after.due} OR c.id < ${after.id})` : sql``;
       const page = await db.all<{ id: number; due: string | null }>(
-        sql`SELECT c.id, (${EFFECTIVE_DUE}) AS due ${PAGE_FROM(f)} WHERE ${inboxWhere(f)} AND c.state IN (${OPEN_STATES}) ${keyset}
+        sql`SELECT c.id, (${EFFECTIVE_DUE}) AS due ${PAGE_FROM(f)} WHERE ${inboxWhere(f, true)} AND c.state IN (${OPEN_STATES}) ${keyset}
            ORDER BY (${EFFECTIVE_DUE}) IS NULL, (${EFFECTIVE_DUE}), c.id DESC LIMIT ${limit}`,
       );
       return inboxRows(page);
