@@ -294,8 +294,25 @@ interface Build {
   analyseSeconds: number;
   newest: string;
   size: string;
+  districtVillages: number;
   townVillages: number;
   cadreVillages: number;
+}
+
+/** The administrator of the demo's district alone (its villages, not the city's): made once, also in a kept installation. */
+async function districtAdmin(database: Database): Promise<number> {
+  const district = (await database.get<{ id: number }>(sql`SELECT id FROM districts WHERE code = ${TOWN.slice(0, 6)}`))!;
+  if (!(await database.get(sql`SELECT id FROM users WHERE username = 'scale-district'`))) {
+    await createServices(database, testConfig()).staff.createUser({
+      username: 'scale-district',
+      displayName: '区管理员',
+      password: PASSWORD,
+      role: 'admin',
+      districtId: district.id,
+    });
+  }
+  return (await database.get<{ n: number }>(sql`SELECT count(*) AS n FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.district_id = ${district.id}`))!
+    .n;
 }
 
 /** What an installation kept by an earlier run holds, to measure it again (--reuse). */
@@ -329,6 +346,7 @@ async function kept(where: Where, o: Options): Promise<{ city: City; build: Buil
         analyseSeconds: 0,
         newest: (await database.get<{ no: string }>(sql`SELECT tracking_no AS no FROM cases ORDER BY id DESC LIMIT 1`))!.no,
         size,
+        districtVillages: await districtAdmin(database),
         townVillages: await count(sql`SELECT count(*) AS n FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ${TOWN}`),
         cadreVillages: await count(sql`SELECT count(*) AS n FROM cadre_villages WHERE cadre_id = ${cadre.id}`),
       },
@@ -368,7 +386,8 @@ async function build(where: Where, o: Options): Promise<{ city: City; build: Bui
           WHERE t.code = ${TOWN} ORDER BY cv.cadre_id LIMIT 1`,
     );
     if (!cadre) throw new Error(`no cadre serves a village of ${TOWN}`);
-    await services.staff.createUser({ username: 'scale-admin', displayName: '区管理员', password: PASSWORD, role: 'admin' });
+    await services.staff.createUser({ username: 'scale-admin', displayName: '市管理员', password: PASSWORD, role: 'admin' });
+    const districtVillages = await districtAdmin(database);
     await services.staff.createUser({
       username: 'scale-town',
       displayName: '镇街人员',
@@ -422,6 +441,7 @@ async function build(where: Where, o: Options): Promise<{ city: City; build: Bui
         analyseSeconds,
         newest,
         size,
+        districtVillages,
         townVillages,
         cadreVillages,
       },
@@ -643,7 +663,8 @@ async function measure(where: Where, o: Options, city: City, built: Build) {
 
     const scoped: Scoped[] = [];
     for (const [scope, user, villages] of [
-      ['district (admin)', 'scale-admin', city.villages],
+      ['city (admin)', 'scale-admin', city.villages],
+      [`district ${TOWN.slice(0, 6)} (admin)`, 'scale-district', built.districtVillages],
       [`township ${TOWN}`, 'scale-town', built.townVillages],
       ['village (cadre)', 'scale-cadre', built.cadreVillages],
     ] as const) {
