@@ -85,6 +85,8 @@ interface Options {
   keep: boolean;
   /** measure an installation kept by an earlier run (--keep) instead of building one */
   reuse?: string;
+  /** build: build and keep the installation, measure nothing; mixed: measure the mixed load only */
+  only?: 'build' | 'mixed';
 }
 
 function parseOptions(argv: string[]): Options {
@@ -100,7 +102,12 @@ function parseOptions(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--keep') o.keep = true;
-    else if (a === '--reuse') {
+    else if (a === '--only') {
+      const v = argv[++i];
+      if (v !== 'build' && v !== 'mixed') throw new Error('--only takes build or mixed');
+      o.only = v;
+      if (v === 'build') o.keep = true;
+    } else if (a === '--reuse') {
       o.reuse = argv[++i];
       if (!o.reuse) throw new Error('--reuse takes the kept database: a postgres:// URL or a SQLite file');
     } else if (numeric[a]) {
@@ -109,7 +116,7 @@ function parseOptions(argv: string[]): Options {
       (o as unknown as Record<string, number>)[numeric[a]] = v;
     } else
       throw new Error(
-        `usage: npm run bench:scale -- [--cases N] [--villages V] [--rounds R] [--seconds S] [--load-rounds K] [--connections C] [--keep] [--reuse DATABASE], not ${a}`,
+        `usage: npm run bench:scale -- [--cases N[,N...]] [--villages V] [--rounds R] [--seconds S] [--load-rounds K] [--connections C] [--keep] [--reuse DATABASE[,DATABASE...]] [--only build|mixed], not ${a}`,
       );
   }
   if (o.villages < 100) throw new Error('--villages: at least 100');
@@ -193,10 +200,14 @@ interface City {
 async function buildCity(database: Database, villages: number): Promise<City> {
   const q = () => database.q;
   await database.transaction(async () => {
-    await q()
-      .insertInto('districts')
-      .values(OTHER_DISTRICTS.map(([code, name]) => ({ code, name })))
-      .execute();
+    // the demo may already hold some of them (曲阜市)
+    const seeded = new Set((await database.all<{ code: string }>(sql`SELECT code FROM districts`)).map((d) => d.code));
+    const missing = OTHER_DISTRICTS.filter(([code]) => !seeded.has(code));
+    if (missing.length)
+      await q()
+        .insertInto('districts')
+        .values(missing.map(([code, name]) => ({ code, name })))
+        .execute();
     const districts = await database.all<{ id: number; code: string; name: string }>(sql`SELECT id, code, name FROM districts ORDER BY code`);
     const existing = new Set((await database.all<{ code: string }>(sql`SELECT code FROM towns`)).map((t) => t.code));
     const newTowns: Array<{ district_id: number; code: string; name: string; centre_address: string; centre_phone: string }> = [];
@@ -639,6 +650,16 @@ async function measure(where: Where, o: Options, city: City, built: Build) {
       });
     });
 
+    if (o.only === 'mixed') {
+      const household = await householdPath(where);
+      log(
+        `villagers on the household page (${o.connections} connections, ${o.seconds} s), alone and while an admin reloads the dashboard and another exports every case`,
+      );
+      return {
+        mixedOnly: true as const,
+        mixed: await mixedLoad(base + household, server, o, await signIn(base, 'scale-admin'), await signIn(base, 'scale-admin')),
+      };
+    }
     const scoped: Scoped[] = [];
     for (const [scope, user, villages] of [
       ['district (admin)', 'scale-admin', city.villages],
@@ -693,11 +714,11 @@ async function measure(where: Where, o: Options, city: City, built: Build) {
     log(
       `villagers on the household page (${o.connections} connections, ${o.seconds} s), alone and while an admin reloads the dashboard and another exports every case`,
     );
-    const mixed = await mixedLoad(base + household, server, o, await signIn(base, 'scale-admin'));
+    const mixed = await mixedLoad(base + household, server, o, await signIn(base, 'scale-admin'), await signIn(base, 'scale-admin'));
 
     log('exporting every case as CSV');
     const exported = await exportAll(base, server, await signIn(base, 'scale-admin'), built.newest, o.cases);
-    return { scoped, publics, mixed, exported };
+    return { mixedOnly: false as const, scoped, publics, mixed, exported };
   } finally {
     bare.kill('SIGTERM');
     if (server.connected) server.disconnect();
@@ -711,7 +732,11 @@ async function measure(where: Where, o: Options, city: City, built: Build) {
 /** Villagers' throughput and latency on one page, and the server's event-loop delay meanwhile. */
 interface Villagers {
   rps: number;
-  /** autocannon's nearest percentile to p95 */
+  /** of every response's time, ms */
+  p50: number;
+  p95: number;
+  p99: number;
+  /** autocannon's */
   p97_5: number;
   loop: LoopDelay;
 }
@@ -729,16 +754,20 @@ interface Mixed {
  * dashboard one request after another and another downloads the export of every case (started
  * again if it ends): their req/s, latency and the server's event-loop delay in both phases.
  */
-async function mixedLoad(url: string, server: ChildProcess, o: Options, cookie: string): Promise<Mixed> {
+async function mixedLoad(url: string, server: ChildProcess, o: Options, cookie: string, exporterCookie: string): Promise<Mixed> {
   const villagers = async (): Promise<Villagers> => {
     const delay = waitFor(server, (m) => ('loop' in m ? m.loop : undefined), 'event-loop delay');
     server.send({ loop: 'start' } satisfies ToServer);
-    const res = await new Promise<autocannon.Result>((resolve, reject) =>
-      autocannon({ url, connections: o.connections, duration: o.seconds }, (err, r) => (err ? reject(err) : resolve(r))),
-    );
+    const times: number[] = [];
+    const res = await new Promise<autocannon.Result>((resolve, reject) => {
+      const run = autocannon({ url, connections: o.connections, duration: o.seconds }, (err, r) => (err ? reject(err) : resolve(r)));
+      run.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => times.push(ms));
+    });
     server.send({ loop: 'stop' } satisfies ToServer);
     if (res.non2xx || res.errors) throw new Error(`${url}: ${res.non2xx} non-2xx, ${res.errors} errors under load`);
-    return { rps: res.requests.average, p97_5: res.latency.p97_5, loop: await delay };
+    times.sort((a, b) => a - b);
+    const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? NaN;
+    return { rps: res.requests.average, p50: q(0.5), p95: q(0.95), p99: q(0.99), p97_5: res.latency.p97_5, loop: await delay };
   };
   await load(url, 1, o.connections);
   const alone = await villagers();
@@ -747,9 +776,9 @@ async function mixedLoad(url: string, server: ChildProcess, o: Options, cookie: 
   let exportRows = 0;
   const admin = url.replace(/\/p\/.*$/, '');
   /** reads one response whole, each line counted by `onLine`; false once stopped */
-  const fetched = async (path: string, onLine: () => void): Promise<boolean> => {
+  const fetched = async (path: string, onLine: () => void, as = cookie): Promise<boolean> => {
     try {
-      const res = await fetch(admin + path, { headers: { cookie }, signal: stop.signal });
+      const res = await fetch(admin + path, { headers: { cookie: as }, signal: stop.signal });
       if (res.status !== 200 || !res.body) throw new Error(`${path} answered ${res.status} under load`);
       const reader = res.body.getReader();
       for (let r = await reader.read(); !r.done; r = await reader.read()) for (const byte of r.value) if (byte === 10) onLine();
@@ -763,7 +792,7 @@ async function mixedLoad(url: string, server: ChildProcess, o: Options, cookie: 
     while (await fetched('/admin', () => undefined)) dashboards++;
   })();
   const exporting = (async () => {
-    while (await fetched('/admin/cases.csv?state=all', () => exportRows++));
+    while (await fetched('/admin/cases.csv?state=all', () => exportRows++, exporterCookie));
   })();
   // both under way before the villagers come
   await new Promise((r) => setTimeout(r, 500));
@@ -832,7 +861,17 @@ async function exportAll(base: string, server: ChildProcess, cookie: string, new
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--serve') return serve();
-  const o = parseOptions(process.argv.slice(2));
+  // --cases 10000,100000,1000000 or --reuse A,B: one run after another, each with one of them.
+  const argv = process.argv.slice(2);
+  const listAt = argv.findIndex((a, i) => (a === '--cases' || a === '--reuse') && (argv[i + 1] ?? '').includes(','));
+  const runs = listAt === -1 ? [argv] : argv[listAt + 1]!.split(',').map((one) => argv.map((a, i) => (i === listAt + 1 ? one : a)));
+  for (const args of runs) {
+    await runOne(parseOptions(args), runs.length > 1);
+    if (process.exitCode) return;
+  }
+}
+
+async function runOne(o: Options, several: boolean): Promise<void> {
   const where: Where = o.reuse
     ? { engine: o.reuse.startsWith('postgres') ? 'postgres' : 'sqlite', target: o.reuse, shown: o.reuse.replace(/:[^:@/]*@/, '@'), drop: async () => {} }
     : await freshDatabase();
@@ -840,7 +879,30 @@ async function main(): Promise<void> {
   let failed = false;
   try {
     const { city, build: built } = o.reuse ? await kept(where, o) : await build(where, o);
-    const { scoped, publics, mixed, exported } = await measure(where, o, city, built);
+    if (o.only === 'build') return;
+    const measured = await measure(where, o, city, built);
+    if (measured.mixedOnly) {
+      const machine = `node ${process.version}, ${os.cpus().length} cores, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`;
+      const md = [
+        `**${where.engine}, ${o.cases.toLocaleString('en-US')} cases** — ${machine}`,
+        '',
+        ...mixedTable(measured.mixed, o.connections, o.seconds),
+      ].join('\n');
+      console.log(`\n${md}`);
+      const dir = path.join(projectRoot, 'bench-results');
+      fs.mkdirSync(dir, { recursive: true });
+      const file = path.join(dir, `scale-mixed-${where.engine}-${o.cases}.json`);
+      fs.writeFileSync(
+        file,
+        `${JSON.stringify({ engine: where.engine, cases: o.cases, date: new Date().toISOString(), machine, mixed: measured.mixed, markdown: md }, null, 2)}\n`,
+      );
+      log(`written to ${path.relative(process.cwd(), file)}`);
+      return;
+    }
+    const { scoped, publics, mixed, exported } = measured;
     let version = '';
     if (where.engine === 'postgres') {
       const pool = new pg.Pool({ connectionString: where.target, max: 1 });
@@ -889,7 +951,7 @@ async function main(): Promise<void> {
     console.log(`\n${md}`);
     const dir = path.join(projectRoot, 'bench-results');
     fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `scale-${where.engine}.json`);
+    const file = path.join(dir, several ? `scale-${where.engine}-${o.cases}.json` : `scale-${where.engine}.json`);
     fs.writeFileSync(file, `${JSON.stringify({ ...result, markdown: md }, null, 2)}\n`);
     log(`written to ${path.relative(process.cwd(), file)}`);
     const worstInbox = Math.max(...scoped.flatMap((s) => [s.inboxFirst.p95, s.inboxDeep.p95]));
@@ -908,6 +970,19 @@ async function main(): Promise<void> {
     else await where.drop();
     if (failed) process.exitCode = 1;
   }
+}
+
+/** The villagers' figures alone and under the back office's load, as a Markdown table. */
+function mixedTable(m: Mixed, connections: number, secs: number): string[] {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const row = (v: Villagers) =>
+    `${n(Math.round(v.rps))} | ${v.p50.toFixed(0)} / ${v.p95.toFixed(0)} / ${v.p99.toFixed(0)} | ${v.loop.p50.toFixed(1)} / ${v.loop.p99.toFixed(1)} / ${v.loop.max.toFixed(1)}`;
+  return [
+    `| villagers on the household page (${connections} connections, ${secs} s) | req/s | latency p50 / p95 / p99, ms | event-loop delay p50 / p99 / max, ms |`,
+    '|---|---:|---:|---:|',
+    `| alone | ${row(m.alone)} |`,
+    `| while an admin reloads the dashboard (${n(m.dashboards)} served) and another exports every case (${n(m.exportRows)} rows received) | ${row(m.loaded).replace(/^[^|]*/, (rps) => `${rps.trim()} (${((m.loaded.rps / m.alone.rps) * 100).toFixed(0)}%) `)} |`,
+  ];
 }
 
 function markdown(r: {
@@ -938,10 +1013,7 @@ function markdown(r: {
     '|---|---:|---:|---:|',
     ...r.public.pages.map((p) => `| ${p.name} | ${p.timing ? ms(p.timing) : '—'} | ${n(Math.round(p.rps))} | ${p.ratio.toFixed(2)} |`),
     '',
-    `| villagers on the household page (${r.public.connections} connections, ${r.public.secondsPerRound} s) | req/s | p97.5 ms | event-loop delay p99 / max, ms |`,
-    '|---|---:|---:|---:|',
-    `| alone | ${n(Math.round(r.mixed.alone.rps))} | ${r.mixed.alone.p97_5} | ${r.mixed.alone.loop.p99.toFixed(1)} / ${r.mixed.alone.loop.max.toFixed(1)} |`,
-    `| while an admin reloads the dashboard (${n(r.mixed.dashboards)} served) and another exports (${n(r.mixed.exportRows)} rows read) | ${n(Math.round(r.mixed.loaded.rps))} (${((r.mixed.loaded.rps / r.mixed.alone.rps) * 100).toFixed(0)}%) | ${r.mixed.loaded.p97_5} | ${r.mixed.loaded.loop.p99.toFixed(1)} / ${r.mixed.loaded.loop.max.toFixed(1)} |`,
+    ...mixedTable(r.mixed, r.public.connections, r.public.secondsPerRound),
     '',
     '| CSV export of every case (admin) | rows | seconds | rows/s | MB | server RSS before, MB | peak RSS growth, MB |',
     '|---|---:|---:|---:|---:|---:|---:|',

@@ -1,0 +1,105 @@
+import { parentPort } from 'node:worker_threads';
+import type { Response } from 'express';
+import { startWorker, WorkerFailure } from './run.js';
+
+/** What a streaming worker posts: text to send, then its end (or why it could not go on). */
+export type StreamMessage = { chunk: string; rows: number } | { done: true; rows: number } | { failed: string };
+
+/** Chunks a worker may have posted that the response has not yet taken: its read-ahead. */
+const CREDIT = 2;
+/** Characters a worker gathers before posting them. */
+const CHUNK_CHARS = 64 * 1024;
+
+export interface Streamed {
+  /** every chunk was written (false: the client went away first) */
+  complete: boolean;
+  /** rows the worker read (sent, or about to be) */
+  rows: number;
+}
+
+/**
+ * Runs a download's reading and formatting in a worker thread started on `entry` (given `data`),
+ * writing the text it posts to `res` at the response's pace: the worker runs at most CREDIT chunks
+ * ahead of what the socket took, so a slow client holds back the reading and memory stays flat,
+ * and this thread only copies bytes. `start` is called before the first chunk is written (to set
+ * the headers): a worker that fails before that leaves the response untouched, and the caller can
+ * answer with an error page. Rejects with WorkerFailure when the worker fails; the caller must then
+ * not end the response as if it were complete. Stops the worker when the client goes away.
+ */
+export function streamFromWorker(entry: URL, data: unknown, res: Response, start: () => void, opts: { maxHeapMb?: number } = {}): Promise<Streamed> {
+  return new Promise<Streamed>((resolve, reject) => {
+    const worker = startWorker(entry, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 128 } });
+    let rows = 0;
+    let started = false;
+    let settled = false;
+    const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      res.off('close', onClose);
+      void worker.terminate();
+      f();
+    };
+    const onClose = () => settle(() => resolve({ complete: false, rows }));
+    res.on('close', onClose);
+    const more = () => {
+      if (!settled) worker.postMessage('more');
+    };
+    worker.on('message', (m: StreamMessage) => {
+      if ('failed' in m) return settle(() => reject(new WorkerFailure('crashed', new Error(m.failed))));
+      rows = m.rows;
+      if ('done' in m) return settle(() => resolve({ complete: !res.destroyed, rows }));
+      if (!started) {
+        started = true;
+        start();
+      }
+      if (res.write(m.chunk)) more();
+      else res.once('drain', more);
+    });
+    worker.on('error', (err: Error & { code?: string }) =>
+      settle(() => reject(new WorkerFailure(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'memory' : 'crashed', err))),
+    );
+    worker.on('exit', () => settle(() => reject(new WorkerFailure('crashed'))));
+  });
+}
+
+/**
+ * In a worker started by streamFromWorker: posts the text of `parts` in chunks of about
+ * CHUNK_CHARS, waiting for the main thread's go-ahead when CREDIT chunks are unread, then its end;
+ * a failure is posted as such (never as an end). `rows` counts what the parts hold. `close` runs
+ * before the end is posted (the worker's connection).
+ */
+export async function serveStream(parts: AsyncIterable<{ text: string; rows: number }>, close: () => Promise<void>): Promise<void> {
+  const port = parentPort!;
+  let credit = CREDIT;
+  let wake: (() => void) | undefined;
+  port.on('message', (m: unknown) => {
+    if (m === 'more') {
+      credit++;
+      wake?.();
+    }
+  });
+  const post = (m: StreamMessage) => port.postMessage(m);
+  let rows = 0;
+  let buffer = '';
+  const flush = async () => {
+    while (credit <= 0) await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+    credit--;
+    post({ chunk: buffer, rows });
+    buffer = '';
+  };
+  try {
+    for await (const part of parts) {
+      buffer += part.text;
+      rows += part.rows;
+      if (buffer.length >= CHUNK_CHARS) await flush();
+    }
+    if (buffer.length) await flush();
+    await close();
+    post({ done: true, rows });
+  } catch (err) {
+    await close().catch(() => undefined);
+    post({ failed: err instanceof Error ? err.message : String(err) });
+  }
+  port.close();
+}
