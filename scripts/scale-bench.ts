@@ -33,6 +33,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -622,7 +623,9 @@ async function measure(where: Where, o: Options, city: City, built: Build) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const self = fileURLToPath(import.meta.url);
-  const server = spawn(process.execPath, ['--expose-gc', self, '--serve'], {
+  // SCALE_SERVER_NODE_ARGS: more options for the server's node (--cpu-prof, to see where its time goes)
+  const nodeArgs = (process.env.SCALE_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = spawn(process.execPath, ['--expose-gc', ...nodeArgs, self, '--serve'], {
     env: {
       ...process.env,
       NODE_ENV: 'production',
@@ -771,35 +774,91 @@ async function mixedLoad(url: string, server: ChildProcess, o: Options, cookie: 
   };
   await load(url, 1, o.connections);
   const alone = await villagers();
-  const stop = new AbortController();
-  let dashboards = 0;
-  let exportRows = 0;
-  const admin = url.replace(/\/p\/.*$/, '');
-  /** reads one response whole, each line counted by `onLine`; false once stopped */
-  const fetched = async (path: string, onLine: () => void, as = cookie): Promise<boolean> => {
+  // The admins' browsers: a process of their own (as on their own machines, they must not slow the
+  // villagers' load generator), reading with node:http.
+  const admins = spawn(process.execPath, [fileURLToPath(import.meta.url), '--admins'], {
+    env: {
+      ...process.env,
+      SCALE_ADMIN_BASE: url.replace(/\/p\/.*$/, ''),
+      SCALE_DASHBOARD_COOKIE: cookie,
+      SCALE_EXPORT_COOKIE: exporterCookie,
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    const counts = () => {
+      const answer = new Promise<AdminCounts>((resolve, reject) => {
+        admins.once('message', (m: AdminCounts) => resolve(m));
+        admins.once('exit', (code) => reject(new Error(`the admins' process ended (${String(code)})`)));
+      });
+      admins.send('count');
+      return answer;
+    };
+    // Steady state before the villagers come: the dashboard served once (its figures read and kept,
+    // as they are while an admin keeps reloading it) and the export under way.
+    const warm = Date.now();
+    for (let c = await counts(); !(c.dashboards > 0 || skipped('dashboard')) || !(c.exportRows > 0 || skipped('export')); c = await counts()) {
+      if (Date.now() - warm > 120_000) throw new Error('the admins got no dashboard or no export rows in 2 minutes');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const before = await counts();
+    const loaded = await villagers();
+    const after = await counts();
+    if (after.failure) throw new Error(`an admin's request failed: ${after.failure}`);
+    return { alone, loaded, dashboards: after.dashboards - before.dashboards, exportRows: after.exportRows - before.exportRows };
+  } finally {
+    admins.kill('SIGTERM');
+  }
+}
+
+interface AdminCounts {
+  dashboards: number;
+  exportRows: number;
+  failure?: string;
+}
+
+const skipped = (what: 'dashboard' | 'export') => (process.env.SCALE_MIXED_SKIP ?? '').includes(what);
+
+/**
+ * The admins' process (--admins): one reloads the dashboard one request after another, another
+ * downloads the export of every case again and again; each 'count' message is answered with what
+ * they received so far. SCALE_MIXED_SKIP=dashboard or export leaves one of them out.
+ */
+function admins(): void {
+  const base = process.env.SCALE_ADMIN_BASE!;
+  const counts: AdminCounts = { dashboards: 0, exportRows: 0 };
+  const agent = new http.Agent({ keepAlive: true });
+  const get = (path: string, cookie: string, onData: (b: Buffer) => void) =>
+    new Promise<void>((resolve, reject) => {
+      http
+        .get(base + path, { agent, headers: { cookie } }, (res) => {
+          if (res.statusCode !== 200) reject(new Error(`${path} answered ${String(res.statusCode)}`));
+          res.on('data', onData);
+          res.on('end', resolve);
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+  const loop = async (what: 'dashboard' | 'export') => {
+    if (skipped(what)) return;
     try {
-      const res = await fetch(admin + path, { headers: { cookie: as }, signal: stop.signal });
-      if (res.status !== 200 || !res.body) throw new Error(`${path} answered ${res.status} under load`);
-      const reader = res.body.getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) for (const byte of r.value) if (byte === 10) onLine();
-      return true;
+      for (;;) {
+        if (what === 'dashboard') {
+          await get('/admin', process.env.SCALE_DASHBOARD_COOKIE!, () => undefined);
+          counts.dashboards++;
+        } else
+          await get('/admin/cases.csv?state=all', process.env.SCALE_EXPORT_COOKIE!, (b) => {
+            for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) counts.exportRows++;
+          });
+      }
     } catch (err) {
-      if (stop.signal.aborted) return false;
-      throw err;
+      counts.failure = String(err);
     }
   };
-  const dashboard = (async () => {
-    while (await fetched('/admin', () => undefined)) dashboards++;
-  })();
-  const exporting = (async () => {
-    while (await fetched('/admin/cases.csv?state=all', () => exportRows++, exporterCookie));
-  })();
-  // both under way before the villagers come
-  await new Promise((r) => setTimeout(r, 500));
-  const loaded = await villagers();
-  stop.abort();
-  await Promise.all([dashboard, exporting]);
-  return { alone, loaded, dashboards, exportRows };
+  process.on('message', () => process.send!(counts));
+  process.on('disconnect', () => process.exit(0));
+  void loop('dashboard');
+  void loop('export');
 }
 
 /** A household page of the measured township: its plate's path. */
@@ -861,6 +920,7 @@ async function exportAll(base: string, server: ChildProcess, cookie: string, new
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--serve') return serve();
+  if (process.argv[2] === '--admins') return admins();
   // --cases 10000,100000,1000000 or --reuse A,B: one run after another, each with one of them.
   const argv = process.argv.slice(2);
   const listAt = argv.findIndex((a, i) => (a === '--cases' || a === '--reuse') && (argv[i + 1] ?? '').includes(','));

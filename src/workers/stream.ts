@@ -2,8 +2,11 @@ import { parentPort } from 'node:worker_threads';
 import type { Response } from 'express';
 import { startWorker, WorkerFailure } from './run.js';
 
-/** What a streaming worker posts: text to send, then its end (or why it could not go on). */
-export type StreamMessage = { chunk: string; rows: number } | { done: true; rows: number } | { failed: string };
+/**
+ * What a streaming worker posts: bytes to send (UTF-8, their memory handed over rather than copied),
+ * then its end (or why it could not go on).
+ */
+export type StreamMessage = { chunk: Uint8Array; rows: number } | { done: true; rows: number } | { failed: string };
 
 /** Chunks a worker may have posted that the response has not yet taken: its read-ahead. */
 const CREDIT = 2;
@@ -19,7 +22,7 @@ export interface Streamed {
 
 /**
  * Runs a download's reading and formatting in a worker thread started on `entry` (given `data`),
- * writing the text it posts to `res` at the response's pace: the worker runs at most CREDIT chunks
+ * writing the bytes it posts to `res` at the response's pace: the worker runs at most CREDIT chunks
  * ahead of what the socket took, so a slow client holds back the reading and memory stays flat,
  * and this thread only copies bytes. `start` is called before the first chunk is written (to set
  * the headers): a worker that fails before that leaves the response untouched, and the caller can
@@ -52,7 +55,7 @@ export function streamFromWorker(entry: URL, data: unknown, res: Response, start
         started = true;
         start();
       }
-      if (res.write(m.chunk)) more();
+      if (res.write(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength))) more();
       else res.once('drain', more);
     });
     worker.on('error', (err: Error & { code?: string }) =>
@@ -79,14 +82,17 @@ export async function serveStream(parts: AsyncIterable<{ text: string; rows: num
     }
   });
   const post = (m: StreamMessage) => port.postMessage(m);
+  const encoder = new TextEncoder();
   let rows = 0;
   let buffer = '';
   const flush = async () => {
     while (credit <= 0) await new Promise<void>((resolve) => (wake = resolve));
     wake = undefined;
     credit--;
-    post({ chunk: buffer, rows });
+    // encoded here, and the bytes' memory moved to the main thread: it only writes them
+    const chunk = encoder.encode(buffer);
     buffer = '';
+    port.postMessage({ chunk, rows } satisfies StreamMessage, [chunk.buffer]);
   };
   try {
     for await (const part of parts) {
