@@ -1,5 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Response } from 'express';
+import { performance } from 'node:perf_hooks';
+import { BUSY_UTILISATION, loopUtilisation } from '../http/yield.js';
 import { startWorker, WorkerFailure } from './run.js';
 
 /**
@@ -29,7 +31,15 @@ export interface Streamed {
  * answer with an error page. Rejects with WorkerFailure when the worker fails; the caller must then
  * not end the response as if it were complete. Stops the worker when the client goes away.
  */
-export function streamFromWorker(entry: URL, data: unknown, res: Response, start: () => void, opts: { maxHeapMb?: number } = {}): Promise<Streamed> {
+export function streamFromWorker(
+  entry: URL,
+  data: unknown,
+  res: Response,
+  start: () => void,
+  opts: { maxHeapMb?: number; yieldMs?: number; busy?: () => boolean } = {},
+): Promise<Streamed> {
+  const yieldMs = opts.yieldMs ?? 0;
+  const busy = opts.busy ?? (() => loopUtilisation() >= BUSY_UTILISATION);
   return new Promise<Streamed>((resolve, reject) => {
     const worker = startWorker(entry, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 128 } });
     let rows = 0;
@@ -44,8 +54,18 @@ export function streamFromWorker(entry: URL, data: unknown, res: Response, start
     };
     const onClose = () => settle(() => resolve({ complete: false, rows }));
     res.on('close', onClose);
+    // The go-ahead for the next chunk; while this thread is busy (villagers' requests) it waits up
+    // to yieldMs first, so that the reading (and on PostgreSQL the server's work) slows down.
     const more = () => {
-      if (!settled) worker.postMessage('more');
+      if (settled) return;
+      if (yieldMs <= 0 || !busy()) return worker.postMessage('more');
+      const until = performance.now() + yieldMs;
+      const check = () => {
+        if (settled) return;
+        if (!busy() || performance.now() >= until) worker.postMessage('more');
+        else setTimeout(check, 5);
+      };
+      setTimeout(check, 5);
     };
     worker.on('message', (m: StreamMessage) => {
       if ('failed' in m) return settle(() => reject(new WorkerFailure('crashed', new Error(m.failed))));
