@@ -21,14 +21,21 @@
  *    (autocannon, interleaved rounds) as a share of a bare Express hello in a process of its own
  *    (scripts/bare-hello.ts), loaded the same way in the same run;
  *  - villagers loading the household page alone, then while one admin reloads the dashboard and
- *    another exports every case: their req/s and p97.5 latency, and the server's event-loop delay;
+ *    another exports every case (from a process of their own, --admins, standing for their
+ *    browsers), in --load-rounds rounds: their req/s, latency (p50/p95/p99 of every response) and
+ *    the server's event-loop delay, in the round of median share (every round in the JSON);
  *  - the admin's CSV export of every case: time, rows (checked against the count), and the growth
  *    of the server process's peak RSS over its level just before the download (sampled every 20 ms).
  * Prints the figures as Markdown and writes them as JSON to bench-results/scale-<engine>.json.
  *
  * Options: --cases N, --villages V (6,000), --rounds R (200), --seconds S per load round (5),
  * --load-rounds K (3), --connections C (10), --keep, --reuse DATABASE (a postgres:// URL or SQLite file
- * kept by an earlier run: measured again without building; --cases is then read from it).
+ * kept by an earlier run: measured again without building; --cases is then read from it),
+ * --only build (build and keep, measure nothing) or --only mixed (the mixed load only, written to
+ * bench-results/scale-mixed-<engine>-<cases>.json). --cases and --reuse take lists (10000,100000,1000000):
+ * one run after another, e.g. `--cases 10000,100000,1000000 --only mixed` on each engine.
+ * SCALE_SERVER_NODE_ARGS adds options to the server's node (--cpu-prof); SCALE_MIXED_SKIP=dashboard
+ * or export leaves one admin out.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -744,12 +751,17 @@ interface Villagers {
   loop: LoopDelay;
 }
 
-interface Mixed {
+interface MixedRound {
   alone: Villagers;
   loaded: Villagers;
-  /** dashboards the admin was served, and export rows read, while the villagers were loaded */
+  /** dashboards the admin was served, and export rows received, while the villagers were loaded */
   dashboards: number;
   exportRows: number;
+}
+
+/** The round whose villagers kept the median share of their req/s (its figures shown), and every round. */
+interface Mixed extends MixedRound {
+  rounds: MixedRound[];
 }
 
 /**
@@ -773,7 +785,6 @@ async function mixedLoad(url: string, server: ChildProcess, o: Options, cookie: 
     return { rps: res.requests.average, p50: q(0.5), p95: q(0.95), p99: q(0.99), p97_5: res.latency.p97_5, loop: await delay };
   };
   await load(url, 1, o.connections);
-  const alone = await villagers();
   // The admins' browsers: a process of their own (as on their own machines, they must not slow the
   // villagers' load generator), reading with node:http.
   const admins = spawn(process.execPath, [fileURLToPath(import.meta.url), '--admins'], {
@@ -786,26 +797,42 @@ async function mixedLoad(url: string, server: ChildProcess, o: Options, cookie: 
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
-    const counts = () => {
+    const tell = (m: 'count' | 'pause' | 'resume') => {
       const answer = new Promise<AdminCounts>((resolve, reject) => {
-        admins.once('message', (m: AdminCounts) => resolve(m));
+        admins.once('message', (c: AdminCounts) => resolve(c));
         admins.once('exit', (code) => reject(new Error(`the admins' process ended (${String(code)})`)));
       });
-      admins.send('count');
+      admins.send(m);
       return answer;
     };
-    // Steady state before the villagers come: the dashboard served once (its figures read and kept,
-    // as they are while an admin keeps reloading it) and the export under way.
-    const warm = Date.now();
-    for (let c = await counts(); !(c.dashboards > 0 || skipped('dashboard')) || !(c.exportRows > 0 || skipped('export')); c = await counts()) {
-      if (Date.now() - warm > 120_000) throw new Error('the admins got no dashboard or no export rows in 2 minutes');
-      await new Promise((r) => setTimeout(r, 100));
+    // --load-rounds rounds, each the villagers alone, then with the admins
+    const rounds: MixedRound[] = [];
+    for (let r = 0; r < o.loadRounds; r++) {
+      const alone = await villagers();
+      // Steady state before the villagers come: a dashboard served since the admins resumed (its
+      // figures read and kept, as while an admin keeps reloading it) and the export under way.
+      const resumed = await tell('resume');
+      const warm = Date.now();
+      for (let c = await tell('count'); ; c = await tell('count')) {
+        if (c.failure) throw new Error(`an admin's request failed: ${c.failure}`);
+        if ((c.dashboards > resumed.dashboards || skipped('dashboard')) && (c.exportRows > resumed.exportRows || skipped('export'))) break;
+        if (Date.now() - warm > 120_000) throw new Error('the admins got no dashboard or no export rows in 2 minutes');
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      const before = await tell('count');
+      const loaded = await villagers();
+      const after = await tell('pause');
+      if (after.failure) throw new Error(`an admin's request failed: ${after.failure}`);
+      rounds.push({ alone, loaded, dashboards: after.dashboards - before.dashboards, exportRows: after.exportRows - before.exportRows });
+      log(
+        `  round ${r + 1}: ${Math.round(alone.rps)} req/s alone, ${Math.round(loaded.rps)} with the admins (${((loaded.rps / alone.rps) * 100).toFixed(0)}%)`,
+      );
+      // the abandoned export's worker ends before the next round
+      await new Promise((res) => setTimeout(res, 500));
     }
-    const before = await counts();
-    const loaded = await villagers();
-    const after = await counts();
-    if (after.failure) throw new Error(`an admin's request failed: ${after.failure}`);
-    return { alone, loaded, dashboards: after.dashboards - before.dashboards, exportRows: after.exportRows - before.exportRows };
+    const share = (m: MixedRound) => m.loaded.rps / m.alone.rps;
+    const median = [...rounds].sort((a, b) => share(a) - share(b))[Math.floor(rounds.length / 2)]!;
+    return { ...median, rounds };
   } finally {
     admins.kill('SIGTERM');
   }
@@ -821,33 +848,37 @@ const skipped = (what: 'dashboard' | 'export') => (process.env.SCALE_MIXED_SKIP 
 
 /**
  * The admins' process (--admins): one reloads the dashboard one request after another, another
- * downloads the export of every case again and again; each 'count' message is answered with what
- * they received so far. SCALE_MIXED_SKIP=dashboard or export leaves one of them out.
+ * downloads the export of every case again and again, from 'resume' to 'pause' (a download under
+ * way is then abandoned); each message is answered with what they received so far. SCALE_MIXED_SKIP=dashboard or export leaves one of them out.
  */
 function admins(): void {
   const base = process.env.SCALE_ADMIN_BASE!;
   const counts: AdminCounts = { dashboards: 0, exportRows: 0 };
   const agent = new http.Agent({ keepAlive: true });
-  const get = (path: string, cookie: string, onData: (b: Buffer) => void) =>
+  const get = (path: string, cookie: string, onData: (b: Buffer, req: http.ClientRequest) => void) =>
     new Promise<void>((resolve, reject) => {
-      http
-        .get(base + path, { agent, headers: { cookie } }, (res) => {
-          if (res.statusCode !== 200) reject(new Error(`${path} answered ${String(res.statusCode)}`));
-          res.on('data', onData);
-          res.on('end', resolve);
-          res.on('error', reject);
-        })
-        .on('error', reject);
+      const req = http.get(base + path, { agent, headers: { cookie } }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`${path} answered ${String(res.statusCode)}`));
+        res.on('data', (b: Buffer) => onData(b, req));
+        res.on('end', resolve);
+        res.on('close', resolve);
+        res.on('error', () => (paused ? resolve() : reject(new Error(`${path}: the response failed`))));
+      });
+      req.on('error', (err) => (paused ? resolve() : reject(err)));
     });
+  let paused = true;
   const loop = async (what: 'dashboard' | 'export') => {
     if (skipped(what)) return;
     try {
       for (;;) {
-        if (what === 'dashboard') {
+        if (paused) await new Promise((r) => setTimeout(r, 20));
+        else if (what === 'dashboard') {
           await get('/admin', process.env.SCALE_DASHBOARD_COOKIE!, () => undefined);
           counts.dashboards++;
         } else
-          await get('/admin/cases.csv?state=all', process.env.SCALE_EXPORT_COOKIE!, (b) => {
+          await get('/admin/cases.csv?state=all', process.env.SCALE_EXPORT_COOKIE!, (b, req) => {
+            // paused: the download is abandoned (the server stops its export)
+            if (paused) return req.destroy();
             for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) counts.exportRows++;
           });
       }
@@ -855,7 +886,11 @@ function admins(): void {
       counts.failure = String(err);
     }
   };
-  process.on('message', () => process.send!(counts));
+  process.on('message', (m: 'count' | 'pause' | 'resume') => {
+    if (m === 'pause') paused = true;
+    if (m === 'resume') paused = false;
+    process.send!(counts);
+  });
   process.on('disconnect', () => process.exit(0));
   void loop('dashboard');
   void loop('export');
@@ -1038,7 +1073,7 @@ function mixedTable(m: Mixed, connections: number, secs: number): string[] {
   const row = (v: Villagers) =>
     `${n(Math.round(v.rps))} | ${v.p50.toFixed(0)} / ${v.p95.toFixed(0)} / ${v.p99.toFixed(0)} | ${v.loop.p50.toFixed(1)} / ${v.loop.p99.toFixed(1)} / ${v.loop.max.toFixed(1)}`;
   return [
-    `| villagers on the household page (${connections} connections, ${secs} s) | req/s | latency p50 / p95 / p99, ms | event-loop delay p50 / p99 / max, ms |`,
+    `| villagers on the household page (${connections} connections, ${secs} s; the round of median share of ${m.rounds.length}: ${m.rounds.map((x) => `${((x.loaded.rps / x.alone.rps) * 100).toFixed(0)}%`).join(', ')}) | req/s | latency p50 / p95 / p99, ms | event-loop delay p50 / p99 / max, ms |`,
     '|---|---:|---:|---:|',
     `| alone | ${row(m.alone)} |`,
     `| while an admin reloads the dashboard (${n(m.dashboards)} served) and another exports every case (${n(m.exportRows)} rows received) | ${row(m.loaded).replace(/^[^|]*/, (rps) => `${rps.trim()} (${((m.loaded.rps / m.alone.rps) * 100).toFixed(0)}%) `)} |`,
