@@ -21,6 +21,7 @@ import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, databaseLimitStore, DEFAULT_RATE_LIMITS, limitStores, type RateLimitSettings } from './http/rate-limits.js';
 import { localState, type SharedState } from './http/shared-state.js';
 import { createMetrics, serviceCollectors, type MetricsOptions } from './http/metrics.js';
+import { BACK_OFFICE_YIELD_MS, yieldWhenBusy } from './http/yield.js';
 import { refuseNul } from './http/input.js';
 
 export interface AppOptions {
@@ -34,6 +35,11 @@ export interface AppOptions {
   shared?: SharedState;
   /** figures /metrics publishes besides the requests and the process' own */
   metrics?: MetricsOptions;
+  /**
+   * How long a back-office request waits, at most, while the event loop is busy (yieldWhenBusy):
+   * BACK_OFFICE_YIELD_MS in production, none elsewhere unless given.
+   */
+  backOfficeYieldMs?: number;
 }
 
 /** Builds the whole web app from its services: security, parsing, views, routes, 404 and errors. */
@@ -75,6 +81,8 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   const kept = keptPlatePages(services, { sessionCookie: sessionCookieName(secure) });
   app.get('/p/:token', kept);
   app.get('/v/:token', kept);
+  // Villagers first: on a busy thread the back office waits a moment before it is served.
+  app.use('/admin', yieldWhenBusy(opts.backOfficeYieldMs ?? (config.env === 'production' ? BACK_OFFICE_YIELD_MS : 0)));
   const limitSettings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
   // Limits count where every instance sees them: in Redis when configured, else on PostgreSQL in the
   // database; a lone SQLite server counts in its memory.

@@ -37,6 +37,11 @@ export interface ChinaClock {
   minutes: number;
 }
 
+/** The time of day in China at an instant, HH:MM:SS. */
+export function chinaTimeOfDay(at: Date | string): string {
+  return new Date((typeof at === 'string' ? Date.parse(at) : at.getTime()) + OFFSET_MS).toISOString().slice(11, 19);
+}
+
 /** What a clock and a wall calendar in China show at an instant (a Date or an ISO string). */
 export function chinaClock(at: Date | string): ChinaClock {
   const d = new Date((typeof at === 'string' ? Date.parse(at) : at.getTime()) + OFFSET_MS);

@@ -802,6 +802,7 @@ export const zhCN = {
       villagesShown: '按超期、未办结件数排列，显示前 {shown} 个，共 {count} 个村（社区）；其他村（社区）请在事项办理中按村筛选。',
       byDistrict: '各区县情况',
       cityTotals: '全市合计',
+      asOf: '数据统计于 {time}（北京时间），至多延迟 {seconds} 秒。',
       districtColumns: {
         district: '区县',
         newToday: '今日新增',

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { Worker, workerData, type ResourceLimits } from 'node:worker_threads';
 import { projectRoot } from '../db/index.js';
 
 export interface WorkerLimits {
@@ -9,6 +9,37 @@ export interface WorkerLimits {
   timeoutMs: number;
   /** heap of the worker; past it the worker dies, never the process */
   maxHeapMb: number;
+  /** given to the thread as its workerData (where to read, for a reader) */
+  workerData?: unknown;
+}
+
+/**
+ * Starts a worker thread on `entry`. Built code runs the compiled .js entry; run from the
+ * TypeScript sources (tests), the thread loads the .ts entry through scripts/ts-worker-hooks.mjs
+ * (the entry's workerData is then under `workerData.data`: read it with workerInput()).
+ */
+export function startWorker(entry: URL, opts: { resourceLimits?: ResourceLimits; workerData?: unknown } = {}): Worker {
+  const compiled = entry.href;
+  const source = compiled.replace(/\.js$/, '.ts');
+  const fromSource = !fs.existsSync(fileURLToPath(compiled)) && fs.existsSync(fileURLToPath(source));
+  return fromSource
+    ? new Worker(
+        `const { register } = require('node:module');
+         const { workerData } = require('node:worker_threads');
+         register(workerData.hooks);
+         import(workerData.entry);`,
+        {
+          eval: true,
+          workerData: { hooks: pathToFileURL(path.join(projectRoot, 'scripts', 'ts-worker-hooks.mjs')).href, entry: source, data: opts.workerData },
+          resourceLimits: opts.resourceLimits,
+        },
+      )
+    : new Worker(entry, { resourceLimits: opts.resourceLimits, workerData: { data: opts.workerData } });
+}
+
+/** In a worker's entry: the workerData its starter gave (startWorker). */
+export function workerInput<T>(): T {
+  return (workerData as { data: T }).data;
 }
 
 /** How a worker job ended when it did not answer. */
@@ -37,9 +68,6 @@ export interface WorkerReply<A> {
  * thread starts with the first job and is kept for the next; one that runs out of memory, crashes
  * or overruns is stopped, its job fails, and the next job starts a fresh one. It never keeps the
  * process alive while idle.
- *
- * Built code runs the compiled .js entry; run from the TypeScript sources (tests), the thread loads
- * the .ts entry through scripts/ts-worker-hooks.mjs.
  */
 export function workerQueue<J, A>(entry: URL, limits: WorkerLimits): (job: J) => Promise<A> {
   let worker: Worker | undefined;
@@ -47,19 +75,7 @@ export function workerQueue<J, A>(entry: URL, limits: WorkerLimits): (job: J) =>
   let seq = 0;
 
   const spawn = (): Worker => {
-    const compiled = entry.href;
-    const source = compiled.replace(/\.js$/, '.ts');
-    const fromSource = !fs.existsSync(fileURLToPath(compiled)) && fs.existsSync(fileURLToPath(source));
-    const resourceLimits = { maxOldGenerationSizeMb: limits.maxHeapMb };
-    const w = fromSource
-      ? new Worker(
-          `const { register } = require('node:module');
-           const { workerData } = require('node:worker_threads');
-           register(workerData.hooks);
-           import(workerData.entry);`,
-          { eval: true, workerData: { hooks: pathToFileURL(path.join(projectRoot, 'scripts', 'ts-worker-hooks.mjs')).href, entry: source }, resourceLimits },
-        )
-      : new Worker(entry, { resourceLimits });
+    const w = startWorker(entry, { resourceLimits: { maxOldGenerationSizeMb: limits.maxHeapMb }, workerData: limits.workerData });
     w.unref();
     // A thread that fails between jobs is simply replaced by the next job.
     w.on('error', () => undefined);

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { inject } from 'vitest';
-import { migrate, type Db } from '../../src/db/index.js';
+import { migrate, openDb, type Db } from '../../src/db/index.js';
 import { TEST_TOKEN_KEY } from './seed-image.js';
 
 export { TEST_TOKEN_KEY };
@@ -30,4 +32,26 @@ export function seededDb(): Db {
   const db = new Database(image);
   db.pragma('foreign_keys = ON');
   return db;
+}
+
+/**
+ * The seeded demo in a SQLite file of its own (a temporary folder), opened as the server opens it:
+ * for what needs a second connection to the same database (the back office's reader threads).
+ * `remove` closes it and deletes the folder.
+ */
+export function seededFileDb(): { db: Db; file: string; remove: () => void } {
+  const memory = seededDb();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-test-file-'));
+  const file = path.join(dir, 'test.sqlite');
+  fs.writeFileSync(file, memory.serialize());
+  memory.close();
+  const db = openDb(file);
+  return {
+    db,
+    file,
+    remove: () => {
+      if (db.open) db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -54,6 +54,8 @@ describe('/metrics', () => {
     // the process' own figures, event-loop lag included
     expect(res.text).toContain('process_cpu_user_seconds_total');
     expect(res.text).toContain('nodejs_eventloop_lag_seconds');
+    // the event loop's delay as percentiles (monitorEventLoopDelay), as bench:scale reports it
+    for (const p of ['p50', 'p90', 'p99', 'max']) expect(res.text).toMatch(new RegExp(`^nodejs_eventloop_lag_${p}_seconds \\d`, 'm'));
     // the pool gauges come with PostgreSQL's pool; SQLite has no pool, and no gauges
     expect(res.text.includes('mashang_db_pool_total')).toBe(onPostgres);
     expect(await sql.value('SELECT count(*) FROM sessions')).toBe(0);

@@ -8,7 +8,7 @@ export const adminFeature: Feature = {
     open: signInRoutes(s, { protect: http.protect, loginLimit: http.limits.login }),
     routes: adminRoutes(s, { loginLimit: http.limits.login }),
   }),
-  templateNames: ['d', 'chart', 'expired'],
+  templateNames: ['d', 'chart', 'expired', 'asOf'],
   menu: [
     { label: 'admin.nav.dashboard', href: '/admin', order: 10 },
     { label: 'admin.nav.audit', href: '/admin/audit', roles: ['admin'], order: 100 },

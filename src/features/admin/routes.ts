@@ -9,8 +9,9 @@ import { passwordProblem } from '../staff/password-policy.js';
 import { TRUSTED_DAYS } from '../staff/service.js';
 import { t } from '../../i18n/index.js';
 import { fieldErrors } from '../../domain/field-errors.js';
-import { barChartSvg } from '../stats/service.js';
+import { barChartSvg, STATS_FRESH_MS } from '../stats/service.js';
 import { safeBackPath } from '../../http/locals.js';
+import { chinaTimeOfDay } from '../../domain/time.js';
 
 const loginForm = z.object({
   username: z.string().trim().min(1).max(64),
@@ -126,7 +127,9 @@ export function adminRoutes(services: Services, opts: { loginLimit: RequestHandl
   router.get('/', async (_req, res) => {
     const user = currentUser(res)!;
     const [d, districts] = await Promise.all([services.stats.dashboard(user.scope), services.stats.cityDistricts(user.scope)]);
-    res.render('admin/dashboard', { d, districts, chart: barChartSvg(d.days, t('admin.dashboard.chart')) });
+    // Figures may be kept for a few seconds (keptStats): the page says when they were read.
+    const asOf = t('admin.dashboard.asOf', { time: chinaTimeOfDay(d.computedAt), seconds: STATS_FRESH_MS / 1000 });
+    res.render('admin/dashboard', { d, districts, asOf, chart: barChartSvg(d.days, t('admin.dashboard.chart')) });
   });
 
   router.get('/audit', requireUser('admin'), async (req, res) => {

@@ -9,6 +9,7 @@ import { createCaseOffice } from './office.js';
 import { createCaseEventBus } from './events.js';
 import { createPhotoStore } from './photos.js';
 import { casesRoutes } from './routes.js';
+import { readConnectionOf } from '../../workers/connection.js';
 import { caseOfficeRoutes } from './office-routes.js';
 
 interface Needs {
@@ -25,6 +26,8 @@ const services = ({ database, uow, config, now, logger }: ServiceContext, { cale
     events,
     cases: createCasesService({ uow, repo, calendar, catalog, throttle, photos: createPhotoStore(config.dataDir), events, now }),
     caseOffice: createCaseOffice({ uow, repo, calendar, staff, events, now }),
+    /** where an export's worker reads (undefined: a database in memory, read in this thread) */
+    caseExports: { connection: readConnectionOf(database) },
   };
 };
 

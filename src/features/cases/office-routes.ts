@@ -10,11 +10,15 @@ import { fieldErrors } from '../../domain/field-errors.js';
 import { maskPhone } from '../../domain/phone.js';
 import { scopeOf } from '../../domain/scope.js';
 import { chinaToday } from '../../domain/time.js';
-import type { Flag, InboxCursor, InboxQuery, StaffAction } from './office.js';
+import type { InboxCursor, InboxQuery, StaffAction } from './office.js';
 import { MAX_EXTENSION_DAYS } from './office.js';
-import { CSV_BOM, csvLine } from '../../http/csv.js';
 import { writeChunks } from '../../http/download.js';
-import type { InboxRow } from './repo.js';
+import { streamFromWorker } from '../../workers/stream.js';
+import { BACK_OFFICE_YIELD_MS } from '../../http/yield.js';
+import { exportCsv } from './export.js';
+
+/** The worker that reads and formats an export (export-worker.ts). */
+const EXPORT_WORKER = new URL('./export-worker.js', import.meta.url);
 
 /** An inbox cursor in a link: `o<due>_<id>` after an open case, `d<id>` after a done one. */
 const AFTER = /^(?:o\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z_\d{1,12}|d\d{1,12})$/;
@@ -135,74 +139,55 @@ export function caseOfficeRoutes(services: Services): Router {
     });
   });
 
-  // Every case the filters select, written out slice by slice as it is read (writeChunks): all
-  // rows in flat memory, whatever their number.
+  // Every case the filters select, in flat memory whatever their number. With a database a
+  // second connection can read (a SQLite file, PostgreSQL) a worker thread of low priority reads
+  // and formats them at the response's pace, and this thread only writes its bytes: a city's export
+  // (a million rows, tens of seconds) leaves the event loop to villagers' and staff's requests. A
+  // database in memory (tests) is read here, slice by slice (writeChunks). A worker that fails
+  // before the first byte gives an error page; later, the response is cut off, never ended as if
+  // complete.
   router.get('/cases.csv', async (req, res, next) => {
+    const user = currentUser(res)!;
+    let rows = 0;
+    let audited = false;
+    const audit = async () => {
+      if (audited) return;
+      audited = true;
+      // The rows read, also when the client left part-way (they may have received some of them).
+      await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cases_exported', detail: `${rows}` });
+    };
     try {
-      const user = currentUser(res)!;
       const parsed = inboxQuery.parse(req.query);
       const found =
         parsed.vq && user.scope.villageIds.size > VILLAGE_SELECT_MAX ? searchVillages(await services.places.villagesIn(user.scope), parsed.vq) : undefined;
-      const slices = office.exportRows(user, toQuery(parsed, found));
-      const header = [
-        '受理编号',
-        '类型',
-        '类别',
-        '事项',
-        '镇街',
-        '村（社区）',
-        '门牌',
-        '联系人',
-        '电话',
-        '内容',
-        '状态',
-        '提交时间',
-        '答复期限',
-        '办结期限',
-        '时限',
-        '指派给',
-        '评分',
-      ];
-      const line = (r: InboxRow & { flag: Flag }) =>
-        csvLine([
-          r.trackingNo,
-          t(`cases.kinds.${r.kind}`),
-          r.category ? t(`cases.categories.${r.category}`) : '',
-          r.itemName ?? '',
-          r.townName,
-          r.villageName,
-          r.address ?? '',
-          r.anonymous ? t('admin.inbox.anonymous') : (r.name ?? ''),
-          user.role === 'admin' ? (r.phone ?? '') : maskPhone(r.phone),
-          r.content,
-          t(`cases.states.${r.state}`),
-          r.createdAt,
-          r.firstResponseDue,
-          r.resolutionDue,
-          r.flag ? t(`admin.inbox.flags.${r.flag}`) : '',
-          r.assignedName ?? '',
-          r.rating === null ? '' : String(r.rating),
-        ]);
-      let count = 0;
-      const chunks = async function* () {
-        yield CSV_BOM + csvLine(header);
-        for await (const rows of slices) {
-          count += rows.length;
-          // An empty slice still passes through the event loop (a village's cases are sparse).
-          if (rows.length === 0) yield '';
-          // Short strings, written one by one, die young: memory stays flat at any size.
-          for (let i = 0; i < rows.length; i += 200)
-            yield rows
-              .slice(i, i + 200)
-              .map(line)
-              .join('');
-        }
+      const job = office.exportJob(user, toQuery(parsed, found));
+      const begin = () => {
+        res.set('Content-Disposition', `attachment; filename="cases-${chinaToday()}.csv"`);
+        res.type('text/csv; charset=utf-8');
       };
-      res.set('Content-Disposition', `attachment; filename="cases-${chinaToday()}.csv"`);
-      res.type('text/csv; charset=utf-8');
-      const complete = await writeChunks(res, chunks());
-      // The rows read, also when the client left part-way (they may have received some of them).
-      await services.staff.audit({ userId: user.id, ip: req.ip ?? '', action: 'cases_exported', detail: `${count}` });
+      let complete: boolean;
+      const connection = services.caseExports.connection;
+      if (connection) {
+        try {
+          // villagers first: while this thread is busy, the export slows down (production)
+          const yieldMs = services.config.env === 'production' ? BACK_OFFICE_YIELD_MS : 0;
+          ({ complete, rows } = await streamFromWorker(EXPORT_WORKER, { connection, job }, res, begin, { yieldMs }));
+        } catch (err) {
+          if (res.headersSent) await audit();
+          throw err;
+        }
+      } else {
+        begin();
+        const parts = exportCsv(office.exportRows(job), job.role);
+        const chunks = async function* () {
+          for await (const part of parts) {
+            rows += part.rows;
+            yield part.text;
+          }
+        };
+        complete = await writeChunks(res, chunks());
+      }
+      await audit();
       if (complete) res.end();
     } catch (err) {
       next(err);

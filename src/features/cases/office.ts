@@ -11,11 +11,11 @@ import { allowedActions, isOpen, transition, type CaseAction, type CaseState } f
 import type { CaseKind, CaseRow, CasesRepo, InboxFilter, InboxRow, NewCaseEvent, SpeakCategory } from './repo.js';
 import { createCaseEventBus, createCaseUnitOfWork, type CaseEventBus, type CaseEventKind } from './events.js';
 import { REOPEN_DAYS } from './service.js';
+import { exportSlices, type ExportJob } from './export.js';
 
 export const INBOX_PAGE_SIZE = 25;
 export const MAX_EXTENSION_DAYS = 10;
-/** Case ids read at a time by an export: a few milliseconds of work between two waits. */
-export const EXPORT_SLICE = 500;
+export { EXPORT_SLICE } from './export.js';
 /** cases marked overdue per transaction */
 const OVERDUE_SLICE = 5000;
 
@@ -358,23 +358,17 @@ export function createCaseOffice(deps: {
     },
 
     /**
-     * Every case of the filter, for the CSV export (same scope and filters as the inbox, all pages),
-     * oldest first, in slices of at most EXPORT_SLICE ids: each slice is read whole before it is
-     * handed on, so the caller may wait between slices (and other requests use the database) while
-     * the export is written out. A slice may be empty. Cases filed after the export began are not in it.
+     * What an export of the inbox's cases needs (same scope and filters as the inbox, all pages),
+     * to be read in this thread (exportRows) or by a worker of its own (export-worker.ts).
      */
-    async *exportRows(user: SignedInUser, q: InboxQuery): AsyncGenerator<Array<InboxRow & { flag: Flag }>> {
+    exportJob(user: SignedInUser, q: InboxQuery): ExportJob {
       const at = now();
-      const filter = inboxFilter(user, q, at);
-      const { yellowBefore } = filter;
-      const read = repo.exportReader(filter);
-      const { after: first, upTo: last } = await repo.idRange();
-      for (let after = first; after < last; after += EXPORT_SLICE) {
-        const slice: Array<InboxRow & { flag: Flag }> = [];
-        for (const r of await read(after, Math.min(after + EXPORT_SLICE, last)))
-          slice.push(Object.assign(r, { flag: flagOf(r.effectiveDue, at, yellowBefore) }));
-        yield slice;
-      }
+      return { filter: inboxFilter(user, q, at), at: at.toISOString(), role: user.role };
+    },
+
+    /** Every case of the export `job`, read here in slices (see exportSlices). */
+    exportRows(job: ExportJob): AsyncGenerator<Array<InboxRow & { flag: Flag }>> {
+      return exportSlices(repo, job);
     },
 
     /** One case with its whole timeline (public and internal) and what may be done now. */

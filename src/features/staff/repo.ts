@@ -48,6 +48,16 @@ export function createStaffRepo(db: Database) {
       if (level === 'town') return ids(sql`SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE t.code = ${code}`);
       return ids(sql`SELECT id FROM villages WHERE code = ${code}`);
     },
+    /**
+     * What changes when the villages of a place may have: the places' revision (a village or township
+     * moved, a district added), and the villages' number and highest id (one added or removed).
+     */
+    villagesStamp: async () => {
+      const r = (await db.get<{ rev: number; n: number; top: number }>(
+        sql`SELECT (SELECT rev FROM places_revision WHERE id = 1) AS rev, (SELECT count(*) FROM villages) AS n, (SELECT coalesce(max(id), 0) FROM villages) AS top`,
+      ))!;
+      return `${r.rev}:${r.n}:${r.top}`;
+    },
     setPassword: async (id: number, hash: string) => db.run(sql`UPDATE users SET password_hash = ${hash} WHERE id = ${id}`),
     districtCode: async (id: number) => (await db.get<{ code: string }>(sql`SELECT code FROM districts WHERE id = ${id}`))?.code,
     /** The villages a cadre serves inside one district. */

@@ -54,16 +54,33 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, u
   // Spent on unknown usernames too, so timing does not tell which accounts exist.
   const DUMMY_HASH = dummyHash(scryptCost);
   /**
+   * The villages of a place, read once and kept while the villages stay as they were (repo's
+   * villagesStamp, one cheap read): every signed-in request builds its user's scope, and a district
+   * administrator's is thousands of villages.
+   */
+  const keptLists = new Map<string, { stamp: string; ids: readonly number[] }>();
+  const keptVillageIds = async (stamp: string, level: Parameters<StaffRepo['villageIdsFor']>[0], code: string | number) => {
+    const key = `${level}:${code}`;
+    const kept = keptLists.get(key);
+    if (kept?.stamp === stamp) return kept.ids;
+    const ids = await repo.villageIdsFor(level, code);
+    if (keptLists.size >= 1000) keptLists.clear();
+    keptLists.set(key, { stamp, ids });
+    return ids;
+  };
+  /**
    * A city administrator (an admin of no district) serves every village; a district administrator
    * every village of their district; others the places of their scopes and their cadre's villages,
    * and only inside their own district (a scope naming another district's place gives nothing).
    */
   const scopeOf = async (u: UserRow): Promise<Scope> => {
+    if (u.districtId === null && u.role !== 'admin') return { all: false, districtIds: new Set(), villageIds: new Set() };
+    const stamp = await repo.villagesStamp();
+    const villageIdsFor = (level: Parameters<StaffRepo['villageIdsFor']>[0], code: string | number) => keptVillageIds(stamp, level, code);
     if (u.role === 'admin' && u.districtId === null)
-      return { all: true, districtIds: new Set(await repo.allDistrictIds()), villageIds: new Set(await repo.villageIdsFor('all', 0)) };
+      return { all: true, districtIds: new Set(await repo.allDistrictIds()), villageIds: new Set(await villageIdsFor('all', 0)) };
     if (u.districtId === null) return { all: false, districtIds: new Set(), villageIds: new Set() };
-    if (u.role === 'admin')
-      return { all: false, districtIds: new Set([u.districtId]), villageIds: new Set(await repo.villageIdsFor('districtId', u.districtId)) };
+    if (u.role === 'admin') return { all: false, districtIds: new Set([u.districtId]), villageIds: new Set(await villageIdsFor('districtId', u.districtId)) };
     // a place's code starts with its district's: a scope naming another district's place is skipped unread
     const code = await repo.districtCode(u.districtId);
     const ids = new Set<number>();
@@ -71,7 +88,7 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, u
     for (const s of await repo.scopes(u.id)) {
       if (code === undefined || !s.code.startsWith(code)) continue;
       if (s.level === 'district') districtIds.add(u.districtId);
-      for (const id of await repo.villageIdsFor(s.level, s.code)) ids.add(id);
+      for (const id of await villageIdsFor(s.level, s.code)) ids.add(id);
     }
     if (u.cadreId !== null) for (const id of await repo.cadreVillagesIn(u.cadreId, u.districtId)) ids.add(id);
     return { all: false, districtIds, villageIds: ids };

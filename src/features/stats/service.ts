@@ -56,6 +56,8 @@ export function createStatsService(repo: StatsRepo, calendar: CalendarService, n
       });
       const resolved = t.resolvedCount ?? 0;
       return {
+        /** when these figures were read (a kept copy may be shown for up to STATS_FRESH_MS) */
+        computedAt: at.toISOString(),
         newToday: t.newToday ?? 0,
         open: t.open ?? 0,
         red: t.red ?? 0,
@@ -75,6 +77,49 @@ export function createStatsService(repo: StatsRepo, calendar: CalendarService, n
 }
 
 export type StatsService = ReturnType<typeof createStatsService>;
+
+/**
+ * How long a scope's dashboard figures are kept and shown again without being read. A case changed
+ * through this process drops them all at once (keptStats' `changed`); one changed through another
+ * instance (PostgreSQL) shows within this bound. The page says when its figures were read.
+ */
+export const STATS_FRESH_MS = 10_000;
+/** scopes whose figures are kept at most (a scope is a user's set of villages) */
+const KEPT_SCOPES = 500;
+
+/**
+ * The dashboard's figures kept per scope for STATS_FRESH_MS: an administrator reloading the
+ * dashboard, or a room of them, reads the database once per scope and period instead of once per
+ * request. Requests for a scope whose figures are being read wait for that read. `changed` (a case
+ * was filed or moved on) drops every kept figure, and a read under way when it came is not kept.
+ */
+export function keptStats(stats: StatsService, now: () => Date = () => new Date(), freshMs = STATS_FRESH_MS) {
+  const kept = new Map<string, { generation: number; at: number; value: Promise<unknown> }>();
+  let generation = 0;
+  const keyOf = (scope: Scope) => (scope.all ? 'all' : [...scope.villageIds].sort((a, b) => a - b).join(','));
+  const keep = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    const at = now().getTime();
+    const entry = kept.get(key);
+    if (entry && entry.generation === generation && at - entry.at < freshMs && at >= entry.at) return entry.value as Promise<T>;
+    if (kept.size >= KEPT_SCOPES) kept.clear();
+    const value = read();
+    const mine = { generation, at, value };
+    kept.set(key, mine);
+    value.catch(() => {
+      if (kept.get(key) === mine) kept.delete(key);
+    });
+    return value;
+  };
+  return {
+    dashboard: (scope: Scope) => keep(`d:${keyOf(scope)}`, () => stats.dashboard(scope)),
+    cityDistricts: (scope: Scope) => (scope.all ? keep('city', () => stats.cityDistricts(scope)) : stats.cityDistricts(scope)),
+    /** a case changed in this process: the next dashboard of every scope is read afresh */
+    changed() {
+      generation++;
+      kept.clear();
+    },
+  };
+}
 
 /** A 30-day bar chart as inline SVG, drawn on the server (no script). */
 export function barChartSvg(days: Array<{ day: string; n: number }>, label: string): string {

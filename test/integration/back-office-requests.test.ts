@@ -1,0 +1,96 @@
+import { performance } from 'node:perf_hooks';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { buildApp } from '../helpers/app.js';
+import { createApp } from '../../src/app.js';
+import { loopUtilisation, BUSY_UTILISATION } from '../../src/http/yield.js';
+import { TOUCH_EVERY_MS } from '../../src/http/session-store.js';
+import { aUser, signIn } from '../helpers/staff.js';
+import { aVillage } from '../helpers/builders.js';
+
+/** Keeps this thread's event loop about 90% busy until stopped (a server swamped by villagers). */
+function swamp(): () => void {
+  const timer = setInterval(() => {
+    const end = performance.now() + 18;
+    while (performance.now() < end);
+  }, 2);
+  return () => clearInterval(timer);
+}
+
+const timed = async (send: () => Promise<unknown>) => {
+  const t0 = performance.now();
+  await send();
+  return performance.now() - t0;
+};
+
+describe('villagers first: the back office waits while the event loop is busy', () => {
+  it(
+    'on a busy thread a back-office request waits up to its limit and a villager’s page does not; on a quiet one neither waits',
+    { timeout: 30_000 },
+    async () => {
+      const { services } = buildApp();
+      const app = createApp(services, { backOfficeYieldMs: 300 });
+      // warm both paths (views compiled, the signing secret read)
+      await request(app).get('/admin/login').expect(200);
+      await request(app).get('/services').expect(200);
+
+      expect(await timed(() => request(app).get('/admin/login').expect(200))).toBeLessThan(250);
+      const stop = swamp();
+      try {
+        await new Promise((r) => setTimeout(r, 300));
+        expect(loopUtilisation()).toBeGreaterThanOrEqual(BUSY_UTILISATION);
+        expect(await timed(() => request(app).get('/admin/login').expect(200))).toBeGreaterThanOrEqual(300);
+        expect(await timed(() => request(app).get('/services').expect(200))).toBeLessThan(250);
+      } finally {
+        stop();
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(loopUtilisation()).toBeLessThan(BUSY_UTILISATION);
+      expect(await timed(() => request(app).get('/admin/login').expect(200))).toBeLessThan(250);
+    },
+  );
+
+  it('waits nowhere unless asked to outside production (the suite’s apps)', async () => {
+    const { app } = buildApp();
+    const stop = swamp();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await timed(() => request(app).get('/admin/login').expect(200))).toBeLessThan(250);
+    } finally {
+      stop();
+    }
+  });
+});
+
+describe('what every back-office request costs', () => {
+  it('a session’s stored expiry moves at most once a minute (TOUCH_EVERY_MS): reloading a page is no write; the session goes on', async () => {
+    const { app, sql, services } = buildApp();
+    const admin = await signIn(app, (await aUser(services, { role: 'admin' })).username);
+    await admin.get('/admin').expect(200);
+    const stored = async () => sql.all<{ sid: string; expires: number }>('SELECT sid, expires FROM sessions ORDER BY sid');
+    const before = await stored();
+    expect(before.length).toBe(1);
+    for (let i = 0; i < 5; i++) await admin.get('/admin').expect(200);
+    expect(await stored()).toEqual(before);
+    // still signed in
+    await admin.get('/admin/cases').expect(200);
+    expect(TOUCH_EVERY_MS).toBe(60_000);
+  });
+
+  it('an administrator’s villages (every one, for the demo’s city administrator) are read once and kept while the villages stay as they were: a village added is in their scope at the next request', async () => {
+    const { sql, services } = buildApp();
+    const { id } = await aUser(services, { role: 'admin' });
+    const villages = async () => Number(await sql.value('SELECT count(*) FROM villages'));
+    const first = (await services.staff.sessionUser(id))!.scope.villageIds.size;
+    expect(first).toBe(await villages());
+    expect((await services.staff.sessionUser(id))!.scope.villageIds.size).toBe(first);
+    const added = await aVillage(sql);
+    const user = (await services.staff.sessionUser(id))!;
+    expect(user.scope.villageIds.size).toBe(first + 1);
+    expect(user.scope.villageIds.has(added.id)).toBe(true);
+    await sql.run('DELETE FROM plates WHERE village_id = ?', added.id);
+    await sql.run('DELETE FROM villages WHERE id = ?', added.id);
+    const after = (await services.staff.sessionUser(user.id))!;
+    expect(after.scope.villageIds.has(added.id)).toBe(false);
+  });
+});
