@@ -17,6 +17,7 @@ import type { Role } from './features/staff/service.js';
 import { officeRouter } from './http/office.js';
 import { loadUser, sessionCookieName, setUpSessions } from './http/auth.js';
 import { keptPlatePages } from './features/places/routes.js';
+import { keptCatalogPages } from './features/catalog/routes.js';
 import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, databaseLimitStore, DEFAULT_RATE_LIMITS, limitStores, type RateLimitSettings } from './http/rate-limits.js';
 import { localState, type SharedState } from './http/shared-state.js';
@@ -75,6 +76,8 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   const kept = keptPlatePages(services, { sessionCookie: sessionCookieName(secure) });
   app.get('/p/:token', kept);
   app.get('/v/:token', kept);
+  // The same for a 码上查 list (a search, a theme, a page of it) kept from an earlier request.
+  app.get('/services', keptCatalogPages(services, { sessionCookie: sessionCookieName(secure) }));
   const limitSettings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
   // Limits count where every instance sees them: in Redis when configured, else on PostgreSQL in the
   // database; a lone SQLite server counts in its memory.

@@ -1,9 +1,18 @@
 import type { Request, Response } from 'express';
 
+/**
+ * What a page was rendered from: an object, or several, as a service hands them out (a new object
+ * whenever what it stands for changes). A kept page serves a later request only for the same ones.
+ */
+export type PageSource = object | readonly object[];
+
+const sameSource = (a: PageSource, b: PageSource): boolean =>
+  a === b || (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i]));
+
 /** A rendered page cut at its nonces, with the byte length of everything but them. */
 interface Cut {
-  /** what the page was rendered from: a later look-up must hand out this same object */
-  source: object;
+  /** what the page was rendered from: a later look-up must hand out these same objects */
+  source: PageSource;
   parts: string[];
   bytes: number;
 }
@@ -27,14 +36,17 @@ const NONCE_BYTES = 32;
 export function pageCache(opts: { limit: number }) {
   const pages = new Map<string, Cut>();
   return {
-    /** Whether a page rendered from `source` is kept under this key. */
-    has: (key: string, source: object): boolean => pages.get(key)?.source === source,
+    /** Whether a page is kept under this key (rendered from `source`, when given). */
+    has: (key: string, source?: PageSource): boolean => {
+      const cut = pages.get(key);
+      return cut !== undefined && (source === undefined || sameSource(cut.source, source));
+    },
 
     /** Sends the kept page for this key if it was rendered from `source`; false when there is none. */
-    send(req: Request, res: Response, key: string, source: object): boolean {
+    send(req: Request, res: Response, key: string, source: PageSource): boolean {
       const cut = pages.get(key);
       if (!cut) return false;
-      if (cut.source !== source) {
+      if (!sameSource(cut.source, source)) {
         pages.delete(key);
         return false;
       }
@@ -56,7 +68,7 @@ export function pageCache(opts: { limit: number }) {
      * Renders the view as res.render would and sends it, keeping it under `key` unless it asked for
      * a CSRF token or a signed-in user is seeing it.
      */
-    render(res: Response, view: string, locals: Record<string, unknown>, key: string, source: object): void {
+    render(res: Response, view: string, locals: Record<string, unknown>, key: string, source: PageSource): void {
       let asked = false;
       const csrfToken = res.locals.csrfToken as (() => string) | undefined;
       const options = {
