@@ -9,11 +9,11 @@ export type PageSource = object | readonly object[];
 const sameSource = (a: PageSource, b: PageSource): boolean =>
   a === b || (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i]));
 
-/** A rendered page cut at its nonces, with the byte length of everything but them. */
+/** A rendered page cut at its nonces, in UTF-8, with the byte length of everything but them. */
 interface Cut {
   /** what the page was rendered from: a later look-up must hand out these same objects */
   source: PageSource;
-  parts: string[];
+  parts: Buffer[];
   bytes: number;
 }
 
@@ -45,7 +45,8 @@ export function pageCache(opts: { limit: number }) {
     /** Sends the kept page for this key if it was rendered from `source`; false when there is none. */
     send(req: Request, res: Response, key: string, source: PageSource): boolean {
       const cut = pages.get(key);
-      if (!cut) return false;
+      const nonce = res.locals.cspNonce as unknown;
+      if (!cut || typeof nonce !== 'string' || nonce.length !== NONCE_BYTES) return false;
       if (!sameSource(cut.source, source)) {
         pages.delete(key);
         return false;
@@ -53,14 +54,23 @@ export function pageCache(opts: { limit: number }) {
       // most recently used last
       pages.delete(key);
       pages.set(key, cut);
-      const nonce = res.locals.cspNonce as string;
-      let html = cut.parts[0]!;
-      for (let i = 1; i < cut.parts.length; i++) html += nonce + cut.parts[i]!;
+      const length = cut.bytes + (cut.parts.length - 1) * NONCE_BYTES;
       res.statusCode = 200;
       res.setHeader('Content-Type', 'text/html; charset=utf-8');
-      res.setHeader('Content-Length', cut.bytes + (cut.parts.length - 1) * NONCE_BYTES);
-      // One string: Node writes it with the headers in a single call.
-      res.end(req.method === 'HEAD' ? undefined : html);
+      res.setHeader('Content-Length', length);
+      if (req.method === 'HEAD') {
+        res.end();
+        return true;
+      }
+      // The page's bytes with this response's nonce copied in: no text to encode again (a page of
+      // 码上查 took 14 µs to encode as a string on every request).
+      const body = Buffer.allocUnsafe(length);
+      let at = cut.parts[0]!.copy(body, 0);
+      for (let i = 1; i < cut.parts.length; i++) {
+        at += body.write(nonce, at, 'latin1');
+        at += cut.parts[i]!.copy(body, at);
+      }
+      res.end(body);
       return true;
     },
 
@@ -85,8 +95,8 @@ export function pageCache(opts: { limit: number }) {
         }
         const nonce = res.locals.cspNonce as string;
         if (!asked && !res.locals.user && typeof nonce === 'string' && nonce.length === NONCE_BYTES) {
-          const parts = html.split(nonce);
-          const bytes = parts.reduce((n, p) => n + Buffer.byteLength(p), 0);
+          const parts = html.split(nonce).map((part) => Buffer.from(part));
+          const bytes = parts.reduce((n, p) => n + p.length, 0);
           if (pages.size >= opts.limit) pages.delete(pages.keys().next().value!);
           pages.set(key, { source, parts, bytes });
         }
