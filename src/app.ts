@@ -4,11 +4,12 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { projectRoot } from './db/index.js';
 import type { Services } from './services.js';
-import { setUpWebSecurity } from './http/security.js';
+import { securityHeaderSetter, setUpWebSecurity } from './http/security.js';
+import { installFastLane } from './http/fast-lane.js';
 import { pageLocals, ELDER_COOKIE, cookieOptions, safeBackPath } from './http/locals.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { redactTokens } from './http/redact.js';
-import { cachingHeaders } from './http/caching.js';
+import { cachingHeaders, cachingHeadersFor } from './http/caching.js';
 import { readCookies } from './http/cookies.js';
 import { formatDate, formatDateTime, icon, phoneLinks } from './http/view-helpers.js';
 import { FEATURES } from './features/index.js';
@@ -70,14 +71,6 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   // Before anything that reads the database on its way (the signing secret): a monitor asks it.
   setUpHealth(app, services, shared);
   const secure = config.publicBaseUrl.startsWith('https:');
-  // A plate page kept from an earlier scan needs none of the set-up below (no form, no session):
-  // answered here; any other request for those paths goes on to the plate route.
-  // (one route each: /metrics counts them under the same routes as the plate route's)
-  const kept = keptPlatePages(services, { sessionCookie: sessionCookieName(secure) });
-  app.get('/p/:token', kept);
-  app.get('/v/:token', kept);
-  // The same for a 码上查 list (a search, a theme, a page of it) kept from an earlier request.
-  app.get('/services', keptCatalogPages(services, { sessionCookie: sessionCookieName(secure) }));
   const limitSettings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
   // Limits count where every instance sees them: in Redis when configured, else on PostgreSQL in the
   // database; a lone SQLite server counts in its memory.
@@ -112,6 +105,18 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
     next(err);
   }) as ErrorRequestHandler);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));
+  // A plate page kept from an earlier scan, and a 码上查 list kept from an earlier request, need
+  // none of the set-up above but the headers and the log line: answered ahead of Express (with
+  // /metrics on, each request goes through Express to be counted; the routes serve them kept).
+  if (!metrics) {
+    const sessionCookie = sessionCookieName(secure);
+    installFastLane(app, {
+      pages: [keptPlatePages(services, { sessionCookie }), keptCatalogPages(services, { sessionCookie })],
+      headers: securityHeaderSetter({ https: secure }),
+      caching: cachingHeadersFor,
+      log: logRequest,
+    });
+  }
   return app;
 }
 

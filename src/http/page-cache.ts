@@ -1,4 +1,5 @@
-import type { Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { Response } from 'express';
 
 /**
  * What a page was rendered from: an object, or several, as a service hands them out (a new object
@@ -43,7 +44,7 @@ export function pageCache(opts: { limit: number }) {
     },
 
     /** Sends the kept page for this key if it was rendered from `source`; false when there is none. */
-    send(req: Request, res: Response, key: string, source: PageSource): boolean {
+    send(req: { method?: string }, res: ServerResponse & { locals: Record<string, unknown> }, key: string, source: PageSource): boolean {
       const cut = pages.get(key);
       const nonce = res.locals.cspNonce as unknown;
       if (!cut || typeof nonce !== 'string' || nonce.length !== NONCE_BYTES) return false;

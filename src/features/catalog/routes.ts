@@ -1,9 +1,11 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import querystring from 'node:querystring';
+import { Router } from 'express';
 import type { Services } from '../../services.js';
 import { catalogQuery, itemCode } from './schema.js';
 import { NotFoundError } from '../../errors.js';
 import type { TownCentre } from './guide.js';
 import { pageCache } from '../../http/page-cache.js';
+import type { LanePage } from '../../http/fast-lane.js';
 
 type DistrictRow = Awaited<ReturnType<Services['places']['districts']>>[number];
 
@@ -16,7 +18,7 @@ interface Resident {
 }
 
 /** Each request's answer, worked out once (the kept pages' handler and the route may both ask). */
-const residents = new WeakMap<Request, Promise<Resident>>();
+const residents = new WeakMap<object, Promise<Resident>>();
 
 /**
  * Whose catalogue a resident browses: the district named by ?d= (a code), else that of the plate the
@@ -24,19 +26,18 @@ const residents = new WeakMap<Request, Promise<Resident>>();
  * when the installation has several and nothing says which: the page asks. `dq` is what links add
  * to stay in a district named by ?d=. The districts and the plate are read at one places revision.
  */
-function residentDistrict(services: Services, req: Request, res: Response): Promise<Resident> {
+function residentDistrict(services: Services, req: object, homePath: unknown, d: unknown): Promise<Resident> {
   let known = residents.get(req);
   if (!known) {
-    known = decide(services, req, res);
+    known = decide(services, homePath, d);
     residents.set(req, known);
   }
   return known;
 }
 
-async function decide(services: Services, req: Request, res: Response): Promise<Resident> {
-  const homePath = res.locals.homePath as unknown;
+async function decide(services: Services, homePath: unknown, d: unknown): Promise<Resident> {
   const { districts, home } = await services.places.residentPlaces(typeof homePath === 'string' ? homePath.slice(3) : null);
-  const named = typeof req.query.d === 'string' ? districts.find((d) => d.code === req.query.d) : undefined;
+  const named = typeof d === 'string' ? districts.find((x) => x.code === d) : undefined;
   const district = named ?? (home ? districts.find((d) => d.id === home.districtId) : undefined) ?? (districts.length === 1 ? districts[0] : undefined);
   // the plate's own 便民服务中心 only for the plate's district
   const centre: TownCentre | null =
@@ -63,27 +64,37 @@ function listsFor(services: Services): ReturnType<typeof pageCache> {
  * it) and the URL (the query, the filters, the page, a district named by ?d=). What else it shows
  * is the district's, and the district's catalogue: the page's source.
  */
-const listKey = (req: Request, res: Response) => `${res.locals.elder ? 'e' : '-'}${(res.locals.homePath as string | null) ?? ''} ${req.originalUrl}`;
+const listKey = (req: { originalUrl: string }, res: { locals: Record<string, unknown> }) =>
+  `${res.locals.elder ? 'e' : '-'}${(res.locals.homePath as string | null) ?? ''} ${req.originalUrl}`;
 
 /**
- * A 码上查 list answered from the kept pages, before the set-up such a page does not use (CSRF
- * tokens, sessions, the signed-in user): mounted by the app ahead of that set-up, on the list's own
- * path. It answers only a request without a session cookie for which the route below kept a page
- * under the same key (so the same URL, which the guards before the route let through), rendered
- * from the same district and the same edition of its catalogue: after any change to the places or
- * to that catalogue, the route renders it again. Anything else goes on to the route.
+ * A 码上查 list answered from the kept pages, ahead of Express (the app's fast lane,
+ * http/fast-lane.ts) and so before the set-up such a page does not use (CSRF tokens, sessions, the
+ * signed-in user). It answers only a request without a session cookie for which the route below
+ * kept a page under the same key (so the same URL, which the guards before the route let through),
+ * rendered from the same district and the same edition of its catalogue: after any change to the
+ * places or to that catalogue, the route renders it again. Anything else goes on to the route.
  */
-export function keptCatalogPages(services: Services, opts: { sessionCookie: string }): RequestHandler {
+export function keptCatalogPages(services: Services, opts: { sessionCookie: string }): LanePage {
   const lists = listsFor(services);
-  return async (req, res, next) => {
-    if (req.cookies[opts.sessionCookie] !== undefined) return next();
-    const key = listKey(req, res);
-    // nothing kept under this key at all: no need to read the places and the catalogue first
-    if (!lists.has(key)) return next();
-    const { district } = await residentDistrict(services, req, res);
-    if (!district) return next();
-    const source = [district, await services.catalog.edition(district.id)];
-    if (!lists.send(req, res, key, source)) next();
+  return {
+    path: '/services',
+    answer: async (req, res) => {
+      if (req.cookies[opts.sessionCookie] !== undefined) return undefined;
+      const key = listKey(req, res);
+      // nothing kept under this key at all: no need to read the places and the catalogue first
+      if (!lists.has(key)) return undefined;
+      // ?d= as Express reads it (its "simple" query parser: node:querystring)
+      const q = req.originalUrl.indexOf('?');
+      const d = q === -1 ? undefined : querystring.parse(req.originalUrl.slice(q + 1)).d;
+      const { district } = await residentDistrict(services, req, res.locals.homePath, d);
+      if (!district) return undefined;
+      const source = [district, await services.catalog.edition(district.id)];
+      if (!lists.has(key, source)) return undefined;
+      return () => {
+        lists.send(req, res, key, source);
+      };
+    },
   };
 }
 
@@ -93,7 +104,7 @@ export function catalogRoutes(services: Services): Router {
   const lists = listsFor(services);
 
   router.get('/services', async (req, res) => {
-    const { district, districts, dq } = await residentDistrict(services, req, res);
+    const { district, districts, dq } = await residentDistrict(services, req, res.locals.homePath, req.query.d);
     if (!district) {
       res.render('catalog/districts', { districts });
       return;
@@ -132,7 +143,7 @@ export function catalogRoutes(services: Services): Router {
   router.get('/services/:code', async (req, res) => {
     const code = itemCode.safeParse(req.params.code);
     if (!code.success) throw new NotFoundError('service item');
-    const { district, dq, centre } = await residentDistrict(services, req, res);
+    const { district, dq, centre } = await residentDistrict(services, req, res.locals.homePath, req.query.d);
     if (!district) throw new NotFoundError('service item');
     res.locals.district = district;
     const guide = await services.catalog.guide(district.id, code.data, centre);
