@@ -23,13 +23,14 @@ const NONCE_BYTES = 32;
 
 /**
  * Rendered public pages kept for reuse, for pages whose whole content follows from a few values
- * (a plate as the places service hands it out, elder mode, the URL): the page is rendered once
- * and every later response gets it with its own CSP nonce spliced in, its headers set as usual.
+ * (a plate as the places service hands it out, or a district and its catalogue's edition; elder
+ * mode, the home plate, the URL): the page is rendered once and every later response gets it with
+ * its own CSP nonce spliced in, its headers set as usual.
  *
- * An entry belongs to the object it was rendered from (`source`): the places service hands out a
- * new plate object whenever the places revision moves (any write to townships, villages,
- * households, plates or what they carry, from any process), so a page is never older than the
- * revision its plate was read at. Pages that depend on anything else are not kept: ones that ask
+ * An entry belongs to the objects it was rendered from (`source`): the services hand out new ones
+ * whenever what they stand for changes (the places revision, bumped by triggers on any write to
+ * the places from any process; the catalogue's, likewise), so a page is never older than the
+ * revision its source was read at. Pages that depend on anything else are not kept: ones that ask
  * for a CSRF token (a form), ones for a signed-in user, ones with a phone's own cases.
  *
  * At most `limit` pages, the least recently used dropped first.
