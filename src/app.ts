@@ -4,11 +4,12 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { projectRoot } from './db/index.js';
 import type { Services } from './services.js';
-import { setUpWebSecurity } from './http/security.js';
+import { securityHeaderSetter, setUpWebSecurity } from './http/security.js';
+import { installFastLane } from './http/fast-lane.js';
 import { pageLocals, ELDER_COOKIE, cookieOptions, safeBackPath } from './http/locals.js';
 import { errorHandler, notFound } from './http/errors.js';
 import { redactTokens } from './http/redact.js';
-import { cachingHeaders } from './http/caching.js';
+import { cachingHeaders, cachingHeadersFor } from './http/caching.js';
 import { readCookies } from './http/cookies.js';
 import { formatDate, formatDateTime, icon, phoneLinks } from './http/view-helpers.js';
 import { FEATURES } from './features/index.js';
@@ -17,6 +18,7 @@ import type { Role } from './features/staff/service.js';
 import { officeRouter } from './http/office.js';
 import { loadUser, sessionCookieName, setUpSessions } from './http/auth.js';
 import { keptPlatePages } from './features/places/routes.js';
+import { keptCatalogPages } from './features/catalog/routes.js';
 import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, databaseLimitStore, DEFAULT_RATE_LIMITS, limitStores, type RateLimitSettings } from './http/rate-limits.js';
 import { localState, type SharedState } from './http/shared-state.js';
@@ -75,12 +77,6 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   // Before anything that reads the database on its way (the signing secret): a monitor asks it.
   setUpHealth(app, services, shared);
   const secure = config.publicBaseUrl.startsWith('https:');
-  // A plate page kept from an earlier scan needs none of the set-up below (no form, no session):
-  // answered here; any other request for those paths goes on to the plate route.
-  // (one route each: /metrics counts them under the same routes as the plate route's)
-  const kept = keptPlatePages(services, { sessionCookie: sessionCookieName(secure) });
-  app.get('/p/:token', kept);
-  app.get('/v/:token', kept);
   // Villagers first: on a busy thread the back office waits a moment before it is served.
   app.use('/admin', yieldWhenBusy(opts.backOfficeYieldMs ?? (config.env === 'production' ? BACK_OFFICE_YIELD_MS : 0)));
   const limitSettings: RateLimitSettings = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
@@ -117,6 +113,18 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
     next(err);
   }) as ErrorRequestHandler);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));
+  // A plate page kept from an earlier scan, and a 码上查 list kept from an earlier request, need
+  // none of the set-up above but the headers and the log line: answered ahead of Express (with
+  // /metrics on, each request goes through Express to be counted; the routes serve them kept).
+  if (!metrics) {
+    const sessionCookie = sessionCookieName(secure);
+    installFastLane(app, {
+      pages: [keptPlatePages(services, { sessionCookie }), keptCatalogPages(services, { sessionCookie })],
+      headers: securityHeaderSetter({ https: secure }),
+      caching: cachingHeadersFor,
+      log: logRequest,
+    });
+  }
   return app;
 }
 

@@ -11,6 +11,15 @@ import { openSharedState } from './http/shared-state.js';
 /** Requests under way get this long to finish on SIGTERM; below Docker's and systemd's kill timeouts. */
 const SHUTDOWN_GRACE_MS = 5000;
 
+/**
+ * The log (one line per request, among others) goes to stdout in blocks: written once 4 KB have
+ * gathered or a second has passed, whichever comes first, and whatever is left on exit (pino
+ * flushes it then, a crash included). A write per line cost the server a tenth of a plate page's
+ * CPU time. Only a process killed outright (SIGKILL) loses up to its last second of lines.
+ */
+const LOG_BLOCK_BYTES = 4096;
+const LOG_FLUSH_MS = 1000;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -22,7 +31,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.logLevel });
+  const logger = pino({ level: config.logLevel }, pino.destination({ dest: 1, minLength: LOG_BLOCK_BYTES, periodicFlush: LOG_FLUSH_MS }));
   let prepared;
   try {
     prepared = await prepare(config, logger);

@@ -34,6 +34,13 @@ export interface Database {
   get<R>(query: RawBuilder<R>): Promise<R | undefined>;
   /** a write: how many rows it changed */
   run(query: RawBuilder<unknown>): Promise<WriteResult>;
+  /**
+   * A read without parameters asked on every request (a revision counter): compiled once. On
+   * SQLite it runs at once on a statement of its own, on the same terms as `get`'s short way (no
+   * other context's transaction open on the connection), else as `get` does; on PostgreSQL it
+   * reads the database each time, like any query, so another instance's write shows at once.
+   */
+  fixed<R>(query: RawBuilder<R>): () => Promise<R | undefined>;
   /** fn's queries all happen or none; a transaction inside another becomes a savepoint */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /** whether the caller runs inside a transaction */
@@ -164,6 +171,13 @@ type Statement = ReturnType<Db['prepare']>;
 
 function wrap(engine: Engine, root: QueryBuilder, raw: { sqlite?: Db; pool?: pg.Pool; prepare?: (text: string) => Statement }): Database {
   const open = new AsyncLocalStorage<Open>();
+  /**
+   * Transactions open in this process. An AsyncLocalStorage in use makes Node run a hook on every
+   * promise and every socket of the process, requests that never write included: it is switched
+   * off whenever no transaction is open (getStore() then answers undefined: the pool's builder),
+   * and on again by the next transaction.
+   */
+  let transactions = 0;
   /** jobs running in this process, each with the promise that resolves when it ends */
   const running = new Map<string, Promise<void>>();
   const current = (): QueryBuilder => open.getStore()?.trx ?? root;
@@ -199,9 +213,27 @@ function wrap(engine: Engine, root: QueryBuilder, raw: { sqlite?: Db; pool?: pg.
       if (d) return { changes: d.statement.reader ? d.statement.all(d.parameters).length : d.statement.run(d.parameters).changes };
       return { changes: Number((await query.execute(current())).numAffectedRows ?? 0) };
     },
+    fixed: <R>(query: RawBuilder<R>) => {
+      const sqlite = raw.sqlite;
+      if (!sqlite) return async () => (await query.execute(current())).rows[0];
+      // prepared on first use: the table may not exist before the migrations have run
+      let statement: Statement | undefined;
+      return async () => {
+        if (sqlite.inTransaction && !open.getStore()) return (await query.execute(current())).rows[0];
+        statement ??= sqlite.prepare(query.compile(root).sql);
+        return statement.get([]) as R | undefined;
+      };
+    },
     transaction: async <T>(fn: () => Promise<T>): Promise<T> => {
       const outer = open.getStore();
-      if (!outer) return root.transaction().execute((trx) => open.run({ trx, savepoints: 0 }, fn));
+      if (!outer) {
+        transactions++;
+        try {
+          return await root.transaction().execute((trx) => open.run({ trx, savepoints: 0 }, fn));
+        } finally {
+          if (--transactions === 0) open.disable();
+        }
+      }
       const name = sql.raw(`sp_${++outer.savepoints}`);
       await sql`SAVEPOINT ${name}`.execute(outer.trx);
       try {

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 
 /** Paths whose every response is personal: the back office, a villager's case, plate QR images. */
@@ -16,6 +17,11 @@ export function noStore(res: Response): void {
  * sending no Cache-Control, as before. Run on every request, before anything else sets Vary.
  */
 export function cachingHeaders(req: Request, res: Response): void {
+  cachingHeadersFor(req.path, req.method, res);
+}
+
+/** The same, for a request's path and method (the fast lane's, before Express). */
+export function cachingHeadersFor(path: string, method: string, res: ServerResponse): void {
   res.setHeader('Vary', 'Cookie');
-  if (PRIVATE_PATH.test(req.path) || (req.method !== 'GET' && req.method !== 'HEAD')) res.setHeader('Cache-Control', 'no-store');
+  if (PRIVATE_PATH.test(path) || (method !== 'GET' && method !== 'HEAD')) res.setHeader('Cache-Control', 'no-store');
 }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import { t } from '../i18n/index.js';
 
@@ -35,15 +36,15 @@ let homeExpiry = { second: -1, text: '' };
 
 /**
  * Sets the home cookie to a plate's path (`/p/…` or `/v/…`, token characters only): the same
- * header res.cookie(HOME_COOKIE, path, cookieOptions(req)) writes, without building and checking
- * it anew on every scan.
+ * header res.cookie(HOME_COOKIE, path, cookieOptions(req)) writes (secure: req.secure), without
+ * building and checking it anew on every scan.
  */
-export function setHomeCookie(req: Request, res: Response, path: string): void {
+export function setHomeCookie(res: ServerResponse, path: string, secure: boolean): void {
   const now = Date.now();
   const second = Math.floor(now / 1000);
   if (second !== homeExpiry.second) homeExpiry = { second, text: new Date(now + YEAR_MS).toUTCString() };
-  res.append(
+  res.appendHeader(
     'Set-Cookie',
-    `${HOME_COOKIE}=${encodeURIComponent(path)}; Max-Age=${YEAR_MS / 1000}; Path=/; Expires=${homeExpiry.text}; HttpOnly${req.secure ? '; Secure' : ''}; SameSite=Lax`,
+    `${HOME_COOKIE}=${encodeURIComponent(path)}; Max-Age=${YEAR_MS / 1000}; Path=/; Expires=${homeExpiry.text}; HttpOnly${secure ? '; Secure' : ''}; SameSite=Lax`,
   );
 }

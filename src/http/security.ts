@@ -66,9 +66,18 @@ export function setUpWebSecurity(app: Express, opts: { https: boolean }): void {
 }
 
 export function webSecurity(opts: { https: boolean }): RequestHandler {
+  const set = securityHeaderSetter(opts);
+  return (_req, res, next) => {
+    set(res);
+    next();
+  };
+}
+
+/** Sets the security headers on a response, with a fresh nonce (also left in res.locals.cspNonce). */
+export function securityHeaderSetter(opts: { https: boolean }): (res: ServerResponse & { locals: Record<string, unknown> }) => void {
   const { fixed, policy } = securityHeaders(opts.https);
   const [first, ...rest] = policy.parts as [string, ...string[]];
-  return (_req, res, next) => {
+  return (res) => {
     // randomUUID draws from a pooled CSPRNG: 122 random bits, cheaper than randomBytes per request.
     const nonce = crypto.randomUUID().replaceAll('-', '');
     res.locals.cspNonce = nonce;
@@ -76,6 +85,5 @@ export function webSecurity(opts: { https: boolean }): RequestHandler {
     for (const part of rest) csp += nonce + part;
     res.setHeader(policy.name, csp);
     for (const [name, value] of fixed) res.setHeader(name, value);
-    next();
   };
 }

@@ -113,7 +113,8 @@ describe('errors', () => {
         ...s,
         catalog: {
           ...s.catalog,
-          search: () => {
+          // what the list page reads
+          listing: () => {
             throw new Error('disk on fire');
           },
         },

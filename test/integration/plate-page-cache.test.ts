@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import helmet from 'helmet';
+import pino from 'pino';
 import request, { type Response as TestResponse } from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../helpers/app.js';
@@ -135,6 +136,55 @@ describe('plate pages kept from an earlier scan', () => {
   });
 });
 
+describe('kept pages answered ahead of Express', () => {
+  /** A response's headers, without those that differ on every response (the date, the nonce). */
+  const fixedHeaders = (res: TestResponse) => {
+    const h = { ...res.headers } as Record<string, unknown>;
+    delete h['date'];
+    h['content-security-policy'] = String(h['content-security-policy']).replaceAll(/'nonce-[0-9a-f]{32}'/g, "'nonce-'");
+    h['set-cookie'] = String(h['set-cookie']).replace(/Expires=[^;]+/, '');
+    return h;
+  };
+
+  it('a kept page carries the same headers as the page rendered by the app (security, Vary, cookie), and its log line', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const { app, sql } = buildApp({ logger });
+    const h = await demoHousehold(sql);
+    const render = vi.spyOn(app, 'render');
+    const rendered = await request(app).get(`/p/${h.token}`).expect(200);
+    const kept = await request(app).get(`/p/${h.token}`).expect(200);
+    expect(render).toHaveBeenCalledTimes(1);
+    expect(fixedHeaders(kept)).toEqual(fixedHeaders(rendered));
+    expect(kept.headers['x-powered-by']).toBeUndefined();
+    const list = () => request(app).get('/services').query({ d: '370812', q: '医保' }).expect(200);
+    const listRendered = await list();
+    const listKept = await list();
+    expect(render).toHaveBeenCalledTimes(2);
+    expect(fixedHeaders(listKept)).toEqual(fixedHeaders(listRendered));
+    const logged = lines.filter((l) => l.msg === 'request');
+    expect(logged.map((l) => [l.url, l.status])).toEqual([
+      [`/p/…`, 200],
+      [`/p/…`, 200],
+      [`/services?d=370812&q=${encodeURIComponent('医保')}`, 200],
+      [`/services?d=370812&q=${encodeURIComponent('医保')}`, 200],
+    ]);
+  });
+
+  it('behind a trusted proxy that says https, a kept scan’s home cookie is Secure; from an untrusted one, not', async () => {
+    for (const trustProxy of ['loopback', false] as const) {
+      const { app, sql } = buildApp({ config: { trustProxy } });
+      const h = await demoHousehold(sql);
+      const render = vi.spyOn(app, 'render');
+      for (let i = 0; i < 2; i++) {
+        const res = await request(app).get(`/p/${h.token}`).set('X-Forwarded-Proto', 'https').expect(200);
+        expect(String(res.headers['set-cookie']).includes('; Secure')).toBe(trustProxy === 'loopback');
+      }
+      expect(render).toHaveBeenCalledTimes(1);
+    }
+  });
+});
+
 describe('the pieces', () => {
   it('the security headers are the ones helmet sets per request, the policy with the nonce', async () => {
     for (const https of [false, true]) {
@@ -165,7 +215,7 @@ describe('the pieces', () => {
       res.cookie(HOME_COOKIE, '/p/AbCdEfGhIj_-', cookieOptions(req)).end();
     });
     app.get('/ours', (req, res) => {
-      setHomeCookie(req, res, '/p/AbCdEfGhIj_-');
+      setHomeCookie(res, '/p/AbCdEfGhIj_-', req.secure);
       res.end();
     });
     for (const proto of ['http', 'https']) {

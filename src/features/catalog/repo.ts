@@ -152,6 +152,7 @@ function byItem<R extends { itemId: number }>(rows: R[]): Map<number, Array<Omit
 }
 
 export function createCatalogRepo(db: Database) {
+  const readRevision = db.fixed(sql<{ rev: number }>`SELECT rev FROM catalog_revision WHERE id = 1`);
   /** The materials, fees and questions of these items (every item of a district when given its id), by item. */
   const children = async (ids: number[] | number) => {
     const which = (column: RawBuilder<unknown>) =>
@@ -268,7 +269,8 @@ export function createCatalogRepo(db: Database) {
         await db.run(sql`INSERT INTO catalog_faqs (item_id, seq, question, answer) VALUES ${sql.join(rows)}`);
       }
     },
-    revision: async () => (await db.get<{ rev: number }>(sql`SELECT rev FROM catalog_revision WHERE id = 1`))!.rev,
+    /** read on every search: a statement of its own (Database.fixed) */
+    revision: async () => (await readRevision())!.rev,
     themes: async (districtId: number) =>
       db.all<ThemeCount>(sql`
         SELECT t.code, t.name, count(i.id) AS count

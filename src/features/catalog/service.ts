@@ -71,11 +71,44 @@ export interface CatalogResult {
   queryTooLong: boolean;
 }
 
+/** Everything the 码上查 list shows, read at one catalogue revision. */
+export interface CatalogListing {
+  /** what it was computed from: a new object whenever the district's catalogue changes (`edition`) */
+  edition: object;
+  result: CatalogResult;
+  /** themes with published items */
+  themes: ThemeCount[];
+  themeGroups: { resident: ThemeCount[]; business: ThemeCount[] };
+  /** published items */
+  total: number;
+}
+
 interface SearchIndex {
   rows: ItemIndexRow[];
   themes: ThemeCount[];
   browseOrder: ItemIndexRow[];
   applicable: ItemIndexRow[];
+}
+
+/** A search of a district's published items, with the filters and the page asked. */
+function searchIn({ rows, browseOrder }: SearchIndex, params: CatalogSearch): CatalogResult {
+  const raw = params.q ?? '';
+  const queryTooLong = Array.from(raw).length > MAX_QUERY_LENGTH;
+  const q = Array.from(raw).slice(0, MAX_QUERY_LENGTH).join('');
+  const matched = q ? rank(rows, q) : browseOrder;
+  const filtered = matched.filter(
+    (r) => (!params.theme || r.themeCode === params.theme) && (!params.online || r.fullyOnline === 1) && (!params.hf || r.highFrequency === 1),
+  );
+  const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
+  const page = Math.min(Math.max(1, params.page ?? 1), pages);
+  return {
+    items: filtered.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE),
+    total: filtered.length,
+    page,
+    pages,
+    q,
+    queryTooLong,
+  };
 }
 
 export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
@@ -147,25 +180,26 @@ export function createCatalogService(repo: CatalogRepo, uow: UnitOfWork) {
       return (await current(districtId)).rows.length;
     },
     async search(districtId: number, params: CatalogSearch): Promise<CatalogResult> {
-      const { rows, browseOrder } = await current(districtId);
-      const raw = params.q ?? '';
-      const queryTooLong = Array.from(raw).length > MAX_QUERY_LENGTH;
-      const q = Array.from(raw).slice(0, MAX_QUERY_LENGTH).join('');
-      const matched = q ? rank(rows, q) : browseOrder;
-      const filtered = matched.filter(
-        (r) => (!params.theme || r.themeCode === params.theme) && (!params.online || r.fullyOnline === 1) && (!params.hf || r.highFrequency === 1),
-      );
-      const pages = Math.max(1, Math.ceil(filtered.length / PAGE_SIZE));
-      const page = Math.min(Math.max(1, params.page ?? 1), pages);
+      return searchIn(await current(districtId), params);
+    },
+    /** The list page's contents: a search and the district's themes and count, at one revision (read once). */
+    async listing(districtId: number, params: CatalogSearch): Promise<CatalogListing> {
+      const index = await current(districtId);
+      const themes = index.themes.filter((t) => t.count > 0);
       return {
-        items: filtered.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE),
-        total: filtered.length,
-        page,
-        pages,
-        q,
-        queryTooLong,
+        edition: index,
+        result: searchIn(index, params),
+        themes,
+        themeGroups: { resident: themes.filter((t) => !BUSINESS_THEMES.has(t.code)), business: themes.filter((t) => BUSINESS_THEMES.has(t.code)) },
+        total: index.rows.length,
       };
     },
+    /**
+     * What a district's listings are computed from now: the same object until its catalogue changes
+     * (any write to it, from any process, or the themes saved), a new one after. A page kept from
+     * a listing (its `edition`) is current while this hands out that same object.
+     */
+    edition: (districtId: number): Promise<object> => current(districtId),
     /** An item that can be applied for through 码上办, or undefined. */
     async applicableItem(districtId: number, code: string): Promise<ServiceItem | undefined> {
       if (!/^[0-9A-Za-z]{6,40}$/.test(code)) return undefined;

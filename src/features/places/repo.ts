@@ -114,6 +114,7 @@ type HouseholdFields = { address: string; contactName: string | null; contactPho
 
 export function createPlacesRepo(db: Database) {
   const one = async <T>(query: RawBuilder<{ v: T }>) => (await db.get(query))?.v;
+  const readRevision = db.fixed(sql<{ v: number }>`SELECT rev AS v FROM places_revision WHERE id = 1`);
   const insertedId = async (query: RawBuilder<{ id: number }>) => (await db.get(query))!.id;
   const insertVillagePlate = (token: string, villageId: number) =>
     db.run(sql`INSERT INTO plates (token, kind, village_id) VALUES (${token}, 'village', ${villageId})`);
@@ -134,7 +135,8 @@ export function createPlacesRepo(db: Database) {
     sampleHouseholdToken: async () => one<string>(sql`SELECT token AS v FROM plates WHERE kind = 'household' AND status = 'active' ORDER BY id LIMIT 1`),
     sampleVillageToken: async () => one<string>(sql`SELECT token AS v FROM plates WHERE kind = 'village' AND status = 'active' ORDER BY id LIMIT 1`),
     countHouseholds: async () => (await one<number>(sql`SELECT count(*) AS v FROM households`))!,
-    revision: async () => (await one<number>(sql`SELECT rev AS v FROM places_revision WHERE id = 1`))!,
+    /** read on every scan and every 码上查 page: a statement of its own (Database.fixed) */
+    revision: async () => (await readRevision())!.v,
     villages: async () =>
       db.all<VillageRow>(sql`SELECT v.id, v.code, v.name, t.id AS "townId", t.name AS "townName", t.district_id AS "districtId", v.latitude, v.longitude
         FROM villages v JOIN towns t ON t.id = v.town_id ORDER BY t.code, v.code`),

@@ -1,4 +1,5 @@
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { t } from '../../i18n/index.js';
 import { chinaToday } from '../../domain/time.js';
@@ -8,6 +9,7 @@ import type { Services } from '../../services.js';
 import { HOME_COOKIE, setHomeCookie } from '../../http/locals.js';
 import { noStore } from '../../http/caching.js';
 import { pageCache } from '../../http/page-cache.js';
+import type { LanePage } from '../../http/fast-lane.js';
 import { NotFoundError } from '../../errors.js';
 import type { PlateView } from './repo.js';
 import type { SignedInUser } from '../staff/service.js';
@@ -45,7 +47,7 @@ export async function activePlate(services: Services, req: Request, res: Respons
 }
 
 /** Case tokens this phone filed, from its cookie. */
-export function mineTokens(req: Request): string[] {
+export function mineTokens(req: { cookies?: Record<string, unknown> }): string[] {
   const raw = req.cookies?.[MINE_COOKIE];
   return typeof raw === 'string'
     ? raw
@@ -108,41 +110,46 @@ function landingsFor(services: Services): ReturnType<typeof pageCache> {
 }
 
 /** A plate page's key among the kept ones: elder mode and the URL (which names the plate) are all that varies. */
-const landingKey = (req: Request, res: Response) => `${res.locals.elder ? 'e' : '-'}${req.originalUrl}`;
+const landingKey = (req: { originalUrl: string }, res: { locals: Record<string, unknown> }) => `${res.locals.elder ? 'e' : '-'}${req.originalUrl}`;
 
 /** The home cookie names this plate, unless it already does. */
-function rememberHome(req: Request, res: Response, base: string): void {
-  if (req.cookies?.[HOME_COOKIE] !== base) setHomeCookie(req, res, base);
+function rememberHome(req: { cookies?: Record<string, unknown> }, res: ServerResponse, base: string, secure: boolean): void {
+  if (req.cookies?.[HOME_COOKIE] !== base) setHomeCookie(res, base, secure);
 }
 
 const PLAIN_SCAN = /^\/([pv])\/([A-Za-z0-9_-]{12})$/;
 
 /**
- * A plain scan answered from the kept plate pages, before the set-up such a page does not use
- * (CSRF tokens, sessions, the signed-in user): mounted by the app ahead of that set-up, on the
- * scan pages' own paths. It answers only a request the plate route would answer with the same kept
- * page: a URL of just the plate's path (nothing for a guard against NUL to refuse), no session
- * cookie (no cadre to show a household file to), no cases of this phone's own, an active plate of
- * the path's kind, a page kept from this very plate object. Anything else goes on to the plate
- * route below, which renders and keeps the page.
+ * A plain scan answered from the kept plate pages, ahead of Express (the app's fast lane,
+ * http/fast-lane.ts) and so before the set-up such a page does not use (CSRF tokens, sessions, the
+ * signed-in user). It answers only a request the plate route would answer with the same kept page:
+ * a URL of just the plate's path (nothing for a guard against NUL to refuse), no session cookie (no
+ * cadre to show a household file to), no cases of this phone's own, an active plate of the path's
+ * kind, a page kept from this very plate object. Anything else goes on to the plate route below,
+ * which renders and keeps the page.
  */
-export function keptPlatePages(services: Services, opts: { sessionCookie: string }): RequestHandler {
+export function keptPlatePages(services: Services, opts: { sessionCookie: string }): LanePage {
   const landings = landingsFor(services);
-  return async (req, res, next) => {
-    const m = PLAIN_SCAN.exec(req.originalUrl);
-    if (!m || req.cookies[opts.sessionCookie] !== undefined || mineTokens(req).length) return next();
-    let plate: PlateView;
-    try {
-      plate = await services.places.plateByToken(m[2]!);
-    } catch (err) {
-      if (err instanceof NotFoundError) return next();
-      throw err;
-    }
-    if (plate.status !== 'active' || prefixOf(plate.kind) !== m[1]) return next();
-    const key = landingKey(req, res);
-    if (!landings.has(key, plate)) return next();
-    rememberHome(req, res, `/${m[1]}/${plate.token}`);
-    landings.send(req, res, key, plate);
+  return {
+    path: PLAIN_SCAN,
+    answer: async (req, res, secure) => {
+      const m = PLAIN_SCAN.exec(req.originalUrl);
+      if (!m || req.cookies[opts.sessionCookie] !== undefined || mineTokens(req).length) return undefined;
+      let plate: PlateView;
+      try {
+        plate = await services.places.plateByToken(m[2]!);
+      } catch (err) {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      }
+      if (plate.status !== 'active' || prefixOf(plate.kind) !== m[1]) return undefined;
+      const key = landingKey(req, res);
+      if (!landings.has(key, plate)) return undefined;
+      return () => {
+        rememberHome(req, res, `/${m[1]}/${plate.token}`, secure());
+        landings.send(req, res, key, plate);
+      };
+    },
   };
 }
 
@@ -175,7 +182,7 @@ export function placesRoutes(services: Services): Router {
           return;
         }
       }
-      rememberHome(req, res, base);
+      rememberHome(req, res, base, req.secure);
       res.locals.homePath = base;
       const tokens = mineTokens(req);
       const mine = tokens.length ? await services.cases.listByTokens(tokens) : [];

@@ -43,35 +43,58 @@ function checkCoordinates(c: Coordinates): void {
 }
 
 export function createPlacesService(repo: PlacesRepo, uow: UnitOfWork) {
-  // Every scan reads a plate; plates change rarely. Cached look-ups are dropped whenever the
-  // places revision (bumped by triggers on any write, from any process) moves.
-  let cache = { rev: -1, plates: new Map<string, PlateView>() };
-  // Every 码上查 page reads the list of districts: kept by the same revision.
-  let districtsCache: { rev: number; list: Promise<DistrictRow[]> } | undefined;
-  const districts = async (): Promise<DistrictRow[]> => {
+  // Every scan reads a plate, every 码上查 page the list of districts; both change rarely. What is
+  // kept is dropped whenever the places revision (bumped by triggers on any write, from any
+  // process) moves: `fresh` reads it once and hands out what is kept at that revision.
+  interface Kept {
+    rev: number;
+    plates: Map<string, PlateView>;
+    districts?: Promise<DistrictRow[]>;
+  }
+  let kept: Kept = { rev: -1, plates: new Map() };
+  const fresh = async (): Promise<Kept> => {
     const rev = await repo.revision();
-    if (!districtsCache || districtsCache.rev !== rev) {
-      const entry = { rev, list: repo.districts() };
-      districtsCache = entry;
-      entry.list.catch(() => {
-        if (districtsCache === entry) districtsCache = undefined;
+    if (rev !== kept.rev) kept = { rev, plates: new Map() };
+    return kept;
+  };
+  const districtsAt = (at: Kept): Promise<DistrictRow[]> => {
+    if (!at.districts) {
+      const list = repo.districts();
+      at.districts = list;
+      list.catch(() => {
+        if (at.districts === list) at.districts = undefined;
       });
     }
-    return districtsCache.list;
+    return at.districts;
+  };
+  const districts = async (): Promise<DistrictRow[]> => districtsAt(await fresh());
+  const plateAt = async (at: Kept, token: string): Promise<PlateView | undefined> => {
+    if (!isPlateTokenShape(token)) return undefined;
+    let plate = at.plates.get(token);
+    if (!plate) {
+      plate = await repo.findPlate(token);
+      if (!plate) return undefined;
+      if (at.plates.size >= PLATE_CACHE_LIMIT) at.plates.clear();
+      at.plates.set(token, plate);
+    }
+    return plate;
   };
   return {
     /** The plate behind a scanned token, active or replaced; NotFoundError when there is none. */
     async plateByToken(token: string): Promise<PlateView> {
       if (!isPlateTokenShape(token)) throw new NotFoundError('plate');
-      const rev = await repo.revision();
-      if (rev !== cache.rev || cache.plates.size >= PLATE_CACHE_LIMIT) cache = { rev, plates: new Map() };
-      let plate = cache.plates.get(token);
-      if (!plate) {
-        plate = await repo.findPlate(token);
-        if (!plate) throw new NotFoundError('plate');
-        cache.plates.set(token, plate);
-      }
+      const plate = await plateAt(await fresh(), token);
+      if (!plate) throw new NotFoundError('plate');
       return plate;
+    },
+    /**
+     * What a resident page needs to know which district it is about, read at one revision: every
+     * district, and the plate behind the phone's home token (undefined when none, or not active).
+     */
+    async residentPlaces(homeToken: string | null): Promise<{ districts: DistrictRow[]; home: PlateView | undefined }> {
+      const at = await fresh();
+      const plate = homeToken === null ? undefined : await plateAt(at, homeToken);
+      return { districts: await districtsAt(at), home: plate?.status === 'active' ? plate : undefined };
     },
     /** The plate with this id (its printed code, MP000123, is the id), active or replaced; undefined when none. */
     plateById: async (id: number): Promise<PlateView | undefined> => (Number.isSafeInteger(id) && id > 0 ? repo.findPlateById(id) : undefined),
