@@ -114,17 +114,16 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
   }) as ErrorRequestHandler);
   app.use(errorHandler({ logger, showStack: config.env === 'development' }));
   // A plate page kept from an earlier scan, and a 码上查 list kept from an earlier request, need
-  // none of the set-up above but the headers and the log line: answered ahead of Express (with
-  // /metrics on, each request goes through Express to be counted; the routes serve them kept).
-  if (!metrics) {
-    const sessionCookie = sessionCookieName(secure);
-    installFastLane(app, {
-      pages: [keptPlatePages(services, { sessionCookie }), keptCatalogPages(services, { sessionCookie })],
-      headers: securityHeaderSetter({ https: secure }),
-      caching: cachingHeadersFor,
-      log: logRequest,
-    });
-  }
+  // none of the set-up above but the headers, the log line and their count in /metrics: answered
+  // ahead of Express.
+  const sessionCookie = sessionCookieName(secure);
+  installFastLane(app, {
+    pages: [keptPlatePages(services, { sessionCookie }), keptCatalogPages(services, { sessionCookie })],
+    headers: securityHeaderSetter({ https: secure }),
+    caching: cachingHeadersFor,
+    log: logRequest,
+    count: metrics?.record,
+  });
   return app;
 }
 

@@ -22,6 +22,8 @@ export interface LaneResponse extends ServerResponse {
  */
 export interface LanePage {
   path: string | RegExp;
+  /** the route pattern /metrics counts the page under, as Express's route would be (/p/:token) */
+  route: (path: string) => string;
   answer: (req: LaneRequest, res: LaneResponse, secure: () => boolean) => Promise<(() => void) | undefined>;
 }
 
@@ -33,8 +35,8 @@ export interface LanePage {
  * first step does, and is asked of the page; a page that answers gets what every page carries —
  * the security headers with this response's nonce (`headers`), Vary: Cookie (`caching`) and its
  * line in the request log (`log`) — and is sent. Anything else, and any failure, goes to Express
- * as if the lane were not there (the page has set nothing on the response). With /metrics on, the
- * lane is not used: every request is counted by Express's middleware.
+ * as if the lane were not there (the page has set nothing on the response). With /metrics on, a
+ * page the lane answers is counted under its route as the metrics middleware counts it (`count`).
  */
 export function installFastLane(
   app: Express,
@@ -43,8 +45,11 @@ export function installFastLane(
     headers: (res: LaneResponse) => void;
     caching: (path: string, method: string, res: ServerResponse) => void;
     log?: (req: Request, res: Response) => void;
+    /** counts an answered page in /metrics: its route, method, status and the time it started */
+    count?: (route: string, method: string, status: number, start: bigint) => void;
   },
 ): void {
+  const count = opts.count;
   // Express's entry point (app(req, res) calls app.handle), which its types do not declare
   const entry = app as unknown as { handle: (req: IncomingMessage, res: ServerResponse, callback?: unknown) => void };
   const express = entry.handle.bind(app);
@@ -59,6 +64,7 @@ export function installFastLane(
     return (comma === -1 ? proto : proto.slice(0, comma)).trim() === 'https';
   };
   const lane = async (page: LanePage, path: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const start = count ? process.hrtime.bigint() : 0n;
     const r = req as LaneRequest;
     const s = res as LaneResponse;
     r.originalUrl = req.url!;
@@ -70,6 +76,7 @@ export function installFastLane(
     opts.headers(s);
     opts.caching(path, req.method!, res);
     opts.log?.(r as unknown as Request, s as unknown as Response);
+    if (count) res.on('finish', () => count(page.route(path), req.method!, res.statusCode, start));
     send();
     return true;
   };

@@ -64,6 +64,11 @@ export function createMetrics(access: Config['metrics'], opts: MetricsOptions = 
    * `req.baseUrl` is then that router's mount path), so a route in a mounted router keeps its
    * prefix, and an error handled further up still counts under the route that failed.
    */
+  /** One request answered: under its route pattern, from `start` (process.hrtime.bigint()) until now. */
+  const record = (route: string, method: string, status: number, start: bigint) => {
+    requests.inc({ route, method, status: String(status) });
+    durations.observe({ route, method }, Number(process.hrtime.bigint() - start) / 1e9);
+  };
   const observe: RequestHandler = (req, res, next) => {
     const start = process.hrtime.bigint();
     let route: unknown;
@@ -77,9 +82,7 @@ export function createMetrics(access: Config['metrics'], opts: MetricsOptions = 
       },
     });
     res.on('finish', () => {
-      const label = (req as Request & { [ROUTE_LABEL]?: string })[ROUTE_LABEL] ?? UNMATCHED;
-      requests.inc({ route: label, method: req.method, status: String(res.statusCode) });
-      durations.observe({ route: label, method: req.method }, Number(process.hrtime.bigint() - start) / 1e9);
+      record((req as Request & { [ROUTE_LABEL]?: string })[ROUTE_LABEL] ?? UNMATCHED, req.method, res.statusCode, start);
     });
     next();
   };
@@ -95,7 +98,7 @@ export function createMetrics(access: Config['metrics'], opts: MetricsOptions = 
     res.set('Cache-Control', 'no-store').type(registry.contentType).send(body);
   };
 
-  return { registry, observe, serve };
+  return { registry, observe, serve, record };
 }
 
 export type Metrics = NonNullable<ReturnType<typeof createMetrics>>;

@@ -126,13 +126,22 @@ describe('plate pages kept from an earlier scan', () => {
     expect(anonymous.text).not.toContain(h.contactName);
   });
 
-  it('a kept page counts under its route in /metrics', async () => {
+  it('with /metrics on, kept pages are still answered ahead of Express and count under their routes', async () => {
     const config: Partial<Config> = { metrics: { token: 'metrics-token-for-the-test', allow: [] } };
     const { app, sql } = buildApp({ config });
     const h = await demoHousehold(sql);
-    for (let i = 0; i < 3; i++) await request(app).get(`/p/${h.token}`).expect(200);
+    const home = await request(app).get(`/p/${h.token}`).expect(200);
+    const cookie = home.headers['set-cookie'] as unknown as string[];
+    await request(app).get('/services').set('Cookie', cookie).expect(200);
+    // the router sees no more of these requests: the kept pages are answered before it
+    const router = vi.spyOn((app as unknown as { router: { handle: () => void } }).router, 'handle');
+    for (let i = 0; i < 2; i++) await request(app).get(`/p/${h.token}`).expect(200);
+    for (let i = 0; i < 4; i++) await request(app).get('/services').set('Cookie', cookie).expect(200);
+    expect(router).not.toHaveBeenCalled();
     const metrics = await request(app).get('/metrics').set('Authorization', 'Bearer metrics-token-for-the-test').expect(200);
     expect(metrics.text).toMatch(/http_requests_total\{route="\/p\/:token",method="GET",status="200"\} 3/);
+    expect(metrics.text).toMatch(/http_requests_total\{route="\/services",method="GET",status="200"\} 5/);
+    expect(metrics.text).toMatch(/http_request_duration_seconds_count\{route="\/services",method="GET"\} 5/);
   });
 });
 

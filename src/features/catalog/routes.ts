@@ -79,6 +79,7 @@ export function keptCatalogPages(services: Services, opts: { sessionCookie: stri
   const lists = listsFor(services);
   return {
     path: '/services',
+    route: () => '/services',
     answer: async (req, res) => {
       if (req.cookies[opts.sessionCookie] !== undefined) return undefined;
       const key = listKey(req, res);

@@ -132,6 +132,7 @@ export function keptPlatePages(services: Services, opts: { sessionCookie: string
   const landings = landingsFor(services);
   return {
     path: PLAIN_SCAN,
+    route: (path) => `/${path[1]}/:token`,
     answer: async (req, res, secure) => {
       const m = PLAIN_SCAN.exec(req.originalUrl);
       if (!m || req.cookies[opts.sessionCookie] !== undefined || mineTokens(req).length) return undefined;
