@@ -23,7 +23,7 @@ import { setUpCsrf } from './http/csrf.js';
 import { createRateLimits, databaseLimitStore, DEFAULT_RATE_LIMITS, limitStores, type RateLimitSettings } from './http/rate-limits.js';
 import { localState, type SharedState } from './http/shared-state.js';
 import { createMetrics, serviceCollectors, type MetricsOptions } from './http/metrics.js';
-import { BACK_OFFICE_YIELD_MS, yieldWhenBusy } from './http/yield.js';
+import { BACK_OFFICE_YIELD_MS, countVillagers, yieldWhenBusy } from './http/yield.js';
 import { refuseNul } from './http/input.js';
 
 export interface AppOptions {
@@ -124,6 +124,8 @@ export function createApp(services: Services, opts: AppOptions = {}): Express {
     log: logRequest,
     count: metrics?.record,
   });
+  // Last, to see every request: whether villagers are waiting, for the back office to give way.
+  countVillagers(app);
   return app;
 }
 

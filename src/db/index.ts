@@ -26,9 +26,11 @@ export class DatabaseProblem extends Error {}
 
 /**
  * Opens the database with the settings every connection needs. The folder must exist: a mistyped
- * MASHANG_DB must not quietly become a new, empty installation somewhere else.
+ * MASHANG_DB must not quietly become a new, empty installation somewhere else. `lean`: SQLite's
+ * default page cache (16 MB as better-sqlite3 builds it) and no memory map, for a connection that reads once through the file
+ * (an export): its pages would otherwise stay in the process' memory, up to 320 MB.
  */
-export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
+export function openDb(file: string, opts: { readonly?: boolean; lean?: boolean } = {}): Db {
   const where = file === ':memory:' ? file : path.resolve(file);
   if (file !== ':memory:' && !fs.existsSync(path.dirname(where))) {
     throw new DatabaseProblem(`MASHANG_DB: the folder of the database ${where} does not exist. Check the path, or create the folder first.`);
@@ -46,8 +48,10 @@ export function openDb(file: string, opts: { readonly?: boolean } = {}): Db {
     // Page cache and memory map, chosen with npm run bench:inbox (see DEVELOPERS.md): SQLite's 2 MB
     // default cache holds a fraction of the cases' indexes at city scale, so every inbox page and
     // dashboard went back to the file. Both grow only as pages are read.
-    db.pragma(`cache_size = -${CACHE_KIB}`);
-    if (file !== ':memory:') db.pragma(`mmap_size = ${MMAP_BYTES}`);
+    if (!opts.lean) {
+      db.pragma(`cache_size = -${CACHE_KIB}`);
+      if (file !== ':memory:') db.pragma(`mmap_size = ${MMAP_BYTES}`);
+    }
     return db;
   } catch (err) {
     db?.close();

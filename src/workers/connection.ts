@@ -22,9 +22,13 @@ export function readConnectionOf(database: Database): ReadConnection | undefined
   return { engine: 'postgres', url: options.connectionString, settings };
 }
 
-/** Opens the connection described (in a worker thread): read-only on SQLite, one connection on PostgreSQL. */
-export function openReadConnection(c: ReadConnection): Database {
-  if (c.engine === 'sqlite') return sqliteDatabase(openDb(c.file, { readonly: true }));
+/**
+ * Opens the connection described (in a worker thread): read-only on SQLite, one connection on
+ * PostgreSQL. `lean`: for a single pass through the data (an export), SQLite's default cache and no
+ * memory map (see openDb).
+ */
+export function openReadConnection(c: ReadConnection, opts: { lean?: boolean } = {}): Database {
+  if (c.engine === 'sqlite') return sqliteDatabase(openDb(c.file, { readonly: true, lean: opts.lean }));
   // a read that must run to its end (an export's slices are short; the statement limit stays)
   return postgresDatabase(postgresPool(c.url, { max: 1, settings: c.settings }));
 }

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { Response } from 'express';
 import { performance } from 'node:perf_hooks';
-import { BUSY_UTILISATION, loopUtilisation } from '../http/yield.js';
+import { villagersWaiting } from '../http/yield.js';
 import { startWorker, WorkerFailure } from './run.js';
 
 /**
@@ -39,7 +39,7 @@ export function streamFromWorker(
   opts: { maxHeapMb?: number; yieldMs?: number; busy?: () => boolean } = {},
 ): Promise<Streamed> {
   const yieldMs = opts.yieldMs ?? 0;
-  const busy = opts.busy ?? (() => loopUtilisation() >= BUSY_UTILISATION);
+  const busy = opts.busy ?? villagersWaiting;
   return new Promise<Streamed>((resolve, reject) => {
     const worker = startWorker(entry, { workerData: data, resourceLimits: { maxOldGenerationSizeMb: opts.maxHeapMb ?? 128 } });
     let rows = 0;

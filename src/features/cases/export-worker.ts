@@ -10,5 +10,5 @@ import { createCasesRepo } from './repo.js';
 
 const { connection, job } = workerInput<{ connection: ReadConnection; job: ExportJob }>();
 lowerThreadPriority(EXPORT_NICE);
-const database = openReadConnection(connection);
+const database = openReadConnection(connection, { lean: true });
 await serveStream(exportCsv(exportSlices(createCasesRepo(database), job), job.role), () => database.close());
