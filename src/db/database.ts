@@ -150,8 +150,14 @@ export function postgresPool(
   // An idle connection the server ended (a restart, a failover, an administrator) leaves the pool;
   // the next query opens a new one.
   pool.on('error', () => undefined);
+  poolTimeouts.set(pool, timeouts);
   return pool;
 }
+
+const poolTimeouts = new WeakMap<pg.Pool, PostgresTimeouts>();
+
+/** The limits a pool made by postgresPool sets on its connections (for another connection opened alike). */
+export const timeoutsOf = (pool: pg.Pool): PostgresTimeouts => poolTimeouts.get(pool) ?? DEFAULT_POSTGRES_TIMEOUTS;
 
 /**
  * PostgreSQL through Kysely. `ready`, when given, is awaited before the first connection is taken

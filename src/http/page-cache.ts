@@ -18,6 +18,9 @@ interface Cut {
   bytes: number;
 }
 
+/** A kept page as `take` hands it out, for `sendKept`. */
+export type KeptPage = { readonly source: PageSource };
+
 /** The per-response CSP nonce: 32 hex digits (security.ts). */
 const NONCE_BYTES = 32;
 
@@ -44,18 +47,26 @@ export function pageCache(opts: { limit: number }) {
       return cut !== undefined && (source === undefined || sameSource(cut.source, source));
     },
 
-    /** Sends the kept page for this key if it was rendered from `source`; false when there is none. */
-    send(req: { method?: string }, res: ServerResponse & { locals: Record<string, unknown> }, key: string, source: PageSource): boolean {
+    /**
+     * The page kept under this key if it was rendered from `source` (then the most recently used),
+     * to send with `sendKept`: taken at once, so that a request deciding to answer from it still has
+     * it whatever other requests keep or drop meanwhile. A page of another source is dropped.
+     */
+    take(key: string, source: PageSource): KeptPage | undefined {
       const cut = pages.get(key);
-      const nonce = res.locals.cspNonce as unknown;
-      if (!cut || typeof nonce !== 'string' || nonce.length !== NONCE_BYTES) return false;
-      if (!sameSource(cut.source, source)) {
-        pages.delete(key);
-        return false;
-      }
-      // most recently used last
+      if (!cut) return undefined;
       pages.delete(key);
+      if (!sameSource(cut.source, source)) return undefined;
+      // most recently used last
       pages.set(key, cut);
+      return cut;
+    },
+
+    /** Sends a page taken from the cache with this response's nonce copied in; false without a nonce. */
+    sendKept(req: { method?: string }, res: ServerResponse & { locals: Record<string, unknown> }, page: KeptPage): boolean {
+      const cut = page as Cut;
+      const nonce = res.locals.cspNonce as unknown;
+      if (typeof nonce !== 'string' || nonce.length !== NONCE_BYTES) return false;
       const length = cut.bytes + (cut.parts.length - 1) * NONCE_BYTES;
       res.statusCode = 200;
       res.setHeader('Content-Type', 'text/html; charset=utf-8');
@@ -74,6 +85,14 @@ export function pageCache(opts: { limit: number }) {
       }
       res.end(body);
       return true;
+    },
+
+    /** Sends the kept page for this key if it was rendered from `source`; false when there is none. */
+    send(req: { method?: string }, res: ServerResponse & { locals: Record<string, unknown> }, key: string, source: PageSource): boolean {
+      const nonce = res.locals.cspNonce as unknown;
+      if (typeof nonce !== 'string' || nonce.length !== NONCE_BYTES) return false;
+      const page = this.take(key, source);
+      return page !== undefined && this.sendKept(req, res, page);
     },
 
     /**
@@ -99,7 +118,8 @@ export function pageCache(opts: { limit: number }) {
         if (!asked && !res.locals.user && typeof nonce === 'string' && nonce.length === NONCE_BYTES) {
           const parts = html.split(nonce).map((part) => Buffer.from(part));
           const bytes = parts.reduce((n, p) => n + p.length, 0);
-          if (pages.size >= opts.limit) pages.delete(pages.keys().next().value!);
+          // a new key pushes out the least recently used page when full; a key kept again replaces its own
+          if (!pages.delete(key) && pages.size >= opts.limit) pages.delete(pages.keys().next().value!);
           pages.set(key, { source, parts, bytes });
         }
         res.send(html);

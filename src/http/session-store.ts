@@ -9,7 +9,8 @@ import type { SessionsRepo } from '../db/sessions.js';
  * A session's stored expiry is moved forward at most this often: a back-office user's every
  * request (a dashboard reloaded again and again) would otherwise be a write, and on SQLite a
  * synchronous commit on the server's one thread. The stored expiry then lags the cookie's by up to
- * this much: an idle session ends up to a minute early, never late.
+ * this much, and at most a tenth of the idle time (MASHANG_IDLE_MINUTES may be 1): an idle session
+ * ends up to a minute early, never late.
  */
 export const TOUCH_EVERY_MS = 60_000;
 /** sessions whose last written expiry is remembered (past it, the memory starts again) */
@@ -67,7 +68,8 @@ export class SqliteSessionStore extends session.Store {
   override touch(sid: string, sess: session.SessionData, cb?: (err?: unknown) => void): void {
     const expires = this.expiry(sess);
     const last = this.written.get(sid);
-    if (last !== undefined && expires >= last && expires - last < TOUCH_EVERY_MS) {
+    const every = Math.min(TOUCH_EVERY_MS, (sess.cookie?.originalMaxAge ?? Infinity) / 10);
+    if (last !== undefined && expires >= last && expires - last < every) {
       cb?.();
       return;
     }

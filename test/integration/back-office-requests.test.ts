@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../helpers/app.js';
 import { createApp } from '../../src/app.js';
 import { loopUtilisation, BUSY_UTILISATION } from '../../src/http/yield.js';
@@ -114,6 +114,30 @@ describe('what every back-office request costs', () => {
     // still signed in
     await admin.get('/admin/cases').expect(200);
     expect(TOUCH_EVERY_MS).toBe(60_000);
+  });
+
+  it('with a short idle time (MASHANG_IDLE_MINUTES=1) the stored expiry moves after a tenth of it: an active user is not signed out', async () => {
+    const { app, sql, services } = buildApp({ config: { idleMinutes: 1 } });
+    const admin = await signIn(app, (await aUser(services, { role: 'admin' })).username);
+    await admin.get('/admin').expect(200);
+    const expires = async () => Number(await sql.value('SELECT expires FROM sessions'));
+    const first = await expires();
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      vi.setSystemTime(Date.now() + 3_000);
+      await admin.get('/admin').expect(200);
+      expect(await expires()).toBe(first);
+      vi.setSystemTime(Date.now() + 4_000);
+      await admin.get('/admin').expect(200);
+      expect(await expires()).toBeGreaterThanOrEqual(first + 6_000);
+      // active every 50 s for three minutes: still signed in (a minute-long interval would have lost it)
+      for (let i = 0; i < 4; i++) {
+        vi.setSystemTime(Date.now() + 50_000);
+        await admin.get('/admin').expect(200);
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('an administrator’s villages (every one, for the demo’s city administrator) are read once and kept while the villages stay as they were: a village added is in their scope at the next request', async () => {

@@ -272,4 +272,47 @@ describe('the pieces', () => {
     expect(nonce(kept.text)).not.toBe(nonce(plain.text));
     expect(tokens).toBe(2);
   });
+
+  it('a page taken to be sent is sent whole even when other requests push it out or replace it before it goes', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mashang-page-cache-'));
+    dirs.push(dir);
+    fs.writeFileSync(path.join(dir, 'plain.ejs'), '<style nonce="<%= cspNonce %>"></style><p><%= word %></p>');
+    const app = express();
+    app.set('views', dir);
+    app.set('view engine', 'ejs');
+    app.use((_req, res, next) => {
+      res.locals.cspNonce = [...Array(32)].map(() => Math.floor(Math.random() * 16).toString(16)).join('');
+      next();
+    });
+    const cache = pageCache({ limit: 1 });
+    const source = {};
+    app.get('/render/:word', (req, res) => cache.render(res, 'plain', { word: req.params.word }, req.params.word, source));
+    let taken: ReturnType<typeof cache.take>;
+    app.get('/take/:word', (req, res) => {
+      taken = cache.take(req.params.word, source);
+      res.end(taken ? 'taken' : 'none');
+    });
+    app.get('/send', (req, res) => {
+      if (!taken || !cache.sendKept(req, res, taken)) res.status(500).end();
+    });
+    await request(app).get('/render/甲').expect(200);
+    expect((await request(app).get('/take/甲')).text).toBe('taken');
+    // another page pushes 甲 out of a cache of one before the taken page is sent
+    await request(app).get('/render/乙').expect(200);
+    expect(cache.has('甲')).toBe(false);
+    const sent = await request(app).get('/send').expect(200);
+    expect(sent.text).toContain('<p>甲</p>');
+    expect(sent.headers['content-length']).toBe(String(Buffer.byteLength(sent.text)));
+    // a page of another source is dropped, not taken
+    expect((await request(app).get('/take/乙')).text).toBe('taken');
+    expect(cache.take('乙', {})).toBeUndefined();
+    expect(cache.has('乙')).toBe(false);
+    // keeping a key again replaces its own page without pushing out another
+    const wide = pageCache({ limit: 2 });
+    app.get('/wide/:word', (req, res) => wide.render(res, 'plain', { word: req.params.word }, req.params.word, source));
+    await request(app).get('/wide/甲').expect(200);
+    await request(app).get('/wide/乙').expect(200);
+    await request(app).get('/wide/乙').expect(200);
+    expect(wide.has('甲') && wide.has('乙')).toBe(true);
+  });
 });

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { DEFAULT_POSTGRES_TIMEOUTS, postgresDatabase, postgresPool, type Database, type PostgresTimeouts } from '../../src/db/database.js';
 import { migratePostgres } from '../../src/db/migrate-postgres.js';
 import { urlWithDatabase } from '../helpers/engine.js';
+import { openReadConnection, readConnectionOf } from '../../src/workers/connection.js';
 
 /**
  * PostgreSQL's limits: a connection that cannot be opened, a statement that runs away and a
@@ -76,6 +77,18 @@ describe.skipIf(!PG_URL)('PostgreSQL timeouts', () => {
     // and the limit is on every connection of the pool, not only the first
     const both = await Promise.all([0, 1].map(() => timed(() => database.transaction(() => database.get(sql`SELECT pg_sleep(5)`)))));
     expect(both.map((r) => r.error?.code)).toEqual(['57014', '57014']);
+  });
+
+  it('a worker’s own connection (an export’s) runs under the same limits as the server’s pool', async () => {
+    const server = open({ statementMs: 1234, idleInTransactionMs: 4321 });
+    const connection = readConnectionOf(server)!;
+    expect(connection).toMatchObject({ engine: 'postgres', timeouts: { statementMs: 1234, idleInTransactionMs: 4321 } });
+    const worker = openReadConnection(connection);
+    opened.push(worker);
+    expect((await sql<{ statement_timeout: string }>`SHOW statement_timeout`.execute(worker.q)).rows[0]!.statement_timeout).toBe('1234ms');
+    expect((await sql<{ v: string }>`SHOW idle_in_transaction_session_timeout`.execute(worker.q)).rows[0]).toEqual({
+      idle_in_transaction_session_timeout: '4321ms',
+    });
   });
 
   it('when the limit is 0, then a statement may take its time', async () => {

@@ -90,10 +90,10 @@ export function keptCatalogPages(services: Services, opts: { sessionCookie: stri
       const d = q === -1 ? undefined : querystring.parse(req.originalUrl.slice(q + 1)).d;
       const { district } = await residentDistrict(services, req, res.locals.homePath, d);
       if (!district) return undefined;
-      const source = [district, await services.catalog.edition(district.id)];
-      if (!lists.has(key, source)) return undefined;
+      const page = lists.take(key, [district, await services.catalog.edition(district.id)]);
+      if (!page) return undefined;
       return () => {
-        lists.send(req, res, key, source);
+        lists.sendKept(req, res, page);
       };
     },
   };

@@ -144,11 +144,11 @@ export function keptPlatePages(services: Services, opts: { sessionCookie: string
         throw err;
       }
       if (plate.status !== 'active' || prefixOf(plate.kind) !== m[1]) return undefined;
-      const key = landingKey(req, res);
-      if (!landings.has(key, plate)) return undefined;
+      const page = landings.take(landingKey(req, res), plate);
+      if (!page) return undefined;
       return () => {
         rememberHome(req, res, `/${m[1]}/${plate.token}`, secure());
-        landings.send(req, res, key, plate);
+        landings.sendKept(req, res, page);
       };
     },
   };
