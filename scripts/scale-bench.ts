@@ -871,6 +871,10 @@ const skipped = (what: 'dashboard' | 'export') => (process.env.SCALE_MIXED_SKIP 
  * way is then abandoned); each message is answered with what they received so far. SCALE_MIXED_SKIP=dashboard or export leaves one of them out.
  */
 function admins(): void {
+  // The admins' browsers are on machines of their own: here, on the villagers' load generator's two
+  // cores, their process takes only what the load generator and the server leave (SCALE_ADMINS_NICE=0
+  // to measure them at equal priority).
+  os.setPriority(Number(process.env.SCALE_ADMINS_NICE ?? 19));
   const base = process.env.SCALE_ADMIN_BASE!;
   const counts: AdminCounts = { dashboards: 0, exportRows: 0 };
   const agent = new http.Agent({ keepAlive: true });

@@ -14,7 +14,7 @@ import type { InboxCursor, InboxQuery, StaffAction } from './office.js';
 import { MAX_EXTENSION_DAYS } from './office.js';
 import { writeChunks } from '../../http/download.js';
 import { streamFromWorker } from '../../workers/stream.js';
-import { BACK_OFFICE_YIELD_MS } from '../../http/yield.js';
+import { EXPORT_YIELD_MS } from '../../http/yield.js';
 import { exportCsv } from './export.js';
 
 /** The worker that reads and formats an export (export-worker.ts). */
@@ -169,8 +169,8 @@ export function caseOfficeRoutes(services: Services): Router {
       const connection = services.caseExports.connection;
       if (connection) {
         try {
-          // villagers first: while this thread is busy, the export slows down (production)
-          const yieldMs = services.config.env === 'production' ? BACK_OFFICE_YIELD_MS : 0;
+          // villagers first: while a crowd of them is served, the export slows down (production)
+          const yieldMs = services.config.env === 'production' ? EXPORT_YIELD_MS : 0;
           ({ complete, rows } = await streamFromWorker(EXPORT_WORKER, { connection, job }, res, begin, { yieldMs }));
         } catch (err) {
           if (res.headersSent) await audit();
