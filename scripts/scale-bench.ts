@@ -59,6 +59,7 @@ import { migratePostgres } from '../src/db/migrate-postgres.js';
 import { newPlateToken } from '../src/features/places/tokens.js';
 import { seedDemo } from '../src/features/seed/service.js';
 import { createServices } from '../src/services.js';
+import { CASE_STATES } from '../src/domain/cases.js';
 import { insertManyCases } from './many-cases.js';
 
 const PASSWORD = 'bench-password-scale';
@@ -621,8 +622,25 @@ interface Scoped {
   villages: number;
   inboxFirst: Timing;
   inboxDeep: Timing & { page: number };
+  /** the inbox's other tabs and filters, page 1 */
+  tabs: Array<{ name: string; timing: Timing }>;
   dashboard: Timing;
 }
+
+/** Runs `fn` on each item one after another (timings must not overlap). */
+async function sequential<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await fn(item));
+  return out;
+}
+
+/** The inbox's other tabs (every state, all) and filters, each measured on its first page. */
+const INBOX_VIEWS: Array<[string, string]> = [
+  ...CASE_STATES.map((st): [string, string] => [`tab ${st}`, `/admin/cases?state=${st}`]),
+  ['tab all', '/admin/cases?state=all'],
+  ['filter 码上说 (kind)', '/admin/cases?kind=speak'],
+  ['filter overdue (flag)', '/admin/cases?flag=red'],
+];
 
 interface Public {
   name: string;
@@ -704,13 +722,15 @@ async function measure(where: Where, o: Options, city: City, built: Build) {
         if (!next) break;
         deep = next.replace(/&amp;/g, '&');
       }
-      log(`measuring ${scope}: inbox, page ${page}, dashboard`);
+      log(`measuring ${scope}: inbox, page ${page}, every tab and filters, dashboard`);
+      const views: Array<[string, string]> = [...INBOX_VIEWS, ['search a tracking number (all states)', `/admin/cases?state=all&q=${built.newest}`]];
       scoped.push({
         scope,
         user,
         villages,
         inboxFirst: await time(get, '/admin/cases', o.rounds),
         inboxDeep: { ...(await time(get, deep, o.rounds)), page },
+        tabs: await sequential(views, async ([name, url]) => ({ name, timing: await time(get, url, o.rounds) })),
         dashboard: await time(get, '/admin', o.rounds),
       });
     }
@@ -1073,7 +1093,7 @@ async function runOne(o: Options, several: boolean): Promise<void> {
     const file = path.join(dir, several ? `scale-${where.engine}-${o.cases}.json` : `scale-${where.engine}.json`);
     fs.writeFileSync(file, `${JSON.stringify({ ...result, markdown: md }, null, 2)}\n`);
     log(`written to ${path.relative(process.cwd(), file)}`);
-    const worstInbox = Math.max(...scoped.flatMap((s) => [s.inboxFirst.p95, s.inboxDeep.p95]));
+    const worstInbox = Math.max(...scoped.flatMap((s) => [s.inboxFirst.p95, s.inboxDeep.p95, ...s.tabs.map((t) => t.timing.p95)]));
     const worstDashboard = Math.max(...scoped.map((s) => s.dashboard.p95));
     if (worstInbox >= 50) log(`inbox p95 ${worstInbox.toFixed(1)} ms: over the target (< 50 ms)`);
     if (worstDashboard >= 100) log(`dashboard p95 ${worstDashboard.toFixed(1)} ms: over the target (< 100 ms)`);
@@ -1126,6 +1146,9 @@ function markdown(r: {
     `|---|${r.backOffice.map(() => '---:').join('|')}|`,
     `| inbox 待办, page 1 | ${r.backOffice.map((s) => ms(s.inboxFirst)).join(' | ')} |`,
     `| inbox 待办, page 100 (or the last) | ${r.backOffice.map((s) => `${ms(s.inboxDeep)} (p. ${s.inboxDeep.page})`).join(' | ')} |`,
+    ...(r.backOffice[0]?.tabs ?? []).map(
+      ({ name }, i) => `| inbox ${name} | ${r.backOffice.map((s) => (s.tabs[i] ? ms(s.tabs[i].timing) : '—')).join(' | ')} |`,
+    ),
     `| dashboard | ${r.backOffice.map((s) => ms(s.dashboard)).join(' | ')} |`,
     '',
     `| public page | p50 / p95 ms over ${r.rounds} requests | req/s (${r.public.connections} connections, median of ${r.public.loadRounds} × ${r.public.secondsPerRound} s) | share of the bare hello |`,

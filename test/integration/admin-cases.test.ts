@@ -52,6 +52,25 @@ const act = async (agent: ReturnType<typeof request.agent>, id: number, fields: 
     .send({ _csrf: csrf, ...fields });
 };
 
+describe('searching the inbox', () => {
+  it('a tracking number finds its case alone, however it is typed; words find the cases that contain them; outside the scope nothing', async () => {
+    const { app, admin, userA, caseA, caseB } = await setup();
+    const agent = await signIn(app, admin.username);
+    const ids = (html: string) => [...html.matchAll(/href="\/admin\/cases\/(\d+)"/g)].map((m) => Number(m[1]));
+    const [day, seq] = caseA.trackingNo.split('-') as [string, string];
+    for (const typed of [caseA.trackingNo, `${day}${seq}`, `${day.slice(0, 4)} ${day.slice(4)} ${seq}`, `${day}－${seq}`.normalize('NFKC')]) {
+      const res = await agent.get('/admin/cases').query({ state: 'all', q: typed }).expect(200);
+      expect(ids(res.text)).toEqual([caseA.id]);
+    }
+    expect(ids((await agent.get('/admin/cases').query({ state: 'all', q: '水渠' }).expect(200)).text)).toEqual([caseB.id]);
+    expect(ids((await agent.get('/admin/cases').query({ state: 'all', q: '的事' }).expect(200)).text).sort()).toEqual([caseA.id, caseB.id].sort());
+    // a case of another village is not found by its number by a cadre of this one
+    const cadre = await signIn(app, userA.username);
+    expect(ids((await cadre.get('/admin/cases').query({ state: 'all', q: caseB.trackingNo }).expect(200)).text)).toEqual([]);
+    expect(ids((await cadre.get('/admin/cases').query({ state: 'all', q: caseA.trackingNo }).expect(200)).text)).toEqual([caseA.id]);
+  });
+});
+
 describe('small things a cadre noticed', () => {
   it('a cadre opening a staff-only page gets the back office’s 403, with its menu, not the villagers’ page', async () => {
     const s = await setup();

@@ -119,7 +119,12 @@ describe.skipIf(!PG_URL || !REDIS_URL)('two instances on one PostgreSQL and Redi
     );
     expect(rows[0]!.villages).toBeGreaterThan(0);
     expect(rows[0]!.admins).toBe(1);
-    expect([a.out(), b.out()].filter((o) => o.includes('demo district seeded'))).toHaveLength(1);
+    // the server's log reaches its output in blocks, at the latest a second after a line: wait for
+    // the seeding's line, then long enough for any other instance's to have come too
+    const seeded = () => [a.out(), b.out()].filter((o) => o.includes('demo district seeded'));
+    await until(() => seeded().length > 0, 10_000, 'the seeding to be logged');
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(seeded()).toHaveLength(1);
     for (const i of [a, b]) expect((await fetch(`${i.base}/healthz`)).status).toBe(200);
   });
 
