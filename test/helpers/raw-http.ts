@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import type { Services } from '../../src/services.js';
+import { aUser, signIn } from './staff.js';
 
 export interface RawResponse {
   status: number;
@@ -51,3 +53,34 @@ export const cookieHeader = (jar: Record<string, string>) =>
   Object.entries(jar)
     .map(([k, v]) => `${k}=${v}`)
     .join('; ');
+
+/**
+ * Signs an administrator in, then opens the cases export on a plain socket that reads nothing
+ * until it is resumed or destroyed (a slow client). `close` ends the server and its connections.
+ */
+export async function slowExportClient(app: Express, services: Services) {
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const agent = await signIn(app, (await aUser(services, { role: 'admin' })).username);
+  const jar = (agent as unknown as { jar: { getCookies: (o: unknown) => Array<{ name: string; value: string }> } }).jar.getCookies({
+    domain: '127.0.0.1',
+    path: '/',
+    secure: false,
+    script: false,
+  });
+  const cookie = jar.map((c) => `${c.name}=${c.value}`).join('; ');
+  const { port } = server.address() as AddressInfo;
+  const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/admin/cases.csv?state=all', headers: { Cookie: cookie }, agent: false }, resolve);
+    req.on('error', reject);
+  });
+  response.pause();
+  return {
+    response,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

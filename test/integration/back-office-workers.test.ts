@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp, type TestApp } from '../helpers/app.js';
+import { slowExportClient } from '../helpers/raw-http.js';
 import { manyCases, aCase } from '../helpers/cases.js';
 import { seededFileDb } from '../helpers/db.js';
 import { onPostgres } from '../helpers/engine.js';
 import { aUser, signIn } from '../helpers/staff.js';
 import type { TestSql } from '../helpers/sql.js';
-import type { Services } from '../../src/services.js';
 import { sqliteDatabase } from '../../src/db/database.js';
 import { EXPORT_NICE } from '../../src/features/cases/export.js';
 import { READER_NICE } from '../../src/features/stats/reader.js';
@@ -104,7 +104,7 @@ describe('the cases export is read and written by a worker thread of its own', (
         content: (i) => `第${i}件：${'村东头的排水沟堵了，雨天积水漫进院子。'.repeat(20)}`,
       });
       const before = onLinux ? threadNices() : new Map();
-      const client = await slowClient(stack.app, services);
+      const client = await slowExportClient(stack.app, services);
       try {
         if (onLinux) {
           // A new thread at EXPORT_NICE while the client reads nothing; the main thread unchanged.
@@ -245,31 +245,3 @@ describe('the dashboard', () => {
     expect((await open()).n).toBe(first.n + 2);
   });
 });
-
-/** Signs in, then opens the export on a plain socket that reads nothing until it is destroyed. */
-async function slowClient(app: Parameters<typeof http.createServer>[1], services: Services) {
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const agent = await signIn(app as never, (await aUser(services, { role: 'admin' })).username);
-  const jar = (agent as unknown as { jar: { getCookies: (o: unknown) => Array<{ name: string; value: string }> } }).jar.getCookies({
-    domain: '127.0.0.1',
-    path: '/',
-    secure: false,
-    script: false,
-  });
-  const cookie = jar.map((c) => `${c.name}=${c.value}`).join('; ');
-  const { port } = server.address() as AddressInfo;
-  const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/admin/cases.csv?state=all', headers: { Cookie: cookie }, agent: false }, resolve);
-    req.on('error', reject);
-  });
-  response.pause();
-  return {
-    response,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

@@ -1,14 +1,12 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../helpers/app.js';
+import { slowExportClient } from '../helpers/raw-http.js';
 import { onPostgres } from '../helpers/engine.js';
 import { manyCases } from '../helpers/cases.js';
 import { aUser, signIn } from '../helpers/staff.js';
 import type { Agent } from '../helpers/forms.js';
 import { EXPORT_SLICE } from '../../src/features/cases/office.js';
 import type { TestSql } from '../helpers/sql.js';
-import type { Services } from '../../src/services.js';
 
 const TOWN = '370812107';
 const OTHER_TOWN = '370812103';
@@ -81,27 +79,6 @@ describe('the cases export holds every case in scope, however many', () => {
   });
 });
 
-/** Signs in, then opens the export on a plain socket that reads nothing until told to. */
-async function slowClient(app: Parameters<typeof http.createServer>[1], services: Services) {
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const agent = await signIn(app as never, (await aUser(services, { role: 'admin' })).username);
-  const jar = (agent as unknown as { jar: { getCookies: (o: unknown) => Array<{ name: string; value: string }> } }).jar.getCookies({
-    domain: '127.0.0.1',
-    path: '/',
-    secure: false,
-    script: false,
-  });
-  const cookie = jar.map((c) => `${c.name}=${c.value}`).join('; ');
-  const { port } = server.address() as AddressInfo;
-  const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/admin/cases.csv?state=all', headers: { Cookie: cookie }, agent: false }, resolve);
-    req.on('error', reject);
-  });
-  response.pause();
-  return { response, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
 const until = async (ok: () => boolean | Promise<boolean>, ms = 20_000) => {
   const end = Date.now() + ms;
   while (!(await ok())) {
@@ -143,7 +120,7 @@ describe('the export waits for a slow client and stops for one that left', () =>
       content: (i) => `第${i}件：${'村东头的排水沟堵了，雨天积水漫进院子。'.repeat(20)}`,
     });
     const slices = Math.ceil(Number(await sql.value('SELECT max(id) FROM cases')) / EXPORT_SLICE);
-    const client = await slowClient(stack.app, services);
+    const client = await slowExportClient(stack.app, services);
     try {
       // Reading goes on until the socket is full, then waits.
       await until(() => slicesRead > 0);
