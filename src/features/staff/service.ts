@@ -77,9 +77,8 @@ export function createStaffService(repo: StaffRepo, throttle: ThrottleService, u
     if (u.districtId === null && u.role !== 'admin') return { all: false, districtIds: new Set(), villageIds: new Set() };
     const stamp = await repo.villagesStamp();
     const villageIdsFor = (level: Parameters<StaffRepo['villageIdsFor']>[0], code: string | number) => keptVillageIds(stamp, level, code);
-    if (u.role === 'admin' && u.districtId === null)
-      return { all: true, districtIds: new Set(await repo.allDistrictIds()), villageIds: new Set(await villageIdsFor('all', 0)) };
-    if (u.districtId === null) return { all: false, districtIds: new Set(), villageIds: new Set() };
+    // past the first line, a user of no district is the city's administrator
+    if (u.districtId === null) return { all: true, districtIds: new Set(await repo.allDistrictIds()), villageIds: new Set(await villageIdsFor('all', 0)) };
     if (u.role === 'admin') return { all: false, districtIds: new Set([u.districtId]), villageIds: new Set(await villageIdsFor('districtId', u.districtId)) };
     // a place's code starts with its district's: a scope naming another district's place is skipped unread
     const code = await repo.districtCode(u.districtId);
